@@ -1,0 +1,133 @@
+"""The service catalogue: what each back-office unit does, what it needs, and how fast."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from tandem.org.models import Person, Side, Skill, Unit
+
+
+class ServiceQuerySet(models.QuerySet["Service"]):
+    def published(self) -> ServiceQuerySet:
+        return self.filter(active=True)
+
+
+class Service(models.Model):
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="services", limit_choices_to={"side": Side.BACK}
+    )
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=80, unique=True)
+    summary = models.CharField(max_length=240, help_text="One line shown in the catalogue.")
+    scope_includes = models.TextField("what we do")
+    scope_excludes = models.TextField("what we don't", blank=True)
+    owner = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="owned_services",
+        help_text="The one person accountable for this service.",
+    )
+    turnaround_days = models.PositiveSmallIntegerField(
+        help_text="Published turnaround in working days of the providing unit."
+    )
+    confidential = models.BooleanField(
+        default=False,
+        help_text="Payload and comments visible only to the requester, the providing unit and admins.",
+    )
+    external_allowed = models.BooleanField(
+        "accepts external-channel requests", default=True,
+        help_text="Whether requests on behalf of customers (external channel) may be made.",
+    )
+    last_reviewed_on = models.DateField(default=timezone.localdate)
+    active = models.BooleanField(default=True)
+    required_skills = models.ManyToManyField(Skill, through="ServiceSkill", related_name="services")
+
+    objects = ServiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["unit__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.unit_id and self.unit.side != Side.BACK:
+            raise ValidationError({"unit": "Services are provided by back-office units."})
+
+
+class IntakeField(models.Model):
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        LONG_TEXT = "long_text", "Long text"
+        NUMBER = "number", "Number"
+        DATE = "date", "Date"
+        CHOICE = "choice", "Choice"
+        FILE = "file", "File reference"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="fields")
+    position = models.PositiveSmallIntegerField(default=0)
+    key = models.SlugField(max_length=60, help_text="Name of the value in the request's intake data.")
+    label = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    required = models.BooleanField(default=True)
+    help_text = models.CharField(max_length=240, blank=True)
+    choices = models.JSONField(default=list, blank=True, help_text="For choice fields: the allowed values.")
+
+    class Meta:
+        ordering = ["service", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["service", "key"], name="field_key_unique_per_service")]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.label}"
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.CHOICE and not self.choices:
+            raise ValidationError({"choices": "A choice field needs at least one choice."})
+
+
+class CutOff(models.Model):
+    """An intake deadline, e.g. "timesheets by Tuesday 12:00 for Friday's payroll"."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="cutoffs")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    time = models.TimeField()
+    description = models.CharField(max_length=200, help_text="What the cut-off is for.")
+
+    class Meta:
+        ordering = ["service", "weekday", "time"]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.time:%H:%M}: {self.description}"
+
+
+class ServiceSkill(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="skill_needs")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="service_needs")
+    min_level = models.PositiveSmallIntegerField(default=2)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["service", "skill"], name="one_need_per_skill")]
+
+    def __str__(self) -> str:
+        return f"{self.service} needs {self.skill} ≥ {self.min_level}"
+
+
+class ProcedureStep(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(max_length=400)
+
+    class Meta:
+        ordering = ["service", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.text}"

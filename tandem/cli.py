@@ -1,0 +1,23 @@
+"""The ``tandem`` console script: Django's management commands under one name.
+
+``tandem demo``, ``tandem serve``, ``tandem createuser``, ``tandem check`` and every other
+command take ``--help``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandem.settings")
+    from django.core.management import execute_from_command_line
+
+    argv = list(sys.argv if argv is None else argv)
+    argv[0] = "tandem"
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

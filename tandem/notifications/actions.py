@@ -1,0 +1,92 @@
+"""Telling people it is their move: in the product at once, by email at most hourly."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tandem.notifications.models import Notification
+from tandem.org.models import Person
+
+if TYPE_CHECKING:
+    from tandem.work.models import ServiceRequest
+
+
+def notify(recipient_ids: Iterable[int], kind: str, request: ServiceRequest | None, message: str) -> None:
+    """Record a notification for each recipient. Called from ``on_commit`` by the work actions."""
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient_id=pk, kind=kind, request=request, message=message[:300], created_at=now)
+            for pk in set(recipient_ids)
+        ]
+    )
+
+
+def mark_read(person: Person, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark some (or all) of a person's unread notifications as read."""
+    with transaction.atomic(durable=True):
+        unread = Notification.objects.filter(recipient=person, read_at__isnull=True)
+        if notification_ids is not None:
+            unread = unread.filter(pk__in=list(notification_ids))
+        return unread.update(read_at=timezone.now())
+
+
+def set_email_preference(person: Person, enabled: bool) -> Person:
+    with transaction.atomic(durable=True):
+        person.email_notifications = enabled
+        person.save(update_fields=["email_notifications"])
+        return person
+
+
+def send_digests(*, now: datetime | None = None) -> int:
+    """Email each person who has unread, un-emailed notifications one digest, at most once per
+    ``TANDEM_DIGEST_MINUTES``. Returns the number of emails sent.
+
+    A person is claimed by a conditional UPDATE of ``last_digest_at`` before sending, so two
+    workers never send the same digest twice.
+    """
+    now = now or timezone.now()
+    quiet_since = now - timedelta(minutes=settings.TANDEM_DIGEST_MINUTES)
+    pending = (
+        Notification.objects.filter(emailed_at__isnull=True, read_at__isnull=True)
+        .filter(recipient__email_notifications=True)
+        .filter(Q(recipient__last_digest_at__isnull=True) | Q(recipient__last_digest_at__lte=quiet_since))
+        .select_related("recipient__user", "request")
+        .order_by("recipient_id", "id")
+    )
+    by_person: dict[int, list[Notification]] = defaultdict(list)
+    for note in pending[:5000]:
+        by_person[note.recipient_id].append(note)
+    sent = 0
+    for person_id, notes in by_person.items():
+        person = notes[0].recipient
+        with transaction.atomic(durable=True):
+            claimed = Person.objects.filter(pk=person_id).filter(
+                Q(last_digest_at__isnull=True) | Q(last_digest_at__lte=quiet_since)
+            ).update(last_digest_at=now)
+            if claimed != 1:
+                continue
+            Notification.objects.filter(pk__in=[n.pk for n in notes]).update(emailed_at=now)
+        if not person.user.email:
+            continue
+        lines = [f"- {n.message}\n  {settings.SITE_URL}/requests/{n.request_id}/" if n.request_id else f"- {n.message}"
+                 for n in notes]
+        send_mail(
+            subject=f"Tandem: {len(notes)} thing{'s' if len(notes) != 1 else ''} waiting for you",
+            message="It is your move on:\n\n" + "\n".join(lines)
+            + f"\n\nSwitch these emails off at {settings.SITE_URL}/notifications/.",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[person.user.email],
+            fail_silently=False,
+        )
+        sent += 1
+    return sent

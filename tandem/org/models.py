@@ -1,0 +1,195 @@
+"""Units, people, skills, working patterns, absences and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+
+class Side(models.TextChoices):
+    FRONT = "front", "Front office"
+    BACK = "back", "Back office"
+
+
+class Role(models.TextChoices):
+    """What a person may do beyond asking. Agents are simply members of a back-office unit."""
+
+    MEMBER = "member", "Member"
+    LEAD = "lead", "Lead"
+    EXECUTIVE = "executive", "Executive"
+    ADMIN = "admin", "Administrator"
+
+
+def default_working_pattern() -> dict[str, list[list[str]]]:
+    """Monday to Friday, 09:00–17:30 with a lunch break: weekday number → list of [start, end]."""
+    day = [["09:00", "12:30"], ["13:30", "17:30"]]
+    return {str(d): day for d in range(5)}
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (try e.g. Europe/London).")
+
+
+class Unit(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    side = models.CharField(max_length=5, choices=Side.choices)
+    description = models.TextField(blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="Europe/London", validators=[validate_time_zone]
+    )
+
+    class Meta:
+        ordering = ["side", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_back_office(self) -> bool:
+        return self.side == Side.BACK
+
+
+class Skill(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(models.Model):
+    """A member of staff: the profile beside Django's user."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="members")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    job_title = models.CharField(max_length=120, blank=True)
+    time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
+    working_pattern = models.JSONField(default=default_working_pattern)
+    email_notifications = models.BooleanField(default=True)
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+    skills = models.ManyToManyField(Skill, through="PersonSkill", related_name="people")
+
+    class Meta:
+        ordering = ["user__first_name", "user__last_name"]
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    def clean(self) -> None:
+        for day, intervals in (self.working_pattern or {}).items():
+            if day not in {str(d) for d in range(7)}:
+                raise ValidationError({"working_pattern": f"Day {day!r} must be 0 (Monday) to 6 (Sunday)."})
+            for start, end in intervals:
+                if not (len(start) == len(end) == 5 and start < end):
+                    raise ValidationError(
+                        {"working_pattern": f"Interval {start}–{end} must be HH:MM–HH:MM with start before end."}
+                    )
+
+    def weekly_hours(self) -> float:
+        total = 0
+        for intervals in (self.working_pattern or {}).values():
+            for start, end in intervals:
+                sh, sm = map(int, start.split(":"))
+                eh, em = map(int, end.split(":"))
+                total += (eh * 60 + em) - (sh * 60 + sm)
+        return total / 60
+
+
+class PersonSkill(models.Model):
+    class Level(models.IntegerChoices):
+        LEARNING = 1, "Learning"
+        PRACTISED = 2, "Practised"
+        PROFICIENT = 3, "Proficient"
+        EXPERT = 4, "Expert"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="skill_levels")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="person_levels")
+    level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.PRACTISED)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "skill"], name="one_level_per_skill")]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.skill} ({self.get_level_display()})"
+
+
+class Absence(models.Model):
+    class Kind(models.TextChoices):
+        LEAVE = "leave", "Annual leave"
+        SICK = "sick", "Sickness"
+        TRAINING = "training", "Training"
+        OTHER = "other", "Other"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="absences")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LEAVE)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="absence_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.get_kind_display()} {self.starts_on}–{self.ends_on}"
+
+    def covers(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def active(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=timezone.now())
+        )
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored; the raw value is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=8, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def new_raw_key() -> str:
+        return "tdm_" + secrets.token_urlsafe(32)

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", include("tandem.work.urls")),
+    path("", include("tandem.catalogue.urls")),
+    path("", include("tandem.notifications.urls")),
+    path("", include("tandem.org.urls")),
+    path("api/", include("tandem.api_urls")),
+]

@@ -1,0 +1,272 @@
+"""Cases, service requests, their append-only events, and comments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from tandem.catalogue.models import Service
+from tandem.org.models import Person, Unit
+
+
+class Status(models.TextChoices):
+    """Statuses of a service request. Colours are CSS tokens used by the pages."""
+
+    NEW = "new", "New"
+    ASSIGNED = "assigned", "Assigned"
+    IN_PROGRESS = "in_progress", "In progress"
+    WAITING_REQUESTER = "waiting_requester", "Waiting on requester"
+    WAITING_THIRD_PARTY = "waiting_third_party", "Waiting on third party"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+    REOPENED = "reopened", "Reopened"
+
+    @property
+    def colour(self) -> str:
+        return STATUS_COLOURS[self.value]
+
+
+STATUS_COLOURS = {
+    "new": "blue",
+    "assigned": "indigo",
+    "in_progress": "teal",
+    "waiting_requester": "amber",
+    "waiting_third_party": "orange",
+    "resolved": "green",
+    "closed": "grey",
+    "cancelled": "grey",
+    "reopened": "red",
+}
+
+OPEN_STATUSES = frozenset(
+    {
+        Status.NEW,
+        Status.ASSIGNED,
+        Status.IN_PROGRESS,
+        Status.WAITING_REQUESTER,
+        Status.WAITING_THIRD_PARTY,
+        Status.REOPENED,
+    }
+)
+FINAL_STATUSES = frozenset({Status.CLOSED, Status.CANCELLED})
+
+# The life cycle: every status change an action may make. Anything else is refused.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.CANCELLED}),
+    Status.ASSIGNED: frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.NEW, Status.CANCELLED}),
+    Status.IN_PROGRESS: frozenset(
+        {Status.ASSIGNED, Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY, Status.RESOLVED,
+         Status.CANCELLED}
+    ),
+    Status.WAITING_REQUESTER: frozenset({Status.IN_PROGRESS, Status.CANCELLED}),
+    Status.WAITING_THIRD_PARTY: frozenset({Status.IN_PROGRESS, Status.CANCELLED}),
+    Status.RESOLVED: frozenset({Status.CLOSED, Status.REOPENED}),
+    Status.REOPENED: frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.CANCELLED}),
+    Status.CLOSED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+
+class Channel(models.TextChoices):
+    INTERNAL = "internal", "Internal"
+    EXTERNAL = "external", "External (customer)"
+
+
+class Case(models.Model):
+    """The customer's matter, owned by a front-office person; it groups service requests."""
+
+    class CaseStatus(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    customer_reference = models.CharField(max_length=80)
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(max_length=6, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["owner", "-id"], name="case_owner_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_reference}: {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"C-{self.pk:06d}"
+
+
+class ServiceRequest(models.Model):
+    """One ask from a person to one service."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="requests")
+    # Denormalised from the service and the requester so that queues and access checks are
+    # single-index lookups at a million rows.
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="incoming_requests")
+    requesting_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="outgoing_requests")
+    confidential = models.BooleanField(default=False)
+    requester = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="requests_made")
+    case = models.ForeignKey(Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="requests")
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.INTERNAL)
+    title = models.CharField(max_length=200)
+    intake = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    is_open = models.BooleanField(default=True)
+    assignee = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="requests_assigned"
+    )
+    waiting_on = models.CharField(
+        max_length=200, blank=True, help_text="What or whom the request waits for, in words."
+    )
+    resolution = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(help_text="Published turnaround, from submission, in working days.")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Submission replay protection: the same key from the same requester creates one request.
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True)
+    submission_digest = models.CharField(max_length=64, blank=True)
+    last_event_seq = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requester", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="one_request_per_idempotency_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "channel", "is_open", "id"], name="sr_queue_open"),
+            models.Index(fields=["unit", "channel", "status", "id"], name="sr_queue_status"),
+            models.Index(fields=["unit", "channel", "service", "id"], name="sr_queue_service"),
+            models.Index(fields=["assignee", "is_open", "id"], name="sr_assignee_open"),
+            models.Index(fields=["requester", "id"], name="sr_requester"),
+            models.Index(fields=["requesting_unit", "id"], name="sr_requesting_unit"),
+            models.Index(fields=["status", "resolved_at"], name="sr_status_resolved"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"SR-{self.pk:06d}" if self.pk else "SR-new"
+
+    @property
+    def status_enum(self) -> Status:
+        return Status(self.status)
+
+    @property
+    def holder(self) -> str:
+        """Whose move it is, in words: both sides see the same answer."""
+        if self.status in (Status.NEW, Status.REOPENED) and not self.assignee_id:
+            return f"{self.unit.name} queue"
+        if self.status in (Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED):
+            return self.assignee.display_name if self.assignee else f"{self.unit.name} queue"
+        if self.status == Status.WAITING_REQUESTER:
+            return self.requester.display_name
+        if self.status == Status.WAITING_THIRD_PARTY:
+            return self.waiting_on or "a third party"
+        if self.status == Status.RESOLVED:
+            return f"{self.requester.display_name} (to accept or reopen)"
+        return "nobody (finished)"
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("Events are append-only: they are never updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("Events are append-only: they are never deleted.")
+
+
+class Event(models.Model):
+    """An append-only record of something that happened to a service request."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        ASSIGNED = "assigned", "Assigned"
+        UNASSIGNED = "unassigned", "Returned to queue"
+        STARTED = "started", "Started"
+        ASKED_REQUESTER = "asked_requester", "Asked the requester"
+        INFORMATION_PROVIDED = "information_provided", "Information provided"
+        WAITING_THIRD_PARTY = "waiting_third_party", "Waiting on third party"
+        RESUMED = "resumed", "Resumed"
+        RESOLVED = "resolved", "Resolved"
+        ACCEPTED = "accepted", "Accepted"
+        REOPENED = "reopened", "Reopened"
+        CLOSED = "closed", "Closed"
+        CANCELLED = "cancelled", "Cancelled"
+        COMMENTED = "commented", "Commented"
+        NOTE_ADDED = "note_added", "Internal note"
+        ADVICE_GIVEN = "advice_given", "Advice given"
+        ADVICE_ACKNOWLEDGED = "advice_acknowledged", "Advice acknowledged"
+        CASE_LINKED = "case_linked", "Linked to case"
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    actor = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    # Internal-only events (internal notes) are hidden from the requesting side.
+    internal = models.BooleanField(default=False)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["request", "seq"]
+        constraints = [models.UniqueConstraint(fields=["request", "seq"], name="event_seq_unique")]
+        indexes = [models.Index(fields=["at"], name="event_at")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}#{self.seq} {self.kind}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise TypeError("Events are append-only: they are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("Events are append-only: they are never deleted.")
+
+
+class Comment(models.Model):
+    class Visibility(models.TextChoices):
+        SHARED = "shared", "Both sides"
+        INTERNAL = "internal", "Back office only"
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="comments")
+    body = models.TextField()
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.SHARED)
+    addressed_to = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="comments_addressed"
+    )
+    is_advice = models.BooleanField(default=False)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["request", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.author}: {self.body[:40]}"
+
+    @property
+    def internal(self) -> bool:
+        return self.visibility == self.Visibility.INTERNAL

@@ -1,0 +1,76 @@
+"""Reads of cases and service requests, always through the permission-aware entries below."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from tandem.org.models import Person
+from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything, work_unit_ids
+from tandem.work.models import Case, Comment, Event, ServiceRequest
+
+
+def requests_visible_to(user: AnyUser | None) -> QuerySet[ServiceRequest]:
+    """Service requests this user may know exist.
+
+    - the requester, the providing unit's members, admins and executives see them all;
+    - colleagues of the requesting unit and the case owner see non-confidential ones, so that
+      the front office can cover for each other;
+    - anyone else sees nothing, and a confidential request answers 404, not 403.
+    """
+    person = person_of(user)
+    qs = ServiceRequest.objects.all()
+    if person is None:
+        return qs.none()
+    if sees_everything(person):
+        return qs
+    scope = Q(requester=person) | Q(unit_id__in=work_unit_ids(person))
+    scope |= Q(confidential=False) & (Q(requesting_unit_id=person.unit_id) | Q(case__owner=person))
+    return qs.filter(scope)
+
+
+def can_work(person: Person | None, sr: ServiceRequest) -> bool:
+    """May do back-office work on it: a member of the providing unit, or an admin."""
+    return is_admin(person) or sr.unit_id in work_unit_ids(person)
+
+
+def can_see_payload(person: Person | None, sr: ServiceRequest) -> bool:
+    """Intake data, comments and resolution. Confidential ones stay within the requester,
+    the providing unit and admins (executives see the request's path, not its content)."""
+    if person is None:
+        return False
+    if not sr.confidential:
+        return True
+    return sr.requester_id == person.pk or can_work(person, sr)
+
+
+def can_see_internal(person: Person | None, sr: ServiceRequest) -> bool:
+    """Internal notes are for the providing back office only."""
+    return can_work(person, sr)
+
+
+def timeline_for(person: Person | None, sr: ServiceRequest) -> QuerySet[Event]:
+    events = sr.events.select_related("actor__user").order_by("seq")
+    if not can_see_internal(person, sr):
+        events = events.filter(internal=False)
+    return events
+
+
+def comments_for(person: Person | None, sr: ServiceRequest) -> QuerySet[Comment]:
+    if not can_see_payload(person, sr):
+        return Comment.objects.none()
+    comments = sr.comments.select_related("author__user", "addressed_to__user", "acknowledged_by__user")
+    if not can_see_internal(person, sr):
+        comments = comments.filter(visibility=Comment.Visibility.SHARED)
+    return comments
+
+
+def cases_visible_to(user: AnyUser | None) -> QuerySet[Case]:
+    """The owner's unit works its cases together; back-office units see the cases they serve."""
+    person = person_of(user)
+    qs = Case.objects.select_related("owner__user", "unit")
+    if person is None:
+        return qs.none()
+    if sees_everything(person):
+        return qs
+    served = Case.objects.filter(requests__unit_id__in=work_unit_ids(person)).values("pk")
+    return qs.filter(Q(owner=person) | Q(unit_id=person.unit_id) | Q(pk__in=served))
