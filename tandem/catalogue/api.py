@@ -1,0 +1,198 @@
+"""API: the service catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.params import P, PathEx
+
+from tandem.api_shared import (
+    PageQuery,
+    PersonRef,
+    Slug,
+    UnitRef,
+    actor,
+    auth_user,
+    errors,
+    keyset_page,
+)
+from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
+from tandem.catalogue.queries import services_visible_to
+from tandem.org.models import Unit
+from tandem.refusal import Invalid, NotFound
+
+router = Router(tags=["catalogue"])
+
+
+class ServiceSummaryOut(Schema):
+    id: int
+    slug: str
+    name: str
+    summary: str
+    unit: UnitRef = Field(..., description="The back-office unit that provides it.")
+    turnaround_days: int = Field(..., description="Published turnaround in working days.")
+    confidential: bool
+    external_allowed: bool = Field(
+        ..., description="Accepts requests on the external (customer) channel."
+    )
+    active: bool = Field(
+        ..., description="Published; inactive ones are seen only by their unit's lead."
+    )
+
+    @staticmethod
+    def _fields(service: Service) -> dict:
+        return {
+            "id": service.pk,
+            "slug": service.slug,
+            "name": service.name,
+            "summary": service.summary,
+            "unit": UnitRef.of(service.unit),
+            "turnaround_days": service.turnaround_days,
+            "confidential": service.confidential,
+            "external_allowed": service.external_allowed,
+            "active": service.active,
+        }
+
+    @classmethod
+    def of(cls, service: Service) -> ServiceSummaryOut:
+        return cls(**cls._fields(service))
+
+
+class IntakeFieldOut(Schema):
+    key: str = Field(..., description="The name of the value in a request's `intake` object.")
+    label: str
+    kind: str = Field(..., json_schema_extra={"enum": list(IntakeField.Kind.values)})
+    required: bool
+    help_text: str
+    choices: list[str] = Field(..., description="The allowed values of a choice field.")
+
+
+class CutOffOut(Schema):
+    weekday: int = Field(..., ge=0, le=6, description="0 is Monday.")
+    weekday_name: str
+    time: str = Field(..., description="HH:MM in the providing unit's time zone.")
+    time_zone: str
+    description: str
+
+
+class StepOut(Schema):
+    position: int
+    text: str
+
+
+class SkillNeedOut(Schema):
+    slug: str
+    name: str
+    min_level: int = Field(..., description="1 learning, 2 practised, 3 proficient, 4 expert.")
+
+
+class ServiceOut(ServiceSummaryOut):
+    scope_includes: str = Field(..., description="What we do.")
+    scope_excludes: str = Field(..., description="What we don't.")
+    owner: PersonRef = Field(..., description="The one person accountable for the service.")
+    last_reviewed_on: dt.date
+    fields: list[IntakeFieldOut] = Field(..., description="The intake form, in order.")
+    cutoffs: list[CutOffOut]
+    steps: list[StepOut] = Field(..., description="The documented procedure, in order.")
+    skills: list[SkillNeedOut] = Field(..., description="Skills the work needs.")
+
+    @classmethod
+    def of(cls, service: Service) -> ServiceOut:  # type: ignore[override]
+        fields: list[IntakeField] = list(service.fields.all())
+        cutoffs: list[CutOff] = list(service.cutoffs.all())
+        steps: list[ProcedureStep] = list(service.steps.all())
+        needs: list[ServiceSkill] = list(service.skill_needs.all())
+        return cls(
+            **cls._fields(service),
+            scope_includes=service.scope_includes,
+            scope_excludes=service.scope_excludes,
+            owner=PersonRef.of(service.owner),
+            last_reviewed_on=service.last_reviewed_on,
+            fields=[
+                IntakeFieldOut(
+                    key=f.key,
+                    label=f.label,
+                    kind=f.kind,
+                    required=f.required,
+                    help_text=f.help_text,
+                    choices=[str(c) for c in f.choices or []],
+                )
+                for f in fields
+            ],
+            cutoffs=[
+                CutOffOut(
+                    weekday=c.weekday,
+                    weekday_name=CutOff.Weekday(c.weekday).label,
+                    time=f"{c.time:%H:%M}",
+                    time_zone=service.unit.time_zone,
+                    description=c.description,
+                )
+                for c in cutoffs
+            ],
+            steps=[StepOut(position=s.position, text=s.text) for s in steps],
+            skills=[
+                SkillNeedOut(slug=n.skill.slug, name=n.skill.name, min_level=n.min_level)
+                for n in needs
+            ],
+        )
+
+
+class ServicePage(Schema):
+    items: list[ServiceSummaryOut]
+    next_after: int | None
+
+
+class ServiceQuery(PageQuery):
+    unit: Slug | None = Field(None, description="Only the services of this unit (its slug).")
+    active: bool | None = Field(None, description="true: published only; false: unpublished only.")
+
+
+@router.get("/services", response={200: ServicePage, **errors(403, 422)}, summary="List services")
+def list_services(request: HttpRequest, query: Query[ServiceQuery]) -> dict:
+    """The catalogue you may browse, in the order services were created (ascending id)."""
+    actor(request)
+    services = services_visible_to(auth_user(request))
+    if query.unit is not None:
+        unit = Unit.objects.filter(slug=query.unit).first()
+        if unit is None:
+            raise Invalid(
+                f"There is no unit {query.unit!r}; GET /api/units lists them.",
+                errors={"unit": ["Unknown unit."]},
+            )
+        services = services.filter(unit=unit)
+    if query.active is not None:
+        services = services.filter(active=query.active)
+    rows, next_after = keyset_page(services, query, newest_first=False)
+    return {"items": [ServiceSummaryOut.of(s) for s in rows], "next_after": next_after}
+
+
+ServiceSlug = PathEx[str, P(pattern=r"^[-a-zA-Z0-9_]{1,80}$", description="The service's slug.")]
+
+
+@router.get(
+    "/services/{slug}", response={200: ServiceOut, **errors(403, 404, 422)}, summary="Get a service"
+)
+def get_service(request: HttpRequest, slug: ServiceSlug) -> ServiceOut:
+    """Everything to know before asking: scope, intake form, turnaround, cut-offs, procedure,
+    skills and the accountable owner."""
+    actor(request)
+    service = (
+        services_visible_to(auth_user(request))
+        .prefetch_related(
+            "fields",
+            "cutoffs",
+            "steps",
+            Prefetch(
+                "skill_needs",
+                queryset=ServiceSkill.objects.select_related("skill").order_by("skill__name"),
+            ),
+        )
+        .filter(slug=slug)
+        .first()
+    )
+    if service is None:
+        raise NotFound(f"There is no service {slug!r}; GET /api/services lists the catalogue.")
+    return ServiceOut.of(service)

@@ -1,0 +1,502 @@
+"""API: cases, service requests, their timeline and comments, and every move on them.
+
+Each write endpoint calls exactly one action from ``tandem.work.actions`` (the same ones the
+pages call); reads go through ``tandem.work.queries``' permission-aware entries. A request
+the caller may not know about answers 404, one they see but may not touch answers 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Query, Router
+from ninja.responses import Status as HttpStatus
+
+from tandem.api_shared import (
+    PageQuery,
+    PathId,
+    actor,
+    auth_user,
+    errors,
+    keyset_page,
+)
+from tandem.catalogue.models import Service
+from tandem.catalogue.queries import services_visible_to
+from tandem.org.models import Person, Unit
+from tandem.refusal import Invalid, NotFound
+from tandem.work import actions
+from tandem.work.models import Case, ServiceRequest
+from tandem.work.queries import (
+    can_see_payload,
+    cases_visible_to,
+    comments_for,
+    requests_visible_to,
+    timeline_for,
+)
+from tandem.work.schemas import (
+    AnswerIn,
+    AskIn,
+    AssignIn,
+    CaseIn,
+    CaseOut,
+    CasePage,
+    CaseQuery,
+    CommentIn,
+    CommentOut,
+    CommentPage,
+    EventOut,
+    EventPage,
+    IdempotencyKey,
+    ReasonIn,
+    RequestOut,
+    RequestPage,
+    RequestQuery,
+    RequestSummaryOut,
+    ResolveIn,
+    SubmitIn,
+    WaitIn,
+)
+
+router = Router()
+
+REQUEST_RELATED = ("service", "unit", "requesting_unit", "requester__user", "assignee__user")
+MOVE_ERRORS = errors(400, 403, 404, 409, 422)
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def _visible_request(request: HttpRequest, request_id: int) -> ServiceRequest:
+    sr = (
+        requests_visible_to(auth_user(request))
+        .select_related(*REQUEST_RELATED)
+        .filter(pk=request_id)
+        .first()
+    )
+    if sr is None:
+        raise NotFound(f"There is no service request {request_id} that you can see.")
+    return sr
+
+
+def _request_out(request: HttpRequest, person: Person, request_id: int) -> RequestOut:
+    return RequestOut.for_person(person, _visible_request(request, request_id))
+
+
+def _unit_id(slug: str, field: str) -> int:
+    unit_id = Unit.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    if unit_id is None:
+        raise Invalid(
+            f"There is no unit {slug!r}; GET /api/units lists them.",
+            errors={field: ["Unknown unit."]},
+        )
+    return unit_id
+
+
+def _filtered(
+    qs: QuerySet[ServiceRequest], person: Person, query: RequestQuery
+) -> QuerySet[ServiceRequest]:
+    if query.mine is not None:
+        qs = qs.filter(requester=person) if query.mine else qs.exclude(requester=person)
+    if query.unit is not None:
+        qs = qs.filter(unit_id=_unit_id(query.unit, "unit"))
+    if query.requesting_unit is not None:
+        qs = qs.filter(requesting_unit_id=_unit_id(query.requesting_unit, "requesting_unit"))
+    if query.channel is not None:
+        qs = qs.filter(channel=query.channel)
+    if query.status is not None:
+        qs = qs.filter(status=query.status)
+    if query.service is not None:
+        service_id = Service.objects.filter(slug=query.service).values_list("pk", flat=True).first()
+        if service_id is None:
+            raise Invalid(
+                f"There is no service {query.service!r}; GET /api/services lists them.",
+                errors={"service": ["Unknown service."]},
+            )
+        qs = qs.filter(service_id=service_id)
+    if query.assignee == "me":
+        qs = qs.filter(assignee=person)
+    elif query.assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif query.assignee is not None:
+        qs = qs.filter(assignee_id=int(query.assignee))
+    if query.open is not None:
+        qs = qs.filter(is_open=query.open)
+    if query.case is not None:
+        qs = qs.filter(case_id=query.case)
+    return qs
+
+
+@router.get(
+    "/requests",
+    response={200: RequestPage, **errors(403, 422)},
+    tags=["requests"],
+    summary="List service requests",
+)
+def list_requests(request: HttpRequest, query: Query[RequestQuery]) -> dict:
+    """The service requests you may see, newest first (descending id), with filters. For a
+    team queue: `?unit=payroll&channel=internal&open=true`; for your own work:
+    `?assignee=me&open=true`."""
+    person = actor(request)
+    qs = _filtered(requests_visible_to(auth_user(request)), person, query)
+    rows, next_after = keyset_page(qs, query, related=REQUEST_RELATED)
+    return {"items": [RequestSummaryOut.of(sr) for sr in rows], "next_after": next_after}
+
+
+@router.get(
+    "/requests/{request_id}",
+    response={200: RequestOut, **errors(403, 404, 422)},
+    tags=["requests"],
+    summary="Get a service request",
+)
+def get_request(request: HttpRequest, request_id: PathId) -> RequestOut:
+    """One request with its intake and resolution (both null when confidential and not yours to
+    see). 404 when you may not know it exists."""
+    return _request_out(request, actor(request), request_id)
+
+
+@router.get(
+    "/requests/{request_id}/events",
+    response={200: EventPage, **errors(403, 404, 422)},
+    tags=["requests"],
+    summary="Get a request's timeline",
+)
+def list_request_events(request: HttpRequest, request_id: PathId, page: Query[PageQuery]) -> dict:
+    """Every event of the request in order (ascending `seq`); internal notes only for the
+    providing unit. `after` and `next_after` are `seq` numbers."""
+    person = actor(request)
+    sr = _visible_request(request, request_id)
+    rows, next_after = keyset_page(timeline_for(person, sr), page, newest_first=False, key="seq")
+    visible = can_see_payload(person, sr)
+    return {
+        "items": [EventOut.of(e, payload_visible=visible) for e in rows],
+        "next_after": next_after,
+    }
+
+
+@router.get(
+    "/requests/{request_id}/comments",
+    response={200: CommentPage, **errors(403, 404, 422)},
+    tags=["comments"],
+    summary="List a request's comments",
+)
+def list_comments(request: HttpRequest, request_id: PathId, page: Query[PageQuery]) -> dict:
+    """Comments oldest first (ascending id). Internal notes only for the providing unit; none at
+    all when the request is confidential and not yours to see."""
+    person = actor(request)
+    sr = _visible_request(request, request_id)
+    rows, next_after = keyset_page(comments_for(person, sr), page, newest_first=False)
+    return {"items": [CommentOut.of(c) for c in rows], "next_after": next_after}
+
+
+# --- submission --------------------------------------------------------------------------------
+
+
+def _intake_values(intake: dict[str, Any]) -> dict[str, str]:
+    """JSON values as the form reads them: numbers as their text, null as left empty."""
+    values: dict[str, str] = {}
+    wrong: dict[str, list[str]] = {}
+    for key, value in intake.items():
+        if value is None:
+            values[key] = ""
+        elif isinstance(value, str):
+            values[key] = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            values[key] = str(value)
+        else:
+            wrong[f"intake.{key}"] = [
+                "Give text, a number or a YYYY-MM-DD date here, not a list, object or boolean."
+            ]
+    if wrong:
+        raise Invalid(f"Some intake values have the wrong type ({', '.join(wrong)}).", errors=wrong)
+    return values
+
+
+@router.post(
+    "/requests",
+    response={201: RequestOut, 200: RequestOut, **errors(400, 403, 409, 422)},
+    tags=["requests"],
+    summary="Submit a service request",
+)
+def submit_request(
+    request: HttpRequest, payload: SubmitIn, idempotency_key: IdempotencyKey = None
+) -> HttpStatus:
+    """Ask a service. 201 with the new request; with an `Idempotency-Key` header, sending the
+    same key and body again answers 200 with the same request, and the same key with a
+    different body answers 409. Intake errors come per field as `intake.<key>`."""
+    person = actor(request)
+    service = (
+        services_visible_to(auth_user(request)).filter(active=True, slug=payload.service).first()
+    )
+    if service is None:
+        raise Invalid(
+            f"There is no published service {payload.service!r}; GET /api/services lists them.",
+            errors={"service": ["Unknown service."]},
+        )
+    intake = _intake_values(payload.intake)
+    try:
+        actions.validate_intake(service, intake, strict=True)
+    except Invalid as refusal:
+        raise Invalid(
+            refusal.message, errors={f"intake.{k}": v for k, v in refusal.errors.items()}
+        ) from refusal
+    submission = actions.submit_request(
+        person,
+        service,
+        intake,
+        channel=payload.channel,
+        title=payload.title,
+        case_id=payload.case,
+        idempotency_key=idempotency_key,
+        strict=True,
+    )
+    return HttpStatus(
+        201 if submission.created else 200, _request_out(request, person, submission.request.pk)
+    )
+
+
+# --- the moves ---------------------------------------------------------------------------------
+
+
+@router.post(
+    "/requests/{request_id}/assign",
+    response={200: RequestOut, **MOVE_ERRORS},
+    tags=["moves"],
+    summary="Assign a request",
+)
+def assign_request(request: HttpRequest, request_id: PathId, payload: AssignIn) -> RequestOut:
+    """Give it to a member of the providing unit (leads), or pick it yourself (`"me"`)."""
+    person = actor(request)
+    assignee_id = person.pk if payload.assignee == "me" else int(payload.assignee)
+    actions.assign_request(person, request_id, assignee_id)
+    return _request_out(request, person, request_id)
+
+
+@router.post(
+    "/requests/{request_id}/unassign",
+    response={200: RequestOut, **MOVE_ERRORS},
+    tags=["moves"],
+    summary="Return a request to the queue",
+)
+def unassign_request(request: HttpRequest, request_id: PathId) -> RequestOut:
+    """The assignee or a lead puts it back in the unit's queue (status `new`)."""
+    person = actor(request)
+    actions.unassign_request(person, request_id)
+    return _request_out(request, person, request_id)
+
+
+@router.post(
+    "/requests/{request_id}/start",
+    response={200: RequestOut, **MOVE_ERRORS},
+    tags=["moves"],
+    summary="Start work on a request",
+)
+def start_request(request: HttpRequest, request_id: PathId) -> RequestOut:
+    """Status `in_progress`; an unassigned request becomes yours."""
+    person = actor(request)
+    actions.start_request(person, request_id)
+    return _request_out(request, person, request_id)
+
+
+@router.post(
+    "/requests/{request_id}/ask",
+    response={200: RequestOut, **MOVE_ERRORS},
+    tags=["moves"],
+    summary="Ask the requester for information",
+)
+def ask_requester(request: HttpRequest, request_id: PathId, payload: AskIn) -> RequestOut:
+    """Status `waiting_requester` (the agreement clock pauses); the requester is told."""
+    person = actor(request)
+    actions.ask_requester(person, request_id, payload.question)
+    return _request_out(request, person, request_id)
+
+
+@router.post(
+    "/requests/{request_id}/answer",
+    response={200: RequestOut, **MOVE_ERRORS},
+    tags=["moves"],
+    summary="Answer the back office's question",
+)
+def provide_information(request: HttpRequest, request_id: PathId, payload: AnswerIn) -> RequestOut:
+    """The requester answers; status back to `in_progress` and the assignee is told."""
+    person = actor(request)
+    actions.provide_information(person, request_id, payload.answer)
+    return _request_out(request, person, request_id)
+
+
+@router.post(
+    "/requests/{request_id}/wait",
+    response={200: RequestOut, **MOVE_ERRORS},
+    tags=["moves"],
+    summary="Wait on a third party",
+)
+def wait_third_party(request: HttpRequest, request_id: PathId, payload: WaitIn) -> RequestOut:
+    """Status `waiting_third_party`, saying on whom."""
+    person = actor(request)
+    actions.wait_third_party(person, request_id, payload.party, payload.note)
+    return _request_out(request, person, request_id)
+
+
+@router.post(
+    "/requests/{request_id}/resume",
+    response={200: RequestOut, **MOVE_ERRORS},
+    tags=["moves"],
+    summary="Resume a waiting request",
+)
+def resume_request(request: HttpRequest, request_id: PathId) -> RequestOut:
+    """From either waiting status back to `in_progress`."""
+    person = actor(request)
+    actions.resume_request(person, request_id)
+    return _request_out(request, person, request_id)
+
+
+@router.post(
+    "/requests/{request_id}/resolve",
+    response={200: RequestOut, **MOVE_ERRORS},
+    tags=["moves"],
+    summary="Resolve a request",
+)
+def resolve_request(request: HttpRequest, request_id: PathId, payload: ResolveIn) -> RequestOut:
+    """Status `resolved` with a resolution note; the requester is asked to accept or reopen.
+    Resolving twice answers 409."""
+    person = actor(request)
+    actions.resolve_request(person, request_id, payload.resolution)
+    return _request_out(request, person, request_id)
+
+
+@router.post(
+    "/requests/{request_id}/accept",
+    response={200: RequestOut, **MOVE_ERRORS},
+    tags=["moves"],
+    summary="Accept a resolution",
+)
+def accept_resolution(request: HttpRequest, request_id: PathId) -> RequestOut:
+    """The requester accepts; status `closed`."""
+    person = actor(request)
+    actions.accept_resolution(person, request_id)
+    return _request_out(request, person, request_id)
+
+
+@router.post(
+    "/requests/{request_id}/reopen",
+    response={200: RequestOut, **MOVE_ERRORS},
+    tags=["moves"],
+    summary="Reopen a resolved request",
+)
+def reopen_request(request: HttpRequest, request_id: PathId, payload: ReasonIn) -> RequestOut:
+    """The requester reopens within the reopen window, saying why."""
+    person = actor(request)
+    actions.reopen_request(person, request_id, payload.reason)
+    return _request_out(request, person, request_id)
+
+
+@router.post(
+    "/requests/{request_id}/cancel",
+    response={200: RequestOut, **MOVE_ERRORS},
+    tags=["moves"],
+    summary="Cancel a request",
+)
+def cancel_request(request: HttpRequest, request_id: PathId, payload: ReasonIn) -> RequestOut:
+    """The requester, or a lead of the providing unit, cancels an unfinished request."""
+    person = actor(request)
+    actions.cancel_request(person, request_id, payload.reason)
+    return _request_out(request, person, request_id)
+
+
+# --- comments ----------------------------------------------------------------------------------
+
+
+@router.post(
+    "/requests/{request_id}/comments",
+    response={201: CommentOut, **MOVE_ERRORS},
+    tags=["comments"],
+    summary="Comment on a request",
+)
+def add_comment(request: HttpRequest, request_id: PathId, payload: CommentIn) -> HttpStatus:
+    """A comment both sides see; an internal note (`internal`) or advice (`advice`) from the
+    providing unit. `addressed_to` tells that person it is their move."""
+    comment = actions.add_comment(
+        actor(request),
+        request_id,
+        payload.body,
+        internal=payload.internal,
+        advice=payload.advice,
+        addressed_to_id=payload.addressed_to,
+    )
+    return HttpStatus(201, CommentOut.of(comment))
+
+
+@router.post(
+    "/comments/{comment_id}/acknowledge",
+    response={200: CommentOut, **MOVE_ERRORS},
+    tags=["comments"],
+    summary="Acknowledge advice",
+)
+def acknowledge_advice(request: HttpRequest, comment_id: PathId) -> CommentOut:
+    """The person the advice was given to confirms they have read it (409 the second time)."""
+    return CommentOut.of(actions.acknowledge_advice(actor(request), comment_id))
+
+
+# --- cases -------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/cases", response={200: CasePage, **errors(403, 422)}, tags=["cases"], summary="List cases"
+)
+def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> dict:
+    """Cases you may see, newest first (descending id). A case's requests:
+    `GET /api/requests?case=<id>`."""
+    person = actor(request)
+    cases = cases_visible_to(auth_user(request))
+    if query.mine is not None:
+        cases = cases.filter(owner=person) if query.mine else cases.exclude(owner=person)
+    if query.open is not None:
+        cases = cases.filter(status=Case.CaseStatus.OPEN if query.open else Case.CaseStatus.CLOSED)
+    rows, next_after = keyset_page(cases, query)
+    return {"items": [CaseOut.of(c) for c in rows], "next_after": next_after}
+
+
+@router.post(
+    "/cases",
+    response={201: CaseOut, **errors(400, 403, 422)},
+    tags=["cases"],
+    summary="Open a case",
+)
+def create_case(request: HttpRequest, payload: CaseIn) -> HttpStatus:
+    """A customer's matter, owned by you; attach requests to it with `case` when submitting."""
+    case = actions.create_case(
+        actor(request), customer_reference=payload.customer_reference, title=payload.title
+    )
+    return HttpStatus(201, CaseOut.of(case))
+
+
+def _visible_case(request: HttpRequest, case_id: int) -> Case:
+    case = cases_visible_to(auth_user(request)).filter(pk=case_id).first()
+    if case is None:
+        raise NotFound(f"There is no case {case_id} that you can see.")
+    return case
+
+
+@router.get(
+    "/cases/{case_id}",
+    response={200: CaseOut, **errors(403, 404, 422)},
+    tags=["cases"],
+    summary="Get a case",
+)
+def get_case(request: HttpRequest, case_id: PathId) -> CaseOut:
+    """One case. Its requests: `GET /api/requests?case=<id>`."""
+    actor(request)
+    return CaseOut.of(_visible_case(request, case_id))
+
+
+@router.post(
+    "/cases/{case_id}/close",
+    response={200: CaseOut, **MOVE_ERRORS},
+    tags=["cases"],
+    summary="Close a case",
+)
+def close_case(request: HttpRequest, case_id: PathId) -> CaseOut:
+    """The owner or their lead closes a case whose requests are all finished (409 otherwise)."""
+    actions.close_case(actor(request), case_id)
+    return CaseOut.of(_visible_case(request, case_id))

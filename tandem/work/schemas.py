@@ -1,0 +1,323 @@
+"""The shapes of the work API: one schema per purpose, ``...In`` for bodies and ``...Out``
+for answers (see ``tandem.work.api`` for the endpoints)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from ninja import Field, Schema
+from ninja.params import HeaderEx, P
+from pydantic import field_validator
+
+from tandem.api_shared import (
+    MAX_ID,
+    Id,
+    InSchema,
+    LongText,
+    OptionalLongText,
+    OptionalText200,
+    PageQuery,
+    PersonRef,
+    ServiceRef,
+    Slug,
+    Text80,
+    Text200,
+    UnitRef,
+    UtcTime,
+)
+from tandem.org.models import Person
+from tandem.work.models import Case, Channel, Comment, Event, ServiceRequest, Status
+from tandem.work.queries import can_see_payload
+
+# --- schemas: cases ----------------------------------------------------------------------------
+
+
+class CaseIn(InSchema):
+    customer_reference: Text80 = Field(
+        ..., description="The customer's own reference for the matter."
+    )
+    title: Text200
+
+
+class CaseOut(Schema):
+    id: int
+    reference: str
+    customer_reference: str
+    title: str
+    owner: PersonRef
+    unit: UnitRef
+    status: Case.CaseStatus
+    created_at: UtcTime
+    closed_at: UtcTime | None
+
+    @classmethod
+    def of(cls, case: Case) -> CaseOut:
+        return cls(
+            id=case.pk,
+            reference=case.reference,
+            customer_reference=case.customer_reference,
+            title=case.title,
+            owner=PersonRef.of(case.owner),
+            unit=UnitRef.of(case.unit),
+            status=Case.CaseStatus(case.status),
+            created_at=case.created_at,
+            closed_at=case.closed_at,
+        )
+
+
+class CasePage(Schema):
+    items: list[CaseOut]
+    next_after: int | None
+
+
+class CaseQuery(PageQuery):
+    mine: bool | None = Field(None, description="true: only cases you own.")
+    open: bool | None = Field(None, description="true: open cases only; false: closed only.")
+
+
+# --- schemas: service requests -----------------------------------------------------------------
+
+
+class RequestSummaryOut(Schema):
+    id: int
+    reference: str
+    title: str
+    status: Status
+    status_label: str
+    channel: Channel
+    service: ServiceRef = Field(..., description="The service asked.")
+    unit: UnitRef = Field(..., description="The providing back-office unit.")
+    requesting_unit: UnitRef
+    requester: PersonRef
+    assignee: PersonRef | None
+    case_id: int | None
+    holder: str = Field(..., description="Whose move it is, in words.")
+    waiting_on: str = Field(..., description="What or whom it waits for, when waiting.")
+    confidential: bool
+    is_open: bool
+    submitted_at: UtcTime
+    status_changed_at: UtcTime = Field(..., description="Since when it has had its status.")
+    due_at: UtcTime = Field(
+        ..., description="Published turnaround from submission, in working days."
+    )
+    resolved_at: UtcTime | None
+    closed_at: UtcTime | None
+
+    @staticmethod
+    def _fields(sr: ServiceRequest) -> dict[str, Any]:
+        return {
+            "id": sr.pk,
+            "reference": sr.reference,
+            "title": sr.title,
+            "status": Status(sr.status),
+            "status_label": Status(sr.status).label,
+            "channel": Channel(sr.channel),
+            "service": ServiceRef(id=sr.service.pk, slug=sr.service.slug, name=sr.service.name),
+            "unit": UnitRef.of(sr.unit),
+            "requesting_unit": UnitRef.of(sr.requesting_unit),
+            "requester": PersonRef.of(sr.requester),
+            "assignee": PersonRef.maybe(sr.assignee),
+            "case_id": sr.case_id,
+            "holder": sr.holder,
+            "waiting_on": sr.waiting_on,
+            "confidential": sr.confidential,
+            "is_open": sr.is_open,
+            "submitted_at": sr.submitted_at,
+            "status_changed_at": sr.status_changed_at,
+            "due_at": sr.due_at,
+            "resolved_at": sr.resolved_at,
+            "closed_at": sr.closed_at,
+        }
+
+    @classmethod
+    def of(cls, sr: ServiceRequest) -> RequestSummaryOut:
+        return cls(**cls._fields(sr))
+
+
+class RequestOut(RequestSummaryOut):
+    payload_visible: bool = Field(
+        ...,
+        description="False when the request is confidential and you are not the requester, "
+        "the providing unit or an admin: then intake and resolution are null.",
+    )
+    intake: dict[str, Any] | None = Field(..., description="The intake form's values by field key.")
+    resolution: str | None = Field(..., description="Null until resolved, or not yours to see.")
+
+    @classmethod
+    def for_person(cls, person: Person, sr: ServiceRequest) -> RequestOut:
+        visible = can_see_payload(person, sr)
+        return cls(
+            **cls._fields(sr),
+            payload_visible=visible,
+            intake=sr.intake if visible else None,
+            resolution=(sr.resolution or None) if visible else None,
+        )
+
+
+class RequestPage(Schema):
+    items: list[RequestSummaryOut]
+    next_after: int | None
+
+
+class RequestQuery(PageQuery):
+    mine: bool | None = Field(None, description="true: only requests you made.")
+    unit: Slug | None = Field(None, description="The providing unit's slug (a team queue).")
+    requesting_unit: Slug | None = Field(None, description="The requesting unit's slug.")
+    channel: Channel | None = None
+    status: Status | None = None
+    service: Slug | None = Field(None, description="The service's slug.")
+    assignee: str | None = Field(
+        None,
+        pattern=r"^(me|none|[0-9]{1,19})$",
+        description="A person id, `me`, or `none` (unassigned).",
+    )
+    open: bool | None = Field(
+        None, description="true: open (including resolved, not yet accepted); false: finished."
+    )
+    case: int | None = Field(None, ge=1, le=MAX_ID, description="Only the requests of this case.")
+
+    @field_validator("assignee")
+    @classmethod
+    def _assignee_fits(cls, value: str | None) -> str | None:
+        if value is not None and value.isdigit() and not 1 <= int(value) <= MAX_ID:
+            raise ValueError("A person id is a positive 64-bit number.")
+        return value
+
+
+class SubmitIn(InSchema):
+    service: Slug = Field(..., description="The service's slug, from GET /api/services.")
+    intake: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The intake form's values by field key: text, numbers, dates as YYYY-MM-DD, "
+        "choices by value. Unknown keys are refused.",
+    )
+    channel: Channel = Channel.INTERNAL
+    title: OptionalText200 = Field(
+        "", description="Defaults to the service's name (and the case's reference)."
+    )
+    case: Id | None = Field(None, description="The id of an open case to attach it to.")
+
+
+IdempotencyKey = HeaderEx[
+    str | None,
+    P(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=80,
+        description="Any unique string (e.g. a UUID): the same key again returns the first result.",
+    ),
+]
+
+
+# --- schemas: timeline and comments ------------------------------------------------------------
+
+
+class EventOut(Schema):
+    seq: int = Field(..., description="1, 2, 3… within the request.")
+    # Plain strings with an inline enum: three models call their enumeration `Kind`, and
+    # OpenAPI components are named by class, so they would overwrite each other.
+    kind: str = Field(..., json_schema_extra={"enum": list(Event.Kind.values)})
+    kind_label: str
+    actor: PersonRef | None = Field(
+        ..., description="Null when the system did it (e.g. auto-close)."
+    )
+    at: UtcTime
+    from_status: Status | None
+    to_status: Status | None
+    internal: bool
+    data: dict[str, Any] | None = Field(
+        ..., description="Details; null when the payload is not yours to see."
+    )
+
+    @classmethod
+    def of(cls, event: Event, *, payload_visible: bool) -> EventOut:
+        return cls(
+            seq=event.seq,
+            kind=event.kind,
+            kind_label=Event.Kind(event.kind).label,
+            actor=PersonRef.maybe(event.actor),
+            at=event.at,
+            from_status=Status(event.from_status) if event.from_status else None,
+            to_status=Status(event.to_status) if event.to_status else None,
+            internal=event.internal,
+            data=event.data if payload_visible else None,
+        )
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    next_after: int | None = Field(
+        ..., description="A `seq`: pass it as `after` for the next page."
+    )
+
+
+class CommentIn(InSchema):
+    body: LongText
+    internal: bool = Field(False, description="An internal note: the providing unit only.")
+    advice: bool = Field(False, description="Advice for the requester, to be acknowledged.")
+    addressed_to: Id | None = Field(
+        None, description="A person id: they are told it is their move."
+    )
+
+
+class CommentOut(Schema):
+    id: int
+    request_id: int
+    author: PersonRef
+    body: str
+    internal: bool
+    advice: bool
+    addressed_to: PersonRef | None
+    acknowledged_at: UtcTime | None
+    acknowledged_by: PersonRef | None
+    created_at: UtcTime
+
+    @classmethod
+    def of(cls, comment: Comment) -> CommentOut:
+        return cls(
+            id=comment.pk,
+            request_id=comment.request_id,
+            author=PersonRef.of(comment.author),
+            body=comment.body,
+            internal=comment.internal,
+            advice=comment.is_advice,
+            addressed_to=PersonRef.maybe(comment.addressed_to),
+            acknowledged_at=comment.acknowledged_at,
+            acknowledged_by=PersonRef.maybe(comment.acknowledged_by),
+            created_at=comment.created_at,
+        )
+
+
+class CommentPage(Schema):
+    items: list[CommentOut]
+    next_after: int | None
+
+
+# --- schemas: moves ----------------------------------------------------------------------------
+
+
+class AssignIn(InSchema):
+    assignee: Id | Literal["me"] = Field(
+        ..., description="A person id of the providing unit, or `me`."
+    )
+
+
+class AskIn(InSchema):
+    question: LongText
+
+
+class AnswerIn(InSchema):
+    answer: LongText
+
+
+class WaitIn(InSchema):
+    party: Text200 = Field(..., description="Who it waits on, e.g. 'Acme Ltd accounts'.")
+    note: OptionalLongText = ""
+
+
+class ResolveIn(InSchema):
+    resolution: LongText
+
+
+class ReasonIn(InSchema):
+    reason: LongText
