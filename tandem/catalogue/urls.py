@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tandem.catalogue import views
 
 app_name = "catalogue"
-urlpatterns: list = []
+urlpatterns = [
+    path("catalogue/", views.browse, name="browse"),
+    path("catalogue/<slug:slug>/", views.service_detail, name="service"),
+    path("catalogue/<slug:slug>/request/", views.submit, name="submit"),
+]

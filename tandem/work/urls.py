@@ -1,4 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tandem.work import views
 
 app_name = "work"
-urlpatterns: list = []
+urlpatterns = [
+    path("requests/", views.my_requests, name="my-requests"),
+    path("requests/<int:pk>/", views.request_detail, name="request"),
+    path("requests/<int:pk>/acknowledge/<int:comment_id>/", views.acknowledge, name="acknowledge"),
+    path("cases/", views.my_cases, name="my-cases"),
+    path("cases/new/", views.case_new, name="case-new"),
+    path("cases/<int:pk>/", views.case_detail, name="case"),
+    path("cases/<int:pk>/close/", views.case_close, name="case-close"),
+    path("queue/", views.queue, name="queue"),
+]
+# Every move on a request posts to its own address, e.g. /requests/42/resolve/ (name "resolve").
+urlpatterns += [
+    path(f"requests/<int:pk>/{verb}/", views.request_move, {"verb": verb}, name=verb)
+    for verb in views.MOVES
+]

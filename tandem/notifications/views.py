@@ -1,0 +1,51 @@
+"""The person's notifications: what is their move, and whether they also want it by email."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from tandem.notifications.actions import mark_read, set_email_preference
+from tandem.notifications.queries import notifications_visible_to
+from tandem.org.models import Person
+from tandem.pages import staff_page
+from tandem.work.paging import NEWEST_FIRST, keyset_page, parse_cursor
+
+PAGE_SIZE = 50
+
+
+@staff_page
+def notification_list(request: HttpRequest, me: Person) -> HttpResponse:
+    qs = notifications_visible_to(request.user).select_related("request")
+    page = keyset_page(
+        qs,
+        NEWEST_FIRST,
+        after=parse_cursor(request.GET.get("after")),
+        before=parse_cursor(request.GET.get("before")),
+        size=PAGE_SIZE,
+    )
+    return render(request, "notifications/list.html", {"page": page, "me": me})
+
+
+@require_POST
+@staff_page
+def read_all(request: HttpRequest, me: Person) -> HttpResponse:
+    count = mark_read(me)
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    return redirect("notifications:list")
+
+
+@require_POST
+@staff_page
+def email_preference(request: HttpRequest, me: Person) -> HttpResponse:
+    enabled = request.POST.get("email") == "on"
+    set_email_preference(me, enabled)
+    messages.success(
+        request,
+        "Email digests switched on: at most one an hour."
+        if enabled
+        else "Email digests switched off. Notifications still appear here.",
+    )
+    return redirect("notifications:list")

@@ -1,0 +1,103 @@
+"""Keyset pagination: "next" and "previous" by the last row seen, never OFFSET, never COUNT(*).
+
+A page is found by seeking an index to the cursor row's sort key and reading ``size + 1`` rows,
+so the cost of page 40,000 is the cost of page 1. A cursor is the id of a row; for sorts on
+another column the row's value of that column is read first (one lookup by primary key).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+from typing import Any, Generic, TypeVar
+
+from django.db import models
+from django.db.models import Q, QuerySet
+
+M = TypeVar("M", bound=models.Model)
+
+# A sort is a tuple of (field, descending); the last field must be the unique ``id``.
+Sort = tuple[tuple[str, bool], ...]
+OLDEST_FIRST: Sort = (("id", False),)
+NEWEST_FIRST: Sort = (("id", True),)
+
+
+@dataclass
+class KeysetPage(Generic[M]):
+    items: list[M]
+    next_after: int | None  # pass as ?after= for the next page
+    previous_before: int | None  # pass as ?before= for the previous page
+    at_start: bool  # no cursor was given: this is the first page
+
+
+def parse_cursor(value: str | None) -> int | None:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if number > 0 else None
+
+
+def _seek(sort: Sort, values: dict[str, Any], forward: bool) -> Q:
+    """Rows strictly after (forward) or before the row with these sort values."""
+    clauses = []
+    for i, (field, descending) in enumerate(sort):
+        goes_up = forward != descending
+        equal = {f: values[f] for f, _ in sort[:i]}
+        clauses.append(Q(**equal, **{f"{field}__{'gt' if goes_up else 'lt'}": values[field]}))
+    return reduce(or_, clauses)
+
+
+def _order(sort: Sort, forward: bool) -> list[str]:
+    return [("-" if descending == forward else "") + field for field, descending in sort]
+
+
+def _key_of(row: Any, sort: Sort) -> dict[str, Any]:
+    return {field: getattr(row, field) for field, _ in sort}
+
+
+def keyset_page(
+    qs: QuerySet[M],
+    sort: Sort,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    size: int = 25,
+) -> KeysetPage[M]:
+    fields = [field for field, _ in sort]
+    backward = before is not None and after is None
+    cursor_id = after if after is not None else before
+    cursor: dict[str, Any] | None = None
+    if cursor_id is not None:
+        if fields == ["id"]:
+            cursor = {"id": cursor_id}
+        else:
+            # The cursor row may have left the filtered set (picked, resolved) since the
+            # previous page was shown; its position in the sort is still the right place.
+            cursor = qs.model._default_manager.filter(pk=cursor_id).values(*fields).first()
+    if cursor is None:
+        rows = list(qs.order_by(*_order(sort, True))[: size + 1])
+        items = rows[:size]
+        nxt = items[-1].pk if len(rows) > size else None
+        return KeysetPage(items, next_after=nxt, previous_before=None, at_start=True)
+    if not backward:  # ?after=: the rows following the cursor
+        rows = list(qs.filter(_seek(sort, cursor, True)).order_by(*_order(sort, True))[: size + 1])
+        items = rows[:size]
+        nxt = items[-1].pk if len(rows) > size else None
+        prev = (
+            items[0].pk
+            if items and qs.filter(_seek(sort, _key_of(items[0], sort), False)).exists()
+            else None
+        )
+        return KeysetPage(items, next_after=nxt, previous_before=prev, at_start=False)
+    # ?before=: the rows preceding the cursor, read backwards then put in order
+    rows = list(qs.filter(_seek(sort, cursor, False)).order_by(*_order(sort, False))[: size + 1])
+    items = rows[:size][::-1]
+    prev = items[0].pk if len(rows) > size else None
+    nxt = (
+        items[-1].pk
+        if items and qs.filter(_seek(sort, _key_of(items[-1], sort), True)).exists()
+        else None
+    )
+    return KeysetPage(items, next_after=nxt, previous_before=prev, at_start=False)

@@ -1,0 +1,117 @@
+"""Small presentation helpers shared by every page: status badges, "3 days", the nav."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
+
+from tandem.org.queries import can_use_management, person_of, work_unit_ids
+from tandem.work.models import STATUS_COLOURS, Event, Status
+
+register = template.Library()
+
+
+@register.filter
+def status_badge(status: str) -> SafeString:
+    """``<span class="badge badge--amber">Waiting on requester</span>`` for a status value."""
+    try:
+        label = Status(status).label
+    except ValueError:
+        label = status
+    return format_html(
+        '<span class="badge badge--{}">{}</span>', STATUS_COLOURS.get(status, "grey"), label
+    )
+
+
+@register.filter
+def status_label(status: str) -> str:
+    try:
+        return str(Status(status).label)
+    except ValueError:
+        return status
+
+
+@register.filter
+def since(value: datetime | None) -> str:
+    """How long ago, to the largest unit: "3 days", "5 hours", "under a minute"."""
+    if value is None:
+        return ""
+    if (timezone.now() - value).total_seconds() < 60:
+        return "under a minute"
+    return timesince(value, depth=1)
+
+
+@register.filter
+def overdue(value: datetime | None) -> bool:
+    return value is not None and value < timezone.now()
+
+
+@register.simple_tag(takes_context=True)
+def queue_unit_ids(context: template.Context) -> set[int]:
+    """The back-office units whose queue the signed-in person works (empty for the front office)."""
+    request = context.get("request")
+    return work_unit_ids(person_of(getattr(request, "user", None)))
+
+
+@register.simple_tag(takes_context=True)
+def may_manage(context: template.Context) -> bool:
+    """Leads and administrators get the management pages in the nav."""
+    request = context.get("request")
+    return can_use_management(person_of(getattr(request, "user", None)))
+
+
+@register.simple_tag(takes_context=True)
+def signed_in_person(context: template.Context) -> Any:
+    request = context.get("request")
+    return person_of(getattr(request, "user", None))
+
+
+# What each kind of event says beyond its name, from the keys it keeps in ``data``.
+EVENT_DETAIL_KEYS: dict[str, tuple[str, str]] = {
+    Event.Kind.ASKED_REQUESTER: ("question", "Question"),
+    Event.Kind.RESOLVED: ("resolution", "Resolution"),
+    Event.Kind.REOPENED: ("reason", "Reason"),
+    Event.Kind.CANCELLED: ("reason", "Reason"),
+    Event.Kind.CLOSED: ("reason", "Reason"),
+    Event.Kind.WAITING_THIRD_PARTY: ("party", "Waiting on"),
+}
+
+
+@register.simple_tag
+def event_detail(
+    event: Event, names: dict[int, str], show_payload: bool = True
+) -> list[tuple[str, str]]:
+    """The (label, text) lines under an event in the timeline.
+
+    Free text (questions, resolutions, reasons) is the request's payload: it is left out when
+    the viewer may not see the payload of a confidential request.
+    """
+    data = event.data or {}
+    lines: list[tuple[str, str]] = []
+    if event.kind == Event.Kind.ASSIGNED and data.get("assignee"):
+        lines.append(("To", names.get(data["assignee"], "a member of the unit")))
+    if event.kind == Event.Kind.SUBMITTED and data.get("channel"):
+        lines.append(
+            ("Channel", "External (customer)" if data["channel"] == "external" else "Internal")
+        )
+    if not show_payload:
+        return lines
+    key = EVENT_DETAIL_KEYS.get(event.kind)
+    if key and data.get(key[0]):
+        lines.append((key[1], str(data[key[0]])))
+    if event.kind == Event.Kind.WAITING_THIRD_PARTY and data.get("note"):
+        lines.append(("Note", str(data["note"])))
+    return lines
+
+
+@register.filter
+def query_with(form: Any, change: str) -> str:
+    """The form's current filters as a query string, with ``"name=value"`` changed (no cursor)."""
+    name, _, value = change.partition("=")
+    return form.query_string(**({name: value} if name else {}))

@@ -1,0 +1,368 @@
+"""The work pages: home, my requests, the request page and its moves, cases, the team queue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_POST
+
+from tandem.notifications.actions import mark_read
+from tandem.notifications.queries import notifications_visible_to
+from tandem.org.models import Person, Side
+from tandem.org.queries import (
+    is_admin,
+    leads_unit,
+    people_visible_to,
+    unit_members,
+    units_visible_to,
+    work_unit_ids,
+)
+from tandem.pages import refused, safe_next, staff_page
+from tandem.refusal import Forbidden, Refused
+from tandem.work import actions
+from tandem.work import forms as f
+from tandem.work.models import Event, ServiceRequest
+from tandem.work.paging import NEWEST_FIRST, keyset_page, parse_cursor
+from tandem.work.queries import (
+    can_see_internal,
+    can_see_payload,
+    can_work,
+    cases_visible_to,
+    comments_for,
+    requests_visible_to,
+    timeline_for,
+)
+
+PAGE_SIZE = 25
+# What a row of a request list shows: fetched with the rows, never one query per row.
+ROW_RELATED = ("service", "unit", "requesting_unit", "requester__user", "assignee__user", "case")
+
+
+@staff_page
+def home(request: HttpRequest, me: Person) -> HttpResponse:
+    return redirect("work:queue" if work_unit_ids(me) else "work:my-requests")
+
+
+@staff_page
+def my_requests(request: HttpRequest, me: Person) -> HttpResponse:
+    show_open = request.GET.get("show") == "open"
+    qs = requests_visible_to(request.user).filter(requester=me).select_related(*ROW_RELATED)
+    qs = qs.filter(is_open=True) if show_open else qs
+    page = keyset_page(
+        qs,
+        NEWEST_FIRST,
+        after=parse_cursor(request.GET.get("after")),
+        before=parse_cursor(request.GET.get("before")),
+        size=PAGE_SIZE,
+    )
+    return render(request, "work/my_requests.html", {"page": page, "show_open": show_open})
+
+
+# --- the request page ----------------------------------------------------------------------------
+
+# Each move of the request page: its form, and the one action it calls with the form's values.
+Move = tuple[type[f.PageForm], Callable[[Person, int, dict[str, Any]], Any], str]
+MOVES: dict[str, Move] = {
+    "pick": (f.PageForm, lambda me, pk, d: actions.assign_request(me, pk, me.pk), "You picked it."),
+    "assign": (
+        f.AssignForm,
+        lambda me, pk, d: actions.assign_request(me, pk, d["assignee"]),
+        "Assigned.",
+    ),
+    "unassign": (
+        f.PageForm,
+        lambda me, pk, d: actions.unassign_request(me, pk),
+        "Returned to the queue.",
+    ),
+    "start": (
+        f.PageForm,
+        lambda me, pk, d: actions.start_request(me, pk),
+        "Started: it is in progress.",
+    ),
+    "ask": (
+        f.QuestionForm,
+        lambda me, pk, d: actions.ask_requester(me, pk, d["question"]),
+        "Question sent; the request waits on the requester.",
+    ),
+    "answer": (
+        f.AnswerForm,
+        lambda me, pk, d: actions.provide_information(me, pk, d["answer"]),
+        "Answer sent; the back office has it back.",
+    ),
+    "wait": (
+        f.ThirdPartyForm,
+        lambda me, pk, d: actions.wait_third_party(me, pk, d["party"], d["note"]),
+        "Marked as waiting on a third party.",
+    ),
+    "resume": (f.PageForm, lambda me, pk, d: actions.resume_request(me, pk), "Resumed."),
+    "resolve": (
+        f.ResolveForm,
+        lambda me, pk, d: actions.resolve_request(me, pk, d["resolution"]),
+        "Resolved; the requester is asked to accept it.",
+    ),
+    "accept": (
+        f.PageForm,
+        lambda me, pk, d: actions.accept_resolution(me, pk),
+        "Accepted and closed. Thank you.",
+    ),
+    "reopen": (
+        f.ReasonForm,
+        lambda me, pk, d: actions.reopen_request(me, pk, d["reason"]),
+        "Reopened.",
+    ),
+    "cancel": (
+        f.ReasonForm,
+        lambda me, pk, d: actions.cancel_request(me, pk, d["reason"]),
+        "Cancelled.",
+    ),
+    "comment": (
+        f.CommentForm,
+        lambda me, pk, d: actions.add_comment(
+            me,
+            pk,
+            d["comment"],
+            internal=d["kind"] == "internal",
+            advice=d["kind"] == "advice",
+            addressed_to_id=d["addressed_to"],
+        ),
+        "Comment added.",
+    ),
+}
+
+
+def _visible_request(request: HttpRequest, pk: int) -> ServiceRequest:
+    return get_object_or_404(requests_visible_to(request.user).select_related(*ROW_RELATED), pk=pk)
+
+
+def _move_form(verb: str, me: Person, sr: ServiceRequest, data: Any = None) -> f.PageForm:
+    form_class = MOVES[verb][0]
+    kwargs: dict[str, Any] = {"prefix": verb}
+    if form_class is f.AssignForm:
+        kwargs["members"] = unit_members(sr.unit_id)
+    if form_class is f.CommentForm:
+        kwargs["back_office"] = can_work(me, sr)
+        kwargs["people"] = _addressees(me, sr)
+    return form_class(data, **kwargs)
+
+
+def _addressees(me: Person, sr: ServiceRequest) -> list[Person]:
+    people = [sr.requester, *([sr.assignee] if sr.assignee else [])]
+    if can_work(me, sr):
+        people += list(unit_members(sr.unit_id))
+    unique = {p.pk: p for p in people if p.pk != me.pk}
+    return sorted(unique.values(), key=lambda p: p.display_name)
+
+
+def request_page(
+    request: HttpRequest,
+    me: Person,
+    sr: ServiceRequest,
+    *,
+    status: int = 200,
+    failed: tuple[str, f.PageForm] | None = None,
+    refusal: Refused | None = None,
+) -> HttpResponse:
+    moves = f.moves_for(me, sr)
+    move_forms = {verb: _move_form(verb, me, sr) for verb in moves}
+    if failed and failed[0] in move_forms:  # keep what the person typed, with its errors
+        move_forms[failed[0]] = failed[1]
+    events = list(timeline_for(me, sr))
+    assignee_ids = {e.data.get("assignee") for e in events if e.kind == Event.Kind.ASSIGNED}
+    names = {
+        p.pk: p.display_name for p in people_visible_to(request.user).filter(pk__in=assignee_ids)
+    }
+    payload = can_see_payload(me, sr)
+    labels = {field.key: field.label for field in sr.service.fields.all()}
+    return render(
+        request,
+        "work/request.html",
+        {
+            "sr": sr,
+            "moves": move_forms,
+            "events": events,
+            "names": names,
+            "payload": payload,
+            "intake": [(labels.get(k, k), v) for k, v in sr.intake.items()] if payload else [],
+            "comments": comments_for(me, sr),
+            "refusal": refusal,
+            "internal": can_see_internal(me, sr),
+            "reopen_until": actions.reopen_window_ends(sr),
+            "worker": can_work(me, sr),
+            "me": me,
+            "your_turn": bool(moves - {"comment", "cancel"}),
+        },
+        status=status,
+    )
+
+
+@staff_page
+def request_detail(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    sr = _visible_request(request, pk)
+    unread = list(
+        notifications_visible_to(request.user)
+        .filter(request=sr, read_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    if unread:
+        mark_read(me, unread)
+    return request_page(request, me, sr)
+
+
+@require_POST
+@staff_page
+def request_move(request: HttpRequest, me: Person, pk: int, verb: str) -> HttpResponse:
+    sr = _visible_request(request, pk)
+    form = _move_form(verb, me, sr, request.POST)
+    try:
+        f.refuse_invalid(form)
+        MOVES[verb][1](me, sr.pk, form.cleaned_data)
+    except Refused as exc:
+        form.attach(exc)
+        return request_page(
+            request,
+            me,
+            _visible_request(request, pk),
+            status=exc.status,
+            failed=(verb, form),
+            refusal=exc,
+        )
+    messages.success(request, MOVES[verb][2])
+    return redirect(safe_next(request, reverse("work:request", args=[sr.pk])))
+
+
+@require_POST
+@staff_page
+def acknowledge(request: HttpRequest, me: Person, pk: int, comment_id: int) -> HttpResponse:
+    sr = _visible_request(request, pk)
+    try:
+        actions.acknowledge_advice(me, comment_id)
+    except Refused as exc:
+        return request_page(request, me, sr, status=exc.status, refusal=exc)
+    messages.success(request, "Advice acknowledged.")
+    return redirect("work:request", pk=sr.pk)
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+
+def _with_counts(cases: QuerySet) -> QuerySet:
+    return cases.annotate(
+        n_requests=Count("requests"), n_open=Count("requests", filter=Q(requests__is_open=True))
+    )
+
+
+@staff_page
+def my_cases(request: HttpRequest, me: Person) -> HttpResponse:
+    qs = _with_counts(cases_visible_to(request.user).filter(owner=me))
+    page = keyset_page(
+        qs,
+        NEWEST_FIRST,
+        after=parse_cursor(request.GET.get("after")),
+        before=parse_cursor(request.GET.get("before")),
+        size=PAGE_SIZE,
+    )
+    return render(request, "work/my_cases.html", {"page": page})
+
+
+@staff_page
+def case_new(request: HttpRequest, me: Person) -> HttpResponse:
+    form = f.CaseForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            f.refuse_invalid(form)
+            case = actions.create_case(me, **form.cleaned_data)
+        except Refused as exc:
+            form.attach(exc)
+            return render(
+                request, "work/case_new.html", {"form": form, "refusal": exc}, status=exc.status
+            )
+        messages.success(request, f"Case {case.reference} opened. Add the requests it needs.")
+        return redirect("work:case", pk=case.pk)
+    return render(request, "work/case_new.html", {"form": form})
+
+
+def case_page(
+    request: HttpRequest, me: Person, pk: int, *, status: int = 200, refusal: Refused | None = None
+) -> HttpResponse:
+    case = get_object_or_404(cases_visible_to(request.user), pk=pk)
+    rows = (
+        requests_visible_to(request.user)
+        .filter(case=case)
+        .select_related(*ROW_RELATED)
+        .order_by("id")
+    )
+    may_close = case.owner_id == me.pk or leads_unit(me, case.unit_id)
+    return render(
+        request,
+        "work/case.html",
+        {"case": case, "rows": rows, "may_close": may_close, "refusal": refusal},
+        status=status,
+    )
+
+
+@staff_page
+def case_detail(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    return case_page(request, me, pk)
+
+
+@require_POST
+@staff_page
+def case_close(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    try:
+        actions.close_case(me, pk)
+    except Refused as exc:
+        return case_page(request, me, pk, status=exc.status, refusal=exc)
+    messages.success(request, "Case closed.")
+    return redirect("work:case", pk=pk)
+
+
+# --- the team queue ------------------------------------------------------------------------------
+
+
+def _queue_units(me: Person) -> list:
+    units = units_visible_to(me.user).filter(side=Side.BACK)
+    return list(units if is_admin(me) else units.filter(pk__in=work_unit_ids(me)))
+
+
+@staff_page
+def queue(request: HttpRequest, me: Person) -> HttpResponse:
+    units = _queue_units(me)
+    if not units:
+        return refused(
+            request,
+            Forbidden(
+                "The team queue is for back-office units, and you are not in one. "
+                "Your own requests are under “My requests”."
+            ),
+            title="No team queue for you",
+        )
+    unit = next((u for u in units if str(u.pk) == request.GET.get("unit")), units[0])
+    form = f.QueueFilterForm(
+        request.GET,
+        units=units,
+        unit=unit,
+        members=list(unit_members(unit.pk)),
+        services=list(unit.services.order_by("name")),
+    )
+    qs = form.apply(requests_visible_to(request.user), me, timezone.now()).select_related(
+        *ROW_RELATED
+    )
+    page = keyset_page(
+        qs,
+        form.chosen_sort,
+        after=parse_cursor(request.GET.get("after")),
+        before=parse_cursor(request.GET.get("before")),
+        size=PAGE_SIZE,
+    )
+    template = "work/_queue_results.html" if getattr(request, "htmx", False) else "work/queue.html"
+    response = render(request, template, {"form": form, "page": page, "unit": unit, "units": units})
+    patch_vary_headers(response, ("HX-Request",))
+    return response
