@@ -1,0 +1,356 @@
+"""Every change to the service catalogue, one named function each.
+
+Each action owns its transaction (``durable=True``), locks the service it changes (so that two
+editors reordering one intake form cannot interleave), checks that the actor leads the
+providing unit (or is an administrator), and validates through the models' own rules,
+refusing with per-field messages (``tandem.org.actions.check``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, time
+from typing import Literal
+
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
+from tandem.org.actions import Errors, check, errors_of, refuse_if, refuses_races
+from tandem.org.models import Person, PersonSkill, Side, Skill, Unit
+from tandem.org.queries import can_edit_catalogue
+from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
+from tandem.work.models import OPEN_STATUSES
+
+Direction = Literal["up", "down"]
+
+
+def _editable(actor: Person, service_id: int) -> Service:
+    """The service, row-locked, when the actor may edit it."""
+    service = (
+        Service.objects.select_related("unit")
+        .select_for_update(of=("self",))
+        .filter(pk=service_id)
+        .first()
+    )
+    if service is None:
+        raise NotFound(f"There is no service {service_id}.")
+    if not can_edit_catalogue(actor, service.unit_id):
+        raise Forbidden(
+            f"Only {service.unit.name}'s lead or an administrator can change {service.name}; "
+            "ask them, or add a comment on a request."
+        )
+    return service
+
+
+def _service_errors(service: Service, unit: Unit, owner: Person) -> Errors:
+    errors = errors_of(service)
+    if unit.side != Side.BACK:
+        errors["unit"] = [
+            f"{unit.name} is a front-office unit; services are provided by back-office units. "
+            "Choose a back-office unit."
+        ]
+    if not owner.user.is_active:
+        errors.setdefault("owner", []).append(
+            f"{owner.display_name} is deactivated; choose an active person as the owner."
+        )
+    if service.turnaround_days is not None and service.turnaround_days < 1:
+        errors.setdefault("turnaround_days", []).append("The turnaround is at least 1 working day.")
+    return errors
+
+
+@refuses_races
+def create_service(
+    actor: Person,
+    *,
+    unit: Unit,
+    owner: Person,
+    name: str,
+    slug: str,
+    summary: str,
+    scope_includes: str,
+    scope_excludes: str = "",
+    turnaround_days: int,
+    confidential: bool = False,
+    external_allowed: bool = True,
+    active: bool = False,
+    last_reviewed_on: date | None = None,
+) -> Service:
+    """A new catalogue entry. New services usually start unpublished (``active=False``) so that
+    the intake form can be built before anyone can ask."""
+    if not can_edit_catalogue(actor, unit.pk):
+        raise Forbidden(
+            f"Only {unit.name}'s lead or an administrator can add services to its catalogue."
+        )
+    with transaction.atomic(durable=True):
+        service = Service(
+            unit=unit,
+            owner=owner,
+            name=name.strip(),
+            slug=slug.strip(),
+            summary=summary.strip(),
+            scope_includes=scope_includes.strip(),
+            scope_excludes=scope_excludes.strip(),
+            turnaround_days=turnaround_days,
+            confidential=confidential,
+            external_allowed=external_allowed,
+            active=active,
+            last_reviewed_on=last_reviewed_on or timezone.localdate(),
+        )
+        refuse_if(_service_errors(service, unit, owner), "service")
+        service.save()
+        return service
+
+
+@refuses_races
+def update_service(
+    actor: Person,
+    service_id: int,
+    *,
+    unit: Unit,
+    owner: Person,
+    name: str,
+    slug: str,
+    summary: str,
+    scope_includes: str,
+    scope_excludes: str,
+    turnaround_days: int,
+    confidential: bool,
+    external_allowed: bool,
+    active: bool,
+    last_reviewed_on: date,
+) -> Service:
+    with transaction.atomic(durable=True):
+        service = _editable(actor, service_id)
+        errors: Errors = {}
+        if unit.pk != service.unit_id:
+            if not can_edit_catalogue(actor, unit.pk):
+                raise Forbidden(f"Only an administrator can move a service to {unit.name}.")
+            waiting = service.requests.filter(status__in=OPEN_STATUSES).count()
+            if waiting:
+                errors["unit"] = [
+                    f"{service.name} has {waiting} open request{'s' if waiting != 1 else ''} in "
+                    f"{service.unit.name}'s queue; finish them before moving the service, "
+                    "or publish a new service in the other unit."
+                ]
+        service.unit, service.owner = unit, owner
+        service.name, service.slug, service.summary = name.strip(), slug.strip(), summary.strip()
+        service.scope_includes, service.scope_excludes = (
+            scope_includes.strip(),
+            scope_excludes.strip(),
+        )
+        service.turnaround_days = turnaround_days
+        service.confidential, service.external_allowed, service.active = (
+            confidential,
+            external_allowed,
+            active,
+        )
+        service.last_reviewed_on = last_reviewed_on
+        errors.update(_service_errors(service, unit, owner))
+        refuse_if(errors, "service")
+        service.save()
+        return service
+
+
+def mark_service_reviewed(actor: Person, service_id: int, *, today: date | None = None) -> Service:
+    """Record that the owner or lead checked the entry (scope, form, turnaround) is still true."""
+    with transaction.atomic(durable=True):
+        service = _editable(actor, service_id)
+        service.last_reviewed_on = today or timezone.localdate()
+        service.save(update_fields=["last_reviewed_on"])
+        return service
+
+
+# --- the intake form ---------------------------------------------------------------------------
+
+
+def _renumber(items: models.QuerySet) -> None:
+    """Positions 1..n in the current order (the order never has gaps or ties after an edit)."""
+    for position, item in enumerate(items.order_by("position", "id"), start=1):
+        if item.position != position:
+            item.position = position
+            item.save(update_fields=["position"])
+
+
+def _move(items: models.QuerySet, item_id: int, direction: Direction, what: str) -> None:
+    if direction not in ("up", "down"):
+        raise Invalid("Move up or down.", errors={"direction": ["Choose up or down."]})
+    ordered = list(items.order_by("position", "id"))
+    index = next((i for i, item in enumerate(ordered) if item.pk == item_id), None)
+    if index is None:
+        raise NotFound(f"That {what} no longer exists; reload the page.")
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(ordered):
+        raise Conflict(f"That {what} is already {'first' if direction == 'up' else 'last'}.")
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    for position, item in enumerate(ordered, start=1):
+        if item.position != position:
+            item.position = position
+            item.save(update_fields=["position"])
+
+
+def clean_choices(lines: Iterable[str]) -> list[str]:
+    """Choices as typed, one per line: blanks dropped, repeats kept once, order kept."""
+    seen: dict[str, None] = {}
+    for line in lines:
+        value = line.strip()
+        if value:
+            seen.setdefault(value, None)
+    return list(seen)
+
+
+@refuses_races
+def save_intake_field(
+    actor: Person,
+    service_id: int,
+    field_id: int | None = None,
+    *,
+    key: str,
+    label: str,
+    kind: str,
+    required: bool = True,
+    help_text: str = "",
+    choices: Iterable[str] = (),
+) -> IntakeField:
+    """Add a field at the end of the intake form (``field_id=None``) or change one. The key is
+    derived from the label when left empty."""
+    with transaction.atomic(durable=True):
+        service = _editable(actor, service_id)
+        if field_id is None:
+            last = service.fields.aggregate(last=models.Max("position"))["last"] or 0
+            field = IntakeField(service=service, position=last + 1)
+        else:
+            found = service.fields.filter(pk=field_id).first()
+            if found is None:
+                raise NotFound(f"{service.name} has no intake field {field_id}; reload the page.")
+            field = found
+        key = key.strip() or slugify(label).replace("-", "_")[:60]
+        field.key, field.label, field.kind, field.required = key, label.strip(), kind, required
+        field.help_text = help_text.strip()
+        field.choices = clean_choices(choices) if kind == IntakeField.Kind.CHOICE else []
+        # The service is ours, so leave it out of the model's checks: that also skips the
+        # (service, key) constraint, whose generic message the check below says better.
+        errors = errors_of(field, exclude=["service"])
+        if (
+            key
+            and "key" not in errors
+            and service.fields.filter(key=key).exclude(pk=field.pk).exists()
+        ):
+            errors["key"] = [
+                f"{service.name} already has a field with the key {key!r}; choose another key."
+            ]
+        if kind == IntakeField.Kind.CHOICE and not field.choices:
+            errors["choices"] = ["A choice field needs its choices: write one per line."]
+        refuse_if(errors, "intake field")
+        field.save()
+        return field
+
+
+def remove_intake_field(actor: Person, service_id: int, field_id: int) -> None:
+    """Earlier requests keep the values they were given; new requests no longer ask for it."""
+    with transaction.atomic(durable=True):
+        service = _editable(actor, service_id)
+        deleted, _ = service.fields.filter(pk=field_id).delete()
+        if not deleted:
+            raise NotFound("That intake field no longer exists; it may have been removed already.")
+        _renumber(service.fields.all())
+
+
+def move_intake_field(actor: Person, service_id: int, field_id: int, direction: Direction) -> None:
+    with transaction.atomic(durable=True):
+        service = _editable(actor, service_id)
+        _move(service.fields.all(), field_id, direction, "intake field")
+
+
+# --- cut-offs, required skills, procedure -----------------------------------------------------
+
+
+def add_cutoff(
+    actor: Person, service_id: int, *, weekday: int, time: time, description: str
+) -> CutOff:
+    with transaction.atomic(durable=True):
+        service = _editable(actor, service_id)
+        cutoff = CutOff(
+            service=service, weekday=weekday, time=time, description=description.strip()
+        )
+        errors = errors_of(cutoff)
+        if service.cutoffs.filter(weekday=weekday, time=time).exists():
+            errors.setdefault("time", []).append(
+                f"{service.name} already has a cut-off on {CutOff.Weekday(weekday).label} "
+                f"at {time:%H:%M}; "
+                "remove it first to replace it."
+            )
+        refuse_if(errors, "cut-off")
+        cutoff.save()
+        return cutoff
+
+
+def remove_cutoff(actor: Person, service_id: int, cutoff_id: int) -> None:
+    with transaction.atomic(durable=True):
+        service = _editable(actor, service_id)
+        deleted, _ = service.cutoffs.filter(pk=cutoff_id).delete()
+        if not deleted:
+            raise NotFound("That cut-off no longer exists; it may have been removed already.")
+
+
+def set_required_skill(
+    actor: Person, service_id: int, *, skill: Skill, min_level: int
+) -> ServiceSkill:
+    """Add a required skill, or change the minimum level of one already required."""
+    if min_level not in PersonSkill.Level.values:
+        raise Invalid(
+            "The minimum level is 1 (learning) to 4 (expert).",
+            errors={"min_level": ["Choose a level."]},
+        )
+    with transaction.atomic(durable=True):
+        service = _editable(actor, service_id)
+        need, _ = ServiceSkill.objects.update_or_create(
+            service=service, skill=skill, defaults={"min_level": min_level}
+        )
+        return need
+
+
+def remove_required_skill(actor: Person, service_id: int, skill_id: int) -> None:
+    with transaction.atomic(durable=True):
+        service = _editable(actor, service_id)
+        deleted, _ = service.skill_needs.filter(skill_id=skill_id).delete()
+        if not deleted:
+            raise NotFound("That skill is not required any more; reload the page.")
+
+
+def save_procedure_step(
+    actor: Person, service_id: int, step_id: int | None = None, *, text: str
+) -> ProcedureStep:
+    """Add a step at the end of the procedure (``step_id=None``) or reword one."""
+    with transaction.atomic(durable=True):
+        service = _editable(actor, service_id)
+        if step_id is None:
+            last = service.steps.aggregate(last=models.Max("position"))["last"] or 0
+            step = ProcedureStep(service=service, position=last + 1)
+        else:
+            found = service.steps.filter(pk=step_id).first()
+            if found is None:
+                raise NotFound(f"{service.name} has no procedure step {step_id}; reload the page.")
+            step = found
+        step.text = text.strip()
+        check(step, "procedure step")
+        step.save()
+        return step
+
+
+def move_procedure_step(actor: Person, service_id: int, step_id: int, direction: Direction) -> None:
+    with transaction.atomic(durable=True):
+        service = _editable(actor, service_id)
+        _move(service.steps.all(), step_id, direction, "procedure step")
+
+
+def remove_procedure_step(actor: Person, service_id: int, step_id: int) -> None:
+    with transaction.atomic(durable=True):
+        service = _editable(actor, service_id)
+        deleted, _ = service.steps.filter(pk=step_id).delete()
+        if not deleted:
+            raise NotFound(
+                "That procedure step no longer exists; it may have been removed already."
+            )
+        _renumber(service.steps.all())

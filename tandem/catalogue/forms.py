@@ -1,0 +1,158 @@
+"""Forms of the service editor. They parse what was typed; ``tandem.catalogue.actions`` holds
+the rules, so the pages and the API refuse the same input with the same messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service
+from tandem.org.forms import DATE_INPUT, ManageForm
+from tandem.org.models import Person, PersonSkill, Side, Skill, Unit
+from tandem.org.queries import units_led_by
+
+SERVICE_FIELDS = (
+    "name",
+    "slug",
+    "unit",
+    "owner",
+    "summary",
+    "scope_includes",
+    "scope_excludes",
+    "turnaround_days",
+    "confidential",
+    "external_allowed",
+    "active",
+    "last_reviewed_on",
+)
+
+
+class OwnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.display_name} — {obj.unit.name}"
+
+
+class ServiceForm(ManageForm):
+    name = forms.CharField(max_length=120)
+    slug = forms.SlugField(
+        max_length=80, help_text="Letters, digits and hyphens; used in addresses."
+    )
+    unit = forms.ModelChoiceField(
+        queryset=Unit.objects.none(),
+        empty_label="— choose the providing unit —",
+        error_messages={
+            "invalid_choice": "Choose one of the back-office units you lead: services are provided "
+            "by back-office units."
+        },
+    )
+    owner = OwnerChoiceField(
+        queryset=Person.objects.none(),
+        empty_label="— choose the accountable person —",
+        help_text="The one person accountable for the service, usually in the providing unit.",
+    )
+    summary = forms.CharField(max_length=240, help_text="One line shown in the catalogue.")
+    scope_includes = forms.CharField(label="What we do", widget=forms.Textarea(attrs={"rows": 3}))
+    scope_excludes = forms.CharField(
+        label="What we don't do",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Say where to go instead, so nobody asks the wrong team.",
+    )
+    turnaround_days = forms.IntegerField(
+        min_value=1,
+        max_value=365,
+        label="Turnaround (working days)",
+        help_text="The published turnaround, in the providing unit's working days.",
+    )
+    confidential = forms.BooleanField(
+        required=False,
+        help_text="Payload and comments seen only by the requester, the unit and admins.",
+    )
+    external_allowed = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Accepts requests on behalf of customers (external channel)",
+    )
+    active = forms.BooleanField(
+        required=False,
+        label="Published in the catalogue",
+        help_text="Build the intake form first, then publish.",
+    )
+    last_reviewed_on = forms.DateField(label="Last reviewed", widget=DATE_INPUT)
+
+    def __init__(self, *args: Any, user: AbstractBaseUser | AnonymousUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units_led_by(user).filter(side=Side.BACK)  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = (  # type: ignore[attr-defined]
+            Person.objects.filter(user__is_active=True)
+            .select_related("user", "unit")
+            .order_by("unit__name", "user__first_name", "user__last_name")
+        )
+
+    @staticmethod
+    def initial_for(service: Service) -> dict[str, Any]:
+        initial = {name: getattr(service, name) for name in SERVICE_FIELDS}
+        initial["unit"], initial["owner"] = service.unit_id, service.owner_id
+        return initial
+
+
+class IntakeFieldForm(ManageForm):
+    label = forms.CharField(max_length=120, help_text="The question as the requester sees it.")
+    key = forms.SlugField(
+        max_length=60,
+        required=False,
+        help_text="Name of the value in the request's data; made from the label when left empty.",
+    )
+    kind = forms.ChoiceField(choices=IntakeField.Kind.choices)
+    required = forms.BooleanField(required=False, initial=True)
+    help_text = forms.CharField(max_length=240, required=False, label="Help text")
+    choices = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For choice fields: one choice per line.",
+    )
+
+    @staticmethod
+    def initial_for(field: IntakeField) -> dict[str, Any]:
+        return {
+            "label": field.label,
+            "key": field.key,
+            "kind": field.kind,
+            "required": field.required,
+            "help_text": field.help_text,
+            "choices": "\n".join(field.choices or []),
+        }
+
+    def data_for_action(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["choices"] = (data.get("choices") or "").splitlines()
+        return data
+
+
+class CutOffForm(ManageForm):
+    weekday = forms.TypedChoiceField(choices=CutOff.Weekday.choices, coerce=int)
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    description = forms.CharField(
+        max_length=200,
+        help_text="What it is for, e.g. \u201ctimesheets for Friday's payroll\u201d.",
+    )
+
+
+class RequiredSkillForm(ManageForm):
+    skill = forms.ModelChoiceField(queryset=Skill.objects.all(), empty_label="— choose a skill —")
+    min_level = forms.TypedChoiceField(
+        choices=PersonSkill.Level.choices,
+        coerce=int,
+        initial=PersonSkill.Level.PRACTISED,
+        label="At least",
+    )
+
+
+class ProcedureStepForm(ManageForm):
+    text = forms.CharField(
+        max_length=ProcedureStep._meta.get_field("text").max_length,
+        label="Step",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

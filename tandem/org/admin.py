@@ -1,0 +1,144 @@
+"""Django admin for the organisation: units, skills, people (with skills and absences), tokens.
+
+The admin is the administrators' escape hatch; the management pages (``/manage/``) are the
+everyday way to change these, through the actions and their rules.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from tandem.org.actions import revoke_api_tokens
+from tandem.org.models import Absence, ApiToken, Person, PersonSkill, Skill, Unit
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "side", "time_zone")
+    list_filter = ("side",)
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class PersonSkillInline(admin.TabularInline):
+    model = PersonSkill
+    extra = 0
+    autocomplete_fields = ("skill",)
+
+
+class AbsenceInline(admin.TabularInline):
+    model = Absence
+    extra = 0
+    fields = ("kind", "starts_on", "ends_on", "note")
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "username",
+        "unit",
+        "role",
+        "job_title",
+        "email_notifications",
+        "active",
+    )
+    list_filter = ("role", "unit__side", "unit", "email_notifications", "user__is_active")
+    search_fields = (
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "user__email",
+        "job_title",
+    )
+    list_select_related = ("user", "unit")
+    raw_id_fields = ("user",)
+    fields = (
+        "user",
+        "unit",
+        "role",
+        "job_title",
+        "time_zone",
+        "working_pattern",
+        "weekly_hours",
+        "email_notifications",
+        "last_digest_at",
+    )
+    readonly_fields = ("weekly_hours", "last_digest_at")
+    inlines = (PersonSkillInline, AbsenceInline)
+
+    @admin.display(description="name", ordering="user__first_name")
+    def name(self, obj: Person) -> str:
+        return obj.display_name
+
+    @admin.display(description="username", ordering="user__username")
+    def username(self, obj: Person) -> str:
+        return obj.user.get_username()
+
+    @admin.display(description="active", boolean=True, ordering="user__is_active")
+    def active(self, obj: Person) -> bool:
+        return obj.user.is_active
+
+    @admin.display(description="weekly hours")
+    def weekly_hours(self, obj: Person) -> str:
+        return f"{obj.weekly_hours():g} h"
+
+
+@admin.register(Absence)
+class AbsenceAdmin(admin.ModelAdmin):
+    """Everyone's absences in one list: who is away, when."""
+
+    list_display = ("person", "kind", "starts_on", "ends_on", "note")
+    list_filter = ("kind", "person__unit")
+    search_fields = (
+        "person__user__username", "person__user__first_name", "person__user__last_name",
+    )
+    list_select_related = ("person__user",)
+    raw_id_fields = ("person",)
+    date_hierarchy = "starts_on"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Read-only except revoking. The hash is never shown: it is only good for matching tokens."""
+
+    list_display = (
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = (
+        ("revoked_at", admin.EmptyFieldListFilter),
+        ("expires_at", admin.EmptyFieldListFilter),
+    )
+    search_fields = ("name", "prefix", "user__username")
+    list_select_related = ("user",)
+    fields = ("user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ("revoke",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a token's raw value is shown once, by `tandem createtoken` or the API
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False  # revoke instead: the record says who had access and until when
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        count = revoke_api_tokens(request.user, queryset.values_list("pk", flat=True))
+        self.message_user(
+            request, f"Revoked {count} token{'s' if count != 1 else ''}.", messages.SUCCESS
+        )
