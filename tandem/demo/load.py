@@ -1,0 +1,295 @@
+"""Write the demo organisation and its simulated history into the database.
+
+Nothing goes through the actions: the history engine already produced exactly what they would
+have written (events with seq 1..n, statuses, timestamps), and replaying 140,000 events one
+durable transaction each would take many minutes. The organisation (a few hundred rows) is
+written with ``bulk_create``; the history (``tandem.demo.trails``) with plain-tuple
+``executemany`` in batches, with explicit keys after any rows already there so that events can
+name their comments. PostgreSQL's sequences are moved past those keys at the end.
+
+    summary = build_demo(seed=2026, weeks=26)        # into an empty database
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
+from tandem.demo.organisation import DemoOrganisation, demo_organisation
+from tandem.demo.people import (
+    ADMIN,
+    ADMIN_USERNAME,
+    DUTIES,
+    PASSWORD,
+    PATTERNS,
+    PEOPLE,
+    UNITS,
+    DemoPerson,
+)
+from tandem.demo.trails import OrgIds, load_history
+from tandem.engines.history import Params, simulate
+from tandem.notifications.models import Notification
+from tandem.org.models import Absence, Person, PersonSkill, Skill, Unit
+from tandem.work.models import Case, Comment, Event, ServiceRequest
+
+
+@dataclass
+class DemoSummary:
+    seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def demo_present() -> bool:
+    """The demo is loaded when its Payroll unit and its people are there."""
+    return (
+        Unit.objects.filter(slug="payroll").exists()
+        and Person.objects.filter(user__username="julie.ramsden").exists()
+    )
+
+
+def database_is_empty() -> bool:
+    return not (
+        Unit.objects.exists()
+        or get_user_model().objects.exists()
+        or ServiceRequest.objects.exists()
+    )
+
+
+def build_demo(
+    *,
+    seed: int = 2026,
+    weeks: int = 26,
+    end: datetime | None = None,
+    scale: float = 1.0,
+    report: Callable[[str], None] | None = None,
+) -> DemoSummary:
+    """Simulate and load the demo into the (empty) default database, in one transaction."""
+    say = report or (lambda message: None)
+    end = (end or timezone.now()).replace(microsecond=0)
+    summary = DemoSummary(end=end)
+    began = time.perf_counter()
+    org = demo_organisation(end.astimezone(timezone.get_default_timezone()).date(), weeks, seed)
+    # The simulated worker closes resolved requests after the window the real one uses.
+    window = settings.TANDEM_REOPEN_WINDOW_DAYS
+    params = Params(end=end, weeks=weeks, seed=seed, scale=scale, reopen_window_days=window)
+    history = simulate(org.engine(), params)
+    summary.start = history.start
+    summary.seconds["simulation"] = time.perf_counter() - began
+    say(
+        f"Simulated {len(history.requests):,} requests and {len(history.events):,} events "
+        f"in {summary.seconds['simulation']:.1f} s."
+    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: checked at COMMIT, where
+            # PostgreSQL took 166 s for 70,000 requests (it grows faster than the rows).
+            # Checked row by row as they go in, the same checks cost a few seconds.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        began = time.perf_counter()
+        ids = load_organisation(org, end)
+        summary.seconds["organisation"] = time.perf_counter() - began
+        began = time.perf_counter()
+        summary.counts = load_history(org, history, ids, report=say)
+        reset_sequences()
+        summary.seconds["history"] = time.perf_counter() - began
+        began_commit = time.perf_counter()
+    summary.seconds["commit"] = time.perf_counter() - began_commit
+    began = time.perf_counter()
+    refresh_planner_statistics()
+    summary.seconds["statistics"] = time.perf_counter() - began
+    summary.counts.update(
+        people=len(ids.person) + 1, services=len(ids.service), units=len(ids.unit)
+    )
+    return summary
+
+
+# --- the organisation ---------------------------------------------------------------------------
+
+
+def load_organisation(org: DemoOrganisation, end: datetime) -> OrgIds:
+    today = end.astimezone(timezone.get_default_timezone()).date()
+    units = Unit.objects.bulk_create(
+        [Unit(name=u.name, slug=u.slug, side=u.side, description=u.description) for u in org.units]
+    )
+    unit_pk = {u.slug: u.pk for u in units}
+    skills = Skill.objects.bulk_create([Skill(slug=slug, name=name) for slug, name in org.skills])
+    skill_pk = {s.slug: s.pk for s in skills}
+
+    everyone: list[DemoPerson] = [*org.people, org.admin]
+    # One hash for every account: they share the password, and hashing 60 times would take
+    # most of the build (PBKDF2 is slow on purpose).
+    password = make_password(PASSWORD)
+    joined = end - timedelta(days=400)
+    users = get_user_model().objects.bulk_create(
+        [
+            get_user_model()(
+                username=ADMIN_USERNAME if p is org.admin else p.username,
+                first_name=p.first,
+                last_name=p.last,
+                email=p.email,
+                password=password,
+                is_staff=p.role == "admin",
+                is_superuser=p.role == "admin",
+                date_joined=joined,
+            )
+            for p in everyone
+        ]
+    )
+    people = Person.objects.bulk_create(
+        [
+            Person(
+                user=user,
+                unit_id=unit_pk[p.unit],
+                role=p.role,
+                job_title=p.job_title,
+                working_pattern=PATTERNS[p.pattern],
+                last_digest_at=end,
+            )
+            for user, p in zip(users, everyone, strict=True)
+        ]
+    )
+    by_username = {p.username: person for p, person in zip(everyone, people, strict=True)}
+    PersonSkill.objects.bulk_create(
+        [
+            PersonSkill(person=by_username[p.username], skill_id=skill_pk[slug], level=level)
+            for p in everyone
+            for slug, level in p.skills.items()
+        ]
+    )
+    Absence.objects.bulk_create(
+        [
+            Absence(
+                person=by_username[a.username],
+                kind=a.kind,
+                starts_on=a.starts_on,
+                ends_on=a.ends_on,
+                note=a.note,
+            )
+            for a in org.absences
+        ]
+    )
+
+    services = Service.objects.bulk_create(
+        [
+            Service(
+                unit_id=unit_pk[s.unit],
+                name=s.name,
+                slug=s.slug,
+                summary=s.summary,
+                scope_includes=s.includes,
+                scope_excludes=s.excludes,
+                owner=by_username[s.owner],
+                turnaround_days=s.turnaround,
+                confidential=s.confidential,
+                external_allowed=s.sim.external > 0,
+                last_reviewed_on=today - timedelta(days=round(30.44 * s.reviewed_months_ago)),
+            )
+            for s in org.services
+        ]
+    )
+    IntakeField.objects.bulk_create(
+        [
+            IntakeField(
+                service=service,
+                position=i,
+                key=f.key,
+                label=f.label,
+                kind=f.kind,
+                required=f.required,
+                help_text=f.help,
+                choices=list(f.choices),
+            )
+            for service, s in zip(services, org.services, strict=True)
+            for i, f in enumerate(s.fields, 1)
+        ]
+    )
+    CutOff.objects.bulk_create(
+        [
+            CutOff(service=service, weekday=c.weekday, time=c.time, description=c.description)
+            for service, s in zip(services, org.services, strict=True)
+            for c in s.cutoffs
+        ]
+    )
+    ServiceSkill.objects.bulk_create(
+        [
+            ServiceSkill(service=service, skill_id=skill_pk[slug], min_level=level)
+            for service, s in zip(services, org.services, strict=True)
+            for slug, level in s.skills.items()
+        ]
+    )
+    ProcedureStep.objects.bulk_create(
+        [
+            ProcedureStep(service=service, position=i, text=text)
+            for service, s in zip(services, org.services, strict=True)
+            for i, text in enumerate(s.steps, 1)
+        ]
+    )
+    unit_names = {u.slug: u.name for u in org.units}
+    return OrgIds(
+        unit=[u.pk for u in units],
+        person=[by_username[p.username].pk for p in org.people],
+        person_name=[p.name for p in org.people],
+        person_unit=[unit_pk[p.unit] for p in org.people],
+        service=[s.pk for s in services],
+        service_unit=[unit_pk[s.unit] for s in org.services],
+        service_unit_name=[unit_names[s.unit] for s in org.services],
+    )
+
+
+def reset_sequences() -> None:
+    """After explicit keys, PostgreSQL's sequences must move past them (SQLite needs nothing)."""
+    statements = connection.ops.sequence_reset_sql(
+        no_style(), [Case, ServiceRequest, Event, Comment, Notification]
+    )
+    if statements:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+
+
+def refresh_planner_statistics() -> None:
+    """Give the query planner statistics of the freshly loaded tables.
+
+    Without them SQLite sorts the whole request table for some filtered lists (seconds at a
+    million rows, instead of milliseconds), and PostgreSQL waits for autovacuum to notice.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def sign_in_accounts() -> list[tuple[str, str, str]]:
+    """(username, name, role) of the accounts `tandem demo` prints: consultants, an agent of
+    every back-office unit, a lead, the executive and the admin."""
+    names = {u.slug: u.name for u in UNITS}
+    rows = [
+        ("sarah.whitfield", "Sarah Whitfield", "Leeds branch: branch manager (lead)"),
+        ("priya.sharma", "Priya Sharma", "Leeds branch: recruitment consultant"),
+    ]
+    for unit in DUTIES:
+        agent = next(p for p in PEOPLE if p.unit == unit and p.role == "member")
+        rows.append((agent.username, agent.name, f"{names[unit]}: {agent.job_title}"))
+    lead = next(p for p in PEOPLE if p.unit == "invoicing" and p.role == "lead")
+    rows.append((lead.username, lead.name, f"{names['invoicing']}: {lead.job_title} (lead)"))
+    executive = next(p for p in PEOPLE if p.role == "executive")
+    rows.append(
+        (
+            executive.username,
+            executive.name,
+            f"{names[executive.unit]}: managing director (executive)",
+        )
+    )
+    rows.append((ADMIN_USERNAME, ADMIN.name, "Administrator (also Django admin at /admin/)"))
+    return rows

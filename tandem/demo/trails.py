@@ -1,0 +1,334 @@
+"""The simulated history as table rows: cases, service requests, events, comments and
+notifications, written batch by batch with ``tandem.demo.bulk.insert_rows``.
+
+Each row carries what the action would have stored: ``submit_request``'s title and
+submission digest, ``_move``'s ``is_open`` and ``status_changed_at``, every event's ``data``
+(``{"question": …}``, ``{"party": …, "note": ""}``, ``{"comment": id}``…), the comments that
+asking, answering and reopening create, and the notifications their on-commit hooks send (for
+the last two weeks only, the older ones read, none left for the email digest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from django.db import models
+from django.utils import timezone
+
+from tandem.demo import samples
+from tandem.demo.bulk import db_datetimes, insert_rows
+from tandem.demo.organisation import DemoOrganisation
+from tandem.demo.services import DemoService
+from tandem.demo.texts import (
+    ADVICE,
+    CANCEL_REASONS,
+    CHASERS,
+    NO_REPLY_CANCEL,
+    NOTES,
+    REMINDERS,
+    REOPEN_REASONS,
+)
+from tandem.engines.history import KINDS, NONE, STATUSES, History
+from tandem.notifications.models import Notification
+from tandem.work.models import Case, Comment, Event, ServiceRequest
+
+BATCH = 20_000  # requests per batch (with their events, comments and notifications)
+NOTIFY_DAYS = 14
+AUTO_CLOSE_REASON = "reopen window passed"
+OPEN_OR_RESOLVED = frozenset({"new", "assigned", "in_progress", "waiting_requester",
+                              "waiting_third_party", "reopened", "resolved"})
+
+CASE_COLUMNS = ("id", "customer_reference", "title", "owner", "unit", "status", "created_at",
+                "closed_at")
+REQUEST_COLUMNS = (
+    "id", "service", "unit", "requesting_unit", "confidential", "requester", "case", "channel",
+    "title", "intake", "status", "is_open", "assignee", "waiting_on", "resolution",
+    "idempotency_key", "submission_digest", "last_event_seq",
+    "submitted_at", "status_changed_at", "due_at", "resolved_at", "closed_at",
+)
+REQUEST_TIMES = ("submitted_at", "status_changed_at", "due_at", "resolved_at", "closed_at")
+EVENT_COLUMNS = ("id", "request", "seq", "kind", "actor", "at", "from_status", "to_status",
+                 "internal", "data")
+COMMENT_COLUMNS = ("id", "request", "author", "body", "visibility", "addressed_to", "is_advice",
+                   "acknowledged_at", "acknowledged_by", "created_at")
+NOTIFICATION_COLUMNS = ("recipient", "kind", "request", "message", "created_at", "read_at",
+                        "emailed_at")
+
+Row = tuple[Any, ...]
+
+
+@dataclass
+class OrgIds:
+    """Database keys of the organisation, by the engine's and the catalogue's indices."""
+
+    unit: list[int]  # by unit index
+    person: list[int]  # by engine person index
+    person_name: list[str]
+    person_unit: list[int]  # the person's unit pk
+    service: list[int]  # by service index
+    service_unit: list[int]  # the providing unit's pk, by service index
+    service_unit_name: list[str]
+
+
+@dataclass
+class Facts:
+    """What the events of one request need to know about it."""
+
+    pk: int
+    requester: int
+    assignee: int | None
+    channel: str
+    title: str
+    case: int | None
+    ctx: dict[str, str]
+
+
+def when(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def maybe(seconds: int) -> datetime | None:
+    return None if seconds == NONE else datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def next_id(model: type[models.Model]) -> int:
+    return (model._default_manager.aggregate(top=models.Max("pk"))["top"] or 0) + 1
+
+
+def load_history(org: DemoOrganisation, history: History, ids: OrgIds, *,
+                 report: Callable[[str], None] | None = None, batch: int = BATCH) -> dict[str, int]:
+    """Write every case, request, event, comment and recent notification of ``history``."""
+    say = report or (lambda message: None)
+    writer = Writer(org, history, ids)
+    counts = {"cases": insert_rows(Case, CASE_COLUMNS, writer.cases()),
+              "requests": 0, "events": 0, "comments": 0, "notifications": 0}
+    n = len(history.requests)
+    for lo in range(0, n, batch):
+        hi = min(lo + batch, n)
+        requests, facts = writer.requests(lo, hi)
+        events, comments, notes = writer.events(lo, hi, facts)
+        counts["requests"] += insert_rows(ServiceRequest, REQUEST_COLUMNS, requests,
+                                          prepared=REQUEST_TIMES)
+        counts["comments"] += insert_rows(Comment, COMMENT_COLUMNS, comments)
+        counts["events"] += insert_rows(Event, EVENT_COLUMNS, events, prepared=("at",))
+        counts["notifications"] += insert_rows(Notification, NOTIFICATION_COLUMNS, notes)
+        if n > batch:
+            say(f"  loaded {hi:,} of {n:,} requests")
+    return counts
+
+
+def _question(service: DemoService, variant: int) -> tuple[str, str]:
+    return service.questions[variant % len(service.questions)]
+
+
+class Writer:
+    def __init__(self, org: DemoOrganisation, history: History, ids: OrgIds) -> None:
+        self.org, self.history, self.ids = org, history, ids
+        self.staff = [p.name for p in org.people]
+        self.first_case = next_id(Case)
+        self.first_request = next_id(ServiceRequest)
+        self.next_event = next_id(Event)
+        self.next_comment = next_id(Comment)
+        self.end = int(history.end.timestamp())
+        self.notify_after = self.end - NOTIFY_DAYS * 86400
+        self.zone = timezone.get_default_timezone()
+        self.event_starts = np.r_[0, np.cumsum(history.requests.events)]
+        self.case_ctx: dict[int, dict[str, str]] = {}
+        self.case_reference: dict[int, str] = {}
+
+    def _case_context(self, case: int) -> dict[str, str]:
+        if case not in self.case_ctx:
+            ctx = samples.context(int(self.history.cases.variant[case]), self.staff)
+            ctx["number"] = f"{self.first_case + case:05d}"
+            self.case_ctx[case] = ctx
+        return self.case_ctx[case]
+
+    def cases(self) -> list[Row]:
+        cases, ids = self.history.cases, self.ids
+        rows = []
+        for i in range(len(cases)):
+            kind = self.org.case_kinds[int(cases.bundle[i])]
+            reference, title = samples.case_texts(kind, self._case_context(i))
+            self.case_reference[i] = reference
+            owner, closed = int(cases.owner[i]), int(cases.closed[i])
+            rows.append((self.first_case + i, reference, title, ids.person[owner],
+                         ids.person_unit[owner], "closed" if closed != NONE else "open",
+                         when(int(cases.created[i])), maybe(closed)))
+        return rows
+
+    def requests(self, lo: int, hi: int) -> tuple[list[Row], list[Facts]]:
+        req, ids, org = self.history.requests, self.ids, self.org
+        times = list(zip(*(db_datetimes(x[lo:hi]) for x in (
+            req.submitted, req.status_changed, req.due, req.resolved, req.closed)), strict=True))
+        columns = [x[lo:hi].tolist() for x in (
+            req.service, req.requester, req.channel, req.case, req.submitted, req.status,
+            req.assignee, req.events, req.variant, req.waiting_on, req.waiting_variant,
+            req.resolution_variant)]
+        rows: list[Row] = []
+        facts: list[Facts] = []
+        for offset, (s, who, channel, case, submitted, status, assignee, n_events, variant,
+                     waiting_on, waiting_variant, resolution_variant) in enumerate(
+                         zip(*columns, strict=True)):
+            pk = self.first_request + lo + offset
+            service = org.services[s]
+            ctx = self._case_context(case) if case != NONE else samples.context(variant, self.staff)
+            day = when(submitted).astimezone(self.zone).date()
+            intake = samples.intake(service, ctx, variant, day)
+            channel_name = "external" if channel else "internal"
+            case_pk = self.first_case + case if case != NONE else None
+            # Requests made for a case keep the default title, as when the requester leaves the
+            # title empty in submit_request.
+            given = "" if case_pk else samples.title(service, ctx, intake)
+            title = (given or (f"{service.name} · {self.case_reference[case]}" if case_pk
+                               else service.name))[:200]
+            digest = hashlib.sha256(json.dumps(
+                [ids.service[s], channel_name, given, case_pk, intake], sort_keys=True,
+                separators=(",", ":")).encode()).hexdigest()
+            status_name = STATUSES[status]
+            waiting = ""
+            if waiting_on == 1:
+                waiting = ids.person_name[who]
+            elif waiting_on == 2:
+                waiting = str(samples.pick(service.parties, waiting_variant)) or "a third party"
+            resolution = (str(samples.pick(service.resolutions, resolution_variant))
+                          if resolution_variant != NONE else "")
+            assignee_pk = ids.person[assignee] if assignee != NONE else None
+            rows.append((
+                pk, ids.service[s], ids.service_unit[s], ids.person_unit[who],
+                service.confidential, ids.person[who], case_pk, channel_name, title, intake,
+                status_name, status_name in OPEN_OR_RESOLVED, assignee_pk, waiting, resolution,
+                None, digest, n_events, *times[offset],
+            ))
+            facts.append(Facts(pk, ids.person[who], assignee_pk, channel_name, title, case_pk, ctx))
+        return rows, facts
+
+    def events(self, lo: int, hi: int, facts: list[Facts]) -> tuple[list[Row], list[list[Any]],
+                                                                     list[Row]]:
+        ev, ids, org = self.history.events, self.ids, self.org
+        e_lo, e_hi = int(self.event_starts[lo]), int(self.event_starts[hi])
+        services = self.history.requests.service
+        events: list[Row] = []
+        comments: list[list[Any]] = []
+        notes: list[Row] = []
+        advice: dict[tuple[int, int], list[Any]] = {}
+        stamps = db_datetimes(ev.at[e_lo:e_hi])
+        columns = [x[e_lo:e_hi].tolist() for x in (
+            ev.request, ev.seq, ev.kind, ev.actor, ev.at, ev.from_status, ev.to_status, ev.detail,
+            ev.ref)]
+        for offset, (row, seq, kind, actor, at, frm, to, detail, ref) in enumerate(
+                zip(*columns, strict=True)):
+            fact = facts[row - lo]
+            s = int(services[row])
+            service, unit = org.services[s], org.services[s].unit
+            name = KINDS[kind]
+            actor_pk = ids.person[actor] if actor != NONE else None
+            data: dict[str, Any] = {}
+            comment: list[Any] | None = None
+            addressee: int | None = None
+            if name == "submitted":
+                data = {"channel": fact.channel, "case": fact.case}
+            elif name == "assigned":
+                data = {"assignee": ids.person[detail],
+                        "previous": ids.person[ref] if ref != NONE else None}
+            elif name == "asked_requester":
+                question = _question(service, detail)[0]
+                data = {"question": question}
+                comment = self._comment(fact.pk, actor_pk, question, "shared", fact.requester,
+                                        False, at)
+            elif name == "information_provided":
+                answer = _question(service, detail)[1].format(**fact.ctx)
+                comment = self._comment(fact.pk, actor_pk, answer, "shared", fact.assignee,
+                                        False, at)
+            elif name == "waiting_third_party":
+                data = {"party": str(samples.pick(service.parties, detail)) or "a third party",
+                        "note": ""}
+            elif name == "resolved":
+                data = {"resolution": str(samples.pick(service.resolutions, detail))}
+            elif name == "reopened":
+                reason = str(samples.pick(REOPEN_REASONS[unit], detail))
+                data = {"reason": reason}
+                comment = self._comment(fact.pk, actor_pk, reason, "shared", fact.assignee,
+                                        False, at)
+            elif name == "cancelled":
+                reason = NO_REPLY_CANCEL if ref == 1 else str(samples.pick(CANCEL_REASONS, detail))
+                data = {"reason": reason}
+            elif name == "closed":
+                data = {"reason": AUTO_CLOSE_REASON}
+            elif name in ("commented", "note_added", "advice_given"):
+                addressee = ids.person[ref] if ref != NONE else None
+                if name == "commented":
+                    texts = CHASERS if actor_pk == fact.requester else REMINDERS
+                    body = str(samples.pick(texts, detail))
+                elif name == "note_added":
+                    body = str(samples.pick(NOTES[unit], detail))
+                else:
+                    body = ADVICE[unit]
+                comment = self._comment(fact.pk, actor_pk, body,
+                                        "internal" if name == "note_added" else "shared",
+                                        addressee, name == "advice_given", at)
+                data = {"comment": comment[0]}
+                if name == "advice_given":
+                    advice[(row, seq)] = comment
+            elif name == "advice_acknowledged":
+                given = advice[(row, ref)]
+                given[7], given[8] = when(at), actor_pk  # acknowledged_at, acknowledged_by
+                data = {"comment": given[0]}
+            if comment is not None:
+                comments.append(comment)
+            events.append((self.next_event, fact.pk, seq, name, actor_pk, stamps[offset],
+                           STATUSES[frm] if frm != NONE else "",
+                           STATUSES[to] if to != NONE else "", name == "note_added", data))
+            self.next_event += 1
+            if at >= self.notify_after:
+                note = self._notification(name, fact, ids.service_unit_name[s], actor, actor_pk,
+                                          at, addressee)
+                if note is not None:
+                    notes.append(note)
+        return events, comments, notes
+
+    def _comment(self, request: int, author: int | None, body: str, visibility: str,
+                 addressed_to: int | None, is_advice: bool, at: int) -> list[Any]:
+        row = [self.next_comment, request, author, body, visibility, addressed_to, is_advice,
+               None, None, when(at)]
+        self.next_comment += 1
+        return row
+
+    def _notification(self, name: str, fact: Facts, unit_name: str, actor: int,
+                      actor_pk: int | None, at: int, addressee: int | None) -> Row | None:
+        """What the actions' on-commit hooks would have told people about a recent event."""
+        who = self.ids.person_name[actor] if actor != NONE else "Tandem"
+        reference = f"SR-{fact.pk:06d}"
+        recipient, kind, message = None, "", ""
+        if name == "assigned" and fact.assignee and fact.assignee != actor_pk:
+            recipient, kind = fact.assignee, "assigned"
+            message = f"{who} gave you {reference}: {fact.title}"
+        elif name == "asked_requester":
+            recipient, kind = fact.requester, "information_needed"
+            message = f"{unit_name} needs information from you on {reference}"
+        elif name == "information_provided" and fact.assignee:
+            recipient, kind = fact.assignee, "information_provided"
+            message = f"{who} answered on {reference}"
+        elif name == "resolved":
+            recipient, kind = fact.requester, "resolved"
+            message = f"{reference} is resolved: accept it or reopen it"
+        elif name == "reopened" and fact.assignee:
+            recipient, kind, message = fact.assignee, "reopened", f"{who} reopened {reference}"
+        elif name in ("commented", "advice_given") and addressee and addressee != actor_pk:
+            recipient, kind = addressee, "advice" if name == "advice_given" else "comment"
+            message = f"{who} wrote to you on {reference}"
+        if recipient is None:
+            return None
+        created = when(at)
+        # The older ones have been read; the email digest has nothing left to send in bulk.
+        read = None
+        if at < self.end - 2 * 86400 or at % 3 == 0:
+            read = created + timedelta(hours=2 + at % 20)
+            if read.timestamp() > self.end:
+                read = None
+        return (recipient, kind, fact.pk, message[:300], created, read, created)

@@ -1,0 +1,251 @@
+"""The history engine, on the demo organisation, without a database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from tandem.demo.organisation import demo_organisation
+from tandem.engines.history import (
+    KINDS,
+    NONE,
+    OPEN_STATUSES,
+    STATUSES,
+    TRANSITIONS,
+    History,
+    Params,
+    simulate,
+)
+from tandem.engines.history.model import K, S
+from tandem.engines.workdays import add_working_days
+
+END = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
+# The status each moving event leads to (comment-like events move nothing).
+LEADS_TO = {
+    "submitted": "new",
+    "assigned": "assigned",
+    "unassigned": "new",
+    "started": "in_progress",
+    "asked_requester": "waiting_requester",
+    "information_provided": "in_progress",
+    "waiting_third_party": "waiting_third_party",
+    "resumed": "in_progress",
+    "resolved": "resolved",
+    "accepted": "closed",
+    "reopened": "reopened",
+    "closed": "closed",
+    "cancelled": "cancelled",
+}
+
+
+def build(
+    weeks: int = 26, seed: int = 2026, end: datetime = END, scale: float = 1.0
+) -> tuple[object, History]:
+    org = demo_organisation(end.date(), weeks, seed).engine()
+    return org, simulate(org, Params(end=end, weeks=weeks, seed=seed, scale=scale))
+
+
+@pytest.fixture(scope="module")
+def half_year() -> tuple[object, History]:
+    return build()
+
+
+def starts_of(history: History) -> np.ndarray:
+    return np.r_[0, np.cumsum(history.requests.events)[:-1]]
+
+
+def test_it_mirrors_the_life_cycle_of_the_work_models() -> None:
+    from tandem.work.models import OPEN_STATUSES as MODEL_OPEN_STATUSES
+    from tandem.work.models import TRANSITIONS as MODEL_TRANSITIONS
+    from tandem.work.models import Event, Status
+
+    assert set(STATUSES) == set(Status.values)
+    assert {str(k): {str(v) for v in vs} for k, vs in MODEL_TRANSITIONS.items()} == {
+        k: set(vs) for k, vs in TRANSITIONS.items()
+    }
+    assert set(KINDS) == set(Event.Kind.values)
+    assert {str(s) for s in MODEL_OPEN_STATUSES} == OPEN_STATUSES
+
+
+def test_it_is_deterministic_for_a_seed() -> None:
+    _, first = build(weeks=3, seed=7)
+    _, again = build(weeks=3, seed=7)
+    _, other = build(weeks=3, seed=8)
+    for table in ("requests", "events", "cases"):
+        a, b = getattr(first, table), getattr(again, table)
+        for name in a.__dataclass_fields__:
+            assert np.array_equal(getattr(a, name), getattr(b, name)), (table, name)
+    assert len(other.requests) != len(first.requests) or not np.array_equal(
+        other.requests.submitted, first.requests.submitted
+    )
+
+
+def test_it_makes_more_than_20000_requests_in_26_weeks(half_year) -> None:
+    _, history = half_year
+    assert len(history.requests) >= 20_000
+    assert len(history.events) >= 6 * len(history.requests) * 0.9
+    assert history.requests.submitted.min() >= int((END - timedelta(weeks=26, days=1)).timestamp())
+    assert history.requests.submitted.max() <= int(END.timestamp())
+
+
+def test_every_trail_follows_the_life_cycle(half_year) -> None:
+    _, history = half_year
+    req, ev = history.requests, history.events
+    starts = starts_of(history)
+    assert len(ev) == int(req.events.sum())
+    # seq 1..n per request, the request's rows contiguous, times strictly increasing.
+    assert np.array_equal(ev.request, np.repeat(np.arange(len(req)), req.events))
+    assert np.array_equal(ev.seq, np.arange(len(ev)) - np.repeat(starts, req.events) + 1)
+    same = ev.request[1:] == ev.request[:-1]
+    assert (ev.at[1:][same] > ev.at[:-1][same]).all()
+    # Every request starts with its submission, into "new".
+    assert (ev.kind[starts] == K["submitted"]).all() and (ev.to_status[starts] == S["new"]).all()
+    assert (ev.at[starts] == req.submitted).all()
+    # Moves go from the status the request was in, along an allowed transition, as each kind says.
+    moves = np.flatnonzero(ev.to_status >= 0)
+    allowed = np.zeros((len(STATUSES), len(STATUSES)), dtype=bool)
+    for frm, tos in TRANSITIONS.items():
+        for to in tos:
+            allowed[S[frm], S[to]] = True
+    later = moves[ev.kind[moves] != K["submitted"]]
+    previous = moves[np.searchsorted(moves, later) - 1]
+    assert (ev.request[previous] == ev.request[later]).all()
+    assert (ev.from_status[later] == ev.to_status[previous]).all()
+    assert allowed[ev.from_status[later], ev.to_status[later]].all()
+    for kind, status in LEADS_TO.items():
+        assert (ev.to_status[ev.kind == K[kind]] == S[status]).all(), kind
+    quiet = ~np.isin(ev.kind, [K[k] for k in LEADS_TO])
+    assert (ev.to_status[quiet] == NONE).all() and (ev.from_status[quiet] == NONE).all()
+    # The request's status is where its trail ends.
+    last_move = np.zeros(len(req), dtype=np.int64)
+    np.maximum.at(last_move, ev.request[moves], moves)
+    assert np.array_equal(req.status, ev.to_status[last_move])
+    assert np.array_equal(req.status_changed, ev.at[last_move])
+
+
+def test_the_requester_and_the_system_act_where_the_actions_let_them(half_year) -> None:
+    _, history = half_year
+    req, ev = history.requests, history.events
+    by_requester = np.isin(
+        ev.kind, [K["submitted"], K["information_provided"], K["accepted"], K["reopened"]]
+    )
+    assert (ev.actor[by_requester] == req.requester[ev.request[by_requester]]).all()
+    closes = ev.kind == K["closed"]
+    assert (ev.actor[closes] == NONE).all() and (ev.actor[~closes] != NONE).all()
+    # Closing waits for the reopen window; accepting and reopening happen inside it.
+    moves = np.flatnonzero(ev.to_status >= 0)
+    ends = np.flatnonzero(closes | (ev.kind == K["accepted"]) | (ev.kind == K["reopened"]))
+    resolved_before = moves[np.searchsorted(moves, ends) - 1]
+    assert (ev.kind[resolved_before] == K["resolved"]).all()
+    assert (ev.request[resolved_before] == ev.request[ends]).all()
+    gap = ev.at[ends] - ev.at[resolved_before]
+    window = 5 * 86400
+    assert (gap[closes[ends]] > window).all()
+    assert (gap[~closes[ends]] < window).all()
+
+
+def test_request_fields_agree_with_their_trails(half_year) -> None:
+    _, history = half_year
+    req = history.requests
+    final = np.isin(req.status, [S["closed"], S["cancelled"]])
+    assert ((req.closed != NONE) == final).all()
+    assert np.array_equal(req.resolved != NONE, np.isin(req.status, [S["resolved"], S["closed"]]))
+    assert (req.resolved[req.status == S["reopened"]] == NONE).all()
+    worked = np.isin(
+        req.status,
+        [S["in_progress"], S["waiting_requester"], S["waiting_third_party"], S["resolved"]],
+    )
+    assert (req.assignee[worked] != NONE).all()
+    assert (req.waiting_on[req.status == S["waiting_requester"]] == 1).all()
+    assert (req.waiting_on[req.status == S["waiting_third_party"]] == 2).all()
+
+
+def test_due_dates_are_the_published_turnaround_in_working_days(half_year) -> None:
+    org, history = half_year
+    req = history.requests
+    for i in np.random.default_rng(1).choice(len(req), 300, replace=False):
+        submitted = datetime.fromtimestamp(int(req.submitted[i]), tz=UTC)
+        days = org.services[int(req.service[i])].turnaround_days
+        assert int(req.due[i]) == int(
+            add_working_days(submitted, days, tz="Europe/London").timestamp()
+        )
+
+
+def test_people_work_in_working_hours(half_year) -> None:
+    _, history = half_year
+    ev = history.events
+    people = ev.actor != NONE
+    london = ZoneInfo("Europe/London")
+    local = [datetime.fromtimestamp(int(t), tz=UTC).astimezone(london) for t in ev.at[people][::37]]
+    in_hours = [d.weekday() < 5 and 7 * 60 + 30 <= d.hour * 60 + d.minute <= 19 * 60 for d in local]
+    assert np.mean(in_hours) > 0.97
+
+
+def test_mondays_are_busy_fridays_quiet_and_weekends_empty(half_year) -> None:
+    _, history = half_year
+    local = history.requests.submitted + 3600  # near enough for the weekday in London
+    weekday = ((local // 86400) + 3) % 7  # 1 January 1970 was a Thursday
+    counts = np.bincount(weekday, minlength=7)
+    assert counts[5] == counts[6] == 0
+    assert counts[0] > 1.5 * counts[4]
+    assert counts[0] > counts[2] > counts[4]
+
+
+def test_invoicing_slows_down_over_the_half_year(half_year) -> None:
+    org, history = half_year
+    req = history.requests
+    invoicing = next(i for i, u in enumerate(org.units) if u.key == "invoicing")
+    unit = np.array([s.unit for s in org.services])[req.service]
+    done = (unit == invoicing) & (req.resolved != NONE)
+    took = (req.resolved - req.submitted)[done]
+    resolved = req.resolved[done]
+    first = took[resolved < req.submitted.min() + 30 * 86400]
+    last = took[resolved > int(END.timestamp()) - 30 * 86400]
+    assert len(first) > 100 and len(last) > 100
+    assert np.median(last) >= 3 * np.median(first)
+    # No other unit slows down like that.
+    payroll = next(i for i, u in enumerate(org.units) if u.key == "payroll")
+    done = (unit == payroll) & (req.resolved != NONE)
+    took, resolved = (req.resolved - req.submitted)[done], req.resolved[done]
+    ratio = np.median(took[resolved > int(END.timestamp()) - 30 * 86400]) / np.median(
+        took[resolved < req.submitted.min() + 30 * 86400]
+    )
+    assert ratio < 2
+
+
+def test_queues_hold_work_in_every_open_status_at_the_end(half_year) -> None:
+    org, history = half_year
+    req = history.requests
+    for status in OPEN_STATUSES | {"resolved"}:
+        assert (req.status == S[status]).sum() > 0, status
+    unit = np.array([s.unit for s in org.services])[req.service]
+    open_ = np.isin(req.status, [S[s] for s in OPEN_STATUSES])
+    for u, spec in enumerate(org.units):
+        if spec.side == "back":
+            assert (open_ & (unit == u)).sum() > 5, spec.key
+
+
+def test_rates_of_waiting_rework_and_cancelling_are_realistic(half_year) -> None:
+    org, history = half_year
+    req, ev = history.requests, history.events
+    n = len(req)
+    asked = np.unique(ev.request[ev.kind == K["asked_requester"]]).size / n
+    reopened = np.unique(ev.request[ev.kind == K["reopened"]]).size / n
+    cancelled = (req.status == S["cancelled"]).sum() / n
+    assert 0.15 <= asked <= 0.25
+    assert 0.025 <= reopened <= 0.06
+    assert 0.01 <= cancelled <= 0.035
+    customer_facing = np.array([s.external_share > 0 for s in org.services])[req.service]
+    assert 0.22 <= req.channel[customer_facing].mean() <= 0.38
+    assert req.channel[~customer_facing].sum() == 0
+    assert (req.case != NONE).mean() > 0.1
+    assert np.unique(ev.request[ev.kind == K["waiting_third_party"]]).size / n > 0.1
+
+
+def test_volume_scales_linearly() -> None:
+    _, one = build(weeks=2, seed=3)
+    _, three = build(weeks=2, seed=3, scale=3.0)
+    assert 2.6 < len(three.requests) / len(one.requests) < 3.4
