@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Only for /api/docs: serves Swagger UI from ninja's own static files, not from a CDN.
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -131,7 +133,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Only needed for `tandem collectstatic` (e.g. to serve the files from a proxy): WhiteNoise
+# serves them straight from the package otherwise.
+STATIC_ROOT = os.environ.get("TANDEM_STATIC_ROOT") or None
+# The product's own stylesheet and icons live beside the shared templates, outside any app.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 # Serve straight from the app folders: no collectstatic step is needed to run the product.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -23,7 +23,7 @@ from django.contrib.auth import get_user_model
 from tandem.catalogue.models import IntakeField, ProcedureStep, Service
 from tandem.org.models import Person, Role, Side, Unit
 
-PASSWORD = "pw"  # noqa: S105
+PASSWORD = "pw"
 
 
 @dataclass

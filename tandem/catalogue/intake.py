@@ -33,8 +33,7 @@ def form_field(spec: IntakeField) -> forms.Field:
             **common,
         )
     if kind == IntakeField.Kind.CHOICE:
-        choices = [("", "— choose —")] if not spec.required else [("", "— choose —")]
-        choices += [(c, c) for c in spec.choices]
+        choices = [("", "— choose —"), *((c, c) for c in spec.choices)]
         return forms.ChoiceField(choices=choices, **common)
     if kind == IntakeField.Kind.LONG_TEXT:
         return forms.CharField(

@@ -40,7 +40,9 @@ class Service(models.Model):
     )
     last_reviewed_on = models.DateField(default=timezone.localdate)
     active = models.BooleanField(default=True)
-    required_skills = models.ManyToManyField(Skill, through="ServiceSkill", related_name="services")
+    required_skills: models.ManyToManyField[Skill, ServiceSkill] = models.ManyToManyField(
+        Skill, through="ServiceSkill", related_name="services"
+    )
 
     objects = ServiceQuerySet.as_manager()
 

@@ -45,7 +45,9 @@ def add_working_days(
     return datetime.combine(day, clock, tzinfo=zone)
 
 
-def working_days_between(a: date, b: date, working_weekdays: frozenset[int] = MONDAY_TO_FRIDAY) -> int:
+def working_days_between(
+    a: date, b: date, working_weekdays: frozenset[int] = MONDAY_TO_FRIDAY
+) -> int:
     """Whole working days after ``a`` up to and including ``b`` (0 when b <= a)."""
     if b <= a:
         return 0

@@ -70,19 +70,24 @@ def send_digests(*, now: datetime | None = None) -> int:
     for person_id, notes in by_person.items():
         person = notes[0].recipient
         with transaction.atomic(durable=True):
-            claimed = Person.objects.filter(pk=person_id).filter(
-                Q(last_digest_at__isnull=True) | Q(last_digest_at__lte=quiet_since)
-            ).update(last_digest_at=now)
+            claimed = (
+                Person.objects.filter(pk=person_id)
+                .filter(Q(last_digest_at__isnull=True) | Q(last_digest_at__lte=quiet_since))
+                .update(last_digest_at=now)
+            )
             if claimed != 1:
                 continue
             Notification.objects.filter(pk__in=[n.pk for n in notes]).update(emailed_at=now)
         if not person.user.email:
             continue
-        lines = [f"- {n.message}\n  {settings.SITE_URL}/requests/{n.request_id}/" if n.request_id else f"- {n.message}"
-                 for n in notes]
+        lines = [
+            f"- {n.message}\n  {settings.SITE_URL}/requests/{n.request_id}/" if n.request_id else f"- {n.message}"
+            for n in notes
+        ]
         send_mail(
             subject=f"Tandem: {len(notes)} thing{'s' if len(notes) != 1 else ''} waiting for you",
-            message="It is your move on:\n\n" + "\n".join(lines)
+            message="It is your move on:\n\n"
+            + "\n".join(lines)
             + f"\n\nSwitch these emails off at {settings.SITE_URL}/notifications/.",
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[person.user.email],

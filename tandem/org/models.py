@@ -80,7 +80,9 @@ class Person(models.Model):
     working_pattern = models.JSONField(default=default_working_pattern)
     email_notifications = models.BooleanField(default=True)
     last_digest_at = models.DateTimeField(null=True, blank=True)
-    skills = models.ManyToManyField(Skill, through="PersonSkill", related_name="people")
+    skills: models.ManyToManyField[Skill, PersonSkill] = models.ManyToManyField(
+        Skill, through="PersonSkill", related_name="people"
+    )
 
     class Meta:
         ordering = ["user__first_name", "user__last_name"]

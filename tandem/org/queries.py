@@ -14,7 +14,7 @@ def person_of(user: AnyUser | None) -> Person | None:
     if user is None or not user.is_authenticated:
         return None
     try:
-        return user.person  # type: ignore[union-attr]
+        return user.person  # type: ignore[union-attr,attr-defined]
     except Person.DoesNotExist:
         return None
 
@@ -59,3 +59,48 @@ def units_visible_to(user: AnyUser | None) -> QuerySet[Unit]:
 
 def unit_members(unit_id: int) -> QuerySet[Person]:
     return Person.objects.filter(unit_id=unit_id, user__is_active=True).select_related("user")
+
+
+# --- management: who may change the organisation ------------------------------------------------
+
+
+def can_use_management(person: Person | None) -> bool:
+    """The management pages are for administrators and team leads."""
+    return is_admin(person) or (person is not None and person.role == Role.LEAD)
+
+
+def can_manage_organisation(person: Person | None) -> bool:
+    """Units, skills and people's accounts (unit, role, sign-in) are for administrators."""
+    return is_admin(person)
+
+
+def can_manage_person(person: Person | None, target: Person) -> bool:
+    """Skills, working pattern and absences: an administrator, or the lead of the person's unit."""
+    return leads_unit(person, target.unit_id)
+
+
+def can_edit_catalogue(person: Person | None, unit_id: int) -> bool:
+    """A unit's services are edited by its lead and by administrators."""
+    return leads_unit(person, unit_id)
+
+
+def people_managed_by(user: AnyUser | None) -> QuerySet[Person]:
+    """The people whose schedule and skills this user keeps: everyone for an administrator,
+    the unit's people for a lead, nobody otherwise."""
+    person = person_of(user)
+    qs = Person.objects.select_related("user", "unit")
+    if is_admin(person):
+        return qs
+    if person is not None and person.role == Role.LEAD:
+        return qs.filter(unit_id=person.unit_id)
+    return qs.none()
+
+
+def units_led_by(user: AnyUser | None) -> QuerySet[Unit]:
+    """Units whose catalogue and people this user manages."""
+    person = person_of(user)
+    if is_admin(person):
+        return Unit.objects.all()
+    if person is not None and person.role == Role.LEAD:
+        return Unit.objects.filter(pk=person.unit_id)
+    return Unit.objects.none()

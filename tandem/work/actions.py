@@ -90,12 +90,10 @@ def _append_event(
 
 def _locked(actor: Person, request_id: int) -> ServiceRequest:
     """The request, row-locked, or 404 if it does not exist for this person."""
-    sr = (
-        requests_visible_to(actor.user)
-        .select_for_update()
-        .filter(pk=request_id)
-        .first()
-    )
+    # of=("self",): the visibility filter LEFT JOINs the case, and PostgreSQL refuses to lock
+    # the nullable side of an outer join ("FOR UPDATE cannot be applied ..."). Only the
+    # request's row needs the lock.
+    sr = requests_visible_to(actor.user).select_for_update(of=("self",)).filter(pk=request_id).first()
     if sr is None:
         raise NotFound(f"There is no service request {request_id} that you can see.")
     return sr
@@ -200,7 +198,7 @@ def validate_intake(service: Service, data: dict[str, Any], *, strict: bool) -> 
             errors[key] = [f"Unknown field; {service.name} asks for: {', '.join(form.fields) or 'nothing'}."]
     if not form.is_valid():
         for key, messages in form.errors.items():
-            errors[key] = list(messages)
+            errors[key] = [str(m) for m in messages]
     if errors:
         names = ", ".join(errors)
         raise Invalid(f"Some details are missing or wrong ({names}); correct them and submit again.", errors=errors)
@@ -240,11 +238,11 @@ def submit_request(
     if idempotency_key is not None:
         idempotency_key = idempotency_key.strip()
         if not 1 <= len(idempotency_key) <= 80:
-            raise Invalid("An idempotency key has 1 to 80 characters.", errors={"idempotency_key": ["1–80 characters."]})
+            raise Invalid(
+                "An idempotency key has 1 to 80 characters.", errors={"idempotency_key": ["1–80 characters."]}
+            )
     digest = hashlib.sha256(
-        json.dumps(
-            [service.pk, channel, title, case_id, cleaned], sort_keys=True, separators=(",", ":")
-        ).encode()
+        json.dumps([service.pk, channel, title, case_id, cleaned], sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
     if idempotency_key:
         earlier = _replayed(actor, idempotency_key, digest)
@@ -270,8 +268,14 @@ def submit_request(
                 idempotency_key=idempotency_key or None,
                 submission_digest=digest,
             )
-            _append_event(sr, Event.Kind.SUBMITTED, actor, at=now, to_status=Status.NEW,
-                          data={"channel": channel, "case": case_id})
+            _append_event(
+                sr,
+                Event.Kind.SUBMITTED,
+                actor,
+                at=now,
+                to_status=Status.NEW,
+                data={"channel": channel, "case": case_id},
+            )
             sr.save(update_fields=["last_event_seq"])
     except IntegrityError:
         # Two submissions with the same key raced; the loser returns the winner's request.
@@ -301,8 +305,14 @@ def assign_request(actor: Person, request_id: int, assignee_id: int, *, now: dat
     with transaction.atomic(durable=True):
         sr = _locked(actor, request_id)
         _require_worker(actor, sr)
-        if assignee_id != actor.pk and not leads_unit(actor, sr.unit_id):
+        is_lead = leads_unit(actor, sr.unit_id)
+        if assignee_id != actor.pk and not is_lead:
             raise Forbidden(f"Only a lead of {sr.unit.name} can give work to someone else; you can pick it yourself.")
+        if sr.assignee_id not in (None, actor.pk) and not is_lead:
+            raise Forbidden(
+                f"{sr.reference} is with {sr.assignee.display_name if sr.assignee else 'a colleague'}; "
+                f"ask them or a lead of {sr.unit.name} to hand it over."
+            )
         assignee = Person.objects.select_related("user").filter(pk=assignee_id, user__is_active=True).first()
         if assignee is None or sr.unit_id not in work_unit_ids(assignee):
             raise Invalid(
@@ -312,13 +322,25 @@ def assign_request(actor: Person, request_id: int, assignee_id: int, *, now: dat
         if sr.assignee_id == assignee.pk and sr.status == Status.ASSIGNED:
             raise Conflict(f"{sr.reference} is already assigned to {assignee.display_name}.")
         previous = sr.assignee_id
-        _move(sr, actor, Status.ASSIGNED, Event.Kind.ASSIGNED, now=now,
-              data={"assignee": assignee.pk, "previous": previous})
+        _move(
+            sr,
+            actor,
+            Status.ASSIGNED,
+            Event.Kind.ASSIGNED,
+            now=now,
+            data={"assignee": assignee.pk, "previous": previous},
+        )
         sr.assignee = assignee
         _save(sr, "assignee")
         if assignee.pk != actor.pk:
-            _after_commit(lambda: notify([assignee.pk], Notification.Kind.ASSIGNED, sr,
-                                         f"{actor.display_name} gave you {sr.reference}: {sr.title}"))
+            _after_commit(
+                lambda: notify(
+                    [assignee.pk],
+                    Notification.Kind.ASSIGNED,
+                    sr,
+                    f"{actor.display_name} gave you {sr.reference}: {sr.title}",
+                )
+            )
         return sr
 
 
@@ -358,14 +380,19 @@ def ask_requester(actor: Person, request_id: int, question: str, *, now: datetim
     with transaction.atomic(durable=True):
         sr = _locked(actor, request_id)
         _require_worker(actor, sr)
-        _move(sr, actor, Status.WAITING_REQUESTER, Event.Kind.ASKED_REQUESTER, now=now,
-              data={"question": question})
+        _move(sr, actor, Status.WAITING_REQUESTER, Event.Kind.ASKED_REQUESTER, now=now, data={"question": question})
         sr.waiting_on = sr.requester.display_name
         _save(sr, "waiting_on")
         Comment.objects.create(request=sr, author=actor, body=question, addressed_to=sr.requester, created_at=now)
         requester_id = sr.requester_id
-        _after_commit(lambda: notify([requester_id], Notification.Kind.INFORMATION_NEEDED, sr,
-                                     f"{sr.unit.name} needs information from you on {sr.reference}"))
+        _after_commit(
+            lambda: notify(
+                [requester_id],
+                Notification.Kind.INFORMATION_NEEDED,
+                sr,
+                f"{sr.unit.name} needs information from you on {sr.reference}",
+            )
+        )
         return sr
 
 
@@ -381,8 +408,14 @@ def provide_information(actor: Person, request_id: int, answer: str, *, now: dat
         Comment.objects.create(request=sr, author=actor, body=answer, addressed_to=sr.assignee, created_at=now)
         if sr.assignee_id:
             assignee_id = sr.assignee_id
-            _after_commit(lambda: notify([assignee_id], Notification.Kind.INFORMATION_PROVIDED, sr,
-                                         f"{actor.display_name} answered on {sr.reference}"))
+            _after_commit(
+                lambda: notify(
+                    [assignee_id],
+                    Notification.Kind.INFORMATION_PROVIDED,
+                    sr,
+                    f"{actor.display_name} answered on {sr.reference}",
+                )
+            )
         return sr
 
 
@@ -395,8 +428,14 @@ def wait_third_party(
     with transaction.atomic(durable=True):
         sr = _locked(actor, request_id)
         _require_worker(actor, sr)
-        _move(sr, actor, Status.WAITING_THIRD_PARTY, Event.Kind.WAITING_THIRD_PARTY, now=now,
-              data={"party": party, "note": note})
+        _move(
+            sr,
+            actor,
+            Status.WAITING_THIRD_PARTY,
+            Event.Kind.WAITING_THIRD_PARTY,
+            now=now,
+            data={"party": party, "note": note},
+        )
         sr.waiting_on = party
         _save(sr, "waiting_on")
         return sr
@@ -408,7 +447,9 @@ def resume_request(actor: Person, request_id: int, *, now: datetime | None = Non
         sr = _locked(actor, request_id)
         _require_worker(actor, sr)
         if sr.status not in (Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY):
-            raise Conflict(f"{sr.reference} is not waiting; there is nothing to resume." + _what_next(Status(sr.status)))
+            raise Conflict(
+                f"{sr.reference} is not waiting; there is nothing to resume." + _what_next(Status(sr.status))
+            )
         _move(sr, actor, Status.IN_PROGRESS, Event.Kind.RESUMED, now=now)
         sr.waiting_on = ""
         _save(sr, "waiting_on")
@@ -429,8 +470,11 @@ def resolve_request(actor: Person, request_id: int, resolution: str, *, now: dat
         sr.waiting_on = ""
         _save(sr, "resolution", "resolved_at", "waiting_on")
         requester_id = sr.requester_id
-        _after_commit(lambda: notify([requester_id], Notification.Kind.RESOLVED, sr,
-                                     f"{sr.reference} is resolved: accept it or reopen it"))
+        _after_commit(
+            lambda: notify(
+                [requester_id], Notification.Kind.RESOLVED, sr, f"{sr.reference} is resolved: accept it or reopen it"
+            )
+        )
         return sr
 
 
@@ -473,8 +517,11 @@ def reopen_request(actor: Person, request_id: int, reason: str, *, now: datetime
         Comment.objects.create(request=sr, author=actor, body=reason, addressed_to=sr.assignee, created_at=now)
         if sr.assignee_id:
             assignee_id = sr.assignee_id
-            _after_commit(lambda: notify([assignee_id], Notification.Kind.REOPENED, sr,
-                                         f"{actor.display_name} reopened {sr.reference}"))
+            _after_commit(
+                lambda: notify(
+                    [assignee_id], Notification.Kind.REOPENED, sr, f"{actor.display_name} reopened {sr.reference}"
+                )
+            )
         return sr
 
 
@@ -514,8 +561,15 @@ def close_expired_resolutions(*, now: datetime | None = None, batch: int = 500) 
             if claimed != 1:
                 continue  # another worker got there first
             sr = ServiceRequest.objects.select_for_update().get(pk=pk)
-            _append_event(sr, Event.Kind.CLOSED, None, at=now, from_status=Status.RESOLVED,
-                          to_status=Status.CLOSED, data={"reason": "reopen window passed"})
+            _append_event(
+                sr,
+                Event.Kind.CLOSED,
+                None,
+                at=now,
+                from_status=Status.RESOLVED,
+                to_status=Status.CLOSED,
+                data={"reason": "reopen window passed"},
+            )
             sr.save(update_fields=["last_event_seq"])
             closed += 1
     return closed
@@ -551,11 +605,15 @@ def add_comment(
         if addressed_to_id is not None:
             addressee = Person.objects.select_related("user").filter(pk=addressed_to_id).first()
             if addressee is None or not requests_visible_to(addressee.user).filter(pk=sr.pk).exists():
-                raise Invalid("That person cannot see this request; address someone who can.",
-                              errors={"addressed_to": ["Cannot see the request."]})
+                raise Invalid(
+                    "That person cannot see this request; address someone who can.",
+                    errors={"addressed_to": ["Cannot see the request."]},
+                )
             if internal and not can_work(addressee, sr):
-                raise Invalid("An internal note can only be addressed to the back office.",
-                              errors={"addressed_to": ["Not in the providing unit."]})
+                raise Invalid(
+                    "An internal note can only be addressed to the back office.",
+                    errors={"addressed_to": ["Not in the providing unit."]},
+                )
         if advice and addressee is None:
             addressee = sr.requester
         comment = Comment.objects.create(
@@ -573,8 +631,9 @@ def add_comment(
         if addressee is not None and addressee.pk != actor.pk:
             note_kind = Notification.Kind.ADVICE if advice else Notification.Kind.COMMENT
             addressee_id = addressee.pk
-            _after_commit(lambda: notify([addressee_id], note_kind, sr,
-                                         f"{actor.display_name} wrote to you on {sr.reference}"))
+            _after_commit(
+                lambda: notify([addressee_id], note_kind, sr, f"{actor.display_name} wrote to you on {sr.reference}")
+            )
         return comment
 
 

@@ -131,7 +131,8 @@ class ServiceRequest(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # Submission replay protection: the same key from the same requester creates one request.
-    idempotency_key = models.CharField(max_length=80, null=True, blank=True)
+    # NULL, not "", when absent: the unique constraint below must ignore keyless submissions.
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True)  # noqa: DJ001
     submission_digest = models.CharField(max_length=64, blank=True)
     last_event_seq = models.PositiveIntegerField(default=0)
 
@@ -146,6 +147,7 @@ class ServiceRequest(models.Model):
         ]
         indexes = [
             models.Index(fields=["unit", "channel", "is_open", "id"], name="sr_queue_open"),
+            models.Index(fields=["unit", "channel", "is_open", "due_at", "id"], name="sr_queue_due"),
             models.Index(fields=["unit", "channel", "status", "id"], name="sr_queue_status"),
             models.Index(fields=["unit", "channel", "service", "id"], name="sr_queue_service"),
             models.Index(fields=["assignee", "is_open", "id"], name="sr_assignee_open"),

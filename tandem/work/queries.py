@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from tandem.org.models import Person
 from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything, work_unit_ids
@@ -72,5 +72,6 @@ def cases_visible_to(user: AnyUser | None) -> QuerySet[Case]:
         return qs.none()
     if sees_everything(person):
         return qs
-    served = Case.objects.filter(requests__unit_id__in=work_unit_ids(person)).values("pk")
-    return qs.filter(Q(owner=person) | Q(unit_id=person.unit_id) | Q(pk__in=served))
+    # EXISTS per case rather than IN over every served case: stays fast with 100k cases.
+    served = ServiceRequest.objects.filter(case_id=OuterRef("pk"), unit_id__in=work_unit_ids(person))
+    return qs.filter(Q(owner=person) | Q(unit_id=person.unit_id) | Exists(served))

@@ -110,6 +110,9 @@ def test_it_lets_only_a_lead_give_work_to_someone_else(cast: Cast) -> None:
     with pytest.raises(Forbidden, match="pick it yourself"):
         actions.assign_request(cast.payroll_agent, sr.pk, cast.payroll_agent2.pk)
     actions.assign_request(cast.payroll_agent, sr.pk, cast.payroll_agent.pk)
+    with pytest.raises(Forbidden, match="hand it over"):  # no taking work from a colleague
+        actions.assign_request(cast.payroll_agent2, sr.pk, cast.payroll_agent2.pk)
+    assert ServiceRequest.objects.get(pk=sr.pk).assignee == cast.payroll_agent
     with pytest.raises(Invalid, match="does not work in Payroll"):
         actions.assign_request(cast.payroll_lead, sr.pk, cast.hr_agent.pk)
 

@@ -11,6 +11,6 @@ class Command(DjangoCheck):
         "--deploy the settings that must change before real data goes in."
     )
 
-    def handle(self, *app_labels: str, **options: Any) -> None:
+    def handle(self, *app_labels: Any, **options: Any) -> None:
         options["databases"] = options.get("databases") or ["default"]
         super().handle(*app_labels, **options)

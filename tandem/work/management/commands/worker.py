@@ -1,0 +1,48 @@
+"""`tandem worker`: the background duties, polled from the database (no broker).
+
+Each duty claims its rows with a conditional UPDATE, so several workers may run at once.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from tandem.notifications.actions import send_digests
+from tandem.work.actions import close_expired_resolutions
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the background duties: email notification digests (at most one per person per "
+        "TANDEM_DIGEST_MINUTES) and closing resolved requests whose reopen window has passed."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="Run each duty once and exit.")
+        parser.add_argument("--interval", type=float, default=30.0, help="Seconds between rounds (default 30).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stopping = False
+
+        def stop(signum: int, frame: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        while True:
+            closed = close_expired_resolutions()
+            emailed = send_digests()
+            if options["verbosity"] >= 2 or options["once"]:
+                self.stdout.write(f"closed {closed} resolved request(s); sent {emailed} digest(s)")
+            if options["once"] or stopping:
+                return
+            deadline = time.monotonic() + options["interval"]
+            while not stopping and time.monotonic() < deadline:
+                time.sleep(min(1.0, deadline - time.monotonic()))
+            if stopping:
+                return
