@@ -57,8 +57,8 @@ def prepare_identity() -> tuple[str, str, str]:
         sys.exit("The database holds no open requests: build the demo first (scripts/demo or bench/demo_build.py).")
     person = (
         Person.objects.filter(unit_id=busiest["unit_id"], unit__side=Side.BACK)
-        .order_by("-role")  # "member" < "lead": leads first
         .filter(role__in=[Role.LEAD, Role.MEMBER])
+        .order_by("role")  # "lead" sorts before "member": the lead if there is one
         .select_related("user")
         .first()
     )

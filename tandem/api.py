@@ -283,5 +283,6 @@ def endpoint_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
 
 api.add_router("", "tandem.org.api.router")
 api.add_router("", "tandem.catalogue.api.router")
+api.add_router("", "tandem.agreements.api.router")
 api.add_router("", "tandem.work.api.router")
 api.add_router("", "tandem.notifications.api.router")

@@ -23,6 +23,7 @@ SITE_URL = os.environ.get("TANDEM_SITE_URL", "http://127.0.0.1:8000")
 INSTALLED_APPS = [
     "tandem.org",
     "tandem.catalogue",
+    "tandem.agreements",
     "tandem.work",
     "tandem.notifications",
     "django.contrib.admin",

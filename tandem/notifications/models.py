@@ -18,6 +18,8 @@ class Notification(models.Model):
         REOPENED = "reopened", "Reopened"
         INFORMATION_PROVIDED = "information_provided", "Requester answered"
         NEW_IN_QUEUE = "new_in_queue", "New in your queue"
+        SLA_WARNING = "sla_warning", "Agreed time nearly used"
+        SLA_BREACHED = "sla_breached", "Agreed time missed"
 
     recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tandem.agreements import clock
+from tandem.agreements.queries import calendar_for_unit, terms_for
 from tandem.catalogue.intake import intake_form_class, to_json
 from tandem.catalogue.models import Service
 from tandem.engines.workdays import add_working_days
@@ -117,7 +119,15 @@ def _move(
     sr.status = to
     sr.is_open = to in OPEN_STATUSES or to == Status.RESOLVED
     sr.status_changed_at = now
+    clock.status_changed(sr, current, to, now)
+    _note_first_response(sr, actor, now)
     return _append_event(sr, kind, actor, at=now, from_status=current, to_status=to, data=data)
+
+
+def _note_first_response(sr: ServiceRequest, actor: Person | None, now: datetime) -> None:
+    """The back office's first move (assign, start, ask, comment, ...) answers the request."""
+    if sr.first_response_at is None and actor is not None and actor.pk != sr.requester_id and can_work(actor, sr):
+        clock.first_response(sr, actor, now)
 
 
 def _what_next(status: Status) -> str:
@@ -151,7 +161,7 @@ def _after_commit(fn: Callable[[], Any]) -> None:
 
 
 def _save(sr: ServiceRequest, *fields: str) -> None:
-    sr.save(update_fields=["status", "is_open", "status_changed_at", "last_event_seq", *fields])
+    sr.save(update_fields=["status", "is_open", "status_changed_at", "last_event_seq", *clock.CLOCK_FIELDS, *fields])
 
 
 # --- cases -------------------------------------------------------------------------------------
@@ -250,9 +260,11 @@ def submit_request(
             return Submission(earlier, created=False)
     now = now or timezone.now()
     due = add_working_days(now, service.turnaround_days, tz=service.unit.time_zone)
+    terms = terms_for(service, actor.unit_id, channel)
+    calendar = calendar_for_unit(service.unit)
     try:
         with transaction.atomic(durable=True):
-            sr = ServiceRequest.objects.create(
+            sr = ServiceRequest(
                 service=service,
                 unit_id=service.unit_id,
                 requesting_unit_id=actor.unit_id,
@@ -268,6 +280,8 @@ def submit_request(
                 idempotency_key=idempotency_key or None,
                 submission_digest=digest,
             )
+            clock.start(sr, terms, calendar)
+            sr.save(force_insert=True)
             _append_event(
                 sr,
                 Event.Kind.SUBMITTED,
@@ -627,7 +641,8 @@ def add_comment(
         )
         kind = Event.Kind.ADVICE_GIVEN if advice else Event.Kind.NOTE_ADDED if internal else Event.Kind.COMMENTED
         _append_event(sr, kind, actor, at=now, internal=internal, data={"comment": comment.pk})
-        sr.save(update_fields=["last_event_seq"])
+        _note_first_response(sr, actor, now)
+        sr.save(update_fields=["last_event_seq", "first_response_at"])
         if addressee is not None and addressee.pk != actor.pk:
             note_kind = Notification.Kind.ADVICE if advice else Notification.Kind.COMMENT
             addressee_id = addressee.pk

@@ -71,7 +71,7 @@ MOVE_ERRORS = errors(400, 403, 404, 409, 422)
 def _visible_request(request: HttpRequest, request_id: int) -> ServiceRequest:
     sr = (
         requests_visible_to(auth_user(request))
-        .select_related(*REQUEST_RELATED)
+        .select_related(*REQUEST_RELATED, "agreement", "unit__calendar")
         .filter(pk=request_id)
         .first()
     )

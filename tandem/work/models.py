@@ -52,6 +52,8 @@ OPEN_STATUSES = frozenset(
     }
 )
 FINAL_STATUSES = frozenset({Status.CLOSED, Status.CANCELLED})
+# Open and not resolved: where an agreement clock can fall due (the breach worker's indexes).
+OPEN_STATUS_VALUES = sorted(s.value for s in OPEN_STATUSES)
 
 # The life cycle: every status change an action may make. Anything else is refused.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -135,6 +137,21 @@ class ServiceRequest(models.Model):
     idempotency_key = models.CharField(max_length=80, null=True, blank=True)  # noqa: DJ001
     submission_digest = models.CharField(max_length=64, blank=True)
     last_event_seq = models.PositiveIntegerField(default=0)
+    # The agreement clock (tandem.agreements.clock keeps these right; docs/agreements.md).
+    # Targets are copied at submission so that editing an agreement never rewrites history.
+    agreement = models.ForeignKey(
+        "agreements.Agreement", on_delete=models.SET_NULL, null=True, blank=True, related_name="requests"
+    )
+    respond_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="First-response target.")
+    resolve_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="Resolution target.")
+    respond_by = models.DateTimeField(null=True, blank=True)
+    resolve_by = models.DateTimeField(null=True, blank=True, help_text="NULL while the clock is paused.")
+    warn_at = models.DateTimeField(null=True, blank=True, help_text="80 % of the target used.")
+    paused_seconds = models.PositiveIntegerField(default=0, help_text="Working seconds of ended pauses.")
+    clock_paused_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    breach_warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -154,6 +171,20 @@ class ServiceRequest(models.Model):
             models.Index(fields=["requester", "id"], name="sr_requester"),
             models.Index(fields=["requesting_unit", "id"], name="sr_requesting_unit"),
             models.Index(fields=["status", "resolved_at"], name="sr_status_resolved"),
+            # The breach worker's lookups: only open, not yet alerted requests are indexed, so
+            # "what fell due" never scans the history.
+            models.Index(
+                fields=["resolve_by"],
+                condition=models.Q(breached_at__isnull=True, status__in=OPEN_STATUS_VALUES),
+                name="sr_sla_breach_due",
+            ),
+            models.Index(
+                fields=["warn_at"],
+                condition=models.Q(
+                    breach_warned_at__isnull=True, breached_at__isnull=True, status__in=OPEN_STATUS_VALUES
+                ),
+                name="sr_sla_warn_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -213,6 +244,9 @@ class Event(models.Model):
         ADVICE_GIVEN = "advice_given", "Advice given"
         ADVICE_ACKNOWLEDGED = "advice_acknowledged", "Advice acknowledged"
         CASE_LINKED = "case_linked", "Linked to case"
+        AGREEMENT_CHANGED = "agreement_changed", "Agreement changed"
+        SLA_WARNING = "sla_warning", "Agreed time nearly used"
+        SLA_BREACHED = "sla_breached", "Agreed time missed"
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()

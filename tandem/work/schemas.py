@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from django.utils import timezone
 from ninja import Field, Schema
 from ninja.params import HeaderEx, P
 from pydantic import field_validator
 
+from tandem.agreements import clock
+from tandem.agreements.queries import Terms
 from tandem.api_shared import (
     MAX_ID,
     Id,
@@ -134,6 +137,48 @@ class RequestSummaryOut(Schema):
         return cls(**cls._fields(sr))
 
 
+class AgreementRef(Schema):
+    id: int | None = Field(..., description="Null for the default terms (the published turnaround).")
+    name: str
+
+
+class SlaOut(Schema):
+    """The agreement clock, in working seconds of the providing unit's calendar."""
+
+    agreement: AgreementRef
+    respond_by: UtcTime | None
+    resolve_by: UtcTime | None = Field(..., description="Null while the clock is paused.")
+    first_response_at: UtcTime | None
+    elapsed_seconds: int = Field(..., description="Working time used, pauses excluded.")
+    paused_seconds: int = Field(..., description="Working time paused, the current pause included.")
+    remaining_seconds: int = Field(..., description="Negative once the target is missed.")
+    running: bool = Field(..., description="False while paused, resolved or finished.")
+    breached: bool
+    summary: str = Field(..., description="The clock in words.")
+
+    @classmethod
+    def maybe(cls, person: Person, sr: ServiceRequest) -> SlaOut | None:
+        read = clock.read(sr, timezone.now())
+        if read is None:
+            return None
+        agreement = sr.agreement if sr.agreement_id else None
+        return cls(
+            agreement=AgreementRef(
+                id=sr.agreement_id,
+                name=agreement.name if agreement else Terms.default(sr.service, clock.calendar(sr)).name,
+            ),
+            respond_by=sr.respond_by,
+            resolve_by=sr.resolve_by,
+            first_response_at=sr.first_response_at,
+            elapsed_seconds=read.elapsed,
+            paused_seconds=read.paused,
+            remaining_seconds=read.remaining,
+            running=read.running,
+            breached=read.breached or sr.breached_at is not None,
+            summary=clock.summary(sr, person, timezone.now()),
+        )
+
+
 class RequestOut(RequestSummaryOut):
     payload_visible: bool = Field(
         ...,
@@ -142,6 +187,9 @@ class RequestOut(RequestSummaryOut):
     )
     intake: dict[str, Any] | None = Field(..., description="The intake form's values by field key.")
     resolution: str | None = Field(..., description="Null until resolved, or not yours to see.")
+    sla: SlaOut | None = Field(
+        None, description="The agreement clock; null for requests submitted before agreements."
+    )
 
     @classmethod
     def for_person(cls, person: Person, sr: ServiceRequest) -> RequestOut:
@@ -151,6 +199,7 @@ class RequestOut(RequestSummaryOut):
             payload_visible=visible,
             intake=sr.intake if visible else None,
             resolution=(sr.resolution or None) if visible else None,
+            sla=SlaOut.maybe(person, sr),
         )
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
+from tandem.agreements import clock
 from tandem.notifications.actions import mark_read
 from tandem.notifications.queries import notifications_visible_to
 from tandem.org.models import Person, Side
@@ -139,7 +140,9 @@ MOVES: dict[str, Move] = {
 
 
 def _visible_request(request: HttpRequest, pk: int) -> ServiceRequest:
-    return get_object_or_404(requests_visible_to(request.user).select_related(*ROW_RELATED), pk=pk)
+    return get_object_or_404(
+        requests_visible_to(request.user).select_related(*ROW_RELATED, "agreement", "unit__calendar"), pk=pk
+    )
 
 
 def _move_form(verb: str, me: Person, sr: ServiceRequest, data: Any = None) -> f.PageForm:
@@ -190,6 +193,7 @@ def request_page(
             "events": events,
             "names": names,
             "payload": payload,
+            "clock": clock.summary(sr, me, timezone.now()),
             "intake": [(labels.get(k, k), v) for k, v in sr.intake.items()] if payload else [],
             "comments": comments_for(me, sr),
             "refusal": refusal,

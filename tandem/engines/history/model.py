@@ -62,6 +62,9 @@ KINDS: tuple[str, ...] = (
     "advice_given",
     "advice_acknowledged",
     "case_linked",
+    "agreement_changed",
+    "sla_warning",
+    "sla_breached",
 )
 K = {name: code for code, name in enumerate(KINDS)}
 # Events that change no status (from/to stay empty); note_added is the internal one.

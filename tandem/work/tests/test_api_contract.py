@@ -22,6 +22,7 @@ EXPECTED_OPERATIONS = {
     "revokeToken",
     "listServices",
     "getService",
+    "listAgreements",
     "listRequests",
     "submitRequest",
     "getRequest",

@@ -1,0 +1,218 @@
+"""State changes of calendars, agreements and request clocks, one named function each.
+
+Refusals name the field at fault. The clock columns of a request change inside the work
+actions (``tandem.agreements.clock``); here live the moves that are about agreements:
+setting a unit's calendar, defining an agreement, changing a request's agreement, and the
+worker's duty of firing breach warnings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from tandem.agreements import clock
+from tandem.agreements.models import (
+    DEFAULT_PAUSE_STATUSES,
+    PAUSABLE_STATUSES,
+    Agreement,
+    Calendar,
+    calendar_field,
+)
+from tandem.agreements.queries import Terms
+from tandem.catalogue.models import Service
+from tandem.engines.worktime import CalendarError, CalendarSpec
+from tandem.notifications.actions import notify
+from tandem.notifications.models import Notification
+from tandem.org.models import Person, Role, Unit
+from tandem.org.queries import leads_unit
+from tandem.refusal import Conflict, Forbidden, Invalid
+
+CHANNELS = ("", "internal", "external")
+
+
+def check_terms(
+    *,
+    first_response_minutes: Any,
+    resolution_minutes: Any,
+    target_percent: Any,
+    pause_statuses: Any,
+    channel: str,
+    django_errors: bool = False,
+) -> None:
+    """Refuse targets of zero or less, a percentage outside (0, 100], unknown pause statuses."""
+    errors: dict[str, list[str]] = {}
+    targets = {"first_response_minutes": first_response_minutes, "resolution_minutes": resolution_minutes}
+    for field, value in targets.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            errors[field] = [f"{field}: a target must be more than zero working minutes, not {value!r}."]
+    if isinstance(target_percent, bool) or not isinstance(target_percent, int | float) or not 0 < target_percent <= 100:
+        errors["target_percent"] = [f"target_percent: give a share above 0 and at most 100, not {target_percent!r}."]
+    if not isinstance(pause_statuses, list) or any(s not in PAUSABLE_STATUSES for s in pause_statuses):
+        errors["pause_statuses"] = [f"pause_statuses: choose among {', '.join(PAUSABLE_STATUSES)}."]
+    if channel not in CHANNELS:
+        errors["channel"] = ["channel: internal, external, or blank for both."]
+    if errors:
+        if django_errors:
+            raise ValidationError({k: v[0] for k, v in errors.items()})
+        first = next(iter(errors.values()))[0]
+        raise Invalid(f"The agreement was not saved. {first}", errors=errors)
+
+
+def _require_lead(actor: Person, unit_id: int, what: str) -> None:
+    if not leads_unit(actor, unit_id):
+        raise Forbidden(f"Only a lead of the unit or an administrator can {what}.")
+
+
+def set_calendar(actor: Person, unit: Unit, data: dict[str, Any]) -> Calendar:
+    """Give a unit its own working calendar. A calendar edit moves the deadlines of requests
+    computed from then on, never the recorded history of finished ones."""
+    _require_lead(actor, unit.pk, f"change the calendar of {unit.name}")
+    try:
+        spec = CalendarSpec.from_data(data)
+    except (CalendarError, TypeError) as error:
+        field = calendar_field(error) if isinstance(error, CalendarError) else "spec"
+        raise Invalid(f"The calendar was not saved. {error}", errors={field: [str(error)]}) from error
+    with transaction.atomic(durable=True):
+        calendar, _ = Calendar.objects.update_or_create(
+            unit=unit, defaults={"spec": spec.to_data(), "updated_at": timezone.now()}
+        )
+        return calendar
+
+
+def define_agreement(
+    actor: Person,
+    service: Service,
+    *,
+    name: str,
+    first_response_minutes: int,
+    resolution_minutes: int,
+    target_percent: float = 90.0,
+    pause_statuses: list[str] | None = None,
+    requesting_unit: Unit | None = None,
+    channel: str = "",
+) -> Agreement:
+    _require_lead(actor, service.unit_id, f"define agreements for {service.name}")
+    pauses = list(DEFAULT_PAUSE_STATUSES if pause_statuses is None else pause_statuses)
+    check_terms(
+        first_response_minutes=first_response_minutes,
+        resolution_minutes=resolution_minutes,
+        target_percent=target_percent,
+        pause_statuses=pauses,
+        channel=channel,
+    )
+    name = (name or "").strip()[:120] or f"{service.name} agreement"
+    with transaction.atomic(durable=True):
+        return Agreement.objects.create(
+            service=service,
+            requesting_unit=requesting_unit,
+            channel=channel,
+            name=name,
+            first_response_minutes=first_response_minutes,
+            resolution_minutes=resolution_minutes,
+            target_percent=target_percent,
+            pause_statuses=pauses,
+        )
+
+
+def change_agreement(actor: Person, request_id: int, agreement_id: int | None, *, now: datetime | None = None) -> Any:
+    """Put an open request under another agreement of its service (``None``: the default
+    terms). A lead of the providing unit decides; the time already paused is kept."""
+    from tandem.work.actions import _append_event, _locked
+    from tandem.work.models import Event, Status
+
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        sr = _locked(actor, request_id)
+        _require_lead(actor, sr.unit_id, f"change the agreement of {sr.reference}")
+        if sr.status in (Status.CLOSED, Status.CANCELLED, Status.RESOLVED):
+            raise Conflict(f"{sr.reference} is {Status(sr.status).label.lower()}; its clock is stopped.")
+        if not clock.has_clock(sr):
+            raise Conflict(f"{sr.reference} was submitted before agreements; it has no clock to change.")
+        if agreement_id is None:
+            terms = Terms.default(sr.service, clock.calendar(sr))
+        else:
+            agreement = Agreement.objects.filter(pk=agreement_id, service_id=sr.service_id, active=True).first()
+            if agreement is None:
+                raise Invalid(
+                    f"There is no active agreement {agreement_id} for {sr.service.name}.",
+                    errors={"agreement": ["Not an active agreement of this service."]},
+                )
+            terms = Terms.of(agreement)
+        previous = sr.agreement_id
+        clock.retarget(sr, terms, now)
+        _append_event(
+            sr,
+            Event.Kind.AGREEMENT_CHANGED,
+            actor,
+            at=now,
+            internal=False,
+            data={"agreement": agreement_id, "previous": previous, "paused_seconds": sr.paused_seconds},
+        )
+        sr.save(update_fields=["last_event_seq", *clock.CLOCK_FIELDS])
+        return sr
+
+
+def fire_due_sla_alerts(now: datetime | None = None, *, batch: int = 500) -> tuple[int, int]:
+    """Warn about requests at 80 % of their resolution target and tell everyone about breaches.
+
+    Finds due rows by the partial indexes on ``warn_at`` and ``resolve_by`` (only unalerted,
+    open requests are in them: no scan of all open requests), then claims each with a
+    conditional UPDATE and a row-count check, so two workers never alert twice. Returns
+    (warnings, breaches).
+    """
+    from tandem.work.models import OPEN_STATUS_VALUES, ServiceRequest
+
+    now = now or timezone.now()
+    running = OPEN_STATUS_VALUES
+    warn = list(
+        ServiceRequest.objects.filter(
+            warn_at__lt=now, breach_warned_at__isnull=True, breached_at__isnull=True, status__in=running
+        )
+        .order_by("warn_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    due = list(
+        ServiceRequest.objects.filter(resolve_by__lt=now, breached_at__isnull=True, status__in=running)
+        .order_by("resolve_by")
+        .values_list("pk", flat=True)[:batch]
+    )
+    warned = sum(_alert(pk, now, breach=False) for pk in warn if pk not in due)
+    breached = sum(_alert(pk, now, breach=True) for pk in due)
+    return warned, breached
+
+
+def _alert(pk: int, now: datetime, *, breach: bool) -> bool:
+    from tandem.work.actions import _append_event
+    from tandem.work.models import OPEN_STATUS_VALUES, Event, ServiceRequest
+
+    with transaction.atomic(durable=True):
+        claim = ServiceRequest.objects.filter(pk=pk, breached_at__isnull=True, status__in=OPEN_STATUS_VALUES)
+        if breach:
+            claimed = claim.filter(resolve_by__lt=now).update(breached_at=now)
+        else:
+            claimed = claim.filter(warn_at__lt=now, breach_warned_at__isnull=True).update(breach_warned_at=now)
+        if claimed != 1:
+            return False  # another worker got there first, or the clock moved
+        sr = ServiceRequest.objects.select_for_update().select_related("unit", "requester").get(pk=pk)
+        assert sr.resolve_by is not None or not breach
+        kind = Event.Kind.SLA_BREACHED if breach else Event.Kind.SLA_WARNING
+        due = sr.resolve_by.isoformat() if sr.resolve_by else None
+        _append_event(sr, kind, None, at=now, data={"resolve_by": due, "agreement": sr.agreement_id})
+        sr.save(update_fields=["last_event_seq"])
+        leads = list(Person.objects.filter(unit_id=sr.unit_id, role=Role.LEAD).values_list("pk", flat=True))
+        recipients = {*leads, *([sr.assignee_id] if sr.assignee_id else [])}
+        if breach:
+            recipients.add(sr.requester_id)
+            message = f"{sr.reference} missed its agreed resolution time: {sr.title}"
+            note = Notification.Kind.SLA_BREACHED
+        else:
+            message = f"{sr.reference} has used 80% of its agreed time: {sr.title}"
+            note = Notification.Kind.SLA_WARNING
+        transaction.on_commit(lambda: notify(recipients, note, sr, message))
+        return True
+

@@ -1,0 +1,21 @@
+"""Django admin for calendars and agreements (validated by the models' ``clean``)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from tandem.agreements.models import Agreement, Calendar
+
+
+@admin.register(Calendar)
+class CalendarAdmin(admin.ModelAdmin):
+    list_display = ("unit", "updated_at")
+    autocomplete_fields = ("unit",)
+
+
+@admin.register(Agreement)
+class AgreementAdmin(admin.ModelAdmin):
+    list_display = ("name", "service", "requesting_unit", "channel", "resolution_minutes", "active")
+    list_filter = ("active", "channel")
+    search_fields = ("name", "service__name")
+    autocomplete_fields = ("service", "requesting_unit")

@@ -1,0 +1,93 @@
+"""Unit calendars and agreements: the working time and the targets that SLA clocks run on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from tandem.catalogue.models import Service
+from tandem.engines.worktime import CalendarError, CalendarSpec
+from tandem.org.models import Unit
+
+DEFAULT_WEEKLY = {str(d): [["09:00", "12:30"], ["13:30", "17:30"]] for d in range(5)}
+DEFAULT_COUNTRY, DEFAULT_SUBDIVISION = "GB", "ENG"
+DEFAULT_PAUSE_STATUSES = ["waiting_requester"]
+PAUSABLE_STATUSES = ("waiting_requester", "waiting_third_party")
+
+
+def default_calendar_data(time_zone: str) -> dict[str, Any]:
+    """A unit without a calendar: its time zone, Mon–Fri 09:00–12:30 and 13:30–17:30, English holidays."""
+    return {
+        "tz": time_zone,
+        "weekly": DEFAULT_WEEKLY,
+        "country": DEFAULT_COUNTRY,
+        "subdivision": DEFAULT_SUBDIVISION,
+    }
+
+
+def calendar_field(error: CalendarError) -> str:
+    """The field a ``CalendarError`` names: ``"weekly[0]: 12:00–09:00 ends ..."`` → ``weekly``."""
+    head = str(error).split(":", 1)[0]
+    return head.split("[", 1)[0].strip() or "spec"
+
+
+class Calendar(models.Model):
+    """A unit's working time, as a ``CalendarSpec`` in its JSON form (``CalendarSpec.to_data``)."""
+
+    unit = models.OneToOneField(Unit, on_delete=models.CASCADE, related_name="calendar")
+    spec = models.JSONField(help_text="tz, weekly, country, subdivision, closures, openings.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["unit__name"]
+
+    def __str__(self) -> str:
+        return f"Calendar of {self.unit}"
+
+    def clean(self) -> None:
+        try:
+            CalendarSpec.from_data(self.spec or {})
+        except CalendarError as error:
+            raise ValidationError({"spec": f"{error}"}) from error
+
+
+class Agreement(models.Model):
+    """Targets for one service, optionally only for one requesting unit and/or channel (the most
+    specific active agreement wins). Targets are in working minutes of the providing unit's calendar."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="agreements")
+    requesting_unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, null=True, blank=True, related_name="agreements_as_requester"
+    )
+    channel = models.CharField(max_length=8, blank=True, help_text="internal, external, or blank for both.")
+    name = models.CharField(max_length=120)
+    first_response_minutes = models.PositiveIntegerField(help_text="Working minutes to the first response.")
+    resolution_minutes = models.PositiveIntegerField(help_text="Working minutes to resolution.")
+    target_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=90, help_text="Share of requests to meet the targets."
+    )
+    pause_statuses = models.JSONField(default=list, help_text="Statuses that stop the clock.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["service__name", "name"]
+        indexes = [models.Index(fields=["service", "active"], name="agreement_service_active")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from tandem.agreements.actions import check_terms
+
+        check_terms(
+            first_response_minutes=self.first_response_minutes,
+            resolution_minutes=self.resolution_minutes,
+            target_percent=float(self.target_percent or 0),
+            pause_statuses=self.pause_statuses,
+            channel=self.channel,
+            django_errors=True,
+        )

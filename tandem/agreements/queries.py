@@ -1,0 +1,111 @@
+"""Reads: a unit's compiled calendar, the agreement that governs a request, visible agreements."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+
+from tandem.agreements.models import (
+    DEFAULT_PAUSE_STATUSES,
+    Agreement,
+    Calendar,
+    default_calendar_data,
+)
+from tandem.catalogue.models import Service
+from tandem.engines import slaclock
+from tandem.engines.worktime import CalendarSpec, WorkingCalendar
+from tandem.org.models import Unit
+from tandem.org.queries import AnyUser, person_of
+
+DEFAULT_FIRST_RESPONSE_SECONDS = 3600  # one working hour
+
+
+@lru_cache(maxsize=256)
+def _compiled(data: str) -> WorkingCalendar:
+    # Keyed by the JSON text: parsing a spec is cheap, compiling a calendar is not, and
+    # WorkingCalendar.of keeps one compiled calendar per distinct spec.
+    return WorkingCalendar.of(CalendarSpec.from_data(json.loads(data)))
+
+
+def calendar_data(unit: Unit) -> dict:
+    try:
+        return unit.calendar.spec
+    except Calendar.DoesNotExist:
+        return default_calendar_data(unit.time_zone)
+
+
+def calendar_for_unit(unit: Unit) -> WorkingCalendar:
+    """The unit's working calendar (its own, or the default one), compiled once per spec."""
+    return _compiled(json.dumps(calendar_data(unit), sort_keys=True))
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a request's clock runs on: an agreement's targets, or the service's default ones."""
+
+    agreement: Agreement | None
+    name: str
+    respond_seconds: int
+    resolve_seconds: int
+    pause_statuses: frozenset[str]
+
+    @classmethod
+    def of(cls, agreement: Agreement) -> Terms:
+        return cls(
+            agreement=agreement,
+            name=agreement.name,
+            respond_seconds=agreement.first_response_minutes * 60,
+            resolve_seconds=agreement.resolution_minutes * 60,
+            pause_statuses=frozenset(agreement.pause_statuses or DEFAULT_PAUSE_STATUSES),
+        )
+
+    @classmethod
+    def default(cls, service: Service, calendar: WorkingCalendar) -> Terms:
+        """No agreement: the published turnaround in working days of the calendar (at least
+        one), a first response within one working hour, the clock paused while waiting on
+        the requester."""
+        days = max(1, service.turnaround_days)
+        return cls(
+            agreement=None,
+            name=f"Published turnaround ({days} working day{'s' if days != 1 else ''})",
+            respond_seconds=DEFAULT_FIRST_RESPONSE_SECONDS,
+            resolve_seconds=days * slaclock.day_length(calendar.spec),
+            pause_statuses=frozenset(DEFAULT_PAUSE_STATUSES),
+        )
+
+
+def matching_agreement(service: Service, requesting_unit_id: int | None, channel: str) -> Agreement | None:
+    """The most specific active agreement: unit and channel, then unit, then channel, then
+    the service's general one; the newest wins a tie."""
+    specificity = Case(
+        When(Q(requesting_unit__isnull=False) & ~Q(channel=""), then=Value(3)),
+        When(requesting_unit__isnull=False, then=Value(2)),
+        When(~Q(channel=""), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return (
+        Agreement.objects.filter(service=service, active=True)
+        .filter(Q(requesting_unit__isnull=True) | Q(requesting_unit_id=requesting_unit_id))
+        .filter(Q(channel="") | Q(channel=channel))
+        .annotate(specificity=specificity)
+        .order_by("-specificity", "-id")
+        .first()
+    )
+
+
+def terms_for(service: Service, requesting_unit_id: int | None, channel: str) -> Terms:
+    agreement = matching_agreement(service, requesting_unit_id, channel)
+    if agreement is not None:
+        return Terms.of(agreement)
+    return Terms.default(service, calendar_for_unit(service.unit))
+
+
+def agreements_visible_to(user: AnyUser | None) -> QuerySet[Agreement]:
+    """Agreements are published terms: every member of staff may read them."""
+    if person_of(user) is None:
+        return Agreement.objects.none()
+    return Agreement.objects.select_related("service", "requesting_unit")
