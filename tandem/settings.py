@@ -160,6 +160,9 @@ TANDEM_MAX_TEXT_LENGTH = 20_000
 TANDEM_REOPEN_WINDOW_DAYS = int(os.environ.get("TANDEM_REOPEN_WINDOW_DAYS", "5"))
 # At most one notification email per person per this many minutes.
 TANDEM_DIGEST_MINUTES = int(os.environ.get("TANDEM_DIGEST_MINUTES", "60"))
+# SLA alerts (warnings and breaches) POSTed as signed JSON (docs/agreements.md, "Webhooks").
+TANDEM_WEBHOOK_URL = os.environ.get("TANDEM_WEBHOOK_URL", "")
+TANDEM_WEBHOOK_SECRET = os.environ.get("TANDEM_WEBHOOK_SECRET", "")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("tandem.notifications.urls")),
     path("", include("tandem.org.urls")),
     path("manage/services/", include("tandem.catalogue.manage_urls")),
+    path("", include("tandem.agreements.urls")),
     path("api/", include("tandem.api_urls")),
 ]

@@ -21,18 +21,22 @@ from tandem.agreements.models import (
     PAUSABLE_STATUSES,
     Agreement,
     Calendar,
+    CustomerAgreement,
     calendar_field,
 )
 from tandem.agreements.queries import Terms
 from tandem.catalogue.models import Service
+from tandem.engines import legs
 from tandem.engines.worktime import CalendarError, CalendarSpec
+from tandem.notifications import webhooks
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
-from tandem.org.models import Person, Role, Unit
+from tandem.org.models import Person, Role, Side, Unit
 from tandem.org.queries import leads_unit
-from tandem.refusal import Conflict, Forbidden, Invalid
+from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
 
 CHANNELS = ("", "internal", "external")
+MAX_MINUTES = legs.MAX_MINUTES
 
 
 def check_terms(
@@ -50,6 +54,8 @@ def check_terms(
     for field, value in targets.items():
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             errors[field] = [f"{field}: a target must be more than zero working minutes, not {value!r}."]
+        elif value > MAX_MINUTES:
+            errors[field] = [f"{field}: at most {MAX_MINUTES:,} working minutes, not {value!r}."]
     if isinstance(target_percent, bool) or not isinstance(target_percent, int | float) or not 0 < target_percent <= 100:
         errors["target_percent"] = [f"target_percent: give a share above 0 and at most 100, not {target_percent!r}."]
     if not isinstance(pause_statuses, list) or any(s not in PAUSABLE_STATUSES for s in pause_statuses):
@@ -95,6 +101,7 @@ def define_agreement(
     pause_statuses: list[str] | None = None,
     requesting_unit: Unit | None = None,
     channel: str = "",
+    active: bool = True,
 ) -> Agreement:
     _require_lead(actor, service.unit_id, f"define agreements for {service.name}")
     pauses = list(DEFAULT_PAUSE_STATUSES if pause_statuses is None else pause_statuses)
@@ -116,7 +123,131 @@ def define_agreement(
             resolution_minutes=resolution_minutes,
             target_percent=target_percent,
             pause_statuses=pauses,
+            active=active,
         )
+
+
+def update_agreement(
+    actor: Person,
+    agreement_id: int,
+    service: Service,
+    *,
+    name: str,
+    first_response_minutes: int,
+    resolution_minutes: int,
+    target_percent: float,
+    pause_statuses: list[str],
+    requesting_unit: Unit | None,
+    channel: str,
+    active: bool,
+) -> Agreement:
+    """Change an agreement's terms. Requests already submitted keep the targets copied onto
+    them; moving it to another service needs the lead of both providing units."""
+    check_terms(
+        first_response_minutes=first_response_minutes,
+        resolution_minutes=resolution_minutes,
+        target_percent=target_percent,
+        pause_statuses=pause_statuses,
+        channel=channel,
+    )
+    with transaction.atomic(durable=True):
+        agreement = Agreement.objects.select_for_update().select_related("service").filter(pk=agreement_id).first()
+        if agreement is None:
+            raise NotFound(f"There is no agreement {agreement_id}.")
+        _require_lead(actor, agreement.service.unit_id, f"change agreements of {agreement.service.name}")
+        _require_lead(actor, service.unit_id, f"define agreements for {service.name}")
+        agreement.service = service
+        agreement.name = (name or "").strip()[:120] or f"{service.name} agreement"
+        agreement.first_response_minutes = first_response_minutes
+        agreement.resolution_minutes = resolution_minutes
+        agreement.target_percent = target_percent
+        agreement.pause_statuses = list(pause_statuses)
+        agreement.requesting_unit = requesting_unit
+        agreement.channel = channel
+        agreement.active = active
+        agreement.save()
+        return agreement
+
+
+def _check_customer_terms(unit: Unit, resolution_minutes: Any, margin_minutes: Any, services: list[Service]) -> None:
+    errors: dict[str, list[str]] = {}
+    if unit.side != Side.FRONT:
+        errors["unit"] = [f"unit: {unit.name} is a back-office unit; customer agreements belong to the front office."]
+    if (
+        isinstance(resolution_minutes, bool)
+        or not isinstance(resolution_minutes, int)
+        or not 0 < resolution_minutes <= MAX_MINUTES
+    ):
+        errors["resolution_minutes"] = [
+            "resolution_minutes: the customer target must be more than zero "
+            f"and at most {MAX_MINUTES:,} working minutes."
+        ]
+    if (
+        isinstance(margin_minutes, bool)
+        or not isinstance(margin_minutes, int)
+        or not 0 <= margin_minutes <= MAX_MINUTES
+    ):
+        errors["margin_minutes"] = [f"margin_minutes: give zero or more working minutes, at most {MAX_MINUTES:,}."]
+    if not services:
+        errors["services"] = ["services: choose at least one back-office service the promise depends on."]
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise Invalid(f"The customer agreement was not saved. {first}", errors=errors)
+
+
+def define_customer_agreement(
+    actor: Person,
+    unit: Unit,
+    *,
+    name: str,
+    resolution_minutes: int,
+    margin_minutes: int,
+    services: list[Service],
+    active: bool = True,
+) -> CustomerAgreement:
+    """A front-office unit's customer-facing agreement (its lead or an administrator)."""
+    _require_lead(actor, unit.pk, f"define customer agreements for {unit.name}")
+    _check_customer_terms(unit, resolution_minutes, margin_minutes, services)
+    with transaction.atomic(durable=True):
+        ca = CustomerAgreement.objects.create(
+            unit=unit,
+            name=(name or "").strip()[:120] or f"{unit.name} customer agreement",
+            resolution_minutes=resolution_minutes,
+            margin_minutes=margin_minutes,
+            active=active,
+        )
+        ca.services.set(services)
+        return ca
+
+
+def update_customer_agreement(
+    actor: Person,
+    customer_agreement_id: int,
+    *,
+    name: str,
+    resolution_minutes: int,
+    margin_minutes: int,
+    services: list[Service],
+    active: bool,
+) -> CustomerAgreement:
+    with transaction.atomic(durable=True):
+        ca = (
+            CustomerAgreement.objects.select_for_update()
+            .select_related("unit")
+            .filter(pk=customer_agreement_id)
+            .first()
+        )
+        if ca is None:
+            raise NotFound(f"There is no customer agreement {customer_agreement_id}.")
+        _require_lead(actor, ca.unit_id, f"change customer agreements of {ca.unit.name}")
+        _check_customer_terms(ca.unit, resolution_minutes, margin_minutes, services)
+        ca.name = (name or "").strip()[:120] or ca.name
+        ca.resolution_minutes = resolution_minutes
+        ca.margin_minutes = margin_minutes
+        ca.active = active
+        ca.save()
+        ca.services.set(services)
+        return ca
 
 
 def change_agreement(actor: Person, request_id: int, agreement_id: int | None, *, now: datetime | None = None) -> Any:
@@ -214,5 +345,5 @@ def _alert(pk: int, now: datetime, *, breach: bool) -> bool:
             message = f"{sr.reference} has used 80% of its agreed time: {sr.title}"
             note = Notification.Kind.SLA_WARNING
         transaction.on_commit(lambda: notify(recipients, note, sr, message))
+        webhooks.send_sla_alert_on_commit(sr, kind)  # POSTs after commit when TANDEM_WEBHOOK_URL is set
         return True
-

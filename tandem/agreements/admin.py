@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from tandem.agreements.models import Agreement, Calendar
+from tandem.agreements.models import Agreement, Calendar, CustomerAgreement
 
 
 @admin.register(Calendar)
@@ -19,3 +19,12 @@ class AgreementAdmin(admin.ModelAdmin):
     list_filter = ("active", "channel")
     search_fields = ("name", "service__name")
     autocomplete_fields = ("service", "requesting_unit")
+
+
+@admin.register(CustomerAgreement)
+class CustomerAgreementAdmin(admin.ModelAdmin):
+    list_display = ("name", "unit", "resolution_minutes", "margin_minutes", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "unit__name")
+    autocomplete_fields = ("unit",)
+    filter_horizontal = ("services",)

@@ -91,3 +91,25 @@ class Agreement(models.Model):
             channel=self.channel,
             django_errors=True,
         )
+
+
+class CustomerAgreement(models.Model):
+    """A front-office unit's promise to customers, and the back-office services it depends on.
+
+    ``resolution_minutes`` is working time of the front unit's calendar; each service's leg is
+    the resolution target of the agreement that governs that service for this unit on the
+    external channel (``queries.coverage`` checks that the legs and the margin fit)."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="customer_agreements")
+    name = models.CharField(max_length=120)
+    resolution_minutes = models.PositiveIntegerField(help_text="Working minutes promised to the customer.")
+    margin_minutes = models.PositiveIntegerField(default=0, help_text="Working minutes kept in hand.")
+    services = models.ManyToManyField(Service, related_name="customer_agreements", blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["unit__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name

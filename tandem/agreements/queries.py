@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -12,13 +13,15 @@ from tandem.agreements.models import (
     DEFAULT_PAUSE_STATUSES,
     Agreement,
     Calendar,
+    CustomerAgreement,
     default_calendar_data,
 )
 from tandem.catalogue.models import Service
-from tandem.engines import slaclock
+from tandem.engines import legs, slaclock
 from tandem.engines.worktime import CalendarSpec, WorkingCalendar
-from tandem.org.models import Unit
-from tandem.org.queries import AnyUser, person_of
+from tandem.engines.worktime.observed import upcoming_holidays
+from tandem.org.models import Person, Role, Unit
+from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything
 
 DEFAULT_FIRST_RESPONSE_SECONDS = 3600  # one working hour
 
@@ -109,3 +112,53 @@ def agreements_visible_to(user: AnyUser | None) -> QuerySet[Agreement]:
     if person_of(user) is None:
         return Agreement.objects.none()
     return Agreement.objects.select_related("service", "requesting_unit")
+
+
+def day_seconds(unit: Unit) -> int:
+    """The unit's working day (the mean of its working weekdays), for "3d" in forms and words."""
+    return slaclock.day_length(calendar_for_unit(unit).spec)
+
+
+def holidays_ahead(unit: Unit, start: date, count: int = 10) -> list[tuple[date, str]]:
+    """The next public holidays the unit's calendar observes (openings excepted)."""
+    return upcoming_holidays(calendar_for_unit(unit).spec, start, count)
+
+
+# --- the management pages -----------------------------------------------------------------------
+
+
+def reads_agreement_pages(person: Person | None) -> bool:
+    """Agreement pages are for leads and administrators, and executives read them."""
+    return person is not None and (sees_everything(person) or person.role == Role.LEAD)
+
+
+def agreements_listed_for(person: Person) -> QuerySet[Agreement]:
+    """Every agreement for administrators and executives; a lead's unit's services' otherwise."""
+    qs = Agreement.objects.select_related("service__unit", "requesting_unit").order_by(
+        "service__unit__name", "service__name", "name"
+    )
+    return qs if sees_everything(person) else qs.filter(service__unit_id=person.unit_id)
+
+
+def customer_agreements_visible_to(user: AnyUser | None) -> QuerySet[CustomerAgreement]:
+    """Customer agreements are published promises: every member of staff may read them."""
+    if person_of(user) is None:
+        return CustomerAgreement.objects.none()
+    return CustomerAgreement.objects.select_related("unit").prefetch_related("services__unit")
+
+
+def customer_agreements_listed_for(person: Person) -> QuerySet[CustomerAgreement]:
+    qs = customer_agreements_visible_to(person.user).order_by("unit__name", "name")
+    return qs if sees_everything(person) else qs.filter(unit_id=person.unit_id)
+
+
+def may_edit_customer_agreement(person: Person | None, unit_id: int) -> bool:
+    return is_admin(person) or (person is not None and person.role == Role.LEAD and person.unit_id == unit_id)
+
+
+def coverage(ca: CustomerAgreement) -> legs.Coverage:
+    """Whether the back-office legs fit inside the customer target (``engines.legs``). Each leg
+    is the resolution target that governs the service for this unit on the external channel."""
+    services = sorted(ca.services.all(), key=lambda s: s.name)
+    steps = [(s.name, terms_for(s, ca.unit_id, "external").resolve_seconds) for s in services]
+    return legs.check_coverage(ca.resolution_minutes * 60, steps, ca.margin_minutes * 60, day_seconds(ca.unit))

@@ -23,6 +23,7 @@ from tandem.agreements import clock
 from tandem.agreements.queries import calendar_for_unit, terms_for
 from tandem.catalogue.intake import intake_form_class, to_json
 from tandem.catalogue.models import Service
+from tandem.engines import cutoffs
 from tandem.engines.workdays import add_working_days
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
@@ -262,6 +263,7 @@ def submit_request(
     due = add_working_days(now, service.turnaround_days, tz=service.unit.time_zone)
     terms = terms_for(service, actor.unit_id, channel)
     calendar = calendar_for_unit(service.unit)
+    late_for, enters_at = _cutoff_placement(service, now)
     try:
         with transaction.atomic(durable=True):
             sr = ServiceRequest(
@@ -279,6 +281,8 @@ def submit_request(
                 due_at=due,
                 idempotency_key=idempotency_key or None,
                 submission_digest=digest,
+                late_for_cutoff=late_for,
+                enters_processing_at=enters_at,
             )
             clock.start(sr, terms, calendar)
             sr.save(force_insert=True)
@@ -298,6 +302,16 @@ def submit_request(
             raise
         return Submission(earlier, created=False)
     return Submission(sr, created=True)
+
+
+def _cutoff_placement(service: Service, now: datetime) -> tuple[str, datetime | None]:
+    """("description", enters processing at) when the request misses a cut-off of its service
+    this week, else ("", None). Cut-offs are in the providing unit's time zone."""
+    rows = list(service.cutoffs.order_by("weekday", "time").values_list("weekday", "time", "description"))
+    placed = cutoffs.place(now, [(w, t) for w, t, _ in rows], service.unit.time_zone)
+    if placed is None or placed.late_index is None:
+        return "", None
+    return rows[placed.late_index][2][:200], placed.enters_processing
 
 
 def _replayed(actor: Person, key: str, digest: str) -> ServiceRequest | None:

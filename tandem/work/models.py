@@ -152,6 +152,15 @@ class ServiceRequest(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     breach_warned_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
+    # Cut-offs (tandem.engines.cutoffs; docs/agreements.md "Cut-offs"): set at submission when
+    # the request missed a cut-off of its service this week. The description is copied, so a
+    # later edit of the service's cut-offs never rewrites history.
+    late_for_cutoff = models.CharField(
+        max_length=200, blank=True, help_text="The cut-off this request missed, in words; blank when in time."
+    )
+    enters_processing_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a late request's batch closes: the next cut-off."
+    )
 
     class Meta:
         ordering = ["-id"]

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.test import Client
 
+from tandem.agreements.actions import define_agreement, define_customer_agreement
 from tandem.work import actions
 from tests.apiclient import ApiClient
 from tests.cast import TIMESHEET_OK, Cast
@@ -23,6 +24,15 @@ EXPECTED_OPERATIONS = {
     "listServices",
     "getService",
     "listAgreements",
+    "createAgreement",
+    "getAgreement",
+    "updateAgreement",
+    "getCalendar",
+    "setCalendar",
+    "listCustomerAgreements",
+    "createCustomerAgreement",
+    "getCustomerAgreement",
+    "updateCustomerAgreement",
     "listRequests",
     "submitRequest",
     "getRequest",
@@ -165,7 +175,16 @@ def world(cast: Cast) -> dict:
     sr = actions.submit_request(cast.consultant, cast.timesheet, TIMESHEET_OK).request
     comment = actions.add_comment(cast.payroll_agent, sr.pk, "Read this", advice=True)
     case = actions.create_case(cast.consultant, customer_reference="A-1", title="Acme")
+    agreement = define_agreement(
+        cast.payroll_lead, cast.timesheet, name="General", first_response_minutes=60, resolution_minutes=900
+    )
+    promise = define_customer_agreement(
+        cast.admin, cast.leeds, name="Leeds", resolution_minutes=1350, margin_minutes=60, services=[cast.timesheet]
+    )
     return {
+        "unit_slug": "payroll",
+        "agreement_id": agreement.pk,
+        "customer_agreement_id": promise.pk,
         "request_id": sr.pk,
         "comment_id": comment.pk,
         "case_id": case.pk,

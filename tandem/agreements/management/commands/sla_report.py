@@ -1,0 +1,269 @@
+"""`tandem sla_report`: SLA attainment per agreement, recomputed from the event trail.
+
+Met or missed is worked out again from each request's raw status changes (``Event`` rows) with
+``tandem.engines.attainment``, never read from the stored clock columns: history loaded in bulk
+(the demo) has none, and a recomputation is the evidence that the stored clocks were right.
+Targets are the ones copied onto the request at submission when it has them, otherwise the
+terms that match it now (its service's agreement, or the default terms).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from tandem.agreements.models import DEFAULT_PAUSE_STATUSES, Agreement
+from tandem.agreements.queries import Terms, calendar_for_unit, terms_for
+from tandem.catalogue.models import CutOff, Service
+from tandem.engines import attainment, cutoffs, slaclock
+from tandem.org.models import Unit
+from tandem.work.models import Event, ServiceRequest, Status
+
+DEFAULT_TARGET_PERCENT = 90.0  # the default terms have no agreed share; the Agreement default
+FINISHED = (Status.RESOLVED, Status.CLOSED)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    request_id: int
+    group: str  # "agreement:<id>" or "default:<service id>"
+    resolve_by: datetime
+    resolved_at: datetime
+    met: bool
+    overrun_seconds: int
+    overrun: str  # in words, in working days of the providing unit's calendar
+
+
+def _epoch(values: list[datetime]) -> np.ndarray:
+    return np.array([int(v.timestamp()) for v in values], dtype=np.int64)
+
+
+def outcomes(since: datetime, until: datetime) -> list[Outcome]:
+    """Every request finally resolved in ``[since, until)`` (resolved or closed), met or missed."""
+    finished = ServiceRequest.objects.filter(status__in=FINISHED, resolved_at__gte=since, resolved_at__lt=until)
+    rows = list(
+        finished.order_by("pk").values_list(
+            "pk", "service_id", "unit_id", "requesting_unit_id", "channel", "submitted_at", "agreement_id",
+            "resolve_seconds",
+        )
+    )
+    if not rows:
+        return []
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    services = Service.objects.in_bulk({r[1] for r in rows})
+    units = Unit.objects.select_related("calendar").in_bulk({r[2] for r in rows})
+    agreements = Agreement.objects.in_bulk({r[6] for r in rows if r[6]})
+    matched: dict[tuple[int, int, str], Terms] = {}
+    group, target, pauses = [], [], []
+    for _, service_id, _, requesting_unit_id, channel, _, agreement_id, resolve_seconds in rows:
+        agreement = agreements.get(agreement_id) if agreement_id else None
+        if resolve_seconds is None:  # no stored terms (bulk-loaded history): the terms of today
+            key = (service_id, requesting_unit_id, channel)
+            if key not in matched:
+                matched[key] = terms_for(services[service_id], requesting_unit_id, channel)
+            terms = matched[key]
+            agreement, resolve_seconds = terms.agreement, terms.resolve_seconds
+        group.append(f"agreement:{agreement.pk}" if agreement else f"default:{service_id}")
+        target.append(resolve_seconds)
+        pauses.append(frozenset((agreement.pause_statuses if agreement else None) or DEFAULT_PAUSE_STATUSES))
+    trail = list(
+        Event.objects.filter(request__in=finished)
+        .exclude(to_status="")
+        .order_by("request_id", "seq")
+        .values_list("request_id", "at", "to_status")
+    )
+    req = np.searchsorted(ids, np.array([e[0] for e in trail], dtype=np.int64))
+    at = _epoch([e[1] for e in trail])
+    status = np.array([e[2] for e in trail], dtype=str)
+    resolved = np.zeros(len(ids), dtype=np.int64)
+    final = np.flatnonzero(status == Status.RESOLVED.value)
+    np.maximum.at(resolved, req[final], at[final])  # the last resolution (events are in order)
+    stop_req, stop_start, stop_end = attainment.stopped_runs(req, at, status, pauses)
+    submitted = _epoch([r[5] for r in rows])
+    tgt = np.array(target, dtype=np.int64)
+    unit_of = np.array([r[2] for r in rows], dtype=np.int64)
+    result: list[Outcome] = []
+    for unit_id in np.unique(unit_of):
+        cal = calendar_for_unit(units[int(unit_id)])
+        day = slaclock.day_length(cal.spec)
+        sel = np.flatnonzero((unit_of == unit_id) & (resolved > 0))
+        local = np.full(len(ids), -1, dtype=np.int64)
+        local[sel] = np.arange(len(sel))
+        mine = local[stop_req] >= 0
+        out = attainment.evaluate(
+            cal, submitted[sel], tgt[sel], resolved[sel], local[stop_req[mine]], stop_start[mine], stop_end[mine]
+        )
+        for j, i in enumerate(sel):
+            result.append(
+                Outcome(
+                    request_id=int(ids[i]),
+                    group=group[i],
+                    resolve_by=datetime.fromtimestamp(int(out.deadline[j]), UTC),
+                    resolved_at=datetime.fromtimestamp(int(resolved[i]), UTC),
+                    met=bool(out.met[j]),
+                    overrun_seconds=int(out.overrun[j]),
+                    overrun=slaclock.words(int(out.overrun[j]), day) if not out.met[j] else "",
+                )
+            )
+    return sorted(result, key=lambda o: o.request_id)
+
+
+def late_by_requesting_unit(since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Per requesting unit: asks to services with cut-offs submitted in the period, how many
+    missed a cut-off by the rule (recomputed from submission times), and how many were marked
+    late at submission (the stored ``late_for_cutoff``; bulk-loaded history has no marks)."""
+    by_service: dict[int, list[tuple[int, time]]] = {}
+    for service_id, weekday, at in CutOff.objects.values_list("service_id", "weekday", "time"):
+        by_service.setdefault(service_id, []).append((weekday, at))
+    asked = ServiceRequest.objects.filter(
+        submitted_at__gte=since, submitted_at__lt=until, service_id__in=list(by_service)
+    )
+    counts: dict[int, list[int]] = {}
+    zones = dict(Service.objects.filter(pk__in=list(by_service)).values_list("pk", "unit__time_zone"))
+    for service_id, specs in by_service.items():
+        rows = list(asked.filter(service_id=service_id).values_list("requesting_unit_id", "submitted_at"))
+        if not rows:
+            continue
+        late, _ = cutoffs.late_many(_epoch([r[1] for r in rows]), specs, zones[service_id])
+        for (unit_id, _), is_late in zip(rows, late, strict=True):
+            entry = counts.setdefault(unit_id, [0, 0, 0])
+            entry[0] += 1
+            entry[1] += int(is_late)
+    marked = asked.values("requesting_unit_id").annotate(n=Count("pk", filter=~Q(late_for_cutoff="")))
+    for row in marked:
+        counts.setdefault(row["requesting_unit_id"], [0, 0, 0])[2] = row["n"]
+    names = dict(Unit.objects.filter(pk__in=list(counts)).values_list("pk", "name"))
+    return [
+        {"unit_id": pk, "unit": names[pk], "requests": n, "late": late, "late_marked": marked_n}
+        for pk, (n, late, marked_n) in sorted(counts.items(), key=lambda kv: names[kv[0]])
+    ]
+
+
+def build_report(since: datetime, until: datetime) -> dict[str, Any]:
+    results = outcomes(since, until)
+    finished = ServiceRequest.objects.filter(status__in=FINISHED, resolved_at__gte=since, resolved_at__lt=until)
+    references = dict(finished.values_list("pk", "service__name"))
+    by_group: dict[str, list[Outcome]] = {}
+    for o in results:
+        by_group.setdefault(o.group, []).append(o)
+    groups: list[dict[str, Any]] = []
+    for agreement in Agreement.objects.select_related("service", "requesting_unit").order_by("service__name", "name"):
+        if agreement.active or f"agreement:{agreement.pk}" in by_group:
+            groups.append(
+                {
+                    "agreement": agreement.pk,
+                    "name": agreement.name,
+                    "service": agreement.service.name,
+                    "requesting_unit": agreement.requesting_unit.name if agreement.requesting_unit else None,
+                    "channel": agreement.channel or None,
+                    "target_percent": float(agreement.target_percent),
+                    "_key": f"agreement:{agreement.pk}",
+                }
+            )
+    defaults = sorted(k for k in by_group if k.startswith("default:"))
+    services = Service.objects.select_related("unit").in_bulk([int(k.split(":")[1]) for k in defaults])
+    for key in defaults:
+        service = services[int(key.split(":")[1])]
+        groups.append(
+            {
+                "agreement": None,
+                "name": Terms.default(service, calendar_for_unit(service.unit)).name,
+                "service": service.name,
+                "requesting_unit": None,
+                "channel": None,
+                "target_percent": DEFAULT_TARGET_PERCENT,
+                "_key": key,
+            }
+        )
+    for entry in groups:
+        rows = by_group.get(entry.pop("_key"), [])
+        met = sum(o.met for o in rows)
+        share = attainment.attainment_percent(met, len(rows))
+        entry.update(
+            count=len(rows),
+            met=met,
+            breached=len(rows) - met,
+            attainment_percent=share,
+            meets_target=None if share is None else share >= entry["target_percent"],
+            breaches=[
+                {
+                    "reference": f"SR-{o.request_id:06d}",
+                    "id": o.request_id,
+                    "service": references[o.request_id],
+                    "resolve_by": o.resolve_by.isoformat(),
+                    "resolved_at": o.resolved_at.isoformat(),
+                    "overrun_seconds": o.overrun_seconds,
+                    "overrun": o.overrun,
+                }
+                for o in sorted(rows, key=lambda o: -o.overrun_seconds)
+                if not o.met
+            ],
+        )
+    return {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "agreements": groups,
+        "late_for_cutoff": late_by_requesting_unit(since, until),
+    }
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise CommandError(f"{option}: give a date as YYYY-MM-DD, not {value!r}.") from error
+
+
+class Command(BaseCommand):
+    help = (
+        "SLA attainment per agreement (and the default terms of each service) over requests "
+        "resolved in a period: count, met, breached, attainment against the target, the breaches "
+        "with their overrun in working time, and late-for-cut-off asks per requesting unit. "
+        "Recomputed from the event trail."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--since", help="First day, YYYY-MM-DD (default: 30 days ago).")
+        parser.add_argument("--until", help="Day after the last, YYYY-MM-DD (default: now).")
+        parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
+        parser.add_argument(
+            "--breaches", type=int, default=10, help="Breaches listed per agreement in text (default 10)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        zone = timezone.get_default_timezone()
+        now = timezone.now()
+        since = (
+            datetime.combine(_day(options["since"], "--since"), time(), zone)
+            if options["since"]
+            else now - timedelta(days=30)
+        )
+        until = datetime.combine(_day(options["until"], "--until"), time(), zone) if options["until"] else now
+        if until <= since:
+            raise CommandError("--until must be after --since.")
+        report = build_report(since, until)
+        if options["json"]:
+            self.stdout.write(json.dumps(report, indent=2))
+            return
+        self.stdout.write(f"SLA attainment, requests resolved {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M}\n")
+        for g in report["agreements"]:
+            share = "—" if g["attainment_percent"] is None else f"{g['attainment_percent']:.1f} %"
+            verdict = "" if g["meets_target"] is None else ("  on target" if g["meets_target"] else "  BELOW TARGET")
+            self.stdout.write(
+                f"{g['service']} · {g['name']}: {g['count']} resolved, {g['met']} met, {g['breached']} breached; "
+                f"{share} of target {g['target_percent']:.0f} %{verdict}"
+            )
+            for b in g["breaches"][: options["breaches"]]:
+                due, done = b["resolve_by"][:16], b["resolved_at"][:16]
+                self.stdout.write(f"    {b['reference']} resolve by {due}, resolved {done} (+{b['overrun']})")
+        if report["late_for_cutoff"]:
+            self.stdout.write("\nLate for a cut-off, by requesting unit:")
+            for row in report["late_for_cutoff"]:
+                self.stdout.write(f"    {row['unit']}: {row['late']} of {row['requests']} asks late")

@@ -1,0 +1,17 @@
+"""Calendar, agreement and customer-agreement pages, under /manage/."""
+
+from django.urls import path
+
+from tandem.agreements import views
+
+app_name = "agreements"
+urlpatterns = [
+    path("manage/calendars/", views.calendars, name="calendars"),
+    path("manage/calendars/<slug:slug>/", views.calendar_edit, name="calendar"),
+    path("manage/agreements/", views.agreements, name="agreements"),
+    path("manage/agreements/new/", views.agreement_new, name="agreement-new"),
+    path("manage/agreements/<int:pk>/", views.agreement_edit, name="agreement"),
+    path("manage/customer-agreements/", views.customer_agreements, name="customer-agreements"),
+    path("manage/customer-agreements/new/", views.customer_agreement_new, name="customer-agreement-new"),
+    path("manage/customer-agreements/<int:pk>/", views.customer_agreement_edit, name="customer-agreement"),
+]
