@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "tandem.agreements",
     "tandem.work",
     "tandem.notifications",
+    "tandem.insights",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
