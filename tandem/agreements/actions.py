@@ -78,16 +78,43 @@ def set_calendar(actor: Person, unit: Unit, data: dict[str, Any]) -> Calendar:
     """Give a unit its own working calendar. A calendar edit moves the deadlines of requests
     computed from then on, never the recorded history of finished ones."""
     _require_lead(actor, unit.pk, f"change the calendar of {unit.name}")
-    try:
-        spec = CalendarSpec.from_data(data)
-    except (CalendarError, TypeError) as error:
-        field = calendar_field(error) if isinstance(error, CalendarError) else "spec"
-        raise Invalid(f"The calendar was not saved. {error}", errors={field: [str(error)]}) from error
+    spec = _calendar_spec(data)
     with transaction.atomic(durable=True):
         calendar, _ = Calendar.objects.update_or_create(
             unit=unit, defaults={"spec": spec.to_data(), "updated_at": timezone.now()}
         )
         return calendar
+
+
+def _calendar_spec(data: dict[str, Any]) -> CalendarSpec:
+    try:
+        return CalendarSpec.from_data(data)
+    except (CalendarError, TypeError) as error:
+        field = calendar_field(error) if isinstance(error, CalendarError) else "spec"
+        raise Invalid(f"The calendar was not saved. {error}", errors={field: [str(error)]}) from error
+
+
+def set_service_calendar(actor: Person, service: Service, data: dict[str, Any]) -> Calendar:
+    """Give one service its own working calendar, overriding its unit's (e.g. an out-of-hours
+    line). A lead of the providing unit or an administrator; the same rules as a unit's."""
+    _require_lead(actor, service.unit_id, f"change the calendar of {service.name}")
+    spec = _calendar_spec(data)
+    with transaction.atomic(durable=True):
+        calendar, _ = Calendar.objects.update_or_create(
+            service=service, defaults={"spec": spec.to_data(), "updated_at": timezone.now()}
+        )
+    service._state.fields_cache["calendar"] = calendar
+    return calendar
+
+
+def remove_service_calendar(actor: Person, service: Service) -> bool:
+    """Drop a service's own calendar: its clocks run on its unit's calendar again (for
+    deadlines computed from then on). True when there was one."""
+    _require_lead(actor, service.unit_id, f"change the calendar of {service.name}")
+    with transaction.atomic(durable=True):
+        deleted, _ = Calendar.objects.filter(service=service).delete()
+    service._state.fields_cache.pop("calendar", None)  # the instance reads its unit's calendar now
+    return deleted > 0
 
 
 def define_agreement(
@@ -317,27 +344,65 @@ def fire_due_sla_alerts(now: datetime | None = None, *, batch: int = 500) -> tup
     return warned, breached
 
 
-def _alert(pk: int, now: datetime, *, breach: bool) -> bool:
+def fire_due_response_alerts(now: datetime | None = None, *, batch: int = 500) -> int:
+    """Tell the unit's leads about requests whose ``respond_by`` passed without a first response.
+
+    Found through the partial index on ``respond_by`` (open requests with no first response and
+    no alert yet), each claimed with a conditional UPDATE of ``response_alerted_at`` and a
+    row-count check, like the resolution alerts: two workers never alert twice. Returns the
+    number of alerts raised."""
+    from tandem.work.models import OPEN_STATUS_VALUES, ServiceRequest
+
+    now = now or timezone.now()
+    due = list(
+        ServiceRequest.objects.filter(
+            respond_by__lt=now,
+            first_response_at__isnull=True,
+            response_alerted_at__isnull=True,
+            status__in=OPEN_STATUS_VALUES,
+        )
+        .order_by("respond_by")
+        .values_list("pk", flat=True)[:batch]
+    )
+    return sum(_alert(pk, now, breach=False, response=True) for pk in due)
+
+
+def _alert(pk: int, now: datetime, *, breach: bool, response: bool = False) -> bool:
     from tandem.work.actions import _append_event
     from tandem.work.models import OPEN_STATUS_VALUES, Event, ServiceRequest
 
     with transaction.atomic(durable=True):
-        claim = ServiceRequest.objects.filter(pk=pk, breached_at__isnull=True, status__in=OPEN_STATUS_VALUES)
-        if breach:
-            claimed = claim.filter(resolve_by__lt=now).update(breached_at=now)
+        claim = ServiceRequest.objects.filter(pk=pk, status__in=OPEN_STATUS_VALUES)
+        if response:
+            claimed = claim.filter(
+                respond_by__lt=now, first_response_at__isnull=True, response_alerted_at__isnull=True
+            ).update(response_alerted_at=now)
+        elif breach:
+            claimed = claim.filter(breached_at__isnull=True, resolve_by__lt=now).update(breached_at=now)
         else:
-            claimed = claim.filter(warn_at__lt=now, breach_warned_at__isnull=True).update(breach_warned_at=now)
+            claimed = claim.filter(
+                breached_at__isnull=True, warn_at__lt=now, breach_warned_at__isnull=True
+            ).update(breach_warned_at=now)
         if claimed != 1:
             return False  # another worker got there first, or the clock moved
         sr = ServiceRequest.objects.select_for_update().select_related("unit", "requester").get(pk=pk)
         assert sr.resolve_by is not None or not breach
-        kind = Event.Kind.SLA_BREACHED if breach else Event.Kind.SLA_WARNING
-        due = sr.resolve_by.isoformat() if sr.resolve_by else None
-        _append_event(sr, kind, None, at=now, data={"resolve_by": due, "agreement": sr.agreement_id})
+        if response:
+            kind = Event.Kind.SLA_RESPONSE_MISSED
+            due = sr.respond_by.isoformat() if sr.respond_by else None
+            data = {"respond_by": due, "agreement": sr.agreement_id}
+        else:
+            kind = Event.Kind.SLA_BREACHED if breach else Event.Kind.SLA_WARNING
+            due = sr.resolve_by.isoformat() if sr.resolve_by else None
+            data = {"resolve_by": due, "agreement": sr.agreement_id}
+        _append_event(sr, kind, None, at=now, data=data)
         sr.save(update_fields=["last_event_seq"])
         leads = list(Person.objects.filter(unit_id=sr.unit_id, role=Role.LEAD).values_list("pk", flat=True))
-        recipients = {*leads, *([sr.assignee_id] if sr.assignee_id else [])}
-        if breach:
+        recipients = {*leads, *([sr.assignee_id] if sr.assignee_id and not response else [])}
+        if response:
+            message = f"{sr.reference} had no first response by its agreed time: {sr.title}"
+            note = Notification.Kind.SLA_RESPONSE_MISSED
+        elif breach:
             recipients.add(sr.requester_id)
             message = f"{sr.reference} missed its agreed resolution time: {sr.title}"
             note = Notification.Kind.SLA_BREACHED

@@ -9,8 +9,8 @@ from tandem.agreements.models import Agreement, Calendar, CustomerAgreement
 
 @admin.register(Calendar)
 class CalendarAdmin(admin.ModelAdmin):
-    list_display = ("unit", "updated_at")
-    autocomplete_fields = ("unit",)
+    list_display = ("unit", "service", "updated_at")
+    autocomplete_fields = ("unit", "service")
 
 
 @admin.register(Agreement)

@@ -20,6 +20,9 @@ from tandem.agreements.queries import (
     coverage,
     customer_agreements_visible_to,
     holidays_ahead,
+    own_service_calendar,
+    service_calendar_data,
+    service_holidays_ahead,
 )
 from tandem.api_shared import (
     InSchema,
@@ -43,6 +46,7 @@ from tandem.refusal import Invalid, NotFound
 router = Router(tags=["agreements"])
 
 UnitSlug = PathEx[str, P(pattern=r"^[-a-zA-Z0-9_]{1,80}$", description="The unit's slug.")]
+ServiceSlug = PathEx[str, P(pattern=r"^[-a-zA-Z0-9_]{1,80}$", description="The service's slug.")]
 Hours = list[tuple[str, str]]
 Minutes = int
 
@@ -222,6 +226,49 @@ class CalendarIn(InSchema):
     openings: dict[str, Hours] = Field({}, description="YYYY-MM-DD → hours worked on that date.")
 
 
+class ServiceCalendarOut(Schema):
+    service: ServiceRef
+    unit: UnitRef = Field(..., description="The providing unit.")
+    own: bool = Field(..., description="False: the service runs on its unit's calendar (or the default).")
+    tz: str
+    weekly: dict[str, list[list[str]]] = Field(..., description='Weekday "0" (Monday) … "6" → [[start, end], ...].')
+    country: str | None
+    subdivision: str | None
+    closures: dict[str, list[list[str]]] = Field(..., description="Date → hours left open; [] closes the day.")
+    openings: dict[str, list[list[str]]] = Field(..., description="Date → its working hours.")
+    upcoming_holidays: list[HolidayOut] = Field(..., description="The next 10 public holidays it observes.")
+
+    @classmethod
+    def of(cls, service: Service) -> ServiceCalendarOut:
+        data = service_calendar_data(service)
+        return cls(
+            service=ServiceRef(id=service.pk, slug=service.slug, name=service.name),
+            unit=UnitRef.of(service.unit),
+            own=own_service_calendar(service) is not None,
+            tz=data["tz"],
+            weekly=data.get("weekly") or {},
+            country=data.get("country"),
+            subdivision=data.get("subdivision"),
+            closures=data.get("closures") or {},
+            openings=data.get("openings") or {},
+            upcoming_holidays=[
+                HolidayOut(date=d.isoformat(), name=n)
+                for d, n in service_holidays_ahead(service, timezone.localdate())
+            ],
+        )
+
+
+def _calendar_input(payload: CalendarIn, time_zone: str) -> dict:
+    return {
+        "tz": payload.tz or time_zone,
+        "weekly": {k: [list(h) for h in v] for k, v in payload.weekly.items()},
+        "country": payload.country,
+        "subdivision": payload.subdivision,
+        "closures": {k: [list(h) for h in v] for k, v in payload.closures.items()},
+        "openings": {k: [list(h) for h in v] for k, v in payload.openings.items()},
+    }
+
+
 def _unit_at(slug: str) -> Unit:
     unit = Unit.objects.filter(slug=slug).first()
     if unit is None:
@@ -248,16 +295,53 @@ def set_calendar(request: HttpRequest, unit_slug: UnitSlug, payload: CalendarIn)
     intervals, unknown countries or regions and a week without working time are refused (422)."""
     me = actor(request)
     unit = _unit_at(unit_slug)
-    data = {
-        "tz": payload.tz or unit.time_zone,
-        "weekly": {k: [list(h) for h in v] for k, v in payload.weekly.items()},
-        "country": payload.country,
-        "subdivision": payload.subdivision,
-        "closures": {k: [list(h) for h in v] for k, v in payload.closures.items()},
-        "openings": {k: [list(h) for h in v] for k, v in payload.openings.items()},
-    }
-    actions.set_calendar(me, unit, data)
+    actions.set_calendar(me, unit, _calendar_input(payload, unit.time_zone))
     return CalendarOut.of(unit)
+
+
+def _service_at(slug: str) -> Service:
+    service = Service.objects.select_related("unit").filter(slug=slug).first()
+    if service is None:
+        raise NotFound(f"There is no service {slug!r}; GET /api/services lists them.")
+    return service
+
+
+@router.get(
+    "/calendars/services/{slug}",
+    response={200: ServiceCalendarOut, **errors(403, 404, 422)},
+    summary="Get a service's calendar",
+)
+def get_service_calendar(request: HttpRequest, slug: ServiceSlug) -> ServiceCalendarOut:
+    """The working calendar a service's agreement clocks run on: its own, else its unit's."""
+    actor(request)
+    return ServiceCalendarOut.of(_service_at(slug))
+
+
+@router.post(
+    "/calendars/services/{slug}",
+    response={200: ServiceCalendarOut, **errors(400, 403, 404, 422)},
+    summary="Set a service's own calendar",
+)
+def set_service_calendar(request: HttpRequest, slug: ServiceSlug, payload: CalendarIn) -> ServiceCalendarOut:
+    """Give the service its own calendar, overriding its unit's (a lead of the providing unit or
+    an administrator). Refused (422) like a unit's calendar, naming the field."""
+    me = actor(request)
+    service = _service_at(slug)
+    actions.set_service_calendar(me, service, _calendar_input(payload, service.unit.time_zone))
+    return ServiceCalendarOut.of(service)
+
+
+@router.delete(
+    "/calendars/services/{slug}",
+    response={200: ServiceCalendarOut, **errors(403, 404, 422)},
+    summary="Remove a service's own calendar",
+)
+def remove_service_calendar(request: HttpRequest, slug: ServiceSlug) -> ServiceCalendarOut:
+    """Drop the service's own calendar: it runs on its unit's again. Answers the calendar now in force."""
+    me = actor(request)
+    service = _service_at(slug)
+    actions.remove_service_calendar(me, service)
+    return ServiceCalendarOut.of(service)
 
 
 # --- customer agreements -----------------------------------------------------------------------

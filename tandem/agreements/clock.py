@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tandem.agreements.models import DEFAULT_PAUSE_STATUSES
-from tandem.agreements.queries import Terms, calendar_for_unit
+from tandem.agreements.queries import Terms, calendar_for_service
 from tandem.engines import slaclock
 from tandem.engines.worktime import WorkingCalendar, to_epoch
 
@@ -40,6 +40,7 @@ CLOCK_FIELDS = (
     "first_response_at",
     "breach_warned_at",
     "breached_at",
+    "response_alerted_at",
 )
 STOPPING = frozenset({"resolved", "closed", "cancelled"})
 
@@ -62,7 +63,7 @@ def is_stopped(sr: ServiceRequest, status: str) -> bool:
 
 
 def calendar(sr: ServiceRequest) -> WorkingCalendar:
-    return calendar_for_unit(sr.unit)
+    return calendar_for_service(sr.service)
 
 
 def _set_deadlines(sr: ServiceRequest, cal: WorkingCalendar) -> None:
@@ -122,6 +123,8 @@ def retarget(sr: ServiceRequest, terms: Terms, now: datetime) -> None:
         sr.breached_at = None
     if sr.warn_at is None or sr.warn_at >= now:
         sr.breach_warned_at = None
+    if sr.respond_by is None or sr.respond_by >= now:
+        sr.response_alerted_at = None
 
 
 def first_response(sr: ServiceRequest, actor: Person | None, now: datetime) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 
 from tandem.agreements.models import Agreement, CustomerAgreement
-from tandem.agreements.queries import day_seconds
+from tandem.agreements.queries import day_seconds, service_day_seconds
 from tandem.catalogue.models import Service
 from tandem.engines.legs import minutes_words, parse_duration
 from tandem.engines.worktime import CalendarError, CalendarSpec
@@ -181,7 +181,7 @@ class AgreementForm(ManageForm):
 
     @staticmethod
     def initial_for(a: Agreement) -> dict[str, Any]:
-        day = day_seconds(a.service.unit)
+        day = service_day_seconds(a.service)
         return {
             "service": a.service_id,
             "name": a.name,
@@ -197,7 +197,7 @@ class AgreementForm(ManageForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         service = cleaned.get("service")
-        day = day_seconds(service.unit) if service is not None else 0
+        day = service_day_seconds(service) if service is not None else 0
         for field in ("first_response_minutes", "resolution_minutes"):
             if field in cleaned:
                 cleaned[field] = _duration(self, field, day)

@@ -35,19 +35,33 @@ def calendar_field(error: CalendarError) -> str:
 
 
 class Calendar(models.Model):
-    """A unit's working time, as a ``CalendarSpec`` in its JSON form (``CalendarSpec.to_data``)."""
+    """The working time of a unit, or of one service that overrides its unit's (e.g. an
+    out-of-hours line), as a ``CalendarSpec`` in its JSON form (``CalendarSpec.to_data``).
+    Exactly one of ``unit`` and ``service`` is set."""
 
-    unit = models.OneToOneField(Unit, on_delete=models.CASCADE, related_name="calendar")
+    unit = models.OneToOneField(Unit, on_delete=models.CASCADE, null=True, blank=True, related_name="calendar")
+    service = models.OneToOneField(
+        Service, on_delete=models.CASCADE, null=True, blank=True, related_name="calendar"
+    )
     spec = models.JSONField(help_text="tz, weekly, country, subdivision, closures, openings.")
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["unit__name"]
+        ordering = ["unit__name", "service__name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(unit__isnull=False, service__isnull=True)
+                | models.Q(unit__isnull=True, service__isnull=False),
+                name="calendar_of_unit_or_service",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"Calendar of {self.unit}"
+        return f"Calendar of {self.service or self.unit}"
 
     def clean(self) -> None:
+        if (self.unit_id is None) == (self.service_id is None):
+            raise ValidationError("A calendar belongs to a unit or to a service, not both nor neither.")
         try:
             CalendarSpec.from_data(self.spec or {})
         except CalendarError as error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -18,10 +18,11 @@ from tandem.agreements.models import (
 )
 from tandem.catalogue.models import Service
 from tandem.engines import legs, slaclock
-from tandem.engines.worktime import CalendarSpec, WorkingCalendar
+from tandem.engines.worktime import CalendarError, CalendarSpec, WorkingCalendar
 from tandem.engines.worktime.observed import upcoming_holidays
 from tandem.org.models import Person, Role, Unit
 from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything
+from tandem.refusal import Invalid
 
 DEFAULT_FIRST_RESPONSE_SECONDS = 3600  # one working hour
 
@@ -43,6 +44,57 @@ def calendar_data(unit: Unit) -> dict:
 def calendar_for_unit(unit: Unit) -> WorkingCalendar:
     """The unit's working calendar (its own, or the default one), compiled once per spec."""
     return _compiled(json.dumps(calendar_data(unit), sort_keys=True))
+
+
+def own_service_calendar(service: Service) -> Calendar | None:
+    try:
+        return service.calendar
+    except Calendar.DoesNotExist:
+        return None
+
+
+def service_calendar_data(service: Service) -> dict:
+    """The service's own calendar, else its unit's, else the default (JSON form)."""
+    own = own_service_calendar(service)
+    return own.spec if own is not None else calendar_data(service.unit)
+
+
+def calendar_for_service(service: Service) -> WorkingCalendar:
+    """The calendar a service's clocks run on: its own (e.g. an out-of-hours line), else its
+    providing unit's, else the default one; compiled once per spec."""
+    return _compiled(json.dumps(service_calendar_data(service), sort_keys=True))
+
+
+def _absence_dates(person: Person) -> list[date]:
+    days: set[date] = set()
+    for starts, ends in person.absences.values_list("starts_on", "ends_on"):
+        days.update(starts + timedelta(days=n) for n in range((ends - starts).days + 1))
+    return sorted(days)
+
+
+def calendar_for_person(person: Person) -> WorkingCalendar:
+    """A person's working time: their unit's calendar intersected with their working pattern,
+    minus the dates of their absences; compiled once per spec. A person whose pattern never
+    meets the unit's hours is refused (``Invalid`` on ``working_pattern``)."""
+    base = calendar_for_unit(person.unit).spec
+    try:
+        spec = base.for_person(weekly=person.working_pattern or {}, absences=_absence_dates(person))
+    except CalendarError as error:
+        message = (
+            f"{person} has no working time: their working pattern never meets the working hours "
+            f"of {person.unit.name} ({error})."
+        )
+        raise Invalid(message, errors={"working_pattern": [message]}) from error
+    return _compiled(json.dumps(spec.to_data(), sort_keys=True))
+
+
+def working_seconds_this_week(person: Person, now: datetime) -> int:
+    """The person's working time from Monday 00:00 to the next Monday of ``now``'s week, in the
+    zone of their calendar (``Invalid`` when they have no working time)."""
+    cal = calendar_for_person(person)
+    today = now.astimezone(cal.zone).date()
+    monday = datetime.combine(today - timedelta(days=today.weekday()), time(), tzinfo=cal.zone)
+    return cal.between(monday, datetime.combine(monday.date() + timedelta(days=7), time(), tzinfo=cal.zone))
 
 
 @dataclass(frozen=True)
@@ -104,7 +156,7 @@ def terms_for(service: Service, requesting_unit_id: int | None, channel: str) ->
     agreement = matching_agreement(service, requesting_unit_id, channel)
     if agreement is not None:
         return Terms.of(agreement)
-    return Terms.default(service, calendar_for_unit(service.unit))
+    return Terms.default(service, calendar_for_service(service))
 
 
 def agreements_visible_to(user: AnyUser | None) -> QuerySet[Agreement]:
@@ -119,9 +171,18 @@ def day_seconds(unit: Unit) -> int:
     return slaclock.day_length(calendar_for_unit(unit).spec)
 
 
+def service_day_seconds(service: Service) -> int:
+    """The working day of the calendar the service's clocks run on."""
+    return slaclock.day_length(calendar_for_service(service).spec)
+
+
 def holidays_ahead(unit: Unit, start: date, count: int = 10) -> list[tuple[date, str]]:
     """The next public holidays the unit's calendar observes (openings excepted)."""
     return upcoming_holidays(calendar_for_unit(unit).spec, start, count)
+
+
+def service_holidays_ahead(service: Service, start: date, count: int = 10) -> list[tuple[date, str]]:
+    return upcoming_holidays(calendar_for_service(service).spec, start, count)
 
 
 # --- the management pages -----------------------------------------------------------------------

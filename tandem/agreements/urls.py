@@ -8,6 +8,7 @@ app_name = "agreements"
 urlpatterns = [
     path("manage/calendars/", views.calendars, name="calendars"),
     path("manage/calendars/<slug:slug>/", views.calendar_edit, name="calendar"),
+    path("manage/calendars/service/<slug:slug>/", views.service_calendar_edit, name="service-calendar"),
     path("manage/agreements/", views.agreements, name="agreements"),
     path("manage/agreements/new/", views.agreement_new, name="agreement-new"),
     path("manage/agreements/<int:pk>/", views.agreement_edit, name="agreement"),

@@ -22,12 +22,16 @@ from tandem.agreements.models import Agreement, Calendar, CustomerAgreement
 from tandem.agreements.queries import (
     agreements_listed_for,
     calendar_data,
+    calendar_for_service,
     calendar_for_unit,
     coverage,
     customer_agreements_listed_for,
-    day_seconds,
     holidays_ahead,
+    own_service_calendar,
     reads_agreement_pages,
+    service_calendar_data,
+    service_day_seconds,
+    service_holidays_ahead,
 )
 from tandem.catalogue.models import Service
 from tandem.engines.slaclock import target_words
@@ -62,7 +66,10 @@ def calendars(request: HttpRequest, me: Person) -> HttpResponse:
     units = units_led_by(request.user)
     own = set(Calendar.objects.filter(unit__in=units).values_list("unit_id", flat=True))
     rows = [(unit, unit.pk in own) for unit in units.order_by("name")]
-    return page(request, "agreements/calendars.html", {"rows": rows})
+    services = Service.objects.filter(unit__in=units).select_related("unit").order_by("unit__name", "name")
+    own_services = set(Calendar.objects.filter(service__in=services).values_list("service_id", flat=True))
+    service_rows = [(service, service.pk in own_services) for service in services]
+    return page(request, "agreements/calendars.html", {"rows": rows, "service_rows": service_rows})
 
 
 @manage_page
@@ -83,7 +90,51 @@ def calendar_edit(request: HttpRequest, me: Person, slug: str) -> HttpResponse:
         except Refused as exc:
             refusal = exc
     spec = calendar_for_unit(unit).spec
-    context = {"unit": unit, "form": form, "spec": spec, "holidays": holidays_ahead(unit, timezone.localdate())}
+    context = {
+        "unit": unit,
+        "name": unit.name,
+        "form": form,
+        "spec": spec,
+        "holidays": holidays_ahead(unit, timezone.localdate()),
+    }
+    return page(request, "agreements/calendar.html", context, refusal)
+
+
+@manage_page
+def service_calendar_edit(request: HttpRequest, me: Person, slug: str) -> HttpResponse:
+    """A service's own calendar (overriding its unit's), with the same form; "remove" reverts
+    the service to its unit's calendar."""
+    service = get_object_or_404(Service.objects.select_related("unit"), slug=slug)
+    require(
+        leads_unit(me, service.unit_id),
+        f"Only the lead of {service.unit.name} or an administrator can see and change the calendar of {service.name}.",
+    )
+    form = CalendarForm(
+        request.POST or None,
+        time_zone=service.unit.time_zone,
+        initial=CalendarForm.initial_for(service_calendar_data(service)),
+    )
+    refusal = None
+    if request.method == "POST":
+        try:
+            if "remove" in request.POST:
+                actions.remove_service_calendar(me, service)
+                messages.success(request, f"{service.name} runs on the calendar of {service.unit.name} again.")
+            else:
+                actions.set_service_calendar(me, service, valid(form)["data"])
+                messages.success(request, f"The calendar of {service.name} was saved.")
+            return redirect("agreements:service-calendar", slug=service.slug)
+        except Refused as exc:
+            refusal = exc
+    context = {
+        "unit": service.unit,
+        "service": service,
+        "own": own_service_calendar(service) is not None,
+        "name": service.name,
+        "form": form,
+        "spec": calendar_for_service(service).spec,
+        "holidays": service_holidays_ahead(service, timezone.localdate()),
+    }
     return page(request, "agreements/calendar.html", context, refusal)
 
 
@@ -95,8 +146,8 @@ def agreements(request: HttpRequest, me: Person) -> HttpResponse:
     rows = [
         (
             a,
-            target_words(a.first_response_minutes * 60, day_seconds(a.service.unit)),
-            target_words(a.resolution_minutes * 60, day_seconds(a.service.unit)),
+            target_words(a.first_response_minutes * 60, service_day_seconds(a.service)),
+            target_words(a.resolution_minutes * 60, service_day_seconds(a.service)),
         )
         for a in agreements_listed_for(me)
     ]

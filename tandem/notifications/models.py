@@ -20,6 +20,7 @@ class Notification(models.Model):
         NEW_IN_QUEUE = "new_in_queue", "New in your queue"
         SLA_WARNING = "sla_warning", "Agreed time nearly used"
         SLA_BREACHED = "sla_breached", "Agreed time missed"
+        SLA_RESPONSE_MISSED = "sla_response_missed", "First response time missed"
 
     recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -1,6 +1,6 @@
 """Webhooks: SLA alerts POSTed as signed JSON to one URL (``TANDEM_WEBHOOK_URL``).
 
-Each ``sla_warning`` and ``sla_breached`` alert is sent after its transaction commits (so no
+Each ``sla_warning``, ``sla_breached`` and ``sla_response_missed`` alert is sent after its transaction commits (so no
 receiver hears of an alert that rolled back), once, with a 5-second timeout. A failure is
 logged, never raised: the alert is already recorded as an event and a notification, and the
 worker must go on to the next one.
@@ -45,6 +45,7 @@ def sla_payload(sr: ServiceRequest, event: str) -> dict[str, Any]:
         "service": sr.service.name,
         "unit": sr.unit.name,
         "resolve_by": sr.resolve_by.isoformat() if sr.resolve_by else None,
+        "respond_by": sr.respond_by.isoformat() if sr.respond_by else None,
         "url": f"{settings.SITE_URL}/requests/{sr.pk}/",
     }
 

@@ -320,9 +320,21 @@ def person_page(
         "pattern_form": WorkingPatternForm(initial=WorkingPatternForm.initial_for(person)),
         "absence_form": AbsenceForm(),
         "absences": person.absences.all(),
+        "working_week": _working_week(person),
         **bound,
     }
     return page(request, "manage/person.html", context, refusal)
+
+
+def _working_week(person: Person) -> str:
+    """"Working time this week: 22.5 h" (their unit's calendar, their pattern, their absences)."""
+    from tandem.agreements.queries import working_seconds_this_week
+
+    try:
+        seconds = working_seconds_this_week(person, timezone.now())
+    except Invalid as exc:
+        return exc.message
+    return f"Working time this week: {seconds / 3600:.1f}".removesuffix(".0") + " h"
 
 
 @manage_page

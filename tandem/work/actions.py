@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tandem.agreements import clock
-from tandem.agreements.queries import calendar_for_unit, terms_for
+from tandem.agreements.queries import calendar_for_service, terms_for
 from tandem.catalogue.intake import intake_form_class, to_json
 from tandem.catalogue.models import Service
 from tandem.engines import cutoffs
@@ -262,7 +262,7 @@ def submit_request(
     now = now or timezone.now()
     due = add_working_days(now, service.turnaround_days, tz=service.unit.time_zone)
     terms = terms_for(service, actor.unit_id, channel)
-    calendar = calendar_for_unit(service.unit)
+    calendar = calendar_for_service(service)
     late_for, enters_at = _cutoff_placement(service, now)
     try:
         with transaction.atomic(durable=True):

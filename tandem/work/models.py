@@ -152,6 +152,9 @@ class ServiceRequest(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     breach_warned_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
+    response_alerted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the worker reported a missed first response."
+    )
     # Cut-offs (tandem.engines.cutoffs; docs/agreements.md "Cut-offs"): set at submission when
     # the request missed a cut-off of its service this week. The description is copied, so a
     # later edit of the service's cut-offs never rewrites history.
@@ -193,6 +196,13 @@ class ServiceRequest(models.Model):
                     breach_warned_at__isnull=True, breached_at__isnull=True, status__in=OPEN_STATUS_VALUES
                 ),
                 name="sr_sla_warn_due",
+            ),
+            models.Index(
+                fields=["respond_by"],
+                condition=models.Q(
+                    first_response_at__isnull=True, response_alerted_at__isnull=True, status__in=OPEN_STATUS_VALUES
+                ),
+                name="sr_sla_response_due",
             ),
         ]
 
@@ -256,6 +266,7 @@ class Event(models.Model):
         AGREEMENT_CHANGED = "agreement_changed", "Agreement changed"
         SLA_WARNING = "sla_warning", "Agreed time nearly used"
         SLA_BREACHED = "sla_breached", "Agreed time missed"
+        SLA_RESPONSE_MISSED = "sla_response_missed", "First response time missed"
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()

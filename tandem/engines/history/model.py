@@ -65,6 +65,7 @@ KINDS: tuple[str, ...] = (
     "agreement_changed",
     "sla_warning",
     "sla_breached",
+    "sla_response_missed",
 )
 K = {name: code for code, name in enumerate(KINDS)}
 # Events that change no status (from/to stay empty); note_added is the internal one.

@@ -123,3 +123,13 @@ def test_nothing_is_sent_without_a_url(cast: Cast, settings, receiver: Receiver)
 def test_the_signature_is_the_hmac_of_the_exact_body() -> None:
     body = b'{"event":"sla_breached"}'
     assert webhooks.sign(body, "key") == "sha256=" + hmac.new(b"key", body, hashlib.sha256).hexdigest()
+
+
+def test_it_posts_a_missed_first_response_once(cast: Cast, receiver: Receiver) -> None:
+    sr = submit(cast)  # first response due within one working hour: 11:00
+    assert agreements.fire_due_response_alerts(at(23, 11, 1)) == 1
+    assert agreements.fire_due_response_alerts(at(23, 12, 0)) == 0
+    [(_, body)] = receiver.received
+    payload = json.loads(body)
+    assert payload["event"] == "sla_response_missed" and payload["reference"] == sr.reference
+    assert datetime.fromisoformat(payload["respond_by"]) == at(23, 11)

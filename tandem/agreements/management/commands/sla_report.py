@@ -20,7 +20,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from tandem.agreements.models import DEFAULT_PAUSE_STATUSES, Agreement
-from tandem.agreements.queries import Terms, calendar_for_unit, terms_for
+from tandem.agreements.queries import Terms, calendar_for_service, terms_for
 from tandem.catalogue.models import CutOff, Service
 from tandem.engines import attainment, cutoffs, slaclock
 from tandem.org.models import Unit
@@ -57,8 +57,7 @@ def outcomes(since: datetime, until: datetime) -> list[Outcome]:
     if not rows:
         return []
     ids = np.array([r[0] for r in rows], dtype=np.int64)
-    services = Service.objects.in_bulk({r[1] for r in rows})
-    units = Unit.objects.select_related("calendar").in_bulk({r[2] for r in rows})
+    services = Service.objects.select_related("calendar", "unit__calendar").in_bulk({r[1] for r in rows})
     agreements = Agreement.objects.in_bulk({r[6] for r in rows if r[6]})
     matched: dict[tuple[int, int, str], Terms] = {}
     group, target, pauses = [], [], []
@@ -88,12 +87,12 @@ def outcomes(since: datetime, until: datetime) -> list[Outcome]:
     stop_req, stop_start, stop_end = attainment.stopped_runs(req, at, status, pauses)
     submitted = _epoch([r[5] for r in rows])
     tgt = np.array(target, dtype=np.int64)
-    unit_of = np.array([r[2] for r in rows], dtype=np.int64)
+    service_of = np.array([r[1] for r in rows], dtype=np.int64)
     result: list[Outcome] = []
-    for unit_id in np.unique(unit_of):
-        cal = calendar_for_unit(units[int(unit_id)])
+    for service_id in np.unique(service_of):  # each service's clocks run on its calendar
+        cal = calendar_for_service(services[int(service_id)])
         day = slaclock.day_length(cal.spec)
-        sel = np.flatnonzero((unit_of == unit_id) & (resolved > 0))
+        sel = np.flatnonzero((service_of == service_id) & (resolved > 0))
         local = np.full(len(ids), -1, dtype=np.int64)
         local[sel] = np.arange(len(sel))
         mine = local[stop_req] >= 0
@@ -174,7 +173,7 @@ def build_report(since: datetime, until: datetime) -> dict[str, Any]:
         groups.append(
             {
                 "agreement": None,
-                "name": Terms.default(service, calendar_for_unit(service.unit)).name,
+                "name": Terms.default(service, calendar_for_service(service)).name,
                 "service": service.name,
                 "requesting_unit": None,
                 "channel": None,

@@ -11,14 +11,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from tandem.agreements.actions import fire_due_sla_alerts
+from tandem.agreements.actions import fire_due_response_alerts, fire_due_sla_alerts
 from tandem.notifications.actions import send_digests
 from tandem.work.actions import close_expired_resolutions
 
 
 class Command(BaseCommand):
     help = (
-        "Run the background duties: agreement warnings (80 % of the target used) and breaches, "
+        "Run the background duties: agreement warnings (80 % of the target used), breaches and "
+        "missed first responses, "
         "email notification digests (at most one per person per TANDEM_DIGEST_MINUTES) and "
         "closing resolved requests whose reopen window has passed."
     )
@@ -38,11 +39,13 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         while True:
             warned, breached = fire_due_sla_alerts()
+            unanswered = fire_due_response_alerts()
             closed = close_expired_resolutions()
             emailed = send_digests()
             if options["verbosity"] >= 2 or options["once"]:
                 self.stdout.write(
                     f"warned of {warned} and reported {breached} breached agreement(s); "
+                    f"reported {unanswered} missed first response(s); "
                     f"closed {closed} resolved request(s); sent {emailed} digest(s)"
                 )
             if options["once"] or stopping:
