@@ -34,6 +34,7 @@ from tandem.demo.texts import (
     REMINDERS,
     REOPEN_REASONS,
 )
+from tandem.engines.auditchain import GENESIS, event_digest
 from tandem.engines.history import KINDS, NONE, STATUSES, History
 from tandem.notifications.models import Notification
 from tandem.work.models import Case, Comment, Event, ServiceRequest
@@ -54,7 +55,7 @@ REQUEST_COLUMNS = (
 )
 REQUEST_TIMES = ("submitted_at", "status_changed_at", "due_at", "resolved_at", "closed_at")
 EVENT_COLUMNS = ("id", "request", "seq", "kind", "actor", "at", "from_status", "to_status",
-                 "internal", "data")
+                 "internal", "data", "prev_hash", "hash")
 COMMENT_COLUMNS = ("id", "request", "author", "body", "visibility", "addressed_to", "is_advice",
                    "acknowledged_at", "acknowledged_by", "created_at")
 NOTIFICATION_COLUMNS = ("recipient", "kind", "request", "message", "created_at", "read_at",
@@ -218,6 +219,11 @@ class Writer:
         notes: list[Row] = []
         advice: dict[tuple[int, int], list[Any]] = {}
         stamps = db_datetimes(ev.at[e_lo:e_hi])
+        # The hash chain (tandem.engines.auditchain) wants UTC ISO with microseconds.
+        chain_times = np.char.add(np.datetime_as_string(
+            np.asarray(ev.at[e_lo:e_hi], dtype=np.int64).astype("datetime64[s]").astype(
+                "datetime64[us]"), unit="us"), "+00:00").tolist()
+        prev, chained, chained_seq = GENESIS, -1, 0
         columns = [x[e_lo:e_hi].tolist() for x in (
             ev.request, ev.seq, ev.kind, ev.actor, ev.at, ev.from_status, ev.to_status, ev.detail,
             ev.ref)]
@@ -281,9 +287,18 @@ class Writer:
                 data = {"comment": given[0]}
             if comment is not None:
                 comments.append(comment)
+            if fact.pk != chained:
+                prev, chained, chained_seq = GENESIS, fact.pk, 0
+            if seq != chained_seq + 1:
+                raise ValueError(f"events of request {fact.pk} are not in seq order")
+            from_name = STATUSES[frm] if frm != NONE else ""
+            to_name = STATUSES[to] if to != NONE else ""
+            internal = name == "note_added"
+            digest = event_digest(prev, (fact.pk, seq, name, actor_pk, chain_times[offset],
+                                         from_name, to_name, internal, data))
             events.append((self.next_event, fact.pk, seq, name, actor_pk, stamps[offset],
-                           STATUSES[frm] if frm != NONE else "",
-                           STATUSES[to] if to != NONE else "", name == "note_added", data))
+                           from_name, to_name, internal, data, prev, digest))
+            prev, chained_seq = digest, seq
             self.next_event += 1
             if at >= self.notify_after:
                 note = self._notification(name, fact, ids.service_unit_name[s], actor, actor_pk,

@@ -24,6 +24,7 @@ from tandem.agreements.queries import calendar_for_service, terms_for
 from tandem.catalogue.intake import intake_form_class, to_json
 from tandem.catalogue.models import Service
 from tandem.engines import cutoffs
+from tandem.engines.auditchain import GENESIS, event_digest
 from tandem.engines.workdays import add_working_days
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
@@ -77,7 +78,19 @@ def _append_event(
     internal: bool = False,
     data: dict[str, Any] | None = None,
 ) -> Event:
+    # The caller holds the request's row lock (or just created it), so the previous event's
+    # hash cannot change under us: the chain is extended race-free (docs/audit.md).
+    prev = GENESIS
+    if sr.last_event_seq:
+        prev = Event.objects.filter(request_id=sr.pk, seq=sr.last_event_seq).values_list(
+            "hash", flat=True
+        ).get()
     sr.last_event_seq += 1
+    # Hash what the database will give back: the JSON round trip of ``data``.
+    stored = json.loads(json.dumps(data or {}))
+    actor_id = actor.pk if actor is not None else None
+    fields = (sr.pk, sr.last_event_seq, str(kind), actor_id, at, str(from_status), str(to_status),
+              internal, stored)
     return Event.objects.create(
         request=sr,
         seq=sr.last_event_seq,
@@ -87,7 +100,9 @@ def _append_event(
         from_status=from_status,
         to_status=to_status,
         internal=internal,
-        data=data or {},
+        data=stored,
+        prev_hash=prev,
+        hash=event_digest(prev, fields),
     )
 
 

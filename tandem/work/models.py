@@ -278,6 +278,10 @@ class Event(models.Model):
     # Internal-only events (internal notes) are hidden from the requesting side.
     internal = models.BooleanField(default=False)
     data = models.JSONField(default=dict, blank=True)
+    # The per-request hash chain (tandem.engines.auditchain; docs/audit.md): blank only until
+    # a bulk loader fills them, never in a committed row.
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, blank=True, default="")
 
     objects = EventQuerySet.as_manager()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from io import StringIO
 
 import pytest
@@ -140,3 +141,11 @@ def test_it_refuses_to_mix_the_demo_into_other_data() -> None:
 def test_it_refuses_a_bad_end() -> None:
     with pytest.raises(CommandError, match="ISO date-time"):
         call_command("demo", "--no-serve", "--end", "next tuesday", stdout=StringIO())
+
+
+def test_the_demo_history_passes_verify_audit(small_demo: str) -> None:
+    out = StringIO()
+    call_command("verify-audit", "--json", stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["ok"] and result["problem"] is None
+    assert result["events"] == Event.objects.count() and result["requests"] == ServiceRequest.objects.count()

@@ -1,0 +1,34 @@
+"""Verify the hash chains of the stored events (``tandem verify-audit``; docs/audit.md).
+
+Streams events ordered by (request, seq) and requests ordered by id, with server-side cursors
+on PostgreSQL, into ``tandem.engines.auditchain.verify_chains``: memory stays flat at millions
+of events. On PostgreSQL both streams read one REPEATABLE READ snapshot, so an action
+committing meanwhile cannot look like a truncated chain.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+
+from tandem.engines.auditchain import EVENT_FIELDS, Verdict, verify_chains
+from tandem.work.models import Event, ServiceRequest
+
+CHUNK = 20_000
+
+
+def verify_audit(*, request_id: int | None = None, chunk_size: int = CHUNK) -> Verdict:
+    """The first broken link of any request's event chain (``request_id``: of that one only)."""
+    fresh = not connection.in_atomic_block
+    with transaction.atomic():
+        if fresh and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        events = Event.objects.order_by("request_id", "seq")
+        requests = ServiceRequest.objects.order_by("id")
+        if request_id is not None:
+            events = events.filter(request_id=request_id)
+            requests = requests.filter(pk=request_id)
+        return verify_chains(
+            events.values_list(*EVENT_FIELDS).iterator(chunk_size=chunk_size),
+            requests.values_list("id", "last_event_seq").iterator(chunk_size=chunk_size),
+        )
