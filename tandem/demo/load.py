@@ -109,6 +109,7 @@ def build_demo(
     summary.seconds["commit"] = time.perf_counter() - began_commit
     began = time.perf_counter()
     refresh_planner_statistics()
+    load_agreements()
     summary.seconds["statistics"] = time.perf_counter() - began
     summary.counts.update(
         people=len(ids.person) + 1, services=len(ids.service), units=len(ids.unit)
@@ -258,6 +259,38 @@ def reset_sequences() -> None:
         with connection.cursor() as cursor:
             for sql in statements:
                 cursor.execute(sql)
+
+
+# Working day of the default calendar: 09:00-12:30 and 13:30-17:30.
+DAY = 450
+
+
+def load_agreements() -> None:
+    """A few agreements and one customer agreement, made as an administrator would make them.
+
+    The customer agreement is deliberately short of its internal legs, so the coverage
+    warning has something true to say on the demo.
+    """
+    from tandem.agreements.actions import define_agreement, define_customer_agreement
+
+    admin = Person.objects.get(user__username="admin")
+    services = {s.slug: s for s in Service.objects.all()}
+    both_waits = ["waiting_requester", "waiting_third_party"]
+    define_agreement(admin, services["pay-query"], name="Pay queries in two working days",
+                     first_response_minutes=120, resolution_minutes=2 * DAY, target_percent=90)
+    define_agreement(admin, services["timesheet-correction"], name="Corrections in time for payroll",
+                     first_response_minutes=60, resolution_minutes=DAY, target_percent=95)
+    define_agreement(admin, services["invoice-query"], name="Customer invoice queries",
+                     first_response_minutes=60, resolution_minutes=3 * DAY, target_percent=90,
+                     channel="external")
+    define_agreement(admin, services["dbs-check"], name="DBS checks, vetting agency time excluded",
+                     first_response_minutes=240, resolution_minutes=10 * DAY, target_percent=85,
+                     pause_statuses=both_waits)
+    define_customer_agreement(
+        admin, Unit.objects.get(slug="leeds"), name="New temp paid in their first week",
+        resolution_minutes=3 * DAY, margin_minutes=120,
+        services=[services["right-to-work-check"], services["timesheet-correction"], services["pay-query"]],
+    )
 
 
 def refresh_planner_statistics() -> None:

@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from tandem.agreements import actions as agreements
 from tandem.agreements.management.commands.sla_report import build_report, outcomes
 from tandem.agreements.models import Agreement
-from tandem.agreements.queries import Terms, calendar_for_unit
+from tandem.agreements.queries import calendar_for_service, terms_for
 from tandem.catalogue.models import CutOff
 from tandem.engines import cutoffs, slaclock
 from tandem.work import actions
@@ -110,23 +110,26 @@ def test_the_report_counts_per_agreement_with_breaches_and_overrun(cast: Cast) -
     assert default["met"] + default["breached"] == 4 and default["breached"] >= 1
 
 
-def _recompute(since: datetime, until: datetime) -> dict[str, tuple[int, int, list[tuple[str, int]]]]:
-    """Straightforward: one request at a time, walk its events, replay its clock."""
-    assert not Agreement.objects.exists()  # the demo runs on the default terms
-    out: dict[str, tuple[int, int, list[tuple[str, int]]]] = {}
+Group = tuple[str, str]  # (service, agreement or default terms)
+
+
+def _recompute(since: datetime, until: datetime) -> dict[Group, tuple[int, int, list[tuple[str, int]]]]:
+    """Straightforward: one request at a time, find its terms, walk its events, replay its clock."""
+    out: dict[Group, tuple[int, int, list[tuple[str, int]]]] = {}
     finished = ServiceRequest.objects.filter(
         status__in=["resolved", "closed"], resolved_at__gte=since, resolved_at__lt=until
     ).select_related("service__unit")
     for sr in finished:
-        cal = calendar_for_unit(sr.service.unit)
-        target = Terms.default(sr.service, cal).resolve_seconds
+        cal = calendar_for_service(sr.service)
+        terms = terms_for(sr.service, sr.requesting_unit_id, sr.channel)
+        target = terms.resolve_seconds
         pauses: list[tuple[datetime, datetime]] = []
         start = resolved = sr.submitted_at
         seen_resolution, status = False, "new"
         for e in Event.objects.filter(request=sr).exclude(to_status="").order_by("seq"):
-            stopped_before = status in STOPPING or status == "waiting_requester"
+            stopped_before = status in STOPPING or status in terms.pause_statuses
             status = e.to_status
-            stopped_now = status in STOPPING or status == "waiting_requester"
+            stopped_now = status in STOPPING or status in terms.pause_statuses
             if status == "resolved":
                 resolved, seen_resolution = e.at, True
             if stopped_now and not stopped_before:
@@ -135,10 +138,11 @@ def _recompute(since: datetime, until: datetime) -> dict[str, tuple[int, int, li
                 pauses.append((start, e.at))
         assert seen_resolution
         clock = slaclock.replay(cal, sr.submitted_at, target, [p for p in pauses if p[0] < resolved], resolved)
-        count, met, breaches = out.get(sr.service.name, (0, 0, []))
+        group = (sr.service.name, terms.name)
+        count, met, breaches = out.get(group, (0, 0, []))
         if clock.breached:
             breaches = [*breaches, (sr.reference, cal.between(clock.deadline, resolved))]
-        out[sr.service.name] = (count + 1, met + (not clock.breached), breaches)
+        out[group] = (count + 1, met + (not clock.breached), breaches)
     return out
 
 
@@ -149,11 +153,14 @@ def test_it_equals_a_plain_recomputation_on_a_small_demo() -> None:
     since = end - timedelta(days=14)
     report = build_report(since, end)
     expected = _recompute(since, end)
+    assert Agreement.objects.filter(active=True).count() >= 4  # the demo's agreements take part
     got = {
-        g["service"]: (g["count"], g["met"], sorted((b["reference"], b["overrun_seconds"]) for b in g["breaches"]))
+        (g["service"], g["name"]): (g["count"], g["met"], sorted((b["reference"], b["overrun_seconds"]) for b in g["breaches"]))
         for g in report["agreements"]
+        if g["count"]
     }
     assert got == {k: (c, m, sorted(b)) for k, (c, m, b) in expected.items()}
+    assert any(not name.startswith("Published turnaround") for _, name in got)  # agreements, not only defaults
     assert sum(c for c, _, _ in expected.values()) > 200
     assert any(m < c for c, m, _ in expected.values())  # breaches exist to compare
     # Late for a cut-off per requesting unit, by the rule one request at a time.
