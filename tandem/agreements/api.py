@@ -4,7 +4,8 @@ Every change goes through the same actions as the pages (``tandem.agreements.act
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -188,35 +189,6 @@ class HolidayOut(Schema):
     name: str
 
 
-class CalendarOut(Schema):
-    unit: UnitRef
-    own: bool = Field(..., description="False: the unit runs on the default calendar.")
-    tz: str
-    weekly: dict[str, list[list[str]]] = Field(..., description='Weekday "0" (Monday) … "6" → [[start, end], ...].')
-    country: str | None
-    subdivision: str | None
-    closures: dict[str, list[list[str]]] = Field(..., description="Date → hours left open; [] closes the day.")
-    openings: dict[str, list[list[str]]] = Field(..., description="Date → its working hours.")
-    upcoming_holidays: list[HolidayOut] = Field(..., description="The next 10 public holidays it observes.")
-
-    @classmethod
-    def of(cls, unit: Unit) -> CalendarOut:
-        data = calendar_data(unit)
-        return cls(
-            unit=UnitRef.of(unit),
-            own=Calendar.objects.filter(unit=unit).exists(),
-            tz=data["tz"],
-            weekly=data.get("weekly") or {},
-            country=data.get("country"),
-            subdivision=data.get("subdivision"),
-            closures=data.get("closures") or {},
-            openings=data.get("openings") or {},
-            upcoming_holidays=[
-                HolidayOut(date=d.isoformat(), name=n) for d, n in holidays_ahead(unit, timezone.localdate())
-            ],
-        )
-
-
 class CalendarIn(InSchema):
     tz: str | None = Field(None, max_length=64, description="IANA zone; null: the unit's time zone.")
     weekly: dict[str, Hours] = Field(..., description='Weekday "0" (Monday) … "6" → [["09:00", "12:30"], ...].')
@@ -226,10 +198,9 @@ class CalendarIn(InSchema):
     openings: dict[str, Hours] = Field({}, description="YYYY-MM-DD → hours worked on that date.")
 
 
-class ServiceCalendarOut(Schema):
-    service: ServiceRef
-    unit: UnitRef = Field(..., description="The providing unit.")
-    own: bool = Field(..., description="False: the service runs on its unit's calendar (or the default).")
+class CalendarFieldsOut(Schema):
+    """The working calendar itself, shared by unit and service calendars."""
+
     tz: str
     weekly: dict[str, list[list[str]]] = Field(..., description='Weekday "0" (Monday) … "6" → [[start, end], ...].')
     country: str | None
@@ -238,23 +209,46 @@ class ServiceCalendarOut(Schema):
     openings: dict[str, list[list[str]]] = Field(..., description="Date → its working hours.")
     upcoming_holidays: list[HolidayOut] = Field(..., description="The next 10 public holidays it observes.")
 
+
+def _calendar_fields(data: dict, holidays: list[tuple[date, str]]) -> dict[str, Any]:
+    return {
+        "tz": data["tz"],
+        "weekly": data.get("weekly") or {},
+        "country": data.get("country"),
+        "subdivision": data.get("subdivision"),
+        "closures": data.get("closures") or {},
+        "openings": data.get("openings") or {},
+        "upcoming_holidays": [HolidayOut(date=d.isoformat(), name=n) for d, n in holidays],
+    }
+
+
+class CalendarOut(CalendarFieldsOut):
+    unit: UnitRef
+    own: bool = Field(..., description="False: the unit runs on the default calendar.")
+
+    @classmethod
+    def of(cls, unit: Unit) -> CalendarOut:
+        return cls(
+            unit=UnitRef.of(unit),
+            own=Calendar.objects.filter(unit=unit).exists(),
+            **_calendar_fields(calendar_data(unit), holidays_ahead(unit, timezone.localdate())),
+        )
+
+
+class ServiceCalendarOut(CalendarFieldsOut):
+    service: ServiceRef
+    unit: UnitRef = Field(..., description="The providing unit.")
+    own: bool = Field(..., description="False: the service runs on its unit's calendar (or the default).")
+
     @classmethod
     def of(cls, service: Service) -> ServiceCalendarOut:
-        data = service_calendar_data(service)
         return cls(
             service=ServiceRef(id=service.pk, slug=service.slug, name=service.name),
             unit=UnitRef.of(service.unit),
             own=own_service_calendar(service) is not None,
-            tz=data["tz"],
-            weekly=data.get("weekly") or {},
-            country=data.get("country"),
-            subdivision=data.get("subdivision"),
-            closures=data.get("closures") or {},
-            openings=data.get("openings") or {},
-            upcoming_holidays=[
-                HolidayOut(date=d.isoformat(), name=n)
-                for d, n in service_holidays_ahead(service, timezone.localdate())
-            ],
+            **_calendar_fields(
+                service_calendar_data(service), service_holidays_ahead(service, timezone.localdate())
+            ),
         )
 
 
