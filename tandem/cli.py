@@ -12,11 +12,18 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandem.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "tandem"
-    execute_from_command_line(argv)
+    try:
+        execute_from_command_line(argv)
+    except ImproperlyConfigured as error:
+        # The settings refused the environment (e.g. production with the demo secret key): the
+        # message says which variable to set; a traceback would only hide it.
+        sys.stderr.write(f"tandem: the configuration is refused: {error}\n")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from tandem.org.actions import revoke_api_tokens
-from tandem.org.models import Absence, ApiToken, Person, PersonSkill, Skill, Unit
+from tandem.org.models import Absence, ApiToken, LoginFailure, Person, PersonSkill, Skill, Unit
 
 
 @admin.register(Unit)
@@ -142,3 +142,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"Revoked {count} token{'s' if count != 1 else ''}.", messages.SUCCESS
         )
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """Failed sign-ins of the current window. Deleting an account's rows unlocks it at once
+    (as `tandem unlock USERNAME` does); the password is never recorded."""
+
+    list_display = ("username", "ip", "at")
+    search_fields = ("username", "ip")
+    date_hierarchy = "at"
+    readonly_fields = ("username", "ip", "at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: LoginFailure | None = None) -> bool:
+        return False

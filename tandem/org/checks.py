@@ -28,10 +28,15 @@ def check_database(app_configs: Any = None, databases: Any = None, **kwargs: Any
 def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     """Runs with `tandem check --deploy`: settings that are fine for the demo, not for real data."""
     problems: list[Any] = []
-    if not settings.DEBUG and settings.SECRET_KEY.startswith("insecure-demo-key"):
+    if not getattr(settings, "PRODUCTION", False):
+        problems.append(Warning(
+            "TANDEM_ENV is not 'production': cookies are not marked Secure, HSTS and the HTTPS redirect are off, "
+            "and unsafe settings are not refused.",
+            hint="Set TANDEM_ENV=production for real data (docs/operations.md).", id="tandem.W004"))
+    if getattr(settings, "DEMO_SECRET_KEY", None) == settings.SECRET_KEY:
         problems.append(Warning("TANDEM_SECRET_KEY is not set: fine for the demo, never for real data.",
                                 hint="Set TANDEM_SECRET_KEY to a long random value.", id="tandem.W002"))
-    if settings.ALLOWED_HOSTS == ["*"]:
+    if "*" in settings.ALLOWED_HOSTS:
         problems.append(Warning("TANDEM_ALLOWED_HOSTS accepts any host name.",
                                 hint="Set it to the host names you serve, comma-separated.", id="tandem.W003"))
     return problems

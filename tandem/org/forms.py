@@ -11,8 +11,11 @@ import re
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 
 from tandem.org.actions import WEEKDAYS
+from tandem.org.lockout import Lockout, client_ip, lockout_for
 from tandem.org.models import Absence, Person, PersonSkill, Role, Side, Skill, Unit
 
 TIME_ZONE_INPUT = forms.TextInput(
@@ -194,3 +197,37 @@ class AbsenceForm(ManageForm):
     starts_on = forms.DateField(label="First day", widget=DATE_INPUT)
     ends_on = forms.DateField(label="Last day", widget=DATE_INPUT)
     note = forms.CharField(max_length=200, required=False)
+
+
+# --- signing in --------------------------------------------------------------------------------
+
+
+class LockoutMessageMixin:
+    """A failed sign-in that failed because of a lockout says so, and until when.
+
+    The backend (``tandem.org.lockout.ThrottledModelBackend``) does the refusing; this only
+    picks the message, so it is looked up after a failure, never before a success.
+    """
+
+    request: Any
+    cleaned_data: dict[str, Any]
+    lockout: Lockout | None = None
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()  # type: ignore[misc]
+        except forms.ValidationError:
+            username = self.cleaned_data.get("username")
+            if username:
+                self.lockout = lockout_for(username, client_ip(self.request))
+                if self.lockout is not None:
+                    raise forms.ValidationError(self.lockout.message(), code="locked_out") from None
+            raise
+
+
+class SignInForm(LockoutMessageMixin, AuthenticationForm):
+    pass
+
+
+class AdminSignInForm(LockoutMessageMixin, AdminAuthenticationForm):
+    pass

@@ -195,3 +195,22 @@ class ApiToken(models.Model):
     @staticmethod
     def new_raw_key() -> str:
         return "tdm_" + secrets.token_urlsafe(32)
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in: who it tried (as typed) and from where. Rows, not a counter, so that
+    concurrent failures on several app servers never lose an update; the window's count is a query.
+
+    Never the password. Rows older than the window are pruned as new ones arrive; a successful
+    sign-in or `tandem unlock` deletes an account's rows.
+    """
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.ip or 'unknown address'} at {self.at:%Y-%m-%d %H:%M}"
