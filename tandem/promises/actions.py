@@ -1,0 +1,132 @@
+"""State changes of promises: written at submission, forecasts refreshed by the worker, a slip
+told once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Avg
+from django.utils import timezone
+
+from tandem.notifications.actions import notify
+from tandem.notifications.models import Notification
+from tandem.org.models import Unit
+from tandem.promises import books
+from tandem.promises.models import Promise
+from tandem.promises.queries import Quote, current_load, forecast, slip_reason
+from tandem.work.models import OPEN_STATUSES, ServiceRequest
+
+#: An open request's forecast is refreshed at least this often, so that a request nobody
+#: touches still drifts later as time passes.
+REFRESH_EVERY = timedelta(hours=4)
+#: A unit's queue that moved by more than this share since its forecasts were made refreshes
+#: all of them (a burst of arrivals, a backlog cleared).
+MATERIAL_CHANGE = 0.25
+
+
+def record_promise(sr: ServiceRequest, q: Quote) -> Promise:
+    """Keep the promise a request was given. Called inside the submission's transaction."""
+    return Promise.objects.create(
+        request=sr,
+        service_id=sr.service_id,
+        unit_id=sr.unit_id,
+        quoted_at=q.quoted_at,
+        confidence=q.confidence,
+        p50_at=q.p50_at,
+        promised_at=q.promised_at,
+        basis=q.basis,
+        explanation=q.explanation[:300],
+        queue_hours=q.queue_hours,
+        drain_seconds=q.drain_seconds,
+        people_on_shift=q.people_on_shift,
+        forecast_p50_at=q.p50_at,
+        forecast_at=q.promised_at,
+        forecast_queue_hours=q.queue_hours,
+        forecast_refreshed_at=q.quoted_at,
+        refresh_due_at=q.quoted_at + REFRESH_EVERY,
+    )
+
+
+def request_moved(request_id: int, now: datetime) -> None:
+    """Every event of a request makes its forecast due (the worker recomputes it)."""
+    Promise.objects.filter(request_id=request_id).update(refresh_due_at=now)
+
+
+def unit_capacity_changed(unit_id: int, now: datetime | None = None) -> int:
+    """A new absence, a loan or a burst of arrivals: every open forecast of the unit is due."""
+    now = now or timezone.now()
+    books.forget_books()
+    return Promise.objects.filter(unit_id=unit_id, request__status__in=OPEN_STATUSES).update(refresh_due_at=now)
+
+
+def mark_material_changes(*, now: datetime | None = None) -> int:
+    """Units whose queue moved by more than ``MATERIAL_CHANGE`` since their open forecasts were
+    made get all of them refreshed. Returns the number of forecasts marked."""
+    now = now or timezone.now()
+    marked = 0
+    rows = (
+        Promise.objects.filter(request__status__in=OPEN_STATUSES)
+        .values("unit_id")
+        .annotate(queue=Avg("forecast_queue_hours"))
+    )
+    for row in rows:
+        unit = Unit.objects.get(pk=row["unit_id"])
+        _load, queue_now, _people = current_load(books.book_for(unit, now), now)
+        before = row["queue"] or 0.0
+        if abs(queue_now - before) > MATERIAL_CHANGE * max(before, 1.0):
+            marked += Promise.objects.filter(
+                unit_id=unit.pk, request__status__in=OPEN_STATUSES, refresh_due_at__gt=now
+            ).update(refresh_due_at=now)
+    return marked
+
+
+def refresh_forecasts(*, now: datetime | None = None, batch: int = 200) -> tuple[int, int]:
+    """Recompute the forecasts that are due; tell the requester and the case owner once when a
+    promise starts to slip. Returns (refreshed, slip notices). Safe with several workers: each
+    row is claimed by a conditional UPDATE before it is worked on."""
+    now = now or timezone.now()
+    refreshed = slipped = 0
+    due = list(
+        Promise.objects.filter(refresh_due_at__lte=now).order_by("refresh_due_at").values_list("pk", "refresh_due_at")[
+            :batch
+        ]
+    )
+    for pk, marked_at in due:
+        claimed = Promise.objects.filter(pk=pk, refresh_due_at=marked_at).update(refresh_due_at=None)
+        if not claimed:
+            continue  # another worker has it
+        promise = Promise.objects.select_related("request__service__unit", "request__unit", "request__case").get(
+            pk=pk
+        )
+        sr = promise.request
+        if sr.status not in OPEN_STATUSES:
+            continue  # resolved, closed or cancelled: the promise is settled, nothing to forecast
+        f = forecast(sr, promise, now)
+        promise.forecast_p50_at, promise.forecast_at = f.p50_at, f.at
+        promise.forecast_queue_hours, promise.forecast_refreshed_at = f.queue_hours, now
+        promise.save(update_fields=["forecast_p50_at", "forecast_at", "forecast_queue_hours", "forecast_refreshed_at"])
+        Promise.objects.filter(pk=pk, refresh_due_at__isnull=True).update(refresh_due_at=now + REFRESH_EVERY)
+        refreshed += 1
+        if f.at > promise.promised_at and promise.slipped_at is None:
+            slipped += _tell_slip(promise, sr, f.queue_hours, now)
+    return refreshed, slipped
+
+
+def _tell_slip(promise: Promise, sr: ServiceRequest, queue_hours: float, now: datetime) -> int:
+    reason = slip_reason(sr, promise, queue_hours)
+    with transaction.atomic():
+        told = Promise.objects.filter(pk=promise.pk, slipped_at__isnull=True).update(
+            slipped_at=now, slip_reason=reason[:300]
+        )
+        if not told:
+            return 0
+        recipients = {sr.requester_id}
+        if sr.case is not None:
+            recipients.add(sr.case.owner_id)
+        message = (
+            f"{sr.reference} will probably miss its promised time ({promise.promised_at:%a %d %b %H:%M}): "
+            f"{reason}. Tell the customer early."
+        )
+        transaction.on_commit(lambda: notify(recipients, Notification.Kind.PROMISE_SLIPPING, sr, message))
+    return 1

@@ -1,0 +1,22 @@
+from django.contrib import admin
+
+from tandem.promises.models import Promise
+
+
+@admin.register(Promise)
+class PromiseAdmin(admin.ModelAdmin):
+    """Read-only: a promise is written once at submission and refreshed only by the worker."""
+
+    list_display = ("request", "service", "confidence", "promised_at", "forecast_at", "slipped_at")
+    list_filter = ("basis", "unit")
+    search_fields = ("request__id",)
+    list_select_related = ("request", "service")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False

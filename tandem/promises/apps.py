@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PromisesConfig(AppConfig):
+    name = "tandem.promises"
+    label = "promises"
+    verbose_name = "Promises"

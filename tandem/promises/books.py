@@ -1,0 +1,209 @@
+"""A unit's recent history as the quoting engine reads it: for every request, the queue it
+arrived into (in days of the unit's capacity) and how long it took in working time.
+
+Built from a few columns of the unit's requests, once, then sliced "as known at" any instant:
+the live quote reads it as of now, the backtest (and the demo's past promises) as of each
+week's start, so both use exactly the same definitions (docs/promises.md).
+"""
+
+from __future__ import annotations
+
+import time as clock
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from tandem.agreements.queries import calendar_for_person, calendar_for_service, calendar_for_unit
+from tandem.allocation.models import Loan
+from tandem.catalogue.models import Service
+from tandem.engines import quoting
+from tandem.engines.worktime import WorkingCalendar, to_epoch
+from tandem.org.models import Person, Side, Unit
+from tandem.refusal import Invalid
+from tandem.work.models import Event, ServiceRequest, Status
+
+#: How far back a quote looks. Long enough for every service to have samples, short enough
+#: that a team which slowed down (or caught up) is quoted as it is now.
+WINDOW = timedelta(weeks=12)
+#: In-progress working time assumed for a service with no finished work yet (the queue size
+#: is then an estimate of an estimate; it only feeds the "queue ahead" sentence and the load).
+DEFAULT_EFFORT_SECONDS = 3600.0
+#: The recent pace of a unit (requests finished per working second) is measured over this.
+PACE = timedelta(days=14)
+#: A book is rebuilt after this long (or when its unit's requests change in number).
+BOOK_TTL_SECONDS = 600.0
+
+INF = float("inf")
+
+
+@dataclass
+class UnitBook:
+    unit_id: int
+    built_at: datetime
+    service_ids: npt.NDArray[np.int64]
+    submitted: npt.NDArray[np.int64]  # epoch seconds
+    ended: npt.NDArray[np.float64]  # epoch seconds of resolution or cancellation; inf while open
+    cancelled: npt.NDArray[np.bool_]
+    load: npt.NDArray[np.float64]  # queued effort at arrival, in days of the unit's capacity
+    effort: dict[int, float]  # service id → median in-progress working seconds
+    calendars: dict[int, WorkingCalendar] = field(default_factory=dict)
+    capacity: dict[date, tuple[float, int]] = field(default_factory=dict)  # day → (seconds, people)
+    unit_calendar: WorkingCalendar | None = None
+
+    def drain_at(self, times: npt.NDArray[np.int64], *, exclude_self: bool = False) -> npt.NDArray[np.float64]:
+        """Working seconds the unit would need to clear the requests open at each instant, at
+        the pace it finished (or cancelled) requests over the ``PACE`` before: the queue in the
+        units that matter to whoever waits in it. ``exclude_self`` for arrival instants (the
+        arriving request does not wait for itself)."""
+        open_count = quoting.backlog_at(times, self.submitted, self.ended, np.ones(len(self.submitted)))
+        if exclude_self:
+            open_count = np.maximum(open_count - 1, 0)
+        departures = np.sort(self.ended[np.isfinite(self.ended)])
+        lookback = PACE.total_seconds()
+        left = np.searchsorted(departures, times - lookback, side="left")
+        done = np.searchsorted(departures, times, side="left") - left
+        cal = self.unit_calendar
+        assert cal is not None
+        worked = cal.between_many(times - int(lookback), times).astype(np.float64)
+        pace = done / np.maximum(worked, 1.0)  # requests per working second
+        fallback = open_count * DEFAULT_EFFORT_SECONDS
+        return np.where(done > 0, open_count / np.maximum(pace, 1e-12), fallback)
+
+    def service_history(self, service_id: int, as_of: datetime) -> quoting.ServiceHistory:
+        """The service's requests that arrived in the window before ``as_of``, with what was
+        known then: those finished by ``as_of`` observed, the others censored at ``as_of``."""
+        t = to_epoch(as_of)
+        pick = (
+            (self.service_ids == service_id)
+            & (self.submitted < t)
+            & (self.submitted >= t - WINDOW.total_seconds())
+            & ~(self.cancelled & (self.ended <= t))
+        )
+        submitted = self.submitted[pick]
+        done = self.ended[pick] <= t
+        until = np.where(done, self.ended[pick], t).astype(np.int64)
+        cal = self.calendars[service_id]
+        duration = cal.between_many(submitted, until).astype(np.float64) if len(submitted) else np.empty(0)
+        return quoting.ServiceHistory.of(self.load[pick], duration, done)
+
+    def capacity_on(self, day: date) -> tuple[float, int]:
+        """(working seconds, people working) of the unit on the first day from ``day`` on that
+        has any working time (a request arriving on Saturday waits for Monday's team)."""
+        for offset in range(14):
+            seconds, people = self.capacity.get(day + timedelta(days=offset), (0.0, 0))
+            if seconds > 0:
+                return seconds, people
+        return 0.0, 0
+
+
+def _members(unit: Unit, first: date, last: date) -> list[Person]:
+    """The unit's own people, and those lent to it at some time in ``[first, last]`` (the loan's
+    window is not cut out of their calendar: a short loan counts its person for whole days)."""
+    if unit.side != Side.BACK:
+        return []
+    lo = datetime.combine(first, datetime.min.time(), tzinfo=timezone.get_default_timezone())
+    hi = datetime.combine(last, datetime.max.time(), tzinfo=timezone.get_default_timezone())
+    lent = Loan.objects.agreed().filter(unit=unit, starts_at__lt=hi, ends_at__gt=lo).values("person_id")
+    people = Person.objects.filter(Q(unit=unit) | Q(pk__in=lent), user__is_active=True)
+    return list(people.select_related("unit", "user"))
+
+
+def capacity_by_day(unit: Unit, first: date, last: date) -> dict[date, tuple[float, int]]:
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    seconds = np.zeros(len(days))
+    people = np.zeros(len(days), dtype=np.int64)
+    for person in _members(unit, first, last):
+        try:
+            cal = calendar_for_person(person)
+        except Invalid:
+            continue  # no working time at all: contributes nothing
+        starts = [to_epoch(datetime.combine(d, datetime.min.time(), tzinfo=cal.zone)) for d in days]
+        worked = cal.between_many(starts, [s + 86400 for s in starts])
+        seconds += worked
+        people += worked > 0
+    return {d: (float(s), int(p)) for d, s, p in zip(days, seconds, people, strict=True)}
+
+
+def _effort(unit: Unit, since: datetime, calendars: dict[int, WorkingCalendar]) -> dict[int, float]:
+    """Median working time from a request's first start to its first resolution, per service."""
+    rows = (
+        Event.objects.filter(request__unit=unit, request__submitted_at__gte=since)
+        .filter(kind__in=[Event.Kind.STARTED, Event.Kind.RESOLVED])
+        .values("request_id", "request__service_id", "kind")
+        .annotate(first=Min("at"))
+    )
+    started: dict[int, tuple[int, datetime]] = {}
+    resolved: dict[int, datetime] = {}
+    for row in rows:
+        if row["kind"] == Event.Kind.STARTED:
+            started[row["request_id"]] = (row["request__service_id"], row["first"])
+        else:
+            resolved[row["request_id"]] = row["first"]
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for rid, (sid, at) in started.items():
+        end = resolved.get(rid)
+        if end is not None and end > at and sid in calendars:
+            spans.setdefault(sid, []).append((to_epoch(at), to_epoch(end)))
+    effort = {}
+    for sid, pairs in spans.items():
+        a, b = np.array(pairs).T
+        effort[sid] = float(np.median(calendars[sid].between_many(a, b))) or DEFAULT_EFFORT_SECONDS
+    return effort
+
+
+def build_book(unit: Unit, now: datetime, *, since: datetime | None = None) -> UnitBook:
+    """The unit's requests from ``since`` (default: one window before ``now``) with their load at
+    arrival; capacity from ``since`` to two weeks after ``now``."""
+    since = since or now - WINDOW
+    rows = list(
+        ServiceRequest.objects.filter(unit=unit, submitted_at__gte=since - WINDOW)
+        .order_by()
+        .values_list("service_id", "submitted_at", "status", "resolved_at", "status_changed_at")
+    )
+    services = {s.pk: s for s in Service.objects.filter(unit=unit).select_related("unit")}
+    calendars = {sid: calendar_for_service(s) for sid, s in services.items()}
+    effort = _effort(unit, since - WINDOW, calendars)
+    n = len(rows)
+    service_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+    submitted = np.fromiter((to_epoch(r[1]) for r in rows), dtype=np.int64, count=n)
+    ended = np.full(n, INF)
+    cancelled = np.zeros(n, dtype=bool)
+    for i, (_sid, _sub, status, resolved_at, changed_at) in enumerate(rows):
+        if status == Status.CANCELLED:
+            ended[i], cancelled[i] = to_epoch(changed_at), True
+        elif status in (Status.RESOLVED, Status.CLOSED) and resolved_at is not None:
+            ended[i] = to_epoch(resolved_at)
+    first_day = (since - WINDOW).date()
+    capacity = capacity_by_day(unit, first_day, (now + timedelta(days=14)).date())
+    book = UnitBook(unit.pk, now, service_ids, submitted, ended, cancelled, np.zeros(n), effort, calendars, capacity,
+                    calendar_for_unit(unit))
+    book.load = book.drain_at(submitted, exclude_self=True)
+    return book
+
+
+_BOOKS: dict[int, tuple[float, int, UnitBook]] = {}
+
+
+def book_for(unit: Unit, now: datetime) -> UnitBook:
+    """The unit's book, rebuilt at most every ``BOOK_TTL_SECONDS`` or when its request count
+    changed by more than a few per cent. Process-local: a second app server builds its own,
+    which is only a matter of a little CPU."""
+    count = ServiceRequest.objects.filter(unit=unit, submitted_at__gte=now - 2 * WINDOW).count()
+    cached = _BOOKS.get(unit.pk)
+    if cached is not None:
+        built, built_count, book = cached
+        fresh = clock.monotonic() - built < BOOK_TTL_SECONDS and abs(count - built_count) <= max(5, built_count // 50)
+        if fresh and abs((now - book.built_at).total_seconds()) < BOOK_TTL_SECONDS:
+            return book
+    book = build_book(unit, now)
+    _BOOKS[unit.pk] = (clock.monotonic(), count, book)
+    return book
+
+
+def forget_books() -> None:
+    """Drop every cached book (tests, and after a bulk import)."""
+    _BOOKS.clear()

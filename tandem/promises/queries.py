@@ -1,0 +1,244 @@
+"""Reading promises: the quote shown before submitting, the live forecast, who may see what,
+and the promise integrity report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from tandem.agreements.queries import calendar_for_service, terms_for
+from tandem.catalogue.models import Service
+from tandem.engines.workdays import add_working_days
+from tandem.engines.worktime import to_epoch
+from tandem.org.models import Person, Role
+from tandem.org.queries import AnyUser, is_admin, person_of
+from tandem.promises import books
+from tandem.promises.models import Basis, Promise
+from tandem.work.models import OPEN_STATUSES, ServiceRequest, Status
+from tandem.work.queries import requests_visible_to
+
+NOT_STARTED = frozenset({Status.NEW, Status.ASSIGNED, Status.REOPENED})
+
+
+@dataclass(frozen=True)
+class Quote:
+    quoted_at: datetime
+    confidence: int
+    p50_at: datetime
+    promised_at: datetime
+    basis: str
+    drain_seconds: float
+    queue_hours: float
+    people_on_shift: int
+    resolve_by: datetime | None  # what the agreement promises, for comparison
+    agreement: str
+    explanation: str
+
+    @property
+    def meets_agreement(self) -> bool:
+        return self.resolve_by is None or self.promised_at <= self.resolve_by
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "quoted_at": self.quoted_at,
+            "confidence": self.confidence,
+            "p50_at": self.p50_at,
+            "promised_at": self.promised_at,
+            "basis": self.basis,
+            "queue_hours": round(self.queue_hours, 1),
+            "people_on_shift": self.people_on_shift,
+            "resolve_by": self.resolve_by,
+            "agreement": self.agreement,
+            "meets_agreement": self.meets_agreement,
+            "explanation": self.explanation,
+        }
+
+
+def default_confidence() -> int:
+    return int(settings.TANDEM_PROMISE_CONFIDENCE)
+
+
+def _when(t: datetime, zone: str) -> str:
+    local = t.astimezone(ZoneInfo(zone))
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
+def current_load(book: books.UnitBook, now: datetime) -> tuple[float, float, int]:
+    """(working seconds to clear the unit's queue at its recent pace, queued working hours of
+    estimated effort, people on shift) of the unit now."""
+    t = to_epoch(now)
+    weights = [book.effort.get(int(s), books.DEFAULT_EFFORT_SECONDS) for s in book.service_ids]
+    open_now = (book.submitted <= t) & (book.ended > t)
+    queued = float(sum(w for w, o in zip(weights, open_now, strict=True) if o))
+    zone = next(iter(book.calendars.values())).zone if book.calendars else ZoneInfo("UTC")
+    _capacity, people = book.capacity_on(now.astimezone(zone).date())
+    drain = float(book.drain_at(np.array([t], dtype=np.int64))[0])
+    return drain, queued / 3600.0, people
+
+
+def quote(
+    service: Service, requester: Person, *, channel: str = "internal", now: datetime | None = None,
+    confidence: int | None = None,
+) -> Quote:
+    """The promise Tandem would make now for a new request to ``service``."""
+    now = now or timezone.now()
+    confidence = confidence or default_confidence()
+    book = books.book_for(service.unit, now)
+    load, queue_hours, people = current_load(book, now)
+    cal = calendar_for_service(service)
+    terms = terms_for(service, requester.unit_id, channel)
+    resolve_by = cal.add(now, terms.resolve_seconds) if terms.resolve_seconds else None
+    history = book.service_history(service.pk, now) if service.pk in book.calendars else None
+    q = history.quantiles(load, [0.5, confidence / 100]) if history is not None else None
+    zone = requester.time_zone
+    if q is None:
+        due = add_working_days(now, service.turnaround_days, tz=service.unit.time_zone)
+        explanation = (
+            f"Not enough finished requests of this service yet to quote from history: quoting its published "
+            f"turnaround of {service.turnaround_days} working day{'s' if service.turnaround_days != 1 else ''} "
+            f"(by {_when(due, zone)})."
+        )
+        return Quote(now, confidence, due, due, Basis.TURNAROUND, load, queue_hours, people, resolve_by,
+                     terms.name, explanation)
+    p50_at, promised_at = cal.add(now, round(float(q[0]))), cal.add(now, round(float(q[1])))
+    shift = f"{people} {'person' if people == 1 else 'people'} on shift"
+    explanation = (
+        f"{confidence} % likely by {_when(promised_at, zone)}; 50 % by {_when(p50_at, zone)}. "
+        f"The queue ahead holds {queue_hours:.0f} working hours for {shift}."
+    )
+    if resolve_by is not None and promised_at > resolve_by:
+        explanation += (
+            f" The agreement ({terms.name}: resolve by {_when(resolve_by, zone)}) cannot be met today because "
+            f"of the backlog."
+        )
+    return Quote(now, confidence, p50_at, promised_at, Basis.HISTORY, load, queue_hours, people, resolve_by,
+                 terms.name, explanation)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    p50_at: datetime
+    at: datetime  # at the promise's confidence
+    queue_hours: float
+    basis: str
+
+
+def forecast(sr: ServiceRequest, promise: Promise, now: datetime) -> Forecast:
+    """Where the request stands now. While nobody has started it, it is quoted as if it arrived
+    now (today's queue ahead); once started, from requests that arrived into a queue like its
+    own and had run as long."""
+    book = books.book_for(sr.unit, now)
+    load_now, queue_hours, _people = current_load(book, now)
+    cal = calendar_for_service(sr.service)
+    elapsed = float(cal.between(sr.submitted_at, now))
+    history = book.service_history(sr.service_id, now) if sr.service_id in book.calendars else None
+    probs = [0.5, promise.confidence / 100]
+    q = None
+    if history is not None and sr.status in NOT_STARTED:
+        q = history.quantiles(load_now, probs)  # still queued: as if it arrived now
+    elif history is not None:
+        q = history.quantiles(promise.drain_seconds, probs, elapsed=elapsed)
+    if q is None:
+        # Beyond anything seen (or no history): the promise stands until the history says more.
+        later = max(promise.promised_at, now)
+        return Forecast(max(promise.p50_at, now), later, queue_hours, Basis.TURNAROUND)
+    return Forecast(cal.add(now, round(float(q[0]))), cal.add(now, round(float(q[1]))), queue_hours, Basis.HISTORY)
+
+
+def slip_reason(sr: ServiceRequest, promise: Promise, queue_hours: float) -> str:
+    """Why the forecast passed the promise, in the words the front office needs."""
+    if sr.status == Status.WAITING_REQUESTER:
+        return "it is waiting for information from the requester"
+    if sr.status == Status.WAITING_THIRD_PARTY:
+        return "it is waiting on a third party"
+    if sr.events.filter(kind="reopened").exists():
+        return "it was reopened"
+    if queue_hours > promise.queue_hours * 1.2 + 1:
+        return f"the queue grew from {promise.queue_hours:.0f} to {queue_hours:.0f} working hours"
+    return "it is taking longer than similar requests did"
+
+
+# --- who sees what ------------------------------------------------------------------------------
+
+
+def promises_visible_to(user: AnyUser | None) -> QuerySet[Promise]:
+    """A promise is part of its request: whoever may see the request may see its promise."""
+    return Promise.objects.filter(request__in=requests_visible_to(user))
+
+
+def reads_integrity_report(person: Person | None) -> bool:
+    """Leads, executives and administrators read the report; everybody else sees their own
+    requests' promises on the requests."""
+    return person is not None and (is_admin(person) or person.role in (Role.LEAD, Role.EXECUTIVE))
+
+
+def _kept_counts(qs: QuerySet[Promise], now: datetime) -> QuerySet[Any]:
+    """Promises whose outcome is known: resolved (kept when by the promised time) or open and
+    already past it (broken, still counting)."""
+    done = Q(request__resolved_at__isnull=False)
+    late_open = Q(request__resolved_at__isnull=True, promised_at__lt=now) & Q(request__status__in=OPEN_STATUSES)
+    return qs.filter(done | late_open).exclude(request__status=Status.CANCELLED)
+
+
+def integrity_report(user: AnyUser | None, *, now: datetime | None = None, weeks: int = 12,
+                     group: str = "service") -> dict[str, Any]:
+    """Per service (or unit): promises kept, mean lateness of those broken, quote length, and
+    the weekly trend of the share kept; only over promises the user may see."""
+    now = now or timezone.now()
+    person = person_of(user)
+    if not reads_integrity_report(person):
+        return {"rows": [], "weeks": []}
+    since = now - timedelta(weeks=weeks)
+    qs = _kept_counts(promises_visible_to(user).filter(quoted_at__gte=since, quoted_at__lt=now), now)
+    key = "service__name" if group == "service" else "unit__name"
+    kept = Q(request__resolved_at__lte=F("promised_at"))
+    late = Q(request__resolved_at__gt=F("promised_at"))
+    rows = list(
+        qs.values(key, "unit__name")
+        .annotate(
+            promises=Count("pk"),
+            kept=Count("pk", filter=kept),
+            quote_seconds=Avg(F("promised_at") - F("quoted_at")),
+            late_resolved=Count("pk", filter=late),
+            late_seconds=Sum(F("request__resolved_at") - F("promised_at"), filter=late),
+        )
+        .order_by(key)
+    )
+    out = []
+    for row in rows:
+        late_total, late_count = row["late_seconds"], row["late_resolved"]
+        out.append({
+            "name": row[key],
+            "unit": row["unit__name"],
+            "promises": row["promises"],
+            "kept_share": row["kept"] / row["promises"] if row["promises"] else None,
+            "mean_lateness_hours": (_hours(late_total) or 0.0) / late_count if late_count else None,
+            "mean_quote_hours": _hours(row["quote_seconds"]),
+        })
+    trend = list(
+        qs.annotate(week=TruncWeek("quoted_at"))
+        .values("week")
+        .annotate(promises=Count("pk"), kept=Count("pk", filter=kept))
+        .order_by("week")
+    )
+    return {
+        "rows": out,
+        "weeks": [{"week": w["week"].date(), "promises": w["promises"], "kept_share": w["kept"] / w["promises"]}
+                  for w in trend],
+    }
+
+
+def _hours(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return value.total_seconds() / 3600
+    return float(value) / 3_600_000_000  # SQLite gives durations in microseconds
