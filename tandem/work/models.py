@@ -267,6 +267,7 @@ class Event(models.Model):
         SLA_WARNING = "sla_warning", "Agreed time nearly used"
         SLA_BREACHED = "sla_breached", "Agreed time missed"
         SLA_RESPONSE_MISSED = "sla_response_missed", "First response time missed"
+        IMPORTED = "imported", "Imported activity"  # history loaded by `tandem import-log`
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()

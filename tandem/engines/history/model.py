@@ -66,6 +66,7 @@ KINDS: tuple[str, ...] = (
     "sla_warning",
     "sla_breached",
     "sla_response_missed",
+    "imported",  # never simulated: a foreign history's activity, written by `tandem import-log`
 )
 K = {name: code for code, name in enumerate(KINDS)}
 # Events that change no status (from/to stay empty); note_added is the internal one.
