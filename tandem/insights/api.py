@@ -1,0 +1,161 @@
+"""API: the evidence (processing time, turnaround bands, control charts, who waits on whom)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from tandem.api_shared import ServiceRef, Slug, actor, auth_user, errors
+from tandem.catalogue.queries import services_visible_to
+from tandem.engines.phases import BAND_LABELS
+from tandem.insights.flow import flow
+from tandem.insights.queries import PERIODS, Filters, evidence, flow_service
+from tandem.org.models import Side, Unit
+from tandem.refusal import Invalid
+
+router = Router(tags=["evidence"])
+
+
+class EvidenceQuery(Schema):
+    weeks: int = Field(26, description=f"The period: one of {', '.join(map(str, PERIODS))} weeks.")
+    unit: Slug | None = Field(None, description="A back-office unit's slug.")
+    requesting_unit: Slug | None = Field(None, description="A requesting unit's slug.")
+    service: Slug | None = Field(None, description="A service's slug.")
+    channel: Literal["internal", "external"] | None = None
+
+
+class ChartOut(Schema):
+    centre: float
+    upper: float
+    lower: float
+    verdict: str = Field(..., description='"within noise", "sustained shift up since point 14", ...')
+    changed: bool = Field(..., description="True when a run rule (shift or trend) says the process changed.")
+    signals: list[str] = Field(..., description='Per week: "", "outside", "shift" or "trend".')
+
+
+class ServiceEvidenceOut(Schema):
+    service: ServiceRef
+    unit: str
+    resolved: int
+    reopen_rate: float
+    mean_working_days: float | None
+    published_days: int
+    bands: dict[str, int] = Field(..., description=f"Resolved per band of working days: {', '.join(BAND_LABELS)}.")
+    phase_hours: dict[str, float] = Field(..., description="Working hours queued, in progress, waiting on each side.")
+    weekly_mean_days: list[float | None] = Field(..., description="Per week of `weeks`; null: too few resolved.")
+    chart: ChartOut | None
+
+
+class WaitingOut(Schema):
+    requesting_unit: str
+    unit: str
+    resolved: int
+    front_waits_on_back_hours: float
+    back_waits_on_front_hours: float
+    waits_on_third_party_hours: float
+
+
+class EvidenceOut(Schema):
+    weeks: list[date] = Field(..., description="The Monday of each week, oldest first.")
+    services: list[ServiceEvidenceOut]
+    waiting: list[WaitingOut]
+
+
+def _unit(slug: str | None, field: str, side: str | None = None) -> Unit | None:
+    if not slug:
+        return None
+    units = Unit.objects.filter(slug=slug)
+    unit = (units.filter(side=side) if side else units).first()
+    if unit is None:
+        raise Invalid(f"There is no {'back-office ' if side else ''}unit {slug!r}; GET /api/units lists them.",
+                      errors={field: ["Unknown unit."]})
+    return unit
+
+
+@router.get("/evidence", response={200: EvidenceOut, **errors(403, 422)}, summary="Evidence from the event log")
+def get_evidence(request: HttpRequest, query: Query[EvidenceQuery]) -> dict:
+    """Per service: requests resolved in the period, mean working days beside the published
+    turnaround, turnaround bands, where the time went, the weekly control chart and its verdict;
+    and who waited on whom between units. Confidential services count only for their providing
+    unit, executives and administrators."""
+    actor(request)
+    if query.weeks not in PERIODS:
+        raise Invalid(f"weeks must be one of {', '.join(map(str, PERIODS))}.", errors={"weeks": ["Unknown period."]})
+    service = None
+    if query.service:
+        service = services_visible_to(auth_user(request)).filter(slug=query.service).first()
+        if service is None:
+            raise Invalid(f"There is no service {query.service!r}; GET /api/services lists them.",
+                          errors={"service": ["Unknown service."]})
+    filters = Filters(
+        weeks=query.weeks, unit=_unit(query.unit, "unit", Side.BACK),
+        requesting_unit=_unit(query.requesting_unit, "requesting_unit"), service=service,
+        channel=query.channel or "",
+    )
+    data = evidence(auth_user(request), filters)
+    return {
+        "weeks": data["weeks"],
+        "waiting": data["waiting"],
+        "services": [
+            {
+                "service": row["service"],
+                "unit": row["service"].unit.name,
+                "resolved": row["resolved"],
+                "reopen_rate": row["reopen_rate"],
+                "mean_working_days": row["mean_days"],
+                "published_days": row["published_days"],
+                "bands": dict(zip(BAND_LABELS, row["bands"], strict=True)),
+                "phase_hours": dict(zip(("queued", "in_progress", "waiting_requester", "waiting_third_party"),
+                                        row["phase_hours"], strict=True)),
+                "weekly_mean_days": row["series"],
+                "chart": None if row["chart"] is None else {
+                    "centre": row["chart"].centre, "upper": row["chart"].upper, "lower": row["chart"].lower,
+                    "verdict": row["chart"].verdict, "changed": row["chart"].changed,
+                    "signals": [row["chart"].signal_at(i) for i in range(len(row["series"]))],
+                },
+            }
+            for row in data["services"]
+        ],
+    }
+
+
+class FlowQuery(Schema):
+    service: Slug = Field(..., description="The service's slug.")
+    weeks: int = Field(12, description="4, 12 or 26 weeks.")
+
+
+class StepOut(Schema):
+    from_: str = Field(..., alias="from")
+    to: str
+    count: int
+    mean_days: float
+    total_days: float
+
+
+class FlowOut(Schema):
+    cases: int
+    events: int
+    variants: int
+    handovers_per_case: float = Field(..., description="Changes of unit between consecutive events, per request.")
+    ping_pong_rate: float = Field(..., description="Share of requests that went back to a unit they had left.")
+    steps: list[StepOut] = Field(..., description="The most frequent directly-follows steps.")
+    bottlenecks: list[StepOut] = Field(..., description="The steps adding up to the most time.")
+
+
+@router.get(
+    "/evidence/flow", response={200: FlowOut, **errors(403, 422)}, summary="A service's flow", by_alias=True
+)
+def get_flow(request: HttpRequest, query: Query[FlowQuery]) -> dict:
+    """Directly-follows steps with counts and mean times, variants, handovers and ping-pong
+    between units, and the bottlenecks, for one service over the last weeks."""
+    actor(request)
+    service = flow_service(auth_user(request), query.service)
+    if service is None:
+        raise Invalid(f"There is no service {query.service!r} whose flow you may see; GET /api/services lists them.",
+                      errors={"service": ["Unknown service."]})
+    if query.weeks not in (4, 12, 26):
+        raise Invalid("weeks must be 4, 12 or 26.", errors={"weeks": ["Unknown period."]})
+    return flow(service, weeks=query.weeks)

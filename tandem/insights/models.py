@@ -1,0 +1,41 @@
+"""Materialised evidence: one row per service, requesting unit, channel and week of resolution,
+so that every dashboard reads a few hundred rows however long the history (docs/analyse.md)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from tandem.catalogue.models import Service
+from tandem.org.models import Unit
+
+
+class WeeklyFlow(models.Model):
+    """Requests resolved in one week (Monday, in the server's time zone): how many, how long
+    they took end to end in working time, where that time went, and the turnaround bands."""
+
+    week = models.DateField(help_text="The Monday of the week the requests were resolved in.")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", help_text="The providing unit.")
+    requesting_unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8)
+    resolved = models.PositiveIntegerField()
+    reopened = models.PositiveIntegerField(help_text="Of those, resolved after a reopen.")
+    total_seconds = models.BigIntegerField(help_text="Working seconds from submission to resolution, summed.")
+    queued_seconds = models.BigIntegerField()
+    in_progress_seconds = models.BigIntegerField()
+    waiting_requester_seconds = models.BigIntegerField()
+    waiting_third_party_seconds = models.BigIntegerField()
+    band_3 = models.PositiveIntegerField(help_text="Resolved within 3 working days.")
+    band_6 = models.PositiveIntegerField(help_text="4 to 6 working days.")
+    band_15 = models.PositiveIntegerField(help_text="7 to 15 working days.")
+    band_30 = models.PositiveIntegerField(help_text="16 to 30 working days.")
+    band_over = models.PositiveIntegerField(help_text="More than 30 working days.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["week", "service", "requesting_unit", "channel"], name="one_flow_row"),
+        ]
+        indexes = [models.Index(fields=["unit", "week"], name="flow_unit_week")]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.service_id}→{self.requesting_unit_id}: {self.resolved}"

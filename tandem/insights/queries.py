@@ -1,0 +1,170 @@
+"""Reading the evidence: processing-time bands, control charts and who waits on whom, from the
+materialised weekly rows, for whoever may see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from tandem.agreements.queries import service_day_seconds
+from tandem.catalogue.models import Service
+from tandem.engines import control
+from tandem.engines.phases import BAND_LABELS
+from tandem.insights.actions import monday
+from tandem.insights.models import WeeklyFlow
+from tandem.org.models import Unit
+from tandem.org.queries import AnyUser, person_of, sees_everything, work_unit_ids
+
+PERIODS = (12, 26, 52)
+#: A week with fewer resolutions than this is left off its service's control chart: the mean
+#: of two requests says nothing about the process.
+MIN_WEEKLY = 5
+BAND_FIELDS = ("band_3", "band_6", "band_15", "band_30", "band_over")
+PHASE_FIELDS = ("queued_seconds", "in_progress_seconds", "waiting_requester_seconds", "waiting_third_party_seconds")
+
+
+def flows_visible_to(user: AnyUser | None) -> QuerySet[WeeklyFlow]:
+    """Evidence is for all staff, except about confidential services: only their providing
+    unit, administrators and executives learn even how many requests they had."""
+    person = person_of(user)
+    if person is None:
+        return WeeklyFlow.objects.none()
+    if sees_everything(person):
+        return WeeklyFlow.objects.all()
+    return WeeklyFlow.objects.filter(Q(service__confidential=False) | Q(unit_id__in=work_unit_ids(person)))
+
+
+def flow_service(user: AnyUser | None, slug: str) -> Service | None:
+    """The service whose flow the user may study: any non-confidential one; a confidential one
+    only for its unit, executives and administrators (the rule of ``flows_visible_to``)."""
+    person = person_of(user)
+    if person is None or not slug or "\x00" in slug:
+        return None
+    service = Service.objects.select_related("unit").filter(slug=slug).first()
+    if service is None:
+        return None
+    if service.confidential and not (sees_everything(person) or service.unit_id in work_unit_ids(person)):
+        return None
+    return service
+
+
+@dataclass(frozen=True)
+class Filters:
+    weeks: int = 26
+    unit: Unit | None = None  # providing unit
+    requesting_unit: Unit | None = None
+    service: Service | None = None
+    channel: str = ""
+
+
+def _filtered(user: AnyUser | None, f: Filters, now: datetime) -> tuple[QuerySet[WeeklyFlow], list[date]]:
+    this_week = monday(now.astimezone(timezone.get_default_timezone()).date())
+    weeks = [this_week - timedelta(weeks=n) for n in range(f.weeks - 1, -1, -1)]
+    qs = flows_visible_to(user).filter(week__gte=weeks[0], week__lte=this_week)
+    if f.unit is not None:
+        qs = qs.filter(unit=f.unit)
+    if f.requesting_unit is not None:
+        qs = qs.filter(requesting_unit=f.requesting_unit)
+    if f.service is not None:
+        qs = qs.filter(service=f.service)
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    return qs, weeks
+
+
+def _sums(*fields: str) -> dict[str, Sum]:
+    return {name: Sum(name) for name in fields}
+
+
+def evidence(user: AnyUser | None, f: Filters, *, now: datetime | None = None) -> dict[str, Any]:
+    now = now or timezone.now()
+    qs, weeks = _filtered(user, f, now)
+    per_service = list(
+        qs.values("service_id")
+        .annotate(**_sums("resolved", "reopened", "total_seconds", *BAND_FIELDS, *PHASE_FIELDS))
+        .order_by()
+    )
+    services = {s.pk: s for s in Service.objects.filter(pk__in=[r["service_id"] for r in per_service])
+                .select_related("unit")}
+    weekly = {
+        (r["service_id"], r["week"]): r
+        for r in qs.values("service_id", "week").annotate(**_sums("resolved", "total_seconds")).order_by()
+    }
+    rows = []
+    for r in sorted(per_service, key=lambda r: (services[r["service_id"]].unit.name, services[r["service_id"]].name)):
+        service = services[r["service_id"]]
+        day = service_day_seconds(service)
+        series: list[float | None] = []
+        for w in weeks:
+            cell = weekly.get((service.pk, w))
+            enough = cell is not None and cell["resolved"] >= MIN_WEEKLY
+            series.append(cell["total_seconds"] / cell["resolved"] / day if enough and cell else None)
+        chart = _chart(series, [r[b] for b in BAND_FIELDS])
+        rows.append({
+            "service": service,
+            "resolved": r["resolved"],
+            "reopen_rate": r["reopened"] / r["resolved"] if r["resolved"] else 0.0,
+            "mean_days": r["total_seconds"] / r["resolved"] / day if r["resolved"] else None,
+            "published_days": service.turnaround_days,
+            "bands": [r[b] for b in BAND_FIELDS],
+            "band_shares": [r[b] / r["resolved"] if r["resolved"] else 0.0 for b in BAND_FIELDS],
+            "phase_hours": [r[p] / 3600 for p in PHASE_FIELDS],
+            "weeks": weeks,
+            "series": series,
+            "chart": chart,
+        })
+    return {"weeks": weeks, "services": rows, "waiting": waiting_matrix(qs), "band_labels": BAND_LABELS}
+
+
+#: Upper edge (working days) of each turnaround band; > 30 read as 60.
+BAND_UPPER_DAYS = (3, 6, 15, 30, 60)
+
+
+def _chart(series: list[float | None], band_counts: list[int]) -> control.Chart | None:
+    """The control chart of a service's weekly mean, leaving out the weeks whose means are
+    biased by the edges of the data: the current week (only the quick ones are done yet) and
+    the first weeks of the history (only the quick ones had time to finish), as many as the
+    90th percentile of durations spans."""
+    values = list(series[:-1])  # the current week is not over
+    first = next((i for i, v in enumerate(values) if v is not None), None)
+    if first is None:
+        return None
+    total, running, p90_days = sum(band_counts), 0, BAND_UPPER_DAYS[-1]
+    for count, upper in zip(band_counts, BAND_UPPER_DAYS, strict=True):
+        running += count
+        if running >= 0.9 * total:
+            p90_days = upper
+            break
+    warmup = first + -(-p90_days // 5)
+    blank: list[float | None] = [None] * min(warmup, len(values))
+    trimmed = blank + values[warmup:]
+    try:
+        return control.xmr(trimmed)
+    except ValueError:
+        return None
+
+
+def waiting_matrix(qs: QuerySet[WeeklyFlow]) -> list[dict[str, Any]]:
+    """Per requesting unit and providing unit: working hours the requester's side waited on the
+    back office (queued + in progress), and the back office waited on the requester or on a
+    third party."""
+    rows = (
+        qs.values("requesting_unit__name", "unit__name")
+        .annotate(resolved=Sum("resolved"), **_sums(*PHASE_FIELDS))
+        .order_by("requesting_unit__name", "unit__name")
+    )
+    return [
+        {
+            "requesting_unit": r["requesting_unit__name"],
+            "unit": r["unit__name"],
+            "resolved": r["resolved"],
+            "front_waits_on_back_hours": (r["queued_seconds"] + r["in_progress_seconds"]) / 3600,
+            "back_waits_on_front_hours": r["waiting_requester_seconds"] / 3600,
+            "waits_on_third_party_hours": r["waiting_third_party_seconds"] / 3600,
+        }
+        for r in rows
+    ]

@@ -1,0 +1,110 @@
+"""Pages: the evidence dashboard (processing time, control charts, who waits on whom), every
+figure downloadable as CSV."""
+
+from __future__ import annotations
+
+import csv
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from tandem.catalogue.queries import services_visible_to
+from tandem.engines.phases import BAND_LABELS
+from tandem.insights.charts import band_rects, picture
+from tandem.insights.flow import flow
+from tandem.insights.forms import EvidenceFilterForm
+from tandem.insights.journey import journey
+from tandem.insights.queries import Filters, evidence, flow_service
+from tandem.org.models import Person
+from tandem.pages import refused, staff_page
+from tandem.refusal import Invalid
+from tandem.work.queries import requests_visible_to
+
+FIGURES = ("services", "chart", "waiting")
+
+
+@staff_page
+def dashboard(request: HttpRequest, me: Person) -> HttpResponse:
+    if any("\x00" in v for v in request.GET.values()):
+        return refused(request, Invalid("The address contains a NUL character; choose the filters from the lists."))
+    form = EvidenceFilterForm(request.GET or None, services=services_visible_to(request.user).order_by("name"))
+    if request.GET and not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())
+        return refused(request, Invalid(f"Those filters cannot be used ({problems}). Choose from the lists."))
+    filters = form.filters() if request.GET else Filters()
+    data = evidence(request.user, filters)
+    figure = request.GET.get("figure", "")
+    if request.GET.get("format") == "csv":
+        if figure not in FIGURES:
+            return refused(request, Invalid(f"Download one of the figures: {', '.join(FIGURES)} (figure=…)."))
+        return _csv(figure, data)
+    labels = [w.strftime("%d %b") for w in data["weeks"]]
+    for row in data["services"]:
+        row["picture"] = picture(row["chart"], labels) if row["chart"] is not None else None
+        row["band_pairs"] = list(zip(BAND_LABELS, row["band_shares"], strict=True))
+        row["band_rects"] = band_rects(row["band_shares"])
+    return render(request, "insights/dashboard.html", {
+        "form": form, "data": data, "band_labels": BAND_LABELS, "query": request.GET.urlencode(),
+    })
+
+
+def _csv(figure: str, data: dict) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="tandem-{figure}.csv"'
+    out = csv.writer(response)
+    if figure == "services":
+        out.writerow(["unit", "service", "resolved", "mean_working_days", "published_days", "reopen_rate",
+                      *[f"band {label}" for label in BAND_LABELS], "queued_h", "in_progress_h",
+                      "waiting_requester_h", "waiting_third_party_h", "verdict"])
+        for r in data["services"]:
+            out.writerow([r["service"].unit.name, r["service"].name, r["resolved"], _f(r["mean_days"]),
+                          r["published_days"], _f(r["reopen_rate"]), *r["bands"], *[_f(h) for h in r["phase_hours"]],
+                          r["chart"].verdict if r["chart"] else "not enough data"])
+    elif figure == "chart":
+        out.writerow(["unit", "service", "week", "mean_working_days", "centre", "upper", "lower", "signal"])
+        for r in data["services"]:
+            chart = r["chart"]
+            for i, (week, value) in enumerate(zip(r["weeks"], r["series"], strict=True)):
+                out.writerow([r["service"].unit.name, r["service"].name, week.isoformat(), _f(value),
+                              _f(chart.centre if chart else None), _f(chart.upper if chart else None),
+                              _f(chart.lower if chart else None), chart.signal_at(i) if chart else ""])
+    else:
+        out.writerow(["requesting_unit", "unit", "resolved", "front_waits_on_back_h", "back_waits_on_front_h",
+                      "waits_on_third_party_h"])
+        for w in data["waiting"]:
+            out.writerow([w["requesting_unit"], w["unit"], w["resolved"], _f(w["front_waits_on_back_hours"]),
+                          _f(w["back_waits_on_front_hours"]), _f(w["waits_on_third_party_hours"])])
+    return response
+
+
+def _f(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+@staff_page
+def journey_page(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    """Whoever may see the request may follow it (404 otherwise, as for the request itself)."""
+    sr = get_object_or_404(requests_visible_to(request.user).select_related("service__unit", "unit", "requester__user"),
+                           pk=pk)
+    return render(request, "insights/journey.html", {"sr": sr, "journey": journey(me, sr)})
+
+
+@staff_page
+def flow_page(request: HttpRequest, me: Person) -> HttpResponse:
+    """One service's flow: its steps, variants, ping-pong between units, bottlenecks."""
+    slug, weeks_text = request.GET.get("service", ""), request.GET.get("weeks", "12")
+    service = flow_service(request.user, slug)
+    if service is None or weeks_text not in ("4", "12", "26"):
+        return refused(request, Invalid("Choose a service you may see (service=<slug>) and 4, 12 or 26 weeks."))
+    data = flow(service, weeks=int(weeks_text))
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="tandem-flow-{service.slug}.csv"'
+        out = csv.writer(response)
+        out.writerow(["from", "to", "count", "mean_days", "total_days"])
+        for step in data["steps"]:
+            out.writerow([step["from"], step["to"], step["count"], _f(step["mean_days"]), _f(step["total_days"])])
+        return response
+    peak = max((s["count"] for s in data["steps"]), default=1)
+    return render(request, "insights/flow.html", {"service": service, "data": data, "weeks": weeks_text,
+                                                  "peak": peak})
