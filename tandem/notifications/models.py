@@ -21,6 +21,9 @@ class Notification(models.Model):
         SLA_WARNING = "sla_warning", "Agreed time nearly used"
         SLA_BREACHED = "sla_breached", "Agreed time missed"
         SLA_RESPONSE_MISSED = "sla_response_missed", "First response time missed"
+        PROMISE_SLIPPING = "promise_slipping", "Promise slipping"
+        PLAN_TO_REVIEW = "plan_to_review", "Allocation plan to review"
+        LOAN = "loan", "Lending"
 
     recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from tandem.org.models import Person, Role, Side, Unit
 
@@ -31,11 +32,17 @@ def sees_everything(person: Person | None) -> bool:
 def work_unit_ids(person: Person | None) -> set[int]:
     """The back-office units whose queues this person works.
 
-    Today that is the person's home unit when it is a back-office unit; lending adds units here.
+    The person's home unit when it is a back-office unit; for a front-office person, the units
+    borrowing them now by a loan both sides agreed (``tandem.allocation``; one query).
     """
     if person is None:
         return set()
-    return {person.unit_id} if person.unit.side == Side.BACK else set()
+    if person.unit.side == Side.BACK:
+        return {person.unit_id}
+    # Imported here: allocation builds on org; lending is the one thing org asks it.
+    from tandem.allocation.models import Loan
+
+    return set(Loan.objects.active_at(timezone.now()).filter(person_id=person.pk).values_list("unit_id", flat=True))
 
 
 def leads_unit(person: Person | None, unit_id: int) -> bool:

@@ -1,0 +1,344 @@
+"""Allocation plans: propose (a lead, or Tandem when an absence starts) and accept.
+
+Accepting applies each line with ``tandem.work.actions.assign_request``, which owns its own
+durable transaction. So acceptance is two steps: first one transaction locks the unit's latest
+plan row, checks that this plan is still the one to apply (a newer proposal supersedes the
+older ones) and claims the lines; then each claimed line is applied on its own, refusing (and
+reporting "changed since the plan") a request that moved since the plan saw it. Two leads
+accepting at once: the lock makes one claim win; the other is refused with Conflict.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from tandem.allocation.models import LineOutcome, Loan, Plan, PlanLine, PlanStatus
+from tandem.allocation.planning import PLANNED_STATUSES, build_plan
+from tandem.notifications.actions import notify
+from tandem.notifications.models import Notification
+from tandem.org.models import Person, Role, Side, Unit
+from tandem.org.queries import leads_unit
+from tandem.promises.actions import unit_capacity_changed
+from tandem.refusal import Conflict, Forbidden, Invalid, NotFound, Refused
+from tandem.work import actions as work_actions
+from tandem.work.models import ServiceRequest
+
+logger = logging.getLogger(__name__)
+
+
+def _require_lead(actor: Person, unit: Unit) -> None:
+    if unit.side != Side.BACK:
+        raise Invalid(
+            f"{unit.name} is a front-office unit; plans are made for back-office units.",
+            errors={"unit": ["Not a back-office unit."]},
+        )
+    if not leads_unit(actor, unit.pk):
+        raise Forbidden(f"Only a lead of {unit.name} (or an administrator) can propose and accept its plans.")
+
+
+def _lock_latest(unit: Unit) -> Plan | None:
+    """The unit's newest plan, row-locked: every propose and accept of the unit queues here."""
+    return Plan.objects.select_for_update().filter(unit=unit).order_by("-id").first()
+
+
+def _leads_of(unit: Unit) -> list[int]:
+    return list(
+        Person.objects.filter(unit=unit, role=Role.LEAD, user__is_active=True).values_list("pk", flat=True)
+    )
+
+
+def _store(unit: Unit, actor: Person | None, now: datetime, reason: str, *, tell_unplaced: bool = True) -> Plan:
+    """Ask the engine (outside any transaction: it may take a second), then store the plan and
+    supersede the unit's older proposals in one transaction."""
+    draft = build_plan(unit, now)
+    proposed, reasons = draft.proposed(), draft.reasons()
+    with transaction.atomic(durable=True):
+        _lock_latest(unit)
+        Plan.objects.filter(unit=unit, status=PlanStatus.PROPOSED).update(status=PlanStatus.SUPERSEDED)
+        result = draft.result
+        plan = Plan.objects.create(
+            unit=unit, created_by=actor, created_at=now, reason=reason[:200], objective=result.objective,
+            bound=result.bound, gap=result.gap, seconds=result.seconds,
+        )
+        PlanLine.objects.bulk_create(
+            [
+                PlanLine(
+                    plan=plan,
+                    request=sr,
+                    person_id=proposed.get(sr.pk),
+                    reason=reasons.get(sr.pk, "")[:300],
+                    was_status=sr.status,
+                    was_assignee_id=sr.assignee_id,
+                    effort_hours=draft.efforts[sr.service_id].hours if sr.service_id in draft.efforts else 1.0,
+                    due=sr.resolve_by or sr.due_at,
+                )
+                for sr in draft.requests
+            ]
+        )
+        unplaced = len(draft.requests) - len(proposed)
+        if unplaced and tell_unplaced:
+            leads = _leads_of(unit)
+            message = (
+                f"{unplaced} request{'s' if unplaced != 1 else ''} of {unit.name} could not be given to anyone "
+                f"(nobody qualified or no capacity): review the plan at /manage/plan/."
+            )
+            transaction.on_commit(lambda: notify(leads, Notification.Kind.PLAN_TO_REVIEW, None, message))
+        return plan
+
+
+def propose_plan(actor: Person, unit: Unit, *, now: datetime | None = None) -> Plan:
+    """A lead asks for a plan of the unit's open, not-started requests; it supersedes older ones."""
+    _require_lead(actor, unit)
+    return _store(unit, actor, now or timezone.now(), "")
+
+
+@dataclass
+class Acceptance:
+    plan: Plan
+    lines: list[PlanLine]
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for line in self.lines if line.outcome == outcome)
+
+
+def _check_current(plan: Plan, latest: Plan | None) -> None:
+    if latest is not None and latest.pk != plan.pk:
+        at = timezone.localtime(latest.created_at)
+        raise Conflict(
+            f"A newer plan was proposed at {at:%H:%M} by {latest.author}; review that one.",
+        )
+    if plan.status == PlanStatus.SUPERSEDED:
+        raise Conflict("This plan was superseded by a newer one; review the latest plan.")
+    if plan.status == PlanStatus.ACCEPTED:
+        by = plan.accepted_by.display_name if plan.accepted_by else "someone"
+        when = f" at {timezone.localtime(plan.accepted_at):%H:%M}" if plan.accepted_at else ""
+        raise Conflict(f"{by} already accepted this plan{when}; propose a new one if needed.")
+
+
+def _claim(actor: Person, plan_id: int, line_ids: list[int] | None, now: datetime) -> tuple[Plan, list[PlanLine]]:
+    with transaction.atomic(durable=True):
+        plan = Plan.objects.select_related("unit").filter(pk=plan_id).first()
+        if plan is None or not leads_unit(actor, plan.unit_id):
+            raise NotFound(f"There is no plan {plan_id} that you can accept.")
+        latest = _lock_latest(plan.unit)
+        plan.refresh_from_db()
+        _check_current(plan, latest)
+        open_lines = plan.lines.filter(accepted_at__isnull=True, person__isnull=False)
+        if line_ids is not None:
+            wanted = set(line_ids)
+            known = set(plan.lines.filter(pk__in=wanted).values_list("pk", flat=True))
+            if wanted - known:
+                missing = ", ".join(str(pk) for pk in sorted(wanted - known))
+                raise Invalid(
+                    f"Line {missing} is not a line of plan {plan.pk}; GET the plan for its line ids.",
+                    errors={"lines": ["Not a line of this plan."]},
+                )
+            if not open_lines.filter(pk__in=wanted).exists():
+                raise Conflict("Those lines were accepted already, or propose nobody; nothing to apply.")
+            open_lines = open_lines.filter(pk__in=wanted)
+        claimed = list(open_lines.select_related("request", "person__user"))
+        PlanLine.objects.filter(pk__in=[line.pk for line in claimed]).update(accepted_at=now)
+        if not plan.lines.filter(accepted_at__isnull=True, person__isnull=False).exists():
+            plan.status, plan.accepted_by, plan.accepted_at = PlanStatus.ACCEPTED, actor, now
+            plan.save(update_fields=["status", "accepted_by", "accepted_at"])
+        return plan, claimed
+
+
+def _apply(actor: Person, line: PlanLine, now: datetime) -> None:
+    assert line.person_id is not None
+    if not line.moves:
+        line.outcome, line.outcome_note = LineOutcome.KEPT, ""
+        return
+    try:
+        work_actions.assign_request(
+            actor, line.request_id, line.person_id, now=now, expect=(line.was_status, line.was_assignee_id)
+        )
+    except Conflict as refusal:
+        line.outcome, line.outcome_note = LineOutcome.CHANGED, refusal.message[:300]
+    except Refused as refusal:
+        line.outcome, line.outcome_note = LineOutcome.REFUSED, refusal.message[:300]
+    else:
+        line.outcome, line.outcome_note = LineOutcome.APPLIED, ""
+
+
+def accept_plan(
+    actor: Person, plan_id: int, *, lines: list[int] | None = None, now: datetime | None = None
+) -> Acceptance:
+    """Apply a plan (every line, or the given line ids). Refused (nothing changes) when the plan
+    is not the unit's latest, was accepted already, or names lines it does not have. Lines whose
+    request moved since the plan are reported "changed since the plan" and not applied."""
+    now = now or timezone.now()
+    plan, claimed = _claim(actor, plan_id, lines, now)
+    for line in claimed:
+        _apply(actor, line, now)
+    with transaction.atomic(durable=True):
+        for line in claimed:
+            PlanLine.objects.filter(pk=line.pk).update(outcome=line.outcome, outcome_note=line.outcome_note)
+    return Acceptance(plan, claimed)
+
+
+# --- an absence starts ----------------------------------------------------------------------------
+
+
+def absence_started(person_id: int, starts_on: date, ends_on: date, *, now: datetime | None = None) -> Plan | None:
+    """Called after an absence is recorded: when it covers today and the person holds open,
+    not-started requests, propose a new plan of their unit and tell its leads."""
+    now = now or timezone.now()
+    person = Person.objects.select_related("unit", "user").filter(pk=person_id).first()
+    today = timezone.localdate(now)
+    if person is None or person.unit.side != Side.BACK or not (starts_on <= today <= ends_on):
+        return None
+    held = ServiceRequest.objects.filter(assignee=person, status__in=PLANNED_STATUSES).count()
+    if not held:
+        return None
+    name = person.display_name
+    try:
+        plan = _store(person.unit, None, now, f"{name} is away from today", tell_unplaced=False)
+    except Exception:
+        # Runs after the absence committed: a failed re-plan must not turn recording the
+        # absence into an error page. The lead can still propose a plan by hand.
+        logger.exception("Re-planning after %s's absence failed", name)
+        return None
+    leads = [pk for pk in _leads_of(person.unit) if pk != person.pk]
+    unplaced = plan.lines.filter(person__isnull=True).count()
+    nobody = f" ({unplaced} of the unit's requests have nobody to take them)" if unplaced else ""
+    message = (
+        f"{name} is away from today; {held} of their requests need{'s' if held == 1 else ''} a new holder: "
+        f"review the plan at /manage/plan/{nobody}."
+    )
+    notify(leads, Notification.Kind.PLAN_TO_REVIEW, None, message)
+    return plan
+
+
+# --- lending --------------------------------------------------------------------------------------
+
+#: The longest loan one agreement covers; a longer need is a transfer, or a second loan.
+MAX_LOAN = timedelta(days=92)
+
+
+def propose_loan(
+    actor: Person,
+    unit: Unit,
+    person_id: int,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    note: str = "",
+    now: datetime | None = None,
+) -> Loan:
+    """A lead of the borrowing (back-office) unit asks to borrow a front-office person for a
+    window; their own lead then agrees (``agree_loan``). The proposer agrees for the borrower."""
+    now = now or timezone.now()
+    if unit.side != Side.BACK:
+        raise Invalid(
+            f"{unit.name} is a front-office unit; only back-office units borrow people.",
+            errors={"unit": ["Not a back-office unit."]},
+        )
+    if not leads_unit(actor, unit.pk):
+        raise Forbidden(f"Only a lead of {unit.name} (or an administrator) can ask to borrow someone for it.")
+    errors: dict[str, list[str]] = {}
+    if ends_at <= starts_at:
+        errors["ends_at"] = ["The loan must end after it starts."]
+    elif ends_at <= now:
+        errors["ends_at"] = ["The loan would already be over; choose a window from now on."]
+    elif ends_at - starts_at > MAX_LOAN:
+        errors["ends_at"] = [f"A loan lasts at most {MAX_LOAN.days} days; agree a second one later if needed."]
+    with transaction.atomic(durable=True):
+        person = Person.objects.select_related("user", "unit").filter(pk=person_id, user__is_active=True).first()
+        if person is None or person.unit.side != Side.FRONT:
+            errors["person"] = ["Choose an active member of a front-office unit."]
+        if errors:
+            first = next(iter(errors.values()))[0]
+            raise Invalid(f"The loan cannot be proposed: {first}", errors=errors)
+        assert person is not None
+        Person.objects.select_for_update().filter(pk=person.pk).first()  # one loan decision per person at a time
+        clash = Loan.objects.filter(
+            person=person, ended_at__isnull=True, starts_at__lt=ends_at, ends_at__gt=max(starts_at, now)
+        ).select_related("unit").first()
+        if clash is not None:
+            raise Conflict(
+                f"{person.display_name} is already lent (or asked for) to {clash.unit.name} from "
+                f"{timezone.localtime(clash.starts_at):%d %b %H:%M} to "
+                f"{timezone.localtime(clash.ends_at):%d %b %H:%M}; "
+                "end that loan first or choose another window."
+            )
+        loan = Loan.objects.create(
+            person=person, unit=unit, starts_at=starts_at, ends_at=ends_at, note=note.strip()[:200],
+            agreed_by_borrower=actor, created_by=actor, created_at=now,
+        )
+        lenders = _leads_of(person.unit)
+        message = (
+            f"{actor.display_name} ({unit.name}) asks to borrow {person.display_name} from "
+            f"{timezone.localtime(starts_at):%d %b %H:%M} to {timezone.localtime(ends_at):%d %b %H:%M}: "
+            "agree or decline at /manage/loans/."
+        )
+        transaction.on_commit(lambda: notify(lenders, Notification.Kind.LOAN, None, message))
+        return loan
+
+
+def _loan_for(actor: Person, loan_id: int) -> Loan:
+    """The loan, row-locked, if the actor may know of it (404 otherwise)."""
+    # of=("self",): only the loan's row needs the lock, not the people and units joined to it.
+    loan = (
+        Loan.objects.select_for_update(of=("self",))
+        .select_related("person__user", "person__unit", "unit", "agreed_by_lender__user")
+        .filter(pk=loan_id)
+        .first()
+    )
+    if loan is None or not (
+        leads_unit(actor, loan.unit_id) or leads_unit(actor, loan.person.unit_id) or actor.pk == loan.person_id
+    ):
+        raise NotFound(f"There is no loan {loan_id} that you can see.")
+    return loan
+
+
+def agree_loan(actor: Person, loan_id: int, *, now: datetime | None = None) -> Loan:
+    """The lead of the lent person's own unit agrees: from ``starts_at`` the person works the
+    borrowing unit's queue until ``ends_at``."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        loan = _loan_for(actor, loan_id)
+        person = loan.person
+        if not leads_unit(actor, person.unit_id):
+            raise Forbidden(f"Only a lead of {person.unit.name} (or an administrator) can agree to lend {person}.")
+        if loan.state(now) == "ended":
+            raise Conflict("That loan is over (ended or past its window); propose a new one if still needed.")
+        if loan.agreed_by_lender_id is not None:
+            raise Conflict(f"{loan.agreed_by_lender} already agreed to this loan.")
+        loan.agreed_by_lender = actor
+        loan.save(update_fields=["agreed_by_lender"])
+        recipients = [person.pk, *_leads_of(loan.unit)]
+        message = (
+            f"{person.display_name} works for {loan.unit.name} from "
+            f"{timezone.localtime(loan.starts_at):%d %b %H:%M} to {timezone.localtime(loan.ends_at):%d %b %H:%M} "
+            f"(agreed by {actor.display_name})."
+        )
+        transaction.on_commit(lambda: notify(recipients, Notification.Kind.LOAN, None, message))
+        transaction.on_commit(lambda: unit_capacity_changed(loan.unit_id))  # its promises are re-forecast
+        return loan
+
+
+def end_loan(actor: Person, loan_id: int, *, now: datetime | None = None) -> Loan:
+    """A lead of either side ends a loan now (or withdraws or declines one not yet agreed). The
+    person stops seeing the unit's queue at once; requests they held there are re-planned by
+    the unit's next plan (their holder is no longer among its people)."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        loan = _loan_for(actor, loan_id)
+        if not (leads_unit(actor, loan.unit_id) or leads_unit(actor, loan.person.unit_id)):
+            raise Forbidden("Only a lead of the borrowing or the lending unit (or an administrator) can end a loan.")
+        if loan.state(now) == "ended":
+            raise Conflict("That loan is over already.")
+        loan.ended_at, loan.ended_by = now, actor
+        loan.save(update_fields=["ended_at", "ended_by"])
+        recipients = [loan.person_id, *_leads_of(loan.unit), *_leads_of(loan.person.unit)]
+        message = f"The loan of {loan.person.display_name} to {loan.unit.name} was ended by {actor.display_name}."
+        others = [pk for pk in recipients if pk != actor.pk]
+        transaction.on_commit(lambda: notify(others, Notification.Kind.LOAN, None, message))
+        transaction.on_commit(lambda: unit_capacity_changed(loan.unit_id))
+        return loan

@@ -1,0 +1,362 @@
+"""API: a back-office unit's capacity, and its allocation plans (propose, read, accept).
+
+Every change goes through the same actions as the pages (``tandem.allocation.actions``)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+from ninja.params import P, PathEx
+from ninja.responses import Status
+
+from tandem.allocation import actions
+from tandem.allocation.models import Loan, Plan, PlanLine
+from tandem.allocation.queries import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    Candidate,
+    PersonCapacity,
+    loan_candidates,
+    loans_visible_to,
+    plan_lines,
+    planned_unit,
+    plans_visible_to,
+    unit_capacity,
+)
+from tandem.api_shared import (
+    Id,
+    InSchema,
+    OptionalText200,
+    PageQuery,
+    PathId,
+    PersonRef,
+    ServiceRef,
+    UnitRef,
+    UtcTime,
+    actor,
+    auth_user,
+    errors,
+    keyset_page,
+)
+from tandem.refusal import NotFound
+
+router = Router(tags=["allocation"])
+
+UnitSlug = PathEx[str, P(pattern=r"^[-a-zA-Z0-9_]{1,80}$", description="The unit's slug.")]
+
+
+# --- capacity ----------------------------------------------------------------------------------
+
+
+class CapacityQuery(Schema):
+    days: int = Field(DEFAULT_DAYS, ge=1, le=MAX_DAYS, description="Working days ahead (1 to 30).")
+
+
+class PersonCapacityOut(Schema):
+    person: PersonRef
+    skills: dict[str, int] = Field(..., description="Skill name → level (1 learning … 4 expert).")
+    capacity_hours: float = Field(..., description="Working hours in the window (pattern, calendar, absences).")
+    committed_hours: float = Field(..., description="Effort of the assigned and in-progress requests they hold.")
+    committed_requests: int
+    free_hours: float = Field(..., description="Capacity less committed, never below 0.")
+
+    @classmethod
+    def of(cls, row: PersonCapacity) -> PersonCapacityOut:
+        return cls(
+            person=PersonRef.of(row.person),
+            skills=row.skills,
+            capacity_hours=round(row.capacity_hours, 2),
+            committed_hours=round(row.committed_hours, 2),
+            committed_requests=row.committed_count,
+            free_hours=round(row.free_hours, 2),
+        )
+
+
+class ServiceEffortOut(Schema):
+    service: ServiceRef
+    effort_hours: float = Field(..., description="Median working hours from start to resolution.")
+    estimated: bool = Field(..., description="True: no history yet, the published one-hour fallback.")
+
+
+class CapacityOut(Schema):
+    unit: UnitRef
+    start: UtcTime
+    until: UtcTime = Field(..., description="The end of the last working day of the window.")
+    days: int
+    people: list[PersonCapacityOut]
+    efforts: list[ServiceEffortOut]
+
+
+@router.get(
+    "/units/{unit_slug}/capacity",
+    response={200: CapacityOut, **errors(403, 404, 422)},
+    summary="Get a unit's capacity",
+)
+def get_capacity(request: HttpRequest, unit_slug: UnitSlug, query: Query[CapacityQuery]) -> CapacityOut:
+    """Each person's working hours over the next working days of a back-office unit, the effort
+    of the requests they hold, and what is free; with the effort per service (learned from
+    history, or estimated). For the unit's leads and administrators."""
+    actor(request)
+    unit = planned_unit(auth_user(request), unit_slug)
+    cap = unit_capacity(unit, timezone.now(), query.days)
+    return CapacityOut(
+        unit=UnitRef.of(unit),
+        start=cap.now,
+        until=cap.until,
+        days=cap.days,
+        people=[PersonCapacityOut.of(row) for row in cap.people],
+        efforts=[
+            ServiceEffortOut(
+                service=ServiceRef(id=s.pk, slug=s.slug, name=s.name),
+                effort_hours=round(cap.efforts[s.pk].hours, 2),
+                estimated=not cap.efforts[s.pk].learned,
+            )
+            for s in cap.services
+        ],
+    )
+
+
+# --- plans -------------------------------------------------------------------------------------
+
+
+class PlanLineOut(Schema):
+    id: int
+    request: int = Field(..., description="The service request's id.")
+    reference: str
+    service: ServiceRef
+    due: UtcTime | None
+    effort_hours: float
+    holder: PersonRef | None = Field(..., description="Who held it when the plan was made.")
+    proposed: PersonRef | None = Field(..., description="Null: nobody could take it (see reason).")
+    reason: str
+    accepted_at: UtcTime | None
+    outcome: str = Field(..., description="'' not accepted yet; applied, kept, changed (since the plan), refused.")
+    outcome_note: str
+
+    @classmethod
+    def of(cls, line: PlanLine) -> PlanLineOut:
+        service = line.request.service
+        return cls(
+            id=line.pk,
+            request=line.request_id,
+            reference=line.request.reference,
+            service=ServiceRef(id=service.pk, slug=service.slug, name=service.name),
+            due=line.due,
+            effort_hours=round(line.effort_hours, 2),
+            holder=PersonRef.maybe(line.was_assignee),
+            proposed=PersonRef.maybe(line.person),
+            reason=line.reason,
+            accepted_at=line.accepted_at,
+            outcome=line.outcome,
+            outcome_note=line.outcome_note,
+        )
+
+
+class PlanOut(Schema):
+    id: int
+    unit: UnitRef
+    status: str = Field(..., description="proposed, accepted or superseded.")
+    created_at: UtcTime
+    created_by: PersonRef | None = Field(..., description="Null: proposed by Tandem (an absence started).")
+    reason: str
+    accepted_at: UtcTime | None
+    accepted_by: PersonRef | None
+    objective: float
+    bound: float
+    gap: float = Field(..., description="(bound - objective) / |bound|: how far from the best plan at most.")
+    seconds: float
+    lines: list[PlanLineOut]
+
+    @classmethod
+    def of(cls, plan: Plan) -> PlanOut:
+        return cls(
+            id=plan.pk,
+            unit=UnitRef.of(plan.unit),
+            status=plan.status,
+            created_at=plan.created_at,
+            created_by=PersonRef.maybe(plan.created_by),
+            reason=plan.reason,
+            accepted_at=plan.accepted_at,
+            accepted_by=PersonRef.maybe(plan.accepted_by),
+            objective=plan.objective,
+            bound=plan.bound,
+            gap=plan.gap,
+            seconds=plan.seconds,
+            lines=[PlanLineOut.of(line) for line in plan_lines(plan)],
+        )
+
+
+class AcceptIn(InSchema):
+    lines: list[Id] | None = Field(None, max_length=10_000, description="Line ids; left out: every line.")
+
+
+def _plan_out(plan_id: int, request: HttpRequest) -> PlanOut:
+    plan = plans_visible_to(auth_user(request)).filter(pk=plan_id).first()
+    if plan is None:
+        raise NotFound(f"There is no plan {plan_id} that you can see.")
+    return PlanOut.of(plan)
+
+
+@router.post(
+    "/units/{unit_slug}/plans",
+    response={201: PlanOut, **errors(403, 404, 422)},
+    summary="Propose a plan",
+)
+def propose_plan(request: HttpRequest, unit_slug: UnitSlug) -> Status:
+    """Ask the allocation engine who should hold each open, not-started request of the unit
+    (docs/allocation.md). The new plan supersedes the unit's older proposals. Leads only."""
+    me = actor(request)
+    unit = planned_unit(auth_user(request), unit_slug)
+    plan = actions.propose_plan(me, unit)
+    return Status(201, _plan_out(plan.pk, request))
+
+
+@router.get(
+    "/units/{unit_slug}/plans/latest",
+    response={200: PlanOut, **errors(403, 404, 422)},
+    summary="Get a unit's latest plan",
+)
+def get_latest_plan(request: HttpRequest, unit_slug: UnitSlug) -> PlanOut:
+    """The unit's newest plan, whatever its status; 404 when none was proposed yet."""
+    actor(request)
+    unit = planned_unit(auth_user(request), unit_slug)
+    plan = plans_visible_to(auth_user(request)).filter(unit=unit).order_by("-id").first()
+    if plan is None:
+        raise NotFound(f"No plan was proposed for {unit.name} yet; POST /api/units/{unit.slug}/plans proposes one.")
+    return PlanOut.of(plan)
+
+
+@router.post(
+    "/plans/{plan_id}/accept",
+    response={200: PlanOut, **errors(400, 403, 404, 409, 422)},
+    summary="Accept a plan",
+)
+def accept_plan(request: HttpRequest, plan_id: PathId, payload: AcceptIn | None = None) -> PlanOut:
+    """Apply every line (or the given `lines`) as the lead's assignments. 409 when a newer plan
+    was proposed or this one was accepted already. Lines whose request moved since the plan come
+    back with outcome `changed` and are not applied."""
+    me = actor(request)
+    actions.accept_plan(me, plan_id, lines=list(payload.lines) if payload and payload.lines is not None else None)
+    return _plan_out(plan_id, request)
+
+
+# --- loans -------------------------------------------------------------------------------------
+
+
+class LoanOut(Schema):
+    id: int
+    person: PersonRef
+    home_unit: UnitRef = Field(..., description="The lent person's own (front-office) unit.")
+    unit: UnitRef = Field(..., description="The borrowing (back-office) unit.")
+    starts_at: UtcTime
+    ends_at: UtcTime
+    note: str
+    state: str = Field(..., description="proposed, agreed (not started yet), active or ended.")
+    agreed_by_borrower: PersonRef | None
+    agreed_by_lender: PersonRef | None
+    ended_at: UtcTime | None
+
+    @classmethod
+    def of(cls, loan: Loan) -> LoanOut:
+        return cls(
+            id=loan.pk,
+            person=PersonRef.of(loan.person),
+            home_unit=UnitRef.of(loan.person.unit),
+            unit=UnitRef.of(loan.unit),
+            starts_at=loan.starts_at,
+            ends_at=loan.ends_at,
+            note=loan.note,
+            state=loan.state(timezone.now()),
+            agreed_by_borrower=PersonRef.maybe(loan.agreed_by_borrower),
+            agreed_by_lender=PersonRef.maybe(loan.agreed_by_lender),
+            ended_at=loan.ended_at,
+        )
+
+
+class LoanPage(Schema):
+    items: list[LoanOut]
+    next_after: int | None
+
+
+class LoanIn(InSchema):
+    person: Id = Field(..., description="The front-office person's id.")
+    starts_at: UtcTime
+    ends_at: UtcTime = Field(..., description="After starts_at and from now on; at most 92 days later.")
+    note: OptionalText200 = ""
+
+
+class CandidateOut(Schema):
+    person: PersonRef
+    home_unit: UnitRef
+    skills: dict[str, int] = Field(..., description="The needed skills they hold, with their levels.")
+    hours: float = Field(..., description="Their working hours over the next five working days.")
+
+    @classmethod
+    def of(cls, c: Candidate) -> CandidateOut:
+        return cls(
+            person=PersonRef.of(c.person), home_unit=UnitRef.of(c.person.unit), skills=dict(c.matches),
+            hours=round(c.hours, 2),
+        )
+
+
+def _loan_out(request: HttpRequest, loan_id: int) -> LoanOut:
+    loan = loans_visible_to(auth_user(request)).filter(pk=loan_id).first()
+    if loan is None:
+        raise NotFound(f"There is no loan {loan_id} that you can see.")
+    return LoanOut.of(loan)
+
+
+@router.get("/loans", response={200: LoanPage, **errors(403, 422)}, summary="List loans")
+def list_loans(request: HttpRequest, query: Query[PageQuery]) -> dict:
+    """Loans you can see, newest first: an administrator every one, a lead those into or out of
+    their unit, a lent person their own."""
+    actor(request)
+    rows, next_after = keyset_page(loans_visible_to(auth_user(request)), query)
+    return {"items": [LoanOut.of(loan) for loan in rows], "next_after": next_after}
+
+
+@router.get(
+    "/units/{unit_slug}/loan-candidates",
+    response={200: list[CandidateOut], **errors(403, 404, 422)},
+    summary="Suggest people to borrow",
+)
+def list_loan_candidates(request: HttpRequest, unit_slug: UnitSlug) -> list[CandidateOut]:
+    """Front-office people holding a skill the unit's services need at the level they need it,
+    not lent elsewhere in the next five working days, with their working hours then."""
+    actor(request)
+    unit = planned_unit(auth_user(request), unit_slug)
+    return [CandidateOut.of(c) for c in loan_candidates(unit, timezone.now())]
+
+
+@router.post(
+    "/units/{unit_slug}/loans",
+    response={201: LoanOut, **errors(400, 403, 404, 409, 422)},
+    summary="Ask to borrow someone",
+)
+def propose_loan(request: HttpRequest, unit_slug: UnitSlug, payload: LoanIn) -> Status:
+    """A lead of the borrowing unit asks; the person's own lead must agree
+    (`POST /api/loans/{id}/agree`). 409 when the person is lent in an overlapping window."""
+    me = actor(request)
+    unit = planned_unit(auth_user(request), unit_slug)
+    loan = actions.propose_loan(
+        me, unit, payload.person, starts_at=payload.starts_at, ends_at=payload.ends_at, note=payload.note
+    )
+    return Status(201, _loan_out(request, loan.pk))
+
+
+@router.post(
+    "/loans/{loan_id}/agree", response={200: LoanOut, **errors(403, 404, 409, 422)}, summary="Agree to a loan"
+)
+def agree_loan(request: HttpRequest, loan_id: PathId) -> LoanOut:
+    """The lent person's own lead agrees; within the window they then work the borrowing unit's
+    queue. 409 when it was agreed already or is over."""
+    actions.agree_loan(actor(request), loan_id)
+    return _loan_out(request, loan_id)
+
+
+@router.post("/loans/{loan_id}/end", response={200: LoanOut, **errors(403, 404, 409, 422)}, summary="End a loan")
+def end_loan(request: HttpRequest, loan_id: PathId) -> LoanOut:
+    """A lead of either side ends the loan now (or withdraws or declines one not agreed yet)."""
+    actions.end_loan(actor(request), loan_id)
+    return _loan_out(request, loan_id)

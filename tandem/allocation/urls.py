@@ -1,0 +1,17 @@
+"""Capacity, allocation-plan and loan pages, under /manage/."""
+
+from django.urls import path
+
+from tandem.allocation import views
+
+app_name = "allocation"
+urlpatterns = [
+    path("manage/capacity/", views.capacity, name="capacity"),
+    path("manage/plan/", views.plan, name="plan"),
+    path("manage/plan/propose/", views.propose, name="propose"),
+    path("manage/plan/<int:pk>/accept/", views.accept, name="accept"),
+    path("manage/loans/", views.loans, name="loans"),
+    path("productivity/", views.productivity, name="productivity"),
+    path("manage/loans/<int:pk>/agree/", views.loan_agree, name="loan-agree"),
+    path("manage/loans/<int:pk>/end/", views.loan_end, name="loan-end"),
+]

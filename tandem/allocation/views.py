@@ -1,0 +1,203 @@
+"""Pages for leads: a unit's capacity and skills matrix (``/manage/capacity/``), its
+allocation plan (``/manage/plan/``: propose, then accept all or line by line), and loans of
+front-office people to back-office units (``/manage/loans/``)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from tandem.allocation import actions
+from tandem.allocation.forms import LoanForm
+from tandem.allocation.models import LineOutcome
+from tandem.allocation.productivity import (
+    person_productivity,
+    reads_person_productivity,
+    reads_unit_productivity,
+    unit_productivity,
+)
+from tandem.allocation.queries import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    latest_plan,
+    loan_candidates,
+    loans_visible_to,
+    plan_lines,
+    planned_unit,
+    planned_units_visible_to,
+    unit_capacity,
+)
+from tandem.org.models import Person, Side, Unit
+from tandem.org.queries import leads_unit
+from tandem.org.views import manage_page, page, valid
+from tandem.pages import refused, staff_page
+from tandem.refusal import Forbidden, Invalid, Refused
+
+
+def _unit(request: HttpRequest, me: Person) -> Unit:
+    """The unit asked for (``?unit=slug``), else the lead's own, else the first one listed."""
+    slug = request.GET.get("unit") or request.POST.get("unit")
+    if slug:
+        return planned_unit(request.user, slug)
+    units = planned_units_visible_to(request.user)
+    unit = units.filter(pk=me.unit_id).first() or units.first()
+    if unit is None:
+        raise Forbidden("Capacity and plans are kept for back-office units; you lead none.")
+    return unit
+
+
+def _days(request: HttpRequest) -> int:
+    try:
+        return min(MAX_DAYS, max(1, int(request.GET.get("days", DEFAULT_DAYS))))
+    except ValueError:
+        return DEFAULT_DAYS
+
+
+@manage_page
+def capacity(request: HttpRequest, me: Person) -> HttpResponse:
+    unit = _unit(request, me)
+    cap = unit_capacity(unit, timezone.now(), _days(request))
+    return page(
+        request,
+        "allocation/capacity.html",
+        {"unit": unit, "units": planned_units_visible_to(request.user), "cap": cap, "matrix": cap.matrix()},
+    )
+
+
+@manage_page
+def plan(request: HttpRequest, me: Person) -> HttpResponse:
+    unit = _unit(request, me)
+    latest = latest_plan(unit)
+    lines = list(plan_lines(latest)) if latest else []
+    return page(
+        request,
+        "allocation/plan.html",
+        {
+            "unit": unit,
+            "units": planned_units_visible_to(request.user),
+            "plan": latest,
+            "lines": lines,
+            "pending": [line for line in lines if line.person_id and not line.accepted_at],
+            "unplaced": [line for line in lines if not line.person_id],
+        },
+    )
+
+
+def _back(unit: Unit) -> HttpResponse:
+    return redirect(f"{reverse('allocation:plan')}?unit={unit.slug}")
+
+
+@manage_page
+@require_POST
+def propose(request: HttpRequest, me: Person) -> HttpResponse:
+    unit = _unit(request, me)
+    new = actions.propose_plan(me, unit)
+    placed = new.lines.filter(person__isnull=False).count()
+    messages.success(request, f"Plan proposed: {placed} of {new.lines.count()} requests have a proposed holder.")
+    return _back(unit)
+
+
+@manage_page
+@require_POST
+def accept(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    """Accept every line, or the lines posted as ``line``; a refusal (409: a newer plan, or
+    accepted already) is its own page, and nothing was applied."""
+    try:
+        ids = [int(v) for v in request.POST.getlist("line")] or None
+    except ValueError:
+        raise Invalid("Choose lines of the plan to accept.", errors={"line": ["Not a line id."]}) from None
+    done = actions.accept_plan(me, pk, lines=ids)
+    not_applied = done.count(LineOutcome.CHANGED) + done.count(LineOutcome.REFUSED)
+    text = f"{done.count(LineOutcome.APPLIED)} assigned, {done.count(LineOutcome.KEPT)} kept with their holder"
+    if not_applied:
+        text += f"; {not_applied} not applied (changed since the plan: see the lines below)"
+    messages.success(request, text + ".")
+    return _back(done.plan.unit)
+
+
+# --- loans ----------------------------------------------------------------------------------------
+
+
+def _loans_page(request: HttpRequest, me: Person, form: LoanForm, refusal: Refused | None = None) -> HttpResponse:
+    now = timezone.now()
+    units = planned_units_visible_to(request.user)
+    slug = request.GET.get("unit") or request.POST.get("unit")
+    unit = planned_unit(request.user, slug) if slug else units.filter(pk=me.unit_id).first() or units.first()
+    rows = [
+        (loan, loan.state(now), leads_unit(me, loan.person.unit_id), leads_unit(me, loan.unit_id))
+        for loan in loans_visible_to(request.user).order_by("-starts_at", "-id")[:200]
+    ]
+    return page(
+        request,
+        "allocation/loans.html",
+        {
+            "unit": unit,
+            "units": units,
+            "candidates": loan_candidates(unit, now) if unit else [],
+            "rows": rows,
+            "form": form,
+        },
+        refusal,
+    )
+
+
+@manage_page
+def loans(request: HttpRequest, me: Person) -> HttpResponse:
+    form = LoanForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            unit = planned_unit(request.user, request.POST.get("unit", ""))
+            data = valid(form)
+            loan = actions.propose_loan(
+                me, unit, data["person"].pk, starts_at=data["starts_at"], ends_at=data["ends_at"], note=data["note"]
+            )
+        except Refused as exc:
+            return _loans_page(request, me, form, exc)
+        messages.success(request, f"Asked to borrow {loan.person.display_name}; their lead is told.")
+        return redirect(f"{reverse('allocation:loans')}?unit={unit.slug}")
+    return _loans_page(request, me, form)
+
+
+@manage_page
+@require_POST
+def loan_agree(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    loan = actions.agree_loan(me, pk)
+    messages.success(request, f"Agreed: {loan.person.display_name} works for {loan.unit.name} in that window.")
+    return redirect("allocation:loans")
+
+
+@manage_page
+@require_POST
+def loan_end(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    loan = actions.end_loan(me, pk)
+    messages.success(request, f"The loan of {loan.person.display_name} to {loan.unit.name} is over.")
+    return redirect("allocation:loans")
+
+
+@staff_page
+def productivity(request: HttpRequest, me: Person) -> HttpResponse:
+    """A unit's weeks (its people, its lead, executives, administrators) and, for a person, their
+    own weeks (only them and their lead)."""
+    slug = request.GET.get("unit") or (me.unit.slug if me.unit.side == Side.BACK else "")
+    unit = Unit.objects.filter(slug=slug, side=Side.BACK).first() if slug and "\x00" not in slug else None
+    if unit is None:
+        return refused(request, Invalid("Choose a back-office unit (unit=<slug>)."))
+    if not reads_unit_productivity(me, unit):
+        return refused(request, Forbidden(f"{unit.name}'s productivity is for its people, its lead, executives "
+                                          "and administrators."))
+    person = None
+    person_id = request.GET.get("person", "")
+    if person_id:
+        person = Person.objects.filter(pk=int(person_id) if person_id.isdigit() else 0, unit=unit).first()
+        if person is None or not reads_person_productivity(me, person):
+            return refused(request, Forbidden("A person's own figures are for them and their lead only."))
+    members = [p for p in Person.objects.filter(unit=unit).select_related("user") if reads_person_productivity(me, p)]
+    return render(request, "allocation/productivity.html", {
+        "data": unit_productivity(unit), "person": person,
+        "personal": person_productivity(person) if person else None, "members": members,
+        "units": Unit.objects.filter(side=Side.BACK).order_by("name"),
+    })
