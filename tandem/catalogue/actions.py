@@ -9,6 +9,7 @@ refusing with per-field messages (``tandem.org.actions.check``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, time
 from typing import Literal
 
@@ -16,7 +17,16 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
+from tandem.catalogue.models import (
+    CutOff,
+    IntakeField,
+    ProcedureStep,
+    ReviewAction,
+    Service,
+    ServiceEvent,
+    ServiceReview,
+    ServiceSkill,
+)
 from tandem.org.actions import Errors, check, errors_of, refuse_if, refuses_races
 from tandem.org.models import Person, PersonSkill, Side, Skill, Unit
 from tandem.org.queries import can_edit_catalogue
@@ -134,6 +144,7 @@ def update_service(
                     f"{service.unit.name}'s queue; finish them before moving the service, "
                     "or publish a new service in the other unit."
                 ]
+        previous_owner_id = service.owner_id
         service.unit, service.owner = unit, owner
         service.name, service.slug, service.summary = name.strip(), slug.strip(), summary.strip()
         service.scope_includes, service.scope_excludes = (
@@ -150,7 +161,88 @@ def update_service(
         errors.update(_service_errors(service, unit, owner))
         refuse_if(errors, "service")
         service.save()
+        if owner.pk != previous_owner_id:
+            _owner_event(service, actor, previous_owner_id, owner)
         return service
+
+
+def _owner_event(service: Service, actor: Person, previous_owner_id: int, owner: Person) -> None:
+    ServiceEvent.objects.create(
+        service=service, kind=ServiceEvent.Kind.OWNER_CHANGED, actor=actor,
+        data={"from": previous_owner_id, "to": owner.pk, "to_name": owner.display_name},
+    )
+
+
+def transfer_ownership(actor: Person, service_id: int, owner_id: int) -> Service:
+    """Make another person the one accountable owner (there is only ever one)."""
+    with transaction.atomic(durable=True):
+        service = _editable(actor, service_id)
+        owner = Person.objects.select_related("user").filter(pk=owner_id).first()
+        if owner is None:
+            raise Invalid(f"There is no person {owner_id}; choose the new owner from the list.",
+                          errors={"owner": ["Unknown person."]})
+        if not owner.user.is_active:
+            raise Invalid(f"{owner.display_name}'s account is deactivated; choose an active person as owner.",
+                          errors={"owner": ["Deactivated."]})
+        if owner.pk == service.owner_id:
+            raise Invalid(f"{owner.display_name} already owns {service.name}.", errors={"owner": ["Same owner."]})
+        previous = service.owner_id
+        service.owner = owner
+        service.save(update_fields=["owner"])
+        _owner_event(service, actor, previous, owner)
+        return service
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    description: str
+    owner_id: int | None
+    due_on: date | None
+
+
+def record_review(
+    actor: Person, service_id: int, *, reviewer_id: int | None, reviewed_on: date, findings: str,
+    decisions: str = "", follow_ups: Iterable[FollowUp] = (), figures: dict | None = None,
+) -> ServiceReview:
+    """Record a process review: it resets the review clock of the service."""
+    errors: Errors = {}
+    findings, decisions = (findings or "").strip(), (decisions or "").strip()
+    reviewer = Person.objects.filter(pk=reviewer_id).first() if reviewer_id else None
+    if reviewer is None:
+        errors["reviewer"] = ["A review needs a reviewer: choose the person who carried it out."]
+    if not findings:
+        errors["findings"] = ["Write what the review found, even if it is \"all as documented\"."]
+    if reviewed_on > timezone.localdate():
+        errors["reviewed_on"] = ["A review cannot be recorded before it happened; use today's date or earlier."]
+    follow_ups = list(follow_ups)
+    for n, f in enumerate(follow_ups, start=1):
+        if not f.description.strip():
+            errors.setdefault("actions", []).append(f"Follow-up {n} needs a description.")
+        if f.owner_id is None or not Person.objects.filter(pk=f.owner_id, user__is_active=True).exists():
+            errors.setdefault("actions", []).append(f"Follow-up {n} needs an active owner.")
+        if f.due_on is None:
+            errors.setdefault("actions", []).append(f"Follow-up {n} needs a due date.")
+        elif f.due_on < reviewed_on:
+            errors.setdefault("actions", []).append(f"Follow-up {n} is due before the review; give a later date.")
+    refuse_if(errors, "review")
+    assert reviewer is not None
+    with transaction.atomic(durable=True):
+        service = _editable(actor, service_id)
+        review = ServiceReview.objects.create(
+            service=service, reviewed_on=reviewed_on, reviewer=reviewer, findings=findings, decisions=decisions,
+            figures=figures or {}, recorded_by=actor,
+        )
+        ReviewAction.objects.bulk_create([
+            ReviewAction(review=review, description=f.description.strip()[:300], owner_id=f.owner_id or 0,
+                         due_on=f.due_on or reviewed_on)
+            for f in follow_ups  # complete by now: refused above otherwise
+        ])
+        if reviewed_on > service.last_reviewed_on:
+            service.last_reviewed_on = reviewed_on
+            service.save(update_fields=["last_reviewed_on"])
+        ServiceEvent.objects.create(service=service, kind=ServiceEvent.Kind.REVIEWED, actor=actor,
+                                    data={"review": review.pk, "reviewed_on": reviewed_on.isoformat()})
+        return review
 
 
 def mark_service_reviewed(actor: Person, service_id: int, *, today: date | None = None) -> Service:

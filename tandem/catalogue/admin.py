@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
+from tandem.catalogue.models import (
+    CutOff,
+    IntakeField,
+    ProcedureStep,
+    ReviewAction,
+    Service,
+    ServiceEvent,
+    ServiceReview,
+    ServiceSkill,
+)
 
 
 class IntakeFieldInline(admin.TabularInline):
@@ -41,6 +50,8 @@ class ServiceAdmin(admin.ModelAdmin):
         "external_allowed",
         "active",
         "last_reviewed_on",
+        "review_interval_months",
+        "owner_missing",
     )
     list_filter = ("active", "confidential", "external_allowed", "unit")
     search_fields = ("name", "slug", "summary")
@@ -48,3 +59,41 @@ class ServiceAdmin(admin.ModelAdmin):
     autocomplete_fields = ("unit", "owner")
     prepopulated_fields = {"slug": ("name",)}
     inlines = (IntakeFieldInline, CutOffInline, ServiceSkillInline, ProcedureStepInline)
+
+    @admin.display(boolean=True, description="owner missing")
+    def owner_missing(self, obj: Service) -> bool:
+        """Flagged when the owner's account is deactivated: choose a new owner."""
+        return not obj.owner.user.is_active
+
+
+class ReviewActionInline(admin.TabularInline):
+    model = ReviewAction
+    extra = 0
+    autocomplete_fields = ("owner",)
+
+
+@admin.register(ServiceReview)
+class ServiceReviewAdmin(admin.ModelAdmin):
+    list_display = ("service", "reviewed_on", "reviewer")
+    list_select_related = ("service", "reviewer__user")
+    search_fields = ("service__name", "findings")
+    autocomplete_fields = ("reviewer", "recorded_by")
+    inlines = (ReviewActionInline,)
+
+
+@admin.register(ServiceEvent)
+class ServiceEventAdmin(admin.ModelAdmin):
+    """Append-only history: read it here, change it through the actions."""
+
+    list_display = ("service", "kind", "actor", "at")
+    list_filter = ("kind",)
+    search_fields = ("service__name",)
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from datetime import date
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.params import P, PathEx
+from ninja.responses import Status as HttpStatus
 
 from tandem.api_shared import (
+    InSchema,
     PageQuery,
     PersonRef,
     Slug,
@@ -19,10 +22,12 @@ from tandem.api_shared import (
     errors,
     keyset_page,
 )
+from tandem.catalogue import actions
 from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
-from tandem.catalogue.queries import services_visible_to
+from tandem.catalogue.queries import reads_reviews, reviews_due, services_visible_to
 from tandem.org.models import Unit
-from tandem.refusal import Invalid, NotFound
+from tandem.refusal import Forbidden, Invalid, NotFound
+from tandem.voice.queries import service_figures
 
 router = Router(tags=["catalogue"])
 
@@ -196,3 +201,97 @@ def get_service(request: HttpRequest, slug: ServiceSlug) -> ServiceOut:
     if service is None:
         raise NotFound(f"There is no service {slug!r}; GET /api/services lists the catalogue.")
     return ServiceOut.of(service)
+
+
+# --- owned processes -----------------------------------------------------------------------------
+
+
+class OwnerIn(InSchema):
+    owner: int = Field(..., description="The id of the person who becomes the one accountable owner.")
+
+
+class FollowUpIn(InSchema):
+    description: str = Field(..., max_length=300)
+    owner: int = Field(..., description="The person who follows it up.")
+    due_on: date
+
+
+class ReviewIn(InSchema):
+    reviewer: int | None = Field(..., description="The person who carried out the review (required).")
+    reviewed_on: date
+    findings: str = Field(..., max_length=10000)
+    decisions: str = Field("", max_length=10000)
+    follow_ups: list[FollowUpIn] = Field(default_factory=list, max_length=20)
+
+
+class ReviewOut(Schema):
+    id: int
+    service: str
+    reviewed_on: date
+    reviewer: PersonRef
+    findings: str
+    decisions: str
+    figures: dict = Field(..., description="The service's measured figures at the review.")
+    next_due_on: date
+
+
+class ReviewDueOut(Schema):
+    service: str
+    service_name: str
+    owner: PersonRef
+    owner_missing: bool = Field(..., description="The owner's account is deactivated: choose a new owner.")
+    due_on: date
+    overdue: bool
+
+
+def _editable_service(request: HttpRequest, slug: str) -> Service:
+    service = services_visible_to(auth_user(request)).filter(slug=slug).first()
+    if service is None:
+        raise NotFound(f"There is no service {slug!r}; GET /api/services lists them.")
+    return service
+
+
+@router.post("/services/{slug}/owner", response={200: ServiceSummaryOut, **errors(400, 403, 404, 422)},
+             summary="Transfer ownership")
+def transfer_ownership(request: HttpRequest, slug: ServiceSlug, payload: OwnerIn) -> Service:
+    """Make another active person the one accountable owner; the change is recorded. Only the
+    providing unit's lead or an administrator."""
+    me = actor(request)
+    service = actions.transfer_ownership(me, _editable_service(request, slug).pk, payload.owner)
+    return Service.objects.select_related("unit", "owner__user").get(pk=service.pk)
+
+
+@router.post("/services/{slug}/reviews", response={201: ReviewOut, **errors(400, 403, 404, 422)},
+             summary="Record a process review")
+def record_review(request: HttpRequest, slug: ServiceSlug, payload: ReviewIn) -> HttpStatus:
+    """Findings, decisions and follow-ups; the service's figures are frozen into the review and
+    its review clock restarts."""
+    me = actor(request)
+    service = _editable_service(request, slug)
+    review = actions.record_review(
+        me, service.pk, reviewer_id=payload.reviewer, reviewed_on=payload.reviewed_on, findings=payload.findings,
+        decisions=payload.decisions,
+        follow_ups=[actions.FollowUp(f.description, f.owner, f.due_on) for f in payload.follow_ups],
+        figures=service_figures(service.pk),
+    )
+    service.refresh_from_db()
+    return HttpStatus(201, {
+        "id": review.pk, "service": service.slug, "reviewed_on": review.reviewed_on,
+        "reviewer": PersonRef.of(review.reviewer),
+        "findings": review.findings, "decisions": review.decisions, "figures": review.figures,
+        "next_due_on": service.review_due_on,
+    })
+
+
+@router.get("/reviews/due", response={200: list[ReviewDueOut], **errors(403)}, summary="Process reviews due")
+def list_reviews_due(request: HttpRequest) -> list[dict]:
+    """Owners missing, reviews overdue and due within 60 days, for the services you own, lead or
+    oversee."""
+    me = actor(request)
+    if not reads_reviews(me):
+        raise Forbidden("Process reviews are for service owners, leads, executives and administrators.")
+    return [
+        {"service": r["service"].slug, "service_name": r["service"].name, "owner": PersonRef.of(r["service"].owner),
+         "owner_missing": r["owner_missing"], "due_on": r["due_on"], "overdue": r["overdue"]}
+        for r in reviews_due(auth_user(request))
+    ]

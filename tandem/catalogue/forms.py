@@ -156,3 +156,41 @@ class ProcedureStepForm(ManageForm):
         label="Step",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+FOLLOW_UPS = 3
+
+
+class ReviewForm(ManageForm):
+    """A process review: who reviewed, what they found and decided, and up to three follow-up
+    actions, each with an owner and a due date."""
+
+    reviewer = OwnerChoiceField(queryset=Person.objects.none(), required=False,
+                                empty_label="— who carried out the review —")
+    reviewed_on = forms.DateField(widget=DATE_INPUT)
+    findings = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False,
+                               help_text="What the review found: is the procedure followed, does the entry hold?")
+    decisions = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        people = Person.objects.filter(user__is_active=True).select_related("unit", "user")
+        reviewer = self.fields["reviewer"]
+        assert isinstance(reviewer, forms.ModelChoiceField)
+        reviewer.queryset = people
+        for n in range(1, FOLLOW_UPS + 1):
+            self.fields[f"action_{n}"] = forms.CharField(label=f"Follow-up {n}", max_length=300, required=False)
+            self.fields[f"action_{n}_owner"] = OwnerChoiceField(
+                queryset=people, required=False, label=f"Owner of follow-up {n}", empty_label="— owner —")
+            self.fields[f"action_{n}_due"] = forms.DateField(label=f"Due date of follow-up {n}", required=False,
+                                                             widget=DATE_INPUT)
+
+    def follow_ups(self) -> list[tuple[str, int | None, Any]]:
+        out = []
+        for n in range(1, FOLLOW_UPS + 1):
+            text = self.cleaned_data.get(f"action_{n}") or ""
+            owner = self.cleaned_data.get(f"action_{n}_owner")
+            due = self.cleaned_data.get(f"action_{n}_due")
+            if text or owner or due:
+                out.append((text, owner.pk if owner else None, due))
+        return out

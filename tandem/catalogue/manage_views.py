@@ -7,14 +7,13 @@ calls one action. A refusal re-renders the page with the posted part as it was t
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -25,19 +24,24 @@ from tandem.catalogue.forms import (
     IntakeFieldForm,
     ProcedureStepForm,
     RequiredSkillForm,
+    ReviewForm,
     ServiceForm,
 )
 from tandem.catalogue.models import Service
 from tandem.catalogue.queries import (
-    REVIEW_AFTER_DAYS,
+    REVIEW_SOON_DAYS,
     can_edit_service,
+    reads_reviews,
+    reviews_due,
     services_editable_by,
     services_visible_to,
 )
 from tandem.org.models import Person, Side
 from tandem.org.queries import units_led_by
 from tandem.org.views import manage_page, page, require, valid
-from tandem.refusal import Refused
+from tandem.pages import refused, staff_page
+from tandem.refusal import Forbidden, Invalid, Refused
+from tandem.voice.queries import service_figures
 
 
 def editable_service(me: Person, pk: int) -> Service:
@@ -70,7 +74,7 @@ def editor(
         "cutoff_form": CutOffForm(prefix="cutoff"),
         "need_form": RequiredSkillForm(prefix="need"),
         "step_form": ProcedureStepForm(prefix="step"),
-        "review_due": (timezone.localdate() - service.last_reviewed_on).days > REVIEW_AFTER_DAYS,
+        "review_due": service.review_due_on < timezone.localdate(),
         **bound,
     }
     return page(request, "manage/service.html", context, refusal)
@@ -98,7 +102,7 @@ def services(request: HttpRequest, me: Person) -> HttpResponse:
         {
             "services": listed,
             "may_add": units_led_by(request.user).filter(side=Side.BACK).exists(),
-            "review_before": timezone.localdate() - timedelta(days=REVIEW_AFTER_DAYS),
+            "today": timezone.localdate(),
         },
     )
 
@@ -312,3 +316,46 @@ def step_remove(request: HttpRequest, me: Person, pk: int, step_id: int) -> Http
     actions.remove_procedure_step(me, service.pk, step_id)
     messages.success(request, "The step was removed.")
     return back(service, "procedure")
+
+
+# --- process reviews -----------------------------------------------------------------------------
+
+
+@manage_page
+def service_review(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    """Record a process review; the service's measured figures are frozen into it."""
+    service = editable_service(me, pk)
+    form = ReviewForm(request.POST or None, initial={"reviewed_on": timezone.localdate(), "reviewer": service.owner_id})
+    refusal: Refused | None = None
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                actions.record_review(
+                    me, service.pk, reviewer_id=form.cleaned_data["reviewer"].pk if form.cleaned_data["reviewer"]
+                    else None,
+                    reviewed_on=form.cleaned_data["reviewed_on"], findings=form.cleaned_data["findings"],
+                    decisions=form.cleaned_data["decisions"],
+                    follow_ups=[actions.FollowUp(t, o, d) for t, o, d in form.follow_ups()],
+                    figures=service_figures(service.pk),
+                )
+                messages.success(request, f"Review of {service.name} recorded; the next one is due "
+                                          f"{Service.objects.get(pk=service.pk).review_due_on:%d %b %Y}.")
+                return redirect("manage_services:reviews", pk=service.pk)
+            except Refused as exc:
+                refusal = exc
+        else:
+            refusal = Invalid("Some details are missing or wrong; correct them and record the review again.")
+    reviews = service.reviews.select_related("reviewer__user").prefetch_related("actions__owner__user")
+    history = service.history.select_related("actor__user")[:50]
+    return page(request, "manage/service_review.html", {
+        "service": service, "form": form, "reviews": reviews, "history": history,
+    }, refusal)
+
+
+@staff_page
+def reviews_due_page(request: HttpRequest, me: Person) -> HttpResponse:
+    if not reads_reviews(me):
+        return refused(request, Forbidden("Process reviews are for service owners, leads, executives and "
+                                          "administrators."))
+    return render(request, "manage/reviews_due.html", {"due": reviews_due(request.user),
+                                                       "soon_days": REVIEW_SOON_DAYS})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -39,6 +42,9 @@ class Service(models.Model):
         help_text="Whether requests on behalf of customers (external channel) may be made.",
     )
     last_reviewed_on = models.DateField(default=timezone.localdate)
+    review_interval_months = models.PositiveSmallIntegerField(
+        default=18, help_text="The owner reviews the process at least this often (1 to 60 months)."
+    )
     active = models.BooleanField(default=True)
     required_skills: models.ManyToManyField[Skill, ServiceSkill] = models.ManyToManyField(
         Skill, through="ServiceSkill", related_name="services"
@@ -55,6 +61,19 @@ class Service(models.Model):
     def clean(self) -> None:
         if self.unit_id and self.unit.side != Side.BACK:
             raise ValidationError({"unit": "Services are provided by back-office units."})
+        if not 1 <= (self.review_interval_months or 0) <= 60:
+            raise ValidationError({"review_interval_months": "Review at least every 60 months (and at most monthly)."})
+
+    @property
+    def review_due_on(self) -> date:
+        return add_months(self.last_reviewed_on, self.review_interval_months)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 class IntakeField(models.Model):
@@ -133,3 +152,58 @@ class ProcedureStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.text}"
+
+
+class ServiceEvent(models.Model):
+    """What happened to a service's ownership and reviews, append-only: who changed the owner
+    from whom to whom, and when a review was recorded."""
+
+    class Kind(models.TextChoices):
+        OWNER_CHANGED = "owner_changed", "Owner changed"
+        REVIEWED = "reviewed", "Process reviewed"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="history")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.get_kind_display()} {self.at:%Y-%m-%d}"
+
+
+class ServiceReview(models.Model):
+    """A process review by the service's owner (or a reviewer they name): what they found, the
+    service's measured figures at the time, what was decided, and who follows up what by when."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="reviews")
+    reviewed_on = models.DateField()
+    reviewer = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    findings = models.TextField()
+    decisions = models.TextField(blank=True)
+    figures = models.JSONField(default=dict, blank=True, help_text="The service's measured figures at the review.")
+    recorded_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-reviewed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.service} reviewed {self.reviewed_on}"
+
+
+class ReviewAction(models.Model):
+    review = models.ForeignKey(ServiceReview, on_delete=models.CASCADE, related_name="actions")
+    description = models.CharField(max_length=300)
+    owner = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="review_actions")
+    due_on = models.DateField()
+    done_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.owner}, by {self.due_on})"

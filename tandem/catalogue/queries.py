@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from tandem.catalogue.models import Service
-from tandem.org.models import Role
-from tandem.org.queries import AnyUser, is_admin, leads_unit, person_of
+from tandem.org.models import Person, Role
+from tandem.org.queries import AnyUser, is_admin, leads_unit, person_of, sees_everything
 
 
 def services_visible_to(user: AnyUser | None) -> QuerySet[Service]:
@@ -25,8 +28,46 @@ def can_edit_service(user: AnyUser | None, service: Service) -> bool:
     return leads_unit(person_of(user), service.unit_id)
 
 
-# A service whose entry nobody has confirmed for this long is flagged for review.
-REVIEW_AFTER_DAYS = 365
+#: Reviews falling due within this many days are listed as "due soon".
+REVIEW_SOON_DAYS = 60
+
+
+def reads_reviews(person: Person | None) -> bool:
+    """Owners (of their services), leads (their unit's), executives and administrators (all)."""
+    return person is not None and (
+        sees_everything(person) or person.role == Role.LEAD or Service.objects.filter(owner=person).exists()
+    )
+
+
+def services_reviewed_by(user: AnyUser | None) -> QuerySet[Service]:
+    person = person_of(user)
+    if person is None:
+        return Service.objects.none()
+    qs = Service.objects.select_related("unit", "owner__user")
+    if sees_everything(person):
+        return qs
+    mine = Q(owner=person)
+    if person.role == Role.LEAD:
+        mine |= Q(unit_id=person.unit_id)
+    return qs.filter(mine)
+
+
+def reviews_due(user: AnyUser | None, *, today: date | None = None) -> list[dict]:
+    """Services whose process review is overdue or due within ``REVIEW_SOON_DAYS``, and those
+    whose owner's account is deactivated ("owner missing"), soonest first."""
+    today = today or timezone.localdate()
+    out = []
+    for service in services_reviewed_by(user).filter(active=True):
+        due = service.review_due_on
+        missing = not service.owner.user.is_active
+        if missing or due <= today + timedelta(days=REVIEW_SOON_DAYS):
+            out.append({"service": service, "due_on": due, "overdue": due < today, "owner_missing": missing,
+                        "days": (due - today).days})
+    return sorted(out, key=lambda r: (not r["owner_missing"], r["due_on"]))
+
+
+def owner_missing(user: AnyUser | None) -> QuerySet[Service]:
+    return services_reviewed_by(user).filter(active=True, owner__user__is_active=False)
 
 
 def services_editable_by(user: AnyUser | None) -> QuerySet[Service]:

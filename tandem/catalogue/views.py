@@ -13,10 +13,11 @@ from tandem.catalogue.models import Service
 from tandem.catalogue.queries import can_edit_service, services_visible_to
 from tandem.org.models import Person
 from tandem.pages import staff_page
+from tandem.promises.queries import quote
 from tandem.refusal import Conflict, Refused
 from tandem.work.actions import submit_request
 from tandem.work.forms import SubmitForm, raw_values, refuse_invalid
-from tandem.work.models import Case
+from tandem.work.models import Case, Channel
 from tandem.work.queries import cases_visible_to
 
 
@@ -56,16 +57,21 @@ def service_detail(request: HttpRequest, me: Person, slug: str) -> HttpResponse:
 
 def _submit_page(
     request: HttpRequest,
+    me: Person,
     service: Service,
     intake: Form,
     meta: SubmitForm,
     *,
     refusal: Refused | None = None,
 ) -> HttpResponse:
+    channel = request.POST.get("channel") if request.method == "POST" else None
+    if channel not in Channel.values or (channel == Channel.EXTERNAL and not service.external_allowed):
+        channel = Channel.INTERNAL
+    promise = quote(service, me, channel=channel)
     return render(
         request,
         "catalogue/submit.html",
-        {"service": service, "intake": intake, "meta": meta, "refusal": refusal},
+        {"service": service, "intake": intake, "meta": meta, "refusal": refusal, "quote": promise},
         status=refusal.status if refusal else 200,
     )
 
@@ -81,7 +87,7 @@ def submit(request: HttpRequest, me: Person, slug: str) -> HttpResponse:
     intake_class = intake_form_class(service)
     if request.method != "POST":
         meta = SubmitForm(service=service, cases=cases, initial={"case": request.GET.get("case")})
-        return _submit_page(request, service, intake_class(prefix="intake"), meta)
+        return _submit_page(request, me, service, intake_class(prefix="intake"), meta)
     intake = intake_class(request.POST, prefix="intake")
     meta = SubmitForm(request.POST, service=service, cases=cases)
     try:
@@ -91,7 +97,7 @@ def submit(request: HttpRequest, me: Person, slug: str) -> HttpResponse:
         meta.attach(exc)
         if isinstance(exc, Conflict):
             meta.renew_token()
-        return _submit_page(request, service, intake, meta, refusal=exc)
+        return _submit_page(request, me, service, intake, meta, refusal=exc)
     if done.created:
         messages.success(request, f"Sent to {service.unit.name} as {done.request.reference}.")
     else:

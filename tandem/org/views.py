@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.views import LoginView
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
@@ -23,13 +23,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from tandem.catalogue.queries import REVIEW_AFTER_DAYS, services_editable_by
+from tandem.catalogue.queries import services_editable_by
 from tandem.org import actions
 from tandem.org.forms import (
     AbsenceForm,
     PeopleFilterForm,
     PersonCreateForm,
     PersonEditForm,
+    SignInForm,
     SkillForm,
     SkillLevelsForm,
     UnitForm,
@@ -50,6 +51,22 @@ from tandem.refusal import Forbidden, Invalid, Refused
 
 TIME_ZONES = sorted(zoneinfo.available_timezones())
 PEOPLE_PER_PAGE = 50
+
+
+# --- signing in --------------------------------------------------------------------------------
+
+
+class SignInView(LoginView):
+    """Django's sign-in page; a locked-out account or address hears 429 and until when."""
+
+    form_class = SignInForm
+
+    def form_invalid(self, form: SignInForm) -> HttpResponse:  # type: ignore[override]
+        if form.lockout is None:
+            return super().form_invalid(form)
+        response = self.render_to_response(self.get_context_data(form=form, locked_out=form.lockout), status=429)
+        response["Retry-After"] = str(form.lockout.retry_after_seconds())
+        return response
 
 
 # --- what every management page shares ---------------------------------------------------------
@@ -139,7 +156,7 @@ ADMINS_ONLY = "Only administrators manage units, skills and people's accounts; a
 @manage_page
 def hub(request: HttpRequest, me: Person) -> HttpResponse:
     services = services_editable_by(request.user)
-    review_before = timezone.localdate() - timedelta(days=REVIEW_AFTER_DAYS)
+    today = timezone.localdate()
     return page(
         request,
         "manage/hub.html",
@@ -149,7 +166,7 @@ def hub(request: HttpRequest, me: Person) -> HttpResponse:
             "skill_count": Skill.objects.count(),
             "service_count": services.count(),
             "unpublished_count": services.filter(active=False).count(),
-            "review_due_count": services.filter(last_reviewed_on__lt=review_before).count(),
+            "review_due_count": sum(1 for s in services.filter(active=True) if s.review_due_on < today),
             "leads_back_office": me.unit.side == Side.BACK or is_admin(me),
         },
     )

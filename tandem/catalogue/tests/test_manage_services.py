@@ -313,7 +313,10 @@ def test_it_shows_the_editor_in_a_bounded_number_of_queries(cast: Cast, django_a
 
 
 def test_it_flags_services_due_for_review(cast: Cast) -> None:
+    # Reviewed every 18 months by default: 400 days ago is not yet due, 600 days ago is.
     Service.objects.filter(pk=cast.timesheet.pk).update(last_reviewed_on=timezone.localdate() - timedelta(days=400))
+    assert "review due" not in client_for(cast.payroll_lead).get("/manage/services/").content.decode()
+    Service.objects.filter(pk=cast.timesheet.pk).update(last_reviewed_on=timezone.localdate() - timedelta(days=600))
     body = client_for(cast.payroll_lead).get("/manage/services/").content.decode()
     assert "review due" in body
-    assert "due for review" in client_for(cast.payroll_lead).get("/manage/").content.decode()
+    assert "due for a process review" in client_for(cast.payroll_lead).get("/manage/").content.decode()

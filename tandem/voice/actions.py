@@ -1,0 +1,272 @@
+"""Answering the pulse (in the product or by an emailed link), dismissing it, and the worker's
+invitations."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from tandem.org.models import Person, Side, Unit
+from tandem.org.queries import is_admin, work_unit_ids
+from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
+from tandem.voice.models import (
+    AskRating,
+    Frequency,
+    PulseAnswer,
+    PulseDismissal,
+    PulseInvitation,
+    RequestRating,
+    UsedPulseLink,
+)
+from tandem.voice.queries import (
+    asked_of,
+    closes_on,
+    open_periods,
+    period_name,
+    period_start,
+    previous_period,
+    today,
+)
+from tandem.work.models import ServiceRequest, Status
+from tandem.work.queries import requests_visible_to
+
+COMMENT_LIMIT = 1000
+LINK_SALT = "tandem.pulse.link"
+
+
+def _check_open(start: date, now: datetime) -> None:
+    if start != period_start(start):
+        raise Invalid(f"{start} does not start a pulse period; use the period's first day.",
+                      errors={"period": ["Not the first day of a period."]})
+    if start not in open_periods(now):
+        if start > period_start(today(now)):
+            raise Invalid(f"{period_name(start)} has not started; answer about this period or the last.",
+                          errors={"period": ["Not started."]})
+        raise Conflict(f"Answers about {period_name(start)} closed on {closes_on(start):%d %b %Y}; "
+                       "answer about the current period instead.")
+
+
+def _unit_asked(person: Person, unit_id: int, start: date) -> Unit:
+    if person.unit.side != Side.FRONT:
+        raise Forbidden("The pulse asks the front office about the back office; your unit is a back-office unit.")
+    unit = asked_of(person, start).filter(pk=unit_id).first()
+    if unit is None:
+        raise Invalid(f"You asked nothing of that unit in {period_name(start)}, so there is nothing to answer about.",
+                      errors={"unit": ["Not a unit you asked something of in that period."]})
+    return unit
+
+
+def answer_pulse(
+    person: Person, unit_id: int, start: date, answer: int, *, comment: str = "",
+    request_ids: list[int] | None = None, now: datetime | None = None,
+) -> PulseAnswer:
+    """Record (or change) the person's answer about a unit for a period."""
+    now = now or timezone.now()
+    if answer not in Frequency.values:
+        raise Invalid("Answer with 1 (Never), 2 (Rarely), 3 (Sometimes), 4 (Often) or 5 (Always).",
+                      errors={"answer": ["Choose one of the five answers."]})
+    comment = _checked_comment(comment)
+    _check_open(start, now)
+    unit = _unit_asked(person, unit_id, start)
+    ids = sorted(set(request_ids or []))
+    if ids:
+        mine = set(ServiceRequest.objects.filter(pk__in=ids, requester=person, unit=unit).values_list("pk", flat=True))
+        if mine != set(ids):
+            stray = ", ".join(str(i) for i in ids if i not in mine)
+            raise Invalid(f"Link only your own requests to {unit.name}; not: {stray}.",
+                          errors={"request_ids": ["Not your requests to that unit."]})
+    with transaction.atomic(durable=True):
+        answered, _created = PulseAnswer.objects.update_or_create(
+            person=person, unit=unit, period=start,
+            defaults={"answer": answer, "comment": comment, "request_ids": ids, "answered_at": now},
+        )
+    return answered
+
+
+def _checked_comment(comment: str) -> str:
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_LIMIT or "\x00" in comment:
+        raise Invalid(f"A comment has at most {COMMENT_LIMIT} characters (and no NUL characters).",
+                      errors={"comment": [f"At most {COMMENT_LIMIT} characters."]})
+    return comment
+
+
+def dismiss_pulse(person: Person, unit_id: int, start: date, *, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    _check_open(start, now)
+    unit = _unit_asked(person, unit_id, start)
+    with transaction.atomic(durable=True):
+        PulseDismissal.objects.get_or_create(person=person, unit=unit, period=start)
+
+
+# --- one-click links ----------------------------------------------------------------------------
+
+
+def link_token(person: Person, unit: Unit, start: date, answer: int) -> str:
+    return signing.dumps({"p": person.pk, "u": unit.pk, "d": start.isoformat(), "a": answer}, salt=LINK_SALT)
+
+
+def read_link(token: str, now: datetime | None = None) -> dict[str, Any]:
+    """The link's content, or a refusal saying why it cannot be used."""
+    now = now or timezone.now()
+    try:
+        data = signing.loads(token, salt=LINK_SALT)
+        start = date.fromisoformat(data["d"])
+        person = Person.objects.select_related("unit", "user").get(pk=int(data["p"]), user__is_active=True)
+        unit = Unit.objects.get(pk=int(data["u"]))
+        answer = int(data["a"])
+    except (signing.BadSignature, KeyError, ValueError, TypeError, Person.DoesNotExist, Unit.DoesNotExist) as e:
+        raise NotFound("This link is not a valid pulse link (it may have been cut short in the email).") from e
+    if UsedPulseLink.objects.filter(digest=_digest(token)).exists():
+        raise Conflict("This link was used already. To change your answer, sign in: the banner on every page "
+                       "lets you answer again.")
+    _check_open(start, now)
+    return {"person": person, "unit": unit, "period": start, "answer": answer}
+
+
+def answer_by_link(token: str, *, comment: str = "", now: datetime | None = None) -> PulseAnswer:
+    """Answer from an emailed link: once per link; the period must still be open."""
+    now = now or timezone.now()
+    data = read_link(token, now)
+    try:
+        with transaction.atomic():
+            UsedPulseLink.objects.create(digest=_digest(token), used_at=now)
+            answered = _answer_inside(data, comment, now)
+    except IntegrityError as e:
+        raise Conflict("This link was used already.") from e
+    return answered
+
+
+def _answer_inside(data: dict[str, Any], comment: str, now: datetime) -> PulseAnswer:
+    comment = _checked_comment(comment)
+    _unit_asked(data["person"], data["unit"].pk, data["period"])
+    answered, _created = PulseAnswer.objects.update_or_create(
+        person=data["person"], unit=data["unit"], period=data["period"],
+        defaults={"answer": data["answer"], "comment": comment, "answered_at": now},
+    )
+    return answered
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def send_pulse_invitations(*, now: datetime | None = None, limit: int = 500) -> int:
+    """At the start of a period: ask, by email, every front-office person about each back-office
+    unit they asked something of in the period just ended (once). Returns emails sent."""
+    now = now or timezone.now()
+    start = previous_period(period_start(today(now)))
+    if start not in open_periods(now):
+        return 0
+    sent = 0
+    people = Person.objects.filter(unit__side=Side.FRONT, user__is_active=True, email_notifications=True)
+    people = people.select_related("user", "unit").exclude(user__email="")
+    for person in people.iterator():
+        for unit in asked_of(person, start):
+            if sent >= limit:
+                return sent
+            if PulseAnswer.objects.filter(person=person, unit=unit, period=start).exists():
+                continue
+            try:
+                with transaction.atomic():
+                    PulseInvitation.objects.create(person=person, unit=unit, period=start, emailed_at=now)
+            except IntegrityError:
+                continue  # invited already (or by another worker just now)
+            _email(person, unit, start)
+            sent += 1
+    return sent
+
+
+def _email(person: Person, unit: Unit, start: date) -> None:
+    base = settings.SITE_URL.rstrip("/")
+    lines = [
+        f"How often were you frustrated by {unit.name}'s performance in {period_name(start)}?",
+        "",
+        "One click answers (you can add a comment on the page that opens):",
+        "",
+    ]
+    for value, label in Frequency.choices:
+        lines.append(f"  {label}: {base}{reverse('voice:link', args=[link_token(person, unit, start, value)])}")
+    lines += ["", f"Answers are anonymous: {unit.name} sees them only added up, and only when at least "
+              "a few people answered. Answers close on " + f"{closes_on(start):%d %B}."]
+    send_mail(f"How was {unit.name} for you in {period_name(start)}?", "\n".join(lines),
+              settings.DEFAULT_FROM_EMAIL, [person.user.email])
+
+
+# --- satisfaction both ways ---------------------------------------------------------------------
+
+DONE = (Status.RESOLVED, Status.CLOSED)
+
+
+def _request(actor: Person, request_id: int) -> ServiceRequest:
+    sr = requests_visible_to(actor.user).select_related("unit", "requesting_unit").filter(pk=request_id).first()
+    if sr is None:
+        raise NotFound(f"There is no request {request_id} that you can see.")
+    return sr
+
+
+def rate_request(actor: Person, request_id: int, score: int, comment: str = "", *,
+                 now: datetime | None = None) -> RequestRating:
+    """The requester rates a resolved request (1–5); rating again changes it until it is answered."""
+    now = now or timezone.now()
+    sr = _request(actor, request_id)
+    if sr.requester_id != actor.pk:
+        raise Forbidden("Only the requester rates a request.")
+    if sr.status not in DONE:
+        raise Conflict(f"{sr.reference} is not resolved yet; rate it once it is.")
+    if score not in range(1, 6):
+        raise Invalid("Rate from 1 (poor) to 5 (excellent).", errors={"score": ["1 to 5."]})
+    comment = _checked_comment(comment)
+    with transaction.atomic(durable=True):
+        existing = RequestRating.objects.select_for_update().filter(request=sr).first()
+        if existing is not None and existing.answered_at is not None:
+            raise Conflict(f"{sr.unit.name} has answered your rating already; add a comment on the request instead.")
+        rating, _created = RequestRating.objects.update_or_create(
+            request=sr, defaults={"unit": sr.unit, "score": score, "comment": comment, "rated_at": now}
+        )
+    return rating
+
+
+def answer_rating(actor: Person, request_id: int, answer: str, *, now: datetime | None = None) -> RequestRating:
+    """The providing unit (its lead or an agent) answers the requester's rating, once."""
+    now = now or timezone.now()
+    sr = _request(actor, request_id)
+    if sr.unit_id not in work_unit_ids(actor) and not is_admin(actor):
+        raise Forbidden(f"Only {sr.unit.name} answers feedback on its requests.")
+    answer = _checked_comment(answer)
+    if not answer:
+        raise Invalid("Write an answer to the requester.", errors={"answer": ["Required."]})
+    with transaction.atomic(durable=True):
+        rating = RequestRating.objects.select_for_update().filter(request=sr).first()
+        if rating is None:
+            raise Conflict(f"{sr.reference} has not been rated; there is nothing to answer.")
+        if rating.answered_at is not None:
+            raise Conflict("This feedback was answered already.")
+        rating.answer, rating.answered_by, rating.answered_at = answer, actor, now
+        rating.save(update_fields=["answer", "answered_by", "answered_at"])
+    return rating
+
+
+def rate_ask(actor: Person, request_id: int, *, complete: bool, in_time: bool,
+             now: datetime | None = None) -> AskRating:
+    """The back office says whether the ask was complete and in time for the cut-off."""
+    now = now or timezone.now()
+    sr = _request(actor, request_id)
+    if sr.unit_id not in work_unit_ids(actor) and not is_admin(actor):
+        raise Forbidden(f"Only {sr.unit.name} rates the asks it received.")
+    if sr.status not in DONE:
+        raise Conflict(f"Rate the ask when {sr.reference} is resolved.")
+    with transaction.atomic(durable=True):
+        rating, _created = AskRating.objects.update_or_create(
+            request=sr, defaults={"requesting_unit": sr.requesting_unit, "complete": complete, "in_time": in_time,
+                                  "rated_by": actor, "rated_at": now},
+        )
+    return rating

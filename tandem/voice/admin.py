@@ -1,0 +1,55 @@
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from tandem.voice.models import AskRating, PulseAnswer, PulseDismissal, PulseInvitation, RequestRating, UsedPulseLink
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(PulseAnswer)
+class PulseAnswerAdmin(_ReadOnly):
+    """Never lists answers, not even to administrators: a list of four answers about a unit
+    would say what the anonymity threshold exists to hide. Results are on /pulse/results/."""
+
+    list_display = ("unit", "period")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PulseAnswer]:
+        return super().get_queryset(request).none()
+
+
+@admin.register(PulseDismissal)
+class PulseDismissalAdmin(_ReadOnly):
+    list_display = ("unit", "period", "dismissed_at")
+    fields = ("unit", "period", "dismissed_at")
+
+
+@admin.register(PulseInvitation)
+class PulseInvitationAdmin(_ReadOnly):
+    list_display = ("unit", "period", "emailed_at")
+    fields = ("unit", "period", "emailed_at")
+
+
+@admin.register(UsedPulseLink)
+class UsedPulseLinkAdmin(_ReadOnly):
+    list_display = ("used_at",)
+
+
+@admin.register(RequestRating)
+class RequestRatingAdmin(_ReadOnly):
+    list_display = ("request", "unit", "score", "rated_at", "answered_at")
+    list_filter = ("unit", "score")
+    search_fields = ("request__id",)
+
+
+@admin.register(AskRating)
+class AskRatingAdmin(_ReadOnly):
+    list_display = ("request", "requesting_unit", "complete", "in_time", "rated_at")
+    list_filter = ("requesting_unit", "complete", "in_time")
+    search_fields = ("request__id",)

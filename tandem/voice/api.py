@@ -1,0 +1,204 @@
+"""API: the pulse questions open for you, answering them, and the results (never below the
+anonymity threshold)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from tandem.api_shared import InSchema, PathId, Slug, actor, auth_user, errors
+from tandem.org.models import Side, Unit
+from tandem.refusal import Invalid
+from tandem.voice import actions
+from tandem.voice.models import RequestRating
+from tandem.voice.queries import ask_quality, questions_for, results, unanswered_feedback
+
+router = Router(tags=["pulse"])
+
+
+class QuestionOut(Schema):
+    unit: str = Field(..., description="The back-office unit's slug.")
+    unit_name: str
+    period: date = Field(..., description="The first day of the period asked about.")
+    question: str
+    your_answer: int | None = Field(..., description="Your answer (1 Never … 5 Always), if you gave one.")
+
+
+class AnswerIn(InSchema):
+    unit: Slug = Field(..., description="The back-office unit's slug.")
+    period: date = Field(..., description="The first day of the period, from GET /api/pulse/questions.")
+    answer: int = Field(..., description="1 Never, 2 Rarely, 3 Sometimes, 4 Often, 5 Always.")
+    comment: str = Field("", max_length=1000)
+    requests: list[int] = Field(default_factory=list, max_length=50, description="Ids of your requests it is about.")
+
+
+class AnswerOut(Schema):
+    unit: str
+    period: date
+    answer: int
+
+
+class CellOut(Schema):
+    period: date
+    shown: bool = Field(..., description="False when fewer people answered than the anonymity threshold.")
+    asked: int = Field(..., description="People who asked something of the unit in the period.")
+    answers: int | None = None
+    response_rate: float | None = None
+    frustration_index: float | None = Field(None, description="Share answering Often or Always.")
+    mean_hours: float | None = Field(None, description="Mean working hours to resolve, the same period.")
+    late_rate: float | None = Field(None, description="Share resolved after the agreement's (else the published) time.")
+    promises_kept: float | None = None
+
+
+class UnitResultOut(Schema):
+    unit: str
+    unit_name: str
+    periods: list[CellOut]
+
+
+class ResultsOut(Schema):
+    threshold: int
+    units: list[UnitResultOut]
+
+
+class ResultsQuery(Schema):
+    unit: Slug | None = Field(None, description="A back-office unit's slug.")
+    requesting_unit: Slug | None = Field(None, description="Only answers from this front-office unit.")
+    periods: int = Field(6, ge=1, le=24)
+
+
+def _unit(slug: str | None, side: str, field: str) -> Unit | None:
+    if not slug:
+        return None
+    unit = Unit.objects.filter(slug=slug, side=side).first()
+    if unit is None:
+        kind = "back-office" if side == Side.BACK else "front-office"
+        raise Invalid(f"There is no {kind} unit {slug!r}; GET /api/units lists them.", errors={field: ["Unknown."]})
+    return unit
+
+
+@router.get("/pulse/questions", response={200: list[QuestionOut], **errors(403)}, summary="Your pulse questions")
+def list_pulse_questions(request: HttpRequest) -> list[dict]:
+    """For each back-office unit you asked something of in an open period: the question, and
+    your answer if you gave one (you may change it until the period closes)."""
+    me = actor(request)
+    return [
+        {"unit": q.unit.slug, "unit_name": q.unit.name, "period": q.period, "question": q.text,
+         "your_answer": q.answered}
+        for q in questions_for(me, pending_only=False)
+    ]
+
+
+@router.post("/pulse/answers", response={200: AnswerOut, **errors(400, 403, 409, 422)}, summary="Answer the pulse")
+def answer_pulse(request: HttpRequest, payload: AnswerIn) -> dict:
+    """One answer per person, unit and period: answering again changes it. 409 when the
+    period has closed."""
+    me = actor(request)
+    unit = _unit(payload.unit, Side.BACK, "unit")
+    assert unit is not None
+    answered = actions.answer_pulse(me, unit.pk, payload.period, payload.answer, comment=payload.comment,
+                                    request_ids=payload.requests)
+    return {"unit": unit.slug, "period": answered.period, "answer": answered.answer}
+
+
+@router.get("/pulse/results", response={200: ResultsOut, **errors(403, 422)}, summary="Pulse results")
+def get_pulse_results(request: HttpRequest, query: Query[ResultsQuery]) -> dict:
+    """Per back-office unit and period: response rate and frustration index beside the period's
+    facts, only where at least the threshold of people answered (after the filters)."""
+    actor(request)
+    data = results(auth_user(request), unit=_unit(query.unit, Side.BACK, "unit"),
+                   requesting_unit=_unit(query.requesting_unit, Side.FRONT, "requesting_unit"), periods=query.periods)
+    return {
+        "threshold": data["threshold"],
+        "units": [
+            {"unit": row["unit"].slug, "unit_name": row["unit"].name, "periods": [
+                {"period": c["period"], "shown": c["shown"], "asked": c["asked"],
+                 **({"answers": c["answers"], "response_rate": c["response_rate"],
+                     "frustration_index": c["frustration_index"], **c["evidence"]} if c["shown"] else {})}
+                for c in row["cells"]
+            ]}
+            for row in data["units"]
+        ],
+    }
+
+
+# --- satisfaction both ways ---------------------------------------------------------------------
+
+
+class RatingIn(InSchema):
+    score: int = Field(..., description="1 (poor) to 5 (excellent).")
+    comment: str = Field("", max_length=1000)
+
+
+class RatingAnswerIn(InSchema):
+    answer: str = Field(..., max_length=1000)
+
+
+class AskRatingIn(InSchema):
+    complete: bool = Field(..., description="The requester gave everything the service asks for.")
+    in_time: bool = Field(..., description="It came in time for the service's cut-off.")
+
+
+class RatingOut(Schema):
+    request: int
+    score: int
+    comment: str
+    answer: str
+    answered_at: datetime | None
+
+
+class AskRatingOut(Schema):
+    request: int
+    complete: bool
+    in_time: bool
+
+
+class AskQualityOut(Schema):
+    unit: str
+    rated: int
+    complete_share: float
+    in_time_share: float
+    complete_and_in_time_share: float
+
+
+def _rating_out(r: RequestRating) -> dict:
+    return {"request": r.request_id, "score": r.score, "comment": r.comment, "answer": r.answer,
+            "answered_at": r.answered_at}
+
+
+@router.post("/requests/{request_id}/rating", response={200: RatingOut, **errors(400, 403, 404, 409, 422)},
+             summary="Rate a resolved request")
+def rate_request(request: HttpRequest, request_id: PathId, payload: RatingIn) -> dict:
+    """The requester rates a resolved request; rating again changes it until the team answers."""
+    return _rating_out(actions.rate_request(actor(request), request_id, payload.score, payload.comment))
+
+
+@router.post("/requests/{request_id}/rating/answer", response={200: RatingOut, **errors(400, 403, 404, 409, 422)},
+             summary="Answer a rating")
+def answer_rating(request: HttpRequest, request_id: PathId, payload: RatingAnswerIn) -> dict:
+    """The providing unit answers the requester's rating, once; the requester sees it on the request."""
+    return _rating_out(actions.answer_rating(actor(request), request_id, payload.answer))
+
+
+@router.post("/requests/{request_id}/ask-rating", response={200: AskRatingOut, **errors(400, 403, 404, 409, 422)},
+             summary="Rate the ask")
+def rate_ask(request: HttpRequest, request_id: PathId, payload: AskRatingIn) -> dict:
+    """The back office says whether the ask was complete and in time for the cut-off."""
+    rated = actions.rate_ask(actor(request), request_id, complete=payload.complete, in_time=payload.in_time)
+    return {"request": rated.request_id, "complete": rated.complete, "in_time": rated.in_time}
+
+
+@router.get("/feedback/unanswered", response={200: list[RatingOut], **errors(403)}, summary="Feedback to answer")
+def list_unanswered_feedback(request: HttpRequest) -> list[dict]:
+    """Ratings of your unit's requests that wait for an answer, oldest first."""
+    actor(request)
+    return [_rating_out(r) for r in unanswered_feedback(auth_user(request))[:500]]
+
+
+@router.get("/asks/quality", response={200: list[AskQualityOut], **errors(403)}, summary="Asks complete and on time")
+def get_ask_quality(request: HttpRequest) -> list[dict]:
+    """Per front-office unit, over 12 weeks: share of asks the back office found complete, in time, both."""
+    actor(request)
+    return ask_quality(auth_user(request))

@@ -1,0 +1,120 @@
+"""The pulse: "How often were you frustrated by <unit>'s performance this month?", one answer per
+front-office person, back-office unit and period, never shown one by one (docs/pulse.md)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from tandem.org.models import Person, Unit
+
+
+class Frequency(models.IntegerChoices):
+    NEVER = 1, "Never"
+    RARELY = 2, "Rarely"
+    SOMETIMES = 3, "Sometimes"
+    OFTEN = 4, "Often"
+    ALWAYS = 5, "Always"
+
+
+FRUSTRATED = (Frequency.OFTEN, Frequency.ALWAYS)
+
+
+class PulseAnswer(models.Model):
+    """Who answered is kept only to allow one answer per person, unit and period (and changing
+    it); no page, export or API call reads ``person`` back."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="pulse_answers")
+    period = models.DateField(help_text="The first day of the period answered about.")
+    answer = models.PositiveSmallIntegerField(choices=Frequency.choices)
+    comment = models.CharField(max_length=1000, blank=True)
+    request_ids = models.JSONField(default=list, blank=True, help_text="Requests the answer is about.")
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "unit", "period"], name="one_pulse_answer"),
+            models.CheckConstraint(condition=models.Q(answer__gte=1, answer__lte=5), name="pulse_answer_1_to_5"),
+        ]
+        indexes = [models.Index(fields=["unit", "period"], name="pulse_unit_period")]
+
+    def __str__(self) -> str:
+        return f"An answer about {self.unit_id} for {self.period}"  # never who, never what
+
+
+class PulseDismissal(models.Model):
+    """"Not now": the banner stops asking about this unit for this period."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    period = models.DateField()
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "unit", "period"], name="one_pulse_dismissal")]
+
+    def __str__(self) -> str:
+        return f"Dismissed: {self.unit_id} for {self.period}"
+
+
+class PulseInvitation(models.Model):
+    """The email asking the question was sent (once per person, unit and period)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    period = models.DateField()
+    emailed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "unit", "period"], name="one_pulse_invitation")]
+
+    def __str__(self) -> str:
+        return f"Invited: {self.unit_id} for {self.period}"
+
+
+class UsedPulseLink(models.Model):
+    """A one-click link answers once: its digest is kept so that a second click is refused."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    used_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Link used {self.used_at:%Y-%m-%d %H:%M}"
+
+
+class RequestRating(models.Model):
+    """The requester's rating of a resolved request, and the providing unit's answer to it."""
+
+    request = models.OneToOneField("work.ServiceRequest", on_delete=models.CASCADE, primary_key=True,
+                                   related_name="rating")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", help_text="The providing unit.")
+    score = models.PositiveSmallIntegerField()
+    comment = models.CharField(max_length=1000, blank=True)
+    rated_at = models.DateTimeField(default=timezone.now)
+    answer = models.CharField(max_length=1000, blank=True)
+    answered_by = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="rating_1_to_5")]
+        indexes = [models.Index(fields=["unit", "answered_at", "rated_at"], name="rating_unit_unanswered")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.score}/5"
+
+
+class AskRating(models.Model):
+    """The back office's view of the ask, at resolution: was the information complete, and did
+    it come in time for the cut-off."""
+
+    request = models.OneToOneField("work.ServiceRequest", on_delete=models.CASCADE, primary_key=True,
+                                   related_name="ask_rating")
+    requesting_unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    complete = models.BooleanField()
+    in_time = models.BooleanField()
+    rated_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    rated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: complete={self.complete} in_time={self.in_time}"

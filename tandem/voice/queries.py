@@ -1,0 +1,322 @@
+"""Reading the pulse: which questions are open for a person, and the results per unit and
+period, never below the anonymity threshold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from tandem.insights.models import WeeklyFlow
+from tandem.org.models import Person, Role, Side, Unit
+from tandem.org.queries import AnyUser, is_admin, leads_unit, person_of, work_unit_ids
+from tandem.promises.models import Promise
+from tandem.voice.models import FRUSTRATED, AskRating, PulseAnswer, PulseDismissal, RequestRating
+from tandem.work.models import ServiceRequest, Status
+
+
+def min_answers() -> int:
+    return max(3, int(settings.TANDEM_PULSE_MIN_ANSWERS))
+
+
+def _months() -> int:
+    return 3 if settings.TANDEM_PULSE_PERIOD == "quarter" else 1
+
+
+def period_start(d: date) -> date:
+    months = _months()
+    return date(d.year, ((d.month - 1) // months) * months + 1, 1)
+
+
+def next_period(start: date) -> date:
+    month = start.month - 1 + _months()
+    return date(start.year + month // 12, month % 12 + 1, 1)
+
+
+def previous_period(start: date) -> date:
+    return period_start(start - timedelta(days=1))
+
+
+def closes_on(start: date) -> date:
+    """The last day an answer about the period is taken: a grace after it ends, so that people
+    can answer about last month in the first days of this one."""
+    return next_period(start) + timedelta(days=int(settings.TANDEM_PULSE_GRACE_DAYS) - 1)
+
+
+def period_name(start: date) -> str:
+    if _months() == 3:
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    return start.strftime("%B %Y")
+
+
+def today(now: datetime | None = None) -> date:
+    return (now or timezone.now()).astimezone(timezone.get_default_timezone()).date()
+
+
+def open_periods(now: datetime | None = None) -> list[date]:
+    """The periods answers are taken for today: the current one and, during the grace days, the
+    previous one."""
+    day = today(now)
+    current = period_start(day)
+    before = previous_period(current)
+    return [before, current] if day <= closes_on(before) else [current]
+
+
+def _bounds(start: date) -> tuple[datetime, datetime]:
+    zone = timezone.get_default_timezone()
+    end = next_period(start)
+    return (datetime(start.year, start.month, 1, tzinfo=zone), datetime(end.year, end.month, 1, tzinfo=zone))
+
+
+def asked_of(person: Person, start: date) -> QuerySet[Unit]:
+    """The back-office units a front-office person asked something of in the period."""
+    if person.unit.side != Side.FRONT:
+        return Unit.objects.none()
+    lo, hi = _bounds(start)
+    unit_ids = ServiceRequest.objects.filter(requester=person, submitted_at__gte=lo, submitted_at__lt=hi).values(
+        "unit_id"
+    )
+    return Unit.objects.filter(pk__in=unit_ids).order_by("name")
+
+
+@dataclass(frozen=True)
+class Question:
+    unit: Unit
+    period: date
+    answered: int | None  # the person's own answer, when they gave one (they may change it)
+
+    @property
+    def period_name(self) -> str:
+        return period_name(self.period)
+
+    @property
+    def text(self) -> str:
+        when = "this quarter" if _months() == 3 else "this month"
+        if self.period != period_start(today()):
+            when = f"in {period_name(self.period)}"
+        return f"How often were you frustrated by {self.unit.name}'s performance {when}?"
+
+
+def questions_for(person: Person | None, now: datetime | None = None, *, pending_only: bool = True) -> list[Question]:
+    """The questions the banner asks: units asked of in an open period, not answered (unless
+    ``pending_only`` is False) and not dismissed."""
+    if person is None:
+        return []
+    out = []
+    for start in open_periods(now):
+        answers = dict(
+            PulseAnswer.objects.filter(person=person, period=start).values_list("unit_id", "answer")
+        )
+        dismissed = set(PulseDismissal.objects.filter(person=person, period=start).values_list("unit_id", flat=True))
+        for unit in asked_of(person, start):
+            if pending_only and (unit.pk in answers or unit.pk in dismissed):
+                continue
+            out.append(Question(unit, start, answers.get(unit.pk)))
+    return out
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+def reads_comments(person: Person | None, unit_id: int) -> bool:
+    """Comments (unattributed) are for the unit's lead and administrators."""
+    return leads_unit(person, unit_id)
+
+
+def reads_results(person: Person | None) -> bool:
+    """Every member of staff reads the figures (both sides see how the relationship feels);
+    they exist only where enough people answered."""
+    return person is not None
+
+
+def results(
+    user: AnyUser | None, *, unit: Unit | None = None, requesting_unit: Unit | None = None, periods: int = 6,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Per back-office unit and period: answers, people asked, response rate, frustration index
+    (share answering Often or Always) and the same period's evidence. A cell with fewer than
+    ``min_answers()`` answers (after every filter) is withheld: ``shown`` False and no figures."""
+    person = person_of(user)
+    if not reads_results(person):
+        return {"periods": [], "units": []}
+    last = period_start(today(now))
+    starts = [last]
+    for _ in range(periods - 1):
+        starts.insert(0, previous_period(starts[0]))
+    answers = PulseAnswer.objects.filter(period__in=starts)
+    units = Unit.objects.filter(side=Side.BACK).order_by("name")
+    if unit is not None:
+        answers, units = answers.filter(unit=unit), units.filter(pk=unit.pk)
+    if requesting_unit is not None:
+        answers = answers.filter(person__unit=requesting_unit)
+    counts = {
+        (r["unit_id"], r["period"]): r
+        for r in answers.values("unit_id", "period").annotate(
+            n=Count("pk"), frustrated=Count("pk", filter=Q(answer__in=FRUSTRATED))
+        )
+    }
+    threshold = min_answers()
+    rows = []
+    for u in units:
+        cells = []
+        for start in starts:
+            c = counts.get((u.pk, start))
+            asked = _asked_count(u, start, requesting_unit)
+            if c is None or c["n"] < threshold:
+                cells.append({"period": start, "name": period_name(start), "shown": False, "asked": asked})
+                continue
+            cells.append({
+                "period": start, "name": period_name(start), "shown": True, "answers": c["n"], "asked": asked,
+                "response_rate": c["n"] / asked if asked else None,
+                "frustration_index": c["frustrated"] / c["n"],
+                "evidence": evidence_for(u, start),
+            })
+        shown_any = any(cell["shown"] for cell in cells)
+        comments: list[str] = []
+        if shown_any and reads_comments(person, u.pk):
+            shown_periods = [cell["period"] for cell in cells if cell["shown"]]
+            comments = list(
+                answers.filter(unit=u, period__in=shown_periods).exclude(comment="")
+                .order_by("?").values_list("comment", flat=True)[:50]
+            )
+        rows.append({"unit": u, "cells": cells, "comments": comments})
+    return {"periods": [{"start": s, "name": period_name(s)} for s in starts], "units": rows,
+            "threshold": threshold}
+
+
+def _asked_count(unit: Unit, start: date, requesting_unit: Unit | None) -> int:
+    lo, hi = _bounds(start)
+    qs = ServiceRequest.objects.filter(unit=unit, submitted_at__gte=lo, submitted_at__lt=hi,
+                                       requester__unit__side=Side.FRONT)
+    if requesting_unit is not None:
+        qs = qs.filter(requester__unit=requesting_unit)
+    return qs.values("requester_id").distinct().count()
+
+
+def late_rate(resolved: QuerySet[ServiceRequest]) -> float | None:
+    """Share of resolved requests resolved after the agreed time: the agreement's resolve-by
+    where a clock ran, else the published turnaround."""
+    counts = resolved.exclude(status=Status.CANCELLED).aggregate(
+        n=Count("pk"), late=Count("pk", filter=Q(resolved_at__gt=Coalesce("resolve_by", "due_at")))
+    )
+    return counts["late"] / counts["n"] if counts["n"] else None
+
+
+def evidence_for(unit: Unit, start: date) -> dict[str, float | None]:
+    """The period's facts beside the feeling: mean processing time, share resolved late and share
+    of promises kept, for requests to the unit."""
+    lo, hi = _bounds(start)
+    flow = WeeklyFlow.objects.filter(unit=unit, week__gte=start - timedelta(days=6), week__lt=hi.date()).aggregate(
+        n=Sum("resolved"), seconds=Sum("total_seconds")
+    )
+    resolved = ServiceRequest.objects.filter(unit=unit, resolved_at__gte=lo, resolved_at__lt=hi)
+    promises = Promise.objects.filter(unit=unit, request__resolved_at__gte=lo, request__resolved_at__lt=hi).exclude(
+        request__status=Status.CANCELLED
+    )
+    n_promises = promises.count()
+    hours = flow["seconds"] / flow["n"] / 3600 if flow["n"] else None
+    return {
+        "mean_hours": hours,
+        "late_rate": late_rate(resolved),
+        "promises_kept": promises.filter(request__resolved_at__lte=F("promised_at")).count() / n_promises
+        if n_promises else None,
+    }
+
+
+def leads_or_admin(person: Person | None) -> bool:
+    return person is not None and (is_admin(person) or person.role in (Role.LEAD, Role.EXECUTIVE))
+
+
+# --- satisfaction both ways ---------------------------------------------------------------------
+
+
+def feedback_for(person: Person | None, sr: ServiceRequest) -> dict[str, Any]:
+    """What the request page shows and offers about ratings, for this viewer."""
+    done = sr.status in (Status.RESOLVED, Status.CLOSED)
+    rating = RequestRating.objects.filter(request=sr).select_related("answered_by__user").first()
+    ask = AskRating.objects.filter(request=sr).first()
+    back_office = person is not None and (sr.unit_id in work_unit_ids(person) or is_admin(person))
+    return {
+        "rating": rating,
+        "ask": ask if back_office or (person is not None and person.pk == sr.requester_id) else None,
+        "may_rate": done and person is not None and person.pk == sr.requester_id
+        and (rating is None or rating.answered_at is None),
+        "may_answer": back_office and rating is not None and rating.answered_at is None,
+        "may_rate_ask": done and back_office,
+    }
+
+
+def unanswered_feedback(user: AnyUser | None) -> QuerySet[Any]:
+    """Ratings waiting for an answer from the units this person works in (or all, for admins),
+    oldest first: they age on the lead's page like any other work."""
+    person = person_of(user)
+    if person is None:
+        return RequestRating.objects.none()
+    qs = RequestRating.objects.filter(answered_at__isnull=True).select_related("request", "unit")
+    if not is_admin(person):
+        qs = qs.filter(unit_id__in=work_unit_ids(person))
+    return qs.order_by("rated_at")
+
+
+def ask_quality(user: AnyUser | None, *, weeks: int = 12, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Per front-office unit: share of its asks the back office found complete, and in time for
+    the cut-off. Everybody sees every unit's share: both sides see their own part of the delay."""
+    if person_of(user) is None:
+        return []
+    since = (now or timezone.now()) - timedelta(weeks=weeks)
+    rows = (
+        AskRating.objects.filter(rated_at__gte=since)
+        .values("requesting_unit__name")
+        .annotate(n=Count("pk"), n_complete=Count("pk", filter=Q(complete=True)),
+                  n_in_time=Count("pk", filter=Q(in_time=True)),
+                  n_both=Count("pk", filter=Q(complete=True, in_time=True)))
+        .order_by("requesting_unit__name")
+    )
+    return [{"unit": r["requesting_unit__name"], "rated": r["n"], "complete_share": r["n_complete"] / r["n"],
+             "in_time_share": r["n_in_time"] / r["n"], "complete_and_in_time_share": r["n_both"] / r["n"]}
+            for r in rows]
+
+
+def satisfaction(unit_ids: list[int] | None = None, *, service_id: int | None = None, since: datetime | None = None
+                 ) -> dict[str, float | int | None]:
+    """Mean requester rating (1–5) and how many, optionally for some units or one service."""
+    qs = RequestRating.objects.all()
+    if unit_ids is not None:
+        qs = qs.filter(unit_id__in=unit_ids)
+    if service_id is not None:
+        qs = qs.filter(request__service_id=service_id)
+    if since is not None:
+        qs = qs.filter(rated_at__gte=since)
+    agg = qs.aggregate(mean=Avg("score"), n=Count("pk"))
+    return {"mean": agg["mean"], "ratings": agg["n"]}
+
+
+def service_figures(service_id: int, *, now: datetime | None = None, weeks: int = 26) -> dict[str, Any]:
+    """The service's measured figures, frozen into a process review: processing time, lateness,
+    promises kept, satisfaction (procedure conformance is not measured yet)."""
+    now = now or timezone.now()
+    since = now - timedelta(weeks=weeks)
+    flow = WeeklyFlow.objects.filter(service_id=service_id, week__gte=since.date()).aggregate(
+        n=Sum("resolved"), seconds=Sum("total_seconds"), reopened=Sum("reopened")
+    )
+    resolved = ServiceRequest.objects.filter(service_id=service_id, resolved_at__gte=since)
+    promises = Promise.objects.filter(service_id=service_id, request__resolved_at__gte=since)
+    n_promises = promises.count()
+    sat = satisfaction(service_id=service_id, since=since)
+    return {
+        "period_weeks": weeks,
+        "resolved": flow["n"] or 0,
+        "mean_working_hours": round(flow["seconds"] / flow["n"] / 3600, 2) if flow["n"] else None,
+        "reopen_rate": round(flow["reopened"] / flow["n"], 4) if flow["n"] else None,
+        "late_rate": None if (late := late_rate(resolved)) is None else round(late, 4),
+        "promises_kept": round(promises.filter(request__resolved_at__lte=F("promised_at")).count() / n_promises, 4)
+        if n_promises else None,
+        "satisfaction": round(sat["mean"], 2) if sat["mean"] is not None else None,
+        "ratings": sat["ratings"],
+        "procedure_conformance": None,
+    }

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from tandem.voice import views
+
+app_name = "voice"
+urlpatterns = [
+    path("pulse/", views.pulse, name="pulse"),
+    path("pulse/results/", views.results_page, name="results"),
+    path("pulse/link/<str:token>/", views.link, name="link"),
+    path("feedback/", views.feedback, name="feedback"),
+    path("executive/", views.executive, name="executive"),
+    path("requests/<int:pk>/rating/", views.rate, name="rate"),
+    path("requests/<int:pk>/rating/answer/", views.answer, name="answer"),
+    path("requests/<int:pk>/ask-rating/", views.rate_ask, name="rate-ask"),
+]
