@@ -10,14 +10,52 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("TANDEM_DATA_DIR", Path.cwd() / "var")).resolve()
 
+# "development" (the default: the demo, the tests, a laptop) or "production" (real data): in
+# production the settings below refuse to load unless the deployment is safe, and the cookies,
+# HSTS and the HTTPS redirect are switched on (docs/operations.md).
+ENVIRONMENT = os.environ.get("TANDEM_ENV", "development").strip().lower()
+if ENVIRONMENT not in ("development", "production"):
+    raise ImproperlyConfigured(
+        f"TANDEM_ENV is {ENVIRONMENT!r}: set it to 'production' for real data, or leave it unset (development)."
+    )
+PRODUCTION = ENVIRONMENT == "production"
+
 DEBUG = os.environ.get("TANDEM_DEBUG", "") == "1"
-# The fallback key is only good for the demo; `tandem check --deploy` refuses it.
-SECRET_KEY = os.environ.get("TANDEM_SECRET_KEY", "insecure-demo-key-change-me-in-production-0123456789")
-ALLOWED_HOSTS = [h for h in os.environ.get("TANDEM_ALLOWED_HOSTS", "*").split(",") if h]
+# The fallback key is only good for the demo: production refuses it, `tandem check --deploy` too.
+DEMO_SECRET_KEY = "insecure-demo-key-change-me-in-production-0123456789"
+SECRET_KEY = os.environ.get("TANDEM_SECRET_KEY", "") or DEMO_SECRET_KEY
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("TANDEM_ALLOWED_HOSTS", "*").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("TANDEM_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+
+def refuse_insecure_production() -> None:
+    """Production must not start with a configuration that gives the data away: say which variable to set."""
+    if DEBUG:
+        raise ImproperlyConfigured(
+            "TANDEM_DEBUG=1 is refused with TANDEM_ENV=production (debug pages show settings and data): "
+            "unset TANDEM_DEBUG."
+        )
+    weak = len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith(("insecure", "django-insecure"))
+    if weak or SECRET_KEY == DEMO_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "TANDEM_SECRET_KEY must be set to a long random value (at least 50 characters) with "
+            "TANDEM_ENV=production, e.g. from: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
+        raise ImproperlyConfigured(
+            "TANDEM_ALLOWED_HOSTS must list the host names you serve (comma-separated, no '*') with "
+            "TANDEM_ENV=production, e.g. TANDEM_ALLOWED_HOSTS=tandem.example.com"
+        )
+
+
+if PRODUCTION:
+    refuse_insecure_production()
+
 SITE_URL = os.environ.get("TANDEM_SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
@@ -27,6 +65,9 @@ INSTALLED_APPS = [
     "tandem.work",
     "tandem.notifications",
     "tandem.insights",
+    "tandem.promises",
+    "tandem.allocation",
+    "tandem.voice",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -40,6 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tandem.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -164,11 +206,72 @@ TANDEM_DIGEST_MINUTES = int(os.environ.get("TANDEM_DIGEST_MINUTES", "60"))
 # SLA alerts (warnings and breaches) POSTed as signed JSON (docs/agreements.md, "Webhooks").
 TANDEM_WEBHOOK_URL = os.environ.get("TANDEM_WEBHOOK_URL", "")
 TANDEM_WEBHOOK_SECRET = os.environ.get("TANDEM_WEBHOOK_SECRET", "")
+# The confidence of the promise quoted to requesters (per cent): 85 means "kept 85 times in 100".
+TANDEM_PROMISE_CONFIDENCE = int(os.environ.get("TANDEM_PROMISE_CONFIDENCE", "85"))
+if not 50 <= TANDEM_PROMISE_CONFIDENCE <= 99:
+    raise ImproperlyConfigured("TANDEM_PROMISE_CONFIDENCE must be a whole per cent from 50 to 99 (e.g. 85).")
+# The pulse (docs/pulse.md): asked per month or quarter; results shown for a unit only when at
+# least this many people answered (never below 3, so that no answer can be singled out).
+TANDEM_PULSE_PERIOD = os.environ.get("TANDEM_PULSE_PERIOD", "month").strip().lower()
+if TANDEM_PULSE_PERIOD not in ("month", "quarter"):
+    raise ImproperlyConfigured(f"TANDEM_PULSE_PERIOD is {TANDEM_PULSE_PERIOD!r}: set it to 'month' or 'quarter'.")
+TANDEM_PULSE_MIN_ANSWERS = int(os.environ.get("TANDEM_PULSE_MIN_ANSWERS", "5"))
+if TANDEM_PULSE_MIN_ANSWERS < 3:
+    raise ImproperlyConfigured("TANDEM_PULSE_MIN_ANSWERS must be 3 or more: fewer answers could be traced to a person.")
+TANDEM_PULSE_GRACE_DAYS = int(os.environ.get("TANDEM_PULSE_GRACE_DAYS", "7"))
+
+PASSWORD_HASHERS = [
+    # Argon2id (argon2-cffi) for every new or changed password; the others only verify older
+    # hashes, which are upgraded to Argon2 at the person's next sign-in.
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Sign-in throttling (tandem/org/lockout.py): after this many failed sign-ins within the window,
+# further attempts for that account (or from that address) are refused until the window passes
+# or an administrator runs `tandem unlock`.
+TANDEM_LOGIN_MAX_FAILURES = int(os.environ.get("TANDEM_LOGIN_MAX_FAILURES", "5"))
+TANDEM_LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("TANDEM_LOGIN_MAX_FAILURES_PER_IP", "50"))
+TANDEM_LOGIN_WINDOW_MINUTES = int(os.environ.get("TANDEM_LOGIN_WINDOW_MINUTES", "15"))
+# The header a reverse proxy puts the client's address in (e.g. X-Forwarded-For; its last entry
+# counts, the one the proxy itself added). Unset: the connection's address (REMOTE_ADDR).
+TANDEM_CLIENT_IP_HEADER = os.environ.get("TANDEM_CLIENT_IP_HEADER", "")
+AUTHENTICATION_BACKENDS = ["tandem.org.lockout.ThrottledModelBackend"]
 
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# The CSRF cookie stays readable by scripts: API clients in the browser send it back as X-CSRFToken.
 CSRF_COOKIE_HTTPONLY = False
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Behind a TLS-terminating proxy: the header (and value) it sets on HTTPS requests, e.g.
+# "X-Forwarded-Proto: https". Only set it when the proxy always sets or strips that header.
+_proxy_ssl_header = os.environ.get("TANDEM_PROXY_SSL_HEADER", "")
+if _proxy_ssl_header:
+    _name, _, _value = _proxy_ssl_header.partition(":")
+    if not _name.strip() or not _value.strip():
+        raise ImproperlyConfigured(
+            f"TANDEM_PROXY_SSL_HEADER is {_proxy_ssl_header!r}: write it as 'Header-Name: value', "
+            "e.g. 'X-Forwarded-Proto: https'."
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
+SECURE_SSL_REDIRECT = PRODUCTION and os.environ.get("TANDEM_SSL_REDIRECT", "1") != "0"
+SECURE_HSTS_SECONDS = int(os.environ.get("TANDEM_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("TANDEM_HSTS_INCLUDE_SUBDOMAINS", "1") != "0"
+SECURE_HSTS_PRELOAD = os.environ.get("TANDEM_HSTS_PRELOAD", "") == "1"
+# Deliberate choices an operator makes with the variables above, not oversights: `tandem check
+# --deploy` should not report them (docs/operations.md explains each).
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),  # preloading is opt-in, for public domains
+    *(["security.W008"] if PRODUCTION and not SECURE_SSL_REDIRECT else []),  # the proxy redirects
+    *(["security.W005"] if not SECURE_HSTS_INCLUDE_SUBDOMAINS else []),
+]
 
 LOGGING = {
     "version": 1,

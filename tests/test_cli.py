@@ -8,7 +8,10 @@ import sys
 
 import pytest
 
-COMMANDS = ["demo", "serve", "createuser", "check", "worker", "migrate", "createtoken"]
+COMMANDS = [
+    "demo", "serve", "createuser", "check", "worker", "migrate", "createtoken", "import-log", "export-log", "promise",
+    "allocate", "backup", "restore", "unlock", "verify-audit", "analyse", "convert-log",
+]
 
 
 def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -466,6 +466,8 @@ def add_absence(
                 )
         refuse_if(errors, "absence")
         absence.save()
+        _capacity_changed(person.unit_id)
+        _absence_recorded(person.pk, starts_on, ends_on)
         return absence
 
 
@@ -474,9 +476,26 @@ def remove_absence(actor: Person, absence_id: int) -> Absence:
         absence = Absence.objects.filter(pk=absence_id).first()
         if absence is None:
             raise NotFound("That absence no longer exists; it may have been removed already.")
-        _managed_person(actor, absence.person_id)
+        person = _managed_person(actor, absence.person_id)
         absence.delete()
+        _capacity_changed(person.unit_id)
         return absence
+
+
+def _capacity_changed(unit_id: int) -> None:
+    """The unit's capacity moved: its open promises' forecasts are due once this commits."""
+    # Imported here: promises build on org, not the other way round; this is the one call back.
+    from tandem.promises.actions import unit_capacity_changed
+
+    transaction.on_commit(lambda: unit_capacity_changed(unit_id))
+
+
+def _absence_recorded(person_id: int, starts_on: date, ends_on: date) -> None:
+    """An absence that covers today re-plans the person's open work once this commits."""
+    # Imported here for the same reason: allocation builds on org.
+    from tandem.allocation.actions import absence_started
+
+    transaction.on_commit(lambda: absence_started(person_id, starts_on, ends_on))
 
 
 # --- API tokens --------------------------------------------------------------------------------

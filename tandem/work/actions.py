@@ -30,6 +30,8 @@ from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
 from tandem.org.models import Person
 from tandem.org.queries import is_admin, leads_unit, work_unit_ids
+from tandem.promises import actions as promise_actions
+from tandem.promises import queries as promise_queries
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
 from tandem.work.models import (
     FINAL_STATUSES,
@@ -89,6 +91,8 @@ def _append_event(
     # Hash what the database will give back: the JSON round trip of ``data``.
     stored = json.loads(json.dumps(data or {}))
     actor_id = actor.pk if actor is not None else None
+    if sr.last_event_seq > 1:
+        promise_actions.request_moved(sr.pk, at)
     fields = (sr.pk, sr.last_event_seq, str(kind), actor_id, at, str(from_status), str(to_status),
               internal, stored)
     return Event.objects.create(
@@ -279,6 +283,7 @@ def submit_request(
     terms = terms_for(service, actor.unit_id, channel)
     calendar = calendar_for_service(service)
     late_for, enters_at = _cutoff_placement(service, now)
+    promised = promise_queries.quote(service, actor, channel=channel, now=now)
     try:
         with transaction.atomic(durable=True):
             sr = ServiceRequest(
@@ -310,6 +315,7 @@ def submit_request(
                 data={"channel": channel, "case": case_id},
             )
             sr.save(update_fields=["last_event_seq"])
+            promise_actions.record_promise(sr, promised)
     except IntegrityError:
         # Two submissions with the same key raced; the loser returns the winner's request.
         earlier = _replayed(actor, idempotency_key or "", digest)
@@ -342,12 +348,24 @@ def _replayed(actor: Person, key: str, digest: str) -> ServiceRequest | None:
 # --- the back office's moves -------------------------------------------------------------------
 
 
-def assign_request(actor: Person, request_id: int, assignee_id: int, *, now: datetime | None = None) -> ServiceRequest:
-    """A lead gives the request to a member of the unit; an agent may only pick it for themself."""
+def assign_request(
+    actor: Person,
+    request_id: int,
+    assignee_id: int,
+    *,
+    now: datetime | None = None,
+    expect: tuple[str, int | None] | None = None,
+) -> ServiceRequest:
+    """A lead gives the request to a member of the unit; an agent may only pick it for themself.
+
+    ``expect`` is the (status, assignee id) the caller saw (an allocation plan): when the
+    request moved since, the assignment is refused (Conflict) instead of undoing that move."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         sr = _locked(actor, request_id)
         _require_worker(actor, sr)
+        if expect is not None and (sr.status, sr.assignee_id) != expect:
+            raise Conflict(f"{sr.reference} changed since the plan was made; plan it again if it still needs a holder.")
         is_lead = leads_unit(actor, sr.unit_id)
         if assignee_id != actor.pk and not is_lead:
             raise Forbidden(f"Only a lead of {sr.unit.name} can give work to someone else; you can pick it yourself.")

@@ -12,6 +12,9 @@ from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
 from tandem.org.queries import can_use_management, person_of, work_unit_ids
+from tandem.promises.queries import reads_integrity_report
+from tandem.voice.models import Frequency
+from tandem.voice.queries import feedback_for, questions_for
 from tandem.work.models import STATUS_COLOURS, Event, Status
 
 register = template.Library()
@@ -60,6 +63,36 @@ def queue_unit_ids(context: template.Context) -> set[int]:
 
 
 @register.simple_tag(takes_context=True)
+def pulse_questions(context: template.Context) -> list:
+    """The pulse questions the signed-in person has not answered or dismissed (the banner)."""
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.view_name == "voice:pulse":
+        return []  # the pulse page asks them itself
+    return questions_for(person_of(getattr(request, "user", None)))
+
+
+@register.simple_tag(takes_context=True)
+def request_feedback(context: template.Context, sr: Any) -> dict[str, Any]:
+    """Ratings both ways on a request page, for the viewer."""
+    request = context.get("request")
+    typed = request.session.pop(f"feedback-typed-{sr.pk}", {}) if request is not None else {}
+    return {**feedback_for(person_of(getattr(request, "user", None)), sr), "typed": typed}
+
+
+@register.simple_tag
+def pulse_answer_choices() -> list[tuple[int, str]]:
+    return list(Frequency.choices)
+
+
+@register.simple_tag(takes_context=True)
+def reads_promises(context: template.Context) -> bool:
+    """Leads, executives and administrators get the promise integrity report in the nav."""
+    request = context.get("request")
+    return reads_integrity_report(person_of(getattr(request, "user", None)))
+
+
+@register.simple_tag(takes_context=True)
 def may_manage(context: template.Context) -> bool:
     """Leads and administrators get the management pages in the nav."""
     request = context.get("request")
@@ -80,6 +113,7 @@ EVENT_DETAIL_KEYS: dict[str, tuple[str, str]] = {
     Event.Kind.CANCELLED: ("reason", "Reason"),
     Event.Kind.CLOSED: ("reason", "Reason"),
     Event.Kind.WAITING_THIRD_PARTY: ("party", "Waiting on"),
+    Event.Kind.IMPORTED: ("activity", "Activity"),  # history loaded by `tandem import-log`
 }
 
 

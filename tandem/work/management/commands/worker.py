@@ -12,7 +12,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from tandem.agreements.actions import fire_due_response_alerts, fire_due_sla_alerts
+from tandem.insights.actions import refresh_recent_flow
 from tandem.notifications.actions import send_digests
+from tandem.promises.actions import mark_material_changes, refresh_forecasts
+from tandem.voice.actions import send_pulse_invitations
 from tandem.work.actions import close_expired_resolutions
 
 
@@ -21,7 +24,10 @@ class Command(BaseCommand):
         "Run the background duties: agreement warnings (80 % of the target used), breaches and "
         "missed first responses, "
         "email notification digests (at most one per person per TANDEM_DIGEST_MINUTES) and "
-        "closing resolved requests whose reopen window has passed."
+        "closing resolved requests whose reopen window has passed, "
+        "refreshing promise forecasts and telling requesters once when a promise slips, "
+        "rebuilding this week's and last week's evidence (at most every 10 minutes), "
+        "and emailing the pulse question about the period just ended."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -42,11 +48,17 @@ class Command(BaseCommand):
             unanswered = fire_due_response_alerts()
             closed = close_expired_resolutions()
             emailed = send_digests()
+            mark_material_changes()
+            forecasts, slips = refresh_forecasts()
+            refresh_recent_flow(force=options["once"])
+            invited = send_pulse_invitations()
             if options["verbosity"] >= 2 or options["once"]:
                 self.stdout.write(
                     f"warned of {warned} and reported {breached} breached agreement(s); "
                     f"reported {unanswered} missed first response(s); "
-                    f"closed {closed} resolved request(s); sent {emailed} digest(s)"
+                    f"closed {closed} resolved request(s); sent {emailed} digest(s); "
+                    f"refreshed {forecasts} forecast(s) and told of {slips} slipping promise(s); "
+                    f"sent {invited} pulse question(s)"
                 )
             if options["once"] or stopping:
                 return

@@ -1,0 +1,132 @@
+"""The access matrix, generated: every page of the URL configuration and every operation of the
+OpenAPI document, for every kind of person, against one confidential HR request. New pages and
+operations are covered by themselves.
+
+What must hold, whoever asks:
+- nobody outside the request's circle (the requester, the providing unit, executives for the
+  path only, administrators) learns it exists: request-specific addresses answer 404, and no
+  page or list shows its reference, its payload or its comments;
+- executives see the path but never the payload;
+- without credentials, or with a revoked token, nothing answers but the sign-in page (pages)
+  or 401 (API);
+- nothing answers 500.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from tandem.org.actions import revoke_api_tokens
+from tandem.org.models import ApiToken
+from tandem.work import actions
+from tests.apiclient import ApiClient, token_for
+from tests.cast import PASSWORD, Cast
+from tests.test_security import routes
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "CONFIDENTIAL-PAYLOAD-7f3a"
+WHISPER = "CONFIDENTIAL-COMMENT-7f3a"
+OUTSIDERS = ("colleague", "other_consultant", "payroll_agent", "payroll_lead")
+PUBLIC_PAGES = ("/accounts/login/", "/accounts/logout/")
+
+
+@pytest.fixture
+def secret(cast: Cast) -> tuple[int, str]:
+    sr = actions.submit_request(cast.consultant, cast.grievance, {"details": SECRET}, title="Grievance").request
+    actions.add_comment(cast.hr_agent, sr.pk, WHISPER)
+    return sr.pk, sr.reference
+
+
+def page_paths(pk: int) -> list[str]:
+    """Every page with its first integer parameter set to the confidential request's id."""
+    out = []
+    for path in routes():
+        out.append(re.sub(r"/1/", f"/{pk}/", path, count=1) if "/requests/1/" in path else path)
+    return out
+
+
+def leaks(body: str, reference: str) -> list[str]:
+    return [marker for marker in (SECRET, WHISPER, reference) if marker in body]
+
+
+def test_outsiders_learn_nothing_from_any_page(cast: Cast, secret: tuple[int, str]) -> None:
+    pk, reference = secret
+    paths = page_paths(pk)
+    assert len(paths) > 30
+    for username in OUTSIDERS:
+        client = Client()
+        assert client.login(username=username, password=PASSWORD)
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code < 500, (username, path)
+            if f"/requests/{pk}/" in path:
+                assert response.status_code in (404, 405), (username, path, response.status_code)
+            body = response.content.decode(errors="replace")
+            assert not leaks(body, reference), (username, path, leaks(body, reference))
+
+
+def test_the_circle_sees_it_and_executives_see_the_path_only(cast: Cast, secret: tuple[int, str]) -> None:
+    pk, reference = secret
+    for username, payload in (("consultant", True), ("hr_agent", True), ("admin", True), ("executive", False)):
+        client = Client()
+        assert client.login(username=username, password=PASSWORD)
+        body = client.get(f"/requests/{pk}/").content.decode()
+        assert reference in body, username
+        assert (SECRET in body) is payload, username
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(db, secret: tuple[int, str]) -> None:
+    pk, reference = secret
+    client = Client()
+    for path in page_paths(pk):
+        if path.startswith(PUBLIC_PAGES) or path.startswith("/pulse/link/"):
+            continue
+        response = client.get(path)
+        assert response.status_code in (302, 405), (path, response.status_code)
+        if response.status_code == 302:
+            assert response["Location"].startswith("/accounts/login/"), path
+        assert not leaks(response.content.decode(errors="replace"), reference), path
+
+
+def api_operations() -> list[tuple[str, str]]:
+    document = Client().get("/api/openapi.json").json()
+    return [(method.upper(), path) for path, ops in document["paths"].items() for method in ops]
+
+
+def concrete(path: str, pk: int) -> str:
+    path = re.sub(r"\{request_id\}", str(pk), path)
+    path = re.sub(r"\{[a-z_]*slug\}", "grievance", path)
+    return re.sub(r"\{[a-z_]+\}", str(pk), path)
+
+
+def test_the_api_refuses_without_credentials_and_with_a_revoked_token(cast: Cast, secret: tuple[int, str]) -> None:
+    pk, _reference = secret
+    revoked = ApiClient(token=token_for(cast.admin))
+    revoke_api_tokens(cast.admin.user, ApiToken.objects.values_list("pk", flat=True))
+    anonymous = ApiClient()
+    operations = api_operations()
+    assert len(operations) > 40
+    for method, path in operations:
+        url = concrete(path, pk)
+        for who, client in (("anonymous", anonymous), ("revoked", revoked)):
+            response = client.client.generic(method, url, "{}", content_type="application/json")
+            assert response.status_code == 401, (who, method, path, response.status_code)
+            assert response.json()["detail"], (who, method, path)
+
+
+def test_outsiders_learn_nothing_from_any_api_read(cast: Cast, secret: tuple[int, str]) -> None:
+    pk, reference = secret
+    reads = [path for method, path in api_operations() if method == "GET"]
+    for username in OUTSIDERS:
+        client = ApiClient(getattr(cast, username))
+        for path in reads:
+            url = concrete(path, pk)
+            response = client.get(url)
+            assert response.status_code < 500, (username, path)
+            if "{request_id}" in path:
+                assert response.status_code == 404, (username, path, response.status_code)
+            assert not leaks(response.content.decode(errors="replace"), reference), (username, path)
