@@ -409,6 +409,9 @@ def _alert(pk: int, now: datetime, *, breach: bool, response: bool = False) -> b
         else:
             message = f"{sr.reference} has used 80% of its agreed time: {sr.title}"
             note = Notification.Kind.SLA_WARNING
-        transaction.on_commit(lambda: notify(recipients, note, sr, message))
+        # In the claim's transaction, not on commit: the notifications are rows of this same
+        # database, so they commit with the claim. A worker killed between the commit and an
+        # on_commit callback would leave the breach logged and nobody told, for good.
+        notify(recipients, note, sr, message)
         webhooks.send_sla_alert_on_commit(sr, kind)  # POSTs after commit when TANDEM_WEBHOOK_URL is set
         return True
