@@ -128,5 +128,5 @@ def _tell_slip(promise: Promise, sr: ServiceRequest, queue_hours: float, now: da
             f"{sr.reference} will probably miss its promised time ({promise.promised_at:%a %d %b %H:%M}): "
             f"{reason}. Tell the customer early."
         )
-        transaction.on_commit(lambda: notify(recipients, Notification.Kind.PROMISE_SLIPPING, sr, message))
+        notify(recipients, Notification.Kind.PROMISE_SLIPPING, sr, message)  # commits with the claim
     return 1

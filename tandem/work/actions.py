@@ -2,8 +2,9 @@
 
 Each action owns its transaction (``durable=True``: it is never nested inside a caller's
 transaction, so "returned" means "committed"), locks the row it changes, checks the life
-cycle and the actor's rights, appends its event, and queues notifications with
-``on_commit`` so that nobody is told about a change that rolled back.
+cycle and the actor's rights, appends its event, and writes its notifications in the same
+transaction: nobody is told about a change that rolled back, and no committed change goes
+untold because the process died between the commit and an ``on_commit`` callback.
 """
 
 from __future__ import annotations
@@ -176,8 +177,9 @@ def _require_requester(actor: Person, sr: ServiceRequest, doing: str) -> None:
         raise Forbidden(f"Only the requester ({sr.requester.display_name}) can {doing} {sr.reference}.")
 
 
-def _after_commit(fn: Callable[[], Any]) -> None:
-    transaction.on_commit(fn)
+def _tell(fn: Callable[[], Any]) -> None:
+    """Notifications are rows of this database: they commit (or roll back) with the change."""
+    fn()
 
 
 def _save(sr: ServiceRequest, *fields: str) -> None:
@@ -394,7 +396,7 @@ def assign_request(
         sr.assignee = assignee
         _save(sr, "assignee")
         if assignee.pk != actor.pk:
-            _after_commit(
+            _tell(
                 lambda: notify(
                     [assignee.pk],
                     Notification.Kind.ASSIGNED,
@@ -446,7 +448,7 @@ def ask_requester(actor: Person, request_id: int, question: str, *, now: datetim
         _save(sr, "waiting_on")
         Comment.objects.create(request=sr, author=actor, body=question, addressed_to=sr.requester, created_at=now)
         requester_id = sr.requester_id
-        _after_commit(
+        _tell(
             lambda: notify(
                 [requester_id],
                 Notification.Kind.INFORMATION_NEEDED,
@@ -469,7 +471,7 @@ def provide_information(actor: Person, request_id: int, answer: str, *, now: dat
         Comment.objects.create(request=sr, author=actor, body=answer, addressed_to=sr.assignee, created_at=now)
         if sr.assignee_id:
             assignee_id = sr.assignee_id
-            _after_commit(
+            _tell(
                 lambda: notify(
                     [assignee_id],
                     Notification.Kind.INFORMATION_PROVIDED,
@@ -531,7 +533,7 @@ def resolve_request(actor: Person, request_id: int, resolution: str, *, now: dat
         sr.waiting_on = ""
         _save(sr, "resolution", "resolved_at", "waiting_on")
         requester_id = sr.requester_id
-        _after_commit(
+        _tell(
             lambda: notify(
                 [requester_id], Notification.Kind.RESOLVED, sr, f"{sr.reference} is resolved: accept it or reopen it"
             )
@@ -578,7 +580,7 @@ def reopen_request(actor: Person, request_id: int, reason: str, *, now: datetime
         Comment.objects.create(request=sr, author=actor, body=reason, addressed_to=sr.assignee, created_at=now)
         if sr.assignee_id:
             assignee_id = sr.assignee_id
-            _after_commit(
+            _tell(
                 lambda: notify(
                     [assignee_id], Notification.Kind.REOPENED, sr, f"{actor.display_name} reopened {sr.reference}"
                 )
@@ -693,7 +695,7 @@ def add_comment(
         if addressee is not None and addressee.pk != actor.pk:
             note_kind = Notification.Kind.ADVICE if advice else Notification.Kind.COMMENT
             addressee_id = addressee.pk
-            _after_commit(
+            _tell(
                 lambda: notify([addressee_id], note_kind, sr, f"{actor.display_name} wrote to you on {sr.reference}")
             )
         return comment
