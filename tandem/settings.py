@@ -219,6 +219,8 @@ TANDEM_PULSE_MIN_ANSWERS = int(os.environ.get("TANDEM_PULSE_MIN_ANSWERS", "5"))
 if TANDEM_PULSE_MIN_ANSWERS < 3:
     raise ImproperlyConfigured("TANDEM_PULSE_MIN_ANSWERS must be 3 or more: fewer answers could be traced to a person.")
 TANDEM_PULSE_GRACE_DAYS = int(os.environ.get("TANDEM_PULSE_GRACE_DAYS", "7"))
+# Gifts and hospitality at or above this value are flagged for compliance review.
+TANDEM_GIFT_REVIEW_VALUE = float(os.environ.get("TANDEM_GIFT_REVIEW_VALUE", "50"))
 
 PASSWORD_HASHERS = [
     # Argon2id (argon2-cffi) for every new or changed password; the others only verify older

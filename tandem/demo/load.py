@@ -36,7 +36,7 @@ from tandem.demo.people import (
     UNITS,
     DemoPerson,
 )
-from tandem.demo.pulse import load_feedback, load_pulse
+from tandem.demo.pulse import load_feedback, load_pulse, load_recognition
 from tandem.demo.trails import OrgIds, load_history
 from tandem.engines.history import Params, simulate
 from tandem.insights.actions import rebuild_all
@@ -127,6 +127,7 @@ def build_demo(
     began = time.perf_counter()
     summary.counts["pulse answers"] = load_pulse(end, seed)
     summary.counts.update(load_feedback(end, seed))
+    summary.counts.update(load_recognition(end, seed))
     summary.seconds["pulse"] = time.perf_counter() - began
     summary.counts.update(
         people=len(ids.person) + 1, services=len(ids.service), units=len(ids.unit)

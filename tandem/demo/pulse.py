@@ -8,13 +8,15 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
 from tandem.catalogue.models import Service, ServiceReview
-from tandem.org.models import Person, Role, Side
-from tandem.voice.models import AskRating, PulseAnswer, RequestRating
+from tandem.org.models import Person, Role, Side, Unit
+from tandem.voice.models import AskRating, Gift, Kudos, PulseAnswer, RequestRating
 from tandem.voice.queries import period_start
 from tandem.work.models import ServiceRequest, Status
 
@@ -100,3 +102,45 @@ def load_feedback(end: datetime, seed: int = 2026) -> dict[str, int]:
             ))
     ServiceReview.objects.bulk_create(reviews)
     return {"ratings": len(ratings), "ask ratings": len(asks), "reviews": len(reviews)}
+
+
+KUDOS = [
+    "Sorted the overtime before payday, thank you.",
+    "Quick and clear answer for my candidate.",
+    "Saved us with the client's purchase order.",
+    "Laptop fixed before the new starter arrived.",
+    "Always explains what is missing, kindly.",
+]
+GIFTS = [("Bright Logistics", "Box of chocolates", "18"), ("Harbour Hotels", "Christmas hamper", "65"),
+         ("Northern Rail Works", "Two match tickets", "140"), ("Acme Staffing", "Bottle of wine", "25"),
+         ("Civic Care", "Lunch for the team", "45")]
+
+
+def load_recognition(end: datetime, seed: int = 2026) -> dict[str, int]:
+    """Kudos (mostly for the teams whose requests were on time) and a few gifts, some of them
+    above the compliance threshold."""
+    rng = random.Random(f"recognition-{seed}")
+    rows = list(
+        ServiceRequest.objects.filter(status__in=[Status.RESOLVED, Status.CLOSED], resolved_at__lte=F("due_at"),
+                                      assignee__isnull=False, requester__unit__side=Side.FRONT)
+        .values_list("pk", "requester_id", "assignee_id", "unit_id", "resolved_at")
+    )
+    kudos = [
+        Kudos(given_by_id=requester, to_person_id=assignee, to_unit_id=unit, request_id=pk,
+              message=rng.choice(KUDOS), created_at=resolved_at + timedelta(hours=3), digested_at=resolved_at)
+        for pk, requester, assignee, unit, resolved_at in rows if resolved_at is not None and rng.random() < 0.01
+    ]
+    Kudos.objects.bulk_create(kudos, batch_size=1000)
+    front = list(Person.objects.filter(unit__side=Side.FRONT, role=Role.MEMBER).values_list("pk", flat=True))
+    backs = list(Unit.objects.filter(side=Side.BACK).values_list("pk", flat=True))
+    threshold = Decimal(str(settings.TANDEM_GIFT_REVIEW_VALUE))
+    gifts = 0
+    for n in range(12):
+        giver, what, value = GIFTS[n % len(GIFTS)]
+        gift = Gift.objects.create(
+            received_by_id=rng.choice(front), received_on=(end - timedelta(days=7 + 14 * n)).date(), giver=giver,
+            value=Decimal(value), description=what, flagged=Decimal(value) >= threshold,
+        )
+        gift.shared_with.set(rng.sample(backs, k=rng.randint(0, 2)))
+        gifts += 1
+    return {"kudos": len(kudos), "gifts": gifts}

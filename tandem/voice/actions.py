@@ -4,13 +4,15 @@ invitations."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +22,8 @@ from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
 from tandem.voice.models import (
     AskRating,
     Frequency,
+    Gift,
+    Kudos,
     PulseAnswer,
     PulseDismissal,
     PulseInvitation,
@@ -270,3 +274,103 @@ def rate_ask(actor: Person, request_id: int, *, complete: bool, in_time: bool,
                                   "rated_by": actor, "rated_at": now},
         )
     return rating
+
+
+# --- recognition ---------------------------------------------------------------------------------
+
+GIFT_VALUE_LIMIT = Decimal("100000")
+
+
+def give_kudos(actor: Person, *, message: str, person_id: int | None = None, unit_id: int | None = None,
+               request_id: int | None = None, now: datetime | None = None) -> Kudos:
+    """Thank a back-office person or unit (exactly one), optionally about a request you can see."""
+    now = now or timezone.now()
+    message = (message or "").strip()
+    if not message or len(message) > 500 or "\x00" in message:
+        raise Invalid("Say what you are thanking them for, in at most 500 characters.", errors={"message": ["1–500."]})
+    if (person_id is None) == (unit_id is None):
+        raise Invalid("Thank one person or one unit.", errors={"to": ["Choose a person or a unit."]})
+    to_person = None
+    if person_id is not None:
+        to_person = Person.objects.select_related("unit").filter(pk=person_id, user__is_active=True).first()
+        if to_person is None:
+            raise Invalid("There is no such active person.", errors={"to": ["Unknown person."]})
+        if to_person.pk == actor.pk:
+            raise Invalid("Kudos are for someone else: you cannot thank yourself.", errors={"to": ["Yourself."]})
+        unit = to_person.unit
+    else:
+        found = Unit.objects.filter(pk=unit_id or 0).first()
+        if found is None:
+            raise Invalid("There is no such unit.", errors={"to": ["Unknown unit."]})
+        unit = found
+    if unit.side != Side.BACK:
+        raise Invalid("Kudos recognise back-office work: choose a back-office person or unit.",
+                      errors={"to": ["Not back office."]})
+    if to_person is None and unit.pk == actor.unit_id:
+        raise Invalid("Kudos are for someone else: you cannot thank your own unit.", errors={"to": ["Your unit."]})
+    if request_id is not None and not requests_visible_to(actor.user).filter(pk=request_id).exists():
+        raise NotFound(f"There is no request {request_id} that you can see.")
+    with transaction.atomic(durable=True):
+        return Kudos.objects.create(given_by=actor, to_person=to_person, to_unit=unit, request_id=request_id,
+                                    message=message, created_at=now)
+
+
+def register_gift(actor: Person, *, received_on: date, giver: str, value: Decimal, description: str,
+                  shared_with: list[int] | None = None, now: datetime | None = None) -> Gift:
+    """Record a gift or hospitality received; flagged for compliance at or above the set value."""
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    giver, description = (giver or "").strip(), (description or "").strip()
+    if not giver or len(giver) > 200:
+        errors["giver"] = ["Who gave it (1–200 characters)."]
+    if not description or len(description) > 500:
+        errors["description"] = ["What it was (1–500 characters)."]
+    if value is None or not value.is_finite() or value < 0:
+        errors["value"] = ["The value is an amount of 0 or more."]
+    elif value > GIFT_VALUE_LIMIT:
+        errors["value"] = [f"{value} is beyond any gift this register takes (at most {GIFT_VALUE_LIMIT}); "
+                           "check the amount, or report it to compliance directly."]
+    if received_on > today(now):
+        errors["received_on"] = ["A gift is registered once received: give today's date or earlier."]
+    units = list(Unit.objects.filter(pk__in=shared_with or [], side=Side.BACK))
+    if len(units) != len(set(shared_with or [])):
+        errors["shared_with"] = ["Share with back-office units only."]
+    if errors:
+        raise Invalid("Some details are missing or wrong (" + ", ".join(errors) + "); correct them.", errors=errors)
+    with transaction.atomic(durable=True):
+        gift = Gift.objects.create(
+            received_by=actor, received_on=received_on, giver=giver, value=value, description=description,
+            flagged=value >= Decimal(str(settings.TANDEM_GIFT_REVIEW_VALUE)), created_at=now,
+        )
+        gift.shared_with.set(units)
+    return gift
+
+
+def send_kudos_digests(*, now: datetime | None = None) -> int:
+    """In the first days of a month: last month's kudos, emailed to each thanked unit's people
+    and to the front-office people who asked something of it (once). Returns emails sent."""
+    now = now or timezone.now()
+    this_month = date(today(now).year, today(now).month, 1)
+    last_month = date((this_month - timedelta(days=1)).year, (this_month - timedelta(days=1)).month, 1)
+    zone = timezone.get_default_timezone()
+    lo = datetime(last_month.year, last_month.month, 1, tzinfo=zone)
+    hi = datetime(this_month.year, this_month.month, 1, tzinfo=zone)
+    sent = 0
+    pending = Kudos.objects.filter(created_at__gte=lo, created_at__lt=hi, digested_at__isnull=True)
+    for unit in Unit.objects.filter(pk__in=pending.values("to_unit_id")):
+        with transaction.atomic():
+            mine = list(pending.filter(to_unit=unit).select_for_update(skip_locked=True).select_related(
+                "to_person__user", "given_by__user"))
+            if not mine:
+                continue
+            Kudos.objects.filter(pk__in=[k.pk for k in mine]).update(digested_at=now)
+        clients = ServiceRequest.objects.filter(unit=unit, submitted_at__gte=lo, submitted_at__lt=hi).values(
+            "requester_id")
+        people = Person.objects.filter(Q(unit=unit) | Q(pk__in=clients), user__is_active=True).exclude(user__email="")
+        lines = [f"Thanks received by {unit.name} in {last_month:%B %Y}:", ""]
+        lines += [f"- {k.to_person.display_name + ': ' if k.to_person else ''}{k.message} "
+                  f"({k.given_by.display_name})" for k in mine]
+        send_mail(f"Kudos for {unit.name} in {last_month:%B %Y}", "\n".join(lines), settings.DEFAULT_FROM_EMAIL,
+                  [p.user.email for p in people.select_related("user")])
+        sent += 1
+    return sent

@@ -2,7 +2,16 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from tandem.voice.models import AskRating, PulseAnswer, PulseDismissal, PulseInvitation, RequestRating, UsedPulseLink
+from tandem.voice.models import (
+    AskRating,
+    Gift,
+    Kudos,
+    PulseAnswer,
+    PulseDismissal,
+    PulseInvitation,
+    RequestRating,
+    UsedPulseLink,
+)
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -53,3 +62,21 @@ class AskRatingAdmin(_ReadOnly):
     list_display = ("request", "requesting_unit", "complete", "in_time", "rated_at")
     list_filter = ("requesting_unit", "complete", "in_time")
     search_fields = ("request__id",)
+
+
+@admin.register(Kudos)
+class KudosAdmin(admin.ModelAdmin):
+    list_display = ("to_unit", "to_person", "given_by", "created_at")
+    list_filter = ("to_unit",)
+    search_fields = ("message",)
+    raw_id_fields = ("given_by", "to_person", "request")
+
+
+@admin.register(Gift)
+class GiftAdmin(admin.ModelAdmin):
+    """Compliance reviews flagged entries here (record who reviewed and when)."""
+
+    list_display = ("received_on", "received_by", "giver", "value", "flagged", "reviewed_at")
+    list_filter = ("flagged",)
+    search_fields = ("giver", "description")
+    raw_id_fields = ("received_by", "reviewed_by")

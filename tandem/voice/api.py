@@ -4,16 +4,25 @@ anonymity threshold)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status as HttpStatus
 
 from tandem.api_shared import InSchema, PathId, Slug, actor, auth_user, errors
 from tandem.org.models import Side, Unit
 from tandem.refusal import Invalid
 from tandem.voice import actions
-from tandem.voice.models import RequestRating
-from tandem.voice.queries import ask_quality, questions_for, results, unanswered_feedback
+from tandem.voice.models import Gift, Kudos, RequestRating
+from tandem.voice.queries import (
+    ask_quality,
+    gifts_visible_to,
+    kudos_visible_to,
+    questions_for,
+    results,
+    unanswered_feedback,
+)
 
 router = Router(tags=["pulse"])
 
@@ -202,3 +211,92 @@ def get_ask_quality(request: HttpRequest) -> list[dict]:
     """Per front-office unit, over 12 weeks: share of asks the back office found complete, in time, both."""
     actor(request)
     return ask_quality(auth_user(request))
+
+
+# --- recognition ---------------------------------------------------------------------------------
+
+
+class KudosIn(InSchema):
+    message: str = Field(..., max_length=500)
+    person: int | None = Field(None, description="A back-office person's id (or give `unit`).")
+    unit: Slug | None = Field(None, description="A back-office unit's slug (or give `person`).")
+    request: int | None = Field(None, description="The request it is about, if any.")
+
+
+class KudosOut(Schema):
+    id: int
+    unit: str
+    person: str | None
+    message: str
+    given_by: str
+    created_at: datetime
+
+
+class GiftIn(InSchema):
+    received_on: date
+    giver: str = Field(..., max_length=200)
+    value: Decimal = Field(..., description="Estimated value in the local currency, 0 or more.")
+    description: str = Field(..., max_length=500)
+    shared_with: list[Slug] = Field(default_factory=list, max_length=20, description="Back-office unit slugs.")
+
+
+class GiftOut(Schema):
+    id: int
+    received_on: date
+    received_by: str
+    giver: str
+    value: Decimal
+    description: str
+    shared_with: list[str]
+    flagged: bool = Field(..., description="At or above the review value: for compliance.")
+
+
+def _kudos_out(k: Kudos) -> dict:
+    return {"id": k.pk, "unit": k.to_unit.slug, "person": k.to_person.display_name if k.to_person else None,
+            "message": k.message, "given_by": k.given_by.display_name, "created_at": k.created_at}
+
+
+def _gift_out(g: Gift) -> dict:
+    return {"id": g.pk, "received_on": g.received_on, "received_by": g.received_by.display_name, "giver": g.giver,
+            "value": g.value, "description": g.description, "shared_with": [u.slug for u in g.shared_with.all()],
+            "flagged": g.flagged}
+
+
+@router.post("/kudos", response={201: KudosOut, **errors(400, 403, 404, 422)}, summary="Give kudos")
+def give_kudos(request: HttpRequest, payload: KudosIn) -> HttpStatus:
+    """Thank a back-office person or unit (not yourself), optionally about a request you can see."""
+    me = actor(request)
+    unit = _unit(payload.unit, Side.BACK, "unit") if payload.unit else None
+    given = actions.give_kudos(me, message=payload.message, person_id=payload.person,
+                               unit_id=unit.pk if unit else None, request_id=payload.request)
+    return HttpStatus(201, _kudos_out(given))
+
+
+@router.get("/kudos", response={200: list[KudosOut], **errors(403, 422)}, summary="Kudos received")
+def list_kudos(request: HttpRequest, unit: Slug | None = None) -> list[dict]:
+    """The latest thanks, newest first, optionally for one back-office unit (its slug)."""
+    actor(request)
+    qs = kudos_visible_to(auth_user(request))
+    if unit:
+        qs = qs.filter(to_unit=_unit(unit, Side.BACK, "unit"))
+    return [_kudos_out(k) for k in qs[:200]]
+
+
+@router.post("/gifts", response={201: GiftOut, **errors(400, 403, 422)}, summary="Register a gift")
+def register_gift(request: HttpRequest, payload: GiftIn) -> HttpStatus:
+    """A gift or hospitality received from a customer; flagged for compliance at or above the set value."""
+    me = actor(request)
+    units = [_unit(slug, Side.BACK, "shared_with") for slug in payload.shared_with]
+    gift = actions.register_gift(me, received_on=payload.received_on, giver=payload.giver, value=payload.value,
+                                 description=payload.description, shared_with=[u.pk for u in units if u])
+    return HttpStatus(201, _gift_out(gift))
+
+
+@router.get("/gifts", response={200: list[GiftOut], **errors(403)}, summary="The gifts register")
+def list_gifts(request: HttpRequest, flagged: bool | None = None) -> list[dict]:
+    """Your entries; those shared with the unit you lead; every entry for executives and administrators."""
+    actor(request)
+    qs = gifts_visible_to(auth_user(request))
+    if flagged is not None:
+        qs = qs.filter(flagged=flagged)
+    return [_gift_out(g) for g in qs[:500]]

@@ -118,3 +118,49 @@ class AskRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: complete={self.complete} in_time={self.in_time}"
+
+
+class Kudos(models.Model):
+    """Thanks from anyone to a back-office person or unit, optionally about a request. Shown to
+    the unit and in a monthly digest; never counted into points or rankings."""
+
+    given_by = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="kudos_given")
+    to_person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True, related_name="kudos")
+    to_unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="kudos",
+                                help_text="The unit thanked (the person's unit when a person is thanked).")
+    request = models.ForeignKey("work.ServiceRequest", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+")
+    message = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    digested_at = models.DateTimeField(null=True, blank=True, help_text="When the monthly digest carried it.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["to_unit", "created_at"], name="kudos_unit_created")]
+
+    def __str__(self) -> str:
+        return f"Kudos to {self.to_person or self.to_unit}"
+
+
+class Gift(models.Model):
+    """The gifts and hospitality register: what a front-office person received from a customer
+    and which back-office units it was shared with. Entries at or above the configured value
+    are flagged for compliance review."""
+
+    received_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="gifts")
+    received_on = models.DateField()
+    giver = models.CharField(max_length=200)
+    value = models.DecimalField(max_digits=10, decimal_places=2, help_text="Estimated value, in the local currency.")
+    description = models.CharField(max_length=500)
+    shared_with = models.ManyToManyField(Unit, blank=True, related_name="+")
+    flagged = models.BooleanField(default=False, help_text="At or above TANDEM_GIFT_REVIEW_VALUE: for compliance.")
+    reviewed_by = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(value__gte=0), name="gift_value_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.description} from {self.giver}"

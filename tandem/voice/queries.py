@@ -14,9 +14,17 @@ from django.utils import timezone
 
 from tandem.insights.models import WeeklyFlow
 from tandem.org.models import Person, Role, Side, Unit
-from tandem.org.queries import AnyUser, is_admin, leads_unit, person_of, work_unit_ids
+from tandem.org.queries import AnyUser, is_admin, leads_unit, person_of, sees_everything, work_unit_ids
 from tandem.promises.models import Promise
-from tandem.voice.models import FRUSTRATED, AskRating, PulseAnswer, PulseDismissal, RequestRating
+from tandem.voice.models import (
+    FRUSTRATED,
+    AskRating,
+    Gift,
+    Kudos,
+    PulseAnswer,
+    PulseDismissal,
+    RequestRating,
+)
 from tandem.work.models import ServiceRequest, Status
 
 
@@ -320,3 +328,32 @@ def service_figures(service_id: int, *, now: datetime | None = None, weeks: int 
         "ratings": sat["ratings"],
         "procedure_conformance": None,
     }
+
+
+# --- recognition ---------------------------------------------------------------------------------
+
+
+def kudos_visible_to(user: AnyUser | None) -> QuerySet[Any]:
+    """Kudos are public thanks: every member of staff sees them."""
+    if person_of(user) is None:
+        return Kudos.objects.none()
+    return Kudos.objects.select_related("given_by__user", "to_person__user", "to_unit")
+
+
+def reviews_gifts(person: Person | None) -> bool:
+    """Compliance reads the whole register: executives and administrators."""
+    return person is not None and sees_everything(person)
+
+
+def gifts_visible_to(user: AnyUser | None) -> QuerySet[Any]:
+    """Your own entries; the entries shared with a unit you lead; everything for compliance."""
+    person = person_of(user)
+    if person is None:
+        return Gift.objects.none()
+    qs = Gift.objects.select_related("received_by__user").prefetch_related("shared_with")
+    if reviews_gifts(person):
+        return qs
+    mine = Q(received_by=person)
+    if person.role == Role.LEAD:
+        mine |= Q(shared_with=person.unit_id)
+    return qs.filter(mine).distinct()

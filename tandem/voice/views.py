@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +22,16 @@ from tandem.refusal import Forbidden, Invalid, NotFound, Refused
 from tandem.voice import actions
 from tandem.voice.executive import figures, spark
 from tandem.voice.models import Frequency
-from tandem.voice.queries import ask_quality, period_name, questions_for, results, unanswered_feedback
+from tandem.voice.queries import (
+    ask_quality,
+    gifts_visible_to,
+    kudos_visible_to,
+    period_name,
+    questions_for,
+    results,
+    reviews_gifts,
+    unanswered_feedback,
+)
 
 
 def _posted(request: HttpRequest) -> tuple[int, date, int, str]:
@@ -217,3 +228,71 @@ def _executive_csv(figure: str, data: dict) -> HttpResponse | None:
     out.writerow(head)
     out.writerows(rows)
     return response
+
+
+# --- recognition ---------------------------------------------------------------------------------
+
+
+@staff_page
+def kudos(request: HttpRequest, me: Person) -> HttpResponse:
+    """Give kudos to a back-office person or unit, and read the thanks each unit received."""
+    typed: dict[str, str] = {}
+    refusal: Refused | None = None
+    if request.method == "POST":
+        typed = {k: request.POST.get(k, "")[:600] for k in ("to", "message", "request")}
+        kind, _, ident = typed["to"].partition(":")
+        try:
+            actions.give_kudos(
+                me, message=typed["message"],
+                person_id=int(ident) if kind == "person" and ident.isdigit() else None,
+                unit_id=int(ident) if kind == "unit" and ident.isdigit() else None,
+                request_id=int(typed["request"]) if typed["request"].isdigit() else None,
+            )
+            messages.success(request, "Thank you: your kudos are on the unit's page and in its monthly digest.")
+            return redirect("voice:kudos")
+        except Refused as exc:
+            refusal = exc
+    slug = request.GET.get("unit", "")
+    shown = kudos_visible_to(request.user)
+    if slug and "\x00" not in slug:
+        shown = shown.filter(to_unit__slug=slug)
+    back = Unit.objects.filter(side=Side.BACK).order_by("name")
+    people = Person.objects.filter(unit__side=Side.BACK, user__is_active=True).exclude(pk=me.pk).select_related(
+        "user", "unit").order_by("unit__name", "user__first_name")
+    return render(request, "voice/kudos.html", {
+        "kudos": shown[:100], "units": back, "people": people, "typed": typed, "refusal": refusal, "unit": slug,
+    }, status=refusal.status if refusal else 200)
+
+
+@staff_page
+def gifts(request: HttpRequest, me: Person) -> HttpResponse:
+    """The gifts and hospitality register: your entries (and, for compliance, everyone's)."""
+    typed: dict[str, Any] = {}
+    refusal: Refused | None = None
+    if request.method == "POST":
+        typed = {k: request.POST.get(k, "")[:600] for k in ("received_on", "giver", "value", "description")}
+        typed["shared_with"] = [int(v) for v in request.POST.getlist("shared_with") if v.isdigit()]
+        try:
+            try:
+                received_on = date.fromisoformat(typed["received_on"])
+            except ValueError as e:
+                raise Invalid("Give the date it was received (YYYY-MM-DD).",
+                              errors={"received_on": ["A date."]}) from e
+            try:
+                value = Decimal(typed["value"].replace(",", "."))
+            except InvalidOperation as e:
+                raise Invalid("Give the value as an amount, e.g. 25.00.", errors={"value": ["An amount."]}) from e
+            gift = actions.register_gift(me, received_on=received_on, giver=typed["giver"], value=value,
+                                         description=typed["description"], shared_with=typed["shared_with"])
+            messages.success(request, "Registered" + (": flagged for compliance review, as its value is at or above "
+                                                      "the threshold." if gift.flagged else "."))
+            return redirect("voice:gifts")
+        except Refused as exc:
+            refusal = exc
+    entries = gifts_visible_to(request.user)
+    if request.GET.get("flagged") == "1":
+        entries = entries.filter(flagged=True)
+    return render(request, "voice/gifts.html", {
+        "gifts": entries[:200], "typed": typed, "refusal": refusal, "compliance": reviews_gifts(me),
+        "units": Unit.objects.filter(side=Side.BACK).order_by("name"),
+    }, status=refusal.status if refusal else 200)

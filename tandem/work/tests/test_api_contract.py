@@ -86,6 +86,10 @@ EXPECTED_OPERATIONS = {
     "transferOwnership",
     "recordReview",
     "listReviewsDue",
+    "giveKudos",
+    "listKudos",
+    "registerGift",
+    "listGifts",
 }
 
 

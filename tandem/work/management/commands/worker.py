@@ -15,7 +15,7 @@ from tandem.agreements.actions import fire_due_response_alerts, fire_due_sla_ale
 from tandem.insights.actions import refresh_recent_flow
 from tandem.notifications.actions import send_digests
 from tandem.promises.actions import mark_material_changes, refresh_forecasts
-from tandem.voice.actions import send_pulse_invitations
+from tandem.voice.actions import send_kudos_digests, send_pulse_invitations
 from tandem.work.actions import close_expired_resolutions
 
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         "closing resolved requests whose reopen window has passed, "
         "refreshing promise forecasts and telling requesters once when a promise slips, "
         "rebuilding this week's and last week's evidence (at most every 10 minutes), "
-        "and emailing the pulse question about the period just ended."
+        "emailing the pulse question about the period just ended and last month's kudos digests."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -52,6 +52,7 @@ class Command(BaseCommand):
             forecasts, slips = refresh_forecasts()
             refresh_recent_flow(force=options["once"])
             invited = send_pulse_invitations()
+            send_kudos_digests()
             if options["verbosity"] >= 2 or options["once"]:
                 self.stdout.write(
                     f"warned of {warned} and reported {breached} breached agreement(s); "
