@@ -151,6 +151,17 @@ class Stack:
         self.server: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
 
+    @classmethod
+    def sharing(cls, other: Stack, folder: Path) -> Stack:
+        """A second set of processes on ``other``'s database: another app server (and worker)
+        as a second machine behind a load balancer would run them."""
+        made = cls.__new__(cls)
+        made.template, made.folder = other.template, folder
+        folder.mkdir(parents=True, exist_ok=True)
+        made.url, made.env = other.url, {**other.env}
+        made.port, made.server, made.worker = 0, None, None
+        return made
+
     @property
     def vendor(self) -> str:
         return self.template.vendor
