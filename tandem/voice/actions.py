@@ -359,7 +359,7 @@ def send_kudos_digests(*, now: datetime | None = None) -> int:
     pending = Kudos.objects.filter(created_at__gte=lo, created_at__lt=hi, digested_at__isnull=True)
     for unit in Unit.objects.filter(pk__in=pending.values("to_unit_id")):
         with transaction.atomic():
-            mine = list(pending.filter(to_unit=unit).select_for_update(skip_locked=True).select_related(
+            mine = list(pending.filter(to_unit=unit).select_for_update(skip_locked=True, of=("self",)).select_related(
                 "to_person__user", "given_by__user"))
             if not mine:
                 continue
