@@ -37,8 +37,10 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.cast import TIMESHEET_OK
 from tests.stack import Stack, Template, call
+
+# The cast's timesheet intake (tests/cast.py; not imported: that needs Django set up here).
+TIMESHEET_OK = {"worker": "Ann Smith", "hours": "37.5", "week_ending": "2026-11-20", "reason": "Overtime"}
 
 
 def raw_insert_rate(stack: Stack, seconds: float = 10.0) -> float:
@@ -128,12 +130,18 @@ def run(stack: Stack, seed: dict[str, Any], *, seconds: float, clients: int) -> 
         return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1) if latencies else float("nan")
 
     submits = sum(1 for s in samples if s[0] == "submit" and s[1] in (200, 201))
+    by_kind = {}
+    for kind in ("read", "submit", "comment", "transition"):
+        times = sorted(s[2] * 1000 for s in samples if s[0] == kind)
+        if times:
+            by_kind[kind] = {"n": len(times), "p50_ms": round(times[len(times) // 2], 1),
+                             "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1)}
     return {
         "requests": len(samples), "seconds": round(elapsed, 1), "per_second": round(len(samples) / elapsed, 1),
         "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
         "mean_ms": round(statistics.fmean(latencies), 1) if latencies else float("nan"),
         "errors": errors, "answers": {str(k): v for k, v in sorted(codes.items())},
-        "submissions_per_second": round(submits / elapsed, 1),
+        "submissions_per_second": round(submits / elapsed, 1), "by_kind": by_kind,
     }
 
 

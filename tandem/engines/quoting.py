@@ -13,7 +13,7 @@ the queue is empty and a week after month end.
 
 The quote for a load L takes the ``neighbours`` history requests whose load at arrival was
 closest to L (on a log scale, because a queue of 0.2 days differs from 1 day far more than
-10 days from 11) and reads the quantiles of their durations. Requests still open when the
+10 days from 11), adds to each the part of L its own queue lacked, and reads the quantiles. Requests still open when the
 quote is made are *censored*: they are known to take at least as long as they have so far,
 and leaving them out would make every promise optimistic exactly when the team slows down.
 So the quantiles are Kaplan-Meier quantiles, which count an open request as "longer than
@@ -115,8 +115,10 @@ class ServiceHistory:
         k = min(max(neighbours, MIN_SAMPLES), len(loads))
         distance = np.abs(np.log1p(np.maximum(loads, 0.0) / 3600) - np.log1p(max(load, 0.0) / 3600))
         nearest = np.argpartition(distance, k - 1)[:k] if k < len(loads) else np.arange(len(loads))
-        # A neighbour that waited behind a queue of 10 h is read as if its queue had been
-        # ``load``: its own time beyond the queue is kept, the queue is today's.
-        remaining = self.duration[alive][nearest] + (load - loads[nearest]) - elapsed
+        # A neighbour that waited behind a shorter queue than today's is read as if it had met
+        # today's: the extra queue is added to its time. One that met a longer queue is taken as
+        # it was (not shortened): queues are not one line served by one person, and a promise
+        # must not shrink below what similar requests really took.
+        remaining = self.duration[alive][nearest] + np.maximum(load - loads[nearest], 0.0) - elapsed
         result = km_quantiles(remaining, self.observed[alive][nearest], probs)
         return None if result is None else np.maximum.accumulate(np.maximum(result, 0.0))

@@ -34,7 +34,7 @@ WINDOW = timedelta(weeks=12)
 DEFAULT_EFFORT_SECONDS = 3600.0
 #: The recent pace of a unit (requests finished per working second) is measured over this.
 PACE = timedelta(days=14)
-#: A book is rebuilt after this long (or when its unit's requests change in number).
+#: A book is rebuilt after this long.
 BOOK_TTL_SECONDS = 600.0
 
 INF = float("inf")
@@ -54,12 +54,17 @@ class UnitBook:
     capacity: dict[date, tuple[float, int]] = field(default_factory=dict)  # day → (seconds, people)
     unit_calendar: WorkingCalendar | None = None
 
-    def drain_at(self, times: npt.NDArray[np.int64], *, exclude_self: bool = False) -> npt.NDArray[np.float64]:
+    def drain_at(
+        self, times: npt.NDArray[np.int64], *, exclude_self: bool = False,
+        open_count: npt.NDArray[np.float64] | None = None,
+    ) -> npt.NDArray[np.float64]:
         """Working seconds the unit would need to clear the requests open at each instant, at
         the pace it finished (or cancelled) requests over the ``PACE`` before: the queue in the
         units that matter to whoever waits in it. ``exclude_self`` for arrival instants (the
-        arriving request does not wait for itself)."""
-        open_count = quoting.backlog_at(times, self.submitted, self.ended, np.ones(len(self.submitted)))
+        arriving request does not wait for itself). ``open_count`` replaces the book's own count
+        (the live quote counts today's queue in the database: the book may be minutes old)."""
+        if open_count is None:
+            open_count = quoting.backlog_at(times, self.submitted, self.ended, np.ones(len(self.submitted)))
         if exclude_self:
             open_count = np.maximum(open_count - 1, 0)
         departures = np.sort(self.ended[np.isfinite(self.ended)])
@@ -185,22 +190,21 @@ def build_book(unit: Unit, now: datetime, *, since: datetime | None = None) -> U
     return book
 
 
-_BOOKS: dict[int, tuple[float, int, UnitBook]] = {}
+_BOOKS: dict[int, tuple[float, UnitBook]] = {}
 
 
 def book_for(unit: Unit, now: datetime) -> UnitBook:
-    """The unit's book, rebuilt at most every ``BOOK_TTL_SECONDS`` or when its request count
-    changed by more than a few per cent. Process-local: a second app server builds its own,
-    which is only a matter of a little CPU."""
-    count = ServiceRequest.objects.filter(unit=unit, submitted_at__gte=now - 2 * WINDOW).count()
+    """The unit's book, rebuilt at most every ``BOOK_TTL_SECONDS`` (of the clock and of ``now``):
+    the history it holds moves slowly, and the live queue is counted apart at every quote.
+    Process-local: a second app server builds its own, which is only a little CPU."""
     cached = _BOOKS.get(unit.pk)
     if cached is not None:
-        built, built_count, book = cached
-        fresh = clock.monotonic() - built < BOOK_TTL_SECONDS and abs(count - built_count) <= max(5, built_count // 50)
-        if fresh and abs((now - book.built_at).total_seconds()) < BOOK_TTL_SECONDS:
+        built, book = cached
+        fresh = abs((now - book.built_at).total_seconds()) < BOOK_TTL_SECONDS
+        if fresh and clock.monotonic() - built < BOOK_TTL_SECONDS:
             return book
     book = build_book(unit, now)
-    _BOOKS[unit.pk] = (clock.monotonic(), count, book)
+    _BOOKS[unit.pk] = (clock.monotonic(), book)
     return book
 
 

@@ -22,7 +22,7 @@ from tandem.org.models import Person, Role
 from tandem.org.queries import AnyUser, is_admin, person_of
 from tandem.promises import books
 from tandem.promises.models import Basis, Promise
-from tandem.work.models import OPEN_STATUSES, ServiceRequest, Status
+from tandem.work.models import OPEN_STATUS_VALUES, OPEN_STATUSES, ServiceRequest, Status
 from tandem.work.queries import requests_visible_to
 
 NOT_STARTED = frozenset({Status.NEW, Status.ASSIGNED, Status.REOPENED})
@@ -73,14 +73,18 @@ def _when(t: datetime, zone: str) -> str:
 
 def current_load(book: books.UnitBook, now: datetime) -> tuple[float, float, int]:
     """(working seconds to clear the unit's queue at its recent pace, queued working hours of
-    estimated effort, people on shift) of the unit now."""
+    estimated effort, people on shift) of the unit now. The queue is counted in the database,
+    not taken from the book, so a burst of arrivals shows at once."""
     t = to_epoch(now)
-    weights = [book.effort.get(int(s), books.DEFAULT_EFFORT_SECONDS) for s in book.service_ids]
-    open_now = (book.submitted <= t) & (book.ended > t)
-    queued = float(sum(w for w, o in zip(weights, open_now, strict=True) if o))
+    per_service = dict(
+        ServiceRequest.objects.filter(unit_id=book.unit_id, status__in=OPEN_STATUS_VALUES, submitted_at__lte=now)
+        .values_list("service_id").annotate(n=Count("pk")).order_by()
+    )
+    open_now = float(sum(per_service.values()))
+    queued = sum(n * book.effort.get(sid, books.DEFAULT_EFFORT_SECONDS) for sid, n in per_service.items())
     zone = next(iter(book.calendars.values())).zone if book.calendars else ZoneInfo("UTC")
     _capacity, people = book.capacity_on(now.astimezone(zone).date())
-    drain = float(book.drain_at(np.array([t], dtype=np.int64))[0])
+    drain = float(book.drain_at(np.array([t], dtype=np.int64), open_count=np.array([open_now]))[0])
     return drain, queued / 3600.0, people
 
 
