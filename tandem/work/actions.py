@@ -285,7 +285,7 @@ def submit_request(
     terms = terms_for(service, actor.unit_id, channel)
     calendar = calendar_for_service(service)
     late_for, enters_at = _cutoff_placement(service, now)
-    promised = promise_queries.quote(service, actor, channel=channel, now=now)
+    promised = promise_queries.quote(service, actor, channel=channel, now=now, terms=terms)
     try:
         with transaction.atomic(durable=True):
             sr = ServiceRequest(
