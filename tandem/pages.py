@@ -62,3 +62,8 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
     ):
         return target
     return fallback
+
+
+def csv_number(value: float | None, digits: int = 4) -> str:
+    """A figure for a CSV download: blank when there is none, else fixed decimals."""
+    return "" if value is None else f"{value:.{digits}f}"

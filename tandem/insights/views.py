@@ -16,11 +16,15 @@ from tandem.insights.forms import EvidenceFilterForm
 from tandem.insights.journey import journey
 from tandem.insights.queries import Filters, evidence, flow_service
 from tandem.org.models import Person
-from tandem.pages import refused, staff_page
+from tandem.pages import csv_number, refused, staff_page
 from tandem.refusal import Invalid
 from tandem.work.queries import requests_visible_to
 
 FIGURES = ("services", "chart", "waiting")
+
+
+def csv3(value: float | None) -> str:
+    return csv_number(value, 3)
 
 
 @staff_page
@@ -57,28 +61,26 @@ def _csv(figure: str, data: dict) -> HttpResponse:
                       *[f"band {label}" for label in BAND_LABELS], "queued_h", "in_progress_h",
                       "waiting_requester_h", "waiting_third_party_h", "verdict"])
         for r in data["services"]:
-            out.writerow([r["service"].unit.name, r["service"].name, r["resolved"], _f(r["mean_days"]),
-                          r["published_days"], _f(r["reopen_rate"]), *r["bands"], *[_f(h) for h in r["phase_hours"]],
+            out.writerow([r["service"].unit.name, r["service"].name, r["resolved"], csv3(r["mean_days"]),
+                          r["published_days"], csv3(r["reopen_rate"]), *r["bands"],
+                          *[csv3(h) for h in r["phase_hours"]],
                           r["chart"].verdict if r["chart"] else "not enough data"])
     elif figure == "chart":
         out.writerow(["unit", "service", "week", "mean_working_days", "centre", "upper", "lower", "signal"])
         for r in data["services"]:
             chart = r["chart"]
             for i, (week, value) in enumerate(zip(r["weeks"], r["series"], strict=True)):
-                out.writerow([r["service"].unit.name, r["service"].name, week.isoformat(), _f(value),
-                              _f(chart.centre if chart else None), _f(chart.upper if chart else None),
-                              _f(chart.lower if chart else None), chart.signal_at(i) if chart else ""])
+                out.writerow([r["service"].unit.name, r["service"].name, week.isoformat(), csv3(value),
+                              csv3(chart.centre if chart else None), csv3(chart.upper if chart else None),
+                              csv3(chart.lower if chart else None), chart.signal_at(i) if chart else ""])
     else:
         out.writerow(["requesting_unit", "unit", "resolved", "front_waits_on_back_h", "back_waits_on_front_h",
                       "waits_on_third_party_h"])
         for w in data["waiting"]:
-            out.writerow([w["requesting_unit"], w["unit"], w["resolved"], _f(w["front_waits_on_back_hours"]),
-                          _f(w["back_waits_on_front_hours"]), _f(w["waits_on_third_party_hours"])])
+            out.writerow([w["requesting_unit"], w["unit"], w["resolved"], csv3(w["front_waits_on_back_hours"]),
+                          csv3(w["back_waits_on_front_hours"]), csv3(w["waits_on_third_party_hours"])])
     return response
 
-
-def _f(value: float | None) -> str:
-    return "" if value is None else f"{value:.3f}"
 
 
 @staff_page
@@ -103,7 +105,7 @@ def flow_page(request: HttpRequest, me: Person) -> HttpResponse:
         out = csv.writer(response)
         out.writerow(["from", "to", "count", "mean_days", "total_days"])
         for step in data["steps"]:
-            out.writerow([step["from"], step["to"], step["count"], _f(step["mean_days"]), _f(step["total_days"])])
+            out.writerow([step["from"], step["to"], step["count"], csv3(step["mean_days"]), csv3(step["total_days"])])
         return response
     peak = max((s["count"] for s in data["steps"]), default=1)
     return render(request, "insights/flow.html", {"service": service, "data": data, "weeks": weeks_text,

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from tandem.org.models import Person
-from tandem.pages import refused, staff_page
+from tandem.pages import csv_number, refused, staff_page
 from tandem.promises.queries import integrity_report, reads_integrity_report
 from tandem.refusal import Forbidden, Invalid
 
@@ -36,8 +36,8 @@ def report(request: HttpRequest, me: Person) -> HttpResponse:
         writer = csv.writer(response)
         writer.writerow([group, "unit", "promises", "kept_share", "mean_lateness_hours", "mean_quote_hours"])
         for row in data["rows"]:
-            writer.writerow([row["name"], row["unit"], row["promises"], _fmt(row["kept_share"]),
-                             _fmt(row["mean_lateness_hours"]), _fmt(row["mean_quote_hours"])])
+            writer.writerow([row["name"], row["unit"], row["promises"], csv_number(row["kept_share"]),
+                             csv_number(row["mean_lateness_hours"]), csv_number(row["mean_quote_hours"])])
         return response
     peak = max((w["promises"] for w in data["weeks"]), default=0)
     return render(request, "promises/report.html", {
@@ -45,6 +45,3 @@ def report(request: HttpRequest, me: Person) -> HttpResponse:
         "week_choices": WEEK_CHOICES, "peak": peak,
     })
 
-
-def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from tandem.org.models import Person, Side, Unit
 from tandem.org.queries import sees_everything
-from tandem.pages import refused, safe_next, staff_page
+from tandem.pages import csv_number, refused, safe_next, staff_page
 from tandem.refusal import Forbidden, Invalid, NotFound, Refused
 from tandem.voice import actions
 from tandem.voice.executive import figures, spark
@@ -112,17 +112,14 @@ def results_page(request: HttpRequest, me: Person) -> HttpResponse:
                 if cell["shown"]:
                     ev = cell["evidence"]
                     out.writerow([row["unit"].name, cell["period"].isoformat(), cell["answers"], cell["asked"],
-                                  _f(cell["response_rate"]), _f(cell["frustration_index"]), _f(ev["mean_hours"]),
-                                  _f(ev["late_rate"]), _f(ev["promises_kept"])])
+                                  *[csv_number(v) for v in (cell["response_rate"], cell["frustration_index"],
+                                                            ev["mean_hours"], ev["late_rate"], ev["promises_kept"])]])
         return response
     return render(request, "voice/results.html", {
         "data": data, "units": units, "fronts": fronts, "unit": unit, "front": front, "periods": periods_text,
         "query": request.GET.urlencode(),
     })
 
-
-def _f(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
 
 
 # --- satisfaction both ways ---------------------------------------------------------------------
@@ -207,14 +204,15 @@ def _executive_csv(figure: str, data: dict) -> HttpResponse | None:
     rows: list[list[object]]
     if figure == "frustration":
         head = ["unit", *[p["start"].isoformat() for p in data["periods"]]]
-        rows = [[r["unit"], *[_f(v) for v in r["series"]]] for r in data["frustration"]]
+        rows = [[r["unit"], *[csv_number(v) for v in r["series"]]] for r in data["frustration"]]
     elif figure == "asks":
         head = ["requesting_unit", "rated", "complete_share", "in_time_share", "complete_and_in_time_share"]
-        rows = [[a["unit"], a["rated"], _f(a["complete_share"]), _f(a["in_time_share"]),
-                 _f(a["complete_and_in_time_share"])] for a in data["asks"]]
+        rows = [[a["unit"], a["rated"], csv_number(a["complete_share"]), csv_number(a["in_time_share"]),
+                 csv_number(a["complete_and_in_time_share"])] for a in data["asks"]]
     elif figure == "units":
         head = ["unit", "satisfaction", "ratings", "late_rate", "promises_kept"]
-        rows = [[u["unit"], _f(u["satisfaction"]), u["ratings"], _f(u["late_rate"]), _f(u["promises_kept"])]
+        rows = [[u["unit"], csv_number(u["satisfaction"]), u["ratings"], csv_number(u["late_rate"]),
+                 csv_number(u["promises_kept"])]
                 for u in data["units"]]
     elif figure == "reviews":
         head = ["service", "owner", "due_on", "overdue", "owner_missing"]

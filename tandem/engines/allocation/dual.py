@@ -28,8 +28,8 @@ import numpy.typing as npt
 import scipy
 from scipy.optimize import minimize
 
-from tandem.engines.allocation.model import BAND_EDGES, FAIRNESS, PHI_AT_EDGES, STAY_BONUS, fairness_penalty
-from tandem.engines.allocation.pairs import EPS, Model
+from tandem.engines.allocation.model import BAND_EDGES, FAIRNESS, PHI_AT_EDGES, STAY_BONUS
+from tandem.engines.allocation.pairs import EPS, Model, place_rest
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -226,22 +226,6 @@ def plan_from_prices(model: Model, mu: Floats) -> Ints:
         keep = load - before <= cap[person] + EPS
         item_person[items[keep]] = person[keep]
     placed = item_person >= 0
-    load_now = np.bincount(item_person[placed], weights=model.effort[placed], minlength=len(cap))
-    room = cap - load_now
     rest = np.flatnonzero(~placed & (model.count > 0))
     rest = rest[np.argsort(-model.weight[rest] / model.effort[rest], kind="stable")]
-    for j in rest.tolist():
-        s, n = int(model.start[j]), int(model.count[j])
-        who = model.pair_person[s:s + n]
-        e = model.effort[j]
-        ok = room[who] >= e - EPS
-        if not ok.any():
-            continue
-        who = who[ok]
-        rise = fairness_penalty(load_now[who] + e, cap[who]) - fairness_penalty(load_now[who], cap[who])
-        best_i = int(np.argmax(model.pair_value[s:s + n][ok] - rise))
-        i = int(who[best_i])
-        item_person[j] = i
-        load_now[i] += e
-        room[i] -= e
-    return item_person
+    return place_rest(model, item_person, rest)

@@ -17,8 +17,8 @@ import numpy.typing as npt
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csc_array
 
-from tandem.engines.allocation.model import BAND_EDGES, BAND_SLOPES, FAIRNESS, fairness_penalty
-from tandem.engines.allocation.pairs import EPS, Model
+from tandem.engines.allocation.model import BAND_EDGES, BAND_SLOPES, FAIRNESS
+from tandem.engines.allocation.pairs import Model, place_rest
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -114,25 +114,8 @@ def round_and_repair(model: Model, x: Floats) -> Ints:
     whole = x > 1.0 - 1e-6
     item_person[model.pair_item[whole]] = model.pair_person[whole]
     placed = item_person >= 0
-    load = np.bincount(item_person[placed], weights=model.effort[placed], minlength=len(model.capacity))
-    room = model.capacity - load
     rest = np.flatnonzero(~placed & (model.count > 0))
     rest = rest[np.lexsort((model.effort[rest], -model.weight[rest]))]
-    cap = model.capacity
-    for j in rest.tolist():
-        s, n = int(model.start[j]), int(model.count[j])
-        who = model.pair_person[s:s + n]
-        e = model.effort[j]
-        ok = room[who] >= e - EPS
-        if not ok.any():
-            continue
-        who = who[ok]
-        rise = fairness_penalty(load[who] + e, cap[who]) - fairness_penalty(load[who], cap[who])
-        best = int(np.argmax(model.pair_value[s:s + n][ok] - rise))
-        i = int(who[best])
-        item_person[j] = i
-        load[i] += e
-        room[i] -= e
-    return item_person
+    return place_rest(model, item_person, rest)
 
 

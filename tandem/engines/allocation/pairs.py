@@ -161,3 +161,26 @@ def capacity_reason(model: Model, j: int) -> str:
     n = int(model.count[j])
     return (f"the capacity of the {n} qualified {'person' if n == 1 else 'people'} with room for "
             f"{_num(model.effort[j])} h went to more urgent or more important items")
+
+
+def place_rest(model: Model, item_person: Ints, rest: Ints) -> Ints:
+    """Offer each item of ``rest``, in that order, to the eligible person with room whose pair
+    value minus the rise in fairness penalty is highest; ``item_person`` is filled in place."""
+    cap = model.capacity
+    placed = item_person >= 0
+    load = np.bincount(item_person[placed], weights=model.effort[placed], minlength=len(cap))
+    room = cap - load
+    for j in rest.tolist():
+        s, n = int(model.start[j]), int(model.count[j])
+        who = model.pair_person[s:s + n]
+        e = model.effort[j]
+        ok = room[who] >= e - EPS
+        if not ok.any():
+            continue
+        who = who[ok]
+        rise = fairness_penalty(load[who] + e, cap[who]) - fairness_penalty(load[who], cap[who])
+        i = int(who[int(np.argmax(model.pair_value[s:s + n][ok] - rise))])
+        item_person[j] = i
+        load[i] += e
+        room[i] -= e
+    return item_person
