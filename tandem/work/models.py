@@ -19,6 +19,7 @@ class Status(models.TextChoices):
     IN_PROGRESS = "in_progress", "In progress"
     WAITING_REQUESTER = "waiting_requester", "Waiting on requester"
     WAITING_THIRD_PARTY = "waiting_third_party", "Waiting on third party"
+    WAITING_TEAM = "waiting_team", "Waiting on another team"
     RESOLVED = "resolved", "Resolved"
     CLOSED = "closed", "Closed"
     CANCELLED = "cancelled", "Cancelled"
@@ -35,6 +36,7 @@ STATUS_COLOURS = {
     "in_progress": "teal",
     "waiting_requester": "amber",
     "waiting_third_party": "orange",
+    "waiting_team": "purple",
     "resolved": "green",
     "closed": "grey",
     "cancelled": "grey",
@@ -48,6 +50,7 @@ OPEN_STATUSES = frozenset(
         Status.IN_PROGRESS,
         Status.WAITING_REQUESTER,
         Status.WAITING_THIRD_PARTY,
+        Status.WAITING_TEAM,
         Status.REOPENED,
     }
 )
@@ -60,11 +63,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.NEW: frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.CANCELLED}),
     Status.ASSIGNED: frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.NEW, Status.CANCELLED}),
     Status.IN_PROGRESS: frozenset(
-        {Status.ASSIGNED, Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY, Status.RESOLVED,
-         Status.CANCELLED}
+        {Status.ASSIGNED, Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY, Status.WAITING_TEAM,
+         Status.RESOLVED, Status.CANCELLED}
     ),
     Status.WAITING_REQUESTER: frozenset({Status.IN_PROGRESS, Status.CANCELLED}),
     Status.WAITING_THIRD_PARTY: frozenset({Status.IN_PROGRESS, Status.CANCELLED}),
+    Status.WAITING_TEAM: frozenset({Status.IN_PROGRESS, Status.CANCELLED}),
     Status.RESOLVED: frozenset({Status.CLOSED, Status.REOPENED}),
     Status.REOPENED: frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.CANCELLED}),
     Status.CLOSED: frozenset(),
@@ -125,6 +129,10 @@ class ServiceRequest(models.Model):
     )
     waiting_on = models.CharField(
         max_length=200, blank=True, help_text="What or whom the request waits for, in words."
+    )
+    waiting_on_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The other back-office team it waits for, while waiting on another team.",
     )
     resolution = models.TextField(blank=True)
     submitted_at = models.DateTimeField(default=timezone.now)
@@ -228,6 +236,8 @@ class ServiceRequest(models.Model):
             return self.requester.display_name
         if self.status == Status.WAITING_THIRD_PARTY:
             return self.waiting_on or "a third party"
+        if self.status == Status.WAITING_TEAM:
+            return self.waiting_on or "another team"
         if self.status == Status.RESOLVED:
             return f"{self.requester.display_name} (to accept or reopen)"
         return "nobody (finished)"
@@ -252,6 +262,7 @@ class Event(models.Model):
         ASKED_REQUESTER = "asked_requester", "Asked the requester"
         INFORMATION_PROVIDED = "information_provided", "Information provided"
         WAITING_THIRD_PARTY = "waiting_third_party", "Waiting on third party"
+        WAITING_TEAM = "waiting_team", "Waiting on another team"
         RESUMED = "resumed", "Resumed"
         RESOLVED = "resolved", "Resolved"
         ACCEPTED = "accepted", "Accepted"
@@ -267,6 +278,8 @@ class Event(models.Model):
         SLA_WARNING = "sla_warning", "Agreed time nearly used"
         SLA_BREACHED = "sla_breached", "Agreed time missed"
         SLA_RESPONSE_MISSED = "sla_response_missed", "First response time missed"
+        STEP_DONE = "step_done", "Procedure step done"
+        STEP_UNDONE = "step_undone", "Procedure step unmarked"
         IMPORTED = "imported", "Imported activity"  # history loaded by `tandem import-log`
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="events")
