@@ -18,8 +18,13 @@ for the whole second week. Time runs in working hours; a present person works on
 step on their queue, items already started stay with whoever started them. Policies:
 
 - ``tandem``: every hour, the items not yet started are re-planned with ``allocate`` (people
-  present get 8 h (a working day) of capacity minus what they have started, absent people none; an item's
-  current holder is its ``current_assignee``); queues are worked earliest due first.
+  present get their working hours over the next 8 (a working day) as capacity, minus what they
+  have started, absent people none; an item's current holder is its ``current_assignee``);
+  queues are worked earliest due first; between plans, a person who runs out of work takes the
+  most urgent item they are qualified for.
+
+The policies and the replay are ``tandem.engines.allocation.simulate`` (the demo replay,
+``bench/allocation_replay.py``, runs the same code).
 - ``round_robin``: on arrival, the next qualified person in turn, absent or not, whatever their
   queue; worked first in, first out.
 - ``oldest_first_pull``: a present person without work takes the oldest waiting item they are
@@ -40,7 +45,6 @@ import platform
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +52,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tandem.engines.allocation import allocate, plan_to_json, problem_from_json
+from tandem.engines.allocation import allocate, plan_to_json, problem_from_json, simulate
+from tandem.engines.allocation.simulate import Arrival, SimPerson, World
 from tandem.engines.allocation.synthetic import generate
 
 SIZES = [(5_000, 200, 1.0), (50_000, 1_000, 30.0)]
@@ -140,94 +145,22 @@ def replay_world(seed: int, load: float) -> dict[str, Any]:
     return {"people": people, "present": present, "arrivals": arrivals, "steps": days * DAY}
 
 
-def replay(world: dict[str, Any], policy: str) -> dict[str, float]:
-    people, present, arrivals = world["people"], world["present"], world["arrivals"]
-    n = len(people)
-    qualified = [
-        [i for i, p in enumerate(people) if p["skills"].get(a["skill"], 0) >= a["min_level"]] for a in arrivals
+def sim_world(world: dict[str, Any]) -> World:
+    """The synthetic unit in the simulation's terms (``tandem.engines.allocation.simulate``)."""
+    present = world["present"]
+    people = [
+        SimPerson(i, p["skills"], np.repeat(present[i].astype(float), DAY).tolist())
+        for i, p in enumerate(world["people"])
     ]
-    remaining = [a["effort"] for a in arrivals]
-    started = [False] * len(arrivals)
-    holder: list[int | None] = [None] * len(arrivals)
-    done_at: list[float | None] = [None] * len(arrivals)
-    queues: list[list[int]] = [[] for _ in range(n)]
-    waiting: list[int] = []  # arrived, not held by anyone (pull, tandem leftovers)
-    worked = np.zeros(n)
-    turn = 0
-    next_arrival = 0
-    base = datetime(2026, 3, 2, tzinfo=UTC)
-    for t in range(world["steps"]):
-        day = t // DAY
-        while next_arrival < len(arrivals) and arrivals[next_arrival]["at"] < t + 1:
-            j = next_arrival
-            next_arrival += 1
-            if policy == "round_robin":
-                q = qualified[j]
-                pick = min(q, key=lambda i: ((i - turn) % n))
-                turn = (pick + 1) % n
-                holder[j] = pick
-                queues[pick].append(j)
-            else:
-                waiting.append(j)
-        if policy == "tandem":
-            unstarted = [j for q in queues for j in q if not started[j]] + waiting
-            for q in queues:
-                q[:] = [j for j in q if started[j]]
-            if unstarted:
-                problem = problem_from_json({
-                    "now": (base + timedelta(hours=t)).isoformat(),
-                    "people": [{"id": i, "skills": p["skills"],
-                                "capacity_hours": max(PLAN_HOURS - sum(remaining[j] for j in queues[i]), 0.0)
-                                if present[i, day] else 0.0} for i, p in enumerate(people)],
-                    "items": [{"id": j, "skill": arrivals[j]["skill"], "min_level": arrivals[j]["min_level"],
-                               "effort_hours": remaining[j],
-                               "due": (base + timedelta(hours=arrivals[j]["due"])).isoformat(),
-                               "priority": arrivals[j]["priority"], "current_assignee": holder[j]}
-                              for j in unstarted],
-                })
-                plan = allocate(problem, time_limit=5.0)
-                waiting = [int(u.item) for u in plan.unassigned]
-                for j in waiting:
-                    holder[j] = None
-                for j, i in plan.assignments:
-                    holder[int(j)] = int(i)
-                    queues[int(i)].append(int(j))
-                for q in queues:
-                    q.sort(key=lambda j: (not started[j], arrivals[j]["due"], arrivals[j]["priority"]))
-        for i in range(n):
-            if not present[i, day]:
-                continue
-            left = 1.0
-            while left > 1e-9:
-                if not queues[i] and policy == "oldest_first_pull":
-                    mine = [j for j in waiting if i in qualified[j]]
-                    if mine:
-                        j = min(mine, key=lambda j: arrivals[j]["at"])
-                        waiting.remove(j)
-                        holder[j] = i
-                        queues[i].append(j)
-                if not queues[i]:
-                    break
-                j = queues[i][0]
-                started[j] = True
-                step = min(left, remaining[j])
-                remaining[j] -= step
-                left -= step
-                worked[i] += step
-                if remaining[j] <= 1e-9:
-                    done_at[j] = t + 1 - left
-                    queues[i].pop(0)
-    resolved = [j for j in range(len(arrivals)) if done_at[j] is not None]
-    met = sum(1 for j in resolved if done_at[j] <= arrivals[j]["due"])  # type: ignore[operator]
-    hours_present = present.sum(axis=1) * DAY
-    return {
-        "items": len(arrivals),
-        "resolved": len(resolved),
-        "within_due": met / len(arrivals),
-        "mean_hours_to_resolution": float(np.mean([done_at[j] - arrivals[j]["at"] for j in resolved])),
-        "utilisation_sd": float(np.std(worked / hours_present)),
-        "worked_hours_sd": float(np.std(worked)),
-    }
+    arrivals = [
+        Arrival(j, a["skill"], a["min_level"], a["effort"], a["at"], a["due"], a["priority"])
+        for j, a in enumerate(world["arrivals"])
+    ]
+    return World(people, arrivals, world["steps"], plan_hours=PLAN_HOURS)
+
+
+def replay(world: dict[str, Any], policy: str) -> dict[str, float]:
+    return simulate.replay(sim_world(world), simulate.POLICIES[policy]).figures()
 
 
 def replay_all(seeds: int = 3, loads: tuple[float, ...] = (0.9, 1.0)) -> dict[str, Any]:

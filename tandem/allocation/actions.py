@@ -6,6 +6,11 @@ plan row, checks that this plan is still the one to apply (a newer proposal supe
 older ones) and claims the lines; then each claimed line is applied on its own, refusing (and
 reporting "changed since the plan") a request that moved since the plan saw it. Two leads
 accepting at once: the lock makes one claim win; the other is refused with Conflict.
+
+A unit's mode (docs/allocation.md, "Modes") decides who accepts: a lead (suggest), Tandem
+itself as soon as the plan is stored (auto: ``place_work``, run by the worker's
+``place_new_work`` and after an absence or a loan changes capacity), or nobody, people taking
+the next request themselves (pull: ``take_next``).
 """
 
 from __future__ import annotations
@@ -18,15 +23,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from tandem.allocation.models import LineOutcome, Loan, Plan, PlanLine, PlanStatus
+from tandem.allocation.modes import ranked_ids, units_to_place
 from tandem.allocation.planning import PLANNED_STATUSES, build_plan
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
-from tandem.org.models import Person, Role, Side, Unit
-from tandem.org.queries import leads_unit
+from tandem.org.models import AllocationMode, Person, Role, Side, Unit
+from tandem.org.queries import leads_unit, work_unit_ids
 from tandem.promises.actions import unit_capacity_changed
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound, Refused
 from tandem.work import actions as work_actions
-from tandem.work.models import ServiceRequest
+from tandem.work.models import Event, ServiceRequest, Status
 
 logger = logging.getLogger(__name__)
 
@@ -120,10 +126,13 @@ def _check_current(plan: Plan, latest: Plan | None) -> None:
         raise Conflict(f"{by} already accepted this plan{when}; propose a new one if needed.")
 
 
-def _claim(actor: Person, plan_id: int, line_ids: list[int] | None, now: datetime) -> tuple[Plan, list[PlanLine]]:
+def _claim(
+    actor: Person | None, plan_id: int, line_ids: list[int] | None, now: datetime
+) -> tuple[Plan, list[PlanLine]]:
+    """``actor`` None: Tandem itself accepts (a unit in auto mode)."""
     with transaction.atomic(durable=True):
         plan = Plan.objects.select_related("unit").filter(pk=plan_id).first()
-        if plan is None or not leads_unit(actor, plan.unit_id):
+        if plan is None or (actor is not None and not leads_unit(actor, plan.unit_id)):
             raise NotFound(f"There is no plan {plan_id} that you can accept.")
         latest = _lock_latest(plan.unit)
         plan.refresh_from_db()
@@ -149,15 +158,17 @@ def _claim(actor: Person, plan_id: int, line_ids: list[int] | None, now: datetim
         return plan, claimed
 
 
-def _apply(actor: Person, line: PlanLine, now: datetime) -> None:
+def _apply(actor: Person | None, line: PlanLine, now: datetime) -> None:
     assert line.person_id is not None
     if not line.moves:
         line.outcome, line.outcome_note = LineOutcome.KEPT, ""
         return
+    expect = (line.was_status, line.was_assignee_id)
     try:
-        work_actions.assign_request(
-            actor, line.request_id, line.person_id, now=now, expect=(line.was_status, line.was_assignee_id)
-        )
+        if actor is None:
+            _assign_by_tandem(line.request_id, line.person_id, expect=expect, plan_id=line.plan_id, now=now)
+        else:
+            work_actions.assign_request(actor, line.request_id, line.person_id, now=now, expect=expect)
     except Conflict as refusal:
         line.outcome, line.outcome_note = LineOutcome.CHANGED, refusal.message[:300]
     except Refused as refusal:
@@ -187,7 +198,8 @@ def accept_plan(
 
 def absence_started(person_id: int, starts_on: date, ends_on: date, *, now: datetime | None = None) -> Plan | None:
     """Called after an absence is recorded: when it covers today and the person holds open,
-    not-started requests, propose a new plan of their unit and tell its leads."""
+    not-started requests, their unit's mode decides. Suggest: propose a new plan of the unit;
+    auto: place the work again and apply it; pull: return it to the queue. The leads are told."""
     now = now or timezone.now()
     person = Person.objects.select_related("unit", "user").filter(pk=person_id).first()
     today = timezone.localdate(now)
@@ -197,6 +209,11 @@ def absence_started(person_id: int, starts_on: date, ends_on: date, *, now: date
     if not held:
         return None
     name = person.display_name
+    if person.unit.allocation_mode == AllocationMode.PULL:
+        _return_to_queue(person, now)
+        return None
+    if person.unit.allocation_mode == AllocationMode.AUTO:
+        return place_work(person.unit, f"{name} is away from today", now=now, away=person)
     try:
         plan = _store(person.unit, None, now, f"{name} is away from today", tell_unplaced=False)
     except Exception:
@@ -320,6 +337,8 @@ def agree_loan(actor: Person, loan_id: int, *, now: datetime | None = None) -> L
         )
         transaction.on_commit(lambda: notify(recipients, Notification.Kind.LOAN, None, message))
         transaction.on_commit(lambda: unit_capacity_changed(loan.unit_id))  # its promises are re-forecast
+        if loan.starts_at <= now:  # a later start is the worker's (``place_new_work``)
+            transaction.on_commit(lambda: capacity_changed(loan.unit_id, f"{person.display_name} is lent to it"))
         return loan
 
 
@@ -341,4 +360,202 @@ def end_loan(actor: Person, loan_id: int, *, now: datetime | None = None) -> Loa
         others = [pk for pk in recipients if pk != actor.pk]
         transaction.on_commit(lambda: notify(others, Notification.Kind.LOAN, None, message))
         transaction.on_commit(lambda: unit_capacity_changed(loan.unit_id))
+        transaction.on_commit(
+            lambda: capacity_changed(loan.unit_id, f"the loan of {loan.person.display_name} ended")
+        )
         return loan
+
+
+# --- modes: suggest, auto, pull (docs/allocation.md, "Modes") --------------------------------------
+
+
+def set_allocation_mode(actor: Person, unit: Unit, mode: str, *, now: datetime | None = None) -> Unit:
+    """A lead (or an administrator) chooses how the unit's work finds its holder. Switching to
+    auto hands the unit's unplaced work to the worker's next round (``place_new_work``)."""
+    _require_lead(actor, unit)
+    if mode not in AllocationMode.values:
+        allowed = ", ".join(AllocationMode.values)
+        raise Invalid(
+            f"{mode[:40]!r} is not an allocation mode; choose one of: {allowed}.",
+            errors={"mode": [f"One of: {allowed}."]},
+        )
+    with transaction.atomic(durable=True):
+        locked = Unit.objects.select_for_update().get(pk=unit.pk)
+        if locked.allocation_mode != mode:
+            locked.allocation_mode = mode
+            locked.save(update_fields=["allocation_mode"])
+            others = [pk for pk in _leads_of(unit) if pk != actor.pk]
+            label = AllocationMode(mode).label
+            message = f"{actor.display_name} set how {unit.name}'s work is allocated to “{label}”."
+            notify(others, Notification.Kind.PLAN_TO_REVIEW, None, message)  # commits with the change
+    unit.allocation_mode = mode
+    return unit
+
+
+def _assign_by_tandem(
+    request_id: int, person_id: int, *, expect: tuple[str, int | None], plan_id: int, now: datetime
+) -> ServiceRequest:
+    """Tandem gives a request to someone (a unit in auto mode): the event has no actor and names
+    the plan. Refused, like a lead's acceptance, when the request moved since the plan saw it."""
+    # The work app's move and save keep one story per request (status, clock, hash-chained
+    # event); Tandem acting for itself has no Person, so ``assign_request`` does not fit.
+    with transaction.atomic(durable=True):
+        sr = ServiceRequest.objects.select_for_update().filter(pk=request_id).first()
+        if sr is None:
+            raise NotFound(f"There is no service request {request_id}.")
+        if (sr.status, sr.assignee_id) != expect:
+            raise Conflict(f"{sr.reference} changed since the plan was made; the next placement looks at it again.")
+        assignee = Person.objects.select_related("user", "unit").filter(pk=person_id, user__is_active=True).first()
+        if assignee is None or sr.unit_id not in work_unit_ids(assignee):
+            raise Invalid("That person no longer works this queue.", errors={"assignee": ["Not a worker of the unit."]})
+        data = {"assignee": assignee.pk, "previous": sr.assignee_id, "plan": plan_id}
+        work_actions._move(sr, None, Status.ASSIGNED, Event.Kind.ASSIGNED, now=now, data=data)
+        sr.assignee = assignee
+        work_actions._save(sr, "assignee")
+        notify([assignee.pk], Notification.Kind.ASSIGNED, sr, f"Tandem gave you {sr.reference}: {sr.title}")
+        return sr
+
+
+def _unplaced_news(plan: Plan) -> list[PlanLine]:
+    """The plan's lines nobody could take, less those Tandem's previous placement already
+    reported (a request nobody can take is told once, not at every arrival)."""
+    previous = (
+        Plan.objects.filter(unit_id=plan.unit_id, status=PlanStatus.ACCEPTED, created_by__isnull=True, pk__lt=plan.pk)
+        .order_by("-id")
+        .first()
+    )
+    told = set(previous.lines.filter(person__isnull=True).values_list("request_id", flat=True)) if previous else set()
+    return [
+        line for line in plan.lines.filter(person__isnull=True).select_related("request").order_by("due", "id")
+        if line.request_id not in told
+    ]
+
+
+def place_work(unit: Unit, reason: str, *, now: datetime | None = None, away: Person | None = None) -> Plan | None:
+    """Auto mode: ask the engine for a plan of the unit's open, not-started work and apply it as
+    Tandem (no lead). Each person given work is told by the assignment; the leads are told what
+    nobody could take and why (and, when ``away`` is someone whose absence started, what moved).
+
+    None when the engine failed (logged) or another placement superseded this one meanwhile
+    (two workers at once: the newer plan is the one applied; a request moved by the first is
+    "changed since the plan" for the second, so nothing is placed twice)."""
+    now = now or timezone.now()
+    try:
+        plan = _store(unit, None, now, reason, tell_unplaced=False)
+    except Exception:
+        # Runs after someone else's change committed (or in the worker): a failed placement must
+        # not turn it into an error. The lead can still propose a plan by hand.
+        logger.exception("Placing %s's work failed", unit.name)
+        return None
+    try:
+        plan, claimed = _claim(None, plan.pk, None, now)
+    except Conflict:
+        return None
+    for line in claimed:
+        _apply(None, line, now)
+    with transaction.atomic(durable=True):
+        for line in claimed:
+            PlanLine.objects.filter(pk=line.pk).update(outcome=line.outcome, outcome_note=line.outcome_note)
+    unplaced = _unplaced_news(plan)
+    parts = []
+    if away is not None:
+        moved = sum(1 for line in claimed if line.was_assignee_id == away.pk and line.outcome == LineOutcome.APPLIED)
+        parts.append(
+            f"{away.display_name} is away from today; Tandem gave {moved} of their requests to others."
+        )
+    if unplaced:
+        listed = "; ".join(f"{line.request.reference}: {line.reason}" for line in unplaced[:3])
+        more = f" and {len(unplaced) - 3} more" if len(unplaced) > 3 else ""
+        parts.append(f"Tandem could not place {len(unplaced)} request{'s' if len(unplaced) != 1 else ''} of "
+                     f"{unit.name} ({listed}{more}); see /manage/plan/.")
+    if parts:
+        leads = [pk for pk in _leads_of(unit) if away is None or pk != away.pk]
+        notify(leads, Notification.Kind.PLAN_TO_REVIEW, None, " ".join(parts))
+    return plan
+
+
+def capacity_changed(unit_id: int, reason: str) -> Plan | None:
+    """A loan began or ended now: a unit in auto mode places its work again."""
+    unit = Unit.objects.filter(pk=unit_id, side=Side.BACK, allocation_mode=AllocationMode.AUTO).first()
+    return place_work(unit, f"Capacity changed: {reason}") if unit is not None else None
+
+
+def place_new_work(*, now: datetime | None = None) -> int:
+    """The worker's step: for each unit in auto mode with new or returned unassigned work (or a
+    loan that began or ended), place it. Returns how many requests were given to someone."""
+    placed = 0
+    for unit in units_to_place(now or timezone.now()):
+        plan = place_work(unit, "New work to place", now=now)
+        if plan is not None:
+            placed += plan.lines.filter(outcome=LineOutcome.APPLIED).count()
+    return placed
+
+
+def _return_to_queue(person: Person, now: datetime) -> int:
+    """Pull mode, an absence started: the person's assigned, not-started requests go back to the
+    queue (an event each, no actor), and the leads are told. Reopened ones stay with them (the
+    life cycle has no way back to the queue from there): the leads are told to hand them over."""
+    returned = 0
+    held = ServiceRequest.objects.filter(assignee=person, status=Status.ASSIGNED)
+    for pk in list(held.values_list("pk", flat=True)):
+        with transaction.atomic(durable=True):
+            sr = held.select_for_update().filter(pk=pk).first()
+            if sr is None:
+                continue  # moved meanwhile
+            data = {"previous": person.pk, "reason": "absent"}
+            work_actions._move(sr, None, Status.NEW, Event.Kind.UNASSIGNED, now=now, data=data)
+            sr.assignee = None
+            work_actions._save(sr, "assignee")
+            returned += 1
+    kept = ServiceRequest.objects.filter(assignee=person, status=Status.REOPENED).count()
+    message = (
+        f"{person.display_name} is away from today; {returned} of their not-started request"
+        f"{'s' if returned != 1 else ''} went back to {person.unit.name}'s queue for the team to take."
+    )
+    if kept:
+        message += f" {kept} reopened request{'s' if kept != 1 else ''} still with them need a new holder from you."
+    notify([pk for pk in _leads_of(person.unit) if pk != person.pk], Notification.Kind.PLAN_TO_REVIEW, None, message)
+    return returned
+
+
+def _nothing_left(actor: Person, unit: Unit) -> str:
+    waiting = ServiceRequest.objects.filter(unit=unit, status__in=PLANNED_STATUSES, assignee__isnull=True).count()
+    if waiting:
+        return (
+            f"Nothing is left in {unit.name}'s queue that you are qualified for: the {waiting} waiting "
+            f"request{'s' if waiting != 1 else ''} need{'s' if waiting == 1 else ''} a skill or level you do "
+            "not hold. Ask your lead to add the skill, or to give them to someone who has it."
+        )
+    return f"Nothing is left to take in {unit.name}'s queue: every open request has a holder."
+
+
+def take_next(actor: Person, unit: Unit, *, now: datetime | None = None) -> ServiceRequest:
+    """Pull mode: give the actor the first request of their "next for you" list
+    (``tandem.allocation.modes``). Two people pressing at once get different requests: on
+    PostgreSQL the candidate row is locked with SKIP LOCKED, so the second passes over the one
+    being taken instead of waiting for it; SQLite's IMMEDIATE transactions run one at a time.
+    Either way the row is re-checked (still unassigned, not started) under the lock."""
+    now = now or timezone.now()
+    if unit.side != Side.BACK or unit.pk not in work_unit_ids(actor):
+        raise Forbidden(f"You do not work {unit.name}'s queue; only its members (and people lent to it) take its work.")
+    if unit.allocation_mode != AllocationMode.PULL:
+        raise Conflict(
+            f"{unit.name} does not work in pull mode (its work is allocated in "
+            f"“{AllocationMode(unit.allocation_mode).label}” mode); pick a request in the queue instead."
+        )
+    ranked = [pk for pk, _ in ranked_ids(actor, unit, now)]
+    with transaction.atomic(durable=True):
+        for pk in ranked:
+            sr = (
+                ServiceRequest.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, unit=unit, status__in=PLANNED_STATUSES, assignee__isnull=True)
+                .first()
+            )
+            if sr is None or sr.assignee_id is not None:
+                continue  # taken (or being taken) by someone else
+            data = {"assignee": actor.pk, "previous": None, "taken": True}
+            work_actions._move(sr, actor, Status.ASSIGNED, Event.Kind.ASSIGNED, now=now, data=data)
+            sr.assignee = actor
+            work_actions._save(sr, "assignee")
+            return sr
+    raise Conflict(_nothing_left(actor, unit))

@@ -11,13 +11,16 @@ from ninja.params import P, PathEx
 from ninja.responses import Status
 
 from tandem.allocation import actions
+from tandem.allocation.forecast import Outcome
 from tandem.allocation.models import Loan, Plan, PlanLine
+from tandem.allocation.modes import MODE_HELP, worked_unit
 from tandem.allocation.queries import (
     DEFAULT_DAYS,
     MAX_DAYS,
     Candidate,
     PersonCapacity,
     loan_candidates,
+    loan_suggestions,
     loans_visible_to,
     plan_lines,
     planned_unit,
@@ -39,7 +42,11 @@ from tandem.api_shared import (
     errors,
     keyset_page,
 )
+from tandem.org.models import AllocationMode, Unit
 from tandem.refusal import NotFound
+from tandem.work.api import REQUEST_RELATED
+from tandem.work.queries import requests_visible_to
+from tandem.work.schemas import RequestOut
 
 router = Router(tags=["allocation"])
 
@@ -241,6 +248,55 @@ def accept_plan(request: HttpRequest, plan_id: PathId, payload: AcceptIn | None 
     return _plan_out(plan_id, request)
 
 
+# --- modes -------------------------------------------------------------------------------------
+
+
+class ModeIn(InSchema):
+    mode: str = Field(..., max_length=40, description="suggest, auto or pull (docs/allocation.md, Modes).")
+
+
+class ModeOut(Schema):
+    unit: UnitRef
+    mode: str = Field(..., description="suggest, auto or pull.")
+    label: str
+    explanation: str
+
+    @classmethod
+    def of(cls, unit: Unit) -> ModeOut:
+        mode = AllocationMode(unit.allocation_mode)
+        return cls(unit=UnitRef.of(unit), mode=mode.value, label=mode.label, explanation=MODE_HELP[mode])
+
+
+@router.post(
+    "/units/{unit_slug}/allocation-mode",
+    response={200: ModeOut, **errors(400, 403, 404, 422)},
+    summary="Set a unit's allocation mode",
+)
+def set_allocation_mode(request: HttpRequest, unit_slug: UnitSlug, payload: ModeIn) -> ModeOut:
+    """How the unit's open work finds its holder: `suggest` (a lead accepts Tandem's plans),
+    `auto` (Tandem places new and orphaned work itself) or `pull` (people take the next request).
+    422 for any other value (the answer lists them). Leads of the unit and administrators."""
+    me = actor(request)
+    unit = planned_unit(auth_user(request), unit_slug)
+    return ModeOut.of(actions.set_allocation_mode(me, unit, payload.mode))
+
+
+@router.post(
+    "/units/{unit_slug}/take-next",
+    response={200: RequestOut, **errors(403, 404, 409, 422)},
+    summary="Take the next request",
+)
+def take_next(request: HttpRequest, unit_slug: UnitSlug) -> RequestOut:
+    """Pull mode: assigns you the most urgent unassigned, not-started request of the unit that
+    you are qualified for (the order of "Next for you"). Two people at once get different
+    requests. 409 when nothing is left that you are qualified for, or the unit is not in pull
+    mode; 403 when you do not work the unit's queue."""
+    me = actor(request)
+    taken = actions.take_next(me, worked_unit(me, unit_slug))
+    sr = requests_visible_to(auth_user(request)).select_related(*REQUEST_RELATED, "agreement", "unit__calendar")
+    return RequestOut.for_person(me, sr.get(pk=taken.pk))
+
+
 # --- loans -------------------------------------------------------------------------------------
 
 
@@ -327,6 +383,77 @@ def list_loan_candidates(request: HttpRequest, unit_slug: UnitSlug) -> list[Cand
     actor(request)
     unit = planned_unit(auth_user(request), unit_slug)
     return [CandidateOut.of(c) for c in loan_candidates(unit, timezone.now())]
+
+
+class SuggestionQuery(Schema):
+    days: int = Field(
+        DEFAULT_DAYS, description="Working days ahead (1 to 20); out of range answers 400 with a message."
+    )
+
+
+class OutcomeOut(Schema):
+    breaches: int = Field(..., description="Requests resolved after their due time, or still open and due by then.")
+    backlog_requests: int = Field(..., description="Requests still open at the end of the window.")
+    backlog_hours: float = Field(..., description="Their effort left, working hours.")
+
+    @classmethod
+    def of(cls, o: Outcome) -> OutcomeOut:
+        return cls(breaches=o.breaches, backlog_requests=o.backlog_items, backlog_hours=o.backlog_hours)
+
+
+class SuggestionOut(Schema):
+    person: PersonRef
+    home_unit: UnitRef
+    skills: dict[str, int] = Field(..., description="The needed skills they hold, with their levels.")
+    hours: float = Field(..., description="Their working hours in the window.")
+    spare_hours: float = Field(..., description="Less the work they already hold: what the loan brings.")
+    starts_at: UtcTime
+    ends_at: UtcTime
+    with_loan: OutcomeOut = Field(..., description="The simulated queue at the end of the window with the loan.")
+    breaches_avoided: int
+
+
+class SuggestionsOut(Schema):
+    unit: UnitRef
+    start: UtcTime
+    until: UtcTime = Field(..., description="The end of the last working day of the window.")
+    days: int
+    backlog_requests: int = Field(..., description="Open requests someone can work on now.")
+    backlog_hours: float = Field(..., description="Their effort, working hours.")
+    expected_requests: int = Field(..., description="Arrivals the recent weekly rate per service predicts.")
+    expected_hours: float
+    capacity_hours: float = Field(..., description="The unit's working hours in the window (loans agreed included).")
+    short: bool = Field(..., description="True: backlog and expected arrivals exceed the capacity.")
+    without_loan: OutcomeOut
+    suggestions: list[SuggestionOut] = Field(..., description="Only when short; fewest breaches first.")
+
+
+@router.get(
+    "/units/{unit_slug}/loan-suggestions",
+    response={200: SuggestionsOut, **errors(400, 403, 404, 422)},
+    summary="Suggest loans for a unit's forecast backlog",
+)
+def list_loan_suggestions(request: HttpRequest, unit_slug: UnitSlug, query: Query[SuggestionQuery]) -> SuggestionsOut:
+    """The unit's forecast over the next working days (open backlog and expected arrivals
+    against its capacity) and, when it is short, front-office people with a needed skill and
+    spare time, each with the simulated breaches and backlog at the end of the window with and
+    without lending them. For the unit's leads and administrators."""
+    actor(request)
+    f = loan_suggestions(auth_user(request), unit_slug, timezone.now(), query.days)
+    return SuggestionsOut(
+        unit=UnitRef.of(f.unit), start=f.now, until=f.until, days=f.days,
+        backlog_requests=f.backlog_items, backlog_hours=f.backlog_hours,
+        expected_requests=f.expected_items, expected_hours=f.expected_hours,
+        capacity_hours=f.capacity_hours, short=f.short, without_loan=OutcomeOut.of(f.without),
+        suggestions=[
+            SuggestionOut(
+                person=PersonRef.of(s.person), home_unit=UnitRef.of(s.person.unit), skills=dict(s.matches),
+                hours=s.hours, spare_hours=s.spare_hours, starts_at=s.starts_at, ends_at=s.ends_at,
+                with_loan=OutcomeOut.of(s.outcome), breaches_avoided=s.avoided,
+            )
+            for s in f.suggestions
+        ],
+    )
 
 
 @router.post(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
@@ -21,7 +22,7 @@ from tandem.catalogue.models import Service, ServiceSkill
 from tandem.org.models import Absence, Person, PersonSkill, Role, Side, Unit
 from tandem.org.queries import AnyUser, is_admin, leads_unit, person_of
 from tandem.promises.books import WINDOW, _effort
-from tandem.refusal import Forbidden, Invalid, NotFound
+from tandem.refusal import Forbidden, Invalid, NotFound, Refused
 from tandem.work.models import ServiceRequest, Status
 
 #: The published fallback: a service with no finished work yet is estimated at one working hour.
@@ -321,3 +322,27 @@ def loan_candidates(unit: Unit, now: datetime, days: int = DEFAULT_DAYS) -> list
         if hours:
             found.append(Candidate(person, sorted(holders[person.pk]), hours))
     return sorted(found, key=lambda c: (-len(c.matches), -c.hours, c.person.display_name))
+
+
+#: Lending suggestions look this many working days ahead at most.
+MAX_SUGGESTION_DAYS = 20
+
+if TYPE_CHECKING:
+    from tandem.allocation.forecast import Forecast
+
+
+def loan_suggestions(actor: AnyUser | None, unit: Unit | str, now: datetime, days: int = DEFAULT_DAYS) -> Forecast:
+    """The unit's forecast over the next ``days`` working days (open backlog and the arrivals
+    its recent weekly rate predicts, against its capacity) and, when the demand exceeds the
+    capacity, front-office people to borrow with the simulated effect of each loan
+    (``tandem.allocation.forecast``). For the unit's leads and administrators: 404 for an unknown
+    unit, 422 for a front-office one, 403 for anyone else, 400 for ``days`` out of 1..20."""
+    from tandem.allocation.forecast import forecast  # it builds on the reads above
+
+    unit = planned_unit(actor, unit if isinstance(unit, str) else unit.slug)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_SUGGESTION_DAYS:
+        raise Refused(
+            f"days must be a whole number of working days from 1 to {MAX_SUGGESTION_DAYS}; got {days!r}.",
+            errors={"days": [f"From 1 to {MAX_SUGGESTION_DAYS}."]},
+        )
+    return forecast(unit, now, days)

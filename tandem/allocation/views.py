@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from tandem.allocation import actions
 from tandem.allocation.forms import LoanForm
 from tandem.allocation.models import LineOutcome
+from tandem.allocation.modes import mode_choices, worked_unit
 from tandem.allocation.productivity import (
     person_productivity,
     reads_person_productivity,
@@ -23,8 +24,10 @@ from tandem.allocation.productivity import (
 from tandem.allocation.queries import (
     DEFAULT_DAYS,
     MAX_DAYS,
+    MAX_SUGGESTION_DAYS,
     latest_plan,
     loan_candidates,
+    loan_suggestions,
     loans_visible_to,
     plan_lines,
     planned_unit,
@@ -83,6 +86,7 @@ def plan(request: HttpRequest, me: Person) -> HttpResponse:
             "lines": lines,
             "pending": [line for line in lines if line.person_id and not line.accepted_at],
             "unplaced": [line for line in lines if not line.person_id],
+            "modes": mode_choices(),
         },
     )
 
@@ -119,6 +123,29 @@ def accept(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
     return _back(done.plan.unit)
 
 
+@manage_page
+@require_POST
+def set_mode(request: HttpRequest, me: Person) -> HttpResponse:
+    unit = _unit(request, me)
+    actions.set_allocation_mode(me, unit, request.POST.get("mode", ""))
+    messages.success(request, f"{unit.name} now works in “{unit.get_allocation_mode_display()}” mode.")
+    return _back(unit)
+
+
+@staff_page
+@require_POST
+def take_next(request: HttpRequest, me: Person) -> HttpResponse:
+    """Pull mode: the queue page's "Take next"; a refusal (409: nothing left you are qualified
+    for) is its own page, and nothing changed."""
+    try:
+        unit = worked_unit(me, request.POST.get("unit", ""))
+        taken = actions.take_next(me, unit)
+    except Refused as exc:
+        return refused(request, exc, title="Nothing taken")
+    messages.success(request, f"{taken.reference} is yours: {taken.title}")
+    return redirect("work:request", taken.pk)
+
+
 # --- loans ----------------------------------------------------------------------------------------
 
 
@@ -131,6 +158,8 @@ def _loans_page(request: HttpRequest, me: Person, form: LoanForm, refusal: Refus
         (loan, loan.state(now), leads_unit(me, loan.person.unit_id), leads_unit(me, loan.unit_id))
         for loan in loans_visible_to(request.user).order_by("-starts_at", "-id")[:200]
     ]
+    # Suggested loans: only for a lead of the unit (or an administrator); ``planned_unit`` checked.
+    forecast = loan_suggestions(request.user, unit, now, min(_days(request), MAX_SUGGESTION_DAYS)) if unit else None
     return page(
         request,
         "allocation/loans.html",
@@ -140,9 +169,20 @@ def _loans_page(request: HttpRequest, me: Person, form: LoanForm, refusal: Refus
             "candidates": loan_candidates(unit, now) if unit else [],
             "rows": rows,
             "form": form,
+            "forecast": forecast,
         },
         refusal,
     )
+
+
+def _prefilled(request: HttpRequest) -> LoanForm:
+    """An empty loan form, filled in from a suggestion's "Fill in the form" (GET parameters)."""
+    initial = {}
+    for name in ("person", "starts_at", "ends_at", "note"):
+        value = request.GET.get(name, "")
+        if value and "\x00" not in value and len(value) <= 200:
+            initial[name] = value
+    return LoanForm(initial=initial)
 
 
 @manage_page
@@ -159,7 +199,7 @@ def loans(request: HttpRequest, me: Person) -> HttpResponse:
             return _loans_page(request, me, form, exc)
         messages.success(request, f"Asked to borrow {loan.person.display_name}; their lead is told.")
         return redirect(f"{reverse('allocation:loans')}?unit={unit.slug}")
-    return _loans_page(request, me, form)
+    return _loans_page(request, me, _prefilled(request))
 
 
 @manage_page

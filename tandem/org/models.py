@@ -27,6 +27,14 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
+class AllocationMode(models.TextChoices):
+    """How a back-office unit's open work finds its holder (docs/allocation.md, "Modes")."""
+
+    SUGGEST = "suggest", "Suggest: the lead reviews Tandem's plan and accepts it"
+    AUTO = "auto", "Automatic: Tandem places new and orphaned work itself"
+    PULL = "pull", "Pull: people take the next request from the queue"
+
+
 def default_working_pattern() -> dict[str, list[list[str]]]:
     """Monday to Friday, 09:00–17:30 with a lunch break: weekday number → list of [start, end]."""
     day = [["09:00", "12:30"], ["13:30", "17:30"]]
@@ -45,6 +53,11 @@ class Unit(models.Model):
     description = models.TextField(blank=True)
     time_zone = models.CharField(
         max_length=64, default="Europe/London", validators=[validate_time_zone]
+    )
+    allocation_mode = models.CharField(
+        max_length=8, choices=AllocationMode.choices, default=AllocationMode.SUGGEST,
+        db_default=AllocationMode.SUGGEST.value,  # rows written by the release before keep a mode
+        help_text="Back-office units: suggest (the lead accepts plans), auto (Tandem places work) or pull.",
     )
 
     class Meta:

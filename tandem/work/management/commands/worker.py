@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from tandem.agreements.actions import fire_due_response_alerts, fire_due_sla_alerts
+from tandem.allocation.actions import place_new_work
 from tandem.insights.actions import refresh_recent_flow
 from tandem.notifications.actions import send_digests
 from tandem.promises.actions import mark_material_changes, refresh_forecasts
@@ -27,7 +28,8 @@ class Command(BaseCommand):
         "closing resolved requests whose reopen window has passed, "
         "refreshing promise forecasts and telling requesters once when a promise slips, "
         "rebuilding this week's and last week's evidence (at most every 10 minutes), "
-        "emailing the pulse question about the period just ended and last month's kudos digests."
+        "emailing the pulse question about the period just ended and last month's kudos digests, "
+        "placing new and returned work of units in auto allocation mode."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -53,13 +55,14 @@ class Command(BaseCommand):
             refresh_recent_flow(force=options["once"])
             invited = send_pulse_invitations()
             send_kudos_digests()
+            placed = place_new_work()
             if options["verbosity"] >= 2 or options["once"]:
                 self.stdout.write(
                     f"warned of {warned} and reported {breached} breached agreement(s); "
                     f"reported {unanswered} missed first response(s); "
                     f"closed {closed} resolved request(s); sent {emailed} digest(s); "
                     f"refreshed {forecasts} forecast(s) and told of {slips} slipping promise(s); "
-                    f"sent {invited} pulse question(s)"
+                    f"sent {invited} pulse question(s); placed {placed} request(s) of units in auto mode"
                 )
             if options["once"] or stopping:
                 return

@@ -1,0 +1,308 @@
+"""A back-office unit's queue in the simulation's terms (``tandem.engines.allocation.simulate``),
+and the lending suggestion built on it.
+
+``Clock`` turns a window of real time into the simulation's clock: one step per hour of the
+window in which the unit's calendar has working time (nights, weekends and closures are left
+out), so positions are working hours. ``presence`` gives a person's working hours in each step
+from their own calendar (pattern, absences: ``calendar_for_person``), cut to the windows they
+work for the unit (a loan's). ``items_of`` makes simulation items of requests: the skill and
+level their service needs (``planning.needed_skill``), the service's effort
+(``queries.service_efforts``), due at the agreement's ``resolve_by`` (else the published
+``due_at``), priority 1 on the external channel and 3 otherwise (as plans do).
+
+``forecast`` (``queries.loan_suggestions`` calls it) compares the unit's demand over the next
+working days (its open backlog and the arrivals its recent weekly rate per service predicts)
+with its capacity, and simulates the queue with and without each front-office candidate lent
+for the window.
+"""
+
+from __future__ import annotations
+
+import bisect
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from tandem.agreements.queries import calendar_for_person, calendar_for_unit
+from tandem.allocation.planning import ANY_SKILL, EXTERNAL_PRIORITY, INTERNAL_PRIORITY, needed_skill
+from tandem.allocation.queries import (
+    COMMITTED_STATUSES,
+    Effort,
+    effort_of,
+    hours_available,
+    loan_candidates,
+    service_efforts,
+    skills_of,
+    window_end,
+    workers_of,
+)
+from tandem.engines.allocation import simulate
+from tandem.engines.worktime import to_epoch
+from tandem.org.models import Person, Unit
+from tandem.promises.books import capacity_by_day
+from tandem.refusal import Invalid
+from tandem.work.models import Channel, ServiceRequest, Status
+
+HOUR = 3600
+#: Open requests someone can work on now (waiting ones wait on somebody else).
+WORKABLE_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED)
+#: The weekly arrival rate per service is the mean of this many recent weeks.
+RATE_WEEKS = 4
+#: At most this many candidates are simulated (the best matches first).
+MAX_SUGGESTIONS = 3
+#: The forecast's simulation re-plans every PLAN_EVERY working hours, a working day ahead.
+PLAN_EVERY = 4
+PLAN_HOURS = 8.0
+
+
+class Clock:
+    """The working hours of ``unit`` in ``[start, end)`` as simulation steps."""
+
+    def __init__(self, unit: Unit, start: datetime, end: datetime) -> None:
+        self.start, self.end = start, end
+        cal = calendar_for_unit(unit)
+        first = to_epoch(start)
+        hours = max(0, int(np.ceil((to_epoch(end) - first) / HOUR)))
+        starts = first + HOUR * np.arange(hours, dtype=np.int64)
+        ends = np.minimum(starts + HOUR, to_epoch(end))
+        open_ = cal.between_many(starts, ends) > 0 if hours else np.zeros(0, dtype=bool)
+        self.starts = starts[open_]
+        self.ends = ends[open_]
+        self._starts_list = [int(s) for s in self.starts]
+
+    @property
+    def steps(self) -> int:
+        return len(self._starts_list)
+
+    def position(self, at: datetime) -> float:
+        """Where ``at`` falls on the clock: within a step, its fraction; in a gap, the next step."""
+        x = to_epoch(at)
+        k = bisect.bisect_right(self._starts_list, x) - 1
+        if k < 0:
+            return 0.0
+        if x < int(self.ends[k]):
+            return k + (x - self._starts_list[k]) / HOUR
+        return float(k + 1)
+
+    def presence(self, person: Person, windows: Iterable[tuple[datetime, datetime]] | None = None,
+                 share: float = 1.0) -> list[float]:
+        """The person's working hours in each step (within ``windows``), times ``share``."""
+        try:
+            cal = calendar_for_person(person)
+        except Invalid:
+            return [0.0] * self.steps
+        total = np.zeros(self.steps)
+        for a, b in windows if windows is not None else [(self.start, self.end)]:
+            lo = np.maximum(self.starts, to_epoch(a))
+            hi = np.maximum(np.minimum(self.ends, to_epoch(b)), lo)
+            if self.steps:
+                total += cal.between_many(lo, hi)
+        return [float(v) * share / HOUR for v in total]
+
+
+def priority_of(channel: str) -> int:
+    return EXTERNAL_PRIORITY if channel == Channel.EXTERNAL else INTERNAL_PRIORITY
+
+
+def items_of(
+    requests: Iterable[ServiceRequest], efforts: dict[int, Effort], clock: Clock, *, at: datetime | None = None,
+    holders: set[int] | None = None,
+) -> list[simulate.Arrival]:
+    """Simulation items of ``requests``: arriving when submitted (or at ``at`` for work already
+    open), held by their assignee when ``holders`` (the people simulated) includes them."""
+    rows = list(requests)
+    needs = needed_skill({sr.service_id for sr in rows})
+    items = []
+    for sr in rows:
+        skill, level = needs.get(sr.service_id, (ANY_SKILL, 1))
+        holder = sr.assignee_id if holders is not None and sr.assignee_id in holders else None
+        items.append(
+            simulate.Arrival(
+                sr.pk, skill, float(level), effort_of(efforts, sr.service_id).hours,
+                clock.position(at or sr.submitted_at), clock.position(sr.resolve_by or sr.due_at),
+                priority_of(sr.channel), holder, holder is not None and sr.status == Status.IN_PROGRESS,
+            )
+        )
+    return items
+
+
+def sim_people(
+    workers: list[tuple[Person, list[tuple[datetime, datetime]]]], clock: Clock
+) -> list[simulate.SimPerson]:
+    levels = skills_of([p for p, _ in workers])
+    out = []
+    for person, windows in workers:
+        skills: dict[str, float] = {k: float(v) for k, v in levels.get(person.pk, {}).items()}
+        skills[ANY_SKILL] = 1.0
+        out.append(simulate.SimPerson(person.pk, skills, clock.presence(person, windows)))
+    return out
+
+
+# --- the lending forecast ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the simulated queue looks like at the end of the window."""
+
+    breaches: int  # requests resolved after their due time, or still open and due by the end
+    backlog_items: int
+    backlog_hours: float
+
+    @classmethod
+    def of(cls, result: simulate.Result) -> Outcome:
+        return cls(result.breaches, result.backlog_items, round(result.backlog_hours, 1))
+
+
+@dataclass
+class Suggestion:
+    person: Person
+    matches: list[tuple[str, int]]
+    hours: float  # their working hours in the window
+    spare_hours: float  # less the work they hold; what the loan brings
+    starts_at: datetime
+    ends_at: datetime
+    outcome: Outcome  # with the loan
+    without: Outcome  # the same simulation without it
+
+    @property
+    def avoided(self) -> int:
+        """Breaches the loan avoids (negative: it makes things worse)."""
+        return self.without.breaches - self.outcome.breaches
+
+
+@dataclass
+class Forecast:
+    unit: Unit
+    now: datetime
+    until: datetime
+    days: int
+    backlog_items: int
+    backlog_hours: float
+    expected_items: int
+    expected_hours: float
+    capacity_hours: float
+    daily: list[tuple[date, float, int]]  # (day, working hours, people working)
+    without: Outcome
+    suggestions: list[Suggestion]
+
+    @property
+    def demand_hours(self) -> float:
+        return self.backlog_hours + self.expected_hours
+
+    @property
+    def short(self) -> bool:
+        """The forecast demand exceeds the unit's capacity over the window."""
+        return self.demand_hours > self.capacity_hours
+
+
+def expected_arrivals(unit: Unit, now: datetime, clock: Clock, efforts: dict[int, Effort]) -> list[simulate.Arrival]:
+    """The arrivals the recent weekly rate per service predicts over the clock's window, spread
+    evenly over it, each due as many working hours after arrival as that service's recent
+    requests were (the median)."""
+    since = now - timedelta(weeks=RATE_WEEKS)
+    cal = calendar_for_unit(unit)
+    sampled_hours = cal.between(since, now) / HOUR
+    if sampled_hours <= 0 or clock.steps == 0:
+        return []
+    recent = ServiceRequest.objects.filter(unit=unit, submitted_at__gte=since, submitted_at__lte=now).values_list(
+        "service_id", "submitted_at", "resolve_by", "due_at", "channel"
+    )
+    by_service: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    for service_id, submitted, resolve_by, due_at, channel in recent:
+        by_service[service_id].append((cal.between(submitted, resolve_by or due_at) / HOUR, channel))
+    needs = needed_skill(set(by_service))
+    items = []
+    for service_id, rows in sorted(by_service.items()):
+        count = round(len(rows) * clock.steps / sampled_hours)
+        if count == 0:
+            continue
+        skill, level = needs.get(service_id, (ANY_SKILL, 1))
+        lead = statistics.median(h for h, _ in rows)
+        external = sum(1 for _, c in rows if c == Channel.EXTERNAL) * 2 > len(rows)
+        for k in range(count):
+            at = (k + 0.5) * clock.steps / count
+            items.append(
+                simulate.Arrival(
+                    f"expected-{service_id}-{k}", skill, float(level), effort_of(efforts, service_id).hours, at,
+                    at + lead, EXTERNAL_PRIORITY if external else INTERNAL_PRIORITY,
+                )
+            )
+    return items
+
+
+def _spare(people: list[Person], now: datetime) -> dict[int, float]:
+    """Person id → effort hours of the work they hold (assigned or in progress), any unit."""
+    held: dict[int, float] = defaultdict(float)
+    rows = ServiceRequest.objects.filter(assignee__in=people, status__in=COMMITTED_STATUSES).values_list(
+        "assignee_id", "unit_id", "service_id"
+    )
+    efforts: dict[int, dict[int, Effort]] = {}
+    for person_id, unit_id, service_id in rows:
+        if unit_id not in efforts:
+            efforts[unit_id] = service_efforts(Unit.objects.get(pk=unit_id), now)
+        held[person_id] += effort_of(efforts[unit_id], service_id).hours
+    return held
+
+
+def open_work(unit: Unit) -> list[ServiceRequest]:
+    """The unit's open requests someone can work on now."""
+    return list(
+        ServiceRequest.objects.filter(unit=unit, is_open=True, status__in=WORKABLE_STATUSES).only(
+            "id", "service_id", "assignee_id", "status", "channel", "submitted_at", "resolve_by", "due_at"
+        )
+    )
+
+
+def forecast(
+    unit: Unit, now: datetime, days: int, *, method: str = "dual", backlog: list[ServiceRequest] | None = None
+) -> Forecast:
+    """See the module docstring. ``backlog``: the open work at ``now`` (default: ``open_work``;
+    a replay of the past gives the work that was open then)."""
+    until = window_end(unit, now, days)
+    clock = Clock(unit, now, until)
+    efforts = service_efforts(unit, now)
+    workers = workers_of(unit, now, until)
+    people = sim_people(workers, clock)
+    open_now = open_work(unit) if backlog is None else backlog
+    backlog_items = items_of(open_now, efforts, clock, at=now, holders={p.pk for p, _ in workers})
+    expected = expected_arrivals(unit, now, clock, efforts)
+    capacity = sum(hours_available(person, windows) or 0.0 for person, windows in workers)
+    local = now.astimezone(calendar_for_unit(unit).zone).date()
+    last = (until - timedelta(seconds=1)).astimezone(calendar_for_unit(unit).zone).date()
+    daily = [(d, s / HOUR, n) for d, (s, n) in sorted(capacity_by_day(unit, local, last).items())]
+
+    def run(extra: list[simulate.SimPerson]) -> simulate.Result:
+        world = simulate.World(people + extra, backlog_items + expected, clock.steps, plan_hours=PLAN_HOURS,
+                               plan_every=PLAN_EVERY, time_limit=2.0, method=method)
+        return simulate.replay(world, simulate.TANDEM)
+
+    without = Outcome.of(run([]))
+    result = Forecast(
+        unit, now, until, days, len(backlog_items), round(sum(a.effort for a in backlog_items), 1), len(expected),
+        round(sum(a.effort for a in expected), 1), round(capacity, 1), daily, without, [],
+    )
+    if not result.short:
+        return result
+    candidates = loan_candidates(unit, now, days)
+    held = _spare([c.person for c in candidates], now)
+    levels = skills_of([c.person for c in candidates])
+    for c in candidates:
+        spare = max(0.0, c.hours - held.get(c.person.pk, 0.0))
+        if spare <= 0:
+            continue
+        skills: dict[str, float] = {k: float(v) for k, v in levels.get(c.person.pk, {}).items()}
+        skills[ANY_SKILL] = 1.0
+        lent = simulate.SimPerson(f"lent-{c.person.pk}", skills, clock.presence(c.person, share=spare / c.hours))
+        outcome = Outcome.of(run([lent]))
+        result.suggestions.append(
+            Suggestion(c.person, c.matches, round(c.hours, 1), round(spare, 1), now, until, outcome, without)
+        )
+        if len(result.suggestions) >= MAX_SUGGESTIONS:
+            break
+    result.suggestions.sort(key=lambda s: (s.outcome.breaches, s.outcome.backlog_hours, s.person.display_name))
+    return result
