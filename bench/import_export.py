@@ -3,7 +3,9 @@
 Imports Helpdesk and BPIC 2012 W (each into its own service) into a temporary database, verifies
 the hash chains, exports everything as XES.gz and CSV, and prints seconds and events per second
 for each step. The figures for the import include reading the file, the inserts, and the
-rebuild of the evidence tables that follows (timed apart).
+rebuild of the evidence tables that follows (timed apart). PM4Py's ``read_xes`` is timed on the
+same files in the same run (a subprocess of a throwaway venv, as in ``bench/eventlog.py``:
+``--pm4py-venv DIR`` creates it when missing), and each import is compared with it.
 
     .venv/bin/python bench/import_export.py            # both logs
     .venv/bin/python bench/import_export.py --json
@@ -30,7 +32,17 @@ LOGS = {"helpdesk": "Helpdesk.xes.gz", "bpic-2012-w": "BPI_Challenge_2012_W.xes.
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--pm4py", default="/tmp/pm4py-venv/bin/python",  # noqa: S108 - throwaway venv
+                        help="python of a venv with PM4Py")
+    parser.add_argument("--pm4py-venv", metavar="DIR", help="a venv with PM4Py; created when missing")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of PM4Py's read_xes (the best counts)")
     args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "bench"))
+    from eventlog import pm4py_python, pm4py_time
+
+    pm4py = pm4py_python(args.pm4py_venv, args.pm4py)
+    if not args.json:
+        print("load average " + " / ".join(f"{x:.2f}" for x in os.getloadavg()))
     data_dir = Path(tempfile.mkdtemp(prefix="tandem-bench-io-"))
     os.environ["TANDEM_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandem.settings")
@@ -80,6 +92,16 @@ def main() -> None:
             step(f"  write {report.imported:,} requests", write, report.events)
             step(f"  import {slug} (read + write)", read + write, report.events)
             written += report.events
+            pm = pm4py_time(pm4py, path, args.repeat)
+            if pm:
+                step(f"  PM4Py read_xes {slug}", pm["seconds"], pm["events"])
+                figures[f"  PM4Py read_xes {slug}"].update(
+                    {"import_speedup": round(pm["seconds"] / (read + write), 2),
+                     "read_speedup": round(pm["seconds"] / read, 1)})
+                if not args.json:
+                    ratio = pm["seconds"] / (read + write)
+                    print(f"    PM4Py read_xes ÷ Tandem import (read + write): {ratio:.2f}×, "
+                          f"÷ Tandem read: {pm['seconds'] / read:.1f}×")
         began = time.perf_counter()
         rebuild_all()
         step("rebuild evidence (both logs)", time.perf_counter() - began, written)
@@ -98,10 +120,11 @@ def main() -> None:
             step(f"export: write .{suffix}", time.perf_counter() - began, len(everything))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if args.json:
-            print(json.dumps({"database": connection.vendor, "steps": figures, "peak_memory_mib": round(peak)},
-                             indent=2))
+            print(json.dumps({"database": connection.vendor, "steps": figures, "peak_memory_mib": round(peak),
+                              "load_average": os.getloadavg()}, indent=2))
         else:
             print(f"{'peak memory':<34}{peak:>8.0f} MiB ({connection.vendor})")
+            print("load average " + " / ".join(f"{x:.2f}" for x in os.getloadavg()))
     finally:
         connection.close()
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -9,14 +9,22 @@ from __future__ import annotations
 import os
 import sys
 
+# Commands that only read and write files run without Django (no settings, no database): its
+# start-up is most of the time of a one-shot command (tandem/engines/eventlog/command.py).
+FILE_COMMANDS = ("analyse", "convert-log")
+
 
 def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    argv[0] = "tandem"
+    if len(argv) > 1 and argv[1] in FILE_COMMANDS:
+        from tandem.engines.eventlog.command import main as file_command
+
+        raise SystemExit(file_command(argv[1], argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandem.settings")
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    argv = list(sys.argv if argv is None else argv)
-    argv[0] = "tandem"
     try:
         execute_from_command_line(argv)
     except ImproperlyConfigured as error:

@@ -40,10 +40,17 @@ def directly_follows(log: EventLog) -> list[dict[str, Any]]:
     a, b = log.activity.codes[:-1][same].astype(np.int64), log.activity.codes[1:][same].astype(np.int64)
     dt = (log.time[1:] - log.time[:-1])[same] / 1e6
     n = len(log.activity.names)
-    keys, inv, counts = np.unique(a * n + b, return_inverse=True, return_counts=True)
-    mean_s = np.bincount(inv.ravel(), weights=dt, minlength=len(keys)) / np.maximum(counts, 1)
+    pair = a * n + b
+    if n * n <= 4_000_000:  # a count per possible pair: no sort
+        all_counts = np.bincount(pair, minlength=n * n)
+        keys = np.flatnonzero(all_counts)
+        counts = all_counts[keys]
+        mean_s = np.bincount(pair, weights=dt, minlength=n * n)[keys] / np.maximum(counts, 1)
+    else:
+        keys, inv, counts = np.unique(pair, return_inverse=True, return_counts=True)
+        mean_s = np.bincount(inv.ravel(), weights=dt, minlength=len(keys)) / np.maximum(counts, 1)
     names = log.activity.names
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"from": names[k // n], "to": names[k % n], "count": int(c), "mean_seconds": float(s),
          "mean_days": float(s / 86400)}
         for k, c, s in zip(keys.tolist(), counts.tolist(), mean_s.tolist(), strict=True)
@@ -77,7 +84,8 @@ def analyse(log: EventLog, group_attribute: str | None = None) -> dict[str, Any]
     out: dict[str, Any] = {
         "cases": log.n_cases,
         "events": len(log),
-        "activities": len(np.unique(log.activity.codes)),
+        "activities": int(np.count_nonzero(np.bincount(log.activity.codes[log.activity.codes >= 0],
+                                                       minlength=len(log.activity.names)))),
         "variants": variant_count(log) if len(log) else 0,
         "case_duration_days": _stats(case_durations_days(log)),
         "directly_follows": directly_follows(log) if len(log) > 1 else [],

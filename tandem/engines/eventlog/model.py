@@ -104,7 +104,8 @@ class EventLog:
 
     @property
     def n_cases(self) -> int:
-        return len(np.unique(self.case.codes))
+        codes = self.case.codes
+        return int(np.count_nonzero(np.bincount(codes[codes >= 0], minlength=len(self.case.names))))
 
     def case_bounds(self) -> np.ndarray:
         """Start index of every case's run of events, plus the end (len)."""
@@ -154,26 +155,24 @@ def build_log(
     ):
         if bad.any():
             problems.append(f"{int(bad.sum())} events {what} were dropped")
-    idx = np.flatnonzero(keep)
+    idx = np.flatnonzero(keep) if not keep.all() else np.arange(len(keep))
     time = parsed.micros[idx]
     case_codes = case.codes[idx]
-    act_codes = activity.codes[idx]
-    attr_codes = [a.codes[idx] for a in attrs.values()]
+    # Sorted by (case, time, original order); a file already in that order is not sorted again.
+    order = case_time_order(case_codes, time)
 
     # Exact duplicates are reported but kept: real logs (Helpdesk has 127) repeat events, and
     # the published figures for them, like PM4Py, count every event. drop_duplicates() removes them.
-    dup = duplicate_mask(case_codes, time, act_codes, attr_codes)
+    dup = duplicate_mask(case_codes, time, activity.codes[idx], [a.codes[idx] for a in attrs.values()], order)
     if dup.any():
         problems.append(
             f"{int(dup.sum())} events repeat another event of their case exactly (same activity, time "
             "and attributes); they were kept (drop them with --drop-duplicates)"
         )
-    # Sorted by (case, time, original order).
-    order = np.lexsort((idx, time, case_codes))
-    if len(order) and np.any(order[1:] < order[:-1]):
+    if order is not None:
         moved = np.unique(case_codes[np.flatnonzero(order != np.arange(len(order)))])
         problems.append(f"events of {len(moved)} cases were not in time order and were sorted")
-    idx = idx[order]
+        idx = idx[order]
     log = EventLog(
         case=case.take(idx),
         activity=activity.take(idx),
@@ -191,12 +190,40 @@ def build_log(
     return _compact(log)
 
 
+def case_time_order(case_codes: np.ndarray, time: np.ndarray) -> np.ndarray | None:
+    """The stable order by (case, time), or None when the events are in that order already."""
+    if len(case_codes) < 2:
+        return None
+    step = np.diff(case_codes)
+    if (step >= 0).all() and (np.diff(time)[step == 0] >= 0).all():
+        return None
+    return np.lexsort((time, case_codes))  # stable: equal (case, time) keep their original order
+
+
 def duplicate_mask(
-    case_codes: np.ndarray, time: np.ndarray, act_codes: np.ndarray, attr_codes: Sequence[np.ndarray]
+    case_codes: np.ndarray, time: np.ndarray, act_codes: np.ndarray, attr_codes: Sequence[np.ndarray],
+    order: np.ndarray | bool | None = False,
 ) -> np.ndarray:
-    """True for every event equal in every column to an earlier one (sorted so equals are neighbours)."""
+    """True for every event equal in every column to an earlier one (sorted so equals are neighbours).
+
+    Only events that share their case and time with another one can repeat it, so the full sort
+    on every column runs on those alone (none, in most logs). ``order`` is
+    :func:`case_time_order` when the caller has it.
+    """
     dup = np.zeros(len(case_codes), dtype=bool)
     if len(case_codes) < 2:
+        return dup
+    if order is False:
+        order = case_time_order(case_codes, time)
+    sc, st = (case_codes, time) if order is None else (case_codes[order], time[order])
+    tie = (sc[1:] == sc[:-1]) & (st[1:] == st[:-1])
+    if not tie.any():
+        return dup
+    members = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])
+    pos = np.sort(members if order is None else order[members])  # type: ignore[index]
+    if len(pos) < len(case_codes):
+        dup[pos] = duplicate_mask(case_codes[pos], time[pos], act_codes[pos], [a[pos] for a in attr_codes],
+                                  np.lexsort((time[pos], case_codes[pos])))
         return dup
     order = np.lexsort((*reversed(list(attr_codes)), act_codes, time, case_codes))
     same = np.ones(len(order) - 1, dtype=bool)

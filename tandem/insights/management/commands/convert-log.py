@@ -1,4 +1,8 @@
-"""``tandem convert-log IN OUT``: CSV ↔ XES (plain or .gz), by the file extensions."""
+"""``tandem convert-log IN OUT``: CSV ↔ XES (plain or .gz), by the file extensions.
+
+The ``tandem`` console script runs this without Django (``tandem.engines.eventlog.command``);
+this management command is the same thing for ``manage.py`` and ``call_command``.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +11,17 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from tandem.engines.eventlog import EventLogError, read_log, write_log
+from tandem.engines.eventlog.command import CONVERT_HELP, add_convert_arguments, run_convert
 
 
 class Command(BaseCommand):
-    help = "Convert an event log between CSV and XES (either optionally .gz), chosen by extension."
+    help = CONVERT_HELP
+    requires_system_checks: list[str] = []  # reads and writes files; nothing of the site is involved
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("source", metavar="IN")
-        parser.add_argument("target", metavar="OUT")
-        parser.add_argument(
-            "--drop-duplicates", action="store_true",
-            help="leave out events that repeat another event of their case exactly (kept by default)",
-        )
+        add_convert_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            log = read_log(options["source"], drop_duplicates=options["drop_duplicates"])
-            write_log(log, options["target"])
-        except (EventLogError, OSError) as exc:
-            sys.stderr.write(f"tandem convert-log: {exc}\n")
-            sys.exit(2)
-        for p in log.problems:
-            sys.stderr.write(f"problem: {p}\n")
-        self.stdout.write(f"{len(log):,} events of {log.n_cases:,} cases written to {options['target']}")
+        code = run_convert(options, self.stdout)  # type: ignore[arg-type]
+        if code:
+            sys.exit(code)
