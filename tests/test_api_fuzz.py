@@ -41,3 +41,22 @@ def bearer(db) -> Iterator[dict[str, str]]:
 @settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_it_never_answers_5xx_and_keeps_to_its_schema(case, bearer) -> None:
     case.call_and_validate(headers=bearer, checks=[not_a_server_error, response_schema_conformance])
+
+
+def test_chained_calls_never_answer_5xx_and_keep_to_the_schema(bearer) -> None:
+    """Stateful: schemathesis infers the links between operations from the document (a request's
+    id from a list or a submission, then its moves, comments and steps) and runs seeded
+    sequences of calls on real ids, so moves run on requests that exist in every state."""
+    base = schema.as_state_machine()
+
+    class Workflow(base):  # type: ignore[misc,valid-type]
+        def get_call_kwargs(self, case: object) -> dict:
+            return {"headers": bearer}
+
+        def validate_response(self, response: object, case: object, **kwargs: object) -> None:
+            case.validate_response(  # type: ignore[attr-defined]
+                response, checks=[not_a_server_error, response_schema_conformance]
+            )
+
+    Workflow.run(settings=settings(max_examples=12, stateful_step_count=6, deadline=None, derandomize=True,
+                                   suppress_health_check=list(HealthCheck)))
