@@ -10,7 +10,7 @@ import pytest
 
 COMMANDS = [
     "demo", "serve", "createuser", "check", "worker", "migrate", "createtoken", "import-log", "export-log", "promise",
-    "allocate", "backup", "restore", "unlock", "verify-audit", "analyse", "convert-log",
+    "allocate", "backup", "restore", "unlock", "verify-audit", "analyse", "convert-log", "insights-rebuild",
 ]
 
 

@@ -257,7 +257,13 @@ def load_organisation(org: DemoOrganisation, end: datetime) -> OrgIds:
         ]
     )
     unit_names = {u.slug: u.name for u in org.units}
+    steps: dict[int, list[tuple[int, int, str]]] = {}
+    for step_pk, service_pk, position, text in ProcedureStep.objects.filter(service__in=services).order_by(
+        "service_id", "position", "pk"
+    ).values_list("pk", "service_id", "position", "text"):
+        steps.setdefault(service_pk, []).append((step_pk, position, text))
     return OrgIds(
+        service_steps=[steps.get(service.pk, []) for service in services],
         unit=[u.pk for u in units],
         person=[by_username[p.username].pk for p in org.people],
         person_name=[p.name for p in org.people],

@@ -60,6 +60,7 @@ class DemoService:
     questions: tuple[tuple[str, str], ...]  # (question to the requester, their answer)
     resolutions: tuple[str, ...]
     parties: tuple[str, ...] = ()  # third parties the unit waits on
+    teams: tuple[str, ...] = ()  # other back-office units (slugs) some of those waits are on
     skills: dict[str, int] = field(default_factory=dict)  # required skill → minimum level
     cutoffs: tuple[DemoCutOff, ...] = ()
     confidential: bool = False

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,22 +34,33 @@ from tandem.demo.texts import (
     REMINDERS,
     REOPEN_REASONS,
 )
-from tandem.engines.auditchain import GENESIS, event_digest
+from tandem.engines.auditchain import GENESIS, canonical, event_digest
 from tandem.engines.history import KINDS, NONE, STATUSES, History
+from tandem.engines.history.model import K, S
 from tandem.notifications.models import Notification
 from tandem.work.models import Case, Comment, Event, ServiceRequest
 
+_sha256 = hashlib.sha256
 BATCH = 20_000  # requests per batch (with their events, comments and notifications)
 NOTIFY_DAYS = 14
 AUTO_CLOSE_REASON = "reopen window passed"
+# Procedure checklists: the agent who resolves a request has ticked its steps just before. Most
+# follow the documented order; a few skip a step or swap two; Compliance's reference checks
+# often skip the chase (the referees answer first time, so nobody chases).
+MARK_SEED = 2026
+OFTEN_SKIPPED = ("reference-check", 1, 0.35)  # service, step index, share of requests
+SKIP_SHARE, SWAP_SHARE = 0.03, 0.05
 OPEN_OR_RESOLVED = frozenset({"new", "assigned", "in_progress", "waiting_requester",
-                              "waiting_third_party", "reopened", "resolved"})
+                              "waiting_third_party", "waiting_team", "reopened", "resolved"})
+#: Of the requests of a service with ``teams``, one in TEAM_SHARE waits on one of those teams
+#: where the simulation has it wait on a third party.
+TEAM_SHARE = 3
 
 CASE_COLUMNS = ("id", "customer_reference", "title", "owner", "unit", "status", "created_at",
                 "closed_at")
 REQUEST_COLUMNS = (
     "id", "service", "unit", "requesting_unit", "confidential", "requester", "case", "channel",
-    "title", "intake", "status", "is_open", "assignee", "waiting_on", "resolution",
+    "title", "intake", "status", "is_open", "assignee", "waiting_on", "waiting_on_unit", "resolution",
     "idempotency_key", "submission_digest", "last_event_seq",
     "submitted_at", "status_changed_at", "due_at", "resolved_at", "closed_at",
 )
@@ -75,6 +86,8 @@ class OrgIds:
     service: list[int]  # by service index
     service_unit: list[int]  # the providing unit's pk, by service index
     service_unit_name: list[str]
+    # (step pk, position, text) of each service's documented procedure, by service index
+    service_steps: list[list[tuple[int, int, str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -142,6 +155,87 @@ class Writer:
         self.event_starts = np.r_[0, np.cumsum(history.requests.events)]
         self.case_ctx: dict[int, dict[str, str]] = {}
         self.case_reference: dict[int, str] = {}
+        self.team_of = self._team_waits()
+        self._plan_marks()
+
+    def _plan_marks(self) -> None:
+        """Which steps of its procedure each resolved request had ticked, in what order and when:
+        just before its standing resolution, spread evenly after the event before it. Arrays for
+        every mark at once, so the events loop only copies them out."""
+        req, ev, steps = self.history.requests, self.history.events, self.ids.service_steps
+        n = len(req)
+        self.marks_before: dict[int, tuple[int, int]] = {}  # resolved event index -> marks slice
+        self.extra_events = np.zeros(n, dtype=np.int64)
+        self.mark_step: list[tuple[int, int, str]] = []
+        # Each step's event data, and its canonical JSON (tandem.engines.auditchain).
+        self.step_data: dict[tuple[int, int, str], tuple[dict[str, Any], str]] = {}
+        for procedure in steps:
+            for pk, position, text in procedure:
+                data = {"step": pk, "position": position, "text": text}
+                self.step_data[(pk, position, text)] = (data, canonical([0, 0, "", None, "", "", "", False, data])
+                                                        [len('[0,0,"",null,"","","",false,'):-1])
+        if not steps:
+            self.mark_stamps: list[Any] = []
+            self.mark_chain: list[str] = []
+            return
+        resolved = np.flatnonzero(ev.kind == KINDS.index("resolved"))
+        last = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(last, ev.request[resolved], resolved)
+        has_steps = np.array([len(x) > 0 for x in steps])
+        chosen = np.flatnonzero((last >= 0) & (req.resolved != NONE) & has_steps[req.service])
+        draws = np.random.default_rng(MARK_SEED).random((len(chosen), 3)).tolist()
+        skipper = [service.slug == OFTEN_SKIPPED[0] for service in self.org.services]
+        before = last[chosen]
+        counts: list[int] = []
+        for g, s, (u_skip, u_where, u_swap) in zip(
+                before.tolist(), req.service[chosen].tolist(), draws, strict=True):
+            procedure = steps[s]
+            order = list(range(len(procedure)))
+            if skipper[s] and u_skip < OFTEN_SKIPPED[2]:
+                order.remove(OFTEN_SKIPPED[1])
+            elif u_skip < SKIP_SHARE:
+                del order[int(u_where * len(order))]
+            if u_swap < SWAP_SHARE and len(order) >= 2:
+                i = int(u_where * (len(order) - 1))
+                order[i], order[i + 1] = order[i + 1], order[i]
+            self.marks_before[g] = (len(self.mark_step), len(self.mark_step) + len(order))
+            self.mark_step += [procedure[i] for i in order]
+            counts.append(len(order))
+        k = np.asarray(counts, dtype=np.int64)
+        self.extra_events[chosen] = k
+        # Spread evenly between the event before the resolution and the resolution itself.
+        t0, t1 = np.repeat(ev.at[before - 1], k), np.repeat(ev.at[before], k)
+        nth = np.arange(len(self.mark_step)) - np.repeat(np.cumsum(k) - k, k) + 1
+        times = t0 + (t1 - t0) * nth // np.repeat(k + 1, k)
+        seconds = np.asarray(times, dtype=np.int64)
+        self.mark_stamps = db_datetimes(seconds)
+        self.mark_chain = np.char.add(np.datetime_as_string(
+            seconds.astype("datetime64[s]").astype("datetime64[us]"), unit="us"), "+00:00").tolist()
+
+    def _team_waits(self) -> dict[int, int]:
+        """Turn some waits on a third party into waits on another back-office team (the
+        services' ``teams``), in the history's own arrays so that every later reader agrees.
+        Returns the team (unit index) of each request that waits on one."""
+        req, ev = self.history.requests, self.history.events
+        team_of: dict[int, int] = {}
+        for s, service in enumerate(self.org.services):
+            if not service.teams:
+                continue
+            rows = np.flatnonzero(req.service == s)
+            for r in rows[rows % TEAM_SHARE == 0].tolist():
+                team_of[r] = self.org.unit_index(service.teams[r // TEAM_SHARE % len(service.teams)])
+        if not team_of:
+            return team_of
+        picked = np.zeros(len(req), dtype=bool)
+        picked[list(team_of)] = True
+        on_picked = np.repeat(picked, req.events)
+        third, team = S["waiting_third_party"], S["waiting_team"]
+        for column in (ev.from_status, ev.to_status):
+            column[on_picked & (column == third)] = team
+        ev.kind[on_picked & (ev.kind == K["waiting_third_party"])] = K["waiting_team"]
+        req.status[picked & (req.status == third)] = team
+        req.waiting_on[picked & (req.waiting_on == 2)] = 3
+        return team_of
 
     def _case_context(self, case: int) -> dict[str, str]:
         if case not in self.case_ctx:
@@ -169,7 +263,7 @@ class Writer:
             req.submitted, req.status_changed, req.due, req.resolved, req.closed)), strict=True))
         columns = [x[lo:hi].tolist() for x in (
             req.service, req.requester, req.channel, req.case, req.submitted, req.status,
-            req.assignee, req.events, req.variant, req.waiting_on, req.waiting_variant,
+            req.assignee, req.events + self.extra_events, req.variant, req.waiting_on, req.waiting_variant,
             req.resolution_variant)]
         rows: list[Row] = []
         facts: list[Facts] = []
@@ -192,18 +286,21 @@ class Writer:
                 [ids.service[s], channel_name, given, case_pk, intake], sort_keys=True,
                 separators=(",", ":")).encode()).hexdigest()
             status_name = STATUSES[status]
-            waiting = ""
+            waiting, waiting_unit = "", None
             if waiting_on == 1:
                 waiting = ids.person_name[who]
             elif waiting_on == 2:
                 waiting = str(samples.pick(service.parties, waiting_variant)) or "a third party"
+            elif waiting_on == 3:
+                team = self.team_of[lo + offset]
+                waiting, waiting_unit = org.units[team].name, ids.unit[team]
             resolution = (str(samples.pick(service.resolutions, resolution_variant))
                           if resolution_variant != NONE else "")
             assignee_pk = ids.person[assignee] if assignee != NONE else None
             rows.append((
                 pk, ids.service[s], ids.service_unit[s], ids.person_unit[who],
                 service.confidential, ids.person[who], case_pk, channel_name, title, intake,
-                status_name, status_name in OPEN_OR_RESOLVED, assignee_pk, waiting, resolution,
+                status_name, status_name in OPEN_OR_RESOLVED, assignee_pk, waiting, waiting_unit, resolution,
                 None, digest, n_events, *times[offset],
             ))
             facts.append(Facts(pk, ids.person[who], assignee_pk, channel_name, title, case_pk, ctx))
@@ -223,7 +320,7 @@ class Writer:
         chain_times = np.char.add(np.datetime_as_string(
             np.asarray(ev.at[e_lo:e_hi], dtype=np.int64).astype("datetime64[s]").astype(
                 "datetime64[us]"), unit="us"), "+00:00").tolist()
-        prev, chained, chained_seq = GENESIS, -1, 0
+        prev, chained, chained_seq, shift = GENESIS, -1, 0, 0
         columns = [x[e_lo:e_hi].tolist() for x in (
             ev.request, ev.seq, ev.kind, ev.actor, ev.at, ev.from_status, ev.to_status, ev.detail,
             ev.ref)]
@@ -254,6 +351,9 @@ class Writer:
             elif name == "waiting_third_party":
                 data = {"party": str(samples.pick(service.parties, detail)) or "a third party",
                         "note": ""}
+            elif name == "waiting_team":
+                team = self.team_of[row]
+                data = {"unit": ids.unit[team], "team": org.units[team].name, "note": ""}
             elif name == "resolved":
                 data = {"resolution": str(samples.pick(service.resolutions, detail))}
             elif name == "reopened":
@@ -288,17 +388,30 @@ class Writer:
             if comment is not None:
                 comments.append(comment)
             if fact.pk != chained:
-                prev, chained, chained_seq = GENESIS, fact.pk, 0
-            if seq != chained_seq + 1:
+                prev, chained, chained_seq, shift = GENESIS, fact.pk, 0, 0
+            if seq + shift != chained_seq + 1:
                 raise ValueError(f"events of request {fact.pk} are not in seq order")
+            marks = self.marks_before.get(e_lo + offset)
+            if marks is not None:  # the procedure's steps, ticked just before the resolution
+                actor_json = "null" if actor_pk is None else str(actor_pk)
+                for m in range(*marks):
+                    step, step_json = self.step_data[self.mark_step[m]]
+                    # event_digest's canonical JSON, put together from the step's own (encoded
+                    # once per step): the marks are a third of the demo's events.
+                    digest = _sha256(f'{prev}[{fact.pk},{seq + shift},"step_done",{actor_json},'
+                                     f'"{self.mark_chain[m]}","","",false,{step_json}]'.encode()).hexdigest()
+                    events.append((self.next_event, fact.pk, seq + shift, "step_done", actor_pk,
+                                   self.mark_stamps[m], "", "", False, step, prev, digest))
+                    prev, shift = digest, shift + 1
+                    self.next_event += 1
             from_name = STATUSES[frm] if frm != NONE else ""
             to_name = STATUSES[to] if to != NONE else ""
             internal = name == "note_added"
-            digest = event_digest(prev, (fact.pk, seq, name, actor_pk, chain_times[offset],
+            digest = event_digest(prev, (fact.pk, seq + shift, name, actor_pk, chain_times[offset],
                                          from_name, to_name, internal, data))
-            events.append((self.next_event, fact.pk, seq, name, actor_pk, stamps[offset],
+            events.append((self.next_event, fact.pk, seq + shift, name, actor_pk, stamps[offset],
                            from_name, to_name, internal, data, prev, digest))
-            prev, chained_seq = digest, seq
+            prev, chained_seq = digest, seq + shift
             self.next_event += 1
             if at >= self.notify_after:
                 note = self._notification(name, fact, ids.service_unit_name[s], actor, actor_pk,

@@ -1,5 +1,5 @@
-"""Where a request's time went: working time queued, in progress, waiting on the requester and
-waiting on a third party, from its status changes.
+"""Where a request's time went: working time queued, in progress, waiting on the requester,
+waiting on a third party and waiting on another back-office team, from its status changes.
 
     seconds = phase_seconds(request, at, phase, until, calendars, calendar_of_request)
 
@@ -19,13 +19,14 @@ import numpy.typing as npt
 
 from tandem.engines.worktime import WorkingCalendar
 
-PHASES = ("queued", "in_progress", "waiting_requester", "waiting_third_party")
+PHASES = ("queued", "in_progress", "waiting_requester", "waiting_third_party", "waiting_team")
 #: Status → phase index; statuses not listed (resolved, closed, cancelled) stop the clock.
 STATUS_PHASE = {
     "new": 0, "assigned": 0, "reopened": 0,
     "in_progress": 1,
     "waiting_requester": 2,
     "waiting_third_party": 3,
+    "waiting_team": 4,
 }
 STOPPED = -1
 
@@ -48,25 +49,43 @@ def phase_seconds(
     request and in time order within each; ``until[r]`` ends request r's last phase;
     ``calendar_of[r]`` indexes ``calendars``."""
     req = np.asarray(request, dtype=np.int64)
+    ph = np.asarray(phase, dtype=np.int8)
+    out = np.zeros((len(np.asarray(until)), len(PHASES)), dtype=np.int64)
+    if len(req) == 0:
+        return out
+    seconds = segment_seconds(req, at, ph, until, calendars, calendar_of)
+    keep = ph != STOPPED
+    np.add.at(out, (req[keep], ph[keep].astype(np.int64)), seconds[keep])
+    return out
+
+
+def segment_seconds(
+    request: npt.ArrayLike,
+    at: npt.ArrayLike,
+    phase: npt.ArrayLike,
+    until: npt.ArrayLike,
+    calendars: Sequence[WorkingCalendar],
+    calendar_of: npt.ArrayLike,
+) -> npt.NDArray[np.int64]:
+    """Working seconds each status change lasted (same arguments as ``phase_seconds``; 0 for
+    the changes that stop the clock): what attributes a wait to whom it was on."""
+    req = np.asarray(request, dtype=np.int64)
     t = np.asarray(at, dtype=np.int64)
     ph = np.asarray(phase, dtype=np.int8)
     end = np.asarray(until, dtype=np.int64)
     cal_of = np.asarray(calendar_of, dtype=np.int64)
-    out = np.zeros((len(end), len(PHASES)), dtype=np.int64)
+    seconds = np.zeros(len(req), dtype=np.int64)
     if len(req) == 0:
-        return out
+        return seconds
     same_next = np.zeros(len(req), dtype=bool)
     same_next[:-1] = req[1:] == req[:-1]
     stop = np.where(same_next, np.roll(t, -1), end[req])
-    keep = (ph != STOPPED) & (stop > t)
-    r, a, b, p = req[keep], t[keep], stop[keep], ph[keep]
-    cal = cal_of[r]
-    seconds = np.zeros(len(r), dtype=np.int64)
+    keep = np.flatnonzero((ph != STOPPED) & (stop > t))
+    cal = cal_of[req[keep]]
     for c in np.unique(cal):
-        pick = cal == c
-        seconds[pick] = calendars[int(c)].between_many(a[pick], b[pick])
-    np.add.at(out, (r, p.astype(np.int64)), seconds)
-    return out
+        pick = keep[cal == c]
+        seconds[pick] = calendars[int(c)].between_many(t[pick], stop[pick])
+    return seconds
 
 
 BAND_EDGES = (3, 6, 15, 30)

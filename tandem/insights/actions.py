@@ -5,18 +5,22 @@ and ``tandem insights-rebuild`` rebuild all of them)."""
 from __future__ import annotations
 
 import time as clock
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 from django.db import IntegrityError, transaction
+from django.db.models import F, IntegerField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from tandem.agreements.queries import calendar_for_service, service_day_seconds
-from tandem.catalogue.models import Service
-from tandem.engines import phases
+from tandem.catalogue.models import ProcedureStep, Service
+from tandem.engines import conformance, phases
 from tandem.engines.worktime import to_epoch
-from tandem.insights.models import WeeklyFlow
+from tandem.insights.models import WeeklyConformance, WeeklyFlow, WeeklyTeamWait
 from tandem.work.models import Event, ServiceRequest, Status
 
 #: The worker rebuilds the recent weeks at most this often (seconds).
@@ -49,18 +53,72 @@ def rebuild_flow(first: date, last: date) -> int:
         )
         .exclude(to_status="")
         .order_by("request_id", "seq")
-        .values_list("request_id", "at", "to_status")
+        .values_list("request_id", "at", "to_status", "data__unit")
     )
-    rows = _rows(requests, events)
+    rows, waits = _rows(requests, events)
+    checks = _conformance_rows(requests, lo, hi)
     with transaction.atomic():
-        WeeklyFlow.objects.filter(week__gte=start, week__lt=stop).delete()
+        for model in (WeeklyFlow, WeeklyTeamWait, WeeklyConformance):
+            model.objects.filter(week__gte=start, week__lt=stop).delete()
         WeeklyFlow.objects.bulk_create(rows, batch_size=2000)
+        WeeklyTeamWait.objects.bulk_create(waits, batch_size=2000)
+        WeeklyConformance.objects.bulk_create(checks, batch_size=2000)
     return len(rows)
 
 
-def _rows(requests: list[tuple], events: list[tuple]) -> list[WeeklyFlow]:
-    if not requests:
+def _conformance_rows(requests: list[tuple], lo: datetime, hi: datetime) -> list[WeeklyConformance]:
+    """Each week's conformance to the procedures, from the checklist marks of the requests
+    resolved in it (the same requests as the flow rows)."""
+    procedures: dict[int, list[int]] = defaultdict(list)
+    for step_id, service_id in ProcedureStep.objects.filter(service_id__in={r[1] for r in requests}).order_by(
+        "service_id", "position", "pk"
+    ).values_list("pk", "service_id"):
+        procedures[service_id].append(step_id)
+    if not procedures:
         return []
+    steps = Event.objects.filter(
+        request__resolved_at__gte=lo, request__resolved_at__lt=hi, request__service_id__in=list(procedures),
+        kind__in=(Event.Kind.STEP_DONE, Event.Kind.STEP_UNDONE),
+    )
+    # Only the step id and whether the mark came after the resolution, both from the database:
+    # decoding every mark's JSON and instant in Python would be most of the cost.
+    late = set(steps.filter(at__gt=F("request__resolved_at")).values_list("request_id", "seq"))
+    marks: dict[int, list[tuple[int, bool, bool]]] = defaultdict(list)
+    for request_id, seq, kind, step in (
+        steps.annotate(step=Cast(KT("data__step"), IntegerField()))
+        .order_by("request_id", "seq")
+        .values_list("request_id", "seq", "kind", "step")
+    ):
+        marks[request_id].append((step, kind == Event.Kind.STEP_DONE, (request_id, seq) in late))
+    positions = {sid: {step: i for i, step in enumerate(proc)} for sid, proc in procedures.items()}
+    zone = timezone.get_default_timezone()
+    sums: dict[tuple, list[Any]] = {}
+    for pk, sid, unit_id, requesting_id, channel, _sub, resolved_at in requests:
+        if sid not in procedures:
+            continue
+        found = conformance.deviations_of(
+            procedures[sid], conformance.RequestMarks(resolved=resolved_at, marks=marks.get(pk, ())), positions[sid]
+        )
+        key = (monday(resolved_at.astimezone(zone).date()), sid, unit_id, requesting_id, channel)
+        acc = sums.setdefault(key, [0, 0, Counter()])
+        acc[0] += 1
+        acc[1] += not found
+        acc[2].update(found)
+    return [
+        WeeklyConformance(
+            week=week, service_id=sid, unit_id=unit_id, requesting_unit_id=requesting_id, channel=channel,
+            checked=checked, following=following,
+            deviations=[[kind, list(steps), n] for (kind, steps), n in sorted(tally.items())],
+        )
+        for (week, sid, unit_id, requesting_id, channel), (checked, following, tally) in sums.items()
+    ]
+
+
+def _rows(requests: list[tuple], events: list[tuple]) -> tuple[list[WeeklyFlow], list[WeeklyTeamWait]]:
+    """``requests``: (pk, service, unit, requesting unit, channel, submitted, resolved);
+    ``events``: their status changes (request, at, to status, team waited on or None)."""
+    if not requests:
+        return [], []
     services = {s.pk: s for s in Service.objects.filter(pk__in={r[1] for r in requests}).select_related("unit")}
     service_ids = sorted(services)
     calendars = [calendar_for_service(services[sid]) for sid in service_ids]
@@ -75,7 +133,10 @@ def _rows(requests: list[tuple], events: list[tuple]) -> list[WeeklyFlow]:
     ev_phase = phases.phase_of([e[2] for e in events])
     reopened = np.zeros(len(requests), dtype=bool)
     reopened[ev_req[np.array([e[2] == Status.REOPENED for e in events], dtype=bool)]] = True
-    split = phases.phase_seconds(ev_req, ev_at, ev_phase, resolved, calendars, cal_of)
+    segment = phases.segment_seconds(ev_req, ev_at, ev_phase, resolved, calendars, cal_of)
+    split = np.zeros((len(requests), len(phases.PHASES)), dtype=np.int64)
+    counted = ev_phase != phases.STOPPED
+    np.add.at(split, (ev_req[counted], ev_phase[counted].astype(np.int64)), segment[counted])
     total = np.zeros(len(requests), dtype=np.int64)
     for c, cal in enumerate(calendars):
         pick = cal_of == c
@@ -84,30 +145,54 @@ def _rows(requests: list[tuple], events: list[tuple]) -> list[WeeklyFlow]:
     band = phases.band_index(total / day_of)
     zone = timezone.get_default_timezone()
     sums: dict[tuple, np.ndarray] = defaultdict(lambda: np.zeros(13, dtype=np.int64))
+    keys = []
     for i, (_pk, sid, unit_id, requesting_id, channel, _sub, resolved_at) in enumerate(requests):
         key = (monday(resolved_at.astimezone(zone).date()), sid, unit_id, requesting_id, channel)
+        keys.append(key)
         acc = sums[key]
         acc[0] += 1
         acc[1] += reopened[i]
         acc[2] += total[i]
-        acc[3:7] += split[i]
-        acc[7 + band[i]] += 1
-    return [
+        acc[3:8] += split[i]
+        acc[8 + band[i]] += 1
+    flows = [
         WeeklyFlow(
             week=week, service_id=sid, unit_id=unit_id, requesting_unit_id=requesting_id, channel=channel,
             resolved=int(a[0]), reopened=int(a[1]), total_seconds=int(a[2]), queued_seconds=int(a[3]),
             in_progress_seconds=int(a[4]), waiting_requester_seconds=int(a[5]), waiting_third_party_seconds=int(a[6]),
-            band_3=int(a[7]), band_6=int(a[8]), band_15=int(a[9]), band_30=int(a[10]), band_over=int(a[11]),
+            waiting_team_seconds=int(a[7]),
+            band_3=int(a[8]), band_6=int(a[9]), band_15=int(a[10]), band_30=int(a[11]), band_over=int(a[12]),
         )
         for (week, sid, unit_id, requesting_id, channel), a in sums.items()
     ]
+    # Waits on another team, per team waited on (the unit is in the event that began the wait).
+    waited: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    seen: set[tuple] = set()
+    for e, (_rid, _at, status, team) in enumerate(events):
+        if status != Status.WAITING_TEAM or not team:
+            continue
+        i = int(ev_req[e])
+        wait_key = (*keys[i], int(team))
+        waited[wait_key][1] += int(segment[e])
+        if (i, wait_key) not in seen:
+            seen.add((i, wait_key))
+            waited[wait_key][0] += 1
+    waits = [
+        WeeklyTeamWait(
+            week=week, service_id=sid, unit_id=unit_id, requesting_unit_id=requesting_id, channel=channel,
+            waited_on_id=team, requests=n, seconds=seconds,
+        )
+        for (week, sid, unit_id, requesting_id, channel, team), (n, seconds) in waited.items()
+    ]
+    return flows, waits
 
 
 def rebuild_all() -> int:
     """Every week with a resolution."""
     first = ServiceRequest.objects.filter(resolved_at__isnull=False).order_by("resolved_at").first()
     if first is None or first.resolved_at is None:
-        WeeklyFlow.objects.all().delete()
+        for model in (WeeklyFlow, WeeklyTeamWait, WeeklyConformance):
+            model.objects.all().delete()
         return 0
     return rebuild_flow(first.resolved_at.date(), timezone.now().date())
 

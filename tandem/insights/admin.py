@@ -1,13 +1,13 @@
 from django.contrib import admin
 
-from tandem.insights.models import WeeklyFlow
+from tandem.insights.models import WeeklyConformance, WeeklyFlow, WeeklyTeamWait
 
 
 @admin.register(WeeklyFlow)
 class WeeklyFlowAdmin(admin.ModelAdmin):
     """Derived rows (rebuilt by the worker): read-only."""
 
-    list_display = ("week", "service", "requesting_unit", "channel", "resolved")
+    list_display: tuple[str, ...] = ("week", "service", "requesting_unit", "channel", "resolved")
     list_filter = ("unit", "channel")
     date_hierarchy = "week"
 
@@ -16,3 +16,14 @@ class WeeklyFlowAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(WeeklyTeamWait)
+class WeeklyTeamWaitAdmin(WeeklyFlowAdmin):
+    list_display = ("week", "service", "waited_on", "requests", "seconds")
+    list_filter = ("unit", "waited_on")
+
+
+@admin.register(WeeklyConformance)
+class WeeklyConformanceAdmin(WeeklyFlowAdmin):
+    list_display = ("week", "service", "requesting_unit", "channel", "checked", "following")

@@ -10,7 +10,8 @@ from ninja import Field, Query, Router, Schema
 
 from tandem.api_shared import ServiceRef, Slug, actor, auth_user, errors
 from tandem.catalogue.queries import services_visible_to
-from tandem.engines.phases import BAND_LABELS
+from tandem.engines.phases import BAND_LABELS, PHASES
+from tandem.insights.conformance import service_conformance
 from tandem.insights.flow import flow
 from tandem.insights.queries import PERIODS, Filters, evidence, flow_service
 from tandem.org.models import Side, Unit
@@ -56,12 +57,21 @@ class WaitingOut(Schema):
     front_waits_on_back_hours: float
     back_waits_on_front_hours: float
     waits_on_third_party_hours: float
+    waits_on_other_team_hours: float = Field(..., description="The providing unit waited on another back-office team.")
+
+
+class TeamWaitOut(Schema):
+    unit: str = Field(..., description="The back-office unit that waited.")
+    waited_on: str = Field(..., description="The back-office team it waited on.")
+    requests: int
+    hours: float = Field(..., description="Working hours waited, summed over those requests.")
 
 
 class EvidenceOut(Schema):
     weeks: list[date] = Field(..., description="The Monday of each week, oldest first.")
     services: list[ServiceEvidenceOut]
     waiting: list[WaitingOut]
+    team_waits: list[TeamWaitOut] = Field(..., description="Back office waiting on back office, largest first.")
 
 
 def _unit(slug: str | None, field: str, side: str | None = None) -> Unit | None:
@@ -99,6 +109,7 @@ def get_evidence(request: HttpRequest, query: Query[EvidenceQuery]) -> dict:
     return {
         "weeks": data["weeks"],
         "waiting": data["waiting"],
+        "team_waits": data["team_waits"],
         "services": [
             {
                 "service": row["service"],
@@ -108,8 +119,7 @@ def get_evidence(request: HttpRequest, query: Query[EvidenceQuery]) -> dict:
                 "mean_working_days": row["mean_days"],
                 "published_days": row["published_days"],
                 "bands": dict(zip(BAND_LABELS, row["bands"], strict=True)),
-                "phase_hours": dict(zip(("queued", "in_progress", "waiting_requester", "waiting_third_party"),
-                                        row["phase_hours"], strict=True)),
+                "phase_hours": dict(zip(PHASES, row["phase_hours"], strict=True)),
                 "weekly_mean_days": row["series"],
                 "chart": None if row["chart"] is None else {
                     "centre": row["chart"].centre, "upper": row["chart"].upper, "lower": row["chart"].lower,
@@ -159,3 +169,67 @@ def get_flow(request: HttpRequest, query: Query[FlowQuery]) -> dict:
     if query.weeks not in (4, 12, 26):
         raise Invalid("weeks must be 4, 12 or 26.", errors={"weeks": ["Unknown period."]})
     return flow(service, weeks=query.weeks)
+
+
+class DeviationOut(Schema):
+    kind: Literal["skipped", "out of order", "marked after resolution"]
+    steps: list[int] = Field(..., description="The step ids: one, or (done first, documented first) when out of order.")
+    label: str = Field(..., description='"skipped: 2. Chase the referee", "out of order: 3. … before 2. …"')
+    requests: int = Field(..., description="Resolved requests showing it.")
+
+
+class ConformanceWeekOut(Schema):
+    week: date = Field(..., description="The Monday of the ISO week the requests were resolved in.")
+    checked: int
+    following: int
+    share: float
+
+
+class ServiceConformanceOut(Schema):
+    service: ServiceRef
+    unit: str
+    steps: int = Field(..., description="Steps in the documented procedure.")
+    checked: int = Field(..., description="Requests resolved in the period.")
+    following: int = Field(..., description="Of which followed the procedure.")
+    share: float
+    deviations: list[DeviationOut] = Field(..., description="Most frequent first.")
+    weeks: list[ConformanceWeekOut] = Field(..., description="Weeks with resolved requests, oldest first.")
+
+
+class ConformanceOut(Schema):
+    services: list[ServiceConformanceOut]
+
+
+@router.get(
+    "/evidence/conformance", response={200: ConformanceOut, **errors(403, 422)}, summary="Procedure conformance"
+)
+def get_conformance(request: HttpRequest, query: Query[EvidenceQuery]) -> dict:
+    """Per service with a documented procedure: of the requests resolved in the period, how many
+    followed it (every step marked done, in the documented order, before the resolution), the
+    deviations ranked, and the share per week. Same filters and visibility as `/api/evidence`."""
+    actor(request)
+    if query.weeks not in PERIODS:
+        raise Invalid(f"weeks must be one of {', '.join(map(str, PERIODS))}.", errors={"weeks": ["Unknown period."]})
+    service = None
+    if query.service:
+        service = services_visible_to(auth_user(request)).filter(slug=query.service).first()
+        if service is None:
+            raise Invalid(f"There is no service {query.service!r}; GET /api/services lists them.",
+                          errors={"service": ["Unknown service."]})
+    filters = Filters(
+        weeks=query.weeks, unit=_unit(query.unit, "unit", Side.BACK),
+        requesting_unit=_unit(query.requesting_unit, "requesting_unit"), service=service,
+        channel=query.channel or "",
+    )
+    data = service_conformance(auth_user(request), filters)
+    return {"services": [
+        {
+            "service": r["service"], "unit": r["service"].unit.name, "steps": r["steps"],
+            "checked": r["checked"], "following": r["following"], "share": r["share"],
+            "deviations": [{"kind": d.kind, "steps": list(d.steps), "label": d.label, "requests": d.count}
+                           for d in r["deviations"]],
+            "weeks": [{"week": w.week, "checked": w.checked, "following": w.following, "share": w.share}
+                      for w in r["weeks"]],
+        }
+        for r in data["services"]
+    ]}

@@ -19,6 +19,7 @@ WORDS = {
     "in_progress": "in progress at {unit}",
     "waiting_requester": "waiting on {requester} for information",
     "waiting_third_party": "waiting on a third party",
+    "waiting_team": "waiting on {team}",
 }
 
 
@@ -28,7 +29,7 @@ class Segment:
     start: datetime
     end: datetime
     working_seconds: int
-    whose: str  # "back office", "requester" or "third party"
+    whose: str  # "back office", "requester", "third party" or the other team's name
     x: float = 0.0  # position and width in a 100-wide bar
     width: float = 0.0
 
@@ -46,29 +47,34 @@ def journey(me: Person, sr: ServiceRequest, *, now: datetime | None = None) -> J
     now = now or timezone.now()
     cal = calendar_for_service(sr.service)
     day = service_day_seconds(sr.service)
-    changes = [(e.at, e.to_status) for e in timeline_for(me, sr) if e.to_status]
+    changes = [(e.at, e.to_status, str((e.data or {}).get("team", ""))) for e in timeline_for(me, sr) if e.to_status]
     still_open = sr.status in OPEN_STATUSES
     end = now if still_open else (sr.resolved_at or sr.closed_at or sr.status_changed_at)
-    raw: list[tuple[str, datetime, datetime, int]] = []
-    for (at, status), following in zip(changes, [*changes[1:], (end, "")], strict=True):
+    raw: list[tuple[str, datetime, datetime, int, str]] = []
+    for (at, status, team), following in zip(changes, [*changes[1:], (end, "", "")], strict=True):
         index = STATUS_PHASE.get(status, STOPPED)
         stop = following[0]
         if index == STOPPED or stop <= at:
             continue
-        raw.append((PHASES[index], at, stop, cal.between(at, stop)))
+        raw.append((PHASES[index], at, stop, cal.between(at, stop), team or "another team"))
     total = sum(r[3] for r in raw)
     whose = {"queued": "back office", "in_progress": "back office", "waiting_requester": "requester",
              "waiting_third_party": "third party"}
     segments, x = [], 0.0
-    for phase, a, b, seconds in raw:
+    for phase, a, b, seconds, team in raw:
         width = 100.0 * seconds / total if total else 0.0
-        segments.append(Segment(phase, a, b, seconds, whose[phase], round(x, 2), round(width, 2)))
+        segments.append(Segment(phase, a, b, seconds, whose.get(phase, team), round(x, 2), round(width, 2)))
         x += width
     by_phase = {p: sum(s.working_seconds for s in segments if s.phase == p) / day for p in PHASES}
-    return Journey(segments, total / day, by_phase, _sentence(me, sr, total / day, by_phase, still_open), still_open)
+    teams = sorted({s.whose for s in segments if s.phase == "waiting_team"})
+    team_words = " and ".join(teams) if teams else "another team"
+    return Journey(segments, total / day, by_phase,
+                   _sentence(me, sr, total / day, by_phase, still_open, team_words), still_open)
 
 
-def _sentence(me: Person, sr: ServiceRequest, total: float, by_phase: dict[str, float], still_open: bool) -> str:
+def _sentence(
+    me: Person, sr: ServiceRequest, total: float, by_phase: dict[str, float], still_open: bool, teams: str
+) -> str:
     requester = "you" if me.pk == sr.requester_id else sr.requester.display_name
     head = (f"Open for {total:.1f} working days so far" if still_open
             else f"{'Resolved' if sr.status != Status.CANCELLED else 'Cancelled'} after {total:.1f} working days")
@@ -76,7 +82,8 @@ def _sentence(me: Person, sr: ServiceRequest, total: float, by_phase: dict[str, 
         return f"{head}."
     parts = sorted(((days, phase) for phase, days in by_phase.items() if days > 0), reverse=True)
     main_days, main = parts[0]
-    words = [f"{days:.1f} {WORDS[phase].format(unit=sr.unit.name, requester=requester)}" for days, phase in parts]
+    words = [f"{days:.1f} {WORDS[phase].format(unit=sr.unit.name, requester=requester, team=teams)}"
+             for days, phase in parts]
     share = round(100 * main_days / total)
-    lead = WORDS[main].format(unit=sr.unit.name, requester=requester)
+    lead = WORDS[main].format(unit=sr.unit.name, requester=requester, team=teams)
     return f"{head}: most of it ({share} %) {lead}. In working days: {'; '.join(words)}."

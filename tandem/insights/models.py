@@ -25,6 +25,7 @@ class WeeklyFlow(models.Model):
     in_progress_seconds = models.BigIntegerField()
     waiting_requester_seconds = models.BigIntegerField()
     waiting_third_party_seconds = models.BigIntegerField()
+    waiting_team_seconds = models.BigIntegerField(db_default=0, help_text="Waiting on another back-office team.")
     band_3 = models.PositiveIntegerField(help_text="Resolved within 3 working days.")
     band_6 = models.PositiveIntegerField(help_text="4 to 6 working days.")
     band_15 = models.PositiveIntegerField(help_text="7 to 15 working days.")
@@ -39,3 +40,54 @@ class WeeklyFlow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.week} {self.service_id}→{self.requesting_unit_id}: {self.resolved}"
+
+
+class WeeklyTeamWait(models.Model):
+    """Working time that requests resolved in one week spent waiting on another back-office
+    team, per team waited on: the back-office-to-back-office part of who waits on whom."""
+
+    week = models.DateField(help_text="The Monday of the week the requests were resolved in.")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="+", help_text="The waiting (providing) unit."
+    )
+    requesting_unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8)
+    waited_on = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", help_text="The team waited on.")
+    requests = models.PositiveIntegerField(help_text="Requests that waited on that team.")
+    seconds = models.BigIntegerField(help_text="Working seconds they waited, summed.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "service", "requesting_unit", "channel", "waited_on"], name="one_team_wait_row"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.unit_id} waited on {self.waited_on_id}: {self.seconds} s"
+
+
+class WeeklyConformance(models.Model):
+    """How the requests resolved in one week followed their service's procedure, judged against
+    the procedure in force when the week was last rebuilt: how many were checked, how many
+    followed it, and how many showed each deviation (``tandem.engines.conformance``)."""
+
+    week = models.DateField(help_text="The Monday of the week the requests were resolved in.")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", help_text="The providing unit.")
+    requesting_unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8)
+    checked = models.PositiveIntegerField()
+    following = models.PositiveIntegerField()
+    deviations = models.JSONField(default=list, help_text='[[kind, [step ids], requests], ...]')
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "service", "requesting_unit", "channel"], name="one_conformance_row"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.service_id}: {self.following}/{self.checked}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
@@ -15,7 +15,7 @@ from tandem.catalogue.models import Service
 from tandem.engines import control
 from tandem.engines.phases import BAND_LABELS
 from tandem.insights.actions import monday
-from tandem.insights.models import WeeklyFlow
+from tandem.insights.models import WeeklyFlow, WeeklyTeamWait
 from tandem.org.models import Unit
 from tandem.org.queries import AnyUser, person_of, sees_everything, work_unit_ids
 
@@ -24,18 +24,27 @@ PERIODS = (12, 26, 52)
 #: of two requests says nothing about the process.
 MIN_WEEKLY = 5
 BAND_FIELDS = ("band_3", "band_6", "band_15", "band_30", "band_over")
-PHASE_FIELDS = ("queued_seconds", "in_progress_seconds", "waiting_requester_seconds", "waiting_third_party_seconds")
+PHASE_FIELDS = (
+    "queued_seconds", "in_progress_seconds", "waiting_requester_seconds", "waiting_third_party_seconds",
+    "waiting_team_seconds",
+)
+
+Summary = TypeVar("Summary", WeeklyFlow, WeeklyTeamWait)
 
 
-def flows_visible_to(user: AnyUser | None) -> QuerySet[WeeklyFlow]:
+def _visible(model: type[Summary], user: AnyUser | None) -> QuerySet[Summary]:
     """Evidence is for all staff, except about confidential services: only their providing
     unit, administrators and executives learn even how many requests they had."""
     person = person_of(user)
     if person is None:
-        return WeeklyFlow.objects.none()
+        return model.objects.none()
     if sees_everything(person):
-        return WeeklyFlow.objects.all()
-    return WeeklyFlow.objects.filter(Q(service__confidential=False) | Q(unit_id__in=work_unit_ids(person)))
+        return model.objects.all()
+    return model.objects.filter(Q(service__confidential=False) | Q(unit_id__in=work_unit_ids(person)))
+
+
+def flows_visible_to(user: AnyUser | None) -> QuerySet[WeeklyFlow]:
+    return _visible(WeeklyFlow, user)
 
 
 def flow_service(user: AnyUser | None, slug: str) -> Service | None:
@@ -64,7 +73,11 @@ class Filters:
 def _filtered(user: AnyUser | None, f: Filters, now: datetime) -> tuple[QuerySet[WeeklyFlow], list[date]]:
     this_week = monday(now.astimezone(timezone.get_default_timezone()).date())
     weeks = [this_week - timedelta(weeks=n) for n in range(f.weeks - 1, -1, -1)]
-    qs = flows_visible_to(user).filter(week__gte=weeks[0], week__lte=this_week)
+    return _narrowed(_visible(WeeklyFlow, user), f, weeks), weeks
+
+
+def _narrowed(qs: QuerySet[Summary], f: Filters, weeks: list[date]) -> QuerySet[Summary]:
+    qs = qs.filter(week__gte=weeks[0], week__lte=weeks[-1])
     if f.unit is not None:
         qs = qs.filter(unit=f.unit)
     if f.requesting_unit is not None:
@@ -73,7 +86,7 @@ def _filtered(user: AnyUser | None, f: Filters, now: datetime) -> tuple[QuerySet
         qs = qs.filter(service=f.service)
     if f.channel:
         qs = qs.filter(channel=f.channel)
-    return qs, weeks
+    return qs
 
 
 def _sums(*fields: str) -> dict[str, Sum]:
@@ -88,8 +101,9 @@ def evidence(user: AnyUser | None, f: Filters, *, now: datetime | None = None) -
         .annotate(**_sums("resolved", "reopened", "total_seconds", *BAND_FIELDS, *PHASE_FIELDS))
         .order_by()
     )
+    # The calendars too: each row's working day reads them (two queries per service otherwise).
     services = {s.pk: s for s in Service.objects.filter(pk__in=[r["service_id"] for r in per_service])
-                .select_related("unit")}
+                .select_related("unit", "unit__calendar", "calendar")}
     weekly = {
         (r["service_id"], r["week"]): r
         for r in qs.values("service_id", "week").annotate(**_sums("resolved", "total_seconds")).order_by()
@@ -117,7 +131,11 @@ def evidence(user: AnyUser | None, f: Filters, *, now: datetime | None = None) -
             "series": series,
             "chart": chart,
         })
-    return {"weeks": weeks, "services": rows, "waiting": waiting_matrix(qs), "band_labels": BAND_LABELS}
+    team_qs = _narrowed(_visible(WeeklyTeamWait, user), f, weeks)
+    return {
+        "weeks": weeks, "services": rows, "waiting": waiting_matrix(qs), "team_waits": team_waits(team_qs),
+        "band_labels": BAND_LABELS,
+    }
 
 
 #: Upper edge (working days) of each turnaround band; > 30 read as 60.
@@ -165,6 +183,22 @@ def waiting_matrix(qs: QuerySet[WeeklyFlow]) -> list[dict[str, Any]]:
             "front_waits_on_back_hours": (r["queued_seconds"] + r["in_progress_seconds"]) / 3600,
             "back_waits_on_front_hours": r["waiting_requester_seconds"] / 3600,
             "waits_on_third_party_hours": r["waiting_third_party_seconds"] / 3600,
+            "waits_on_other_team_hours": r["waiting_team_seconds"] / 3600,
         }
+        for r in rows
+    ]
+
+
+def team_waits(qs: QuerySet[WeeklyTeamWait]) -> list[dict[str, Any]]:
+    """Per back-office unit and the team it waited on: requests that waited and working hours
+    waited, largest first (the back-office-to-back-office part of who waits on whom)."""
+    rows = (
+        qs.values("unit__name", "waited_on__name")
+        .annotate(requests=Sum("requests"), seconds=Sum("seconds"))
+        .order_by("-seconds", "unit__name", "waited_on__name")
+    )
+    return [
+        {"unit": r["unit__name"], "waited_on": r["waited_on__name"], "requests": r["requests"],
+         "hours": r["seconds"] / 3600}
         for r in rows
     ]

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from tandem.catalogue.queries import services_visible_to
 from tandem.engines.phases import BAND_LABELS
 from tandem.insights.charts import band_rects, picture
+from tandem.insights.conformance import conformance_csv, service_conformance
 from tandem.insights.flow import flow
 from tandem.insights.forms import EvidenceFilterForm
 from tandem.insights.journey import journey
@@ -20,7 +21,7 @@ from tandem.pages import csv_number, refused, staff_page
 from tandem.refusal import Invalid
 from tandem.work.queries import requests_visible_to
 
-FIGURES = ("services", "chart", "waiting")
+FIGURES = ("services", "chart", "waiting", "team_waits")
 
 
 def csv3(value: float | None) -> str:
@@ -36,7 +37,10 @@ def dashboard(request: HttpRequest, me: Person) -> HttpResponse:
         problems = "; ".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())
         return refused(request, Invalid(f"Those filters cannot be used ({problems}). Choose from the lists."))
     filters = form.filters() if request.GET else Filters()
+    if request.GET.get("format") == "csv" and request.GET.get("figure") == "conformance":
+        return conformance_csv(service_conformance(request.user, filters))
     data = evidence(request.user, filters)
+    data["conformance"] = service_conformance(request.user, filters)
     figure = request.GET.get("figure", "")
     if request.GET.get("format") == "csv":
         if figure not in FIGURES:
@@ -59,7 +63,7 @@ def _csv(figure: str, data: dict) -> HttpResponse:
     if figure == "services":
         out.writerow(["unit", "service", "resolved", "mean_working_days", "published_days", "reopen_rate",
                       *[f"band {label}" for label in BAND_LABELS], "queued_h", "in_progress_h",
-                      "waiting_requester_h", "waiting_third_party_h", "verdict"])
+                      "waiting_requester_h", "waiting_third_party_h", "waiting_other_team_h", "verdict"])
         for r in data["services"]:
             out.writerow([r["service"].unit.name, r["service"].name, r["resolved"], csv3(r["mean_days"]),
                           r["published_days"], csv3(r["reopen_rate"]), *r["bands"],
@@ -73,12 +77,17 @@ def _csv(figure: str, data: dict) -> HttpResponse:
                 out.writerow([r["service"].unit.name, r["service"].name, week.isoformat(), csv3(value),
                               csv3(chart.centre if chart else None), csv3(chart.upper if chart else None),
                               csv3(chart.lower if chart else None), chart.signal_at(i) if chart else ""])
+    elif figure == "team_waits":
+        out.writerow(["unit", "waited_on", "requests", "hours"])
+        for t in data["team_waits"]:
+            out.writerow([t["unit"], t["waited_on"], t["requests"], csv3(t["hours"])])
     else:
         out.writerow(["requesting_unit", "unit", "resolved", "front_waits_on_back_h", "back_waits_on_front_h",
-                      "waits_on_third_party_h"])
+                      "waits_on_third_party_h", "waits_on_other_team_h"])
         for w in data["waiting"]:
             out.writerow([w["requesting_unit"], w["unit"], w["resolved"], csv3(w["front_waits_on_back_hours"]),
-                          csv3(w["back_waits_on_front_hours"]), csv3(w["waits_on_third_party_hours"])])
+                          csv3(w["back_waits_on_front_hours"]), csv3(w["waits_on_third_party_hours"]),
+                          csv3(w["waits_on_other_team_hours"])])
     return response
 
 

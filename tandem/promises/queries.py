@@ -167,6 +167,8 @@ def slip_reason(sr: ServiceRequest, promise: Promise, queue_hours: float) -> str
         return "it is waiting for information from the requester"
     if sr.status == Status.WAITING_THIRD_PARTY:
         return "it is waiting on a third party"
+    if sr.status == Status.WAITING_TEAM:
+        return f"it is waiting on another back-office team ({sr.waiting_on})"
     if sr.events.filter(kind="reopened").exists():
         return "it was reopened"
     if queue_hours > promise.queue_hours * 1.2 + 1:

@@ -13,7 +13,7 @@ from tandem.org.models import Side, Unit
 from tandem.org.queries import AnyUser
 from tandem.promises.queries import integrity_report
 from tandem.voice.models import RequestRating
-from tandem.voice.queries import ask_quality, late_rate, results
+from tandem.voice.queries import ask_quality, late_rates, results
 from tandem.work.models import ServiceRequest
 
 WEEKS = 12
@@ -22,7 +22,7 @@ WEEKS = 12
 def figures(user: AnyUser | None, *, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     since = now - timedelta(weeks=WEEKS)
-    pulse = results(user, periods=6, now=now)
+    pulse = results(user, periods=6, now=now, facts=False)
     frustration = [
         {"unit": row["unit"].name,
          "series": [c["frustration_index"] if c["shown"] else None for c in row["cells"]],
@@ -33,7 +33,7 @@ def figures(user: AnyUser | None, *, now: datetime | None = None) -> dict[str, A
     sat = {r["unit_id"]: r for r in RequestRating.objects.filter(rated_at__gte=since).values("unit_id")
            .annotate(mean=Avg("score"), n=Count("pk"))}
     resolved = ServiceRequest.objects.filter(resolved_at__gte=since)
-    late = {pk: late_rate(resolved.filter(unit_id=pk)) for pk in back_units}
+    late = late_rates(resolved.filter(unit_id__in=back_units))
     promises = {r["name"]: r["kept_share"] for r in integrity_report(user, now=now, weeks=WEEKS, group="unit")["rows"]}
     units = [
         {"unit": name, "satisfaction": sat[pk]["mean"] if pk in sat else None,

@@ -23,13 +23,13 @@ from django.utils import timezone
 from tandem.agreements import clock
 from tandem.agreements.queries import calendar_for_service, terms_for
 from tandem.catalogue.intake import intake_form_class, to_json
-from tandem.catalogue.models import Service
+from tandem.catalogue.models import ProcedureStep, Service
 from tandem.engines import cutoffs
 from tandem.engines.auditchain import GENESIS, event_digest
 from tandem.engines.workdays import add_working_days
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
-from tandem.org.models import Person
+from tandem.org.models import Person, Side, Unit
 from tandem.org.queries import is_admin, leads_unit, work_unit_ids
 from tandem.promises import actions as promise_actions
 from tandem.promises import queries as promise_queries
@@ -45,7 +45,7 @@ from tandem.work.models import (
     ServiceRequest,
     Status,
 )
-from tandem.work.queries import can_see_payload, can_work, cases_visible_to, requests_visible_to
+from tandem.work.queries import can_see_payload, can_work, cases_visible_to, requests_visible_to, steps_done
 
 TITLE_LIMIT = 200
 
@@ -160,6 +160,7 @@ def _what_next(status: Status) -> str:
         Status.CANCELLED: " It was cancelled; submit a new request if it is still needed.",
         Status.WAITING_REQUESTER: " Resume it first.",
         Status.WAITING_THIRD_PARTY: " Resume it first.",
+        Status.WAITING_TEAM: " Resume it first.",
         Status.REOPENED: " Start it again first.",
     }
     return hints.get(status, "")
@@ -504,18 +505,52 @@ def wait_third_party(
         return sr
 
 
+def wait_on_team(
+    actor: Person, request_id: int, unit_id: int, note: str = "", *, now: datetime | None = None
+) -> ServiceRequest:
+    """The request cannot go on until another back-office team does its part. Unlike a third
+    party, the wait stays inside the organisation: it never pauses the agreement with the
+    requester, and the evidence counts it against the team waited on (who waits on whom)."""
+    note = _check_text(note, "Note", required=False)
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        sr = _locked(actor, request_id)
+        _require_worker(actor, sr)
+        team = Unit.objects.filter(pk=unit_id, side=Side.BACK).first()
+        if team is None:
+            raise NotFound("There is no such back-office team; choose one from the list (GET /api/units).")
+        if team.pk == sr.unit_id:
+            raise Invalid(
+                f"{sr.reference} is already with {team.name}; choose the other team it waits on.",
+                errors={"unit": ["Choose another team than the one holding the request."]},
+            )
+        _move(
+            sr,
+            actor,
+            Status.WAITING_TEAM,
+            Event.Kind.WAITING_TEAM,
+            now=now,
+            data={"unit": team.pk, "team": team.name, "note": note},
+        )
+        sr.waiting_on = team.name
+        sr.waiting_on_unit = team
+        _save(sr, "waiting_on", "waiting_on_unit")
+        return sr
+
+
 def resume_request(actor: Person, request_id: int, *, now: datetime | None = None) -> ServiceRequest:
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         sr = _locked(actor, request_id)
         _require_worker(actor, sr)
-        if sr.status not in (Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY):
+        if sr.status not in (Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY, Status.WAITING_TEAM):
             raise Conflict(
                 f"{sr.reference} is not waiting; there is nothing to resume." + _what_next(Status(sr.status))
             )
         _move(sr, actor, Status.IN_PROGRESS, Event.Kind.RESUMED, now=now)
         sr.waiting_on = ""
-        _save(sr, "waiting_on")
+        sr.waiting_on_unit = None
+        _save(sr, "waiting_on", "waiting_on_unit")
         return sr
 
 
@@ -538,6 +573,45 @@ def resolve_request(actor: Person, request_id: int, resolution: str, *, now: dat
                 [requester_id], Notification.Kind.RESOLVED, sr, f"{sr.reference} is resolved: accept it or reopen it"
             )
         )
+        return sr
+
+
+def mark_step(
+    actor: Person, request_id: int, step_id: int, done: bool, *, now: datetime | None = None
+) -> ServiceRequest:
+    """The providing unit ticks (or unticks) a step of the service's documented procedure on the
+    request's checklist. The status does not change; the mark is an event both sides see, so the
+    requester can tell how far the work has got, and the evidence can check the procedure."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        sr = _locked(actor, request_id)
+        _require_worker(actor, sr)
+        step = ProcedureStep.objects.filter(pk=step_id, service_id=sr.service_id).first()
+        if step is None:
+            raise NotFound(
+                f"{sr.service.name} has no procedure step {step_id}; "
+                f"mark one of the steps listed on {sr.reference}."
+            )
+        if sr.status in FINAL_STATUSES:
+            raise Conflict(
+                f"{sr.reference} is {Status(sr.status).label.lower()}; its procedure checklist can no longer change."
+            )
+        marked = step.pk in steps_done(sr)
+        if done and marked:
+            raise Conflict(f"Step {step.position} ({step.text}) is already marked done on {sr.reference}.")
+        if not done and not marked:
+            raise Conflict(
+                f"Step {step.position} ({step.text}) is not marked done on {sr.reference}; there is nothing to unmark."
+            )
+        _append_event(
+            sr,
+            Event.Kind.STEP_DONE if done else Event.Kind.STEP_UNDONE,
+            actor,
+            at=now,
+            data={"step": step.pk, "position": step.position, "text": step.text},
+        )
+        _note_first_response(sr, actor, now)
+        sr.save(update_fields=["last_event_seq", "first_response_at"])
         return sr
 
 
@@ -598,7 +672,8 @@ def cancel_request(actor: Person, request_id: int, reason: str, *, now: datetime
         _move(sr, actor, Status.CANCELLED, Event.Kind.CANCELLED, now=now, data={"reason": reason})
         sr.is_open = False
         sr.closed_at = now
-        _save(sr, "closed_at")
+        sr.waiting_on_unit = None
+        _save(sr, "closed_at", "waiting_on_unit")
         return sr
 
 

@@ -11,12 +11,15 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status as HttpStatus
 
 from tandem.api_shared import (
+    InSchema,
     PageQuery,
     PathId,
+    PersonRef,
+    UtcTime,
     actor,
     auth_user,
     errors,
@@ -25,13 +28,14 @@ from tandem.api_shared import (
 from tandem.catalogue.models import Service
 from tandem.catalogue.queries import services_visible_to
 from tandem.org.models import Person, Unit
-from tandem.refusal import Invalid, NotFound
+from tandem.refusal import Forbidden, Invalid, NotFound
 from tandem.work import actions
 from tandem.work.models import Case, ServiceRequest
 from tandem.work.queries import (
     can_see_payload,
     cases_visible_to,
     comments_for,
+    procedure_for,
     requests_visible_to,
     timeline_for,
 )
@@ -56,12 +60,13 @@ from tandem.work.schemas import (
     RequestSummaryOut,
     ResolveIn,
     SubmitIn,
+    TeamWaitIn,
     WaitIn,
 )
 
 router = Router()
 
-REQUEST_RELATED = ("service", "unit", "requesting_unit", "requester__user", "assignee__user")
+REQUEST_RELATED = ("service", "unit", "requesting_unit", "requester__user", "assignee__user", "waiting_on_unit")
 MOVE_ERRORS = errors(400, 403, 404, 409, 422)
 
 
@@ -339,6 +344,24 @@ def wait_third_party(request: HttpRequest, request_id: PathId, payload: WaitIn) 
 
 
 @router.post(
+    "/requests/{request_id}/wait-team",
+    response={200: RequestOut, **MOVE_ERRORS},
+    tags=["moves"],
+    summary="Wait on another back-office team",
+)
+def wait_on_team(request: HttpRequest, request_id: PathId, payload: TeamWaitIn) -> RequestOut:
+    """Status `waiting_team`: another back-office team must do its part first. The agreement
+    clock keeps running; the evidence counts the wait against that team."""
+    person = actor(request)
+    team = Unit.objects.filter(slug=payload.unit).first()
+    if team is None:
+        raise Invalid(f"There is no unit {payload.unit!r}; GET /api/units lists them.",
+                      errors={"unit": ["Unknown unit."]})
+    actions.wait_on_team(person, request_id, team.pk, payload.note)
+    return _request_out(request, person, request_id)
+
+
+@router.post(
     "/requests/{request_id}/resume",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
@@ -436,6 +459,62 @@ def add_comment(request: HttpRequest, request_id: PathId, payload: CommentIn) ->
 def acknowledge_advice(request: HttpRequest, comment_id: PathId) -> CommentOut:
     """The person the advice was given to confirms they have read it (409 the second time)."""
     return CommentOut.of(actions.acknowledge_advice(actor(request), comment_id))
+
+
+# --- the procedure checklist ---------------------------------------------------------------------
+
+
+class StepMarkIn(InSchema):
+    done: bool = Field(..., description="True to mark the step done, false to unmark it.")
+
+
+class StepOut(Schema):
+    id: int
+    position: int
+    text: str
+    done: bool
+    done_by: PersonRef | None = Field(..., description="Who marked it done (null while not done).")
+    done_at: UtcTime | None
+
+
+def _steps_out(request: HttpRequest, person: Person, request_id: int) -> list[StepOut]:
+    steps = procedure_for(person, _visible_request(request, request_id))
+    if steps is None:
+        raise Forbidden(
+            "The procedure checklist of a confidential request is for the requester and the providing unit."
+        )
+    return [
+        StepOut(id=step.pk, position=step.position, text=step.text, done=mark is not None,
+                done_by=PersonRef.maybe(mark.actor) if mark else None, done_at=mark.at if mark else None)
+        for step, mark in steps
+    ]
+
+
+@router.get(
+    "/requests/{request_id}/steps",
+    response={200: list[StepOut], **errors(403, 404, 422)},
+    tags=["requests"],
+    summary="Get a request's procedure checklist",
+)
+def list_request_steps(request: HttpRequest, request_id: PathId) -> list[StepOut]:
+    """The steps of the service's documented procedure, in order, each with whether it is done on
+    this request, by whom and when. Empty when the service documents no procedure."""
+    return _steps_out(request, actor(request), request_id)
+
+
+@router.post(
+    "/requests/{request_id}/steps/{step_id}",
+    response={200: list[StepOut], **MOVE_ERRORS},
+    tags=["moves"],
+    summary="Mark a procedure step done or not done",
+)
+def mark_step(request: HttpRequest, request_id: PathId, step_id: PathId, payload: StepMarkIn) -> list[StepOut]:
+    """The providing unit ticks (`done: true`) or unticks (`done: false`) a step of the request's
+    checklist; the status does not change. 404 for a step of another service; 409 when the step
+    is already in that state or the request is closed or cancelled. Answers the checklist."""
+    person = actor(request)
+    actions.mark_step(person, request_id, step_id, payload.done)
+    return _steps_out(request, person, request_id)
 
 
 # --- cases -------------------------------------------------------------------------------------

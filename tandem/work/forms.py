@@ -178,6 +178,20 @@ class ThirdPartyForm(PageForm):
     note = long_text("Note", rows=2, required=False)
 
 
+class TeamWaitForm(PageForm):
+    unit = forms.TypedChoiceField(
+        label="Waiting on team", coerce=int,
+        help_text="The other back-office team whose part must be done first. The agreement clock keeps running.",
+    )
+    note = long_text("Note", rows=2, required=False, help_text="What you asked them for.")
+
+    def __init__(self, *args: Any, teams: Iterable[Unit] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["unit"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", "— choose a team —")] + [(u.pk, u.name) for u in teams]
+
+
 class ResolveForm(PageForm):
     resolution = long_text(
         "Resolution note",
@@ -344,8 +358,8 @@ def moves_for(me: Person, sr: ServiceRequest) -> set[str]:
         if status == Status.ASSIGNED and (sr.assignee_id == me.pk or lead):
             moves.add("unassign")
         if status == Status.IN_PROGRESS:
-            moves |= {"ask", "wait", "resolve"}
-        if status in (Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY):
+            moves |= {"ask", "wait", "wait_team", "resolve"}
+        if status in (Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY, Status.WAITING_TEAM):
             moves.add("resume")
     if me.pk == sr.requester_id or is_admin(me):
         if status == Status.WAITING_REQUESTER:

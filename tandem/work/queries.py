@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from tandem.catalogue.models import ProcedureStep
 from tandem.org.models import Person
 from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything, work_unit_ids
 from tandem.work.models import Case, Comment, Event, ServiceRequest
@@ -75,3 +76,27 @@ def cases_visible_to(user: AnyUser | None) -> QuerySet[Case]:
     # EXISTS per case rather than IN over every served case: stays fast with 100k cases.
     served = ServiceRequest.objects.filter(case_id=OuterRef("pk"), unit_id__in=work_unit_ids(person))
     return qs.filter(Q(owner=person) | Q(unit_id=person.unit_id) | Exists(served))
+
+
+def steps_done(sr: ServiceRequest) -> dict[int, Event]:
+    """The procedure steps marked done on the request: step id → the event of the mark that
+    stands (a step marked done, then unmarked, is not done; marked again, the later mark counts)."""
+    done: dict[int, Event] = {}
+    marks = sr.events.filter(kind__in=[Event.Kind.STEP_DONE, Event.Kind.STEP_UNDONE])
+    for event in marks.select_related("actor__user").order_by("seq"):
+        step = event.data.get("step")
+        if event.kind == Event.Kind.STEP_DONE:
+            done[step] = event
+        else:
+            done.pop(step, None)
+    return done
+
+
+def procedure_for(person: Person | None, sr: ServiceRequest) -> list[tuple[ProcedureStep, Event | None]] | None:
+    """The request's checklist: each step of its service's procedure with the mark that stands
+    (or None). None when the person may not see it: the steps of a confidential request are for
+    the requester, the providing unit and admins, as its details are."""
+    if not can_see_payload(person, sr):
+        return None
+    done = steps_done(sr)
+    return [(step, done.get(step.pk)) for step in ProcedureStep.objects.filter(service_id=sr.service_id)]

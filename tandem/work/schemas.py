@@ -96,6 +96,7 @@ class RequestSummaryOut(Schema):
     case_id: int | None
     holder: str = Field(..., description="Whose move it is, in words.")
     waiting_on: str = Field(..., description="What or whom it waits for, when waiting.")
+    waiting_on_unit: str | None = Field(None, description="While waiting on another team: that team's slug.")
     confidential: bool
     is_open: bool
     submitted_at: UtcTime
@@ -123,6 +124,7 @@ class RequestSummaryOut(Schema):
             "case_id": sr.case_id,
             "holder": sr.holder,
             "waiting_on": sr.waiting_on,
+            "waiting_on_unit": sr.waiting_on_unit.slug if sr.waiting_on_unit else None,
             "confidential": sr.confidential,
             "is_open": sr.is_open,
             "submitted_at": sr.submitted_at,
@@ -361,6 +363,11 @@ class AnswerIn(InSchema):
 
 class WaitIn(InSchema):
     party: Text200 = Field(..., description="Who it waits on, e.g. 'Acme Ltd accounts'.")
+    note: OptionalLongText = ""
+
+
+class TeamWaitIn(InSchema):
+    unit: Slug = Field(..., description="The slug of the other back-office team it waits on (GET /api/units).")
     note: OptionalLongText = ""
 
 

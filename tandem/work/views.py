@@ -15,9 +15,10 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from tandem.agreements import clock
+from tandem.allocation.modes import may_take, next_for_you
 from tandem.notifications.actions import mark_read
 from tandem.notifications.queries import notifications_visible_to
-from tandem.org.models import Person, Side
+from tandem.org.models import Person, Side, Unit
 from tandem.org.queries import (
     is_admin,
     leads_unit,
@@ -27,7 +28,7 @@ from tandem.org.queries import (
     work_unit_ids,
 )
 from tandem.pages import refused, safe_next, staff_page
-from tandem.refusal import Forbidden, Refused
+from tandem.refusal import Forbidden, Invalid, Refused
 from tandem.work import actions
 from tandem.work import forms as f
 from tandem.work.models import Event, ServiceRequest
@@ -38,6 +39,7 @@ from tandem.work.queries import (
     can_work,
     cases_visible_to,
     comments_for,
+    procedure_for,
     requests_visible_to,
     timeline_for,
 )
@@ -103,6 +105,11 @@ MOVES: dict[str, Move] = {
         lambda me, pk, d: actions.wait_third_party(me, pk, d["party"], d["note"]),
         "Marked as waiting on a third party.",
     ),
+    "wait_team": (
+        f.TeamWaitForm,
+        lambda me, pk, d: actions.wait_on_team(me, pk, d["unit"], d["note"]),
+        "Marked as waiting on another team.",
+    ),
     "resume": (f.PageForm, lambda me, pk, d: actions.resume_request(me, pk), "Resumed."),
     "resolve": (
         f.ResolveForm,
@@ -150,6 +157,8 @@ def _move_form(verb: str, me: Person, sr: ServiceRequest, data: Any = None) -> f
     kwargs: dict[str, Any] = {"prefix": verb}
     if form_class is f.AssignForm:
         kwargs["members"] = unit_members(sr.unit_id)
+    if form_class is f.TeamWaitForm:
+        kwargs["teams"] = Unit.objects.filter(side=Side.BACK).exclude(pk=sr.unit_id).order_by("name")
     if form_class is f.CommentForm:
         kwargs["back_office"] = can_work(me, sr)
         kwargs["people"] = _addressees(me, sr)
@@ -202,6 +211,7 @@ def request_page(
             "worker": can_work(me, sr),
             "me": me,
             "your_turn": bool(moves - {"comment", "cancel"}),
+            "procedure": procedure_for(me, sr),
         },
         status=status,
     )
@@ -252,6 +262,22 @@ def acknowledge(request: HttpRequest, me: Person, pk: int, comment_id: int) -> H
         return request_page(request, me, sr, status=exc.status, refusal=exc)
     messages.success(request, "Advice acknowledged.")
     return redirect("work:request", pk=sr.pk)
+
+
+@require_POST
+@staff_page
+def mark_step(request: HttpRequest, me: Person, pk: int, step_id: int) -> HttpResponse:
+    """Tick (done=1) or untick (done=0) a step of the request's procedure checklist."""
+    sr = _visible_request(request, pk)
+    done = request.POST.get("done", "")
+    try:
+        if done not in ("0", "1"):
+            raise Invalid("Say whether the step is done (done=1) or not (done=0).")
+        actions.mark_step(me, sr.pk, step_id, done == "1")
+    except Refused as exc:
+        return request_page(request, me, _visible_request(request, pk), status=exc.status, refusal=exc)
+    messages.success(request, "Step marked done." if done == "1" else "Step unmarked.")
+    return redirect(reverse("work:request", args=[sr.pk]) + "#procedure")
 
 
 # --- cases ---------------------------------------------------------------------------------------
@@ -367,6 +393,9 @@ def queue(request: HttpRequest, me: Person) -> HttpResponse:
         size=PAGE_SIZE,
     )
     template = "work/_queue_results.html" if getattr(request, "htmx", False) else "work/queue.html"
-    response = render(request, template, {"form": form, "page": page, "unit": unit, "units": units})
+    context = {"form": form, "page": page, "unit": unit, "units": units}
+    if may_take(me, unit):  # pull mode: the person's next requests and "Take next"
+        context.update(take_next=True, next_for_you=next_for_you(me, unit, timezone.now()))
+    response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response

@@ -66,6 +66,7 @@ INVOICING: tuple[DemoService, ...] = (
                     "Their accounts payable inbox, please."),),
         resolutions=("Copy with timesheet breakdown sent to the client.",
                      "Re-issued with the client's PO number."),
+        teams=("timesheets",),
         parties=("Client accounts payable",),
         skills={"sales-ledger": 2}, reviewed_months_ago=9,
     ),

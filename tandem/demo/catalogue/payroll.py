@@ -51,6 +51,7 @@ PAYROLL: tuple[DemoService, ...] = (
                      "follows.",
                      "Paid the old rate by mistake: arrears of the difference in this week's "
                      "pay."),
+        teams=("timesheets",),
         parties=("HMRC Employer Helpline",),
         skills={"payroll-system": 2}, reviewed_months_ago=4,
     ),

@@ -25,19 +25,21 @@ STATUSES: tuple[str, ...] = (
     "closed",
     "cancelled",
     "reopened",
+    "waiting_team",
 )
 S = {name: code for code, name in enumerate(STATUSES)}
 OPEN_STATUSES = frozenset(
-    {"new", "assigned", "in_progress", "waiting_requester", "waiting_third_party", "reopened"}
+    {"new", "assigned", "in_progress", "waiting_requester", "waiting_third_party", "waiting_team", "reopened"}
 )
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"assigned", "in_progress", "cancelled"}),
     "assigned": frozenset({"assigned", "in_progress", "new", "cancelled"}),
     "in_progress": frozenset(
-        {"assigned", "waiting_requester", "waiting_third_party", "resolved", "cancelled"}
+        {"assigned", "waiting_requester", "waiting_third_party", "waiting_team", "resolved", "cancelled"}
     ),
     "waiting_requester": frozenset({"in_progress", "cancelled"}),
     "waiting_third_party": frozenset({"in_progress", "cancelled"}),
+    "waiting_team": frozenset({"in_progress", "cancelled"}),
     "resolved": frozenset({"closed", "reopened"}),
     "reopened": frozenset({"assigned", "in_progress", "cancelled"}),
     "closed": frozenset(),
@@ -67,6 +69,9 @@ KINDS: tuple[str, ...] = (
     "sla_breached",
     "sla_response_missed",
     "imported",  # never simulated: a foreign history's activity, written by `tandem import-log`
+    "waiting_team",
+    "step_done",
+    "step_undone",
 )
 K = {name: code for code, name in enumerate(KINDS)}
 # Events that change no status (from/to stay empty); note_added is the internal one.
@@ -196,7 +201,7 @@ class Requests:
     closed: np.ndarray  # int64 or NONE
     events: np.ndarray  # int32 number of events (= last event seq)
     variant: np.ndarray  # uint32: seeds the request's intake values and title
-    waiting_on: np.ndarray  # int8: 0 nothing, 1 the requester, 2 a third party (as waiting_on)
+    waiting_on: np.ndarray  # int8: 0 nothing, 1 the requester, 2 a third party, 3 another team
     waiting_variant: np.ndarray  # int32 detail of the event that set waiting_on, or NONE
     resolution_variant: np.ndarray  # int32 detail of the last resolution, or NONE
 

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from tandem.catalogue.models import Service, ServiceReview
 from tandem.catalogue.queries import reviews_due
 from tandem.demo.load import build_demo
+from tandem.insights.conformance import service_conformance
 from tandem.insights.queries import Filters, evidence
 from tandem.org.models import Person, Role
 from tandem.promises.models import Promise
@@ -68,3 +69,12 @@ def test_the_demo_slide_is_a_real_change_and_promises_are_calibrated() -> None:
     assert any(r["overdue"] for r in due)
     assert ServiceReview.objects.count() + sum(r["overdue"] for r in due) >= Service.objects.filter(active=True).count()
     assert RequestRating.objects.filter(answered_at__isnull=False).exists()
+
+    # Procedure conformance: most requests follow their service's steps; Compliance's reference
+    # checks often skip the chase, and that is the deviation the page puts first.
+    checked = {r["service"].slug: r for r in service_conformance(admin.user, Filters(weeks=26), now=END)["services"]}
+    assert len(checked) >= 20
+    references = checked.pop("reference-check")
+    assert references["top"][0].label.startswith("skipped: 2.") and 0.5 < references["share"] < 0.75
+    assert sum(r["following"] for r in checked.values()) / sum(r["checked"] for r in checked.values()) > 0.85
+    assert any(d.kind == "out of order" for r in checked.values() for d in r["deviations"])

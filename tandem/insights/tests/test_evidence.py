@@ -62,11 +62,11 @@ def test_the_page_and_api_show_it_and_keep_confidential_services_to_their_unit(c
         [timesheet] = body["services"]
         assert timesheet["resolved"] == 1 and timesheet["bands"]["≤ 3"] == 1
         assert timesheet["phase_hours"] == {"queued": 1.0, "in_progress": 1.5, "waiting_requester": 1.5,
-                                            "waiting_third_party": 0.0}
+                                            "waiting_third_party": 0.0, "waiting_team": 0.0}
         [pair] = body["waiting"]
         assert pair == {"requesting_unit": "Leeds branch", "unit": "Payroll", "resolved": 1,
                         "front_waits_on_back_hours": 2.5, "back_waits_on_front_hours": 1.5,
-                        "waits_on_third_party_hours": 0.0}
+                        "waits_on_third_party_hours": 0.0, "waits_on_other_team_hours": 0.0}
         hr = ApiClient(cast.hr_agent).get("/api/evidence", {"weeks": 12}).json()
         assert {s["service"]["slug"] for s in hr["services"]} == {cast.timesheet.slug, cast.grievance.slug}
         exec_view = ApiClient(cast.executive).get("/api/evidence", {"weeks": 12, "unit": "hr"}).json()
@@ -84,7 +84,7 @@ def test_the_page_and_api_show_it_and_keep_confidential_services_to_their_unit(c
         table = page.split('data-testid="services"')[1]  # the filter lists every catalogue service
         assert cast.timesheet.name in table and cast.grievance.name not in table and "<svg" in table
         csv = client.get("/evidence/?weeks=12&format=csv&figure=waiting").content.decode()
-        assert csv.splitlines()[1].startswith("Leeds branch,Payroll,1,2.500,1.500,0.000")
+        assert csv.splitlines()[1].startswith("Leeds branch,Payroll,1,2.500,1.500,0.000,0.000")
         assert "Grievance" not in client.get("/evidence/?weeks=12&format=csv&figure=services").content.decode()
         bad = client.get("/evidence/?weeks=12&unit=nowhere")
         assert bad.status_code == 422 and "Choose from the lists" in bad.content.decode()
@@ -139,3 +139,15 @@ def test_the_flow_api(cast: Cast) -> None:
         assert body["cases"] == 1 and body["ping_pong_rate"] == 1.0 and body["steps"][0]["from"]
         assert api.get("/api/evidence/flow", {"service": cast.grievance.slug}).status_code == 422
         assert api.get("/api/evidence/flow", {"service": cast.timesheet.slug, "weeks": 5}).status_code == 422
+
+
+def test_the_rebuild_command_rebuilds_every_week(cast: Cast) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    worked(cast)
+    out = StringIO()
+    with time_machine.travel(MONDAY + timedelta(days=30), tick=False):
+        call_command("insights-rebuild", stdout=out)
+    assert out.getvalue().startswith("Rebuilt 2 weekly rows") and WeeklyFlow.objects.count() == 2

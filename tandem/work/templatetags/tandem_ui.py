@@ -113,7 +113,10 @@ EVENT_DETAIL_KEYS: dict[str, tuple[str, str]] = {
     Event.Kind.CANCELLED: ("reason", "Reason"),
     Event.Kind.CLOSED: ("reason", "Reason"),
     Event.Kind.WAITING_THIRD_PARTY: ("party", "Waiting on"),
+    Event.Kind.WAITING_TEAM: ("team", "Waiting on"),
     Event.Kind.IMPORTED: ("activity", "Activity"),  # history loaded by `tandem import-log`
+    Event.Kind.STEP_DONE: ("text", "Step"),
+    Event.Kind.STEP_UNDONE: ("text", "Step"),
 }
 
 
@@ -139,7 +142,7 @@ def event_detail(
     key = EVENT_DETAIL_KEYS.get(event.kind)
     if key and data.get(key[0]):
         lines.append((key[1], str(data[key[0]])))
-    if event.kind == Event.Kind.WAITING_THIRD_PARTY and data.get("note"):
+    if event.kind in (Event.Kind.WAITING_THIRD_PARTY, Event.Kind.WAITING_TEAM) and data.get("note"):
         lines.append(("Note", str(data["note"])))
     return lines
 
