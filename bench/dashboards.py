@@ -197,7 +197,7 @@ def flow_cold(service_slug: str) -> dict[str, float]:
             flow(service, weeks=weeks)
             samples.append((time.perf_counter() - began) * 1000)
         out[f"flow {weeks} weeks, cold cache (in process)"] = min(samples)
-        print(f"flow of {service_slug}, {weeks} weeks, computed from the log: {min(samples):.0f} ms", flush=True)
+        print(f"flow of {service_slug}, {weeks} weeks, from the weekly rows: {min(samples):.0f} ms", flush=True)
     return out
 
 

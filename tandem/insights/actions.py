@@ -4,6 +4,7 @@ and ``tandem insights-rebuild`` rebuild all of them)."""
 
 from __future__ import annotations
 
+import hashlib
 import time as clock
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
@@ -19,10 +20,15 @@ from django.utils import timezone
 from tandem.agreements.queries import calendar_for_service, service_day_seconds
 from tandem.catalogue.models import ProcedureStep, Service
 from tandem.engines import conformance, phases
+from tandem.engines.eventlog.analyse import per_case
+from tandem.engines.eventlog.model import GROUP
 from tandem.engines.worktime import to_epoch
-from tandem.insights.models import WeeklyConformance, WeeklyFlow, WeeklyTeamWait
+from tandem.insights.logs import database_log
+from tandem.insights.models import WeeklyConformance, WeeklyFlow, WeeklyProcess, WeeklyTeamWait, WeeklyVariant
 from tandem.work.models import Event, ServiceRequest, Status
 
+#: The weekly rows a rebuild replaces.
+SUMMARIES = (WeeklyFlow, WeeklyTeamWait, WeeklyConformance, WeeklyProcess, WeeklyVariant)
 #: The worker rebuilds the recent weeks at most this often (seconds).
 REFRESH_EVERY = 600.0
 _last_refresh = 0.0
@@ -57,13 +63,73 @@ def rebuild_flow(first: date, last: date) -> int:
     )
     rows, waits = _rows(requests, events)
     checks = _conformance_rows(requests, lo, hi)
+    processes, variants = _process_rows(requests, lo, hi)
     with transaction.atomic():
-        for model in (WeeklyFlow, WeeklyTeamWait, WeeklyConformance):
+        for model in SUMMARIES:
             model.objects.filter(week__gte=start, week__lt=stop).delete()
         WeeklyFlow.objects.bulk_create(rows, batch_size=2000)
         WeeklyTeamWait.objects.bulk_create(waits, batch_size=2000)
         WeeklyConformance.objects.bulk_create(checks, batch_size=2000)
+        WeeklyProcess.objects.bulk_create(processes, batch_size=500)
+        WeeklyVariant.objects.bulk_create(variants, batch_size=2000)
     return len(rows)
+
+
+def _process_rows(requests: list[tuple], lo: datetime, hi: datetime) -> tuple[list[WeeklyProcess],
+                                                                              list[WeeklyVariant]]:
+    """Each service's flow per week, from the event log of the requests resolved in it (the
+    log and the engine of the flow page and ``tandem analyse``), summed case by case."""
+    if not requests:
+        return [], []
+    zone = timezone.get_default_timezone()
+    key_of = {pk: (monday(resolved_at.astimezone(zone).date()), sid) for pk, sid, *_, resolved_at in requests}
+    log = database_log(resolved=(lo, hi))
+    parts = per_case(log, group_attribute=GROUP)
+    groups: dict[tuple[date, int], int] = {}
+    # Case names are the references (SR-000123); a request resolved after ``requests`` was read is left out.
+    gid = np.array([groups.setdefault(key_of[pk], len(groups)) if pk in key_of else -1
+                    for pk in (int(name[3:]) for name in log.case.names)], dtype=np.int64)
+    n, ok = len(groups), gid >= 0
+    if not n:
+        return [], []
+
+    def total(values: np.ndarray) -> list[float]:
+        return np.bincount(gid[ok], weights=values[ok].astype(np.float64), minlength=n).tolist()
+
+    cases, events = total(np.ones(len(gid))), total(parts["events"])
+    handovers, ping_pong, seconds = total(parts["handovers"]), total(parts["ping_pong"]), total(
+        parts["duration_seconds"])
+    names = log.activity.names
+    a = len(names)
+    pair_group = gid[parts["pair_case"]] if len(gid) else np.zeros(0, dtype=np.int64)
+    kept = pair_group >= 0
+    code = (pair_group[kept] * a + parts["pair_from"][kept]) * a + parts["pair_to"][kept]
+    pairs, inverse, counts = np.unique(code, return_inverse=True, return_counts=True)
+    pair_seconds = np.bincount(inverse.ravel(), weights=parts["pair_seconds"][kept], minlength=len(pairs))
+    steps: list[list[list[Any]]] = [[] for _ in range(n)]
+    for k, c, s in zip(pairs.tolist(), counts.tolist(), pair_seconds.tolist(), strict=True):
+        steps[k // (a * a)].append([names[k // a % a], names[k % a], c, s])
+    processes = [
+        WeeklyProcess(
+            week=week, service_id=sid, cases=int(cases[g]), events=int(events[g]), handovers=int(handovers[g]),
+            ping_pong=int(ping_pong[g]), duration_seconds=round(seconds[g]),
+            steps=sorted(steps[g], key=lambda r: (-r[2], r[0], r[1])),
+        )
+        for (week, sid), g in groups.items()
+    ]
+    paths = Counter((g, seq) for g, seq in zip(gid.tolist(), parts["sequence"], strict=True) if g >= 0)
+    texts: dict[tuple[int, ...], tuple[str, str]] = {}
+    for _g, seq in paths:
+        if seq not in texts:
+            text = "\n".join(names[c] for c in seq)
+            texts[seq] = (hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest(), text)
+    weeks = {g: key for key, g in groups.items()}
+    variants = [
+        WeeklyVariant(week=weeks[g][0], service_id=weeks[g][1], key=texts[seq][0], activities=texts[seq][1],
+                      cases=c)
+        for (g, seq), c in paths.items()
+    ]
+    return processes, variants
 
 
 def _conformance_rows(requests: list[tuple], lo: datetime, hi: datetime) -> list[WeeklyConformance]:
@@ -191,7 +257,7 @@ def rebuild_all() -> int:
     """Every week with a resolution."""
     first = ServiceRequest.objects.filter(resolved_at__isnull=False).order_by("resolved_at").first()
     if first is None or first.resolved_at is None:
-        for model in (WeeklyFlow, WeeklyTeamWait, WeeklyConformance):
+        for model in SUMMARIES:
             model.objects.all().delete()
         return 0
     return rebuild_flow(first.resolved_at.date(), timezone.now().date())

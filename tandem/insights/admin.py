@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tandem.insights.models import WeeklyConformance, WeeklyFlow, WeeklyTeamWait
+from tandem.insights.models import WeeklyConformance, WeeklyFlow, WeeklyProcess, WeeklyTeamWait, WeeklyVariant
 
 
 @admin.register(WeeklyFlow)
@@ -27,3 +27,15 @@ class WeeklyTeamWaitAdmin(WeeklyFlowAdmin):
 @admin.register(WeeklyConformance)
 class WeeklyConformanceAdmin(WeeklyFlowAdmin):
     list_display = ("week", "service", "requesting_unit", "channel", "checked", "following")
+
+
+@admin.register(WeeklyProcess)
+class WeeklyProcessAdmin(WeeklyFlowAdmin):
+    list_display = ("week", "service", "cases", "events", "handovers", "ping_pong")
+    list_filter = ("service", "week")
+
+
+@admin.register(WeeklyVariant)
+class WeeklyVariantAdmin(WeeklyFlowAdmin):
+    list_display = ("week", "service", "key", "cases")
+    list_filter = ("service", "week")

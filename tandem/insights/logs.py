@@ -52,11 +52,16 @@ EVENT_COLUMNS = ("request", "seq", "kind", "actor", "at", "from_status", "to_sta
 # --- out: the database as an event log ---------------------------------------------------------
 
 
-def _window(since: date | None, until: date | None, services: Sequence[int] | None, prefix: str = "") -> Q:
+def _window(since: date | None, until: date | None, services: Sequence[int] | None, prefix: str = "",
+            resolved: tuple[datetime, datetime] | None = None) -> Q:
     """Requests submitted from ``since`` (inclusive) to ``until`` (inclusive, whole day), in the
-    default time zone, of the given services; ``prefix`` ("request__") to ask from the events."""
+    default time zone, of the given services; ``prefix`` ("request__") to ask from the events.
+    ``resolved``: only the resolved or closed requests resolved in [from, to)."""
     zone = timezone.get_default_timezone()
     q = Q()
+    if resolved is not None:
+        q &= Q(**{f"{prefix}resolved_at__gte": resolved[0], f"{prefix}resolved_at__lt": resolved[1],
+                  f"{prefix}status__in": [Status.RESOLVED, Status.CLOSED]})
     if since is not None:
         q &= Q(**{f"{prefix}submitted_at__gte": datetime.combine(since, time(), tzinfo=zone)})
     if until is not None:
@@ -85,7 +90,8 @@ def _micros(ats: Iterable[datetime], n: int) -> np.ndarray:
 
 
 def database_log(*, since: date | None = None, until: date | None = None,
-                 services: Sequence[int] | None = None, chunk: int = CHUNK) -> EventLog:
+                 services: Sequence[int] | None = None, chunk: int = CHUNK,
+                 resolved: tuple[datetime, datetime] | None = None) -> EventLog:
     """Tandem's requests (cases) and events as an event log, read in chunks of ``chunk`` rows.
 
     Case id: the request's reference (SR-000123); case attributes ``service``, ``unit``,
@@ -105,7 +111,7 @@ def database_log(*, since: date | None = None, until: date | None = None,
     case_cols: dict[str, list[np.ndarray]] = {k: [] for k in ("service", "unit", "requesting_unit", "channel",
                                                                "status")}
     case_codes = {k: _Codes() for k in case_cols}
-    rows = (ServiceRequest.objects.filter(_window(since, until, services)).order_by("pk")
+    rows = (ServiceRequest.objects.filter(_window(since, until, services, resolved=resolved)).order_by("pk")
             .values_list("pk", "service_id", "unit_id", "requesting_unit_id", "channel", "status"))
     for part in _chunks(rows.iterator(chunk_size=chunk), chunk):
         pk, service, unit, requesting, channel, status = zip(*part, strict=True)
@@ -125,12 +131,17 @@ def database_log(*, since: date | None = None, until: date | None = None,
     # KT: the keys as SQL text, so no JSON decoding per value in Python (half the export's time).
     # Requests submitted after the read above have higher ids: their events are left out too.
     newest = int(request_ids[-1]) if len(request_ids) else 0
-    events = (Event.objects.filter(_window(since, until, services, "request__"), request_id__lte=newest)
+    events = (Event.objects.filter(_window(since, until, services, "request__", resolved), request_id__lte=newest)
               .order_by("request_id", "seq")
               .annotate(x_activity=KT("data__activity"), x_resource=KT("data__resource"),
                         x_lifecycle=KT("data__lifecycle"))
               .values_list("request_id", "kind", "actor_id", "at", "x_activity", "x_resource", "x_lifecycle"))
+    known = set(request_ids.tolist()) if resolved is not None else None
     for part in _chunks(events.iterator(chunk_size=chunk), chunk):
+        if known is not None:  # a request resolved between the two reads is not one of the cases
+            part = [row for row in part if row[0] in known]
+            if not part:
+                continue
         req, kind, actor, at, act, res, life = zip(*part, strict=True)
         n = len(req)
         columns["case"].append(np.searchsorted(request_ids, np.array(req, dtype=np.int64)).astype(np.int32))

@@ -91,3 +91,40 @@ class WeeklyConformance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.week} {self.service_id}: {self.following}/{self.checked}"
+
+
+class WeeklyProcess(models.Model):
+    """The flow of one service's requests resolved in one week, from their whole event logs
+    (``tandem.insights.logs.database_log``): what the flow page sums over its weeks."""
+
+    week = models.DateField(help_text="The Monday of the week the requests were resolved in.")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    cases = models.PositiveIntegerField(help_text="Requests.")
+    events = models.PositiveIntegerField(help_text="Their events.")
+    handovers = models.PositiveIntegerField(help_text="Changes of unit between consecutive events.")
+    ping_pong = models.PositiveIntegerField(help_text="Requests that went back to a unit they had left.")
+    duration_seconds = models.BigIntegerField(help_text="First to last event of each request, summed.")
+    steps = models.JSONField(default=list, help_text="[[from activity, to activity, count, summed seconds], ...]")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["service", "week"], name="one_process_row")]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.service_id}: {self.cases} requests"
+
+
+class WeeklyVariant(models.Model):
+    """A path (sequence of activities) the requests of one service resolved in one week took,
+    and how many took it: the flow page counts the distinct keys over its weeks."""
+
+    week = models.DateField(help_text="The Monday of the week the requests were resolved in.")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=40, help_text="SHA-1 of the activities, one per line.")
+    activities = models.TextField(help_text="The activities in order, one per line.")
+    cases = models.PositiveIntegerField(help_text="Requests that took this path.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["service", "week", "key"], name="one_variant_row")]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.service_id} {self.key[:8]}: {self.cases}"
