@@ -518,7 +518,14 @@ def _return_to_queue(person: Person, now: datetime) -> int:
     return returned
 
 
-def _nothing_left(actor: Person, unit: Unit) -> str:
+def _nothing_left(actor: Person, unit: Unit, *, raced: bool = False) -> str:
+    if raced:
+        # Requests the actor could take were listed, and others took (or are taking) each of
+        # them at the same moment: they may still look unassigned until those commit.
+        return (
+            f"Nothing is left to take in {unit.name}'s queue: the requests you could take were "
+            "taken by others at the same moment. Reload the queue."
+        )
     waiting = ServiceRequest.objects.filter(unit=unit, status__in=PLANNED_STATUSES, assignee__isnull=True).count()
     if waiting:
         return (
@@ -558,4 +565,4 @@ def take_next(actor: Person, unit: Unit, *, now: datetime | None = None) -> Serv
             sr.assignee = actor
             work_actions._save(sr, "assignee")
             return sr
-    raise Conflict(_nothing_left(actor, unit))
+    raise Conflict(_nothing_left(actor, unit, raced=bool(ranked)))
