@@ -5,11 +5,13 @@ trend (``tandem.engines.conformance`` has the definitions)."""
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections import Counter
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -26,6 +28,9 @@ TOP = 3
 #: A week's bar on the trend is drawn orange below this share.
 LOW_SHARE = 0.8
 BAR, GAP, HEIGHT = 6, 2, 28
+#: How long a sum of the weekly rows is kept; it is keyed by the newest row, so a rebuild
+#: makes a new key at once and this only bounds the memory of keys no longer asked.
+CACHE_SECONDS = 600
 
 
 def services_checked(user: AnyUser | None, f: Filters) -> QuerySet[Service]:
@@ -75,6 +80,16 @@ def measure(
         rows = rows.filter(requesting_unit=requesting_unit)
     if channel:
         rows = rows.filter(channel=channel)
+    # The rows change only when the worker rebuilds weeks, and a rebuild writes new rows (new
+    # ids): the newest id tells whether a sum made earlier still holds. Summing thousands of
+    # rows' deviations is most of a dashboard view otherwise.
+    newest = WeeklyConformance.objects.aggregate(newest=Max("id"), rows=Count("id"))
+    parts = (newest, monday(start.astimezone(zone).date()), now.astimezone(zone).date(),
+             getattr(requesting_unit, "pk", None), channel, sorted(procedures.items()), sorted(names.items()))
+    key = "tandem:conformance:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is not None:
+        return cast(dict[int, Conformance], cached)
     totals: dict[int, list[int]] = {sid: [0, 0] for sid in procedures}
     tallies: dict[int, Counter[tuple[str, tuple[int, ...]]]] = {sid: Counter() for sid in procedures}
     weeks: dict[int, dict[date, list[int]]] = {sid: {} for sid in procedures}
@@ -88,13 +103,15 @@ def measure(
         cell[1] += following
         for kind, steps, n in deviations:
             tallies[sid][(kind, tuple(steps))] += n
-    return {
+    result = {
         sid: assemble(
             procedures[sid], totals[sid][0], totals[sid][1], tallies[sid],
             [WeekShare(w, c, f) for w, (c, f) in sorted(weeks[sid].items())], names=names,
         )
         for sid in procedures
     }
+    cache.set(key, result, CACHE_SECONDS)
+    return result
 
 
 def share_following(service_id: int, *, since: datetime, now: datetime) -> float | None:

@@ -40,12 +40,12 @@ def dashboard(request: HttpRequest, me: Person) -> HttpResponse:
     if request.GET.get("format") == "csv" and request.GET.get("figure") == "conformance":
         return conformance_csv(service_conformance(request.user, filters))
     data = evidence(request.user, filters)
-    data["conformance"] = service_conformance(request.user, filters)
     figure = request.GET.get("figure", "")
     if request.GET.get("format") == "csv":
         if figure not in FIGURES:
             return refused(request, Invalid(f"Download one of the figures: {', '.join(FIGURES)} (figure=…)."))
         return _csv(figure, data)
+    data["conformance"] = service_conformance(request.user, filters)
     labels = [w.strftime("%d %b") for w in data["weeks"]]
     for row in data["services"]:
         row["picture"] = picture(row["chart"], labels) if row["chart"] is not None else None
