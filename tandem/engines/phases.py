@@ -48,14 +48,18 @@ def phase_seconds(
     ``request``, ``at`` (epoch seconds) and ``phase`` describe the status changes, grouped by
     request and in time order within each; ``until[r]`` ends request r's last phase;
     ``calendar_of[r]`` indexes ``calendars``."""
+    seconds = segment_seconds(request, at, phase, until, calendars, calendar_of)
+    return by_phase(request, phase, seconds, len(np.asarray(until)))
+
+
+def by_phase(request: npt.ArrayLike, phase: npt.ArrayLike, seconds: npt.ArrayLike, n: int) -> npt.NDArray[np.int64]:
+    """The seconds of each status change (``segment_seconds``) summed per request (rows, ``n``)
+    and phase (columns, ``PHASES``)."""
     req = np.asarray(request, dtype=np.int64)
     ph = np.asarray(phase, dtype=np.int8)
-    out = np.zeros((len(np.asarray(until)), len(PHASES)), dtype=np.int64)
-    if len(req) == 0:
-        return out
-    seconds = segment_seconds(req, at, ph, until, calendars, calendar_of)
+    out = np.zeros((n, len(PHASES)), dtype=np.int64)
     keep = ph != STOPPED
-    np.add.at(out, (req[keep], ph[keep].astype(np.int64)), seconds[keep])
+    np.add.at(out, (req[keep], ph[keep].astype(np.int64)), np.asarray(seconds, dtype=np.int64)[keep])
     return out
 
 

@@ -200,9 +200,7 @@ def _rows(requests: list[tuple], events: list[tuple]) -> tuple[list[WeeklyFlow],
     reopened = np.zeros(len(requests), dtype=bool)
     reopened[ev_req[np.array([e[2] == Status.REOPENED for e in events], dtype=bool)]] = True
     segment = phases.segment_seconds(ev_req, ev_at, ev_phase, resolved, calendars, cal_of)
-    split = np.zeros((len(requests), len(phases.PHASES)), dtype=np.int64)
-    counted = ev_phase != phases.STOPPED
-    np.add.at(split, (ev_req[counted], ev_phase[counted].astype(np.int64)), segment[counted])
+    split = phases.by_phase(ev_req, ev_phase, segment, len(requests))
     total = np.zeros(len(requests), dtype=np.int64)
     for c, cal in enumerate(calendars):
         pick = cal_of == c

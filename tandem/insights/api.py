@@ -85,12 +85,8 @@ def _unit(slug: str | None, field: str, side: str | None = None) -> Unit | None:
     return unit
 
 
-@router.get("/evidence", response={200: EvidenceOut, **errors(403, 422)}, summary="Evidence from the event log")
-def get_evidence(request: HttpRequest, query: Query[EvidenceQuery]) -> dict:
-    """Per service: requests resolved in the period, mean working days beside the published
-    turnaround, turnaround bands, where the time went, the weekly control chart and its verdict;
-    and who waited on whom between units. Confidential services count only for their providing
-    unit, executives and administrators."""
+def _filters(request: HttpRequest, query: EvidenceQuery) -> Filters:
+    """The evidence filters of a query, each checked; refused with what to fix."""
     actor(request)
     if query.weeks not in PERIODS:
         raise Invalid(f"weeks must be one of {', '.join(map(str, PERIODS))}.", errors={"weeks": ["Unknown period."]})
@@ -100,11 +96,20 @@ def get_evidence(request: HttpRequest, query: Query[EvidenceQuery]) -> dict:
         if service is None:
             raise Invalid(f"There is no service {query.service!r}; GET /api/services lists them.",
                           errors={"service": ["Unknown service."]})
-    filters = Filters(
+    return Filters(
         weeks=query.weeks, unit=_unit(query.unit, "unit", Side.BACK),
         requesting_unit=_unit(query.requesting_unit, "requesting_unit"), service=service,
         channel=query.channel or "",
     )
+
+
+@router.get("/evidence", response={200: EvidenceOut, **errors(403, 422)}, summary="Evidence from the event log")
+def get_evidence(request: HttpRequest, query: Query[EvidenceQuery]) -> dict:
+    """Per service: requests resolved in the period, mean working days beside the published
+    turnaround, turnaround bands, where the time went, the weekly control chart and its verdict;
+    and who waited on whom between units. Confidential services count only for their providing
+    unit, executives and administrators."""
+    filters = _filters(request, query)
     data = evidence(auth_user(request), filters)
     return {
         "weeks": data["weeks"],
@@ -207,20 +212,7 @@ def get_conformance(request: HttpRequest, query: Query[EvidenceQuery]) -> dict:
     """Per service with a documented procedure: of the requests resolved in the period, how many
     followed it (every step marked done, in the documented order, before the resolution), the
     deviations ranked, and the share per week. Same filters and visibility as `/api/evidence`."""
-    actor(request)
-    if query.weeks not in PERIODS:
-        raise Invalid(f"weeks must be one of {', '.join(map(str, PERIODS))}.", errors={"weeks": ["Unknown period."]})
-    service = None
-    if query.service:
-        service = services_visible_to(auth_user(request)).filter(slug=query.service).first()
-        if service is None:
-            raise Invalid(f"There is no service {query.service!r}; GET /api/services lists them.",
-                          errors={"service": ["Unknown service."]})
-    filters = Filters(
-        weeks=query.weeks, unit=_unit(query.unit, "unit", Side.BACK),
-        requesting_unit=_unit(query.requesting_unit, "requesting_unit"), service=service,
-        channel=query.channel or "",
-    )
+    filters = _filters(request, query)
     data = service_conformance(auth_user(request), filters)
     return {"services": [
         {
