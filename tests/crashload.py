@@ -154,7 +154,11 @@ def check(report: dict[str, Any], result: CrashRun, seed: dict[str, Any]) -> lis
     if result.refused:
         problems.append(f"{len(result.refused)} submissions refused, e.g. {result.refused[:3]}")
     if len(result.acknowledged) != result.submissions:
-        problems.append(f"only {len(result.acknowledged)} of {result.submissions} submissions acknowledged")
+        problems.append(
+            f"only {len(result.acknowledged)} of {result.submissions} submissions acknowledged in "
+            f"{result.seconds:.0f} s ({result.attempts} attempts, {result.dropped} dropped, "
+            f"{result.server_errors} 5xx, restarts {[round(s, 1) for s in result.restart_seconds]} s)"
+        )
     if report["duplicated_keys"]:
         problems.append(f"idempotency keys stored twice: {report['duplicated_keys'][:5]}")
     stored = {k for k in report["keys"] if k.startswith("crash-")}

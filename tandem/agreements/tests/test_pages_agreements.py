@@ -3,7 +3,10 @@ change what, bad input refused naming the field with what was typed kept."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.test import Client
 
 from tandem.agreements import actions as agreements
@@ -29,6 +32,8 @@ def week(**overrides: str) -> dict[str, str]:
 # --- calendars -----------------------------------------------------------------------------------
 
 
+# Before Saint Andrew's Day (30 November), so that it is among the next holidays shown.
+@time_machine.travel(datetime(2026, 11, 2, 10, tzinfo=UTC), tick=False)
 def test_the_lead_sees_the_calendar_with_its_next_holidays_and_changes_it(cast: Cast) -> None:
     client = client_for(cast.payroll_lead)
     page = client.get("/manage/calendars/payroll/")
