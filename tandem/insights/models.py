@@ -9,15 +9,24 @@ from tandem.catalogue.models import Service
 from tandem.org.models import Unit
 
 
-class WeeklyFlow(models.Model):
-    """Requests resolved in one week (Monday, in the server's time zone): how many, how long
-    they took end to end in working time, where that time went, and the turnaround bands."""
+class WeeklySlice(models.Model):
+    """What the evidence filters on: the week of resolution, the service and its providing
+    unit, the requesting unit and the channel. Every row of these tables is one such slice."""
 
     week = models.DateField(help_text="The Monday of the week the requests were resolved in.")
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", help_text="The providing unit.")
     requesting_unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=8)
+
+    class Meta:
+        abstract = True
+
+
+class WeeklyFlow(WeeklySlice):
+    """Requests resolved in one week (Monday, in the server's time zone): how many, how long
+    they took end to end in working time, where that time went, and the turnaround bands."""
+
     resolved = models.PositiveIntegerField()
     reopened = models.PositiveIntegerField(help_text="Of those, resolved after a reopen.")
     total_seconds = models.BigIntegerField(help_text="Working seconds from submission to resolution, summed.")
@@ -42,17 +51,13 @@ class WeeklyFlow(models.Model):
         return f"{self.week} {self.service_id}→{self.requesting_unit_id}: {self.resolved}"
 
 
-class WeeklyTeamWait(models.Model):
+class WeeklyTeamWait(WeeklySlice):
     """Working time that requests resolved in one week spent waiting on another back-office
     team, per team waited on: the back-office-to-back-office part of who waits on whom."""
 
-    week = models.DateField(help_text="The Monday of the week the requests were resolved in.")
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey(
         Unit, on_delete=models.CASCADE, related_name="+", help_text="The waiting (providing) unit."
     )
-    requesting_unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=8)
     waited_on = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", help_text="The team waited on.")
     requests = models.PositiveIntegerField(help_text="Requests that waited on that team.")
     seconds = models.BigIntegerField(help_text="Working seconds they waited, summed.")
@@ -68,16 +73,11 @@ class WeeklyTeamWait(models.Model):
         return f"{self.week} {self.unit_id} waited on {self.waited_on_id}: {self.seconds} s"
 
 
-class WeeklyConformance(models.Model):
+class WeeklyConformance(WeeklySlice):
     """How the requests resolved in one week followed their service's procedure, judged against
     the procedure in force when the week was last rebuilt: how many were checked, how many
     followed it, and how many showed each deviation (``tandem.engines.conformance``)."""
 
-    week = models.DateField(help_text="The Monday of the week the requests were resolved in.")
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", help_text="The providing unit.")
-    requesting_unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=8)
     checked = models.PositiveIntegerField()
     following = models.PositiveIntegerField()
     deviations = models.JSONField(default=list, help_text='[[kind, [step ids], requests], ...]')
