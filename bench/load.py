@@ -18,6 +18,7 @@ of them, so the figures are a floor for the server alone.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -78,7 +79,48 @@ def raw_insert_rate(stack: Stack, seconds: float = 10.0) -> float:
         return n / (time.monotonic() - began)
 
 
-def run(stack: Stack, seed: dict[str, Any], *, seconds: float, clients: int) -> dict[str, Any]:
+class KeptConnection:
+    """One client's connection, kept open between requests as a browser or a load balancer
+    keeps it (HTTP/1.1 keep-alive), and opened again when the server closed it."""
+
+    def __init__(self, base_url: str) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port
+        self.conn: http.client.HTTPConnection | None = None
+
+    def call(self, method: str, path: str, token: str, body: Any, headers: dict[str, str]) -> int:
+        sent = {"Accept": "application/json", "Authorization": f"Bearer {token}", **headers}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            sent["Content-Type"] = "application/json"
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            try:
+                self.conn.request(method, path, body=data, headers=sent)
+                response = self.conn.getresponse()
+                response.read()
+                if response.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return response.status
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # The server closed an idle kept connection just as it was reused: open a new
+                # one once (every request carries an idempotency key, so a resend is safe).
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def run(
+    stack: Stack, seed: dict[str, Any], *, seconds: float, clients: int, keep_alive: bool = True
+) -> dict[str, Any]:
     stop = threading.Event()
     samples: list[tuple[str, int, float]] = []
     lock = threading.Lock()
@@ -88,6 +130,7 @@ def run(stack: Stack, seed: dict[str, Any], *, seconds: float, clients: int) -> 
 
     def client(n: int) -> None:
         rng = random.Random(n)
+        kept = KeptConnection(stack.base_url) if keep_alive else None
         i = 0
         while not stop.is_set():
             i += 1
@@ -106,12 +149,18 @@ def run(stack: Stack, seed: dict[str, Any], *, seconds: float, clients: int) -> 
                 kind, args = "transition", ("POST", f"/api/requests/{rng.choice(open_ids)}/assign", agent,
                                             {"assignee": "me"})
             began = time.perf_counter()
+            headers = {"Idempotency-Key": f"load-{n}-{i}"}
             try:
-                status, _ = call(stack.base_url, *args, headers={"Idempotency-Key": f"load-{n}-{i}"}, timeout=30)
-            except OSError:
+                if kept is not None:
+                    status = kept.call(*args, headers)
+                else:
+                    status, _ = call(stack.base_url, *args, headers=headers, timeout=30)
+            except (OSError, http.client.HTTPException):
                 status = -1
             with lock:
                 samples.append((kind, status, time.perf_counter() - began))
+        if kept is not None:
+            kept.close()
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     began = time.monotonic()
@@ -151,6 +200,11 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--conn-max-age", type=int, default=60,
+                        help="TANDEM_CONN_MAX_AGE of the server: seconds a database connection is kept "
+                        "(default 60, the product's default; 0 opens one per request)")
+    parser.add_argument("--no-keep-alive", action="store_true",
+                        help="open a new HTTP connection for every request instead of keeping one per client")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tandem-load-") as folder:
@@ -158,14 +212,17 @@ def main() -> int:
         stack = Stack(template, Path(folder) / "stack")
         try:
             seed = stack.inside("seed", requests=40)
+            stack.env["TANDEM_CONN_MAX_AGE"] = str(args.conn_max_age)
             stack.start_server(workers=args.workers, threads=args.threads)
-            figures = run(stack, seed, seconds=args.seconds, clients=args.clients)
+            figures = run(stack, seed, seconds=args.seconds, clients=args.clients,
+                          keep_alive=not args.no_keep_alive)
             stack.kill_server()
             raw = raw_insert_rate(stack)
         finally:
             stack.close()
             template.close()
     figures.update(database=stack.vendor, clients=args.clients, workers=args.workers, threads=args.threads,
+                   conn_max_age=args.conn_max_age, keep_alive=not args.no_keep_alive,
                    raw_inserts_per_second=round(raw, 1),
                    submissions_share_of_raw=round(figures["submissions_per_second"] / raw, 4) if raw == raw else None)
     if args.json:
