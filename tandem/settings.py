@@ -138,6 +138,10 @@ def sqlite_database(path: Path) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,
+        # Kept between requests like PostgreSQL's: opening one per request ran the pragmas
+        # below each time and started every request with an empty page cache.
+        "CONN_MAX_AGE": int(os.environ.get("TANDEM_CONN_MAX_AGE", "60")),
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             # IMMEDIATE: a transaction takes the write lock when it begins, so concurrent
             # read-then-write transactions queue on busy_timeout instead of failing with

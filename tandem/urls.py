@@ -10,6 +10,8 @@ from tandem.work.views import home
 admin.site.login_form = AdminSignInForm
 
 urlpatterns = [
+    # First: most traffic is the API, and Django tries the patterns in order.
+    path("api/", include("tandem.api_urls")),
     path("", home, name="home"),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -24,5 +26,4 @@ urlpatterns = [
     path("", include("tandem.allocation.urls")),
     path("", include("tandem.insights.urls")),
     path("", include("tandem.voice.urls")),
-    path("api/", include("tandem.api_urls")),
 ]

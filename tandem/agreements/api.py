@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.params import P, PathEx
 from ninja.responses import Status
 
@@ -30,6 +30,7 @@ from tandem.api_shared import (
     OptionalText200,
     PageQuery,
     PathId,
+    Schema,
     ServiceRef,
     Slug,
     Text200,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.params import P, PathEx
 from ninja.responses import Status
 
@@ -34,6 +34,7 @@ from tandem.api_shared import (
     PageQuery,
     PathId,
     PersonRef,
+    Schema,
     ServiceRef,
     UnitRef,
     UtcTime,
@@ -44,7 +45,7 @@ from tandem.api_shared import (
 )
 from tandem.org.models import AllocationMode, Unit
 from tandem.refusal import NotFound
-from tandem.work.api import REQUEST_RELATED
+from tandem.work.api import REQUEST_WITH_CLOCK
 from tandem.work.queries import requests_visible_to
 from tandem.work.schemas import RequestOut
 
@@ -293,7 +294,7 @@ def take_next(request: HttpRequest, unit_slug: UnitSlug) -> RequestOut:
     mode; 403 when you do not work the unit's queue."""
     me = actor(request)
     taken = actions.take_next(me, worked_unit(me, unit_slug))
-    sr = requests_visible_to(auth_user(request)).select_related(*REQUEST_RELATED, "agreement", "unit__calendar")
+    sr = requests_visible_to(auth_user(request)).select_related(*REQUEST_WITH_CLOCK)
     return RequestOut.for_person(me, sr.get(pk=taken.pk))
 
 

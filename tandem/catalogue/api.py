@@ -7,7 +7,7 @@ from datetime import date
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.params import P, PathEx
 from ninja.responses import Status as HttpStatus
 
@@ -15,6 +15,7 @@ from tandem.api_shared import (
     InSchema,
     PageQuery,
     PersonRef,
+    Schema,
     Slug,
     UnitRef,
     actor,

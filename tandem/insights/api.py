@@ -6,9 +6,9 @@ from datetime import date
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
-from tandem.api_shared import ServiceRef, Slug, actor, auth_user, errors
+from tandem.api_shared import Schema, ServiceRef, Slug, actor, auth_user, errors
 from tandem.catalogue.queries import services_visible_to
 from tandem.engines.phases import BAND_LABELS, PHASES
 from tandem.insights.conformance import service_conformance

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
-from tandem.api_shared import Id, InSchema, PageQuery, UtcTime, actor, errors, keyset_page
+from tandem.api_shared import Id, InSchema, PageQuery, Schema, UtcTime, actor, errors, keyset_page
 from tandem.notifications.actions import mark_read, set_email_preference
 from tandem.notifications.models import Notification
 from tandem.org.api import MeOut

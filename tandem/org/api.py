@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.responses import Status
 
 from tandem.api_shared import (
     InSchema,
     PageQuery,
     PathId,
+    Schema,
     Text80,
     UnitRef,
     UtcTime,

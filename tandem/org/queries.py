@@ -42,7 +42,8 @@ def work_unit_ids(person: Person | None) -> set[int]:
     # Imported here: allocation builds on org; lending is the one thing org asks it.
     from tandem.allocation.models import Loan
 
-    return set(Loan.objects.active_at(timezone.now()).filter(person_id=person.pk).values_list("unit_id", flat=True))
+    loans = Loan.objects.active_at(timezone.now()).filter(person_id=person.pk).order_by()
+    return set(loans.values_list("unit_id", flat=True))
 
 
 def leads_unit(person: Person | None, unit_id: int) -> bool:

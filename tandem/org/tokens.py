@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tandem.org.models import ApiToken, hash_token
 from tandem.refusal import Conflict, Invalid, NotFound
+from tandem.rows import one_or_none
 
 NAME_LIMIT = 80
 MAX_EXPIRY_DAYS = 3650
@@ -110,12 +111,7 @@ def user_for_token(raw: str, *, now: datetime | None = None) -> AbstractBaseUser
         )
     key_hash = hash_token(raw)
     # The person and their unit come along: every API call needs them (who acts, which queues).
-    token = (
-        ApiToken.objects.active()
-        .select_related("user__person__unit")
-        .filter(key_hash=key_hash)
-        .first()
-    )
+    token = one_or_none(ApiToken.objects.active().select_related("user__person__unit").filter(key_hash=key_hash))
     if token is None:
         raise TokenRefused(_why_not(key_hash) + " " + HOW_TO_GET_ONE)
     if not token.user.is_active:

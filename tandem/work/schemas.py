@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.utils import timezone
-from ninja import Field, Schema
+from ninja import Field
 from ninja.params import HeaderEx, P
 from pydantic import field_validator
 
@@ -21,6 +21,7 @@ from tandem.api_shared import (
     OptionalText200,
     PageQuery,
     PersonRef,
+    Schema,
     ServiceRef,
     Slug,
     Text80,
