@@ -32,7 +32,7 @@ from tandem.org.queries import leads_unit, work_unit_ids
 from tandem.promises.actions import unit_capacity_changed
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound, Refused
 from tandem.work import actions as work_actions
-from tandem.work.models import Event, ServiceRequest, Status
+from tandem.work.models import ServiceRequest, Status
 
 logger = logging.getLogger(__name__)
 
@@ -397,8 +397,7 @@ def _assign_by_tandem(
 ) -> ServiceRequest:
     """Tandem gives a request to someone (a unit in auto mode): the event has no actor and names
     the plan. Refused, like a lead's acceptance, when the request moved since the plan saw it."""
-    # The work app's move and save keep one story per request (status, clock, hash-chained
-    # event); Tandem acting for itself has no Person, so ``assign_request`` does not fit.
+    # Tandem acting for itself has no Person, so the lead's ``assign_request`` does not fit.
     with transaction.atomic(durable=True):
         sr = ServiceRequest.objects.select_for_update().filter(pk=request_id).first()
         if sr is None:
@@ -409,9 +408,7 @@ def _assign_by_tandem(
         if assignee is None or sr.unit_id not in work_unit_ids(assignee):
             raise Invalid("That person no longer works this queue.", errors={"assignee": ["Not a worker of the unit."]})
         data = {"assignee": assignee.pk, "previous": sr.assignee_id, "plan": plan_id}
-        work_actions._move(sr, None, Status.ASSIGNED, Event.Kind.ASSIGNED, now=now, data=data)
-        sr.assignee = assignee
-        work_actions._save(sr, "assignee")
+        work_actions.hand_over_locked(sr, assignee, actor=None, now=now, data=data)
         notify([assignee.pk], Notification.Kind.ASSIGNED, sr, f"Tandem gave you {sr.reference}: {sr.title}")
         return sr
 
@@ -503,9 +500,7 @@ def _return_to_queue(person: Person, now: datetime) -> int:
             if sr is None:
                 continue  # moved meanwhile
             data = {"previous": person.pk, "reason": "absent"}
-            work_actions._move(sr, None, Status.NEW, Event.Kind.UNASSIGNED, now=now, data=data)
-            sr.assignee = None
-            work_actions._save(sr, "assignee")
+            work_actions.hand_over_locked(sr, None, actor=None, now=now, data=data)
             returned += 1
     kept = ServiceRequest.objects.filter(assignee=person, status=Status.REOPENED).count()
     message = (
@@ -561,8 +556,6 @@ def take_next(actor: Person, unit: Unit, *, now: datetime | None = None) -> Serv
             if sr is None or sr.assignee_id is not None:
                 continue  # taken (or being taken) by someone else
             data = {"assignee": actor.pk, "previous": None, "taken": True}
-            work_actions._move(sr, actor, Status.ASSIGNED, Event.Kind.ASSIGNED, now=now, data=data)
-            sr.assignee = actor
-            work_actions._save(sr, "assignee")
+            work_actions.hand_over_locked(sr, actor, actor=actor, now=now, data=data)
             return sr
     raise Conflict(_nothing_left(actor, unit, raced=bool(ranked)))

@@ -188,6 +188,24 @@ def _save(sr: ServiceRequest, *fields: str) -> None:
     sr.save(update_fields=["status", "is_open", "status_changed_at", "last_event_seq", *clock.CLOCK_FIELDS, *fields])
 
 
+def hand_over_locked(
+    sr: ServiceRequest, assignee: Person | None, *, actor: Person | None, now: datetime, data: dict[str, Any]
+) -> Event:
+    """Give a request to ``assignee``, or back to the queue with None, for a move Tandem makes
+    itself (auto placement, Take next, an absence in pull mode): one event, with the status and
+    the agreement clock kept in step. The caller has locked ``sr`` (``select_for_update``) in
+    its own transaction and checked who may take it; a lead's move is ``assign_request``."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("hand_over_locked needs the caller's transaction holding the request's lock.")
+    if assignee is None:
+        event = _move(sr, actor, Status.NEW, Event.Kind.UNASSIGNED, now=now, data=data)
+    else:
+        event = _move(sr, actor, Status.ASSIGNED, Event.Kind.ASSIGNED, now=now, data=data)
+    sr.assignee = assignee
+    _save(sr, "assignee")
+    return event
+
+
 # --- cases -------------------------------------------------------------------------------------
 
 
