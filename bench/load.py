@@ -205,6 +205,8 @@ def main() -> int:
                         "(default 60, the product's default; 0 opens one per request)")
     parser.add_argument("--no-keep-alive", action="store_true",
                         help="open a new HTTP connection for every request instead of keeping one per client")
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the server, e.g. TANDEM_PG_PREPARED_STATEMENTS=off (repeatable)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tandem-load-") as folder:
@@ -213,6 +215,7 @@ def main() -> int:
         try:
             seed = stack.inside("seed", requests=40)
             stack.env["TANDEM_CONN_MAX_AGE"] = str(args.conn_max_age)
+            stack.env.update(item.split("=", 1) for item in args.server_env)
             stack.start_server(workers=args.workers, threads=args.threads)
             figures = run(stack, seed, seconds=args.seconds, clients=args.clients,
                           keep_alive=not args.no_keep_alive)
@@ -222,7 +225,7 @@ def main() -> int:
             stack.close()
             template.close()
     figures.update(database=stack.vendor, clients=args.clients, workers=args.workers, threads=args.threads,
-                   conn_max_age=args.conn_max_age, keep_alive=not args.no_keep_alive,
+                   conn_max_age=args.conn_max_age, keep_alive=not args.no_keep_alive, server_env=args.server_env,
                    raw_inserts_per_second=round(raw, 1),
                    submissions_share_of_raw=round(figures["submissions_per_second"] / raw, 4) if raw == raw else None)
     if args.json:
