@@ -264,8 +264,7 @@ def submit_request(
     if not submission.created:
         return HttpStatus(200, _request_out(request, person, submission.request.pk))
     # The new request is the caller's own, built with everything its answer shows: no re-read.
-    return HttpStatus(201, RequestOut.for_person(person, submission.request)
-    )
+    return HttpStatus(201, RequestOut.for_person(person, submission.request))
 
 
 # --- the moves ---------------------------------------------------------------------------------

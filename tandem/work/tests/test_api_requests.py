@@ -227,6 +227,22 @@ def test_it_lists_a_page_in_a_fixed_number_of_queries(
         assert len(api.get("/api/requests").json()["items"]) == 5
 
 
+def test_it_reads_a_request_with_its_clock_and_submits_in_a_fixed_number_of_queries(
+    cast: Cast, django_assert_max_num_queries
+) -> None:
+    api = ApiClient(cast.consultant)
+    sr = submitted(cast)
+    # The token with its person (1), its first-use stamp (1), the consultant's loans (1), the
+    # request with its units, service, people, agreement and both calendars (1).
+    with django_assert_max_num_queries(4):
+        assert api.get(f"/api/requests/{sr.pk}").json()["sla"]["summary"]
+    # Token and stamp (2), the service with its calendars (1) and intake fields (1), the key's
+    # replay check, agreement, cut-offs and queue (4), then the transaction (begin on SQLite,
+    # request, first event, its sequence, promise, commit: 6). The answer reads nothing more.
+    with django_assert_max_num_queries(14):
+        assert api.post("/api/requests", submit_body(), headers={"Idempotency-Key": "q-1"}).status_code == 201
+
+
 # --- idempotency -------------------------------------------------------------------------------
 
 
