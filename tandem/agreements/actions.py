@@ -178,7 +178,9 @@ def update_agreement(
         channel=channel,
     )
     with transaction.atomic(durable=True):
-        agreement = Agreement.objects.select_for_update().select_related("service").filter(pk=agreement_id).first()
+        agreement = (
+            Agreement.objects.select_for_update(of=("self",)).select_related("service").filter(pk=agreement_id).first()
+        )
         if agreement is None:
             raise NotFound(f"There is no agreement {agreement_id}.")
         _require_lead(actor, agreement.service.unit_id, f"change agreements of {agreement.service.name}")
@@ -385,7 +387,10 @@ def _alert(pk: int, now: datetime, *, breach: bool, response: bool = False) -> b
             ).update(breach_warned_at=now)
         if claimed != 1:
             return False  # another worker got there first, or the clock moved
-        sr = ServiceRequest.objects.select_for_update().select_related("unit", "requester").get(pk=pk)
+        # of=("self",): lock the request's row only. Locking the joined person and unit rows
+        # too deadlocked on PostgreSQL with a submission by the same requester, whose insert
+        # holds a key-share lock on that person's row.
+        sr = ServiceRequest.objects.select_for_update(of=("self",)).select_related("unit", "requester").get(pk=pk)
         assert sr.resolve_by is not None or not breach
         if response:
             kind = Event.Kind.SLA_RESPONSE_MISSED
