@@ -5,11 +5,13 @@ Each duty claims its rows with a conditional UPDATE, so several workers may run 
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connections
 
 from tandem.agreements.actions import fire_due_response_alerts, fire_due_sla_alerts
 from tandem.allocation.actions import place_new_work
@@ -18,6 +20,8 @@ from tandem.notifications.actions import send_digests
 from tandem.promises.actions import mark_material_changes, refresh_forecasts
 from tandem.voice.actions import send_kudos_digests, send_pulse_invitations
 from tandem.work.actions import close_expired_resolutions
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -46,24 +50,17 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         while True:
-            warned, breached = fire_due_sla_alerts()
-            unanswered = fire_due_response_alerts()
-            closed = close_expired_resolutions()
-            emailed = send_digests()
-            mark_material_changes()
-            forecasts, slips = refresh_forecasts()
-            refresh_recent_flow(force=options["once"])
-            invited = send_pulse_invitations()
-            send_kudos_digests()
-            placed = place_new_work()
-            if options["verbosity"] >= 2 or options["once"]:
-                self.stdout.write(
-                    f"warned of {warned} and reported {breached} breached agreement(s); "
-                    f"reported {unanswered} missed first response(s); "
-                    f"closed {closed} resolved request(s); sent {emailed} digest(s); "
-                    f"refreshed {forecasts} forecast(s) and told of {slips} slipping promise(s); "
-                    f"sent {invited} pulse question(s); placed {placed} request(s) of units in auto mode"
-                )
+            try:
+                self._round(options)
+            except DatabaseError:
+                # A deadlock, a lost connection or a restart of the database: every duty claims
+                # its rows in its own transaction, so what this round did not finish is still
+                # due and the next round takes it up. Dying here would leave it for nobody.
+                logger.exception("A worker round failed on a database error; retrying next round.")
+                for conn in connections.all():
+                    conn.close()
+                if options["once"]:
+                    raise CommandError("The round failed on a database error; see the log.") from None
             if options["once"] or stopping:
                 return
             deadline = time.monotonic() + options["interval"]
@@ -71,3 +68,24 @@ class Command(BaseCommand):
                 time.sleep(min(1.0, deadline - time.monotonic()))
             if stopping:
                 return
+
+    def _round(self, options: dict[str, Any]) -> None:
+        """Each duty once."""
+        warned, breached = fire_due_sla_alerts()
+        unanswered = fire_due_response_alerts()
+        closed = close_expired_resolutions()
+        emailed = send_digests()
+        mark_material_changes()
+        forecasts, slips = refresh_forecasts()
+        refresh_recent_flow(force=options["once"])
+        invited = send_pulse_invitations()
+        send_kudos_digests()
+        placed = place_new_work()
+        if options["verbosity"] >= 2 or options["once"]:
+            self.stdout.write(
+                f"warned of {warned} and reported {breached} breached agreement(s); "
+                f"reported {unanswered} missed first response(s); "
+                f"closed {closed} resolved request(s); sent {emailed} digest(s); "
+                f"refreshed {forecasts} forecast(s) and told of {slips} slipping promise(s); "
+                f"sent {invited} pulse question(s); placed {placed} request(s) of units in auto mode"
+            )
