@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tandem.agreements.models import DEFAULT_PAUSE_STATUSES
-from tandem.agreements.queries import Terms, calendar_for_unit, compiled_calendar, own_service_calendar
+from tandem.agreements.queries import Terms, calendar_for_service
 from tandem.engines import slaclock
 from tandem.engines.worktime import WorkingCalendar, to_epoch
 
@@ -63,9 +63,9 @@ def is_stopped(sr: ServiceRequest, status: str) -> bool:
 
 
 def calendar(sr: ServiceRequest) -> WorkingCalendar:
-    """The service's own calendar, else that of the unit providing the request."""
-    own = own_service_calendar(sr.service)
-    return compiled_calendar(own.spec) if own is not None else calendar_for_unit(sr.unit)
+    """The service's own calendar, else that of the unit providing the request (loaded with
+    the request, so that reading the clock asks the database nothing more)."""
+    return calendar_for_service(sr.service, sr.unit)
 
 
 def _set_deadlines(sr: ServiceRequest, cal: WorkingCalendar) -> None:

@@ -34,11 +34,6 @@ def _compiled(data: str) -> WorkingCalendar:
     return WorkingCalendar.of(CalendarSpec.from_data(json.loads(data)))
 
 
-def compiled_calendar(data: dict) -> WorkingCalendar:
-    """A calendar from its JSON form, compiled once per distinct spec."""
-    return _compiled(json.dumps(data, sort_keys=True))
-
-
 def calendar_data(unit: Unit) -> dict:
     try:
         return unit.calendar.spec
@@ -48,7 +43,7 @@ def calendar_data(unit: Unit) -> dict:
 
 def calendar_for_unit(unit: Unit) -> WorkingCalendar:
     """The unit's working calendar (its own, or the default one), compiled once per spec."""
-    return compiled_calendar(calendar_data(unit))
+    return _compiled(json.dumps(calendar_data(unit), sort_keys=True))
 
 
 def own_service_calendar(service: Service) -> Calendar | None:
@@ -58,16 +53,17 @@ def own_service_calendar(service: Service) -> Calendar | None:
         return None
 
 
-def service_calendar_data(service: Service) -> dict:
-    """The service's own calendar, else its unit's, else the default (JSON form)."""
+def service_calendar_data(service: Service, unit: Unit | None = None) -> dict:
+    """The service's own calendar, else its unit's (``unit``, when the caller has the
+    providing unit loaded already), else the default (JSON form)."""
     own = own_service_calendar(service)
-    return own.spec if own is not None else calendar_data(service.unit)
+    return own.spec if own is not None else calendar_data(unit or service.unit)
 
 
-def calendar_for_service(service: Service) -> WorkingCalendar:
+def calendar_for_service(service: Service, unit: Unit | None = None) -> WorkingCalendar:
     """The calendar a service's clocks run on: its own (e.g. an out-of-hours line), else its
     providing unit's, else the default one; compiled once per spec."""
-    return compiled_calendar(service_calendar_data(service))
+    return _compiled(json.dumps(service_calendar_data(service, unit), sort_keys=True))
 
 
 def _absence_dates(person: Person) -> list[date]:
@@ -90,7 +86,7 @@ def calendar_for_person(person: Person) -> WorkingCalendar:
             f"of {person.unit.name} ({error})."
         )
         raise Invalid(message, errors={"working_pattern": [message]}) from error
-    return compiled_calendar(spec.to_data())
+    return _compiled(json.dumps(spec.to_data(), sort_keys=True))
 
 
 def working_seconds_this_week(person: Person, now: datetime) -> int:
