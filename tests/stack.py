@@ -194,14 +194,21 @@ class Stack:
         )
 
     def start_server(self, *, workers: int = 2, threads: int = 4, wait: float = 30.0) -> None:
-        """gunicorn on a free port, in its own process group (so a kill takes its workers too)."""
+        """gunicorn on a free port, in its own process group (so a kill takes its workers too).
+
+        ``threads=1`` runs sync workers, as ``tandem serve`` does: the shape to stop gracefully
+        (``kill -HUP``, SIGTERM). More threads run gunicorn's gthread worker, for races inside
+        one process; stop it with kill_server only. When a graceful stop outlasts its timeout,
+        gunicorn 27's gthread worker closes its wake-up pipe while request threads still run,
+        and their next wake-up byte goes to whatever file reused that descriptor number: in
+        this stack, the SQLite file, whose header it zeroed (docs/operations.md)."""
         self.port = self.port or _free_port()
         log = open(self.folder / "gunicorn.log", "ab")  # noqa: SIM115 - the child keeps it
+        worker = ["--worker-class", "sync"] if threads == 1 else ["--worker-class", "gthread", "--threads", str(threads)]
         self.server = subprocess.Popen(
             [
-                GUNICORN, "tandem.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-                "--threads", str(threads), "--worker-class", "gthread", "--timeout", "60",
-                "--graceful-timeout", "2", "--log-level", "warning",
+                GUNICORN, "tandem.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), *worker,
+                "--timeout", "60", "--graceful-timeout", "10", "--log-level", "warning",
                 # Import Django once in the master and fork the workers from it: a restart
                 # after a kill takes one import, not one per worker.
                 "--preload",
@@ -266,8 +273,10 @@ def call(
     headers: dict[str, str] | None = None,
     timeout: float = 30.0,
 ) -> tuple[int, Any]:
-    """One request on a new connection; (status, parsed JSON or text). Raises OSError (and
-    http.client errors) when the server is not there or drops the connection."""
+    """One request on a new connection; (status, parsed JSON or text). Raises OSError when the
+    server is not there or drops the connection, mid-answer included: a server killed while
+    sending leaves a short body (http.client's IncompleteRead), which is the same drop to a
+    client that retries."""
     parts = urlsplit(base_url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
     try:
@@ -278,9 +287,12 @@ def call(
             sent["Content-Type"] = "application/json"
         if token:
             sent["Authorization"] = f"Bearer {token}"
-        conn.request(method, path, body=data, headers=sent)
-        response = conn.getresponse()
-        raw = response.read()
+        try:
+            conn.request(method, path, body=data, headers=sent)
+            response = conn.getresponse()
+            raw = response.read()
+        except http.client.HTTPException as error:  # RemoteDisconnected is an OSError already
+            raise ConnectionError(f"{method} {path}: the answer was cut off ({error!r})") from error
         try:
             return response.status, json.loads(raw) if raw else None
         except ValueError:

@@ -64,7 +64,7 @@ class Load:
 
 def test_a_rolling_restart_under_load_fails_no_request(stack: Stack) -> None:
     seed = stack.inside("seed")
-    stack.start_server(workers=2, threads=4)
+    stack.start_server(workers=2, threads=1)  # as `tandem serve` runs it
     assert stack.server is not None
     load = Load([stack.base_url], seed, "hup")
     time.sleep(1.0)
