@@ -1,15 +1,16 @@
 """Sustained mixed load against gunicorn: 70 % reads, 30 % writes (submit, comment, transition).
 
-Clients in this process (threads, one connection per request, as a browser without keep-alive)
-drive a real gunicorn on a fresh database (SQLite in a temporary folder, or PostgreSQL when
-TANDEM_DATABASE_URL points at a server), for --seconds, and print throughput, p50/p95/p99 and
-errors. Beside it, the database's raw single-row insert rate on the same machine in the same run
-(pgbench on PostgreSQL; a loop of one-row committed INSERTs on SQLite), and the submission rate
-as a share of it.
+Clients in this process (threads, each keeping its HTTP connection as a browser does) drive a
+real gunicorn, shaped as `tandem serve` runs it (sync workers, two per core), on a fresh
+database (SQLite in a temporary folder, or PostgreSQL when TANDEM_DATABASE_URL points at a
+server), for --seconds, and print throughput, p50/p95/p99 and errors. Beside it, the
+database's raw single-row insert rate on the same machine in the same run (pgbench on
+PostgreSQL; a loop of one-row committed INSERTs on SQLite), and the submission rate as a share
+of it.
 
     .venv/bin/python bench/load.py                               # SQLite, 60 s
     TANDEM_DATABASE_URL=postgres://... .venv/bin/python bench/load.py --seconds 600
-    .venv/bin/python bench/load.py --clients 32 --workers 3 --threads 8 --json
+    .venv/bin/python bench/load.py --clients 32 --workers 3 --threads 8 --json   # gthread workers
 
 The clients share the machine's cores with the server: on a 2-core machine they take a good part
 of them, so the figures are a floor for the server alone.
@@ -198,8 +199,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1),
+                        help="gunicorn worker processes (default two per core, as docs/scaling.md advises)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker (default 1: sync workers, as `tandem serve` runs; "
+                        "more runs gunicorn's gthread worker)")
     parser.add_argument("--conn-max-age", type=int, default=60,
                         help="TANDEM_CONN_MAX_AGE of the server: seconds a database connection is kept "
                         "(default 60, the product's default; 0 opens one per request)")

@@ -114,9 +114,11 @@ class Server:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         with open(log, "ab") as out:
+            # Sync workers, as `tandem serve` runs them: gunicorn's gthread worker is unsafe to
+            # stop with SIGTERM while requests run (docs/scaling.md).
             self.process = subprocess.Popen(
-                [GUNICORN, "tandem.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "4",
-                 "--worker-class", "gthread", "--timeout", "60", "--graceful-timeout", "10", "--preload",
+                [GUNICORN, "tandem.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", "4",
+                 "--worker-class", "sync", "--timeout", "60", "--graceful-timeout", "10", "--preload",
                  "--log-level", "warning"],
                 cwd=code, env=env, stdout=out, stderr=out, start_new_session=True,
             )

@@ -121,3 +121,30 @@ def test_the_page_shows_saves_and_removes_a_service_calendar(cast: Cast) -> None
     assert "has its own calendar" in client.get("/manage/calendars/service/timesheet-correction/").content.decode()
     response = client.post("/manage/calendars/service/timesheet-correction/", {"remove": "1"})
     assert response.status_code == 302 and not Calendar.objects.filter(service=cast.timesheet).exists()
+
+
+def test_a_request_keeps_the_clock_of_the_unit_that_provides_it_after_its_service_moves(cast: Cast) -> None:
+    # A service with open requests cannot move (catalogue), but its resolved ones can be
+    # reopened afterwards: they come back to the queue they were in, on that unit's clock.
+    from tandem.agreements.clock import calendar as clock_calendar
+    from tandem.catalogue.actions import update_service
+
+    weekdays = {str(d): [["08:00", "16:00"]] for d in range(5)}
+    agreements.set_calendar(cast.payroll_lead, cast.payroll, {"tz": "Europe/London", "weekly": weekdays, "country": None})
+    agreements.set_calendar(cast.admin, cast.hr, {"tz": "America/New_York", "weekly": weekdays, "country": None})
+    sr = submit(cast, at(23, 15))
+    with time_machine.travel(at(23, 15, 30), tick=False):
+        actions.assign_request(cast.payroll_lead, sr.pk, cast.payroll_agent.pk)
+        actions.start_request(cast.payroll_agent, sr.pk)
+        actions.resolve_request(cast.payroll_agent, sr.pk, "Corrected.")
+    hr_lead = make_person("hr_lead", cast.hr, Role.LEAD)
+    fields = ("name", "slug", "summary", "scope_includes", "scope_excludes", "turnaround_days",
+              "confidential", "external_allowed", "active", "last_reviewed_on")
+    update_service(cast.admin, cast.timesheet.pk, **{f: getattr(cast.timesheet, f) for f in fields},
+                   unit=cast.hr, owner=hr_lead)
+    with time_machine.travel(at(24, 9), tick=False):
+        actions.reopen_request(cast.consultant, sr.pk, "Still wrong on the payslip.")
+    reopened = ServiceRequest.objects.select_related("service", "unit").get(pk=sr.pk)
+    assert reopened.unit == cast.payroll and reopened.service.unit_id == cast.hr.pk
+    assert clock_calendar(reopened).spec.tz == "Europe/London"
+    assert calendar_for_service(reopened.service).spec.tz == "America/New_York"  # new requests: the new unit's
