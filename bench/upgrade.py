@@ -114,12 +114,12 @@ class Server:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         with open(log, "ab") as out:
-            # Sync workers, as `tandem serve` runs them: gunicorn's gthread worker is unsafe to
-            # stop with SIGTERM while requests run (docs/scaling.md).
+            # Sync workers, two per core, as docs/scaling.md advises for `tandem serve`:
+            # gunicorn's gthread worker is unsafe to stop with SIGTERM while requests run.
             self.process = subprocess.Popen(
-                [GUNICORN, "tandem.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", "4",
-                 "--worker-class", "sync", "--timeout", "60", "--graceful-timeout", "10", "--preload",
-                 "--log-level", "warning"],
+                [GUNICORN, "tandem.wsgi", "--bind", f"127.0.0.1:{self.port}",
+                 "--workers", str(2 * (os.cpu_count() or 1)), "--worker-class", "sync", "--timeout", "60",
+                 "--graceful-timeout", "10", "--preload", "--log-level", "warning"],
                 cwd=code, env=env, stdout=out, stderr=out, start_new_session=True,
             )
         deadline = time.monotonic() + 60

@@ -201,7 +201,7 @@ class Stack:
         one process; stop it with kill_server only. When a graceful stop outlasts its timeout,
         gunicorn 27's gthread worker closes its wake-up pipe while request threads still run,
         and their next wake-up byte goes to whatever file reused that descriptor number: in
-        this stack, the SQLite file, whose header it zeroed (docs/operations.md)."""
+        this stack, the SQLite file, whose header it zeroed (docs/scaling.md)."""
         self.port = self.port or _free_port()
         log = open(self.folder / "gunicorn.log", "ab")  # noqa: SIM115 - the child keeps it
         worker = ["--worker-class", "sync"] if threads == 1 else ["--worker-class", "gthread", "--threads", str(threads)]
