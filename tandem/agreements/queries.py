@@ -34,6 +34,10 @@ def _compiled(data: str) -> WorkingCalendar:
     return WorkingCalendar.of(CalendarSpec.from_data(json.loads(data)))
 
 
+def _compile(data: dict) -> WorkingCalendar:
+    return _compiled(json.dumps(data, sort_keys=True))
+
+
 def calendar_data(unit: Unit) -> dict:
     try:
         return unit.calendar.spec
@@ -43,7 +47,7 @@ def calendar_data(unit: Unit) -> dict:
 
 def calendar_for_unit(unit: Unit) -> WorkingCalendar:
     """The unit's working calendar (its own, or the default one), compiled once per spec."""
-    return _compiled(json.dumps(calendar_data(unit), sort_keys=True))
+    return _compile(calendar_data(unit))
 
 
 def own_service_calendar(service: Service) -> Calendar | None:
@@ -63,7 +67,7 @@ def service_calendar_data(service: Service, unit: Unit | None = None) -> dict:
 def calendar_for_service(service: Service, unit: Unit | None = None) -> WorkingCalendar:
     """The calendar a service's clocks run on: its own (e.g. an out-of-hours line), else its
     providing unit's, else the default one; compiled once per spec."""
-    return _compiled(json.dumps(service_calendar_data(service, unit), sort_keys=True))
+    return _compile(service_calendar_data(service, unit))
 
 
 def _absence_dates(person: Person) -> list[date]:
@@ -86,7 +90,7 @@ def calendar_for_person(person: Person) -> WorkingCalendar:
             f"of {person.unit.name} ({error})."
         )
         raise Invalid(message, errors={"working_pattern": [message]}) from error
-    return _compiled(json.dumps(spec.to_data(), sort_keys=True))
+    return _compile(spec.to_data())
 
 
 def working_seconds_this_week(person: Person, now: datetime) -> int:
