@@ -1,0 +1,219 @@
+"""Messages up the layers: published inside an action's transaction, handled once it commits.
+
+A lower layer never imports a higher one (docs/architecture.md). Where a change in a lower
+layer must cause work above it (a request moved: its promise is due for a new forecast, and
+someone is to be told; an absence: the unit's work is re-planned), the action *publishes* a
+message in its own transaction, and the consumers above that subscribed to the topic handle it:
+
+- **Durable**: the message is a row written with the change, so it commits or rolls back with
+  it. A process killed between the commit and the reaction loses nothing: ``tandem worker``
+  handles whatever is still pending (``deliver_due``).
+- **At once**: ``action_transaction`` handles the messages published inside it as soon as it
+  has committed, in the same process, before the action returns: the page or API answer that
+  follows already shows the reaction.
+- **Ordered per key**: the messages of one consumer about one key (``"request:12"``) are handled
+  one at a time, oldest first; a later one waits while an earlier one is held or retried.
+- **Idempotent**: a consumer ``in_transaction`` writes in the transaction that marks the message
+  handled (exactly once); the others run at least once and are written to be repeatable.
+- **Retried**: a handler that raises is tried again later (30 s, then doubling to an hour), up
+  to ``MAX_ATTEMPTS`` times; then the message is marked failed and ``tandem outbox`` shows it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from tandem.outbox import registry
+from tandem.outbox.models import PENDING, Message
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12  # 30 s, 1, 2, 4 ... minutes, then hourly: about 8 hours in all
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+#: A handler that owns its transactions holds its message this long. If its process dies, the
+#: message is free again after it; sooner on the same machine, where a process that is gone is
+#: seen to be gone.
+LEASE = timedelta(minutes=5)
+HOST = socket.gethostname()
+#: Handled messages are kept this long (what was delivered, when), then purged by the worker.
+KEEP_HANDLED = timedelta(days=7)
+
+_local = threading.local()
+
+
+@contextmanager
+def action_transaction() -> Iterator[None]:
+    """The transaction of one action: ``transaction.atomic(durable=True)`` (never nested inside
+    a caller's, so "returned" means "committed"), then the messages published inside it handled
+    at once. A refusal raised inside rolls back the change and its messages together."""
+    if getattr(_local, "owed", None) is not None:
+        raise RuntimeError("An action's transaction cannot open inside another action's.")
+    owed: list[tuple[str, str]] = []
+    _local.owed = owed
+    try:
+        with transaction.atomic(durable=True):
+            yield
+    finally:
+        _local.owed = None
+    for name, key in dict.fromkeys(owed):  # each consumer and key once, in publishing order
+        deliver(name, key)
+
+
+def publish(topic: str, key: str, payload: dict[str, Any] | None = None) -> None:
+    """Owe a reaction to ``topic`` about ``key``: one message per consumer subscribed to it,
+    written in the current action's transaction. Payloads hold ids and values, never objects:
+    a handler reads what it needs when it runs."""
+    owed = getattr(_local, "owed", None)
+    if owed is None:
+        raise RuntimeError(f"publish({topic!r}) outside an action_transaction: nobody would deliver its message.")
+    names = registry.consumers_of(topic)
+    if names:
+        Message.objects.bulk_create([Message(topic=topic, key=key, consumer=n, payload=payload or {}) for n in names])
+        owed.extend((name, key) for name in names)
+
+
+def deliver(name: str, key: str, *, now: datetime | None = None) -> int:
+    """Handle the pending messages of one consumer about one key, oldest first, until none is
+    left or one is not due yet (a retry waiting, or another process holding it) or fails.
+    Returns how many were handled. Never raises: a failure is recorded for a retry."""
+    consumer = registry.consumer(name)
+    if consumer is None:
+        return 0
+    handled = 0
+    while True:
+        at = now or timezone.now()
+        try:
+            # The oldest pending message, read without a lock: most calls end here, finding none.
+            head = next(iter(Message.objects.filter(PENDING, consumer=name, key=key).order_by("id")[:1]), None)
+        except Exception:  # the database failed: the worker comes back to it
+            logger.exception("Could not read the outbox of %s for %s", name, key)
+            return handled
+        if head is None or head.available_at > at or _held(head, at):
+            return handled  # later messages of the key wait behind a held or retried one, to keep their order
+        try:
+            if consumer.in_transaction:
+                with transaction.atomic():
+                    # Locked now: on PostgreSQL a second process handling the same message waits
+                    # here until the first commits, then finds it handled (SQLite's writers
+                    # take turns anyway).
+                    message = next(iter(Message.objects.select_for_update().filter(PENDING, pk=head.pk)), None)
+                    if message is None:
+                        continue  # handled by another process meanwhile
+                    consumer.handler(message)
+                    _mark_handled(message, at)
+            else:
+                # A conditional UPDATE claims it for the lease (or takes it over from a process
+                # that died holding it): one process wins, the others stop.
+                claimed = (
+                    Message.objects.filter(PENDING, pk=head.pk, claimed_until=head.claimed_until)
+                    .update(claimed_until=at + LEASE, claimed_by=_holder())
+                )
+                if not claimed:
+                    return handled  # another process holds the key: it goes on with it
+                consumer.handler(head)
+                _mark_handled(head, now or timezone.now())
+        except Exception as error:
+            _record_failure(head, error, at)
+            return handled
+        handled += 1
+
+
+def _holder() -> str:
+    return f"{HOST}:{os.getpid()}"
+
+
+def _held(message: Message, at: datetime) -> bool:
+    """Another live process holds the message (its lease runs, and it is not seen to be dead)."""
+    if message.claimed_until is None or message.claimed_until <= at:
+        return False
+    host, _, pid = message.claimed_by.rpartition(":")
+    if host != HOST or not pid.isdigit():
+        return True  # another machine's: only the lease can tell
+    try:
+        os.kill(int(pid), 0)  # signal 0: is it there?
+    except ProcessLookupError:
+        return False  # died holding it (killed, crashed): free now, not when the lease ends
+    except PermissionError:
+        return True  # there, and someone else's
+    return True
+
+
+def _mark_handled(message: Message, at: datetime) -> None:
+    Message.objects.filter(pk=message.pk).update(
+        handled_at=at, attempts=F("attempts") + 1, claimed_until=None, claimed_by=""
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a message waits after its ``attempts``-th failure."""
+    return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+
+
+def _record_failure(message: Message, error: Exception, at: datetime) -> None:
+    attempts = message.attempts + 1
+    text = f"{type(error).__name__}: {error}"[:300]
+    gave_up = attempts >= MAX_ATTEMPTS
+    logger.error(
+        "%s failed on %s for %s (attempt %d%s): %s",
+        message.consumer, message.topic, message.key, attempts, ", giving up" if gave_up else "", text,
+        exc_info=error,
+    )
+    changes: dict[str, Any] = {"attempts": attempts, "last_error": text, "claimed_until": None, "claimed_by": ""}
+    if gave_up:
+        changes["failed_at"] = at
+    else:
+        changes["available_at"] = at + retry_delay(attempts)
+    try:
+        with transaction.atomic():
+            Message.objects.filter(pk=message.pk, handled_at__isnull=True).update(**changes)
+    except Exception:
+        # The database is gone too: the message stays pending as it was, and the worker
+        # (or the lease running out) brings it back.
+        logger.exception("Could not record the failure of outbox message %s", message.pk)
+
+
+def deliver_due(*, now: datetime | None = None, batch: int = 500) -> int:
+    """The worker's duty: handle every consumer and key with messages due (left by a process
+    that died before handling them, or waiting for a retry). Returns how many were handled."""
+    at = now or timezone.now()
+    keys = (
+        Message.objects.filter(PENDING, available_at__lte=at)
+        # Held by nobody, or the lease ran out, or held on this machine (by a process that may be
+        # gone: ``deliver`` looks).
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=at) | Q(claimed_by__startswith=f"{HOST}:"))
+        .order_by()
+        .values_list("consumer", "key")
+        .distinct()[:batch]
+    )
+    return sum(deliver(name, key, now=now) for name, key in list(keys))
+
+
+def purge_handled(*, now: datetime | None = None, batch: int = 10_000) -> int:
+    """Delete messages handled more than ``KEEP_HANDLED`` ago, at most ``batch`` at a time."""
+    cutoff = (now or timezone.now()) - KEEP_HANDLED
+    ids = list(Message.objects.filter(handled_at__lt=cutoff).order_by().values_list("pk", flat=True)[:batch])
+    if not ids:
+        return 0
+    deleted, _ = Message.objects.filter(pk__in=ids).delete()
+    return deleted
+
+
+def retry_failed(ids: Iterable[int] | None = None, *, now: datetime | None = None) -> int:
+    """Give failed messages (all, or those of ``ids``) a fresh set of attempts, once their cause
+    is mended: the worker handles them in its next round."""
+    failed = Message.objects.filter(handled_at__isnull=True, failed_at__isnull=False)
+    if ids is not None:
+        failed = failed.filter(pk__in=list(ids))
+    return failed.update(failed_at=None, attempts=0, available_at=now or timezone.now(), last_error="")

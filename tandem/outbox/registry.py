@@ -1,0 +1,54 @@
+"""Who reacts to what. Each app that reacts names its consumer once, in its ``AppConfig.ready``:
+
+    subscribe("promises", ["request.*", "absence.*"], react)
+
+A consumer's handler receives each message it subscribed to, one at a time, oldest first per key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tandem.outbox.models import Message
+
+Handler = Callable[["Message"], None]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    name: str
+    topics: tuple[str, ...]  # exact topics, or patterns such as "request.*"
+    handler: Handler
+    # True: the handler runs inside the transaction that marks the message handled, so its
+    # writes happen exactly once. False: the handler owns its transactions (it calls actions,
+    # or waits on the network, which must never hold a database lock), and it runs at least
+    # once: a crash between its work and the mark runs it again, so it must be idempotent.
+    in_transaction: bool
+
+
+_consumers: dict[str, Consumer] = {}
+
+
+def subscribe(name: str, topics: Iterable[str], handler: Handler, *, in_transaction: bool = True) -> None:
+    """Register a consumer (from its app's ``ready``). Registering the same name again replaces it."""
+    _consumers[name] = Consumer(name, tuple(topics), handler, in_transaction)
+    consumers_of.cache_clear()
+
+
+def consumer(name: str) -> Consumer | None:
+    """The consumer of that name, or None when this release does not know it (a message written
+    by a newer release during a rolling upgrade waits for a process that does)."""
+    return _consumers.get(name)
+
+
+@cache
+def consumers_of(topic: str) -> tuple[str, ...]:
+    """The names of the consumers a message of ``topic`` goes to."""
+    return tuple(
+        name for name, c in sorted(_consumers.items()) if any(fnmatchcase(topic, pattern) for pattern in c.topics)
+    )
