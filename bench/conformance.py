@@ -1,4 +1,4 @@
-"""Throughput of the procedure-conformance engine (``tandem/engines/conformance.py``).
+"""Throughput of the procedure-conformance engine (``tandem/engines/evidence/conformance.py``).
 
 Synthetic resolved requests of one service with a five-step procedure: most ticked in order,
 some skipping or swapping a step, a few with a tick taken back. No database, no Django.
@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tandem.engines.conformance import RequestMarks, conformance
+from tandem.engines.evidence.conformance import RequestMarks, conformance
 
 PROCEDURE = [101, 102, 103, 104, 105]
 

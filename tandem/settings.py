@@ -59,6 +59,7 @@ if PRODUCTION:
 SITE_URL = os.environ.get("TANDEM_SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
+    "tandem.outbox",
     "tandem.org",
     "tandem.catalogue",
     "tandem.agreements",
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "tandem.promises",
     "tandem.allocation",
     "tandem.voice",
+    "tandem.site",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -81,7 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "tandem.security.SecurityHeadersMiddleware",
+    "tandem.site.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,7 +95,7 @@ MIDDLEWARE = [
     "tandem.org.middleware.PersonTimezoneMiddleware",
 ]
 
-ROOT_URLCONF = "tandem.urls"
+ROOT_URLCONF = "tandem.site.urls"
 WSGI_APPLICATION = "tandem.wsgi.application"
 
 TEMPLATES = [

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from tandem.api_shared import InSchema, Schema, UnitRef
+from tandem.org.api_shared import InSchema, Schema, UnitRef
 from tandem.org.models import Unit
 
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tandem.org.models import ApiToken
-from tandem.security import PAGE_POLICY, style_hashes
+from tandem.site.security import PAGE_POLICY, style_hashes
 from tests.cast import PASSWORD, Cast, build_cast
 
 pytestmark = pytest.mark.django_db

@@ -25,7 +25,9 @@ from tandem.agreements.queries import (
     service_calendar_data,
     service_holidays_ahead,
 )
-from tandem.api_shared import (
+from tandem.catalogue.models import Service
+from tandem.engines.agreements.legs import MAX_MINUTES, Coverage
+from tandem.org.api_shared import (
     InSchema,
     OptionalText200,
     PageQuery,
@@ -40,8 +42,6 @@ from tandem.api_shared import (
     errors,
     keyset_page,
 )
-from tandem.catalogue.models import Service
-from tandem.engines.legs import MAX_MINUTES, Coverage
 from tandem.org.models import Side, Unit
 from tandem.refusal import Invalid, NotFound
 

@@ -12,7 +12,7 @@ from django import forms
 from tandem.agreements.models import Agreement, CustomerAgreement
 from tandem.agreements.queries import day_seconds, service_day_seconds
 from tandem.catalogue.models import Service
-from tandem.engines.legs import minutes_words, parse_duration
+from tandem.engines.agreements.legs import minutes_words, parse_duration
 from tandem.engines.worktime import CalendarError, CalendarSpec
 from tandem.engines.worktime.spec import WEEKDAY_NAMES
 from tandem.org.forms import ManageForm

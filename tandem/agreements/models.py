@@ -9,8 +9,10 @@ from django.db import models
 from django.utils import timezone
 
 from tandem.catalogue.models import Service
+from tandem.engines.agreements import legs
 from tandem.engines.worktime import CalendarError, CalendarSpec
 from tandem.org.models import Unit
+from tandem.refusal import Invalid
 
 DEFAULT_WEEKLY = {str(d): [["09:00", "12:30"], ["13:30", "17:30"]] for d in range(5)}
 DEFAULT_COUNTRY, DEFAULT_SUBDIVISION = "GB", "ENG"
@@ -32,6 +34,40 @@ def calendar_field(error: CalendarError) -> str:
     """The field a ``CalendarError`` names: ``"weekly[0]: 12:00–09:00 ends ..."`` → ``weekly``."""
     head = str(error).split(":", 1)[0]
     return head.split("[", 1)[0].strip() or "spec"
+
+
+CHANNELS = ("", "internal", "external")
+MAX_MINUTES = legs.MAX_MINUTES
+
+
+def check_terms(
+    *,
+    first_response_minutes: Any,
+    resolution_minutes: Any,
+    target_percent: Any,
+    pause_statuses: Any,
+    channel: str,
+    django_errors: bool = False,
+) -> None:
+    """Refuse targets of zero or less, a percentage outside (0, 100], unknown pause statuses."""
+    errors: dict[str, list[str]] = {}
+    targets = {"first_response_minutes": first_response_minutes, "resolution_minutes": resolution_minutes}
+    for field, value in targets.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            errors[field] = [f"{field}: a target must be more than zero working minutes, not {value!r}."]
+        elif value > MAX_MINUTES:
+            errors[field] = [f"{field}: at most {MAX_MINUTES:,} working minutes, not {value!r}."]
+    if isinstance(target_percent, bool) or not isinstance(target_percent, int | float) or not 0 < target_percent <= 100:
+        errors["target_percent"] = [f"target_percent: give a share above 0 and at most 100, not {target_percent!r}."]
+    if not isinstance(pause_statuses, list) or any(s not in PAUSABLE_STATUSES for s in pause_statuses):
+        errors["pause_statuses"] = [f"pause_statuses: choose among {', '.join(PAUSABLE_STATUSES)}."]
+    if channel not in CHANNELS:
+        errors["channel"] = ["channel: internal, external, or blank for both."]
+    if errors:
+        if django_errors:
+            raise ValidationError({k: v[0] for k, v in errors.items()})
+        first = next(iter(errors.values()))[0]
+        raise Invalid(f"The agreement was not saved. {first}", errors=errors)
 
 
 class Calendar(models.Model):
@@ -95,8 +131,6 @@ class Agreement(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from tandem.agreements.actions import check_terms
-
         check_terms(
             first_response_minutes=self.first_response_minutes,
             resolution_minutes=self.resolution_minutes,

@@ -17,7 +17,7 @@ from tandem.agreements.models import (
     default_calendar_data,
 )
 from tandem.catalogue.models import Service
-from tandem.engines import legs, slaclock
+from tandem.engines.agreements import legs, slaclock
 from tandem.engines.worktime import CalendarError, CalendarSpec, WorkingCalendar
 from tandem.engines.worktime.observed import upcoming_holidays
 from tandem.org.models import Person, Role, Unit
@@ -157,11 +157,15 @@ def matching_agreement(service: Service, requesting_unit_id: int | None, channel
     )
 
 
-def terms_for(service: Service, requesting_unit_id: int | None, channel: str) -> Terms:
+def terms_for(
+    service: Service, requesting_unit_id: int | None, channel: str, *, calendar: WorkingCalendar | None = None
+) -> Terms:
+    """The terms a new request gets: its matching agreement's, else the service's default ones
+    (``calendar``: the service's, when the caller has it already)."""
     agreement = matching_agreement(service, requesting_unit_id, channel)
     if agreement is not None:
         return Terms.of(agreement)
-    return Terms.default(service, calendar_for_service(service))
+    return Terms.default(service, calendar or calendar_for_service(service))
 
 
 def agreements_visible_to(user: AnyUser | None) -> QuerySet[Agreement]:

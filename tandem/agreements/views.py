@@ -34,11 +34,11 @@ from tandem.agreements.queries import (
     service_holidays_ahead,
 )
 from tandem.catalogue.models import Service
-from tandem.engines.slaclock import target_words
+from tandem.engines.agreements.slaclock import target_words
 from tandem.org.models import Person, Side, Unit
+from tandem.org.pages import refused, staff_page
 from tandem.org.queries import leads_unit, units_led_by
 from tandem.org.views import manage_page, page, require, valid
-from tandem.pages import refused, staff_page
 from tandem.refusal import Forbidden, Refused
 
 

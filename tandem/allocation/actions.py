@@ -19,17 +19,16 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
-from tandem.allocation.models import LineOutcome, Loan, Plan, PlanLine, PlanStatus
+from tandem.allocation.models import LineOutcome, Plan, PlanLine, PlanStatus
 from tandem.allocation.modes import ranked_ids, units_to_place
 from tandem.allocation.planning import PLANNED_STATUSES, build_plan
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
-from tandem.org.models import AllocationMode, Person, Role, Side, Unit
+from tandem.org.models import AllocationMode, Loan, Person, Role, Side, Unit
 from tandem.org.queries import leads_unit, work_unit_ids
-from tandem.promises.actions import unit_capacity_changed
+from tandem.outbox.actions import action_transaction, publish
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound, Refused
 from tandem.work import actions as work_actions
 from tandem.work.models import ServiceRequest, Status
@@ -63,7 +62,7 @@ def _store(unit: Unit, actor: Person | None, now: datetime, reason: str, *, tell
     supersede the unit's older proposals in one transaction."""
     draft = build_plan(unit, now)
     proposed, reasons = draft.proposed(), draft.reasons()
-    with transaction.atomic(durable=True):
+    with action_transaction():
         _lock_latest(unit)
         Plan.objects.filter(unit=unit, status=PlanStatus.PROPOSED).update(status=PlanStatus.SUPERSEDED)
         result = draft.result
@@ -93,7 +92,7 @@ def _store(unit: Unit, actor: Person | None, now: datetime, reason: str, *, tell
                 f"{unplaced} request{'s' if unplaced != 1 else ''} of {unit.name} could not be given to anyone "
                 f"(nobody qualified or no capacity): review the plan at /manage/plan/."
             )
-            transaction.on_commit(lambda: notify(leads, Notification.Kind.PLAN_TO_REVIEW, None, message))
+            notify(leads, Notification.Kind.PLAN_TO_REVIEW, None, message)  # commits with the plan
         return plan
 
 
@@ -130,7 +129,7 @@ def _claim(
     actor: Person | None, plan_id: int, line_ids: list[int] | None, now: datetime
 ) -> tuple[Plan, list[PlanLine]]:
     """``actor`` None: Tandem itself accepts (a unit in auto mode)."""
-    with transaction.atomic(durable=True):
+    with action_transaction():
         plan = Plan.objects.select_related("unit").filter(pk=plan_id).first()
         if plan is None or (actor is not None and not leads_unit(actor, plan.unit_id)):
             raise NotFound(f"There is no plan {plan_id} that you can accept.")
@@ -187,7 +186,7 @@ def accept_plan(
     plan, claimed = _claim(actor, plan_id, lines, now)
     for line in claimed:
         _apply(actor, line, now)
-    with transaction.atomic(durable=True):
+    with action_transaction():
         for line in claimed:
             PlanLine.objects.filter(pk=line.pk).update(outcome=line.outcome, outcome_note=line.outcome_note)
     return Acceptance(plan, claimed)
@@ -197,9 +196,10 @@ def accept_plan(
 
 
 def absence_started(person_id: int, starts_on: date, ends_on: date, *, now: datetime | None = None) -> Plan | None:
-    """Called after an absence is recorded: when it covers today and the person holds open,
-    not-started requests, their unit's mode decides. Suggest: propose a new plan of the unit;
-    auto: place the work again and apply it; pull: return it to the queue. The leads are told."""
+    """Once an absence is recorded (``tandem.allocation.reactions``): when it covers today and the
+    person holds open, not-started requests, their unit's mode decides. Suggest: propose a new plan
+    of the unit; auto: place the work again and apply it; pull: return it to the queue. The leads
+    are told."""
     now = now or timezone.now()
     person = Person.objects.select_related("unit", "user").filter(pk=person_id).first()
     today = timezone.localdate(now)
@@ -214,13 +214,7 @@ def absence_started(person_id: int, starts_on: date, ends_on: date, *, now: date
         return None
     if person.unit.allocation_mode == AllocationMode.AUTO:
         return place_work(person.unit, f"{name} is away from today", now=now, away=person)
-    try:
-        plan = _store(person.unit, None, now, f"{name} is away from today", tell_unplaced=False)
-    except Exception:
-        # Runs after the absence committed: a failed re-plan must not turn recording the
-        # absence into an error page. The lead can still propose a plan by hand.
-        logger.exception("Re-planning after %s's absence failed", name)
-        return None
+    plan = _store(person.unit, None, now, f"{name} is away from today", tell_unplaced=False)
     leads = [pk for pk in _leads_of(person.unit) if pk != person.pk]
     unplaced = plan.lines.filter(person__isnull=True).count()
     nobody = f" ({unplaced} of the unit's requests have nobody to take them)" if unplaced else ""
@@ -265,7 +259,7 @@ def propose_loan(
         errors["ends_at"] = ["The loan would already be over; choose a window from now on."]
     elif ends_at - starts_at > MAX_LOAN:
         errors["ends_at"] = [f"A loan lasts at most {MAX_LOAN.days} days; agree a second one later if needed."]
-    with transaction.atomic(durable=True):
+    with action_transaction():
         person = Person.objects.select_related("user", "unit").filter(pk=person_id, user__is_active=True).first()
         if person is None or person.unit.side != Side.FRONT:
             errors["person"] = ["Choose an active member of a front-office unit."]
@@ -294,7 +288,7 @@ def propose_loan(
             f"{timezone.localtime(starts_at):%d %b %H:%M} to {timezone.localtime(ends_at):%d %b %H:%M}: "
             "agree or decline at /manage/loans/."
         )
-        transaction.on_commit(lambda: notify(lenders, Notification.Kind.LOAN, None, message))
+        notify(lenders, Notification.Kind.LOAN, None, message)  # commits with the proposal
         return loan
 
 
@@ -318,7 +312,7 @@ def agree_loan(actor: Person, loan_id: int, *, now: datetime | None = None) -> L
     """The lead of the lent person's own unit agrees: from ``starts_at`` the person works the
     borrowing unit's queue until ``ends_at``."""
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
+    with action_transaction():
         loan = _loan_for(actor, loan_id)
         person = loan.person
         if not leads_unit(actor, person.unit_id):
@@ -335,10 +329,15 @@ def agree_loan(actor: Person, loan_id: int, *, now: datetime | None = None) -> L
             f"{timezone.localtime(loan.starts_at):%d %b %H:%M} to {timezone.localtime(loan.ends_at):%d %b %H:%M} "
             f"(agreed by {actor.display_name})."
         )
-        transaction.on_commit(lambda: notify(recipients, Notification.Kind.LOAN, None, message))
-        transaction.on_commit(lambda: unit_capacity_changed(loan.unit_id))  # its promises are re-forecast
-        if loan.starts_at <= now:  # a later start is the worker's (``place_new_work``)
-            transaction.on_commit(lambda: capacity_changed(loan.unit_id, f"{person.display_name} is lent to it"))
+        notify(recipients, Notification.Kind.LOAN, None, message)
+        # Once this commits: the unit's promises are re-forecast, and a unit in auto mode places
+        # its work again if the loan has begun (a later start is the worker's, ``place_new_work``).
+        publish(
+            "loan.agreed",
+            f"unit:{loan.unit_id}",
+            {"loan": loan.pk, "unit": loan.unit_id, "begun": loan.starts_at <= now,
+             "reason": f"{person.display_name} is lent to it"},
+        )
         return loan
 
 
@@ -347,7 +346,7 @@ def end_loan(actor: Person, loan_id: int, *, now: datetime | None = None) -> Loa
     person stops seeing the unit's queue at once; requests they held there are re-planned by
     the unit's next plan (their holder is no longer among its people)."""
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
+    with action_transaction():
         loan = _loan_for(actor, loan_id)
         if not (leads_unit(actor, loan.unit_id) or leads_unit(actor, loan.person.unit_id)):
             raise Forbidden("Only a lead of the borrowing or the lending unit (or an administrator) can end a loan.")
@@ -358,10 +357,12 @@ def end_loan(actor: Person, loan_id: int, *, now: datetime | None = None) -> Loa
         recipients = [loan.person_id, *_leads_of(loan.unit), *_leads_of(loan.person.unit)]
         message = f"The loan of {loan.person.display_name} to {loan.unit.name} was ended by {actor.display_name}."
         others = [pk for pk in recipients if pk != actor.pk]
-        transaction.on_commit(lambda: notify(others, Notification.Kind.LOAN, None, message))
-        transaction.on_commit(lambda: unit_capacity_changed(loan.unit_id))
-        transaction.on_commit(
-            lambda: capacity_changed(loan.unit_id, f"the loan of {loan.person.display_name} ended")
+        notify(others, Notification.Kind.LOAN, None, message)
+        publish(
+            "loan.ended",
+            f"unit:{loan.unit_id}",
+            {"loan": loan.pk, "unit": loan.unit_id, "begun": True,
+             "reason": f"the loan of {loan.person.display_name} ended"},
         )
         return loan
 
@@ -379,7 +380,7 @@ def set_allocation_mode(actor: Person, unit: Unit, mode: str, *, now: datetime |
             f"{mode[:40]!r} is not an allocation mode; choose one of: {allowed}.",
             errors={"mode": [f"One of: {allowed}."]},
         )
-    with transaction.atomic(durable=True):
+    with action_transaction():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
         if locked.allocation_mode != mode:
             locked.allocation_mode = mode
@@ -398,7 +399,7 @@ def _assign_by_tandem(
     """Tandem gives a request to someone (a unit in auto mode): the event has no actor and names
     the plan. Refused, like a lead's acceptance, when the request moved since the plan saw it."""
     # Tandem acting for itself has no Person, so the lead's ``assign_request`` does not fit.
-    with transaction.atomic(durable=True):
+    with action_transaction():
         sr = ServiceRequest.objects.select_for_update().filter(pk=request_id).first()
         if sr is None:
             raise NotFound(f"There is no service request {request_id}.")
@@ -409,7 +410,6 @@ def _assign_by_tandem(
             raise Invalid("That person no longer works this queue.", errors={"assignee": ["Not a worker of the unit."]})
         data = {"assignee": assignee.pk, "previous": sr.assignee_id, "plan": plan_id}
         work_actions.hand_over_locked(sr, assignee, actor=None, now=now, data=data)
-        notify([assignee.pk], Notification.Kind.ASSIGNED, sr, f"Tandem gave you {sr.reference}: {sr.title}")
         return sr
 
 
@@ -450,7 +450,7 @@ def place_work(unit: Unit, reason: str, *, now: datetime | None = None, away: Pe
         return None
     for line in claimed:
         _apply(None, line, now)
-    with transaction.atomic(durable=True):
+    with action_transaction():
         for line in claimed:
             PlanLine.objects.filter(pk=line.pk).update(outcome=line.outcome, outcome_note=line.outcome_note)
     unplaced = _unplaced_news(plan)
@@ -472,7 +472,8 @@ def place_work(unit: Unit, reason: str, *, now: datetime | None = None, away: Pe
 
 
 def capacity_changed(unit_id: int, reason: str) -> Plan | None:
-    """A loan began or ended now: a unit in auto mode places its work again."""
+    """A loan began or ended now (``tandem.allocation.reactions``): a unit in auto mode places its
+    work again."""
     unit = Unit.objects.filter(pk=unit_id, side=Side.BACK, allocation_mode=AllocationMode.AUTO).first()
     return place_work(unit, f"Capacity changed: {reason}") if unit is not None else None
 
@@ -495,7 +496,7 @@ def _return_to_queue(person: Person, now: datetime) -> int:
     returned = 0
     held = ServiceRequest.objects.filter(assignee=person, status=Status.ASSIGNED)
     for pk in list(held.values_list("pk", flat=True)):
-        with transaction.atomic(durable=True):
+        with action_transaction():
             sr = held.select_for_update().filter(pk=pk).first()
             if sr is None:
                 continue  # moved meanwhile
@@ -546,7 +547,7 @@ def take_next(actor: Person, unit: Unit, *, now: datetime | None = None) -> Serv
             f"“{AllocationMode(unit.allocation_mode).label}” mode); pick a request in the queue instead."
         )
     ranked = [pk for pk, _ in ranked_ids(actor, unit, now)]
-    with transaction.atomic(durable=True):
+    with action_transaction():
         for pk in ranked:
             sr = (
                 ServiceRequest.objects.select_for_update(skip_locked=True)

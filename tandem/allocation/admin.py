@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tandem.allocation.models import Loan, Plan, PlanLine
+from tandem.allocation.models import Plan, PlanLine
 
 
 class PlanLineInline(admin.TabularInline):
@@ -16,10 +16,3 @@ class PlanAdmin(admin.ModelAdmin):
     list_filter = ("status", "unit")
     raw_id_fields = ("created_by", "accepted_by")
     inlines = [PlanLineInline]
-
-
-@admin.register(Loan)
-class LoanAdmin(admin.ModelAdmin):
-    list_display = ("id", "person", "unit", "starts_at", "ends_at", "agreed_by_lender", "ended_at")
-    list_filter = ("unit",)
-    raw_id_fields = ("person", "agreed_by_lender", "agreed_by_borrower", "created_by", "ended_by")

@@ -11,8 +11,8 @@ from ninja.params import P, PathEx
 from ninja.responses import Status
 
 from tandem.allocation import actions
-from tandem.allocation.forecast import Outcome
-from tandem.allocation.models import Loan, Plan, PlanLine
+from tandem.allocation.forecast import Outcome, loan_suggestions
+from tandem.allocation.models import Plan, PlanLine
 from tandem.allocation.modes import MODE_HELP, worked_unit
 from tandem.allocation.queries import (
     DEFAULT_DAYS,
@@ -20,14 +20,13 @@ from tandem.allocation.queries import (
     Candidate,
     PersonCapacity,
     loan_candidates,
-    loan_suggestions,
     loans_visible_to,
     plan_lines,
     planned_unit,
     plans_visible_to,
     unit_capacity,
 )
-from tandem.api_shared import (
+from tandem.org.api_shared import (
     Id,
     InSchema,
     OptionalText200,
@@ -43,7 +42,7 @@ from tandem.api_shared import (
     errors,
     keyset_page,
 )
-from tandem.org.models import AllocationMode, Unit
+from tandem.org.models import AllocationMode, Loan, Unit
 from tandem.refusal import NotFound
 from tandem.work.api import REQUEST_WITH_CLOCK
 from tandem.work.queries import requests_visible_to

@@ -10,7 +10,7 @@ level their service needs (``planning.needed_skill``), the service's effort
 (``queries.service_efforts``), due at the agreement's ``resolve_by`` (else the published
 ``due_at``), priority 1 on the external channel and 3 otherwise (as plans do).
 
-``forecast`` (``queries.loan_suggestions`` calls it) compares the unit's demand over the next
+``forecast`` (``loan_suggestions`` calls it for the pages and the API) compares the unit's demand over the next
 working days (its open backlog and the arrivals its recent weekly rate per service predicts)
 with its capacity, and simulates the queue with and without each front-office candidate lent
 for the window.
@@ -27,15 +27,15 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from tandem.agreements.capacity import capacity_by_day
 from tandem.agreements.queries import calendar_for_person, calendar_for_unit
 from tandem.allocation.planning import ANY_SKILL, EXTERNAL_PRIORITY, INTERNAL_PRIORITY, needed_skill
 from tandem.allocation.queries import (
     COMMITTED_STATUSES,
-    Effort,
-    effort_of,
+    DEFAULT_DAYS,
     hours_available,
     loan_candidates,
-    service_efforts,
+    planned_unit,
     skills_of,
     window_end,
     workers_of,
@@ -43,8 +43,9 @@ from tandem.allocation.queries import (
 from tandem.engines.allocation import simulate
 from tandem.engines.worktime import to_epoch
 from tandem.org.models import Person, Unit
-from tandem.promises.books import capacity_by_day
-from tandem.refusal import Invalid
+from tandem.org.queries import AnyUser
+from tandem.refusal import Invalid, Refused
+from tandem.work.effort import Effort, effort_of, service_efforts
 from tandem.work.models import Channel, ServiceRequest, Status
 
 HOUR = 3600
@@ -306,3 +307,21 @@ def forecast(
             break
     result.suggestions.sort(key=lambda s: (s.outcome.breaches, s.outcome.backlog_hours, s.person.display_name))
     return result
+
+
+#: Lending suggestions look this many working days ahead at most.
+MAX_SUGGESTION_DAYS = 20
+
+def loan_suggestions(actor: AnyUser | None, unit: Unit | str, now: datetime, days: int = DEFAULT_DAYS) -> Forecast:
+    """The unit's forecast over the next ``days`` working days (open backlog and the arrivals
+    its recent weekly rate predicts, against its capacity) and, when the demand exceeds the
+    capacity, front-office people to borrow with the simulated effect of each loan
+    (``forecast``). For the unit's leads and administrators: 404 for an unknown
+    unit, 422 for a front-office one, 403 for anyone else, 400 for ``days`` out of 1..20."""
+    unit = planned_unit(actor, unit if isinstance(unit, str) else unit.slug)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_SUGGESTION_DAYS:
+        raise Refused(
+            f"days must be a whole number of working days from 1 to {MAX_SUGGESTION_DAYS}; got {days!r}.",
+            errors={"days": [f"From 1 to {MAX_SUGGESTION_DAYS}."]},
+        )
+    return forecast(unit, now, days)

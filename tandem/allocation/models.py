@@ -7,8 +7,6 @@ apply conflicting plans (``tandem.allocation.actions``; docs/allocation.md).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.db import models
 from django.utils import timezone
 
@@ -103,54 +101,3 @@ class PlanLine(models.Model):
         return self.person_id is not None and not (
             self.person_id == self.was_assignee_id and self.was_status == "assigned"
         )
-
-
-class LoanQuerySet(models.QuerySet["Loan"]):
-    def agreed(self) -> LoanQuerySet:
-        """Both sides agreed, and nobody ended it early."""
-        return self.filter(
-            agreed_by_lender__isnull=False, agreed_by_borrower__isnull=False, ended_at__isnull=True
-        )
-
-    def active_at(self, at: datetime) -> LoanQuerySet:
-        return self.agreed().filter(starts_at__lte=at, ends_at__gt=at)
-
-
-class Loan(models.Model):
-    """A front-office person working for a back-office unit for a window of time.
-
-    Proposed by a lead of the borrowing unit (who thereby agrees for the borrower), agreed by
-    the lead of the person's own unit. While agreed and within ``[starts_at, ends_at)``, the
-    person works the borrowing unit's queue (``tandem.org.queries.work_unit_ids``)."""
-
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="loans")
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="loans_in", help_text="The borrowing unit.")
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    note = models.CharField(max_length=200, blank=True)
-    agreed_by_lender = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    agreed_by_borrower = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    created_by = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    ended_at = models.DateTimeField(null=True, blank=True, help_text="Set when a lead ended it early.")
-    ended_by = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-
-    objects = LoanQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-starts_at", "-id"]
-        indexes = [models.Index(fields=["person", "ends_at"], name="loan_person_ends")]
-        constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="loan_ends_after_start")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.person} to {self.unit} {self.starts_at:%Y-%m-%d}–{self.ends_at:%Y-%m-%d}"
-
-    def state(self, now: datetime) -> str:
-        """proposed, agreed (not started yet), active, ended."""
-        if self.ended_at is not None or self.ends_at <= now:
-            return "ended"
-        if self.agreed_by_lender_id is None or self.agreed_by_borrower_id is None:
-            return "proposed"
-        return "active" if self.starts_at <= now else "agreed"

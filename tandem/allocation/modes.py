@@ -16,12 +16,12 @@ from datetime import datetime
 import numpy as np
 from django.db.models import Exists, OuterRef, Q, Subquery
 
-from tandem.allocation.models import Loan, Plan, PlanLine, PlanStatus
+from tandem.allocation.models import Plan, PlanLine, PlanStatus
 from tandem.allocation.planning import EXTERNAL_PRIORITY, INTERNAL_PRIORITY, PLANNED_STATUSES, needed_skill
 from tandem.allocation.queries import skills_of
 from tandem.catalogue.models import Service
 from tandem.engines.allocation import urgency
-from tandem.org.models import AllocationMode, Person, Side, Unit
+from tandem.org.models import AllocationMode, Loan, Person, Side, Unit
 from tandem.org.queries import work_unit_ids
 from tandem.refusal import Forbidden, Invalid, NotFound
 from tandem.work.models import Channel, ServiceRequest

@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tandem.allocation.queries import (
-    Effort,
     committed_by,
-    effort_of,
     hours_available,
-    service_efforts,
     skills_of,
     window_end,
     workers_of,
@@ -27,6 +24,7 @@ from tandem.allocation.queries import (
 from tandem.catalogue.models import ServiceSkill
 from tandem.engines import allocation
 from tandem.org.models import Person, Unit
+from tandem.work.effort import Effort, effort_of, service_efforts
 from tandem.work.models import Channel, ServiceRequest, Status
 
 #: Requests a plan may give to someone: open and not started yet.

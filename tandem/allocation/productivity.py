@@ -12,11 +12,11 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from tandem.agreements.capacity import capacity_by_day
 from tandem.insights.actions import monday
 from tandem.insights.models import WeeklyFlow
 from tandem.org.models import Absence, Person, Unit
 from tandem.org.queries import leads_unit, sees_everything
-from tandem.promises.books import capacity_by_day
 from tandem.work.models import ServiceRequest, Status
 
 WEEKS = 12

@@ -1,8 +1,7 @@
 """Reads for allocation: effort per service, each person's capacity, the skills matrix, plans.
 
-Effort is learned from history (the median working time from a request's first ``started``
-event to its first ``resolved`` event, the definition the promise quotes use) with a published
-fallback of one working hour for a service without history. Capacity is a person's working time
+Effort per service is learned from history (``tandem.work.effort``: the definition the
+promise quotes use). Capacity is a person's working time
 (``calendar_for_person``: their pattern within the unit's calendar, minus absences) over the
 next working days of their unit, less what they already hold.
 """
@@ -12,51 +11,23 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
-from tandem.agreements.queries import calendar_for_person, calendar_for_service, calendar_for_unit
-from tandem.allocation.models import Loan, Plan
+from tandem.agreements.queries import calendar_for_person, calendar_for_unit
+from tandem.allocation.models import Plan
 from tandem.catalogue.models import Service, ServiceSkill
-from tandem.org.models import Absence, Person, PersonSkill, Role, Side, Unit
+from tandem.org.models import Absence, Loan, Person, PersonSkill, Role, Side, Unit
 from tandem.org.queries import AnyUser, is_admin, leads_unit, person_of
-from tandem.promises.books import WINDOW, _effort
-from tandem.refusal import Forbidden, Invalid, NotFound, Refused
+from tandem.refusal import Forbidden, Invalid, NotFound
+from tandem.work.effort import Effort, effort_of, service_efforts
 from tandem.work.models import ServiceRequest, Status
 
-#: The published fallback: a service with no finished work yet is estimated at one working hour.
-FALLBACK_EFFORT_SECONDS = 3600.0
 #: The capacity page and API look this many working days ahead unless asked otherwise.
 DEFAULT_DAYS = 5
 MAX_DAYS = 30
 #: What counts as already committed: work a person holds and has not finished.
 COMMITTED_STATUSES = (Status.ASSIGNED, Status.IN_PROGRESS)
-
-
-@dataclass(frozen=True)
-class Effort:
-    seconds: float
-    learned: bool  # False: the one-hour fallback ("estimated" in the UI)
-
-    @property
-    def hours(self) -> float:
-        return self.seconds / 3600.0
-
-
-def service_efforts(unit: Unit, now: datetime) -> dict[int, Effort]:
-    """Effort per service of ``unit`` (service id → Effort), learned over the promise window."""
-    services = list(Service.objects.filter(unit=unit).select_related("unit"))
-    calendars = {s.pk: calendar_for_service(s) for s in services}
-    learned = _effort(unit, now - WINDOW, calendars)
-    return {
-        s.pk: Effort(learned[s.pk], True) if s.pk in learned else Effort(FALLBACK_EFFORT_SECONDS, False)
-        for s in services
-    }
-
-
-def effort_of(efforts: dict[int, Effort], service_id: int) -> Effort:
-    return efforts.get(service_id, Effort(FALLBACK_EFFORT_SECONDS, False))
 
 
 def window_end(unit: Unit, now: datetime, days: int) -> datetime:
@@ -322,27 +293,3 @@ def loan_candidates(unit: Unit, now: datetime, days: int = DEFAULT_DAYS) -> list
         if hours:
             found.append(Candidate(person, sorted(holders[person.pk]), hours))
     return sorted(found, key=lambda c: (-len(c.matches), -c.hours, c.person.display_name))
-
-
-#: Lending suggestions look this many working days ahead at most.
-MAX_SUGGESTION_DAYS = 20
-
-if TYPE_CHECKING:
-    from tandem.allocation.forecast import Forecast
-
-
-def loan_suggestions(actor: AnyUser | None, unit: Unit | str, now: datetime, days: int = DEFAULT_DAYS) -> Forecast:
-    """The unit's forecast over the next ``days`` working days (open backlog and the arrivals
-    its recent weekly rate predicts, against its capacity) and, when the demand exceeds the
-    capacity, front-office people to borrow with the simulated effect of each loan
-    (``tandem.allocation.forecast``). For the unit's leads and administrators: 404 for an unknown
-    unit, 422 for a front-office one, 403 for anyone else, 400 for ``days`` out of 1..20."""
-    from tandem.allocation.forecast import forecast  # it builds on the reads above
-
-    unit = planned_unit(actor, unit if isinstance(unit, str) else unit.slug)
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_SUGGESTION_DAYS:
-        raise Refused(
-            f"days must be a whole number of working days from 1 to {MAX_SUGGESTION_DAYS}; got {days!r}.",
-            errors={"days": [f"From 1 to {MAX_SUGGESTION_DAYS}."]},
-        )
-    return forecast(unit, now, days)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from tandem.allocation import actions
+from tandem.allocation.forecast import MAX_SUGGESTION_DAYS, loan_suggestions
 from tandem.allocation.forms import LoanForm
 from tandem.allocation.models import LineOutcome
 from tandem.allocation.modes import mode_choices, worked_unit
@@ -24,10 +25,8 @@ from tandem.allocation.productivity import (
 from tandem.allocation.queries import (
     DEFAULT_DAYS,
     MAX_DAYS,
-    MAX_SUGGESTION_DAYS,
     latest_plan,
     loan_candidates,
-    loan_suggestions,
     loans_visible_to,
     plan_lines,
     planned_unit,
@@ -35,9 +34,9 @@ from tandem.allocation.queries import (
     unit_capacity,
 )
 from tandem.org.models import Person, Side, Unit
+from tandem.org.pages import refused, staff_page
 from tandem.org.queries import leads_unit
 from tandem.org.views import manage_page, page, valid
-from tandem.pages import refused, staff_page
 from tandem.refusal import Forbidden, Invalid, Refused
 
 

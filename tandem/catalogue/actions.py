@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Literal
 
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -27,11 +27,12 @@ from tandem.catalogue.models import (
     ServiceReview,
     ServiceSkill,
 )
+from tandem.objections import objections
 from tandem.org.actions import Errors, check, errors_of, refuse_if, refuses_races
 from tandem.org.models import Person, PersonSkill, Side, Skill, Unit
 from tandem.org.queries import can_edit_catalogue
+from tandem.outbox.actions import action_transaction
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
-from tandem.work.models import OPEN_STATUSES
 
 Direction = Literal["up", "down"]
 
@@ -93,7 +94,7 @@ def create_service(
         raise Forbidden(
             f"Only {unit.name}'s lead or an administrator can add services to its catalogue."
         )
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = Service(
             unit=unit,
             owner=owner,
@@ -131,19 +132,15 @@ def update_service(
     active: bool,
     last_reviewed_on: date,
 ) -> Service:
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = _editable(actor, service_id)
         errors: Errors = {}
         if unit.pk != service.unit_id:
             if not can_edit_catalogue(actor, unit.pk):
                 raise Forbidden(f"Only an administrator can move a service to {unit.name}.")
-            waiting = service.requests.filter(status__in=OPEN_STATUSES).count()
+            waiting = objections("service.moving", service=service)
             if waiting:
-                errors["unit"] = [
-                    f"{service.name} has {waiting} open request{'s' if waiting != 1 else ''} in "
-                    f"{service.unit.name}'s queue; finish them before moving the service, "
-                    "or publish a new service in the other unit."
-                ]
+                errors["unit"] = waiting
         previous_owner_id = service.owner_id
         service.unit, service.owner = unit, owner
         service.name, service.slug, service.summary = name.strip(), slug.strip(), summary.strip()
@@ -175,7 +172,7 @@ def _owner_event(service: Service, actor: Person, previous_owner_id: int, owner:
 
 def transfer_ownership(actor: Person, service_id: int, owner_id: int) -> Service:
     """Make another person the one accountable owner (there is only ever one)."""
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = _editable(actor, service_id)
         owner = Person.objects.select_related("user").filter(pk=owner_id).first()
         if owner is None:
@@ -226,7 +223,7 @@ def record_review(
             errors.setdefault("actions", []).append(f"Follow-up {n} is due before the review; give a later date.")
     refuse_if(errors, "review")
     assert reviewer is not None
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = _editable(actor, service_id)
         review = ServiceReview.objects.create(
             service=service, reviewed_on=reviewed_on, reviewer=reviewer, findings=findings, decisions=decisions,
@@ -247,7 +244,7 @@ def record_review(
 
 def mark_service_reviewed(actor: Person, service_id: int, *, today: date | None = None) -> Service:
     """Record that the owner or lead checked the entry (scope, form, turnaround) is still true."""
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = _editable(actor, service_id)
         service.last_reviewed_on = today or timezone.localdate()
         service.save(update_fields=["last_reviewed_on"])
@@ -307,7 +304,7 @@ def save_intake_field(
 ) -> IntakeField:
     """Add a field at the end of the intake form (``field_id=None``) or change one. The key is
     derived from the label when left empty."""
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = _editable(actor, service_id)
         if field_id is None:
             last = service.fields.aggregate(last=models.Max("position"))["last"] or 0
@@ -341,7 +338,7 @@ def save_intake_field(
 
 def remove_intake_field(actor: Person, service_id: int, field_id: int) -> None:
     """Earlier requests keep the values they were given; new requests no longer ask for it."""
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = _editable(actor, service_id)
         deleted, _ = service.fields.filter(pk=field_id).delete()
         if not deleted:
@@ -350,7 +347,7 @@ def remove_intake_field(actor: Person, service_id: int, field_id: int) -> None:
 
 
 def move_intake_field(actor: Person, service_id: int, field_id: int, direction: Direction) -> None:
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = _editable(actor, service_id)
         _move(service.fields.all(), field_id, direction, "intake field")
 
@@ -361,7 +358,7 @@ def move_intake_field(actor: Person, service_id: int, field_id: int, direction: 
 def add_cutoff(
     actor: Person, service_id: int, *, weekday: int, time: time, description: str
 ) -> CutOff:
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = _editable(actor, service_id)
         cutoff = CutOff(
             service=service, weekday=weekday, time=time, description=description.strip()
@@ -379,7 +376,7 @@ def add_cutoff(
 
 
 def remove_cutoff(actor: Person, service_id: int, cutoff_id: int) -> None:
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = _editable(actor, service_id)
         deleted, _ = service.cutoffs.filter(pk=cutoff_id).delete()
         if not deleted:
@@ -395,7 +392,7 @@ def set_required_skill(
             "The minimum level is 1 (learning) to 4 (expert).",
             errors={"min_level": ["Choose a level."]},
         )
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = _editable(actor, service_id)
         need, _ = ServiceSkill.objects.update_or_create(
             service=service, skill=skill, defaults={"min_level": min_level}
@@ -404,7 +401,7 @@ def set_required_skill(
 
 
 def remove_required_skill(actor: Person, service_id: int, skill_id: int) -> None:
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = _editable(actor, service_id)
         deleted, _ = service.skill_needs.filter(skill_id=skill_id).delete()
         if not deleted:
@@ -415,7 +412,7 @@ def save_procedure_step(
     actor: Person, service_id: int, step_id: int | None = None, *, text: str
 ) -> ProcedureStep:
     """Add a step at the end of the procedure (``step_id=None``) or reword one."""
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = _editable(actor, service_id)
         if step_id is None:
             last = service.steps.aggregate(last=models.Max("position"))["last"] or 0
@@ -432,13 +429,13 @@ def save_procedure_step(
 
 
 def move_procedure_step(actor: Person, service_id: int, step_id: int, direction: Direction) -> None:
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = _editable(actor, service_id)
         _move(service.steps.all(), step_id, direction, "procedure step")
 
 
 def remove_procedure_step(actor: Person, service_id: int, step_id: int) -> None:
-    with transaction.atomic(durable=True):
+    with action_transaction():
         service = _editable(actor, service_id)
         deleted, _ = service.steps.filter(pk=step_id).delete()
         if not deleted:

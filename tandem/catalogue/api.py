@@ -9,9 +9,11 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Field, Query, Router
 from ninja.params import P, PathEx
-from ninja.responses import Status as HttpStatus
 
-from tandem.api_shared import (
+from tandem.catalogue import actions
+from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
+from tandem.catalogue.queries import reads_reviews, reviews_due, services_visible_to
+from tandem.org.api_shared import (
     InSchema,
     PageQuery,
     PersonRef,
@@ -23,12 +25,8 @@ from tandem.api_shared import (
     errors,
     keyset_page,
 )
-from tandem.catalogue import actions
-from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
-from tandem.catalogue.queries import reads_reviews, reviews_due, services_visible_to
 from tandem.org.models import Unit
 from tandem.refusal import Forbidden, Invalid, NotFound
-from tandem.voice.queries import service_figures
 
 router = Router(tags=["catalogue"])
 
@@ -245,7 +243,9 @@ class ReviewDueOut(Schema):
     overdue: bool
 
 
-def _editable_service(request: HttpRequest, slug: str) -> Service:
+def service_at(request: HttpRequest, slug: str) -> Service:
+    """The service of that slug if the caller may see it (404 otherwise); the action decides
+    whether they may change it."""
     service = services_visible_to(auth_user(request)).filter(slug=slug).first()
     if service is None:
         raise NotFound(f"There is no service {slug!r}; GET /api/services lists them.")
@@ -258,30 +258,8 @@ def transfer_ownership(request: HttpRequest, slug: ServiceSlug, payload: OwnerIn
     """Make another active person the one accountable owner; the change is recorded. Only the
     providing unit's lead or an administrator."""
     me = actor(request)
-    service = actions.transfer_ownership(me, _editable_service(request, slug).pk, payload.owner)
+    service = actions.transfer_ownership(me, service_at(request, slug).pk, payload.owner)
     return Service.objects.select_related("unit", "owner__user").get(pk=service.pk)
-
-
-@router.post("/services/{slug}/reviews", response={201: ReviewOut, **errors(400, 403, 404, 422)},
-             summary="Record a process review")
-def record_review(request: HttpRequest, slug: ServiceSlug, payload: ReviewIn) -> HttpStatus:
-    """Findings, decisions and follow-ups; the service's figures are frozen into the review and
-    its review clock restarts."""
-    me = actor(request)
-    service = _editable_service(request, slug)
-    review = actions.record_review(
-        me, service.pk, reviewer_id=payload.reviewer, reviewed_on=payload.reviewed_on, findings=payload.findings,
-        decisions=payload.decisions,
-        follow_ups=[actions.FollowUp(f.description, f.owner, f.due_on) for f in payload.follow_ups],
-        figures=service_figures(service.pk),
-    )
-    service.refresh_from_db()
-    return HttpStatus(201, {
-        "id": review.pk, "service": service.slug, "reviewed_on": review.reviewed_on,
-        "reviewer": PersonRef.of(review.reviewer),
-        "findings": review.findings, "decisions": review.decisions, "figures": review.figures,
-        "next_due_on": service.review_due_on,
-    })
 
 
 @router.get("/reviews/due", response={200: list[ReviewDueOut], **errors(403)}, summary="Process reviews due")

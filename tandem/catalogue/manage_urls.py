@@ -10,7 +10,6 @@ urlpatterns = [
     path("new/", views.service_new, name="new"),
     path("<int:pk>/", views.service_edit, name="edit"),
     path("<int:pk>/reviewed/", views.service_reviewed, name="reviewed"),
-    path("<int:pk>/reviews/", views.service_review, name="reviews"),
     path("reviews/due/", views.reviews_due_page, name="reviews-due"),
     path("<int:pk>/fields/", views.field_add, name="field-add"),
     path("<int:pk>/fields/<int:field_id>/", views.field_edit, name="field-edit"),

@@ -24,7 +24,6 @@ from tandem.catalogue.forms import (
     IntakeFieldForm,
     ProcedureStepForm,
     RequiredSkillForm,
-    ReviewForm,
     ServiceForm,
 )
 from tandem.catalogue.models import Service
@@ -37,11 +36,10 @@ from tandem.catalogue.queries import (
     services_visible_to,
 )
 from tandem.org.models import Person, Side
+from tandem.org.pages import refused, staff_page
 from tandem.org.queries import units_led_by
 from tandem.org.views import manage_page, page, require, valid
-from tandem.pages import refused, staff_page
-from tandem.refusal import Forbidden, Invalid, Refused
-from tandem.voice.queries import service_figures
+from tandem.refusal import Forbidden, Refused
 
 
 def editable_service(me: Person, pk: int) -> Service:
@@ -319,37 +317,6 @@ def step_remove(request: HttpRequest, me: Person, pk: int, step_id: int) -> Http
 
 
 # --- process reviews -----------------------------------------------------------------------------
-
-
-@manage_page
-def service_review(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
-    """Record a process review; the service's measured figures are frozen into it."""
-    service = editable_service(me, pk)
-    form = ReviewForm(request.POST or None, initial={"reviewed_on": timezone.localdate(), "reviewer": service.owner_id})
-    refusal: Refused | None = None
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                actions.record_review(
-                    me, service.pk, reviewer_id=form.cleaned_data["reviewer"].pk if form.cleaned_data["reviewer"]
-                    else None,
-                    reviewed_on=form.cleaned_data["reviewed_on"], findings=form.cleaned_data["findings"],
-                    decisions=form.cleaned_data["decisions"],
-                    follow_ups=[actions.FollowUp(t, o, d) for t, o, d in form.follow_ups()],
-                    figures=service_figures(service.pk),
-                )
-                messages.success(request, f"Review of {service.name} recorded; the next one is due "
-                                          f"{Service.objects.get(pk=service.pk).review_due_on:%d %b %Y}.")
-                return redirect("manage_services:reviews", pk=service.pk)
-            except Refused as exc:
-                refusal = exc
-        else:
-            refusal = Invalid("Some details are missing or wrong; correct them and record the review again.")
-    reviews = service.reviews.select_related("reviewer__user").prefetch_related("actions__owner__user")
-    history = service.history.select_related("actor__user")[:50]
-    return page(request, "manage/service_review.html", {
-        "service": service, "form": form, "reviews": reviews, "history": history,
-    }, refusal)
 
 
 @staff_page

@@ -6,5 +6,4 @@ app_name = "catalogue"
 urlpatterns = [
     path("catalogue/", views.browse, name="browse"),
     path("catalogue/<slug:slug>/", views.service_detail, name="service"),
-    path("catalogue/<slug:slug>/request/", views.submit, name="submit"),
 ]

@@ -1,5 +1,5 @@
 """The simulated history as table rows: cases, service requests, events, comments and
-notifications, written batch by batch with ``tandem.demo.bulk.insert_rows``.
+notifications, written batch by batch with ``tandem.rows.insert_rows``.
 
 Each row carries what the action would have stored: ``submit_request``'s title and
 submission digest, ``_move``'s ``is_open`` and ``status_changed_at``, every event's ``data``
@@ -22,7 +22,6 @@ from django.db import models
 from django.utils import timezone
 
 from tandem.demo import samples
-from tandem.demo.bulk import db_datetimes, insert_rows
 from tandem.demo.organisation import DemoOrganisation
 from tandem.demo.services import DemoService
 from tandem.demo.texts import (
@@ -38,6 +37,7 @@ from tandem.engines.auditchain import GENESIS, canonical, event_digest
 from tandem.engines.history import KINDS, NONE, STATUSES, History
 from tandem.engines.history.model import K, S
 from tandem.notifications.models import Notification
+from tandem.rows import db_datetimes, insert_rows
 from tandem.work.models import Case, Comment, Event, ServiceRequest
 
 _sha256 = hashlib.sha256

@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from tandem.agreements.queries import calendar_for_service, service_day_seconds
 from tandem.catalogue.models import ProcedureStep, Service
-from tandem.engines import conformance, phases
 from tandem.engines.eventlog.analyse import per_case
 from tandem.engines.eventlog.model import GROUP
+from tandem.engines.evidence import conformance, phases
 from tandem.engines.worktime import to_epoch
 from tandem.insights.logs import database_log
 from tandem.insights.models import WeeklyConformance, WeeklyFlow, WeeklyProcess, WeeklyTeamWait, WeeklyVariant

@@ -8,12 +8,12 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router
 
-from tandem.api_shared import Schema, ServiceRef, Slug, actor, auth_user, errors
 from tandem.catalogue.queries import services_visible_to
-from tandem.engines.phases import BAND_LABELS, PHASES
+from tandem.engines.evidence.phases import BAND_LABELS, PHASES
 from tandem.insights.conformance import service_conformance
 from tandem.insights.flow import flow
 from tandem.insights.queries import PERIODS, Filters, evidence, flow_service
+from tandem.org.api_shared import Schema, ServiceRef, Slug, actor, auth_user, errors
 from tandem.org.models import Side, Unit
 from tandem.refusal import Invalid
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tandem.engines.control import Chart
+from tandem.engines.evidence.control import Chart
 
 WIDTH, HEIGHT, PAD = 320, 90, 6
 

@@ -1,6 +1,6 @@
 """Procedure conformance on the evidence page: for each service with a documented procedure, the
 share of its resolved requests whose checklist followed it, the common deviations, and the weekly
-trend (``tandem.engines.conformance`` has the definitions)."""
+trend (``tandem.engines.evidence.conformance`` has the definitions)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from tandem.catalogue.models import ProcedureStep, Service
-from tandem.engines.conformance import Conformance, WeekShare, assemble
+from tandem.engines.evidence.conformance import Conformance, WeekShare, assemble
 from tandem.insights.actions import monday
 from tandem.insights.models import WeeklyConformance
 from tandem.insights.queries import Filters
+from tandem.org.pages import csv_number
 from tandem.org.queries import AnyUser, person_of, sees_everything, work_unit_ids
-from tandem.pages import csv_number
 
 #: How many deviations the page lists per service (the CSV and the API give them all).
 TOP = 3

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from tandem.agreements.queries import calendar_for_service, service_day_seconds
-from tandem.engines.phases import PHASES, STATUS_PHASE, STOPPED
+from tandem.engines.evidence.phases import PHASES, STATUS_PHASE, STOPPED
 from tandem.org.models import Person
 from tandem.work.models import OPEN_STATUSES, ServiceRequest, Status
 from tandem.work.queries import timeline_for

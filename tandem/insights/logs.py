@@ -16,19 +16,20 @@ from typing import Any, cast
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Field, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from tandem.catalogue.models import Service
-from tandem.demo.bulk import insert_rows
+from tandem.engines.agreements.workdays import add_working_days
 from tandem.engines.auditchain import GENESIS, event_digest
 from tandem.engines.eventlog import Categorical, EventLog, drop_exact_duplicates
 from tandem.engines.eventlog.model import GROUP, LIFECYCLE, RESOURCE, build_log
 from tandem.engines.eventlog.timestamps import ParsedTimes
-from tandem.engines.workdays import add_working_days
 from tandem.org.models import Person, Unit
+from tandem.outbox.actions import action_transaction, publish
+from tandem.rows import insert_rows
 from tandem.work.models import Channel, Event, ServiceRequest, Status
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -316,11 +317,14 @@ def import_log(log: EventLog, target: ImportTarget, *, source: str | Path, dry_r
     # The check for earlier imports is inside the transaction, so two imports of one file at
     # once cannot both write it (SQLite takes the write lock at BEGIN; on PostgreSQL the unique
     # (requester, key) refuses the second with the same requester, which then writes nothing).
-    with transaction.atomic(durable=True):
+    with action_transaction():
         todo = plan()
         for lo in range(0, len(todo), batch):
             cases = [(case_ids[i], keys[i], int(starts[i]), int(ends[i])) for i in todo[lo:lo + batch]]
             _write_cases(log, target, cases, Path(source).name)
+        if todo:  # what the unit's promises learn from has changed (tandem.promises.reactions)
+            unit = target.service.unit_id
+            publish("history.imported", f"unit:{unit}", {"unit": unit, "service": target.service.pk})
     return report
 
 
@@ -337,7 +341,7 @@ def _write_cases(log: EventLog, target: ImportTarget, cases: list[tuple[str, str
             resolution, first, last, add_working_days(first, turnaround, tz=zone), last, last, key,
             (end - start) + 1 + (end - start == 1),
         ))
-    # Plain tuples through executemany (tandem.demo.bulk), then the new ids by their keys (the
+    # Plain tuples through executemany (tandem.rows.insert_rows), then the new ids by their keys (the
     # requester's unique key index): bulk_create's per-field compilation was most of the time.
     insert_rows(ServiceRequest, REQUEST_COLUMNS, requests, batch=BATCH)
     keys = [key for _case, key, _start, _end in cases]

@@ -76,7 +76,7 @@ class WeeklyTeamWait(WeeklySlice):
 class WeeklyConformance(WeeklySlice):
     """How the requests resolved in one week followed their service's procedure, judged against
     the procedure in force when the week was last rebuilt: how many were checked, how many
-    followed it, and how many showed each deviation (``tandem.engines.conformance``)."""
+    followed it, and how many showed each deviation (``tandem.engines.evidence.conformance``)."""
 
     checked = models.PositiveIntegerField()
     following = models.PositiveIntegerField()

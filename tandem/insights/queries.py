@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from tandem.agreements.queries import service_day_seconds
 from tandem.catalogue.models import Service
-from tandem.engines import control
-from tandem.engines.phases import BAND_LABELS
+from tandem.engines.evidence import control
+from tandem.engines.evidence.phases import BAND_LABELS
 from tandem.insights.actions import monday
 from tandem.insights.models import WeeklyFlow, WeeklyTeamWait
 from tandem.org.models import Unit

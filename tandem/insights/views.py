@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from tandem.catalogue.queries import services_visible_to
-from tandem.engines.phases import BAND_LABELS
+from tandem.engines.evidence.phases import BAND_LABELS
 from tandem.insights.charts import band_rects, picture
 from tandem.insights.conformance import conformance_csv, service_conformance
 from tandem.insights.flow import flow
@@ -17,7 +17,7 @@ from tandem.insights.forms import EvidenceFilterForm
 from tandem.insights.journey import journey
 from tandem.insights.queries import Filters, evidence, flow_service
 from tandem.org.models import Person
-from tandem.pages import csv_number, refused, staff_page
+from tandem.org.pages import csv_number, refused, staff_page
 from tandem.refusal import Invalid
 from tandem.work.queries import requests_visible_to
 

@@ -9,19 +9,19 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from tandem.notifications.models import Notification
 from tandem.org.models import Person
+from tandem.outbox.actions import action_transaction
 
 if TYPE_CHECKING:
     from tandem.work.models import ServiceRequest
 
 
 def notify(recipient_ids: Iterable[int], kind: str, request: ServiceRequest | None, message: str) -> None:
-    """Record a notification for each recipient. Called from ``on_commit`` by the work actions."""
+    """Record a notification for each recipient, in the caller's transaction."""
     now = timezone.now()
     Notification.objects.bulk_create(
         [
@@ -33,7 +33,7 @@ def notify(recipient_ids: Iterable[int], kind: str, request: ServiceRequest | No
 
 def mark_read(person: Person, notification_ids: Iterable[int] | None = None) -> int:
     """Mark some (or all) of a person's unread notifications as read."""
-    with transaction.atomic(durable=True):
+    with action_transaction():
         unread = Notification.objects.filter(recipient=person, read_at__isnull=True)
         if notification_ids is not None:
             unread = unread.filter(pk__in=list(notification_ids))
@@ -41,7 +41,7 @@ def mark_read(person: Person, notification_ids: Iterable[int] | None = None) -> 
 
 
 def set_email_preference(person: Person, enabled: bool) -> Person:
-    with transaction.atomic(durable=True):
+    with action_transaction():
         person.email_notifications = enabled
         person.save(update_fields=["email_notifications"])
         return person
@@ -69,7 +69,7 @@ def send_digests(*, now: datetime | None = None) -> int:
     sent = 0
     for person_id, notes in by_person.items():
         person = notes[0].recipient
-        with transaction.atomic(durable=True):
+        with action_transaction():
             claimed = (
                 Person.objects.filter(pk=person_id)
                 .filter(Q(last_digest_at__isnull=True) | Q(last_digest_at__lte=quiet_since))

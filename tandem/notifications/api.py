@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Field, Query, Router
 
-from tandem.api_shared import Id, InSchema, PageQuery, Schema, UtcTime, actor, errors, keyset_page
 from tandem.notifications.actions import mark_read, set_email_preference
 from tandem.notifications.models import Notification
+from tandem.notifications.queries import unread_count
 from tandem.org.api import MeOut
+from tandem.org.api_shared import Id, InSchema, PageQuery, Schema, UtcTime, actor, errors, keyset_page
 
 router = Router(tags=["notifications"])
 
@@ -97,4 +98,5 @@ def mark_notifications_read(request: HttpRequest, payload: MarkReadIn | None = N
 )
 def set_email_notifications(request: HttpRequest, payload: EmailPreferenceIn) -> MeOut:
     """At most one digest email an hour when on; the in-product list is always kept."""
-    return MeOut.of(set_email_preference(actor(request), payload.enabled))
+    person = set_email_preference(actor(request), payload.enabled)
+    return MeOut.of(person, unread=unread_count(person))

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "tandem.notifications"
     label = "notifications"
+
+    def ready(self) -> None:
+        from tandem.notifications import reactions, webhooks
+        from tandem.outbox.registry import subscribe
+
+        subscribe("notifications", reactions.TOPICS, reactions.react)
+        # The network must never hold the database: webhooks are sent outside any transaction.
+        subscribe("webhooks", webhooks.SLA_TOPICS, webhooks.react, in_transaction=False)

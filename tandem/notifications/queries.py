@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from tandem.notifications.models import Notification
+from tandem.org.models import Person
 from tandem.org.queries import AnyUser, person_of
 
 
@@ -13,3 +14,8 @@ def notifications_visible_to(user: AnyUser | None) -> QuerySet[Notification]:
     if person is None:
         return Notification.objects.none()
     return Notification.objects.filter(recipient=person)
+
+
+def unread_count(person: Person) -> int:
+    """How many of a person's notifications are unread (the badge, and ``GET /api/me``)."""
+    return Notification.objects.filter(recipient=person, read_at__isnull=True).count()

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from tandem.notifications.actions import mark_read, set_email_preference
 from tandem.notifications.queries import notifications_visible_to
 from tandem.org.models import Person
-from tandem.pages import staff_page
+from tandem.org.pages import staff_page
 from tandem.work.paging import NEWEST_FIRST, keyset_page, parse_cursor
 
 PAGE_SIZE = 50

@@ -1,9 +1,12 @@
 """Webhooks: SLA alerts POSTed as signed JSON to one URL (``TANDEM_WEBHOOK_URL``).
 
-Each ``sla_warning``, ``sla_breached`` and ``sla_response_missed`` alert is sent after its transaction commits (so no
-receiver hears of an alert that rolled back), once, with a 5-second timeout. A failure is
-logged, never raised: the alert is already recorded as an event and a notification, and the
-worker must go on to the next one.
+Each ``sla_warning``, ``sla_breached`` and ``sla_response_missed`` alert is sent once the alert
+has committed (so no receiver hears of an alert that rolled back), with a 5-second timeout, by
+the ``webhooks`` consumer of the outbox (``tandem.outbox``). A receiver that is down or answers
+anything but 2xx is tried again later (30 s, then doubling up to an hour, for about eight hours),
+and a process that dies before sending leaves the alert for the worker: none is dropped. A
+receiver may hear an alert twice (a retry after it answered but before Tandem noted it):
+``X-Tandem-Delivery`` is the same on both, so it can ignore the second.
 
 The body is JSON; ``X-Tandem-Signature: sha256=<hex>`` is the HMAC-SHA256 of the exact body
 bytes with ``TANDEM_WEBHOOK_SECRET``, and ``X-Tandem-Timestamp`` the Unix time of sending
@@ -20,13 +23,12 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 
-if TYPE_CHECKING:
-    from tandem.work.models import ServiceRequest
+from tandem.outbox.models import Message
+from tandem.work.models import ServiceRequest
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 5
@@ -50,7 +52,7 @@ def sla_payload(sr: ServiceRequest, event: str) -> dict[str, Any]:
     }
 
 
-def post(payload: dict[str, Any]) -> bool:
+def post(payload: dict[str, Any], *, delivery: str = "") -> bool:
     """POST one payload to ``TANDEM_WEBHOOK_URL``; True when it answered 2xx. Never raises."""
     url = settings.TANDEM_WEBHOOK_URL
     if not url:
@@ -58,6 +60,8 @@ def post(payload: dict[str, Any]) -> bool:
     sent_at = int(time.time())
     body = json.dumps({**payload, "sent_at": sent_at}, separators=(",", ":"), sort_keys=True).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "Tandem", "X-Tandem-Timestamp": str(sent_at)}
+    if delivery:
+        headers["X-Tandem-Delivery"] = delivery
     if settings.TANDEM_WEBHOOK_SECRET:
         headers["X-Tandem-Signature"] = sign(body, settings.TANDEM_WEBHOOK_SECRET)
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (URL from settings)
@@ -69,9 +73,18 @@ def post(payload: dict[str, Any]) -> bool:
         return False
 
 
-def send_sla_alert_on_commit(sr: ServiceRequest, event: str) -> None:
-    """Queue the webhook of an SLA alert for after the current transaction commits."""
+class NotDelivered(Exception):
+    """The receiver did not take the webhook; the outbox tries again later."""
+
+
+SLA_TOPICS = ("request.sla_warning", "request.sla_breached", "request.sla_response_missed")
+
+
+def react(message: Message) -> None:
+    """Send the webhook of an SLA alert (the ``webhooks`` consumer). Raises when the receiver
+    did not take it, so that the outbox retries."""
     if not settings.TANDEM_WEBHOOK_URL:
         return
-    payload = sla_payload(sr, event)  # read now, inside the transaction that claimed the alert
-    transaction.on_commit(lambda: post(payload))
+    sr = ServiceRequest.objects.select_related("service", "unit").get(pk=message.payload["request"])
+    if not post(sla_payload(sr, message.topic.removeprefix("request.")), delivery=str(message.pk)):
+        raise NotDelivered(f"{settings.TANDEM_WEBHOOK_URL} did not take the {message.topic} of {sr.reference}")

@@ -19,13 +19,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models
 from django.utils import timezone
 
+from tandem.objections import objections
 from tandem.org.models import Absence, ApiToken, Person, PersonSkill, Role, Side, Skill, Unit
 from tandem.org.queries import can_manage_organisation, can_manage_person, is_admin, person_of
+from tandem.outbox.actions import action_transaction, publish
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
-from tandem.work.models import OPEN_STATUSES, Status
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -33,9 +34,6 @@ R = TypeVar("R")
 Errors = dict[str, list[str]]
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-# Open requests someone holds and must hand over before leaving (resolved ones wait on the
-# requester, not on them).
-WORK_IN_HAND = sorted(OPEN_STATUSES - {Status.NEW})
 CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -122,7 +120,7 @@ def create_unit(
     time_zone: str = "Europe/London",
 ) -> Unit:
     _require_admin(actor, "create units")
-    with transaction.atomic(durable=True):
+    with action_transaction():
         unit = Unit(
             name=name.strip(),
             slug=slug.strip(),
@@ -147,7 +145,7 @@ def update_unit(
     time_zone: str,
 ) -> Unit:
     _require_admin(actor, "change units")
-    with transaction.atomic(durable=True):
+    with action_transaction():
         unit = Unit.objects.select_for_update().filter(pk=unit_id).first()
         if unit is None:
             raise NotFound(f"There is no unit {unit_id}.")
@@ -172,7 +170,7 @@ def update_unit(
 @refuses_races
 def create_skill(actor: Person, *, name: str, slug: str) -> Skill:
     _require_admin(actor, "create skills")
-    with transaction.atomic(durable=True):
+    with action_transaction():
         skill = Skill(name=name.strip(), slug=slug.strip())
         check(skill, "skill")
         skill.save()
@@ -182,7 +180,7 @@ def create_skill(actor: Person, *, name: str, slug: str) -> Skill:
 @refuses_races
 def update_skill(actor: Person, skill_id: int, *, name: str, slug: str) -> Skill:
     _require_admin(actor, "change skills")
-    with transaction.atomic(durable=True):
+    with action_transaction():
         skill = Skill.objects.select_for_update().filter(pk=skill_id).first()
         if skill is None:
             raise NotFound(f"There is no skill {skill_id}.")
@@ -231,7 +229,7 @@ def create_person(
     """A Django user and the person beside it. The administrator sets the first password and
     gives it to the person; Tandem sends nothing."""
     _require_admin(actor, "add people")
-    with transaction.atomic(durable=True):
+    with action_transaction():
         user = get_user_model()(
             username=username.strip(),
             first_name=first_name.strip(),
@@ -280,7 +278,7 @@ def update_person(
     """Change a person's account and place: name, email, unit, role, time zone; deactivate or
     reactivate them (a deactivated person cannot sign in, and keeps their history)."""
     _require_admin(actor, "change people's accounts")
-    with transaction.atomic(durable=True):
+    with action_transaction():
         person = (
             Person.objects.select_related("user", "unit")
             .select_for_update(of=("self",))
@@ -306,16 +304,11 @@ def update_person(
                     f"{'it' if len(owned) == 1 else 'them'} a new owner before deactivating."
                 ]
         # Work in hand would be stranded: a deactivated person cannot act, and someone who
-        # leaves a unit can no longer work its queue.
-        held = person.requests_assigned.filter(status__in=WORK_IN_HAND)
-        if active:
-            held = held.filter(unit_id=person.unit_id) if unit.pk != person.unit_id else held.none()
-        count = held.count()
-        if count:
-            errors.setdefault("unit" if active else "active", []).append(
-                f"{person.display_name} holds {count} open request{'s' if count != 1 else ''} in "
-                f"{person.unit.name}'s queue; reassign {'it' if count == 1 else 'them'} first."
-            )
+        # leaves a unit can no longer work its queue. The apps holding work answer.
+        if not active or unit.pk != person.unit_id:
+            held = objections("person.leaving_unit", person=person, deactivated=not active)
+            if held:
+                errors.setdefault("unit" if active else "active", []).extend(held)
         user.first_name, user.last_name, user.email = (
             first_name.strip(),
             last_name.strip(),
@@ -351,7 +344,7 @@ def set_person_skills(actor: Person, person_id: int, levels: Mapping[int, int | 
             f"{', '.join(map(str, wrong.values()))} is not.",
             errors={f"skill_{skill_id}": ["Choose a level from the list."] for skill_id in wrong},
         )
-    with transaction.atomic(durable=True):
+    with action_transaction():
         person = _managed_person(actor, person_id)
         known = set(Skill.objects.filter(pk__in=list(levels)).values_list("pk", flat=True))
         unknown = set(levels) - known
@@ -430,7 +423,7 @@ def set_working_pattern(
     actor: Person, person_id: int, pattern: Mapping[int | str, Iterable[Iterable[str]]]
 ) -> Person:
     normalised = normalise_working_pattern(pattern)
-    with transaction.atomic(durable=True):
+    with action_transaction():
         person = _managed_person(actor, person_id)
         person.working_pattern = normalised
         # A week with no working days is allowed (someone on long leave), but JSONField calls
@@ -449,7 +442,7 @@ def add_absence(
             f"The absence ends ({ends_on:%d %b %Y}) before it starts ({starts_on:%d %b %Y}); "
             "the last day must be on or after the first."
         ]
-    with transaction.atomic(durable=True):
+    with action_transaction():
         person = _managed_person(actor, person_id)
         absence = Absence(
             person=person, kind=kind, starts_on=starts_on, ends_on=ends_on, note=note.strip()
@@ -466,36 +459,25 @@ def add_absence(
                 )
         refuse_if(errors, "absence")
         absence.save()
-        _capacity_changed(person.unit_id)
-        _absence_recorded(person.pk, starts_on, ends_on)
+        # The unit's capacity moved: its promises' forecasts are due, and an absence that
+        # covers today re-plans the person's open work (handled once this commits).
+        publish(
+            "absence.recorded",
+            f"person:{person.pk}",
+            {"person": person.pk, "unit": person.unit_id, "starts_on": str(starts_on), "ends_on": str(ends_on)},
+        )
         return absence
 
 
 def remove_absence(actor: Person, absence_id: int) -> Absence:
-    with transaction.atomic(durable=True):
+    with action_transaction():
         absence = Absence.objects.filter(pk=absence_id).first()
         if absence is None:
             raise NotFound("That absence no longer exists; it may have been removed already.")
         person = _managed_person(actor, absence.person_id)
         absence.delete()
-        _capacity_changed(person.unit_id)
+        publish("absence.removed", f"person:{person.pk}", {"person": person.pk, "unit": person.unit_id})
         return absence
-
-
-def _capacity_changed(unit_id: int) -> None:
-    """The unit's capacity moved: its open promises' forecasts are due once this commits."""
-    # Imported here: promises build on org, not the other way round; this is the one call back.
-    from tandem.promises.actions import unit_capacity_changed
-
-    transaction.on_commit(lambda: unit_capacity_changed(unit_id))
-
-
-def _absence_recorded(person_id: int, starts_on: date, ends_on: date) -> None:
-    """An absence that covers today re-plans the person's open work once this commits."""
-    # Imported here for the same reason: allocation builds on org.
-    from tandem.allocation.actions import absence_started
-
-    transaction.on_commit(lambda: absence_started(person_id, starts_on, ends_on))
 
 
 # --- API tokens --------------------------------------------------------------------------------
@@ -507,7 +489,7 @@ def revoke_api_tokens(
     """Revoke tokens at once. People revoke their own; administrators anyone's. Returns how
     many were revoked (tokens revoked earlier are left as they were)."""
     ids = list(token_ids)
-    with transaction.atomic(durable=True):
+    with action_transaction():
         tokens = ApiToken.objects.filter(pk__in=ids, revoked_at__isnull=True)
         may_revoke_any = getattr(user, "is_superuser", False) or is_admin(person_of(user))
         if not may_revoke_any and tokens.exclude(user_id=user.pk or 0).exists():

@@ -1,4 +1,4 @@
-"""Django admin for the organisation: units, skills, people (with skills and absences), tokens.
+"""Django admin for the organisation: units, skills, people (with skills and absences), loans, tokens.
 
 The admin is the administrators' escape hatch; the management pages (``/manage/``) are the
 everyday way to change these, through the actions and their rules.
@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from tandem.org.actions import revoke_api_tokens
-from tandem.org.models import Absence, ApiToken, LoginFailure, Person, PersonSkill, Skill, Unit
+from tandem.org.models import Absence, ApiToken, Loan, LoginFailure, Person, PersonSkill, Skill, Unit
 
 
 @admin.register(Unit)
@@ -159,3 +159,10 @@ class LoginFailureAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: LoginFailure | None = None) -> bool:
         return False
+
+
+@admin.register(Loan)
+class LoanAdmin(admin.ModelAdmin):
+    list_display = ("id", "person", "unit", "starts_at", "ends_at", "agreed_by_lender", "ended_at")
+    list_filter = ("unit",)
+    raw_id_fields = ("person", "agreed_by_lender", "agreed_by_borrower", "created_by", "ended_by")

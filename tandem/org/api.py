@@ -1,4 +1,5 @@
-"""API: who am I, the units, and my personal API tokens."""
+"""API: the units and my personal API tokens (who am I, with its unread count, is the site's:
+``tandem.site.routes``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from django.utils import timezone
 from ninja import Field, Query, Router
 from ninja.responses import Status
 
-from tandem.api_shared import (
+from tandem.org import tokens
+from tandem.org.api_shared import (
     InSchema,
     PageQuery,
     PathId,
@@ -21,8 +23,6 @@ from tandem.api_shared import (
     errors,
     keyset_page,
 )
-from tandem.notifications.models import Notification
-from tandem.org import tokens
 from tandem.org.models import ApiToken, Person, Role, Side, Unit
 from tandem.org.queries import units_visible_to, work_unit_ids
 from tandem.org.tokens import MAX_EXPIRY_DAYS
@@ -74,9 +74,8 @@ class MeOut(Schema):
     unread_notifications: int
 
     @classmethod
-    def of(cls, person: Person) -> MeOut:
+    def of(cls, person: Person, *, unread: int) -> MeOut:
         work_units = Unit.objects.filter(pk__in=work_unit_ids(person)).order_by("id")
-        unread = Notification.objects.filter(recipient=person, read_at__isnull=True).count()
         return cls(
             id=person.pk,
             username=person.user.get_username(),
@@ -145,15 +144,6 @@ class TokenQuery(PageQuery):
     active: bool | None = Field(
         None, description="true: only usable tokens; false: only revoked or expired."
     )
-
-
-# --- who am I ----------------------------------------------------------------------------------
-
-
-@router.get("/me", response={200: MeOut, **errors(403)}, tags=["me"], summary="Who am I")
-def get_me(request: HttpRequest) -> MeOut:
-    """Your person, home unit, role, the queues you work and your unread notification count."""
-    return MeOut.of(actor(request))
 
 
 # --- units -------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """What every API router shares: the error shape, id, time and text types, keyset pagination,
 and who is asking.
 
-It lives apart from ``tandem.api`` (which imports every router) so that the routers can
+It lives apart from ``tandem.site.api`` (which imports every router) so that the routers can
 import it without an import cycle.
 """
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from tandem.org.models import Person, Role, Side, Unit
+from tandem.org.models import Loan, Person, Role, Side, Unit
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -33,15 +33,12 @@ def work_unit_ids(person: Person | None) -> set[int]:
     """The back-office units whose queues this person works.
 
     The person's home unit when it is a back-office unit; for a front-office person, the units
-    borrowing them now by a loan both sides agreed (``tandem.allocation``; one query).
+    borrowing them now by a loan both sides agreed (one query).
     """
     if person is None:
         return set()
     if person.unit.side == Side.BACK:
         return {person.unit_id}
-    # Imported here: allocation builds on org; lending is the one thing org asks it.
-    from tandem.allocation.models import Loan
-
     loans = Loan.objects.active_at(timezone.now()).filter(person_id=person.pk).order_by()
     return set(loans.values_list("unit_id", flat=True))
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from tandem.org.models import ApiToken, hash_token
+from tandem.outbox.actions import action_transaction
 from tandem.refusal import Conflict, Invalid, NotFound
 from tandem.rows import one_or_none
 
@@ -75,7 +75,7 @@ def issue_token(
         )
     now = now or timezone.now()
     raw = ApiToken.new_raw_key()
-    with transaction.atomic(durable=True):
+    with action_transaction():
         token = ApiToken.objects.create(
             user_id=user.pk,
             name=name,
@@ -90,7 +90,7 @@ def issue_token(
 def revoke_token(user: AbstractBaseUser, token_id: int, *, now: datetime | None = None) -> ApiToken:
     """Revoke one of ``user``'s own tokens. It stops working at once and for good."""
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
+    with action_transaction():
         token = ApiToken.objects.select_for_update().filter(pk=token_id, user_id=user.pk).first()
         if token is None:
             raise NotFound(f"You have no API token {token_id}; GET /api/tokens lists yours.")

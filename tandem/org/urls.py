@@ -4,7 +4,6 @@ from tandem.org import views
 
 app_name = "org"
 urlpatterns = [
-    path("manage/", views.hub, name="manage"),
     path("manage/units/", views.units, name="units"),
     path("manage/units/new/", views.unit_new, name="unit-new"),
     path("manage/units/<int:pk>/", views.unit_edit, name="unit-edit"),

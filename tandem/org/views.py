@@ -20,10 +20,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from tandem.catalogue.queries import services_editable_by
 from tandem.org import actions
 from tandem.org.forms import (
     AbsenceForm,
@@ -36,7 +34,8 @@ from tandem.org.forms import (
     UnitForm,
     WorkingPatternForm,
 )
-from tandem.org.models import Person, Side, Skill, Unit
+from tandem.org.models import Person, Skill, Unit
+from tandem.org.pages import refused, staff_page
 from tandem.org.queries import (
     can_manage_organisation,
     can_manage_person,
@@ -46,7 +45,6 @@ from tandem.org.queries import (
     people_visible_to,
     person_of,
 )
-from tandem.pages import refused, staff_page
 from tandem.refusal import Forbidden, Invalid, Refused
 
 TIME_ZONES = sorted(zoneinfo.available_timezones())
@@ -148,28 +146,6 @@ def managed_person(me: Person, pk: int) -> Person:
 
 
 ADMINS_ONLY = "Only administrators manage units, skills and people's accounts; ask one of them."
-
-
-# --- the hub -----------------------------------------------------------------------------------
-
-
-@manage_page
-def hub(request: HttpRequest, me: Person) -> HttpResponse:
-    services = services_editable_by(request.user)
-    today = timezone.localdate()
-    return page(
-        request,
-        "manage/hub.html",
-        {
-            "people_count": people_managed_by(request.user).filter(user__is_active=True).count(),
-            "unit_count": Unit.objects.count(),
-            "skill_count": Skill.objects.count(),
-            "service_count": services.count(),
-            "unpublished_count": services.filter(active=False).count(),
-            "review_due_count": sum(1 for s in services.filter(active=True) if s.review_due_on < today),
-            "leads_back_office": me.unit.side == Side.BACK or is_admin(me),
-        },
-    )
 
 
 # --- units -------------------------------------------------------------------------------------
@@ -337,21 +313,9 @@ def person_page(
         "pattern_form": WorkingPatternForm(initial=WorkingPatternForm.initial_for(person)),
         "absence_form": AbsenceForm(),
         "absences": person.absences.all(),
-        "working_week": _working_week(person),
         **bound,
     }
     return page(request, "manage/person.html", context, refusal)
-
-
-def _working_week(person: Person) -> str:
-    """"Working time this week: 22.5 h" (their unit's calendar, their pattern, their absences)."""
-    from tandem.agreements.queries import working_seconds_this_week
-
-    try:
-        seconds = working_seconds_this_week(person, timezone.now())
-    except Invalid as exc:
-        return exc.message
-    return f"Working time this week: {seconds / 3600:.1f}".removesuffix(".0") + " h"
 
 
 @manage_page

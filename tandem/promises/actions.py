@@ -1,20 +1,21 @@
-"""State changes of promises: written at submission, forecasts refreshed by the worker, a slip
-told once."""
+"""State changes of promises: written once a submission commits, forecasts refreshed by the
+worker, a slip told once."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Avg
 from django.utils import timezone
 
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
 from tandem.org.models import Unit
+from tandem.outbox.actions import action_transaction
 from tandem.promises import books
 from tandem.promises.models import Promise
-from tandem.promises.queries import Quote, current_load, forecast, slip_reason
+from tandem.promises.queries import Quote, current_load, forecast, quote_submitted, slip_reason
 from tandem.work.models import OPEN_STATUSES, ServiceRequest
 
 #: An open request's forecast is refreshed at least this often, so that a request nobody
@@ -25,8 +26,26 @@ REFRESH_EVERY = timedelta(hours=4)
 MATERIAL_CHANGE = 0.25
 
 
+def promise_submission(request_id: int) -> Promise | None:
+    """Quote a new request's promise as at its submission and keep it (``tandem.promises.reactions``,
+    once the submission has committed). Idempotent: a request keeps the promise it was given
+    first. The quote is worked out before the transaction: it may have to build the unit's
+    book, and a writer must not hold the database while it does."""
+    sr = (
+        ServiceRequest.objects.select_related(
+            "service__unit", "service__calendar", "unit__calendar", "requester", "agreement"
+        ).get(pk=request_id)
+    )
+    q = quote_submitted(sr)
+    try:
+        with action_transaction():
+            return record_promise(sr, q)
+    except IntegrityError:
+        return None  # given already (this reaction ran before, and the process died before noting it)
+
+
 def record_promise(sr: ServiceRequest, q: Quote) -> Promise:
-    """Keep the promise a request was given. Called inside the submission's transaction."""
+    """Keep the promise a request was given (inside the caller's transaction)."""
     return Promise.objects.create(
         request=sr,
         service_id=sr.service_id,
@@ -49,7 +68,8 @@ def record_promise(sr: ServiceRequest, q: Quote) -> Promise:
 
 
 def request_moved(request_id: int, now: datetime) -> None:
-    """Every event of a request makes its forecast due (the worker recomputes it)."""
+    """Every event of a request after its submission makes its forecast due (the worker
+    recomputes it)."""
     Promise.objects.filter(request_id=request_id).update(refresh_due_at=now)
 
 

@@ -8,8 +8,8 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router
 
-from tandem.api_shared import InSchema, PathId, Schema, Slug, UtcTime, actor, auth_user, errors
 from tandem.catalogue.queries import services_visible_to
+from tandem.org.api_shared import InSchema, PathId, Schema, Slug, UtcTime, actor, auth_user, errors
 from tandem.promises.models import Promise
 from tandem.promises.queries import integrity_report, promises_visible_to, quote, reads_integrity_report
 from tandem.refusal import Forbidden, Invalid, NotFound

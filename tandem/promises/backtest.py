@@ -17,11 +17,12 @@ from django.utils import timezone
 from tandem.agreements.queries import calendar_for_service
 from tandem.catalogue.models import Service
 from tandem.engines import quoting
-from tandem.engines.workdays import add_working_days
+from tandem.engines.agreements.workdays import add_working_days
 from tandem.engines.worktime import to_epoch
 from tandem.org.models import Unit
 from tandem.promises import books
 from tandem.promises.models import Basis, Promise
+from tandem.work.effort import DEFAULT_EFFORT_SECONDS
 from tandem.work.models import OPEN_STATUSES, ServiceRequest, Status
 
 
@@ -58,7 +59,7 @@ def past_promises(unit: Unit, start: datetime, end: datetime, *, confidence: int
         .values_list("pk", "service_id", "submitted_at", "status", "resolved_at", "due_at")
     )
     by_time = {(int(s), int(t)): i for i, (s, t) in enumerate(zip(book.service_ids, book.submitted, strict=True))}
-    weights = np.array([book.effort.get(int(s), books.DEFAULT_EFFORT_SECONDS) for s in book.service_ids])
+    weights = np.array([book.effort.get(int(s), DEFAULT_EFFORT_SECONDS) for s in book.service_ids])
     queued_effort = quoting.backlog_at(book.submitted, book.submitted, book.ended, weights) - weights
     promises: list[Promise] = []
     outcome = Outcome()

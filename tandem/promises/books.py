@@ -14,24 +14,19 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import Min, Q
-from django.utils import timezone
 
-from tandem.agreements.queries import calendar_for_person, calendar_for_service, calendar_for_unit
-from tandem.allocation.models import Loan
+from tandem.agreements.capacity import capacity_by_day
+from tandem.agreements.queries import calendar_for_service, calendar_for_unit
 from tandem.catalogue.models import Service
 from tandem.engines import quoting
 from tandem.engines.worktime import WorkingCalendar, to_epoch
-from tandem.org.models import Person, Side, Unit
-from tandem.refusal import Invalid
-from tandem.work.models import Event, ServiceRequest, Status
+from tandem.org.models import Unit
+from tandem.work.effort import DEFAULT_EFFORT_SECONDS, learned_effort
+from tandem.work.models import ServiceRequest, Status
 
 #: How far back a quote looks. Long enough for every service to have samples, short enough
 #: that a team which slowed down (or caught up) is quoted as it is now.
 WINDOW = timedelta(weeks=12)
-#: In-progress working time assumed for a service with no finished work yet (the queue size
-#: is then an estimate of an estimate; it only feeds the "queue ahead" sentence and the load).
-DEFAULT_EFFORT_SECONDS = 3600.0
 #: The recent pace of a unit (requests finished per working second) is measured over this.
 PACE = timedelta(days=14)
 #: A book is rebuilt after this long.
@@ -105,61 +100,6 @@ class UnitBook:
         return 0.0, 0
 
 
-def _members(unit: Unit, first: date, last: date) -> list[Person]:
-    """The unit's own people, and those lent to it at some time in ``[first, last]`` (the loan's
-    window is not cut out of their calendar: a short loan counts its person for whole days)."""
-    if unit.side != Side.BACK:
-        return []
-    lo = datetime.combine(first, datetime.min.time(), tzinfo=timezone.get_default_timezone())
-    hi = datetime.combine(last, datetime.max.time(), tzinfo=timezone.get_default_timezone())
-    lent = Loan.objects.agreed().filter(unit=unit, starts_at__lt=hi, ends_at__gt=lo).values("person_id")
-    people = Person.objects.filter(Q(unit=unit) | Q(pk__in=lent), user__is_active=True)
-    return list(people.select_related("unit", "user"))
-
-
-def capacity_by_day(unit: Unit, first: date, last: date) -> dict[date, tuple[float, int]]:
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    seconds = np.zeros(len(days))
-    people = np.zeros(len(days), dtype=np.int64)
-    for person in _members(unit, first, last):
-        try:
-            cal = calendar_for_person(person)
-        except Invalid:
-            continue  # no working time at all: contributes nothing
-        starts = [to_epoch(datetime.combine(d, datetime.min.time(), tzinfo=cal.zone)) for d in days]
-        worked = cal.between_many(starts, [s + 86400 for s in starts])
-        seconds += worked
-        people += worked > 0
-    return {d: (float(s), int(p)) for d, s, p in zip(days, seconds, people, strict=True)}
-
-
-def _effort(unit: Unit, since: datetime, calendars: dict[int, WorkingCalendar]) -> dict[int, float]:
-    """Median working time from a request's first start to its first resolution, per service."""
-    rows = (
-        Event.objects.filter(request__unit=unit, request__submitted_at__gte=since)
-        .filter(kind__in=[Event.Kind.STARTED, Event.Kind.RESOLVED])
-        .values("request_id", "request__service_id", "kind")
-        .annotate(first=Min("at"))
-    )
-    started: dict[int, tuple[int, datetime]] = {}
-    resolved: dict[int, datetime] = {}
-    for row in rows:
-        if row["kind"] == Event.Kind.STARTED:
-            started[row["request_id"]] = (row["request__service_id"], row["first"])
-        else:
-            resolved[row["request_id"]] = row["first"]
-    spans: dict[int, list[tuple[int, int]]] = {}
-    for rid, (sid, at) in started.items():
-        end = resolved.get(rid)
-        if end is not None and end > at and sid in calendars:
-            spans.setdefault(sid, []).append((to_epoch(at), to_epoch(end)))
-    effort = {}
-    for sid, pairs in spans.items():
-        a, b = np.array(pairs).T
-        effort[sid] = float(np.median(calendars[sid].between_many(a, b))) or DEFAULT_EFFORT_SECONDS
-    return effort
-
-
 def build_book(unit: Unit, now: datetime, *, since: datetime | None = None) -> UnitBook:
     """The unit's requests from ``since`` (default: one window before ``now``) with their load at
     arrival; capacity from ``since`` to two weeks after ``now``."""
@@ -171,7 +111,7 @@ def build_book(unit: Unit, now: datetime, *, since: datetime | None = None) -> U
     )
     services = {s.pk: s for s in Service.objects.filter(unit=unit).select_related("unit")}
     calendars = {sid: calendar_for_service(s) for sid, s in services.items()}
-    effort = _effort(unit, since - WINDOW, calendars)
+    effort = learned_effort(unit, since - WINDOW, calendars)
     n = len(rows)
     service_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
     submitted = np.fromiter((to_epoch(r[1]) for r in rows), dtype=np.int64, count=n)

@@ -16,12 +16,14 @@ from django.utils import timezone
 
 from tandem.agreements.queries import Terms, calendar_for_service, terms_for
 from tandem.catalogue.models import Service
-from tandem.engines.workdays import add_working_days
-from tandem.engines.worktime import to_epoch
+from tandem.engines.agreements.workdays import add_working_days
+from tandem.engines.worktime import WorkingCalendar, to_epoch
 from tandem.org.models import Person, Role
 from tandem.org.queries import AnyUser, is_admin, person_of
 from tandem.promises import books
 from tandem.promises.models import Basis, Promise
+from tandem.work import clock
+from tandem.work.effort import DEFAULT_EFFORT_SECONDS
 from tandem.work.models import OPEN_STATUS_VALUES, OPEN_STATUSES, Channel, ServiceRequest, Status
 from tandem.work.queries import requests_visible_to
 
@@ -71,10 +73,11 @@ def _when(t: datetime, zone: str) -> str:
     return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
-def current_load(book: books.UnitBook, now: datetime) -> tuple[float, float, int]:
+def current_load(book: books.UnitBook, now: datetime, *, without: int | None = None) -> tuple[float, float, int]:
     """(working seconds to clear the unit's queue at its recent pace, queued working hours of
     estimated effort, people on shift) of the unit now. The queue is counted in the database,
-    not taken from the book, so a burst of arrivals shows at once."""
+    not taken from the book, so a burst of arrivals shows at once. ``without``: a request left
+    out of the queue (the one being quoted, already stored)."""
     t = to_epoch(now)
     # Grouped by ``service_id + 0``, not by the column: grouping by the column itself leads
     # SQLite's planner to scan every request in service order (17 ms on the demo) instead of
@@ -84,12 +87,14 @@ def current_load(book: books.UnitBook, now: datetime) -> tuple[float, float, int
         unit_id=book.unit_id, channel__in=Channel.values, is_open=True, status__in=OPEN_STATUS_VALUES,
         submitted_at__lte=now,
     )
+    if without is not None:
+        queue = queue.exclude(pk=without)
     per_service = {
         row["sid"]: row["n"]
         for row in queue.values(sid=F("service_id") + 0).annotate(n=Count("id")).order_by()
     }
     open_now = float(sum(per_service.values()))
-    queued = sum(n * book.effort.get(sid, books.DEFAULT_EFFORT_SECONDS) for sid, n in per_service.items())
+    queued = sum(n * book.effort.get(sid, DEFAULT_EFFORT_SECONDS) for sid, n in per_service.items())
     zone = next(iter(book.calendars.values())).zone if book.calendars else ZoneInfo("UTC")
     _capacity, people = book.capacity_on(now.astimezone(zone).date())
     drain = float(book.drain_at(np.array([t], dtype=np.int64), open_count=np.array([open_now]))[0])
@@ -98,20 +103,35 @@ def current_load(book: books.UnitBook, now: datetime) -> tuple[float, float, int
 
 def quote(
     service: Service, requester: Person, *, channel: str = "internal", now: datetime | None = None,
-    confidence: int | None = None, terms: Terms | None = None,
+    confidence: int | None = None,
 ) -> Quote:
-    """The promise Tandem would make now for a new request to ``service`` (``terms``: the
-    agreement that applies, when the caller has looked it up already)."""
+    """The promise Tandem would make now for a new request to ``service`` (shown beside the
+    submit form, and by ``POST /api/quotes``)."""
     now = now or timezone.now()
+    cal = calendar_for_service(service)
+    terms = terms_for(service, requester.unit_id, channel, calendar=cal)
+    return _quote(service, requester.time_zone, now, terms, cal, confidence=confidence)
+
+
+def quote_submitted(sr: ServiceRequest, *, confidence: int | None = None) -> Quote:
+    """The promise of a stored request as at its submission: on the terms and the calendar its
+    clock was given then (``tandem.work.clock``), with the unit's queue ahead of it."""
+    return _quote(
+        sr.service, sr.requester.time_zone, sr.submitted_at, clock.terms(sr), clock.calendar(sr),
+        confidence=confidence, without=sr.pk,
+    )
+
+
+def _quote(
+    service: Service, zone: str, now: datetime, terms: Terms, cal: WorkingCalendar, *,
+    confidence: int | None = None, without: int | None = None,
+) -> Quote:
     confidence = confidence or default_confidence()
     book = books.book_for(service.unit, now)
-    load, queue_hours, people = current_load(book, now)
-    cal = calendar_for_service(service)
-    terms = terms or terms_for(service, requester.unit_id, channel)
+    load, queue_hours, people = current_load(book, now, without=without)
     resolve_by = cal.add(now, terms.resolve_seconds) if terms.resolve_seconds else None
     history = book.service_history(service.pk, now) if service.pk in book.calendars else None
     q = history.quantiles(load, [0.5, confidence / 100]) if history is not None else None
-    zone = requester.time_zone
     if q is None:
         due = add_working_days(now, service.turnaround_days, tz=service.unit.time_zone)
         explanation = (
@@ -150,7 +170,7 @@ def forecast(sr: ServiceRequest, promise: Promise, now: datetime) -> Forecast:
     own and had run as long."""
     book = books.book_for(sr.unit, now)
     load_now, queue_hours, _people = current_load(book, now)
-    cal = calendar_for_service(sr.service)
+    cal = clock.calendar(sr)
     elapsed = float(cal.between(sr.submitted_at, now))
     history = book.service_history(sr.service_id, now) if sr.service_id in book.calendars else None
     probs = [0.5, promise.confidence / 100]

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from tandem.org.models import Person
-from tandem.pages import csv_number, refused, staff_page
+from tandem.org.pages import csv_number, refused, staff_page
 from tandem.promises.queries import integrity_report, reads_integrity_report
 from tandem.refusal import Forbidden, Invalid
 

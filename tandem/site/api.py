@@ -26,7 +26,7 @@ from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from tandem.api_shared import ERROR_DESCRIPTIONS
+from tandem.org.api_shared import ERROR_DESCRIPTIONS
 from tandem.org.tokens import HOW_TO_GET_ONE, TokenRefused, user_for_token
 from tandem.refusal import Refused
 
@@ -281,6 +281,7 @@ def endpoint_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
 
 # --- routers -----------------------------------------------------------------------------------
 
+api.add_router("", "tandem.site.routes.router")
 api.add_router("", "tandem.org.api.router")
 api.add_router("", "tandem.catalogue.api.router")
 api.add_router("", "tandem.agreements.api.router")

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from tandem.api import api, endpoint_not_found
+from tandem.site.api import api, endpoint_not_found
 
 urlpatterns = [
     path("", api.urls),

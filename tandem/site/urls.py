@@ -1,26 +1,44 @@
+"""Every page's address: each area's own, and the site's pages that bring several areas together
+(``tandem.site.views``), each wired into the namespace of the area it belongs to so that its
+URL and its name stay the area's (``catalogue:submit``, ``work:request``, ...)."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
+from tandem.catalogue import manage_urls as catalogue_manage
+from tandem.catalogue import urls as catalogue
+from tandem.org import urls as org
 from tandem.org.forms import AdminSignInForm
 from tandem.org.views import SignInView
+from tandem.site import views
+from tandem.work import urls as work
 from tandem.work.views import home
 
 # The admin's own sign-in page goes through the same lockout, and says so in the same words.
 admin.site.login_form = AdminSignInForm
 
+
+def area(urls: object, *site_pages: URLPattern) -> tuple[list[URLPattern | URLResolver], str]:
+    """An area's URL patterns with the site's pages of that area, under the area's namespace."""
+    return [*site_pages, *urls.urlpatterns], urls.app_name  # type: ignore[attr-defined]
+
+
 urlpatterns = [
     # First: most traffic is the API, and Django tries the patterns in order.
-    path("api/", include("tandem.api_urls")),
+    path("api/", include("tandem.site.api_urls")),
     path("", home, name="home"),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("", include("tandem.work.urls")),
-    path("", include("tandem.catalogue.urls")),
+    path("", include(area(work, path("requests/<int:pk>/", views.request_detail, name="request")))),
+    path("", include(area(catalogue, path("catalogue/<slug:slug>/request/", views.submit, name="submit")))),
     path("", include("tandem.notifications.urls")),
-    path("", include("tandem.org.urls")),
-    path("manage/services/", include("tandem.catalogue.manage_urls")),
+    path("", include(area(org, path("manage/", views.hub, name="manage")))),
+    path(
+        "manage/services/",
+        include(area(catalogue_manage, path("<int:pk>/reviews/", views.service_review, name="reviews"))),
+    ),
     path("", include("tandem.agreements.urls")),
     path("", include("tandem.promises.urls")),
     path("", include("tandem.allocation.urls")),

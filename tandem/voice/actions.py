@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from tandem.org.models import Person, Side, Unit
 from tandem.org.queries import is_admin, work_unit_ids
+from tandem.outbox.actions import action_transaction
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
 from tandem.voice.models import (
     AskRating,
@@ -87,7 +88,7 @@ def answer_pulse(
             stray = ", ".join(str(i) for i in ids if i not in mine)
             raise Invalid(f"Link only your own requests to {unit.name}; not: {stray}.",
                           errors={"request_ids": ["Not your requests to that unit."]})
-    with transaction.atomic(durable=True):
+    with action_transaction():
         answered, _created = PulseAnswer.objects.update_or_create(
             person=person, unit=unit, period=start,
             defaults={"answer": answer, "comment": comment, "request_ids": ids, "answered_at": now},
@@ -107,7 +108,7 @@ def dismiss_pulse(person: Person, unit_id: int, start: date, *, now: datetime | 
     now = now or timezone.now()
     _check_open(start, now)
     unit = _unit_asked(person, unit_id, start)
-    with transaction.atomic(durable=True):
+    with action_transaction():
         PulseDismissal.objects.get_or_create(person=person, unit=unit, period=start)
 
 
@@ -229,7 +230,7 @@ def rate_request(actor: Person, request_id: int, score: int, comment: str = "", 
     if score not in range(1, 6):
         raise Invalid("Rate from 1 (poor) to 5 (excellent).", errors={"score": ["1 to 5."]})
     comment = _checked_comment(comment)
-    with transaction.atomic(durable=True):
+    with action_transaction():
         existing = RequestRating.objects.select_for_update().filter(request=sr).first()
         if existing is not None and existing.answered_at is not None:
             raise Conflict(f"{sr.unit.name} has answered your rating already; add a comment on the request instead.")
@@ -248,7 +249,7 @@ def answer_rating(actor: Person, request_id: int, answer: str, *, now: datetime 
     answer = _checked_comment(answer)
     if not answer:
         raise Invalid("Write an answer to the requester.", errors={"answer": ["Required."]})
-    with transaction.atomic(durable=True):
+    with action_transaction():
         rating = RequestRating.objects.select_for_update().filter(request=sr).first()
         if rating is None:
             raise Conflict(f"{sr.reference} has not been rated; there is nothing to answer.")
@@ -268,7 +269,7 @@ def rate_ask(actor: Person, request_id: int, *, complete: bool, in_time: bool,
         raise Forbidden(f"Only {sr.unit.name} rates the asks it received.")
     if sr.status not in DONE:
         raise Conflict(f"Rate the ask when {sr.reference} is resolved.")
-    with transaction.atomic(durable=True):
+    with action_transaction():
         rating, _created = AskRating.objects.update_or_create(
             request=sr, defaults={"requesting_unit": sr.requesting_unit, "complete": complete, "in_time": in_time,
                                   "rated_by": actor, "rated_at": now},
@@ -310,7 +311,7 @@ def give_kudos(actor: Person, *, message: str, person_id: int | None = None, uni
         raise Invalid("Kudos are for someone else: you cannot thank your own unit.", errors={"to": ["Your unit."]})
     if request_id is not None and not requests_visible_to(actor.user).filter(pk=request_id).exists():
         raise NotFound(f"There is no request {request_id} that you can see.")
-    with transaction.atomic(durable=True):
+    with action_transaction():
         return Kudos.objects.create(given_by=actor, to_person=to_person, to_unit=unit, request_id=request_id,
                                     message=message, created_at=now)
 
@@ -337,7 +338,7 @@ def register_gift(actor: Person, *, received_on: date, giver: str, value: Decima
         errors["shared_with"] = ["Share with back-office units only."]
     if errors:
         raise Invalid("Some details are missing or wrong (" + ", ".join(errors) + "); correct them.", errors=errors)
-    with transaction.atomic(durable=True):
+    with action_transaction():
         gift = Gift.objects.create(
             received_by=actor, received_on=received_on, giver=giver, value=value, description=description,
             flagged=value >= Decimal(str(settings.TANDEM_GIFT_REVIEW_VALUE)), created_at=now,

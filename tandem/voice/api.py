@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router
 from ninja.responses import Status as HttpStatus
 
-from tandem.api_shared import InSchema, PathId, Schema, Slug, actor, auth_user, errors
+from tandem.org.api_shared import InSchema, PathId, Schema, Slug, actor, auth_user, errors
 from tandem.org.models import Side, Unit
 from tandem.refusal import Invalid
 from tandem.voice import actions

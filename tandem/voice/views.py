@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from tandem.org.models import Person, Side, Unit
+from tandem.org.pages import csv_number, refused, safe_next, staff_page
 from tandem.org.queries import sees_everything
-from tandem.pages import csv_number, refused, safe_next, staff_page
 from tandem.refusal import Forbidden, Invalid, NotFound, Refused
 from tandem.voice import actions
 from tandem.voice.executive import figures, spark

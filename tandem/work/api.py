@@ -14,7 +14,9 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router
 from ninja.responses import Status as HttpStatus
 
-from tandem.api_shared import (
+from tandem.catalogue.models import Service
+from tandem.catalogue.queries import services_visible_to
+from tandem.org.api_shared import (
     InSchema,
     PageQuery,
     PathId,
@@ -26,8 +28,6 @@ from tandem.api_shared import (
     errors,
     keyset_page,
 )
-from tandem.catalogue.models import Service
-from tandem.catalogue.queries import services_visible_to
 from tandem.org.models import Person, Unit
 from tandem.refusal import Forbidden, Invalid, NotFound
 from tandem.rows import one_or_none

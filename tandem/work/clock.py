@@ -1,6 +1,6 @@
 """A service request's agreement clock: the stored columns kept right by the work actions.
 
-The arithmetic is ``tandem.engines.slaclock``; this module only maps a ``ServiceRequest``'s
+The arithmetic is ``tandem.engines.agreements.slaclock``; this module only maps a ``ServiceRequest``'s
 columns onto it. It changes the instance in memory; the calling action saves it inside its
 own transaction (``CLOCK_FIELDS`` lists the columns).
 
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from tandem.agreements.models import DEFAULT_PAUSE_STATUSES
 from tandem.agreements.queries import Terms, calendar_for_service
-from tandem.engines import slaclock
+from tandem.engines.agreements import slaclock
 from tandem.engines.worktime import WorkingCalendar, to_epoch
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ CLOCK_FIELDS = (
     "response_alerted_at",
 )
 STOPPING = frozenset({"resolved", "closed", "cancelled"})
+CALENDAR_KEPT = "_clock_calendar"  # where ``calendar`` keeps a request's calendar once looked up
 
 
 def _at(epoch: int | None) -> datetime | None:
@@ -64,8 +65,27 @@ def is_stopped(sr: ServiceRequest, status: str) -> bool:
 
 def calendar(sr: ServiceRequest) -> WorkingCalendar:
     """The service's own calendar, else that of the unit providing the request (loaded with
-    the request, so that reading the clock asks the database nothing more)."""
-    return calendar_for_service(sr.service, sr.unit)
+    the request, so that reading the clock asks the database nothing more). Looked up once per
+    loaded request and kept on it: every step of an action (the clock, its deadlines, the answer)
+    reads the same one."""
+    cal = sr.__dict__.get(CALENDAR_KEPT)
+    if cal is None:
+        cal = sr.__dict__[CALENDAR_KEPT] = calendar_for_service(sr.service, sr.unit)
+    return cal
+
+
+def terms(sr: ServiceRequest) -> Terms:
+    """The terms the request's clock runs on, as bound to it at submission (or by a change of
+    agreement): the targets copied onto the request, not the agreement's current ones."""
+    agreement = sr.agreement if sr.agreement_id else None
+    name = agreement.name if agreement is not None else Terms.default(sr.service, calendar(sr)).name
+    return Terms(
+        agreement=agreement,
+        name=name,
+        respond_seconds=sr.respond_seconds or 0,
+        resolve_seconds=sr.resolve_seconds or 0,
+        pause_statuses=pause_statuses(sr),
+    )
 
 
 def _set_deadlines(sr: ServiceRequest, cal: WorkingCalendar) -> None:
@@ -81,7 +101,9 @@ def _set_deadlines(sr: ServiceRequest, cal: WorkingCalendar) -> None:
 
 
 def start(sr: ServiceRequest, terms: Terms, cal: WorkingCalendar) -> None:
-    """At submission: bind the terms and set the deadlines (``sr.submitted_at`` must be set)."""
+    """At submission: bind the terms and set the deadlines (``sr.submitted_at`` must be set).
+    The calendar the submission resolved is kept on the request for every later step."""
+    sr.__dict__[CALENDAR_KEPT] = cal
     sr.agreement = terms.agreement
     sr.respond_seconds = terms.respond_seconds
     sr.resolve_seconds = terms.resolve_seconds

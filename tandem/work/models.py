@@ -145,7 +145,7 @@ class ServiceRequest(models.Model):
     idempotency_key = models.CharField(max_length=80, null=True, blank=True)  # noqa: DJ001
     submission_digest = models.CharField(max_length=64, blank=True)
     last_event_seq = models.PositiveIntegerField(default=0)
-    # The agreement clock (tandem.agreements.clock keeps these right; docs/agreements.md).
+    # The agreement clock (tandem.work.clock keeps these right; docs/agreements.md).
     # Targets are copied at submission so that editing an agreement never rewrites history.
     agreement = models.ForeignKey(
         "agreements.Agreement", on_delete=models.SET_NULL, null=True, blank=True, related_name="requests"
@@ -163,7 +163,7 @@ class ServiceRequest(models.Model):
     response_alerted_at = models.DateTimeField(
         null=True, blank=True, help_text="When the worker reported a missed first response."
     )
-    # Cut-offs (tandem.engines.cutoffs; docs/agreements.md "Cut-offs"): set at submission when
+    # Cut-offs (tandem.engines.agreements.cutoffs; docs/agreements.md "Cut-offs"): set at submission when
     # the request missed a cut-off of its service this week. The description is copied, so a
     # later edit of the service's cut-offs never rewrites history.
     late_for_cutoff = models.CharField(

@@ -10,9 +10,7 @@ from ninja import Field
 from ninja.params import HeaderEx, P
 from pydantic import field_validator
 
-from tandem.agreements import clock
-from tandem.agreements.queries import Terms
-from tandem.api_shared import (
+from tandem.org.api_shared import (
     MAX_ID,
     Id,
     InSchema,
@@ -30,6 +28,7 @@ from tandem.api_shared import (
     UtcTime,
 )
 from tandem.org.models import Person
+from tandem.work import clock
 from tandem.work.models import Case, Channel, Comment, Event, ServiceRequest, Status
 from tandem.work.queries import can_see_payload
 
@@ -164,12 +163,8 @@ class SlaOut(Schema):
         read = clock.read(sr, timezone.now())
         if read is None:
             return None
-        agreement = sr.agreement if sr.agreement_id else None
         return cls(
-            agreement=AgreementRef(
-                id=sr.agreement_id,
-                name=agreement.name if agreement else Terms.default(sr.service, clock.calendar(sr)).name,
-            ),
+            agreement=AgreementRef(id=sr.agreement_id, name=clock.terms(sr).name),
             respond_by=sr.respond_by,
             resolve_by=sr.resolve_by,
             first_response_at=sr.first_response_at,

@@ -5,7 +5,6 @@ from tandem.work import views
 app_name = "work"
 urlpatterns = [
     path("requests/", views.my_requests, name="my-requests"),
-    path("requests/<int:pk>/", views.request_detail, name="request"),
     path("requests/<int:pk>/acknowledge/<int:comment_id>/", views.acknowledge, name="acknowledge"),
     path("requests/<int:pk>/steps/<int:step_id>/", views.mark_step, name="mark-step"),
     path("cases/", views.my_cases, name="my-cases"),

@@ -1,4 +1,7 @@
-"""The work pages: home, my requests, the request page and its moves, cases, the team queue."""
+"""The work pages: home, my requests, the request page and its moves, cases, the team queue.
+
+Opening a request (which also reads the viewer's notifications about it) is the site's
+``tandem.site.views.request_detail``; it renders ``request_page`` from here."""
 
 from __future__ import annotations
 
@@ -14,11 +17,8 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from tandem.agreements import clock
-from tandem.allocation.modes import may_take, next_for_you
-from tandem.notifications.actions import mark_read
-from tandem.notifications.queries import notifications_visible_to
 from tandem.org.models import Person, Side, Unit
+from tandem.org.pages import refused, safe_next, staff_page
 from tandem.org.queries import (
     is_admin,
     leads_unit,
@@ -27,9 +27,8 @@ from tandem.org.queries import (
     units_visible_to,
     work_unit_ids,
 )
-from tandem.pages import refused, safe_next, staff_page
 from tandem.refusal import Forbidden, Invalid, Refused
-from tandem.work import actions
+from tandem.work import actions, clock
 from tandem.work import forms as f
 from tandem.work.models import Event, ServiceRequest
 from tandem.work.paging import NEWEST_FIRST, keyset_page, parse_cursor
@@ -146,7 +145,7 @@ MOVES: dict[str, Move] = {
 }
 
 
-def _visible_request(request: HttpRequest, pk: int) -> ServiceRequest:
+def visible_request(request: HttpRequest, pk: int) -> ServiceRequest:
     return get_object_or_404(
         requests_visible_to(request.user).select_related(*ROW_RELATED, "agreement", "unit__calendar"), pk=pk
     )
@@ -217,23 +216,10 @@ def request_page(
     )
 
 
-@staff_page
-def request_detail(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
-    sr = _visible_request(request, pk)
-    unread = list(
-        notifications_visible_to(request.user)
-        .filter(request=sr, read_at__isnull=True)
-        .values_list("pk", flat=True)
-    )
-    if unread:
-        mark_read(me, unread)
-    return request_page(request, me, sr)
-
-
 @require_POST
 @staff_page
 def request_move(request: HttpRequest, me: Person, pk: int, verb: str) -> HttpResponse:
-    sr = _visible_request(request, pk)
+    sr = visible_request(request, pk)
     form = _move_form(verb, me, sr, request.POST)
     try:
         f.refuse_invalid(form)
@@ -243,7 +229,7 @@ def request_move(request: HttpRequest, me: Person, pk: int, verb: str) -> HttpRe
         return request_page(
             request,
             me,
-            _visible_request(request, pk),
+            visible_request(request, pk),
             status=exc.status,
             failed=(verb, form),
             refusal=exc,
@@ -255,7 +241,7 @@ def request_move(request: HttpRequest, me: Person, pk: int, verb: str) -> HttpRe
 @require_POST
 @staff_page
 def acknowledge(request: HttpRequest, me: Person, pk: int, comment_id: int) -> HttpResponse:
-    sr = _visible_request(request, pk)
+    sr = visible_request(request, pk)
     try:
         actions.acknowledge_advice(me, comment_id)
     except Refused as exc:
@@ -268,14 +254,14 @@ def acknowledge(request: HttpRequest, me: Person, pk: int, comment_id: int) -> H
 @staff_page
 def mark_step(request: HttpRequest, me: Person, pk: int, step_id: int) -> HttpResponse:
     """Tick (done=1) or untick (done=0) a step of the request's procedure checklist."""
-    sr = _visible_request(request, pk)
+    sr = visible_request(request, pk)
     done = request.POST.get("done", "")
     try:
         if done not in ("0", "1"):
             raise Invalid("Say whether the step is done (done=1) or not (done=0).")
         actions.mark_step(me, sr.pk, step_id, done == "1")
     except Refused as exc:
-        return request_page(request, me, _visible_request(request, pk), status=exc.status, refusal=exc)
+        return request_page(request, me, visible_request(request, pk), status=exc.status, refusal=exc)
     messages.success(request, "Step marked done." if done == "1" else "Step unmarked.")
     return redirect(reverse("work:request", args=[sr.pk]) + "#procedure")
 
@@ -394,8 +380,6 @@ def queue(request: HttpRequest, me: Person) -> HttpResponse:
     )
     template = "work/_queue_results.html" if getattr(request, "htmx", False) else "work/queue.html"
     context = {"form": form, "page": page, "unit": unit, "units": units}
-    if may_take(me, unit):  # pull mode: the person's next requests and "Take next"
-        context.update(take_next=True, next_for_you=next_for_you(me, unit, timezone.now()))
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response

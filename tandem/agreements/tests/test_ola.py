@@ -7,7 +7,7 @@ import pytest
 from tandem.agreements import actions as agreements
 from tandem.agreements.queries import coverage
 from tandem.catalogue.models import Service
-from tandem.engines.legs import check_coverage, minutes_words, parse_duration
+from tandem.engines.agreements.legs import check_coverage, minutes_words, parse_duration
 from tests.cast import Cast
 
 DAY = 8 * 3600

@@ -126,8 +126,8 @@ def test_the_page_shows_saves_and_removes_a_service_calendar(cast: Cast) -> None
 def test_a_request_keeps_the_clock_of_the_unit_that_provides_it_after_its_service_moves(cast: Cast) -> None:
     # A service with open requests cannot move (catalogue), but its resolved ones can be
     # reopened afterwards: they come back to the queue they were in, on that unit's clock.
-    from tandem.agreements.clock import calendar as clock_calendar
     from tandem.catalogue.actions import update_service
+    from tandem.work.clock import calendar as clock_calendar
 
     weekdays = {str(d): [["08:00", "16:00"]] for d in range(5)}
     agreements.set_calendar(cast.payroll_lead, cast.payroll, {"tz": "Europe/London", "weekly": weekdays, "country": None})

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import pytest
 from django.test import Client
 
-from tandem.allocation.queries import FALLBACK_EFFORT_SECONDS, service_efforts, unit_capacity
+from tandem.allocation.queries import unit_capacity
 from tandem.org.models import Absence, Person
 from tandem.work import actions
+from tandem.work.effort import DEFAULT_EFFORT_SECONDS, service_efforts
 from tests.apiclient import ApiClient
 from tests.cast import TIMESHEET_OK, Cast
 
@@ -35,7 +36,7 @@ def give(cast: Cast, agent: Person, count: int) -> list[int]:
 
 def test_it_learns_effort_from_history_and_falls_back_to_one_hour(cast: Cast, monday) -> None:
     efforts = service_efforts(cast.payroll, MONDAY_10)
-    assert efforts[cast.timesheet.pk].seconds == FALLBACK_EFFORT_SECONDS
+    assert efforts[cast.timesheet.pk].seconds == DEFAULT_EFFORT_SECONDS
     assert not efforts[cast.timesheet.pk].learned
     # Last week: three requests worked for 2 h, 2 h and 4 h of working time (median 2 h).
     last_monday = MONDAY_10 - timedelta(days=7)

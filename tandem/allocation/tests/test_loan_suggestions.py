@@ -8,8 +8,7 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from tandem.allocation.forecast import Clock
-from tandem.allocation.queries import loan_suggestions
+from tandem.allocation.forecast import Clock, loan_suggestions
 from tandem.org.models import Absence, Person, PersonSkill, Role
 from tandem.refusal import Forbidden, Invalid, NotFound, Refused
 from tandem.work import actions

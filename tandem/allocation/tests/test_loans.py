@@ -10,11 +10,10 @@ import time_machine
 from django.test import Client
 
 from tandem.allocation import actions as lending
-from tandem.allocation.models import Loan
 from tandem.allocation.planning import build_plan
 from tandem.allocation.queries import loan_candidates, unit_capacity
 from tandem.notifications.models import Notification
-from tandem.org.models import Person, PersonSkill, Role
+from tandem.org.models import Loan, Person, PersonSkill, Role
 from tandem.org.queries import work_unit_ids
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
 from tandem.work import actions

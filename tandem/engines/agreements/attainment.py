@@ -2,7 +2,7 @@
 much of working time was it missed.
 
 Pure: numpy arrays and a ``WorkingCalendar`` in, numpy arrays out (no Django). It applies the
-rules of ``tandem.engines.slaclock`` (the ones the actions apply step by step) to whole tables
+rules of ``tandem.engines.agreements.slaclock`` (the ones the actions apply step by step) to whole tables
 at once:
 
 - the clock runs from submission; it is **stopped** while the request is in one of its

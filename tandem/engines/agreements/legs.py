@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tandem.engines.slaclock import target_words, words
+from tandem.engines.agreements.slaclock import target_words, words
 
 MAX_MINUTES = 1_000_000  # about 2,000 working days: more is a typing mistake
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m)?", re.IGNORECASE)

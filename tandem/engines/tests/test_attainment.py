@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tandem.engines import attainment, slaclock
+from tandem.engines.agreements import attainment, slaclock
 from tandem.engines.worktime import CalendarSpec, WorkingCalendar
 
 CAL = WorkingCalendar.of(

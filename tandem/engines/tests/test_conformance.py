@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tandem.engines.conformance import (
+from tandem.engines.evidence.conformance import (
     AFTER_RESOLUTION,
     OUT_OF_ORDER,
     SKIPPED,

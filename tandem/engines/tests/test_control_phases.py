@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tandem.engines.control import xmr
-from tandem.engines.phases import PHASES, band_index, bands, phase_of, phase_seconds
+from tandem.engines.evidence.control import xmr
+from tandem.engines.evidence.phases import PHASES, band_index, bands, phase_of, phase_seconds
 from tandem.engines.worktime import CalendarSpec, WorkingCalendar, to_epoch
 
 CYCLE = [2.0, 2.3, 1.8, 2.2, 1.9, 2.1, 1.7, 2.05]  # ups and downs, never eight on one side

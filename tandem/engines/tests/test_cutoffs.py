@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tandem.engines.cutoffs import late_many, place
+from tandem.engines.agreements.cutoffs import late_many, place
 
 LONDON = ZoneInfo("Europe/London")
 TUESDAY_NOON = [(1, time(12))]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tandem.demo.organisation import demo_organisation
+from tandem.engines.agreements.workdays import add_working_days
 from tandem.engines.history import (
     KINDS,
     NONE,
@@ -20,7 +21,6 @@ from tandem.engines.history import (
     simulate,
 )
 from tandem.engines.history.model import K, S
-from tandem.engines.workdays import add_working_days
 
 END = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 # The status each moving event leads to (comment-like events move nothing).

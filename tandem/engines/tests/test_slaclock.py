@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tandem.engines import slaclock
+from tandem.engines.agreements import slaclock
 from tandem.engines.worktime import CalendarSpec, WorkingCalendar, to_epoch
 
 LONDON = ZoneInfo("Europe/London")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tandem.engines.workdays import add_working_days
+from tandem.engines.agreements.workdays import add_working_days
 from tandem.engines.worktime import CalendarError, CalendarSpec, WorkingCalendar, local_to_utc
 
 LONDON = ZoneInfo("Europe/London")

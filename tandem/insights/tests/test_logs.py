@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
+from tandem.engines.agreements.workdays import add_working_days
 from tandem.engines.eventlog import read_log
 from tandem.engines.eventlog.model import drop_duplicates
-from tandem.engines.workdays import add_working_days
 from tandem.insights.models import WeeklyFlow
 from tandem.work import actions
 from tandem.work.models import Event, ServiceRequest

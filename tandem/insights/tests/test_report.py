@@ -14,11 +14,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tandem.agreements import actions as agreements
-from tandem.agreements.management.commands.sla_report import build_report, outcomes
 from tandem.agreements.models import Agreement
 from tandem.agreements.queries import calendar_for_service, terms_for
 from tandem.catalogue.models import CutOff
-from tandem.engines import cutoffs, slaclock
+from tandem.engines.agreements import cutoffs, slaclock
+from tandem.insights.management.commands.sla_report import build_report, outcomes
 from tandem.work import actions
 from tandem.work.models import Event, ServiceRequest, Status
 from tests.cast import TIMESHEET_OK, Cast

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from tandem.agreements import actions as agreements
 from tandem.notifications import webhooks
 from tandem.work import actions
 from tandem.work.models import ServiceRequest
@@ -74,9 +73,9 @@ def submit(cast: Cast) -> ServiceRequest:
 
 def test_it_posts_signed_warnings_and_breaches_once(cast: Cast, receiver: Receiver) -> None:
     sr = submit(cast)
-    assert agreements.fire_due_sla_alerts(at(24, 15, 31)) == (1, 0)
-    assert agreements.fire_due_sla_alerts(at(25, 10, 1)) == (0, 1)
-    assert agreements.fire_due_sla_alerts(at(26, 10, 0)) == (0, 0)
+    assert actions.fire_due_sla_alerts(at(24, 15, 31)) == (1, 0)
+    assert actions.fire_due_sla_alerts(at(25, 10, 1)) == (0, 1)
+    assert actions.fire_due_sla_alerts(at(26, 10, 0)) == (0, 0)
     assert [json.loads(body)["event"] for _, body in receiver.received] == ["sla_warning", "sla_breached"]
     for headers, body in receiver.received:
         expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
@@ -96,7 +95,7 @@ def test_a_failing_receiver_is_logged_and_the_alert_still_counts(
     receiver.status = 500
     submit(cast)
     with caplog.at_level(logging.WARNING, logger="tandem.notifications.webhooks"):
-        assert agreements.fire_due_sla_alerts(at(25, 10, 1)) == (0, 1)
+        assert actions.fire_due_sla_alerts(at(25, 10, 1)) == (0, 1)
     assert len(receiver.received) == 1
     assert "failed" in caplog.text and "sla_breached" in caplog.text
 
@@ -108,7 +107,7 @@ def test_an_unreachable_receiver_never_stops_the_worker(cast: Cast, settings, ca
     settings.TANDEM_WEBHOOK_SECRET = SECRET
     sr = submit(cast)
     with caplog.at_level(logging.WARNING, logger="tandem.notifications.webhooks"):
-        assert agreements.fire_due_sla_alerts(at(25, 10, 1)) == (0, 1)
+        assert actions.fire_due_sla_alerts(at(25, 10, 1)) == (0, 1)
     assert ServiceRequest.objects.get(pk=sr.pk).breached_at == at(25, 10, 1)
     assert "failed" in caplog.text
 
@@ -116,7 +115,7 @@ def test_an_unreachable_receiver_never_stops_the_worker(cast: Cast, settings, ca
 def test_nothing_is_sent_without_a_url(cast: Cast, settings, receiver: Receiver) -> None:
     settings.TANDEM_WEBHOOK_URL = ""
     submit(cast)
-    assert agreements.fire_due_sla_alerts(at(25, 10, 1)) == (0, 1)
+    assert actions.fire_due_sla_alerts(at(25, 10, 1)) == (0, 1)
     assert receiver.received == []
 
 
@@ -127,8 +126,8 @@ def test_the_signature_is_the_hmac_of_the_exact_body() -> None:
 
 def test_it_posts_a_missed_first_response_once(cast: Cast, receiver: Receiver) -> None:
     sr = submit(cast)  # first response due within one working hour: 11:00
-    assert agreements.fire_due_response_alerts(at(23, 11, 1)) == 1
-    assert agreements.fire_due_response_alerts(at(23, 12, 0)) == 0
+    assert actions.fire_due_response_alerts(at(23, 11, 1)) == 1
+    assert actions.fire_due_response_alerts(at(23, 12, 0)) == 0
     [(_, body)] = receiver.received
     payload = json.loads(body)
     assert payload["event"] == "sla_response_missed" and payload["reference"] == sr.reference

@@ -10,8 +10,8 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tandem.org.management.commands.serve import TandemApplication, address
 from tandem.org.models import Person, Role, Side, Unit
+from tandem.site.management.commands.serve import TandemApplication, address
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,6 @@
-"""Small presentation helpers shared by every page: status badges, "3 days", the nav."""
+"""Small presentation helpers shared by every page: status badges, "3 days", the nav, and the
+read-only panels one area's page shows of another (the pull queue's "Next for you", a person's
+working time this week). They live in the site because they reach into several areas."""
 
 from __future__ import annotations
 
@@ -11,8 +13,13 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
+from tandem.agreements.queries import working_seconds_this_week
+from tandem.allocation.modes import may_take
+from tandem.allocation.modes import next_for_you as next_requests_for
+from tandem.org.models import Person, Unit
 from tandem.org.queries import can_use_management, person_of, work_unit_ids
 from tandem.promises.queries import reads_integrity_report
+from tandem.refusal import Invalid
 from tandem.voice.models import Frequency
 from tandem.voice.queries import feedback_for, questions_for
 from tandem.work.models import STATUS_COLOURS, Event, Status
@@ -152,3 +159,24 @@ def query_with(form: Any, change: str) -> str:
     """The form's current filters as a query string, with ``"name=value"`` changed (no cursor)."""
     name, _, value = change.partition("=")
     return form.query_string(**({name: value} if name else {}))
+
+
+@register.simple_tag(takes_context=True)
+def next_for_you(context: template.Context, unit: Unit) -> list | None:
+    """The signed-in person's next requests in ``unit`` when it works in pull mode and they may
+    take from it ("Take next"); None otherwise (no panel)."""
+    request = context.get("request")
+    me = person_of(getattr(request, "user", None))
+    if me is None or not may_take(me, unit):
+        return None
+    return next_requests_for(me, unit, timezone.now())
+
+
+@register.simple_tag
+def working_week(person: Person) -> str:
+    """"Working time this week: 22.5 h" (their unit's calendar, their pattern, their absences)."""
+    try:
+        seconds = working_seconds_this_week(person, timezone.now())
+    except Invalid as exc:
+        return exc.message
+    return f"Working time this week: {seconds / 3600:.1f}".removesuffix(".0") + " h"

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
 
-from tandem.work.management.commands import worker
+from tandem.site.management.commands import worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -98,8 +98,8 @@ def test_changing_the_agreement_while_paused_keeps_the_paused_time(cast: Cast) -
         pause_statuses=["waiting_requester", "waiting_third_party"],
     )
     with pytest.raises(Forbidden):
-        agreements.change_agreement(cast.payroll_agent, sr.pk, quick.pk, now=at(2026, 11, 24, 9, 0))
-    agreements.change_agreement(cast.payroll_lead, sr.pk, quick.pk, now=at(2026, 11, 24, 9, 0))
+        actions.change_agreement(cast.payroll_agent, sr.pk, quick.pk, now=at(2026, 11, 24, 9, 0))
+    actions.change_agreement(cast.payroll_lead, sr.pk, quick.pk, now=at(2026, 11, 24, 9, 0))
     changed = fresh(sr)
     assert changed.agreement == quick and changed.resolve_seconds == 600 * 60
     assert changed.paused_seconds == 3 * H and changed.resolve_by is None  # still paused
@@ -168,7 +168,7 @@ def _race(now: datetime) -> list[tuple[int, int]]:
     """Two callers on the same due alerts: threads on PostgreSQL, one after the other on SQLite
     (whose IMMEDIATE transactions serialise writers anyway)."""
     if connection.vendor != "postgresql":
-        return [agreements.fire_due_sla_alerts(now), agreements.fire_due_sla_alerts(now)]
+        return [actions.fire_due_sla_alerts(now), actions.fire_due_sla_alerts(now)]
     results: list[tuple[int, int]] = []
     barrier = threading.Barrier(2)
 
@@ -177,7 +177,7 @@ def _race(now: datetime) -> list[tuple[int, int]]:
 
         try:
             barrier.wait()
-            results.append(agreements.fire_due_sla_alerts(now))
+            results.append(actions.fire_due_sla_alerts(now))
         finally:
             connections.close_all()
 
@@ -192,7 +192,7 @@ def _race(now: datetime) -> list[tuple[int, int]]:
 def test_the_breach_worker_warns_once_and_reports_a_breach_once(cast: Cast) -> None:
     sr = submit(cast, at(2026, 11, 23, 10, 0))
     actions.assign_request(cast.payroll_lead, sr.pk, cast.payroll_agent.pk, now=at(2026, 11, 23, 10, 5))
-    assert agreements.fire_due_sla_alerts(at(2026, 11, 24, 15, 0)) == (0, 0)
+    assert actions.fire_due_sla_alerts(at(2026, 11, 24, 15, 0)) == (0, 0)
     assert sorted(_race(at(2026, 11, 24, 15, 31))) == [(0, 0), (1, 0)]
     assert sorted(_race(at(2026, 11, 25, 10, 1))) == [(0, 0), (0, 1)]
     assert _race(at(2026, 11, 26, 10, 0)) == [(0, 0), (0, 0)]
@@ -214,7 +214,7 @@ def test_the_breach_worker_leaves_paused_and_resolved_requests_alone(cast: Cast)
     done = submit(cast, at(2026, 11, 23, 10, 0))
     actions.start_request(cast.payroll_agent, done.pk, now=at(2026, 11, 23, 10, 30))
     actions.resolve_request(cast.payroll_agent, done.pk, "Done.", now=at(2026, 11, 23, 12, 0))
-    assert agreements.fire_due_sla_alerts(at(2026, 12, 10, 10, 0)) == (0, 0)
+    assert actions.fire_due_sla_alerts(at(2026, 12, 10, 10, 0)) == (0, 0)
     assert fresh(done).resolve_by == at(2026, 11, 25, 10, 0)  # kept: it shows the target was met
 
 

@@ -11,7 +11,6 @@ import time_machine
 from django.core.management import call_command
 from django.db import connection
 
-from tandem.agreements import actions as agreements
 from tandem.notifications.models import Notification
 from tandem.work import actions
 from tandem.work.models import Event, ServiceRequest
@@ -33,7 +32,7 @@ def submit(cast: Cast, when: datetime) -> ServiceRequest:
 
 def fire(when: datetime) -> int:
     with time_machine.travel(when, tick=False):
-        return agreements.fire_due_response_alerts()
+        return actions.fire_due_response_alerts()
 
 
 def race(when: datetime) -> list[int]:
@@ -48,7 +47,7 @@ def race(when: datetime) -> list[int]:
 
         try:
             barrier.wait()
-            results.append(agreements.fire_due_response_alerts(when))
+            results.append(actions.fire_due_response_alerts(when))
         finally:
             connections.close_all()
 

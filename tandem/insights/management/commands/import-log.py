@@ -14,7 +14,6 @@ from django.db import DatabaseError
 from tandem.engines.eventlog import EventLogError, read_log
 from tandem.insights.actions import rebuild_all
 from tandem.insights.logs import ImportRefused, import_log, import_target
-from tandem.promises.books import forget_books
 from tandem.work.models import Channel
 
 
@@ -72,8 +71,8 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def refresh(self) -> str:
-        """Let the evidence tables and the promise books see the imported history."""
-        forget_books()
+        """Let the evidence tables see the imported history (the promises learn of it from the
+        import's own message: ``history.imported``)."""
         try:
             rebuild_all()
         except Exception as exc:  # the import is committed: say so rather than show a traceback

@@ -1,7 +1,7 @@
 """`tandem sla_report`: SLA attainment per agreement, recomputed from the event trail.
 
 Met or missed is worked out again from each request's raw status changes (``Event`` rows) with
-``tandem.engines.attainment``, never read from the stored clock columns: history loaded in bulk
+``tandem.engines.agreements.attainment``, never read from the stored clock columns: history loaded in bulk
 (the demo) has none, and a recomputation is the evidence that the stored clocks were right.
 Targets are the ones copied onto the request at submission when it has them, otherwise the
 terms that match it now (its service's agreement, or the default terms).
@@ -22,7 +22,7 @@ from django.utils import timezone
 from tandem.agreements.models import DEFAULT_PAUSE_STATUSES, Agreement
 from tandem.agreements.queries import Terms, calendar_for_service, terms_for
 from tandem.catalogue.models import CutOff, Service
-from tandem.engines import attainment, cutoffs, slaclock
+from tandem.engines.agreements import attainment, cutoffs, slaclock
 from tandem.org.models import Unit
 from tandem.work.models import Event, ServiceRequest, Status
 

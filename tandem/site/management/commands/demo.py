@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 
 from tandem.demo.load import build_demo, database_is_empty, demo_present, sign_in_accounts
 from tandem.demo.people import PASSWORD
-from tandem.org.management.commands.serve import (
+from tandem.site.management.commands.serve import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEFAULT_WORKERS,

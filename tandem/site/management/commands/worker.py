@@ -13,21 +13,21 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
-from tandem.agreements.actions import fire_due_response_alerts, fire_due_sla_alerts
 from tandem.allocation.actions import place_new_work
 from tandem.insights.actions import refresh_recent_flow
 from tandem.notifications.actions import send_digests
+from tandem.outbox.actions import deliver_due, purge_handled
 from tandem.promises.actions import mark_material_changes, refresh_forecasts
 from tandem.voice.actions import send_kudos_digests, send_pulse_invitations
-from tandem.work.actions import close_expired_resolutions
+from tandem.work.actions import close_expired_resolutions, fire_due_response_alerts, fire_due_sla_alerts
 
 logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
     help = (
-        "Run the background duties: agreement warnings (80 % of the target used), breaches and "
-        "missed first responses, "
+        "Run the background duties: reactions left owed (the outbox), "
+        "agreement warnings (80 % of the target used), breaches and missed first responses, "
         "email notification digests (at most one per person per TANDEM_DIGEST_MINUTES) and "
         "closing resolved requests whose reopen window has passed, "
         "refreshing promise forecasts and telling requesters once when a promise slips, "
@@ -70,7 +70,10 @@ class Command(BaseCommand):
                 return
 
     def _round(self, options: dict[str, Any]) -> None:
-        """Each duty once."""
+        """Each duty once. First the reactions a process left owed when it died (or that wait
+        for a retry), so that nothing committed waits behind the rest of the round."""
+        reacted = deliver_due()
+        purge_handled()
         warned, breached = fire_due_sla_alerts()
         unanswered = fire_due_response_alerts()
         closed = close_expired_resolutions()
@@ -87,5 +90,6 @@ class Command(BaseCommand):
                 f"reported {unanswered} missed first response(s); "
                 f"closed {closed} resolved request(s); sent {emailed} digest(s); "
                 f"refreshed {forecasts} forecast(s) and told of {slips} slipping promise(s); "
-                f"sent {invited} pulse question(s); placed {placed} request(s) of units in auto mode"
+                f"sent {invited} pulse question(s); placed {placed} request(s) of units in auto mode; "
+                f"handled {reacted} owed reaction(s)"
             )

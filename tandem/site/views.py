@@ -1,0 +1,160 @@
+"""Pages that bring several areas together, so they live at the top (docs/architecture.md):
+each keeps the URL and the name of the area it belongs to (``tandem.site.urls`` wires it in).
+
+- the submit form of a service (``catalogue:submit``): the catalogue's intake, the work app's
+  submission, and the promise Tandem would make (promises);
+- a request's page (``work:request``): opening it reads the viewer's notifications about it;
+- the management hub (``org:manage``): people and units, with the services to look after;
+- a service's process review (``manage_services:reviews``): the review freezes the service's
+  figures from the voice of its customers and its evidence.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from tandem.catalogue import actions as catalogue_actions
+from tandem.catalogue.forms import ReviewForm
+from tandem.catalogue.intake import intake_form_class
+from tandem.catalogue.manage_views import editable_service
+from tandem.catalogue.models import Service
+from tandem.catalogue.queries import services_editable_by, services_visible_to
+from tandem.notifications.actions import mark_read
+from tandem.notifications.queries import notifications_visible_to
+from tandem.org.models import Person, Side, Skill, Unit
+from tandem.org.pages import staff_page
+from tandem.org.queries import is_admin, people_managed_by
+from tandem.org.views import manage_page, page
+from tandem.promises.queries import quote
+from tandem.refusal import Conflict, Invalid, Refused
+from tandem.voice.queries import service_figures
+from tandem.work.actions import submit_request
+from tandem.work.forms import SubmitForm, raw_values, refuse_invalid
+from tandem.work.models import Case, Channel
+from tandem.work.queries import cases_visible_to
+from tandem.work.views import request_page, visible_request
+
+# --- asking for a service ------------------------------------------------------------------------
+
+
+def _submit_page(
+    request: HttpRequest,
+    me: Person,
+    service: Service,
+    intake: Form,
+    meta: SubmitForm,
+    *,
+    refusal: Refused | None = None,
+) -> HttpResponse:
+    channel = request.POST.get("channel") if request.method == "POST" else None
+    if channel not in Channel.values or (channel == Channel.EXTERNAL and not service.external_allowed):
+        channel = Channel.INTERNAL
+    promise = quote(service, me, channel=channel)
+    return render(
+        request,
+        "catalogue/submit.html",
+        {"service": service, "intake": intake, "meta": meta, "refusal": refusal, "quote": promise},
+        status=refusal.status if refusal else 200,
+    )
+
+
+@staff_page
+def submit(request: HttpRequest, me: Person, slug: str) -> HttpResponse:
+    service = get_object_or_404(
+        services_visible_to(request.user).filter(active=True).prefetch_related("fields"), slug=slug
+    )
+    cases = (
+        cases_visible_to(request.user).filter(owner=me, status=Case.CaseStatus.OPEN).order_by("-id")
+    )
+    intake_class = intake_form_class(service)
+    if request.method != "POST":
+        meta = SubmitForm(service=service, cases=cases, initial={"case": request.GET.get("case")})
+        return _submit_page(request, me, service, intake_class(prefix="intake"), meta)
+    intake = intake_class(request.POST, prefix="intake")
+    meta = SubmitForm(request.POST, service=service, cases=cases)
+    try:
+        refuse_invalid(meta)
+        done = submit_request(me, service, raw_values(intake), **meta.submission())
+    except Refused as exc:
+        meta.attach(exc)
+        if isinstance(exc, Conflict):
+            meta.renew_token()
+        return _submit_page(request, me, service, intake, meta, refusal=exc)
+    if done.created:
+        messages.success(request, f"Sent to {service.unit.name} as {done.request.reference}.")
+    else:
+        messages.info(request, f"This form was already sent: here is {done.request.reference}.")
+    return redirect("work:request", pk=done.request.pk)
+
+
+# --- a request's page ----------------------------------------------------------------------------
+
+
+@staff_page
+def request_detail(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    sr = visible_request(request, pk)
+    unread = list(
+        notifications_visible_to(request.user)
+        .filter(request=sr, read_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    if unread:
+        mark_read(me, unread)
+    return request_page(request, me, sr)
+
+
+# --- management ----------------------------------------------------------------------------------
+
+
+@manage_page
+def hub(request: HttpRequest, me: Person) -> HttpResponse:
+    services = services_editable_by(request.user)
+    today = timezone.localdate()
+    return page(
+        request,
+        "manage/hub.html",
+        {
+            "people_count": people_managed_by(request.user).filter(user__is_active=True).count(),
+            "unit_count": Unit.objects.count(),
+            "skill_count": Skill.objects.count(),
+            "service_count": services.count(),
+            "unpublished_count": services.filter(active=False).count(),
+            "review_due_count": sum(1 for s in services.filter(active=True) if s.review_due_on < today),
+            "leads_back_office": me.unit.side == Side.BACK or is_admin(me),
+        },
+    )
+
+
+@manage_page
+def service_review(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    """Record a process review; the service's measured figures are frozen into it."""
+    service = editable_service(me, pk)
+    form = ReviewForm(request.POST or None, initial={"reviewed_on": timezone.localdate(), "reviewer": service.owner_id})
+    refusal: Refused | None = None
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                catalogue_actions.record_review(
+                    me, service.pk, reviewer_id=form.cleaned_data["reviewer"].pk if form.cleaned_data["reviewer"]
+                    else None,
+                    reviewed_on=form.cleaned_data["reviewed_on"], findings=form.cleaned_data["findings"],
+                    decisions=form.cleaned_data["decisions"],
+                    follow_ups=[catalogue_actions.FollowUp(t, o, d) for t, o, d in form.follow_ups()],
+                    figures=service_figures(service.pk),
+                )
+                messages.success(request, f"Review of {service.name} recorded; the next one is due "
+                                          f"{Service.objects.get(pk=service.pk).review_due_on:%d %b %Y}.")
+                return redirect("manage_services:reviews", pk=service.pk)
+            except Refused as exc:
+                refusal = exc
+        else:
+            refusal = Invalid("Some details are missing or wrong; correct them and record the review again.")
+    reviews = service.reviews.select_related("reviewer__user").prefetch_related("actions__owner__user")
+    history = service.history.select_related("actor__user")[:50]
+    return page(request, "manage/service_review.html", {
+        "service": service, "form": form, "reviews": reviews, "history": history,
+    }, refusal)

@@ -1,0 +1,88 @@
+"""The conversation on a request: comments, internal notes, advice and its acknowledgement.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from tandem.org.models import Person
+from tandem.outbox.actions import action_transaction
+from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
+from tandem.work.actions.moves import _append_event, _check_text, _locked, _note_first_response
+from tandem.work.models import FINAL_STATUSES, Comment, Event, Status
+from tandem.work.queries import can_see_payload, can_work, requests_visible_to
+
+
+def add_comment(
+    actor: Person,
+    request_id: int,
+    body: str,
+    *,
+    internal: bool = False,
+    advice: bool = False,
+    addressed_to_id: int | None = None,
+    now: datetime | None = None,
+) -> Comment:
+    body = _check_text(body, "Comment")
+    now = now or timezone.now()
+    with action_transaction():
+        sr = _locked(actor, request_id)
+        if not can_see_payload(actor, sr):
+            raise NotFound(f"There is no service request {request_id} that you can see.")
+        if (internal or advice) and not can_work(actor, sr):
+            what = "Internal notes" if internal else "Advice"
+            raise Forbidden(f"{what} come from {sr.unit.name}; write a normal comment instead.")
+        if internal and advice:
+            raise Invalid("Advice is for the requester, so it cannot be an internal note; choose one.")
+        if sr.status in FINAL_STATUSES:
+            raise Conflict(f"{sr.reference} is {Status(sr.status).label.lower()}; submit a new request instead.")
+        addressee = None
+        if addressed_to_id is not None:
+            addressee = Person.objects.select_related("user").filter(pk=addressed_to_id).first()
+            if addressee is None or not requests_visible_to(addressee.user).filter(pk=sr.pk).exists():
+                raise Invalid(
+                    "That person cannot see this request; address someone who can.",
+                    errors={"addressed_to": ["Cannot see the request."]},
+                )
+            if internal and not can_work(addressee, sr):
+                raise Invalid(
+                    "An internal note can only be addressed to the back office.",
+                    errors={"addressed_to": ["Not in the providing unit."]},
+                )
+        if advice and addressee is None:
+            addressee = sr.requester
+        comment = Comment.objects.create(
+            request=sr,
+            author=actor,
+            body=body,
+            visibility=Comment.Visibility.INTERNAL if internal else Comment.Visibility.SHARED,
+            addressed_to=addressee,
+            is_advice=advice,
+            created_at=now,
+        )
+        kind = Event.Kind.ADVICE_GIVEN if advice else Event.Kind.NOTE_ADDED if internal else Event.Kind.COMMENTED
+        _append_event(sr, kind, actor, at=now, internal=internal, data={"comment": comment.pk})
+        _note_first_response(sr, actor, now)
+        sr.save(update_fields=["last_event_seq", "first_response_at"])
+        return comment
+
+
+def acknowledge_advice(actor: Person, comment_id: int, *, now: datetime | None = None) -> Comment:
+    now = now or timezone.now()
+    with action_transaction():
+        comment = Comment.objects.select_for_update().filter(pk=comment_id, is_advice=True).first()
+        if comment is None:
+            raise NotFound("There is no such advice.")
+        sr = _locked(actor, comment.request_id)
+        if actor.pk not in (comment.addressed_to_id, sr.requester_id):
+            raise Forbidden("Only the person the advice was given to can acknowledge it.")
+        if comment.acknowledged_at is not None:
+            raise Conflict("This advice was already acknowledged.")
+        comment.acknowledged_at = now
+        comment.acknowledged_by = actor
+        comment.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        _append_event(sr, Event.Kind.ADVICE_ACKNOWLEDGED, actor, at=now, data={"comment": comment.pk})
+        sr.save(update_fields=["last_event_seq"])
+        return comment

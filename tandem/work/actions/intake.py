@@ -1,0 +1,163 @@
+"""Submitting a request: the intake validated through the service's form, the cut-off placed,
+the agreement's clock started, the first event written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError
+from django.utils import timezone
+
+from tandem.agreements.queries import calendar_for_service, terms_for
+from tandem.catalogue.intake import intake_form_class, to_json
+from tandem.catalogue.models import Service
+from tandem.engines.agreements import cutoffs
+from tandem.engines.agreements.workdays import add_working_days
+from tandem.org.models import Person
+from tandem.outbox.actions import action_transaction
+from tandem.refusal import Conflict, Invalid, NotFound
+from tandem.rows import one_or_none
+from tandem.work import clock
+from tandem.work.actions.moves import TITLE_LIMIT, _append_event, _check_text
+from tandem.work.models import Case, Channel, Event, ServiceRequest, Status
+from tandem.work.queries import cases_visible_to
+
+
+@dataclass(frozen=True)
+class Submission:
+    request: ServiceRequest
+    created: bool  # False when an idempotency key replayed an earlier submission
+
+
+def validate_intake(service: Service, data: dict[str, Any], *, strict: bool) -> dict[str, Any]:
+    """Clean intake values through the service's generated form, or refuse with field errors.
+
+    ``strict`` refuses keys the form does not know (the API); pages only post known fields.
+    """
+    form = intake_form_class(service)(data=data)
+    errors: dict[str, list[str]] = {}
+    if strict:
+        for key in sorted(set(data) - set(form.fields)):
+            errors[key] = [f"Unknown field; {service.name} asks for: {', '.join(form.fields) or 'nothing'}."]
+    if not form.is_valid():
+        for key, messages in form.errors.items():
+            errors[key] = [str(m) for m in messages]
+    if errors:
+        names = ", ".join(errors)
+        raise Invalid(f"Some details are missing or wrong ({names}); correct them and submit again.", errors=errors)
+    return {key: to_json(value) for key, value in form.cleaned_data.items() if value not in (None, "")}
+
+
+def submit_request(
+    actor: Person,
+    service: Service,
+    intake: dict[str, Any],
+    *,
+    channel: str = Channel.INTERNAL,
+    title: str = "",
+    case_id: int | None = None,
+    idempotency_key: str | None = None,
+    strict: bool = False,
+    now: datetime | None = None,
+) -> Submission:
+    if not service.active:
+        raise NotFound(f"The service {service.name!r} is not published; choose another from the catalogue.")
+    if channel not in Channel.values:
+        raise Invalid(f"Channel must be one of: {', '.join(Channel.values)}.", errors={"channel": ["Unknown channel."]})
+    if channel == Channel.EXTERNAL and not service.external_allowed:
+        raise Invalid(
+            f"{service.name} takes internal requests only; submit it on the internal channel.",
+            errors={"channel": ["Internal only for this service."]},
+        )
+    cleaned = validate_intake(service, intake, strict=strict)
+    title = _check_text(title, "Title", required=False, limit=TITLE_LIMIT)
+    case = None
+    if case_id is not None:
+        case = cases_visible_to(actor.user).filter(pk=case_id).first()
+        if case is None:
+            raise Invalid(f"There is no case {case_id} that you can see.", errors={"case": ["Unknown case."]})
+        if case.status != Case.CaseStatus.OPEN:
+            raise Invalid(f"Case {case.reference} is closed; choose an open case.", errors={"case": ["Closed."]})
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip()
+        if not 1 <= len(idempotency_key) <= 80:
+            raise Invalid(
+                "An idempotency key has 1 to 80 characters.", errors={"idempotency_key": ["1–80 characters."]}
+            )
+    digest = hashlib.sha256(
+        json.dumps([service.pk, channel, title, case_id, cleaned], sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    if idempotency_key:
+        earlier = _replayed(actor, idempotency_key, digest)
+        if earlier is not None:
+            return Submission(earlier, created=False)
+    now = now or timezone.now()
+    # The service's calendar and terms are resolved once, here, and stored on the request with
+    # its clock: the promise, the forecasts and the alerts read them from the request.
+    calendar = calendar_for_service(service)
+    terms = terms_for(service, actor.unit_id, channel, calendar=calendar)
+    due = add_working_days(now, service.turnaround_days, tz=service.unit.time_zone)
+    late_for, enters_at = _cutoff_placement(service, now)
+    try:
+        with action_transaction():
+            sr = ServiceRequest(
+                service=service,
+                unit=service.unit,
+                requesting_unit=actor.unit,
+                confidential=service.confidential,
+                requester=actor,
+                case=case,
+                channel=channel,
+                title=title or (f"{service.name} · {case.customer_reference}" if case else service.name),
+                intake=cleaned,
+                submitted_at=now,
+                status_changed_at=now,
+                due_at=due,
+                idempotency_key=idempotency_key or None,
+                submission_digest=digest,
+                late_for_cutoff=late_for,
+                enters_processing_at=enters_at,
+            )
+            clock.start(sr, terms, calendar)
+            sr.save(force_insert=True)
+            _append_event(
+                sr,
+                Event.Kind.SUBMITTED,
+                actor,
+                at=now,
+                to_status=Status.NEW,
+                data={"channel": channel, "case": case_id},
+            )
+            sr.save(update_fields=["last_event_seq"])
+    except IntegrityError:
+        # Two submissions with the same key raced; the loser returns the winner's request.
+        earlier = _replayed(actor, idempotency_key or "", digest)
+        if earlier is None:
+            raise
+        return Submission(earlier, created=False)
+    return Submission(sr, created=True)
+
+
+def _cutoff_placement(service: Service, now: datetime) -> tuple[str, datetime | None]:
+    """("description", enters processing at) when the request misses a cut-off of its service
+    this week, else ("", None). Cut-offs are in the providing unit's time zone."""
+    rows = list(service.cutoffs.order_by("weekday", "time").values_list("weekday", "time", "description"))
+    placed = cutoffs.place(now, [(w, t) for w, t, _ in rows], service.unit.time_zone)
+    if placed is None or placed.late_index is None:
+        return "", None
+    return rows[placed.late_index][2][:200], placed.enters_processing
+
+
+def _replayed(actor: Person, key: str, digest: str) -> ServiceRequest | None:
+    earlier = one_or_none(ServiceRequest.objects.filter(requester=actor, idempotency_key=key))
+    if earlier is not None and earlier.submission_digest != digest:
+        raise Conflict(
+            f"The idempotency key {key!r} was already used for {earlier.reference} with different "
+            "details. Use a new key for a new request."
+        )
+    return earlier
