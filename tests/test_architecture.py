@@ -1,25 +1,38 @@
-"""Rules of the code's shape that a reviewer would otherwise have to remember."""
+"""Rules of the code's shape that import-linter cannot check (its contracts, the layers among
+them, are in pyproject.toml and run by `lint-imports`; docs/architecture.md explains them)."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-ENGINES = Path(__file__).resolve().parent.parent / "tandem" / "engines"
+ROOT = Path(__file__).resolve().parent.parent
+LONGEST = 600
 
 
-def test_engines_never_import_django() -> None:
-    offenders = []
-    for path in ENGINES.rglob("*.py"):
-        if "tests" in path.parts:
-            continue
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in {"django", "ninja"}
-                          or (n.startswith("tandem.") and not n.startswith("tandem.engines"))]
-    assert offenders == []
+def sources() -> list[Path]:
+    return sorted(
+        p for folder in ("tandem", "tests", "bench") for p in (ROOT / folder).rglob("*.py") if "migrations" not in p.parts
+    )
+
+
+def test_no_module_is_longer_than_600_lines() -> None:
+    """A module that long holds more than one concept: split it by concept."""
+    long = {str(p.relative_to(ROOT)): n for p in sources() if (n := len(p.read_text().splitlines())) > LONGEST}
+    assert long == {}
+
+
+def test_every_durable_transaction_is_an_action_transaction() -> None:
+    """``action_transaction`` is ``transaction.atomic(durable=True)`` that also handles the
+    messages published inside it once it commits: a bare durable block would leave them to the
+    worker's next round."""
+    found = []
+    for path in sources():
+        if path.parts[-3:-1] == ("tandem", "outbox"):
+            continue  # where action_transaction itself opens the durable block
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and any(
+                k.arg == "durable" and isinstance(k.value, ast.Constant) and k.value.value for k in node.keywords
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []
