@@ -123,6 +123,11 @@ def run(
         time.sleep(0.1)
     stack.kill_worker()
     stack.kill_server()
+    # One worker round for what the last kills left owed (committed changes whose reactions had
+    # not run), as the next worker to start would.
+    settled = stack.tandem("worker", "--once")
+    if settled.returncode != 0:
+        raise RuntimeError(f"tandem worker --once failed:\n{settled.stderr[-2000:]}")
     return result
 
 
@@ -172,6 +177,11 @@ def check(report: dict[str, Any], result: CrashRun, seed: dict[str, Any]) -> lis
             break
     if report["duplicated_notifications"]:
         problems.append(f"notifications sent twice: {report['duplicated_notifications'][:5]}")
+    unpromised = {str(r) for r in result.acknowledged.values()} - set(map(str, report["promised"]))
+    if unpromised:
+        problems.append(f"{len(unpromised)} acknowledged requests have no promise, e.g. {sorted(unpromised)[:5]}")
+    if report["owed"] or report["failed"]:
+        problems.append(f"reactions still owed after a worker round: {report['owed']} pending, {report['failed']} failed")
     for request_id in seed.get("overdue", []):
         got = report["requests"][str(request_id)]
         if got["kinds"].count("sla_breached") != 1:

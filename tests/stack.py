@@ -180,6 +180,14 @@ class Stack:
             raise RuntimeError(f"tests.stack {command} failed:\n{done.stderr.decode(errors='replace')[-4000:]}")
         return json.loads(done.stdout)
 
+    def dies_inside(self, command: str, **arguments: Any) -> int:
+        """Run ``python -m tests.stack COMMAND`` that is meant to kill itself; its exit status."""
+        done = subprocess.run(
+            [PYTHON, "-m", "tests.stack", command], input=json.dumps(arguments).encode(), env=self.env,
+            cwd=REPO_ROOT, capture_output=True, timeout=300,
+        )
+        return done.returncode
+
     def scalar(self, sql: str) -> Any:
         """One value by plain SQL, outside Django (e.g. to watch the worker's progress)."""
         if self.template.server_url:
@@ -347,6 +355,9 @@ def _report() -> dict[str, Any]:
     from django.db.models import Count
 
     from tandem.notifications.models import Notification
+    from tandem.outbox.models import PENDING, Message
+    from tandem.outbox.registry import consumer
+    from tandem.promises.models import Promise
     from tandem.work.models import TRANSITIONS, Comment, Event, ServiceRequest
 
     problems: list[str] = []
@@ -412,20 +423,29 @@ def _report() -> dict[str, Any]:
         audit = json.loads(out.getvalue())
     except SystemExit:
         audit = json.loads(out.getvalue() or '{"ok": false}')
+    pending = Message.objects.filter(PENDING).values_list("consumer", flat=True)
+    handled = Message.objects.filter(handled_at__isnull=False, attempts=1).values_list("created_at", "handled_at")
     return {
         "problems": problems,
         "requests": {str(k): v for k, v in requests.items()},
+        "promised": sorted(Promise.objects.values_list("request_id", flat=True)),
+        # Reactions this release still owes (a consumer it does not know is not its to handle).
+        "owed": sum(1 for name in pending if consumer(name) is not None),
+        "failed": Message.objects.filter(failed_at__isnull=False, handled_at__isnull=True).count(),
+        # Handled at the first attempt but not at once: the process that owed it died first.
+        "recovered": sum(1 for made, done in handled if (done - made).total_seconds() > 0.5),
         "keys": sorted(str(k) for (_, k) in keys),
         "duplicated_keys": duplicated_keys,
         "duplicated_notifications": duplicated_notes,
         "sla_notifications": [[r, k] for (r, k) in sla_notes],
+        "notified": sorted({(n["request_id"], n["kind"]) for n in notes}),
         "audit": audit,
     }
 
 
 def _fire(start_at: float = 0.0, rounds: int = 1) -> dict[str, Any]:
     """Wait until ``start_at`` (a time.time()), then run the SLA duty ``rounds`` times."""
-    from tandem.agreements.actions import fire_due_sla_alerts
+    from tandem.work.actions import fire_due_sla_alerts
 
     time.sleep(max(0.0, start_at - time.time()))
     warned = breached = 0
@@ -435,13 +455,34 @@ def _fire(start_at: float = 0.0, rounds: int = 1) -> dict[str, Any]:
     return {"warned": warned, "breached": breached}
 
 
+def _die_after_commit(action: str, request: int = 0) -> dict[str, Any]:
+    """Commit one action, then die by SIGKILL before any of its reactions runs: a consumer that
+    kills the process is subscribed first in line (consumers are handled in name order)."""
+    from tandem.org.models import Person
+    from tandem.outbox.registry import subscribe
+    from tandem.work import actions
+    from tests.cast import TIMESHEET_OK
+
+    agent = Person.objects.get(user__username="payroll_agent")
+    if action == "resolve":
+        actions.start_request(agent, request)  # before the killer is there: this one reacts fully
+    subscribe("0-dies", ["request.*"], lambda message: os.kill(os.getpid(), signal.SIGKILL))
+    if action == "submit":
+        consultant = Person.objects.get(user__username="consultant")
+        actions.submit_request(consultant, agent.unit.services.get(slug="timesheet-correction"),
+                               dict(TIMESHEET_OK), title="dies after commit")
+    elif action == "resolve":
+        actions.resolve_request(agent, request, "Corrected and paid.")
+    return {"survived": True}  # never reached: the reaction kills the process
+
+
 def main() -> None:
     import django
 
     django.setup()
     command = sys.argv[1]
     arguments = json.loads(sys.stdin.read() or "{}")
-    handler = {"seed": _seed, "report": _report, "fire": _fire}[command]
+    handler = {"seed": _seed, "report": _report, "fire": _fire, "die_after_commit": _die_after_commit}[command]
     json.dump(handler(**arguments), sys.stdout, default=str)
 
 

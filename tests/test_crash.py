@@ -3,8 +3,10 @@ moments while clients submit with idempotency keys and retry until acknowledged.
 
 Afterwards every acknowledged submission is stored exactly once under its key (none lost, none
 doubled, and the id acknowledged is the request holding that submission), every request's
-event log is whole (seq 1..n, allowed transitions, ``verify-audit`` passes), and the breaches
-the worker was handling when it died are logged once and told once.
+event log is whole (seq 1..n, allowed transitions, ``verify-audit`` passes), the breaches
+the worker was handling when it died are logged once and told once, and every reaction a killed
+process owed (a submission's promise, a breach's notifications) is handled by the next worker
+round: none is lost (``tandem.outbox``).
 
 The larger run is ``bench/crash.py``.
 """
@@ -33,5 +35,6 @@ def test_no_acknowledged_submission_is_lost_or_doubled_when_server_and_worker_ar
         f"{stack.vendor}: {result.submissions} acknowledged in {result.seconds:.1f} s, {result.attempts} attempts, "
         f"{result.dropped} dropped, {result.server_errors} 5xx, {result.replays} replays; "
         f"restarts {', '.join(f'{s:.1f}' for s in result.restart_seconds)} s; "
-        f"worker killed after {result.worker_killed_at} of {overdue} breaches"
+        f"worker killed after {result.worker_killed_at} of {overdue} breaches; "
+        f"{report['recovered']} reactions left owed by a killed process and handled later by a worker"
     )
