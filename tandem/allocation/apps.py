@@ -7,8 +7,13 @@ class AllocationConfig(AppConfig):
     verbose_name = "Allocation"
 
     def ready(self) -> None:
-        from tandem.allocation import reactions
         from tandem.outbox.registry import subscribe
 
         # Re-planning calls actions, which own their transactions: not inside the message's.
-        subscribe("allocation", reactions.TOPICS, reactions.react, in_transaction=False)
+        # The handler is imported when it first runs (it brings the allocation solver with it).
+        subscribe(
+            "allocation",
+            ["absence.recorded", "loan.agreed", "loan.ended"],
+            "tandem.allocation.reactions.react",
+            in_transaction=False,
+        )

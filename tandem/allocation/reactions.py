@@ -9,9 +9,6 @@ from datetime import date
 from tandem.allocation.actions import absence_started, capacity_changed
 from tandem.outbox.models import Message
 
-TOPICS = ("absence.recorded", "loan.agreed", "loan.ended")
-
-
 def react(message: Message) -> None:
     payload = message.payload
     if message.topic == "absence.recorded":

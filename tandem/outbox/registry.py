@@ -1,8 +1,11 @@
 """Who reacts to what. Each app that reacts names its consumer once, in its ``AppConfig.ready``:
 
-    subscribe("promises", ["request.*", "absence.*"], react)
+    subscribe("promises", ["request.*", "absence.*"], "tandem.promises.reactions.react")
 
 A consumer's handler receives each message it subscribed to, one at a time, oldest first per key.
+It is named by its dotted path and imported when it first handles a message: ``ready`` runs in
+every process (``tandem --help`` included), which should not pay for importing, say, the
+allocation solver.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cache
 from typing import TYPE_CHECKING
+
+from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
     from tandem.outbox.models import Message
@@ -23,19 +28,28 @@ Handler = Callable[["Message"], None]
 class Consumer:
     name: str
     topics: tuple[str, ...]  # exact topics, or patterns such as "request.*"
-    handler: Handler
+    target: Handler | str  # the handler, or its dotted path
     # True: the handler runs inside the transaction that marks the message handled, so its
     # writes happen exactly once. False: the handler owns its transactions (it calls actions,
     # or waits on the network, which must never hold a database lock), and it runs at least
     # once: a crash between its work and the mark runs it again, so it must be idempotent.
     in_transaction: bool
 
+    def handler(self, message: Message) -> None:
+        _handler(self.target)(message)
+
+
+@cache
+def _handler(target: Handler | str) -> Handler:
+    return import_string(target) if isinstance(target, str) else target
+
 
 _consumers: dict[str, Consumer] = {}
 
 
-def subscribe(name: str, topics: Iterable[str], handler: Handler, *, in_transaction: bool = True) -> None:
-    """Register a consumer (from its app's ``ready``). Registering the same name again replaces it."""
+def subscribe(name: str, topics: Iterable[str], handler: Handler | str, *, in_transaction: bool = True) -> None:
+    """Register a consumer (from its app's ``ready``): its handler, or the handler's dotted path.
+    Registering the same name again replaces it."""
     _consumers[name] = Consumer(name, tuple(topics), handler, in_transaction)
     consumers_of.cache_clear()
 
