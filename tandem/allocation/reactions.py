@@ -9,6 +9,7 @@ from datetime import date
 from tandem.allocation.actions import absence_started, capacity_changed
 from tandem.outbox.models import Message
 
+
 def react(message: Message) -> None:
     payload = message.payload
     if message.topic == "absence.recorded":
