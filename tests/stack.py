@@ -455,24 +455,23 @@ def _fire(start_at: float = 0.0, rounds: int = 1) -> dict[str, Any]:
     return {"warned": warned, "breached": breached}
 
 
-def _die_after_commit(action: str, request: int = 0) -> dict[str, Any]:
-    """Commit one action, then die by SIGKILL before any of its reactions runs: a consumer that
-    kills the process is subscribed first in line (consumers are handled in name order)."""
+def _die_after_commit(action: str) -> dict[str, Any]:
+    """Commit one action, then die by SIGKILL before any of its reactions after the commit runs:
+    a consumer that kills the process is first in line (consumers are handled in name order).
+    ``submit``: a consultant submits (its promise is owed); ``breach``: the worker's duty alerts
+    the overdue requests of the seed (their webhooks are owed)."""
     from tandem.org.models import Person
     from tandem.outbox.registry import subscribe
     from tandem.work import actions
     from tests.cast import TIMESHEET_OK
 
-    agent = Person.objects.get(user__username="payroll_agent")
-    if action == "resolve":
-        actions.start_request(agent, request)  # before the killer is there: this one reacts fully
-    subscribe("0-dies", ["request.*"], lambda message: os.kill(os.getpid(), signal.SIGKILL))
+    subscribe("0-dies", ["request.*"], lambda message: os.kill(os.getpid(), signal.SIGKILL), in_transaction=False)
     if action == "submit":
         consultant = Person.objects.get(user__username="consultant")
-        actions.submit_request(consultant, agent.unit.services.get(slug="timesheet-correction"),
-                               dict(TIMESHEET_OK), title="dies after commit")
-    elif action == "resolve":
-        actions.resolve_request(agent, request, "Corrected and paid.")
+        service = consultant.requests_made.first().service
+        actions.submit_request(consultant, service, dict(TIMESHEET_OK), title="dies after commit")
+    elif action == "breach":
+        actions.fire_due_sla_alerts()
     return {"survived": True}  # never reached: the reaction kills the process
 
 

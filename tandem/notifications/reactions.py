@@ -1,33 +1,40 @@
 """Who is told what when a request moves (``tandem.outbox``): the rules of "it is your move",
-in one place. Each rule reads the request's event and the request as they are once the move has
-committed, and writes the notifications in the transaction that marks the message handled, so
-each is written exactly once.
+in one place. They run at the end of the action that moved the request, inside its transaction,
+so the notifications commit with the move, exactly once. A rule reads only what it needs: most
+moves tell nobody but the one person named in the event's data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
 from tandem.org.models import Person, Role
 from tandem.outbox.models import Message
-from tandem.rows import one_or_none
 from tandem.work.models import Comment, Event, ServiceRequest
 
 
-@dataclass(frozen=True)
 class Moved:
-    """A request's event, with the request and the person who acted (None: Tandem itself)."""
+    """A request's event as its message tells it, with the request and the person who acted
+    (None: Tandem itself) read from the database only when a rule asks for them."""
 
-    event: Event
-    sr: ServiceRequest
-    actor: Person | None
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self.request_id: int = payload["request"]
+        self.actor_id: int | None = payload["actor"]
+        self.data: dict[str, Any] = payload.get("data", {})
+
+    @cached_property
+    def sr(self) -> ServiceRequest:
+        return ServiceRequest.objects.select_related("unit").get(pk=self.request_id)
 
     @property
     def actor_name(self) -> str:
-        return self.actor.display_name if self.actor is not None else "Tandem"
+        if self.actor_id is None:
+            return "Tandem"
+        return Person.objects.select_related("user").get(pk=self.actor_id).display_name
 
 
 Tell = tuple[list[int], str, str]  # recipients, kind, message
@@ -35,8 +42,8 @@ Rule = Callable[[Moved], Tell | None]
 
 
 def _assigned(m: Moved) -> Tell | None:
-    assignee = m.event.data.get("assignee")
-    if assignee is None or (m.actor is not None and assignee == m.actor.pk):
+    assignee = m.data.get("assignee")
+    if assignee is None or assignee == m.actor_id:
         return None  # someone picking work for themself needs no notice
     return [assignee], Notification.Kind.ASSIGNED, f"{m.actor_name} gave you {m.sr.reference}: {m.sr.title}"
 
@@ -66,11 +73,12 @@ def _reopened(m: Moved) -> Tell | None:
 
 
 def _written_to(m: Moved) -> Tell | None:
-    comment = one_or_none(Comment.objects.filter(pk=m.event.data.get("comment")))
-    if comment is None or comment.addressed_to_id is None or comment.addressed_to_id == comment.author_id:
+    found = Comment.objects.filter(pk=m.data.get("comment", 0)).values_list("addressed_to", "author", "is_advice")
+    addressee, author, advice = next(iter(found), (None, None, False))
+    if addressee is None or addressee == author:
         return None
-    kind = Notification.Kind.ADVICE if comment.is_advice else Notification.Kind.COMMENT
-    return [comment.addressed_to_id], kind, f"{m.actor_name} wrote to you on {m.sr.reference}"
+    kind = Notification.Kind.ADVICE if advice else Notification.Kind.COMMENT
+    return [addressee], kind, f"{m.actor_name} wrote to you on {m.sr.reference}"
 
 
 def _leads(sr: ServiceRequest) -> list[int]:
@@ -111,10 +119,8 @@ TOPICS = tuple(f"request.{kind}" for kind in RULES)
 
 
 def react(message: Message) -> None:
-    rule = RULES[message.topic.removeprefix("request.")]
-    event = Event.objects.select_related("actor__user", "request__unit").get(pk=message.payload["event"])
-    sr = event.request
-    told = rule(Moved(event, sr, event.actor))
+    moved = Moved(message.payload)
+    told = RULES[message.topic.removeprefix("request.")](moved)
     if told is not None:
         recipients, kind, text = told
-        notify(recipients, kind, sr, text)
+        notify(recipients, kind, moved.sr, text)

@@ -3,20 +3,21 @@
 A lower layer never imports a higher one (docs/architecture.md). Where a change in a lower
 layer must cause work above it (a request moved: its promise is due for a new forecast, and
 someone is to be told; an absence: the unit's work is re-planned), the action *publishes* a
-message in its own transaction, and the consumers above that subscribed to the topic handle it:
+message, and the consumers above that subscribed to the topic react to it, in one of two ways:
 
-- **Durable**: the message is a row written with the change, so it commits or rolls back with
-  it. A process killed between the commit and the reaction loses nothing: ``tandem worker``
-  handles whatever is still pending (``deliver_due``).
-- **At once**: ``action_transaction`` handles the messages published inside it as soon as it
-  has committed, in the same process, before the action returns: the page or API answer that
-  follows already shows the reaction.
-- **Ordered per key**: the messages of one consumer about one key (``"request:12"``) are handled
-  one at a time, oldest first; a later one waits while an earlier one is held or retried.
-- **Idempotent**: a consumer ``in_transaction`` writes in the transaction that marks the message
-  handled (exactly once); the others run at least once and are written to be repeatable.
-- **Retried**: a handler that raises is tried again later (30 s, then doubling to an hour), up
-  to ``MAX_ATTEMPTS`` times; then the message is marked failed and ``tandem outbox`` shows it.
+- **In the transaction** (``in_transaction=True``: reactions that only write rows of this
+  database, such as notifications): the reaction runs at the end of the action, inside its
+  transaction, so it commits with the change or not at all: exactly once, in order, nothing
+  to lose. One that fails is rolled back alone and handed to the outbox below instead.
+- **After the commit** (``in_transaction=False``: reactions that must not hold the database,
+  because they compute for a while, call the network or call actions of their own): the message
+  is an outbox row written with the change. ``action_transaction`` delivers it as soon as it has
+  committed, in the same process, so the answer that follows already shows the reaction; a
+  process killed in between loses nothing, as ``tandem worker`` delivers whatever is still
+  pending (``deliver_due``). The messages of one consumer about one key (``"request:12"``) are
+  handled one at a time, oldest first; the handler runs at least once, so it is written to be
+  repeatable. A handler that raises is tried again later (30 s, then doubling to an hour), up to
+  ``MAX_ATTEMPTS`` times; then the message is marked failed and ``tandem outbox`` shows it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import socket
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,35 +55,75 @@ KEEP_HANDLED = timedelta(days=7)
 _local = threading.local()
 
 
+@dataclass
+class _Owed:
+    """What the open action owes: reactions to run before it commits, and consumers and keys
+    whose outbox messages to deliver once it has."""
+
+    now: list[tuple[registry.Consumer, Message]] = field(default_factory=list)
+    later: list[tuple[str, str]] = field(default_factory=list)
+
+
 @contextmanager
 def action_transaction() -> Iterator[None]:
     """The transaction of one action: ``transaction.atomic(durable=True)`` (never nested inside
-    a caller's, so "returned" means "committed"), then the messages published inside it handled
-    at once. A refusal raised inside rolls back the change and its messages together."""
+    a caller's, so "returned" means "committed"). The reactions ``in_transaction`` run at its
+    end, inside it; the outbox messages of the others are delivered as soon as it has committed.
+    A refusal raised inside rolls back the change and its messages together."""
     if getattr(_local, "owed", None) is not None:
         raise RuntimeError("An action's transaction cannot open inside another action's.")
-    owed: list[tuple[str, str]] = []
-    _local.owed = owed
+    owed = _local.owed = _Owed()
     try:
         with transaction.atomic(durable=True):
             yield
+            _react_now(owed.now)
     finally:
         _local.owed = None
-    for name, key in dict.fromkeys(owed):  # each consumer and key once, in publishing order
+    for name, key in dict.fromkeys(owed.later):  # each consumer and key once, in publishing order
         deliver(name, key)
 
 
 def publish(topic: str, key: str, payload: dict[str, Any] | None = None) -> None:
-    """Owe a reaction to ``topic`` about ``key``: one message per consumer subscribed to it,
-    written in the current action's transaction. Payloads hold ids and values, never objects:
-    a handler reads what it needs when it runs."""
+    """Owe a reaction to ``topic`` about ``key`` to each consumer subscribed to it: at the end of
+    the current action, inside its transaction, for a consumer ``in_transaction``; otherwise as an
+    outbox message written in the transaction and delivered once it commits. Payloads hold ids
+    and values, never objects: a handler reads what it needs when it runs."""
     owed = getattr(_local, "owed", None)
     if owed is None:
         raise RuntimeError(f"publish({topic!r}) outside an action_transaction: nobody would deliver its message.")
-    names = registry.consumers_of(topic)
-    if names:
-        Message.objects.bulk_create([Message(topic=topic, key=key, consumer=n, payload=payload or {}) for n in names])
-        owed.extend((name, key) for name in names)
+    rows = []
+    for name in registry.consumers_of(topic):
+        consumer = registry.consumer(name)
+        assert consumer is not None
+        message = Message(topic=topic, key=key, consumer=name, payload=payload or {})
+        if consumer.in_transaction:
+            owed.now.append((consumer, message))
+        else:
+            rows.append(message)
+            owed.later.append((name, key))
+    if rows:
+        Message.objects.bulk_create(rows)
+
+
+def _react_now(owed: list[tuple[registry.Consumer, Message]]) -> None:
+    """Run the reactions owed inside the action's transaction, in publishing order (a reaction
+    may publish more). Each runs in a savepoint: one that fails is rolled back alone, logged,
+    and written to the outbox instead, so that the worker retries it and the action still
+    commits."""
+    done = 0
+    while done < len(owed):
+        consumer, message = owed[done]
+        done += 1
+        try:
+            with transaction.atomic():
+                consumer.handler(message)
+        except Exception as error:
+            at = timezone.now()
+            text = f"{type(error).__name__}: {error}"[:300]
+            logger.error("%s failed on %s for %s; the worker retries it: %s", consumer.name, message.topic,
+                         message.key, text, exc_info=error)
+            message.attempts, message.last_error, message.available_at = 1, text, at + retry_delay(1)
+            message.save(force_insert=True)
 
 
 def deliver(name: str, key: str, *, now: datetime | None = None) -> int:

@@ -29,10 +29,12 @@ class Consumer:
     name: str
     topics: tuple[str, ...]  # exact topics, or patterns such as "request.*"
     target: Handler | str  # the handler, or its dotted path
-    # True: the handler runs inside the transaction that marks the message handled, so its
-    # writes happen exactly once. False: the handler owns its transactions (it calls actions,
-    # or waits on the network, which must never hold a database lock), and it runs at least
-    # once: a crash between its work and the mark runs it again, so it must be idempotent.
+    # True: the handler runs at the end of the publishing action, inside its transaction, so its
+    # writes commit with the change, exactly once (a retry, after a failure, runs in the
+    # transaction that marks the message handled). False: the handler runs once the action has
+    # committed and owns its transactions (it computes for a while, calls actions, or waits on the
+    # network, none of which may hold the database); it runs at least once, since a crash between
+    # its work and the mark runs it again, so it must be idempotent.
     in_transaction: bool
 
     def handler(self, message: Message) -> None:

@@ -10,6 +10,7 @@ class PromisesConfig(AppConfig):
         from tandem.outbox.registry import subscribe
         from tandem.promises import reactions
 
-        # Not in the message's transaction: quoting a new request may build the unit's book,
-        # which must not hold the database; every reaction here can safely run twice.
-        subscribe("promises", reactions.TOPICS, reactions.react, in_transaction=False)
+        subscribe("promises", reactions.TOPICS, reactions.react)
+        # After the commit: quoting may build the unit's book, which must not hold the database;
+        # it can safely run twice (a request keeps the promise it was given first).
+        subscribe("quotes", reactions.QUOTE_TOPICS, reactions.quote, in_transaction=False)

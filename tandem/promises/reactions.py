@@ -1,9 +1,13 @@
-"""What promises do when something happens below them (``tandem.outbox``): a submitted request is
-given its promise; a request whose status changed has its forecast due (the worker recomputes
-it: whether the request has started is what the forecast reads); a unit whose capacity changed
-(an absence, a loan) or that imported history has every open forecast due, and its book is
-built again. A comment or a ticked step changes nothing
-the forecast reads, so it is not listened to."""
+"""What promises do when something happens below them (``tandem.outbox``).
+
+- ``react`` (in the publishing action's transaction): a request whose status changed has its
+  forecast due (the worker recomputes it: whether the request has started is what the forecast
+  reads; a comment or a ticked step changes nothing it reads, so it is not listened to); a unit
+  whose capacity changed (an absence, a loan) or whose history was imported has every open
+  forecast due, and its book is built again.
+- ``quote`` (once a submission has committed): the new request is given its promise. Quoting
+  may build the unit's book, which must not hold the database, so it runs after the commit.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +22,17 @@ STATUS_MOVES = (
     Event.Kind.INFORMATION_PROVIDED, Event.Kind.WAITING_THIRD_PARTY, Event.Kind.WAITING_TEAM, Event.Kind.RESUMED,
     Event.Kind.RESOLVED, Event.Kind.ACCEPTED, Event.Kind.REOPENED, Event.Kind.CLOSED, Event.Kind.CANCELLED,
 )
-TOPICS = ("request.submitted", *(f"request.{kind}" for kind in STATUS_MOVES), "absence.*", "loan.*", "history.imported")
+TOPICS = (*(f"request.{kind}" for kind in STATUS_MOVES), "absence.*", "loan.*", "history.imported")
+QUOTE_TOPICS = ("request.submitted",)
 
 
 def react(message: Message) -> None:
     payload = message.payload
-    if message.topic == "request.submitted":
-        promise_submission(payload["request"])
-    elif message.topic.startswith("request."):
+    if message.topic.startswith("request."):
         request_moved(payload["request"], datetime.fromisoformat(payload["at"]))
     else:
         unit_capacity_changed(payload["unit"])
+
+
+def quote(message: Message) -> None:
+    promise_submission(message.payload["request"])

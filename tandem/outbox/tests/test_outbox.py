@@ -1,11 +1,15 @@
-"""The outbox on a real database: a message is handled once its action commits, never when the
-action is refused, in order per key, retried after a failure, given up on after the last
-attempt, and found again by the worker when nobody handled it."""
+"""The outbox on a real database. A reaction in the transaction runs at the end of its action and
+commits with it; one that fails is rolled back alone and left to the worker. A reaction after
+the commit is delivered once its action commits, never when the action is refused, in order per
+key, retried after a failure, given up on after the last attempt, and found again by the worker
+when the process that owed it died."""
 
 from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +22,7 @@ from django.db import connection
 from tandem.outbox import registry
 from tandem.outbox.actions import (
     FIRST_RETRY,
+    HOST,
     MAX_ATTEMPTS,
     action_transaction,
     deliver,
@@ -46,20 +51,58 @@ class Recorder:
 
 
 @pytest.fixture
-def recorder() -> Iterator[Recorder]:
+def consumers() -> Iterator[None]:
+    """Consumers a test subscribes are gone after it."""
     saved = dict(registry._consumers)
-    made = Recorder()
-    registry.subscribe("test-recorder", ["thing.*"], made)
     try:
-        yield made
+        yield
     finally:
         registry._consumers.clear()
         registry._consumers.update(saved)
         registry.consumers_of.cache_clear()
 
 
+@pytest.fixture
+def recorder(consumers: None) -> Recorder:
+    """A consumer that reacts after the commit, through outbox rows."""
+    made = Recorder()
+    registry.subscribe("test-recorder", ["thing.*"], made, in_transaction=False)
+    return made
+
+
+@pytest.fixture
+def inside(consumers: None) -> Recorder:
+    """A consumer that reacts inside the action's transaction."""
+    made = Recorder()
+    registry.subscribe("test-inside", ["thing.*"], made)
+    return made
+
+
 def owed(consumer: str = "test-recorder") -> list[Message]:
     return list(Message.objects.filter(consumer=consumer, handled_at__isnull=True).order_by("id"))
+
+
+def test_a_reaction_in_the_transaction_commits_with_its_action(db: None, inside: Recorder) -> None:
+    with action_transaction():
+        publish("thing.made", "thing:1", {"n": 1})
+        assert inside.seen == []  # at the end of the action, not at publishing
+    assert inside.seen == [("thing.made", "thing:1", {"n": 1})]
+    assert Message.objects.count() == 0  # nothing to deliver later
+
+
+def test_a_failing_reaction_in_the_transaction_is_left_to_the_worker_and_the_action_commits(
+    db: None, inside: Recorder
+) -> None:
+    inside.failing.add("thing:1")
+    with action_transaction():
+        publish("thing.made", "thing:1", {"n": 1})
+        publish("thing.made", "thing:2", {"n": 2})
+    assert inside.seen == [("thing.made", "thing:2", {"n": 2})]
+    owed = Message.objects.get(consumer="test-inside")
+    assert (owed.key, owed.attempts, owed.handled_at) == ("thing:1", 1, None)
+    inside.failing.clear()
+    assert deliver_due(now=owed.available_at + timedelta(seconds=1)) == 1
+    assert inside.seen[-1] == ("thing.made", "thing:1", {"n": 1})
 
 
 def test_it_handles_a_message_as_soon_as_its_action_commits(db: None, recorder: Recorder) -> None:
@@ -71,11 +114,11 @@ def test_it_handles_a_message_as_soon_as_its_action_commits(db: None, recorder: 
     assert message.handled_at is not None and message.attempts == 1
 
 
-def test_a_refused_action_leaves_no_message_and_no_reaction(db: None, recorder: Recorder) -> None:
+def test_a_refused_action_leaves_no_message_and_no_reaction(db: None, recorder: Recorder, inside: Recorder) -> None:
     with pytest.raises(Conflict), action_transaction():
         publish("thing.made", "thing:1")
         raise Conflict("refused after publishing")
-    assert recorder.seen == [] and Message.objects.count() == 0
+    assert recorder.seen == inside.seen == [] and Message.objects.count() == 0
 
 
 def test_a_topic_nobody_listens_to_writes_nothing(db: None, recorder: Recorder) -> None:
@@ -150,19 +193,23 @@ def test_the_worker_handles_what_a_dead_process_left(db: None, recorder: Recorde
     assert recorder.seen == [("thing.made", "thing:3", {"n": 7})]
 
 
-def test_a_message_held_by_a_live_handler_is_left_alone_until_its_lease_ends(db: None) -> None:
-    seen: list[str] = []
-    saved = dict(registry._consumers)
-    registry.subscribe("test-leased", ["thing.*"], lambda m: seen.append(m.key), in_transaction=False)
-    try:
-        until = datetime.now(UTC) + timedelta(minutes=4)
-        Message.objects.create(topic="thing.made", key="thing:4", consumer="test-leased", claimed_until=until)
-        assert deliver("test-leased", "thing:4") == 0 and seen == []
-        assert deliver_due(now=until + timedelta(seconds=1)) == 1 and seen == ["thing:4"]
-    finally:
-        registry._consumers.clear()
-        registry._consumers.update(saved)
-        registry.consumers_of.cache_clear()
+def test_a_message_held_by_a_live_handler_is_left_alone_until_its_lease_ends(db: None, recorder: Recorder) -> None:
+    until = datetime.now(UTC) + timedelta(minutes=4)
+    # Held by another machine's process: only the end of its lease frees it.
+    Message.objects.create(topic="thing.made", key="thing:4", consumer="test-recorder", claimed_until=until,
+                           claimed_by="elsewhere:4242")
+    assert deliver("test-recorder", "thing:4") == 0 and recorder.seen == []
+    assert deliver_due(now=until + timedelta(seconds=1)) == 1 and [s[1] for s in recorder.seen] == ["thing:4"]
+
+
+def test_a_message_held_by_a_dead_process_of_this_machine_is_taken_over_at_once(
+    db: None, recorder: Recorder
+) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    Message.objects.create(topic="thing.made", key="thing:6", consumer="test-recorder",
+                           claimed_until=datetime.now(UTC) + timedelta(minutes=4),
+                           claimed_by=f"{HOST}:{dead.stdout.strip()}")
+    assert deliver_due() == 1 and [s[1] for s in recorder.seen] == ["thing:6"]
 
 
 def test_a_message_of_a_consumer_this_release_does_not_know_waits(db: None) -> None:

@@ -83,7 +83,8 @@ def _append_event(
     publish(
         f"request.{kind}",
         f"request:{sr.pk}",
-        {"request": sr.pk, "event": event.pk, "seq": event.seq, "actor": actor_id, "at": at.isoformat()},
+        {"request": sr.pk, "event": event.pk, "seq": event.seq, "actor": actor_id, "at": at.isoformat(),
+         "data": stored},
     )
     return event
 
