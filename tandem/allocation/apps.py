@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from tandem.outbox.registry import subscribe
+
 
 class AllocationConfig(AppConfig):
     name = "tandem.allocation"
@@ -7,8 +9,6 @@ class AllocationConfig(AppConfig):
     verbose_name = "Allocation"
 
     def ready(self) -> None:
-        from tandem.outbox.registry import subscribe
-
         # Re-planning calls actions, which own their transactions: not inside the message's.
         # The handler is imported when it first runs (it brings the allocation solver with it).
         subscribe(

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from tandem.outbox.registry import subscribe
+
 
 class NotificationsConfig(AppConfig):
     name = "tandem.notifications"
@@ -7,7 +9,6 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from tandem.notifications import reactions, webhooks
-        from tandem.outbox.registry import subscribe
 
         subscribe("notifications", reactions.TOPICS, reactions.react)
         # The network must never hold the database: webhooks are sent outside any transaction.

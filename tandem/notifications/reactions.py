@@ -21,7 +21,9 @@ class Moved:
     """A request's event as its message tells it, with the request and the person who acted
     (None: Tandem itself) read from the database only when a rule asks for them."""
 
-    def __init__(self, payload: dict[str, Any]) -> None:
+    def __init__(self, payload: dict[str, Any], held: ServiceRequest | None = None) -> None:
+        if held is not None:
+            self.sr = held  # the request as the action held it
         self.request_id: int = payload["request"]
         self.actor_id: int | None = payload["actor"]
         self.data: dict[str, Any] = payload.get("data", {})
@@ -119,7 +121,7 @@ TOPICS = tuple(f"request.{kind}" for kind in RULES)
 
 
 def react(message: Message) -> None:
-    moved = Moved(message.payload)
+    moved = Moved(message.payload, message.subject if isinstance(message.subject, ServiceRequest) else None)
     told = RULES[message.topic.removeprefix("request.")](moved)
     if told is not None:
         recipients, kind, text = told

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q
 from django.utils import timezone
 
 from tandem.outbox import registry
@@ -61,7 +61,7 @@ class _Owed:
     whose outbox messages to deliver once it has."""
 
     now: list[tuple[registry.Consumer, Message]] = field(default_factory=list)
-    later: list[tuple[str, str]] = field(default_factory=list)
+    later: list[Message] = field(default_factory=list)
 
 
 @contextmanager
@@ -79,15 +79,20 @@ def action_transaction() -> Iterator[None]:
             _react_now(owed.now)
     finally:
         _local.owed = None
-    for name, key in dict.fromkeys(owed.later):  # each consumer and key once, in publishing order
-        deliver(name, key)
+    delivered: set[tuple[str, str]] = set()
+    for message in owed.later:  # each consumer and key once, in publishing order
+        if (message.consumer, message.key) not in delivered:
+            delivered.add((message.consumer, message.key))
+            deliver(message.consumer, message.key, first=message)
 
 
-def publish(topic: str, key: str, payload: dict[str, Any] | None = None) -> None:
+def publish(topic: str, key: str, payload: dict[str, Any] | None = None, *, subject: Any = None) -> None:
     """Owe a reaction to ``topic`` about ``key`` to each consumer subscribed to it: at the end of
     the current action, inside its transaction, for a consumer ``in_transaction``; otherwise as an
     outbox message written in the transaction and delivered once it commits. Payloads hold ids
-    and values, never objects: a handler reads what it needs when it runs."""
+    and values, never objects: a handler reads what it needs when it runs. ``subject`` is the
+    object the action already holds (the request): handlers in this process may use it instead
+    of reading it again; a message the worker delivers comes without it."""
     owed = getattr(_local, "owed", None)
     if owed is None:
         raise RuntimeError(f"publish({topic!r}) outside an action_transaction: nobody would deliver its message.")
@@ -96,13 +101,14 @@ def publish(topic: str, key: str, payload: dict[str, Any] | None = None) -> None
         consumer = registry.consumer(name)
         assert consumer is not None
         message = Message(topic=topic, key=key, consumer=name, payload=payload or {})
+        message.subject = subject
         if consumer.in_transaction:
             owed.now.append((consumer, message))
         else:
             rows.append(message)
-            owed.later.append((name, key))
     if rows:
-        Message.objects.bulk_create(rows)
+        Message.objects.bulk_create(rows)  # the rows get their ids (RETURNING on both databases)
+        owed.later.extend(rows)
 
 
 def _react_now(owed: list[tuple[registry.Consumer, Message]]) -> None:
@@ -116,7 +122,9 @@ def _react_now(owed: list[tuple[registry.Consumer, Message]]) -> None:
         done += 1
         try:
             with transaction.atomic():
-                consumer.handler(message)
+                apply = consumer.handler(message)
+                if apply is not None:
+                    apply()
         except Exception as error:
             at = timezone.now()
             text = f"{type(error).__name__}: {error}"[:300]
@@ -126,50 +134,68 @@ def _react_now(owed: list[tuple[registry.Consumer, Message]]) -> None:
             message.save(force_insert=True)
 
 
-def deliver(name: str, key: str, *, now: datetime | None = None) -> int:
+def deliver(name: str, key: str, *, now: datetime | None = None, first: Message | None = None) -> int:
     """Handle the pending messages of one consumer about one key, oldest first, until none is
     left or one is not due yet (a retry waiting, or another process holding it) or fails.
-    Returns how many were handled. Never raises: a failure is recorded for a retry."""
+    ``first``: the message this process has just published, tried before reading the table (it is
+    handled only if no older one of the key is pending). Returns how many were handled. Never
+    raises: a failure is recorded for a retry."""
     consumer = registry.consumer(name)
     if consumer is None:
         return 0
     handled = 0
     while True:
         at = now or timezone.now()
+        head, tried_first, first = first, first is not None, None
+        if head is None:
+            try:
+                # The oldest pending message, read without a lock: most calls end here, finding none.
+                head = next(iter(Message.objects.filter(PENDING, consumer=name, key=key).order_by("id")[:1]), None)
+            except Exception:  # the database failed: the worker comes back to it
+                logger.exception("Could not read the outbox of %s for %s", name, key)
+                return handled
+            if head is None or head.available_at > at or _held(head, at):
+                return handled  # later messages of the key wait behind a held or retried one, in order
         try:
-            # The oldest pending message, read without a lock: most calls end here, finding none.
-            head = next(iter(Message.objects.filter(PENDING, consumer=name, key=key).order_by("id")[:1]), None)
-        except Exception:  # the database failed: the worker comes back to it
-            logger.exception("Could not read the outbox of %s for %s", name, key)
-            return handled
-        if head is None or head.available_at > at or _held(head, at):
-            return handled  # later messages of the key wait behind a held or retried one, to keep their order
-        try:
-            if consumer.in_transaction:
+            if consumer.in_transaction:  # a retry of a reaction that failed inside its action
                 with transaction.atomic():
-                    # Locked now: on PostgreSQL a second process handling the same message waits
-                    # here until the first commits, then finds it handled (SQLite's writers
-                    # take turns anyway).
-                    message = next(iter(Message.objects.select_for_update().filter(PENDING, pk=head.pk)), None)
+                    # Locked: on PostgreSQL a second process handling the same message waits here
+                    # until the first commits, then finds it handled (SQLite's writers take turns).
+                    message = next(iter(Message.objects.select_for_update().filter(_next_in_line(head))), None)
                     if message is None:
-                        continue  # handled by another process meanwhile
-                    consumer.handler(message)
+                        continue  # handled by another process meanwhile, or an older one is first
+                    apply = consumer.handler(message)
+                    if apply is not None:
+                        apply()
                     _mark_handled(message, at)
             else:
-                # A conditional UPDATE claims it for the lease (or takes it over from a process
-                # that died holding it): one process wins, the others stop.
+                # A conditional UPDATE claims it for the lease (or takes it over from a process that
+                # died holding it): one process wins, the others stop.
                 claimed = (
-                    Message.objects.filter(PENDING, pk=head.pk, claimed_until=head.claimed_until)
+                    Message.objects.filter(_next_in_line(head), claimed_until=head.claimed_until)
                     .update(claimed_until=at + LEASE, claimed_by=_holder())
                 )
                 if not claimed:
+                    if tried_first:
+                        continue  # an older message of the key is first in line: read it
                     return handled  # another process holds the key: it goes on with it
-                consumer.handler(head)
-                _mark_handled(head, now or timezone.now())
+                apply = consumer.handler(head)
+                if apply is None:
+                    _mark_handled(head, now or timezone.now())
+                else:  # what the handler prepared is written with the mark, in one transaction
+                    with transaction.atomic():
+                        apply()
+                        _mark_handled(head, now or timezone.now())
         except Exception as error:
             _record_failure(head, error, at)
             return handled
         handled += 1
+
+
+def _next_in_line(message: Message) -> Q:
+    """``message``, still pending, with no older pending message of its consumer and key."""
+    older = Message.objects.filter(PENDING, consumer=message.consumer, key=message.key, pk__lt=message.pk)
+    return Q(PENDING, pk=message.pk) & ~Q(Exists(older))
 
 
 def _holder() -> str:

@@ -3,6 +3,8 @@ that owes it (docs/architecture.md, "Upward: the outbox")."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -26,6 +28,10 @@ class Message(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     handled_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True, help_text="Given up on; `tandem outbox --retry` retries.")
+
+    #: The object the publishing action held (the request), for handlers in the same process; not
+    #: stored, so a message read from the table has none.
+    subject: Any = None
 
     class Meta:
         indexes = [

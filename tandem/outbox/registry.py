@@ -21,7 +21,10 @@ from django.utils.module_loading import import_string
 if TYPE_CHECKING:
     from tandem.outbox.models import Message
 
-Handler = Callable[["Message"], None]
+#: A handler reacts to a message. It may return a function to run inside the transaction that
+#: marks the message handled (after the commit: what it prepared outside any transaction is
+#: written with the mark, exactly once).
+Handler = Callable[["Message"], Callable[[], object] | None]
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,8 @@ class Consumer:
     # its work and the mark runs it again, so it must be idempotent.
     in_transaction: bool
 
-    def handler(self, message: Message) -> None:
-        _handler(self.target)(message)
+    def handler(self, message: Message) -> Callable[[], object] | None:
+        return _handler(self.target)(message)
 
 
 @cache

@@ -3,16 +3,16 @@ worker, a slip told once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Avg
 from django.utils import timezone
 
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
 from tandem.org.models import Unit
-from tandem.outbox.actions import action_transaction
 from tandem.promises import books
 from tandem.promises.models import Promise
 from tandem.promises.queries import Quote, current_load, forecast, quote_submitted, slip_reason
@@ -26,27 +26,24 @@ REFRESH_EVERY = timedelta(hours=4)
 MATERIAL_CHANGE = 0.25
 
 
-def promise_submission(request_id: int) -> Promise | None:
-    """Quote a new request's promise as at its submission and keep it (``tandem.promises.reactions``,
-    once the submission has committed). Idempotent: a request keeps the promise it was given
-    first. The quote is worked out before the transaction: it may have to build the unit's
-    book, and a writer must not hold the database while it does."""
-    sr = (
-        ServiceRequest.objects.select_related(
+def promise_for(request_id: int, sr: ServiceRequest | None = None) -> Callable[[], None]:
+    """Quote a new request's promise as at its submission, once the submission has committed
+    (``tandem.promises.reactions``), and return the write that keeps it, for the outbox to run in
+    the transaction that marks the reaction done. The quote is worked out outside any
+    transaction: it may have to build the unit's book, and a writer must not hold the database
+    while it does. ``sr``: the request as the submission held it (else it is read)."""
+    if sr is None:
+        sr = ServiceRequest.objects.select_related(
             "service__unit", "service__calendar", "unit__calendar", "requester", "agreement"
         ).get(pk=request_id)
-    )
     q = quote_submitted(sr)
-    try:
-        with action_transaction():
-            return record_promise(sr, q)
-    except IntegrityError:
-        return None  # given already (this reaction ran before, and the process died before noting it)
+    return lambda: record_promise(sr, q)
 
 
-def record_promise(sr: ServiceRequest, q: Quote) -> Promise:
-    """Keep the promise a request was given (inside the caller's transaction)."""
-    return Promise.objects.create(
+def record_promise(sr: ServiceRequest, q: Quote) -> None:
+    """Keep the promise a request was given (inside the caller's transaction). A request keeps
+    the first one: a second (the reaction run again after a crash) is ignored by the database."""
+    promise = Promise(
         request=sr,
         service_id=sr.service_id,
         unit_id=sr.unit_id,
@@ -65,6 +62,7 @@ def record_promise(sr: ServiceRequest, q: Quote) -> Promise:
         forecast_refreshed_at=q.quoted_at,
         refresh_due_at=q.quoted_at + REFRESH_EVERY,
     )
+    Promise.objects.bulk_create([promise], ignore_conflicts=True)
 
 
 def request_moved(request_id: int, now: datetime) -> None:

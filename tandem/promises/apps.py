@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from tandem.outbox.registry import subscribe
+
 
 class PromisesConfig(AppConfig):
     name = "tandem.promises"
@@ -7,7 +9,6 @@ class PromisesConfig(AppConfig):
     verbose_name = "Promises"
 
     def ready(self) -> None:
-        from tandem.outbox.registry import subscribe
         from tandem.promises import reactions
 
         subscribe("promises", reactions.TOPICS, reactions.react)

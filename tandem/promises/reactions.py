@@ -11,11 +11,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from tandem.outbox.models import Message
-from tandem.promises.actions import promise_submission, request_moved, unit_capacity_changed
-from tandem.work.models import Event
+from tandem.promises.actions import promise_for, request_moved, unit_capacity_changed
+from tandem.work.models import Event, ServiceRequest
 
 STATUS_MOVES = (
     Event.Kind.ASSIGNED, Event.Kind.UNASSIGNED, Event.Kind.STARTED, Event.Kind.ASKED_REQUESTER,
@@ -34,5 +35,6 @@ def react(message: Message) -> None:
         unit_capacity_changed(payload["unit"])
 
 
-def quote(message: Message) -> None:
-    promise_submission(message.payload["request"])
+def quote(message: Message) -> Callable[[], None]:
+    held = message.subject if isinstance(message.subject, ServiceRequest) else None
+    return promise_for(message.payload["request"], held)

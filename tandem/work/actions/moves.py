@@ -85,6 +85,7 @@ def _append_event(
         f"request:{sr.pk}",
         {"request": sr.pk, "event": event.pk, "seq": event.seq, "actor": actor_id, "at": at.isoformat(),
          "data": stored},
+        subject=sr,
     )
     return event
 
