@@ -113,19 +113,29 @@ def publish(topic: str, key: str, payload: dict[str, Any] | None = None, *, subj
 
 def _react_now(owed: list[tuple[registry.Consumer, Message]]) -> None:
     """Run the reactions owed inside the action's transaction, in publishing order (a reaction
-    may publish more). Each runs in a savepoint: one that fails is rolled back alone, logged,
-    and written to the outbox instead, so that the worker retries it and the action still
+    may publish more). They run together in one savepoint; if one fails, the savepoint is rolled
+    back and they run again one savepoint each, so that the failing one is rolled back alone,
+    logged, and written to the outbox instead for the worker to retry, and the action still
     commits."""
+    if not owed:
+        return
+    published = len(owed)
+    try:
+        with transaction.atomic():
+            _run_each(owed)
+        return
+    except Exception:
+        del owed[published:]  # what the rolled-back reactions published goes with them
     done = 0
     while done < len(owed):
         consumer, message = owed[done]
         done += 1
+        before = len(owed)
         try:
             with transaction.atomic():
-                apply = consumer.handler(message)
-                if apply is not None:
-                    apply()
+                _run_each([(consumer, message)])
         except Exception as error:
+            del owed[before:]
             at = timezone.now()
             text = f"{type(error).__name__}: {error}"[:300]
             logger.error("%s failed on %s for %s; the worker retries it: %s", consumer.name, message.topic,
@@ -134,12 +144,22 @@ def _react_now(owed: list[tuple[registry.Consumer, Message]]) -> None:
             message.save(force_insert=True)
 
 
+def _run_each(owed: list[tuple[registry.Consumer, Message]]) -> None:
+    done = 0
+    while done < len(owed):  # the list may grow: a reaction may publish
+        consumer, message = owed[done]
+        done += 1
+        apply = consumer.handler(message)
+        if apply is not None:
+            apply()
+
+
 def deliver(name: str, key: str, *, now: datetime | None = None, first: Message | None = None) -> int:
     """Handle the pending messages of one consumer about one key, oldest first, until none is
     left or one is not due yet (a retry waiting, or another process holding it) or fails.
-    ``first``: the message this process has just published, tried before reading the table (it is
-    handled only if no older one of the key is pending). Returns how many were handled. Never
-    raises: a failure is recorded for a retry."""
+    ``first``: the message this process has just published, handled without reading the table
+    when no older one of the key is pending, and then alone. Returns how many were handled.
+    Never raises: a failure is recorded for a retry."""
     consumer = registry.consumer(name)
     if consumer is None:
         return 0
@@ -180,16 +200,17 @@ def deliver(name: str, key: str, *, now: datetime | None = None, first: Message 
                         continue  # an older message of the key is first in line: read it
                     return handled  # another process holds the key: it goes on with it
                 apply = consumer.handler(head)
-                if apply is None:
-                    _mark_handled(head, now or timezone.now())
-                else:  # what the handler prepared is written with the mark, in one transaction
-                    with transaction.atomic():
-                        apply()
-                        _mark_handled(head, now or timezone.now())
+                if apply is not None:
+                    apply()  # repeatable, like the handler: a crash before the mark runs both again
+                _mark_handled(head, now or timezone.now())
         except Exception as error:
             _record_failure(head, error, at)
             return handled
         handled += 1
+        if tried_first:
+            # This process's own message, first in line, is done. A later one of the key (from a
+            # process that found this one ahead of it) is its publisher's or the worker's.
+            return handled
 
 
 def _next_in_line(message: Message) -> Q:

@@ -21,9 +21,9 @@ from django.utils.module_loading import import_string
 if TYPE_CHECKING:
     from tandem.outbox.models import Message
 
-#: A handler reacts to a message. It may return a function to run inside the transaction that
-#: marks the message handled (after the commit: what it prepared outside any transaction is
-#: written with the mark, exactly once).
+#: A handler reacts to a message. It may return a function that writes what it prepared: run
+#: inside the action's transaction for a reaction in the transaction, or just before the message
+#: is marked handled for one after the commit (repeatable, like the handler itself).
 Handler = Callable[["Message"], Callable[[], object] | None]
 
 
