@@ -51,7 +51,8 @@ class AnswerOut(Schema):
 
 class CellOut(Schema):
     period: date
-    shown: bool = Field(..., description="False when fewer people answered than the anonymity threshold.")
+    shown: bool = Field(..., description="False when fewer people answered than the anonymity threshold, or when "
+                        "showing the cell would let a withheld one be worked out by subtraction.")
     asked: int = Field(..., description="People who asked something of the unit in the period.")
     answers: int | None = None
     response_rate: float | None = None
@@ -115,7 +116,8 @@ def answer_pulse(request: HttpRequest, payload: AnswerIn) -> dict:
 @router.get("/pulse/results", response={200: ResultsOut, **errors(403, 422)}, summary="Pulse results")
 def get_pulse_results(request: HttpRequest, query: Query[ResultsQuery]) -> dict:
     """Per back-office unit and period: response rate and frustration index beside the period's
-    facts, only where at least the threshold of people answered (after the filters)."""
+    facts, only where at least the threshold of people answered (after the filters) and where
+    no withheld cell could be worked out from the shown ones by subtraction."""
     actor(request)
     data = results(auth_user(request), unit=_unit(query.unit, Side.BACK, "unit"),
                    requesting_unit=_unit(query.requesting_unit, Side.FRONT, "requesting_unit"), periods=query.periods)

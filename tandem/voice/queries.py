@@ -12,6 +12,7 @@ from django.db.models import Avg, Case, Count, F, IntegerField, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from tandem.engines.suppression import Cell, protect
 from tandem.insights.conformance import share_following
 from tandem.insights.models import WeeklyFlow
 from tandem.org.models import Person, Role, Side, Unit
@@ -148,8 +149,11 @@ def results(
     now: datetime | None = None, facts: bool = True,
 ) -> dict[str, Any]:
     """Per back-office unit and period: answers, people asked, response rate, frustration index
-    (share answering Often or Always) and the same period's evidence. A cell with fewer than
-    ``min_answers()`` answers (after every filter) is withheld: ``shown`` False and no figures.
+    (share answering Often or Always) and the same period's evidence, for all answers or those
+    of one requesting unit. A cell is withheld (``shown`` False, no figures) when it has fewer
+    than ``min_answers()`` answers, and when showing it would let the others be worked out by
+    subtraction (``tandem.engines.suppression``): the decision is taken on the unit's whole
+    table of requesting units, whichever cell is asked for, so that every view agrees.
     ``facts`` False leaves out the people asked, the response rate and the evidence (the
     executive page reads only the frustration index; they cost a look at the requests)."""
     person = person_of(user)
@@ -163,77 +167,94 @@ def results(
     units = Unit.objects.filter(side=Side.BACK).order_by("name")
     if unit is not None:
         answers, units = answers.filter(unit=unit), units.filter(pk=unit.pk)
-    if requesting_unit is not None:
-        answers = answers.filter(person__unit=requesting_unit)
-    counts = {
-        (r["unit_id"], r["period"]): r
-        for r in answers.values("unit_id", "period").annotate(
-            n=Count("pk"), frustrated=Count("pk", filter=Q(answer__in=FRUSTRATED))
-        )
-    }
     threshold = min_answers()
     unit_list = list(units)
-    asked_counts = _asked_counts([u.pk for u in unit_list], starts, requesting_unit) if facts else {}
-    evidence = _evidence_cells([u.pk for u in unit_list], starts) if facts else {}
+    unit_ids = [u.pk for u in unit_list]
+    fronts = list(Unit.objects.filter(side=Side.FRONT).order_by("pk").values_list("pk", flat=True))
+    tables = _answer_tables(answers)
+    # The people asked bound each requesting unit's answers: the suppression needs them to
+    # pick its cells whenever a requesting unit's cell is published.
+    asked_by = _asked_counts(unit_ids, starts) if facts or requesting_unit is not None else None
+    evidence = _evidence_cells(unit_ids, starts) if facts else {}
     rows = []
     for u in unit_list:
         cells = []
         for start in starts:
-            c = counts.get((u.pk, start))
-            asked = asked_counts.get((u.pk, start), 0)
-            if c is None or c["n"] < threshold:
-                cells.append({"period": start, "name": period_name(start), "shown": False,
-                              **({"asked": asked} if facts else {})})
-                continue
-            cell = {"period": start, "name": period_name(start), "shown": True, "answers": c["n"],
-                    "frustration_index": c["frustrated"] / c["n"]}
+            table = tables.get((u.pk, start), {})
+            asked = None if asked_by is None else asked_by.get((u.pk, start), {})
+            figures = _published(table, asked, fronts, requesting_unit, threshold)
+            cell: dict[str, Any] = {"period": start, "name": period_name(start), "shown": figures is not None}
             if facts:
-                cell.update(asked=asked, response_rate=c["n"] / asked if asked else None,
-                            evidence=evidence[(u.pk, start)])
+                people = asked or {}
+                cell["asked"] = sum(people.values()) if requesting_unit is None else people.get(requesting_unit.pk, 0)
+            if figures is not None:
+                n, frustrated = figures
+                cell.update(answers=n, frustration_index=frustrated / n)
+                if facts:
+                    cell.update(response_rate=n / cell["asked"] if cell["asked"] else None,
+                                evidence=evidence[(u.pk, start)])
             cells.append(cell)
-        shown_any = any(cell["shown"] for cell in cells)
         comments: list[str] = []
-        if shown_any and reads_comments(person, u.pk):
-            shown_periods = [cell["period"] for cell in cells if cell["shown"]]
-            comments = list(
-                answers.filter(unit=u, period__in=shown_periods).exclude(comment="")
-                .order_by("?").values_list("comment", flat=True)[:50]
-            )
+        shown_periods = [cell["period"] for cell in cells if cell["shown"]]
+        if shown_periods and reads_comments(person, u.pk):
+            said = answers.filter(unit=u, period__in=shown_periods).exclude(comment="")
+            if requesting_unit is not None:
+                said = said.filter(person__unit=requesting_unit)
+            comments = list(said.order_by("?").values_list("comment", flat=True)[:50])
         rows.append({"unit": u, "cells": cells, "comments": comments})
     return {"periods": [{"start": s, "name": period_name(s)} for s in starts], "units": rows,
             "threshold": threshold}
 
 
-def _asked_count(unit: Unit, start: date, requesting_unit: Unit | None) -> int:
-    lo, hi = _bounds(start)
-    qs = ServiceRequest.objects.filter(unit=unit, submitted_at__gte=lo, submitted_at__lt=hi,
-                                       requester__unit__side=Side.FRONT)
-    if requesting_unit is not None:
-        qs = qs.filter(requester__unit=requesting_unit)
-    return qs.values("requester_id").distinct().count()
+def _answer_tables(answers: QuerySet[PulseAnswer]) -> dict[tuple[int, date], dict[int, tuple[int, int]]]:
+    """(unit, period) → the answerers' unit → (answers, answers Often or Always), in one
+    grouped query."""
+    tables: dict[tuple[int, date], dict[int, tuple[int, int]]] = {}
+    grouped = answers.values("unit_id", "period", "person__unit_id").annotate(
+        n=Count("pk"), frustrated=Count("pk", filter=Q(answer__in=FRUSTRATED))
+    ).order_by()
+    for r in grouped:
+        tables.setdefault((r["unit_id"], r["period"]), {})[r["person__unit_id"]] = (r["n"], r["frustrated"])
+    return tables
 
 
-def _asked_counts(unit_ids: list[int], starts: list[date], requesting_unit: Unit | None) -> dict[tuple[int, date], int]:
-    """``_asked_count`` of every unit and (consecutive) period in one grouped query: one pass
-    over the window's requests instead of one per cell."""
+def _published(table: dict[int, tuple[int, int]], asked: dict[int, int] | None, fronts: list[int],
+               requesting_unit: Unit | None, threshold: int) -> tuple[int, int] | None:
+    """The (answers, frustrated) a view may show of one unit's period, or None when withheld.
+    The table's cells are the front-office units; the answers of people no longer in one (they
+    moved to the back office since) are in the total only, a cell never shown on its own."""
+    front_set = set(fronts)
+    moved = [figures for unit_id, figures in table.items() if unit_id not in front_set]
+    cells = [Cell(table.get(f, (0, 0))[0], None if asked is None else asked.get(f, 0)) for f in fronts]
+    cells.append(Cell(sum(n for n, _f in moved), hidden=True))
+    decision = protect(cells, threshold)
+    if requesting_unit is None:
+        total = (sum(n for n, _f in table.values()), sum(f for _n, f in table.values()))
+        return total if decision.total else None
+    if requesting_unit.pk not in front_set or not decision.shown[fronts.index(requesting_unit.pk)]:
+        return None
+    return table[requesting_unit.pk]
+
+
+def _asked_counts(unit_ids: list[int], starts: list[date]) -> dict[tuple[int, date], dict[int, int]]:
+    """(unit, period) → front-office unit → people of it who asked something of the unit in
+    the period, for every unit and (consecutive) period in one grouped query: one pass over
+    the window's requests instead of one per cell."""
     if not unit_ids or not starts:
         return {}
     bounds = [_bounds(start) for start in starts]
     # The front-office people are few: naming them spares a join per request, and listing the
     # distinct (unit, period, requester) triples is a hash aggregate where COUNT(DISTINCT) sorts.
-    askers = Person.objects.filter(unit__side=Side.FRONT)
-    if requesting_unit is not None:
-        askers = askers.filter(unit=requesting_unit)
+    unit_of = dict(Person.objects.filter(unit__side=Side.FRONT).values_list("pk", "unit_id"))
     qs = ServiceRequest.objects.filter(unit_id__in=unit_ids, submitted_at__gte=bounds[0][0],
-                                       submitted_at__lt=bounds[-1][1],
-                                       requester_id__in=list(askers.values_list("pk", flat=True)))
+                                       submitted_at__lt=bounds[-1][1], requester_id__in=list(unit_of))
     period = Case(*[When(submitted_at__lt=hi, then=Value(i)) for i, (_lo, hi) in enumerate(bounds)],
                   output_field=IntegerField())
-    counts: dict[tuple[int, date], int] = {}
+    counts: dict[tuple[int, date], dict[int, int]] = {}
     triples = qs.annotate(period=period).values_list("unit_id", "period", "requester_id").distinct().order_by()
-    for unit_id, i, _requester in triples:
-        key = (unit_id, starts[i])
-        counts[key] = counts.get(key, 0) + 1
+    for unit_id, i, requester in triples:
+        cell = counts.setdefault((unit_id, starts[i]), {})
+        cell[unit_of[requester]] = cell.get(unit_of[requester], 0) + 1
     return counts
 
 
