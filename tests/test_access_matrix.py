@@ -6,7 +6,8 @@ What must hold, whoever asks:
 - nobody outside the request's circle (the requester, the providing unit, executives for the
   path only, administrators) learns it exists: request-specific addresses answer 404, and no
   page or list shows its reference, its payload or its comments;
-- executives see the path but never the payload;
+- executives see the path but never the payload, on no page and in no API answer; the
+  requester's rating of it, their comment and the team's answer are payload too;
 - without credentials, or with a revoked token, nothing answers but the sign-in page (pages)
   or 401 (API);
 - nothing answers 500.
@@ -21,6 +22,7 @@ from django.test import Client
 
 from tandem.org.actions import revoke_api_tokens
 from tandem.org.models import ApiToken
+from tandem.voice import actions as voice
 from tandem.work import actions
 from tests.apiclient import ApiClient, token_for
 from tests.cast import PASSWORD, Cast
@@ -30,6 +32,9 @@ pytestmark = pytest.mark.django_db
 
 SECRET = "CONFIDENTIAL-PAYLOAD-7f3a"
 WHISPER = "CONFIDENTIAL-COMMENT-7f3a"
+VERDICT = "CONFIDENTIAL-RATING-7f3a"  # the requester's comment with their rating
+REPLY = "CONFIDENTIAL-ANSWER-7f3a"  # the team's answer to it
+PAYLOAD = (SECRET, WHISPER, VERDICT, REPLY)
 OUTSIDERS = ("colleague", "other_consultant", "payroll_agent", "payroll_lead")
 PUBLIC_PAGES = ("/accounts/login/", "/accounts/logout/")
 
@@ -38,6 +43,11 @@ PUBLIC_PAGES = ("/accounts/login/", "/accounts/logout/")
 def secret(cast: Cast) -> tuple[int, str]:
     sr = actions.submit_request(cast.consultant, cast.grievance, {"details": SECRET}, title="Grievance").request
     actions.add_comment(cast.hr_agent, sr.pk, WHISPER)
+    actions.assign_request(cast.hr_agent, sr.pk, cast.hr_agent.pk)
+    actions.start_request(cast.hr_agent, sr.pk)
+    actions.resolve_request(cast.hr_agent, sr.pk, "Heard and settled.")
+    voice.rate_request(cast.consultant, sr.pk, 2, VERDICT)
+    voice.answer_rating(cast.hr_agent, sr.pk, REPLY)
     return sr.pk, sr.reference
 
 
@@ -49,8 +59,9 @@ def page_paths(pk: int) -> list[str]:
     return out
 
 
-def leaks(body: str, reference: str) -> list[str]:
-    return [marker for marker in (SECRET, WHISPER, reference) if marker in body]
+def leaks(body: str, reference: str | None) -> list[str]:
+    """The markers of the confidential request in a response (its reference unless None)."""
+    return [marker for marker in (*PAYLOAD, reference) if marker is not None and marker in body]
 
 
 def test_outsiders_learn_nothing_from_any_page(cast: Cast, secret: tuple[int, str]) -> None:
@@ -76,7 +87,23 @@ def test_the_circle_sees_it_and_executives_see_the_path_only(cast: Cast, secret:
         assert client.login(username=username, password=PASSWORD)
         body = client.get(f"/requests/{pk}/").content.decode()
         assert reference in body, username
-        assert (SECRET in body) is payload, username
+        for marker in PAYLOAD:
+            assert (marker in body) is payload, (username, marker)
+
+
+def test_executives_read_no_payload_on_any_page_or_api_read(cast: Cast, secret: tuple[int, str]) -> None:
+    pk, _reference = secret
+    client = Client()
+    assert client.login(username="executive", password=PASSWORD)
+    for path in page_paths(pk):
+        response = client.get(path)
+        assert response.status_code < 500, path
+        assert not leaks(response.content.decode(errors="replace"), None), (path, leaks(response.content.decode(), None))
+    api = ApiClient(cast.executive)
+    for path in [path for method, path in api_operations() if method == "GET"]:
+        response = api.get(concrete(path, pk))
+        assert response.status_code < 500, path
+        assert not leaks(response.content.decode(errors="replace"), None), path
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(db, secret: tuple[int, str]) -> None:

@@ -28,6 +28,7 @@ from tandem.voice.models import (
     RequestRating,
 )
 from tandem.work.models import ServiceRequest, Status
+from tandem.work.queries import requests_with_payload_visible_to
 
 
 def min_answers() -> int:
@@ -349,10 +350,20 @@ def leads_or_admin(person: Person | None) -> bool:
 # --- satisfaction both ways ---------------------------------------------------------------------
 
 
+def ratings_visible_to(user: AnyUser | None) -> QuerySet[RequestRating]:
+    """A rating, its comment and the team's answer follow the payload rule of their request:
+    a confidential request's stay with the requester, the providing unit and administrators
+    (executives see the request's path, not what was said about it)."""
+    if person_of(user) is None:
+        return RequestRating.objects.none()
+    return RequestRating.objects.filter(request__in=requests_with_payload_visible_to(user))
+
+
 def feedback_for(person: Person | None, sr: ServiceRequest) -> dict[str, Any]:
     """What the request page shows and offers about ratings, for this viewer."""
     done = sr.status in (Status.RESOLVED, Status.CLOSED)
-    rating = RequestRating.objects.filter(request=sr).select_related("answered_by__user").first()
+    user = person.user if person is not None else None
+    rating = ratings_visible_to(user).filter(request=sr).select_related("answered_by__user").first()
     ask = AskRating.objects.filter(request=sr).first()
     back_office = person is not None and (sr.unit_id in work_unit_ids(person) or is_admin(person))
     return {
@@ -371,7 +382,7 @@ def unanswered_feedback(user: AnyUser | None) -> QuerySet[Any]:
     person = person_of(user)
     if person is None:
         return RequestRating.objects.none()
-    qs = RequestRating.objects.filter(answered_at__isnull=True).select_related("request", "unit")
+    qs = ratings_visible_to(user).filter(answered_at__isnull=True).select_related("request", "unit")
     if not is_admin(person):
         qs = qs.filter(unit_id__in=work_unit_ids(person))
     return qs.order_by("rated_at")

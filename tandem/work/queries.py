@@ -44,6 +44,16 @@ def can_see_payload(person: Person | None, sr: ServiceRequest) -> bool:
     return sr.requester_id == person.pk or can_work(person, sr)
 
 
+def requests_with_payload_visible_to(user: AnyUser | None) -> QuerySet[ServiceRequest]:
+    """The requests whose payload this user may read: ``can_see_payload`` as a query, for the
+    records of other areas that follow the payload rule (a rating and its answer)."""
+    person = person_of(user)
+    qs = requests_visible_to(user)
+    if person is None or is_admin(person):
+        return qs
+    return qs.filter(Q(confidential=False) | Q(requester=person) | Q(unit_id__in=work_unit_ids(person)))
+
+
 def can_see_internal(person: Person | None, sr: ServiceRequest) -> bool:
     """Internal notes are for the providing back office only."""
     return can_work(person, sr)

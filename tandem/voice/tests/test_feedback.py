@@ -11,6 +11,7 @@ from tandem.voice import actions
 from tandem.voice.models import AskRating, RequestRating
 from tandem.voice.queries import ask_quality, unanswered_feedback
 from tandem.work import actions as work
+from tests.apiclient import ApiClient
 from tests.cast import PASSWORD, TIMESHEET_OK, Cast
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -84,8 +85,6 @@ def test_the_back_office_rates_the_ask_and_each_front_unit_sees_its_share(cast: 
 
 
 def test_the_api_rates_answers_and_refuses_clearly(cast: Cast) -> None:
-    from tests.apiclient import ApiClient
-
     pk = resolved(cast)
     me = ApiClient(cast.consultant)
     assert me.post(f"/api/requests/{pk}/rating", {"score": 0}).status_code == 422
@@ -116,3 +115,49 @@ def test_the_executive_page_shows_both_sides_and_downloads_each_figure(cast: Cas
     assert client.get("/executive/?format=csv&figure=nope").status_code == 422
     client.login(username="payroll_lead", password=PASSWORD)
     assert client.get("/executive/").status_code == 403
+
+
+def rated_grievance(cast: Cast) -> int:
+    pk = work.submit_request(cast.consultant, cast.grievance, {"details": "private"}).request.pk
+    work.assign_request(cast.hr_agent, pk, cast.hr_agent.pk)
+    work.start_request(cast.hr_agent, pk)
+    work.resolve_request(cast.hr_agent, pk, "Heard.")
+    actions.rate_request(cast.consultant, pk, 2, "Nobody called me back for a week.")
+    return pk
+
+
+# Who reads a rating, its comment and the team's answer, by role: the payload rule of the
+# request (docs/administration.md). None: the request itself answers 404.
+CONFIDENTIAL = {"consultant": True, "hr_agent": True, "admin": True, "executive": False,
+                "colleague": None, "other_consultant": None, "payroll_agent": None, "payroll_lead": None}
+ORDINARY = {"consultant": True, "colleague": True, "payroll_agent": True, "payroll_lead": True,
+            "executive": True, "admin": True, "other_consultant": None, "hr_agent": None}
+
+
+@pytest.mark.parametrize(("kind", "matrix"), [("confidential", CONFIDENTIAL), ("ordinary", ORDINARY)])
+def test_a_rating_and_its_answer_are_read_by_whoever_reads_the_request_s_payload(
+    cast: Cast, kind: str, matrix: dict[str, bool | None]
+) -> None:
+    if kind == "confidential":
+        pk, team = rated_grievance(cast), cast.hr_agent
+    else:
+        pk, team = resolved(cast), cast.payroll_agent
+        actions.rate_request(cast.consultant, pk, 2, "Nobody called me back for a week.")
+    unanswered = {username: [r["request"] for r in ApiClient(getattr(cast, username)).get(
+        "/api/feedback/unanswered").json()] for username in matrix}
+    actions.answer_rating(team, pk, "We are sorry: a new rota starts Monday.")
+    for username, reads in matrix.items():
+        client = Client()
+        assert client.login(username=username, password=PASSWORD)
+        response = client.get(f"/requests/{pk}/")
+        if reads is None:
+            assert response.status_code == 404, username
+            continue
+        page = response.content.decode()
+        for words in ("Nobody called me back", "a new rota starts Monday", "Requester's rating: 2/5"):
+            assert (words in page) is reads, (kind, username, words)
+        assert ("Nobody called me back" in client.get("/feedback/").content.decode()) is False  # scores only there
+    # The list of feedback to answer is the providing unit's (and the administrators'), and only
+    # where they read the payload.
+    providers = {u for u in matrix if getattr(cast, u).unit_id == team.unit_id and u != "admin"}
+    assert {u for u, ids in unanswered.items() if pk in ids} == providers | {"admin"}

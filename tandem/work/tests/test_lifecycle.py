@@ -10,7 +10,7 @@ from tandem.notifications.models import Notification
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
 from tandem.work import actions
 from tandem.work.models import Comment, Event, ServiceRequest, Status
-from tandem.work.queries import requests_visible_to
+from tandem.work.queries import can_see_payload, requests_visible_to, requests_with_payload_visible_to
 from tests.cast import TIMESHEET_OK, Cast
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -124,6 +124,24 @@ def test_it_hides_a_confidential_request_from_outsiders(cast: Cast) -> None:
     assert requests_visible_to(cast.hr_agent.user).filter(pk=sr.pk).count() == 1
     with pytest.raises(NotFound):
         actions.add_comment(cast.colleague, sr.pk, "hello")
+
+
+def test_the_payload_query_and_the_payload_check_are_the_same_rule(cast: Cast) -> None:
+    grievance = actions.submit_request(cast.consultant, cast.grievance, {"details": "private"}).request
+    timesheet = submit(cast)
+    # Who reads which payload, as docs/administration.md tells it: a confidential request's
+    # stays with the requester, the providing unit and administrators; the requesting unit's
+    # colleagues and executives read an ordinary one's.
+    expected = {
+        "consultant": {grievance.pk, timesheet.pk}, "colleague": {timesheet.pk}, "other_consultant": set(),
+        "payroll_agent": {timesheet.pk}, "payroll_lead": {timesheet.pk}, "hr_agent": {grievance.pk},
+        "executive": {timesheet.pk}, "admin": {grievance.pk, timesheet.pk},
+    }
+    for username, readable in expected.items():
+        person = getattr(cast, username)
+        assert set(requests_with_payload_visible_to(person.user).values_list("pk", flat=True)) == readable, username
+        for sr in requests_visible_to(person.user):  # the check is asked of requests one may see
+            assert can_see_payload(person, sr) is (sr.pk in readable), (username, sr.title)
 
 
 def test_it_refuses_missing_and_wrongly_typed_intake(cast: Cast) -> None:
