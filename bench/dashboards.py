@@ -57,6 +57,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--skip-rebuild", action="store_true",
                         help="skip the full rebuild of the weekly rows (the build times one)")
     parser.add_argument("--json", default="", help="also write the figures as JSON to this file")
+    parser.add_argument("--only", default="", help="time only the pages whose name contains this (e.g. 'pulse')")
     return parser.parse_args()
 
 
@@ -178,6 +179,22 @@ def rebuild_times(full_rebuild: bool) -> dict[str, float]:
     print(f"weekly rows: full rebuild {full:.1f} s ({rows:,} rows); worker's refresh of this week and last "
           f"{min(recent):.2f}-{max(recent):.2f} s", flush=True)
     return {"rows": rows, "full_seconds": round(full, 2), "recent_seconds": round(max(recent), 2)}
+
+
+def pulse_months() -> dict[str, float]:
+    """The pulse results' monthly summaries written as the worker writes them: every settled
+    month at first (as after an upgrade or an import), then nothing left to do."""
+    from tandem.voice.months import summarise
+
+    out = {}
+    for label in ("first", "next"):
+        began = time.perf_counter()
+        months = summarise()
+        out[f"{label}_seconds"] = round(time.perf_counter() - began, 2)
+        out[f"{label}_months"] = months
+    print(f"pulse months: {out['first_months']} summarised in {out['first_seconds']} s; "
+          f"the next round {out['next_seconds']} s", flush=True)
+    return out
 
 
 def flow_cold(service_slug: str) -> dict[str, float]:
@@ -331,7 +348,8 @@ def targets(role: str, s: dict[str, str]) -> list[tuple[str, str, bool]]:
 # --- timing ------------------------------------------------------------------------------------------
 
 
-def time_pages(ids: dict[str, dict[str, str]], samples: int, warmup: int, workers: int) -> list[dict[str, object]]:
+def time_pages(ids: dict[str, dict[str, str]], samples: int, warmup: int, workers: int,
+               only: str = "") -> list[dict[str, object]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -351,7 +369,7 @@ def time_pages(ids: dict[str, dict[str, str]], samples: int, warmup: int, worker
             who = ids[role]
             opener = sign_in(base, who["username"], "bench-password")
             auth = {"Authorization": f"Bearer {who['token']}"}
-            for name, path, api in targets(role, ids["slugs"]):
+            for name, path, api in [t for t in targets(role, ids["slugs"]) if only in t[0]]:
                 headers = auth if api else None
                 try:
                     # The first request may fill a cache (the flow, the conformance section):
@@ -425,13 +443,14 @@ def main() -> None:
         figures["database"] = counts()
         print(json.dumps(figures["database"]), flush=True)
         figures["rebuild"] = rebuild_times(not args.skip_rebuild)
+        figures["pulse_months"] = pulse_months()
         ids = identities()
         figures["functions_ms"] = functions(ids)
         figures["flow_cold_ms"] = flow_cold(ids["slugs"]["service"])
         from django.db import connection
 
         connection.close()  # the server's workers open their own
-        rows = time_pages(ids, args.samples, args.warmup, args.workers)
+        rows = time_pages(ids, args.samples, args.warmup, args.workers, args.only)
         figures["load_after"] = os.getloadavg()
         figures["pages"] = rows
         table(rows)

@@ -164,3 +164,37 @@ class Gift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description} from {self.giver}"
+
+
+class PulseMonth(models.Model):
+    """One back-office unit's month, summarised for the pulse results once it can no longer
+    change (tandem.voice.months): the row says the month is summarised, and holds its facts;
+    ``PulseAsker`` rows name who asked something of the unit in it."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the month, in the server's time zone.")
+    resolved = models.PositiveIntegerField(help_text="Requests resolved in the month (not cancelled).")
+    late = models.PositiveIntegerField(help_text="Of those, resolved after the agreed time.")
+    promised = models.PositiveIntegerField(help_text="Of those, with a promise.")
+    kept = models.PositiveIntegerField(help_text="Of those, resolved by the time promised.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "month"], name="one_pulse_month")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.month:%Y-%m}"
+
+
+class PulseAsker(models.Model):
+    """Somebody asked something of the unit in the (summarised) month. Who, not which unit:
+    the results count people by the unit they are in when the results are read."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    requester = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "month", "requester"], name="one_pulse_asker")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.month:%Y-%m}"

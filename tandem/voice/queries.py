@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from tandem.insights.models import WeeklyFlow
 from tandem.org.models import Person, Role, Side, Unit
 from tandem.org.queries import AnyUser, is_admin, leads_unit, person_of, sees_everything, work_unit_ids
 from tandem.promises.models import Promise
+from tandem.voice import months
 from tandem.voice.models import (
     FRUSTRATED,
     AskRating,
@@ -175,8 +176,9 @@ def results(
     tables = _answer_tables(answers)
     # The people asked bound each requesting unit's answers: the suppression needs them to
     # pick its cells whenever a requesting unit's cell is published.
-    asked_by = _asked_counts(unit_ids, starts) if facts or requesting_unit is not None else None
-    evidence = _evidence_cells(unit_ids, starts) if facts else {}
+    by_period = _period_months(unit_ids, starts, now) if facts or requesting_unit is not None else {}
+    asked_by = _asked_counts(by_period) if facts or requesting_unit is not None else None
+    evidence = _evidence_cells(unit_ids, starts, by_period) if facts else {}
     rows = []
     for u in unit_list:
         cells = []
@@ -237,25 +239,29 @@ def _published(table: dict[int, tuple[int, int]], asked: dict[int, int] | None, 
     return table[requesting_unit.pk]
 
 
-def _asked_counts(unit_ids: list[int], starts: list[date]) -> dict[tuple[int, date], dict[int, int]]:
-    """(unit, period) → front-office unit → people of it who asked something of the unit in
-    the period, for every unit and (consecutive) period in one grouped query: one pass over
-    the window's requests instead of one per cell."""
+def _period_months(unit_ids: list[int], starts: list[date], now: datetime | None
+                   ) -> dict[tuple[int, date], list[months.Month]]:
+    """(unit, period) → the facts of each of its months (``tandem.voice.months``: summary rows
+    for the settled months, the requests for the others)."""
     if not unit_ids or not starts:
         return {}
-    bounds = [_bounds(start) for start in starts]
-    # The front-office people are few: naming them spares a join per request, and listing the
-    # distinct (unit, period, requester) triples is a hash aggregate where COUNT(DISTINCT) sorts.
+    def of(start: date) -> list[date]:
+        return months.months_from(start, next_period(start) - timedelta(days=1))
+
+    facts = months.read(unit_ids, [m for start in starts for m in of(start)], now)
+    return {(u, start): [facts[(u, m)] for m in of(start)] for u in unit_ids for start in starts}
+
+
+def _asked_counts(by_period: dict[tuple[int, date], list[months.Month]]) -> dict[tuple[int, date], dict[int, int]]:
+    """(unit, period) → front-office unit → people of it who asked something of the unit in
+    the period (counted in the unit they are in now)."""
     unit_of = dict(Person.objects.filter(unit__side=Side.FRONT).values_list("pk", "unit_id"))
-    qs = ServiceRequest.objects.filter(unit_id__in=unit_ids, submitted_at__gte=bounds[0][0],
-                                       submitted_at__lt=bounds[-1][1], requester_id__in=list(unit_of))
-    period = Case(*[When(submitted_at__lt=hi, then=Value(i)) for i, (_lo, hi) in enumerate(bounds)],
-                  output_field=IntegerField())
     counts: dict[tuple[int, date], dict[int, int]] = {}
-    triples = qs.annotate(period=period).values_list("unit_id", "period", "requester_id").distinct().order_by()
-    for unit_id, i, requester in triples:
-        cell = counts.setdefault((unit_id, starts[i]), {})
-        cell[unit_of[requester]] = cell.get(unit_of[requester], 0) + 1
+    for key, facts in by_period.items():
+        cell = counts.setdefault(key, {})
+        for requester in set().union(*(f.askers for f in facts)):
+            if requester in unit_of:
+                cell[unit_of[requester]] = cell.get(unit_of[requester], 0) + 1
     return counts
 
 
@@ -277,47 +283,32 @@ def late_rate(resolved: QuerySet[ServiceRequest]) -> float | None:
     return counts["late"] / counts["n"] if counts["n"] else None
 
 
-def _evidence_cells(unit_ids: list[int], starts: list[date]) -> dict[tuple[int, date], dict[str, float | None]]:
-    """``evidence_for`` of every unit and (consecutive) period in three grouped queries instead
-    of three per cell."""
+def _evidence_cells(unit_ids: list[int], starts: list[date], by_period: dict[tuple[int, date], list[months.Month]]
+                    ) -> dict[tuple[int, date], dict[str, float | None]]:
+    """``evidence_for`` of every unit and (consecutive) period: the processing time from the
+    weekly rows, lateness and promises from the months' facts."""
     if not unit_ids or not starts:
         return {}
     bounds = [_bounds(start) for start in starts]
-    lo, hi = bounds[0][0], bounds[-1][1]
-
-    def period(field: str) -> Case:
-        return Case(*[When(**{f"{field}__lt": end}, then=Value(i)) for i, (_lo, end) in enumerate(bounds)],
-                    output_field=IntegerField())
-
+    hi = bounds[-1][1]
     weekly = list(
         WeeklyFlow.objects.filter(unit_id__in=unit_ids, week__gte=starts[0] - timedelta(days=6), week__lt=hi.date())
         .values("unit_id", "week").annotate(n=Sum("resolved"), seconds=Sum("total_seconds")).order_by()
     )
-    late = {
-        (r["unit_id"], r["p"]): r
-        for r in ServiceRequest.objects.filter(unit_id__in=unit_ids, resolved_at__gte=lo, resolved_at__lt=hi)
-        .exclude(status=Status.CANCELLED).annotate(p=period("resolved_at")).values("unit_id", "p")
-        .annotate(n=Count("pk"), late=Count("pk", filter=Q(resolved_at__gt=Coalesce("resolve_by", "due_at"))))
-        .order_by()
-    }
-    kept = {
-        (r["unit_id"], r["p"]): r
-        for r in Promise.objects.filter(unit_id__in=unit_ids, request__resolved_at__gte=lo, request__resolved_at__lt=hi)
-        .exclude(request__status=Status.CANCELLED).annotate(p=period("request__resolved_at")).values("unit_id", "p")
-        .annotate(n=Count("pk"), kept=Count("pk", filter=Q(request__resolved_at__lte=F("promised_at")))).order_by()
-    }
     out: dict[tuple[int, date], dict[str, float | None]] = {}
     for unit_id in unit_ids:
-        for i, (start, (_lo, end)) in enumerate(zip(starts, bounds, strict=True)):
+        for start, (_lo, end) in zip(starts, bounds, strict=True):
             first = start - timedelta(days=6)
             weeks = [w for w in weekly if w["unit_id"] == unit_id and first <= w["week"] < end.date()]
             n = sum(w["n"] for w in weeks)
             seconds = sum(w["seconds"] for w in weeks)
-            cell_late, cell_kept = late.get((unit_id, i)), kept.get((unit_id, i))
+            facts = by_period[(unit_id, start)]
+            resolved, late = sum(f.resolved for f in facts), sum(f.late for f in facts)
+            promised, kept = sum(f.promised for f in facts), sum(f.kept for f in facts)
             out[(unit_id, start)] = {
                 "mean_hours": seconds / n / 3600 if n else None,
-                "late_rate": cell_late["late"] / cell_late["n"] if cell_late and cell_late["n"] else None,
-                "promises_kept": cell_kept["kept"] / cell_kept["n"] if cell_kept and cell_kept["n"] else None,
+                "late_rate": late / resolved if resolved else None,
+                "promises_kept": kept / promised if promised else None,
             }
     return out
 

@@ -19,6 +19,7 @@ from tandem.notifications.actions import send_digests
 from tandem.outbox.actions import deliver_due, purge_handled
 from tandem.promises.actions import mark_material_changes, refresh_forecasts
 from tandem.voice.actions import send_kudos_digests, send_pulse_invitations
+from tandem.voice.months import summarise as summarise_pulse_months
 from tandem.work.actions import close_expired_resolutions, fire_due_response_alerts, fire_due_sla_alerts
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         "closing resolved requests whose reopen window has passed, "
         "refreshing promise forecasts and telling requesters once when a promise slips, "
         "rebuilding this week's and last week's evidence (at most every 10 minutes), "
+        "summarising each month for the pulse results once it can no longer change, "
         "emailing the pulse question about the period just ended and last month's kudos digests, "
         "placing new and returned work of units in auto allocation mode."
     )
@@ -81,6 +83,7 @@ class Command(BaseCommand):
         mark_material_changes()
         forecasts, slips = refresh_forecasts()
         refresh_recent_flow(force=options["once"])
+        summarise_pulse_months()
         invited = send_pulse_invitations()
         send_kudos_digests()
         placed = place_new_work()
