@@ -175,6 +175,7 @@ def load_organisation(org: DemoOrganisation, end: datetime) -> OrgIds:
                 role=p.role,
                 job_title=p.job_title,
                 working_pattern=PATTERNS[p.pattern],
+                request_share=org.request_share(p),
                 last_digest_at=end,
             )
             for user, p in zip(users, everyone, strict=True)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from tandem.agreements.queries import Terms, calendar_for_service, terms_for
 from tandem.catalogue.models import Service
 from tandem.engines.agreements.workdays import add_working_days
+from tandem.engines.durations import hours_text
 from tandem.engines.worktime import WorkingCalendar, to_epoch
 from tandem.org.models import Person, Role
 from tandem.org.queries import AnyUser, is_admin, person_of
@@ -145,7 +146,7 @@ def _quote(
     shift = f"{people} {'person' if people == 1 else 'people'} on shift"
     explanation = (
         f"{confidence} % likely by {_when(promised_at, zone)}; 50 % by {_when(p50_at, zone)}. "
-        f"The queue ahead holds {queue_hours:.0f} working hours for {shift}."
+        f"The queue ahead holds {hours_text(queue_hours)} of work for {shift}."
     )
     if resolve_by is not None and promised_at > resolve_by:
         explanation += (

@@ -204,6 +204,14 @@ class ReasonForm(PageForm):
     reason = long_text("Reason", rows=2)
 
 
+class TimeForm(PageForm):
+    duration = forms.CharField(label="Time spent", max_length=40,
+                               help_text="Minutes (35) or hours and minutes (1 h 20 min).")
+    worked_on = forms.DateField(label="Day worked", required=False, help_text="Today if left empty.",
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label="On what (optional)", max_length=200, required=False)
+
+
 class CommentForm(PageForm):
     KINDS = [
         ("shared", "Comment (both sides)"),
@@ -361,6 +369,8 @@ def moves_for(me: Person, sr: ServiceRequest) -> set[str]:
             moves |= {"ask", "wait", "wait_team", "resolve"}
         if status in (Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY, Status.WAITING_TEAM):
             moves.add("resume")
+        if status != Status.NEW:
+            moves.add("log_time")
     if me.pk == sr.requester_id or is_admin(me):
         if status == Status.WAITING_REQUESTER:
             moves.add("answer")

@@ -40,7 +40,9 @@ from tandem.work.queries import (
     comments_for,
     procedure_for,
     requests_visible_to,
+    time_entries_for,
     timeline_for,
+    work_held_by_absent,
 )
 
 PAGE_SIZE = 25
@@ -130,6 +132,11 @@ MOVES: dict[str, Move] = {
         lambda me, pk, d: actions.cancel_request(me, pk, d["reason"]),
         "Cancelled.",
     ),
+    "log_time": (
+        f.TimeForm,
+        lambda me, pk, d: actions.log_time(me, pk, d["duration"], worked_on=d["worked_on"], note=d["note"]),
+        "Time logged.",
+    ),
     "comment": (
         f.CommentForm,
         lambda me, pk, d: actions.add_comment(
@@ -209,8 +216,9 @@ def request_page(
             "reopen_until": actions.reopen_window_ends(sr),
             "worker": can_work(me, sr),
             "me": me,
-            "your_turn": bool(moves - {"comment", "cancel"}),
+            "your_turn": bool(moves - {"comment", "cancel", "log_time"}),
             "procedure": procedure_for(me, sr),
+            "time_entries": list(time_entries_for(me, sr)),
         },
         status=status,
     )
@@ -379,7 +387,9 @@ def queue(request: HttpRequest, me: Person) -> HttpResponse:
         size=PAGE_SIZE,
     )
     template = "work/_queue_results.html" if getattr(request, "htmx", False) else "work/queue.html"
-    context = {"form": form, "page": page, "unit": unit, "units": units}
+    lead = leads_unit(me, unit.pk)
+    away = work_held_by_absent(unit.pk, timezone.localdate()) if lead and template == "work/queue.html" else []
+    context = {"form": form, "page": page, "unit": unit, "units": units, "away": away, "lead": lead}
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response

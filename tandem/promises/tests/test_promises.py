@@ -55,7 +55,7 @@ def test_with_history_the_quote_reads_the_queue_and_similar_requests(cast: Cast)
     q = quote(cast.timesheet, cast.consultant, now=now)
     assert q.basis == Basis.HISTORY and q.confidence == 85
     assert now < q.p50_at <= q.promised_at
-    assert "85 % likely by" in q.explanation and "working hours for" in q.explanation
+    assert "85 % likely by" in q.explanation and "of work for" in q.explanation
     # Two working hours each, nothing queued: promised within a working day, not the 3 published.
     assert q.promised_at - now < timedelta(days=2)
 
