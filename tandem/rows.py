@@ -129,3 +129,20 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Iterable[
             cursor.executemany(sql, params)
             count += len(params)
     return count
+
+
+def update_rows(objects: Sequence[Model], names: Sequence[str]) -> int:
+    """Write ``names`` of each of ``objects`` (instances of one model) by primary key, one
+    ``executemany`` of plain UPDATEs: ``bulk_update`` builds a CASE expression per column and
+    row, and spent ten minutes on the demo's 23,000 clocks."""
+    if not objects:
+        return 0
+    model = type(objects[0])
+    fields = [cast(models.Field, model._meta.get_field(name)) for name in names]
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {sets} WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608
+    params = [(*(f.get_db_prep_save(getattr(o, f.attname), connection) for f in fields), o.pk) for o in objects]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    return len(params)

@@ -97,6 +97,7 @@ class Person(models.Model):
     # so that utilisation compares like with like (docs/figures.md).
     request_share = models.FloatField(
         default=1.0,
+        db_default=1.0,
         validators=[MinValueValidator(0.05), MaxValueValidator(1.0)],
         help_text="Share of working time given to service requests (0.05 to 1); the rest goes on routine duties.",
     )

@@ -39,7 +39,6 @@ from tandem.work.queries import (
     comments_for,
     procedure_for,
     requests_visible_to,
-    time_entries_for,
     timeline_for,
 )
 from tandem.work.schemas import (
@@ -64,9 +63,6 @@ from tandem.work.schemas import (
     ResolveIn,
     SubmitIn,
     TeamWaitIn,
-    TimeEntryIn,
-    TimeEntryList,
-    TimeEntryOut,
     WaitIn,
 )
 
@@ -458,34 +454,6 @@ def add_comment(request: HttpRequest, request_id: PathId, payload: CommentIn) ->
         addressed_to_id=payload.addressed_to,
     )
     return HttpStatus(201, CommentOut.of(comment))
-
-
-@router.get(
-    "/requests/{request_id}/time",
-    response={200: TimeEntryList, **errors(403, 404, 422)},
-    tags=["time"],
-    summary="List the time logged on a request",
-)
-def list_time(request: HttpRequest, request_id: PathId) -> dict:
-    """Hands-on time people logged on the request, oldest first, with the total. For the
-    providing unit only (others get an empty list)."""
-    entries = list(time_entries_for(actor(request), _visible_request(request, request_id)))
-    total = round(sum(e.seconds for e in entries) / 60, 1)
-    return {"items": [TimeEntryOut.of(e) for e in entries], "total_minutes": total}
-
-
-@router.post(
-    "/requests/{request_id}/time",
-    response={201: TimeEntryOut, **MOVE_ERRORS},
-    tags=["time"],
-    summary="Log time spent on a request",
-)
-def log_time(request: HttpRequest, request_id: PathId, payload: TimeEntryIn) -> HttpStatus:
-    """Your own hands-on time on a request you may work. Where a request has entries, their sum
-    is its effort in capacity, plans and productivity (docs/figures.md)."""
-    entry = actions.log_time(actor(request), request_id, payload.duration, worked_on=payload.worked_on,
-                             note=payload.note)
-    return HttpStatus(201, TimeEntryOut.of(entry))
 
 
 @router.post(

@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='person',
             name='request_share',
-            field=models.FloatField(default=1.0, help_text='Share of working time given to service requests (0.05 to 1); the rest goes on routine duties.', validators=[django.core.validators.MinValueValidator(0.05), django.core.validators.MaxValueValidator(1.0)]),
+            field=models.FloatField(db_default=1.0, default=1.0, help_text='Share of working time given to service requests (0.05 to 1); the rest goes on routine duties.', validators=[django.core.validators.MinValueValidator(0.05), django.core.validators.MaxValueValidator(1.0)]),
         ),
     ]
