@@ -31,9 +31,12 @@ def members(unit: Unit, first: date, last: date) -> list[Person]:
     return list(people.select_related("unit", "user"))
 
 
-def capacity_by_day(unit: Unit, first: date, last: date) -> dict[date, tuple[float, int]]:
+def capacity_by_day(
+    unit: Unit, first: date, last: date, *, until: datetime | None = None
+) -> dict[date, tuple[float, int]]:
     """Day → (working seconds given to requests, people working) of the unit, for every day of
-    ``[first, last]``: each person's working time times their ``request_share``."""
+    ``[first, last]``: each person's working time times their ``request_share`` (up to ``until``
+    only, when given: the capacity so far)."""
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     seconds = np.zeros(len(days))
     people = np.zeros(len(days), dtype=np.int64)
@@ -43,7 +46,10 @@ def capacity_by_day(unit: Unit, first: date, last: date) -> dict[date, tuple[flo
         except Invalid:
             continue  # no working time at all: contributes nothing
         starts = [to_epoch(datetime.combine(d, datetime.min.time(), tzinfo=cal.zone)) for d in days]
-        worked = cal.between_many(starts, [s + 86400 for s in starts])
+        ends = [s + 86400 for s in starts]
+        if until is not None:  # "so far": nothing after ``until`` counts
+            ends = [max(a, min(b, to_epoch(until))) for a, b in zip(starts, ends, strict=True)]
+        worked = cal.between_many(starts, ends)
         seconds += worked * person.request_share
         people += worked > 0
     return {d: (float(s), int(p)) for d, s, p in zip(days, seconds, people, strict=True)}

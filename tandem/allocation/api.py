@@ -147,7 +147,8 @@ class ProductivityWeekOut(Schema):
 class ProductivityServiceOut(Schema):
     service: str
     resolved: int
-    hands_on_hours_per_request: float
+    hands_on_hours_per_request: float = Field(..., description="The mean: adds up to the hours worked.")
+    median_hands_on_hours: float = Field(..., description="The typical request: what capacity and plans count.")
 
 
 class ProductivityOut(Schema):

@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -74,13 +75,12 @@ def unit_productivity(unit: Unit, *, now: datetime | None = None, weeks: int = W
     people = {p.pk for p in members(unit, first, last)}
     busy = spans.busy(edges)
     hands_on = [sum(float(busy[p][i]) for p in people if p in busy) / 3600 for i in range(len(starts))]
-    capacity = capacity_by_day(unit, first, last)
+    capacity = capacity_by_day(unit, first, last, until=now)
     absent = _absence_days(Person.objects.filter(unit=unit), first, last)
     rows = []
     for i, week in enumerate(starts):
         days = [week + timedelta(days=n) for n in range(7)]
-        # The current week's capacity so far, to compare with its hands-on time so far.
-        hours = sum(capacity.get(d, (0.0, 0))[0] for d in days if d <= now.astimezone(zone).date()) / 3600
+        hours = sum(capacity.get(d, (0.0, 0))[0] for d in days) / 3600  # the current week so far
         f = flow.get(week, {})
         finished = done.get(week, [])
         rows.append({
@@ -94,7 +94,8 @@ def unit_productivity(unit: Unit, *, now: datetime | None = None, weeks: int = W
         })
     names = dict(Service.objects.filter(pk__in=list(by_service)).values_list("pk", "name"))
     services = [
-        {"service": names[sid], "resolved": len(values), "hands_on_hours_per_request": sum(values) / 3600 / len(values)}
+        {"service": names[sid], "resolved": len(values), "hands_on_hours_per_request": sum(values) / 3600 / len(values),
+         "median_hands_on_hours": float(np.median(values)) / 3600}
         for sid, values in sorted(by_service.items(), key=lambda item: names[item[0]])
     ]
     return {"unit": unit, "weeks": rows, "services": services}

@@ -84,7 +84,7 @@ def test_productivity_weeks_are_true(cast: Cast, week: dict[str, int]) -> None:
     this = data["weeks"][-1]
     busy_minutes = len(working_minutes(t(9), t(14, 30)))  # holding at least one request
     people = {p.pk: p.request_share for p in Person.objects.filter(unit=cast.payroll, user__is_active=True)}
-    capacity_minutes = sum(share * len(working_minutes(MONDAY, MONDAY + timedelta(days=3))) for share in people.values())
+    capacity_minutes = sum(share * len(working_minutes(MONDAY, WEDNESDAY_NOON)) for share in people.values())
     assert this["week"] == date(2026, 11, 16) and not this["complete"]
     assert this["resolved"] == 2 and this["arrivals"] == 2
     assert this["hands_on_hours"] == pytest.approx(0.5 * busy_minutes / 60)
@@ -99,7 +99,8 @@ def test_productivity_weeks_are_true(cast: Cast, week: dict[str, int]) -> None:
     assert weeks[-1]["utilisation"] == pytest.approx(this["utilisation"])
     assert weeks[-1]["hands_on_hours"] == pytest.approx(this["hands_on_hours"])
     assert api.json()["services"] == [{"service": cast.timesheet.name, "resolved": 2,
-                                       "hands_on_hours_per_request": pytest.approx(0.5 * 135 / 60)}]
+                                       "hands_on_hours_per_request": pytest.approx(0.5 * 135 / 60),
+                                       "median_hands_on_hours": pytest.approx(0.5 * 135 / 60)}]
     # Not for another unit's people; a unit that is not there is named.
     assert ApiClient(cast.hr_agent).get("/api/units/payroll/productivity").status_code == 403
     missing = ApiClient(cast.payroll_lead).get("/api/units/nowhere/productivity")
