@@ -161,28 +161,25 @@ class IntakeField(models.Model):
         errors = definition_problems(self.rules)
         if self.kind == self.Kind.CHOICE and not self.choices:
             errors["choices"] = ["A choice field needs at least one choice."]
-        # A rule on the wrong kind would never be checked: refuse it rather than keep it silently.
-        if self.kind != self.Kind.NUMBER and (self.min_value is not None or self.max_value is not None):
-            errors.setdefault("min_value", []).append(
-                "A minimum and a maximum apply to number fields only: clear them, or make this a number field."
-            )
-        if self.kind != self.Kind.DATE and (
-            self.days_past is not None or self.days_ahead is not None or self.weekday is not None
-        ):
-            errors.setdefault("days_past", []).append(
-                "Days before and after today and a weekday apply to date fields only: clear them, or "
-                "make this a date field."
-            )
-        if self.kind not in TEXT_KINDS and (self.pattern or self.pattern_message):
-            errors.setdefault("pattern", []).append(
-                "A pattern applies to text, long text and file reference fields only: clear it, or "
-                "change the kind."
-            )
+        # A rule on the wrong kind would never be checked: refuse it rather than keep it silently,
+        # beside the first such rule that was given.
+        for kinds, names, message in RULES_BY_KIND:
+            given = [name for name in names if getattr(self, name) not in (None, "")]
+            if given and self.kind not in kinds:
+                errors.setdefault(given[0], []).append(message)
         if errors:
             raise ValidationError(errors)
 
 
-TEXT_KINDS = (IntakeField.Kind.TEXT, IntakeField.Kind.LONG_TEXT, IntakeField.Kind.FILE)
+RULES_BY_KIND = (
+    ((IntakeField.Kind.NUMBER,), ("min_value", "max_value"),
+     "A minimum and a maximum apply to number fields only: clear them, or make this a number field."),
+    ((IntakeField.Kind.DATE,), ("days_past", "days_ahead", "weekday"),
+     "Days before and after today and a weekday apply to date fields only: clear them, or make this "
+     "a date field."),
+    ((IntakeField.Kind.TEXT, IntakeField.Kind.LONG_TEXT, IntakeField.Kind.FILE), ("pattern", "pattern_message"),
+     "A pattern applies to text, long text and file reference fields only: clear it, or change the kind."),
+)
 
 
 class CutOff(models.Model):

@@ -80,7 +80,7 @@ REFUSED = [
     ({"kind": "date", "weekday": "Sundy"}, "weekday", "Sundy is not a weekday"),
     ({"kind": "date", "days_past": "-3"}, "days_past", "greater than or equal to 0"),
     ({"kind": "text", "min_value": "0"}, "min_value", "apply to number fields only"),
-    ({"kind": "number", "weekday": "6"}, "days_past", "apply to date fields only"),
+    ({"kind": "number", "weekday": "6"}, "weekday", "apply to date fields only"),
     ({"kind": "choice", "choices": "Yes\nNo", "pattern": "Yes", "pattern_message": "Yes"}, "pattern",
      "A pattern applies to text, long text and file reference fields only"),
 ]
