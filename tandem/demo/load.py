@@ -37,6 +37,7 @@ from tandem.demo.people import (
     DemoPerson,
 )
 from tandem.demo.pulse import load_feedback, load_pulse, load_recognition
+from tandem.demo.services import DemoField
 from tandem.demo.trails import OrgIds, load_history
 from tandem.engines.history import Params, simulate
 from tandem.insights.actions import rebuild_all
@@ -226,16 +227,7 @@ def load_organisation(org: DemoOrganisation, end: datetime) -> OrgIds:
     )
     IntakeField.objects.bulk_create(
         [
-            IntakeField(
-                service=service,
-                position=i,
-                key=f.key,
-                label=f.label,
-                kind=f.kind,
-                required=f.required,
-                help_text=f.help,
-                choices=list(f.choices),
-            )
+            intake_field(service, i, f)
             for service, s in zip(services, org.services, strict=True)
             for i, f in enumerate(s.fields, 1)
         ]
@@ -276,6 +268,27 @@ def load_organisation(org: DemoOrganisation, end: datetime) -> OrgIds:
         service=[s.pk for s in services],
         service_unit=[unit_pk[s.unit] for s in org.services],
         service_unit_name=[unit_names[s.unit] for s in org.services],
+    )
+
+
+def intake_field(service: Service, position: int, f: DemoField) -> IntakeField:
+    """One question of a demo service's intake form, with the rules on its values."""
+    return IntakeField(
+        service=service,
+        position=position,
+        key=f.key,
+        label=f.label,
+        kind=f.kind,
+        required=f.required,
+        help_text=f.help,
+        choices=list(f.choices),
+        min_value=f.rules.min_value,
+        max_value=f.rules.max_value,
+        days_past=f.rules.days_past,
+        days_ahead=f.rules.days_ahead,
+        weekday=f.rules.weekday,
+        pattern=f.rules.pattern,
+        pattern_message=f.rules.pattern_message,
     )
 
 
