@@ -38,7 +38,8 @@ def _long_history() -> dict[str, str]:
     actions.start_request(cast.payroll_agent, resolved.pk)
     actions.resolve_request(cast.payroll_agent, resolved.pk, WORD)
     return {
-        "consultant": f"/requests/ /requests/{waiting.pk}/ /requests/{resolved.pk}/ /cases/{case.pk}/",
+        "consultant": f"/requests/ /requests/?whose=unit /requests/{waiting.pk}/ /requests/{resolved.pk}/ "
+        f"/cases/?whose=unit /cases/{case.pk}/",
         "payroll_agent": f"/requests/{waiting.pk}/ /requests/{resolved.pk}/ /queue/?status=all /queue/",
     }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Count, Q, QuerySet
@@ -55,8 +56,12 @@ def home(request: HttpRequest, me: Person) -> HttpResponse:
 
 @staff_page
 def my_requests(request: HttpRequest, me: Person) -> HttpResponse:
+    """Mine, or (?whose=unit) those my unit made: a branch's lead and colleagues follow the
+    branch's work. Which of them the person may see is ``requests_visible_to``'s to say."""
     show_open = request.GET.get("show") == "open"
-    qs = requests_visible_to(request.user).filter(requester=me).select_related(*ROW_RELATED)
+    ours = request.GET.get("whose") == "unit"
+    qs = requests_visible_to(request.user).select_related(*ROW_RELATED)
+    qs = qs.filter(requesting_unit_id=me.unit_id) if ours else qs.filter(requester=me)
     qs = qs.filter(is_open=True) if show_open else qs
     page = keyset_page(
         qs,
@@ -65,7 +70,9 @@ def my_requests(request: HttpRequest, me: Person) -> HttpResponse:
         before=parse_cursor(request.GET.get("before")),
         size=PAGE_SIZE,
     )
-    return render(request, "work/my_requests.html", {"page": page, "show_open": show_open})
+    filters = urlencode([*([("whose", "unit")] if ours else []), *([("show", "open")] if show_open else [])])
+    context = {"page": page, "show_open": show_open, "ours": ours, "unit": me.unit, "filters": filters}
+    return render(request, "work/my_requests.html", context)
 
 
 # --- the request page ----------------------------------------------------------------------------
@@ -277,7 +284,10 @@ def _with_counts(cases: QuerySet) -> QuerySet:
 
 @staff_page
 def my_cases(request: HttpRequest, me: Person) -> HttpResponse:
-    qs = _with_counts(cases_visible_to(request.user).filter(owner=me))
+    """Mine, or (?whose=unit) my unit's: the owner's unit works its cases together."""
+    ours = request.GET.get("whose") == "unit"
+    cases = cases_visible_to(request.user)
+    qs = _with_counts(cases.filter(unit_id=me.unit_id) if ours else cases.filter(owner=me))
     page = keyset_page(
         qs,
         NEWEST_FIRST,
@@ -285,7 +295,7 @@ def my_cases(request: HttpRequest, me: Person) -> HttpResponse:
         before=parse_cursor(request.GET.get("before")),
         size=PAGE_SIZE,
     )
-    return render(request, "work/my_cases.html", {"page": page})
+    return render(request, "work/my_cases.html", {"page": page, "ours": ours, "unit": me.unit})
 
 
 @staff_page
