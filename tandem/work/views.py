@@ -1,7 +1,9 @@
 """The work pages: home, my requests, the request page and its moves, cases, the team queue.
 
 Opening a request (which also reads the viewer's notifications about it) is the site's
-``tandem.site.views.request_detail``; it renders ``request_page`` from here."""
+``tandem.site.views.request_detail``; it renders ``request_page`` from here. The team queue,
+whose order weighs the promise made to each requester, is the site's ``queue``; it renders
+``queue_page`` from here."""
 
 from __future__ import annotations
 
@@ -358,8 +360,9 @@ def _queue_units(me: Person) -> list:
     return list(units if is_admin(me) else units.filter(pk__in=work_unit_ids(me)))
 
 
-@staff_page
-def queue(request: HttpRequest, me: Person) -> HttpResponse:
+def queue_page(request: HttpRequest, me: Person, *, due: Any) -> HttpResponse:
+    """The team queue; ``due`` says when a request is due (the site's ``queue`` knows the
+    promise made to its requester as well as its agreement)."""
     units = _queue_units(me)
     if not units:
         return refused(
@@ -387,9 +390,10 @@ def queue(request: HttpRequest, me: Person) -> HttpResponse:
         after=parse_cursor(request.GET.get("after")),
         before=parse_cursor(request.GET.get("before")),
         size=PAGE_SIZE,
+        keys=form.sort_keys(due),
     )
     template = "work/_queue_results.html" if getattr(request, "htmx", False) else "work/queue.html"
-    context = {"form": form, "page": page, "unit": unit, "units": units}
+    context = {"form": form, "page": page, "unit": unit, "units": units, "sections": f.QUEUE_SECTIONS}
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response
