@@ -15,7 +15,7 @@ from tests.cast import TIMESHEET_OK, build_cast
 
 WORD = "W" * 20_000  # W: the widest letter, and no place to break it
 SHOTS = Path("test-results")  # what each page looked like, to look at (not kept in git)
-VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
+VIEWPORTS = {"desktop": (1280, 900), "tablet": (1024, 768), "phone": (390, 844)}
 # The innermost elements that stick out past the right edge, to say what to mend.
 STICKING_OUT = """() => [...document.querySelectorAll("body *")]
   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
