@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Avg, Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncWeek
+from django.db.models import Avg, Count, F, Func, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, Least, TruncWeek
 from django.utils import timezone
 
 from tandem.agreements.queries import Terms, calendar_for_service, terms_for
@@ -29,6 +29,14 @@ from tandem.work.models import OPEN_STATUS_VALUES, OPEN_STATUSES, Channel, Servi
 from tandem.work.queries import requests_visible_to
 
 NOT_STARTED = frozenset({Status.NEW, Status.ASSIGNED, Status.REOPENED})
+
+
+def earliest_commitment() -> Func:
+    """When a request is due, for the team that works it: the earlier of the time promised to
+    its requester and its agreement's deadline (the published turnaround while the clock is
+    paused, or where the request has no clock). Never NULL, so that a queue can page by it."""
+    agreed = Coalesce("resolve_by", "due_at")
+    return Least(agreed, Coalesce("promise__promised_at", agreed))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import models
@@ -224,6 +225,12 @@ class ServiceRequest(models.Model):
     @property
     def status_enum(self) -> Status:
         return Status(self.status)
+
+    @property
+    def agreed_due(self) -> datetime:
+        """When its agreement says it is due: the clock's deadline, else (the clock paused, or
+        no clock) the published turnaround."""
+        return self.resolve_by or self.due_at
 
     @property
     def holder(self) -> str:
