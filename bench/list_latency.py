@@ -4,7 +4,8 @@ Measures an already-built database (the demo, or one built by ``bench/demo_build
 --requests 1000000``): it starts ``tandem serve`` (gunicorn) on a free local port, signs in as
 the lead of the busiest back-office unit, and times sequential requests to
 
-- ``/queue/`` (first page, a later keyset page, a status filter, the due-soonest sort), and
+- ``/queue/`` (first page and a later keyset page of the usual view, work to do first by what
+  is due; a status filter; all statuses; oldest first), and
 - ``/api/requests`` (first page, a later page, filters),
 
 printing p50/p95/max in milliseconds per target and overall, plus the number of requests in
@@ -157,7 +158,7 @@ def main() -> None:
             else (base + "/queue/", None),
             "queue page: status=in_progress": (base + "/queue/?status=in_progress", None),
             "queue page: all statuses": (base + "/queue/?status=all", None),
-            "queue page: due soonest": (base + "/queue/?sort=due", None),
+            "queue page: oldest first": (base + "/queue/?sort=oldest", None),
             "api /api/requests: first page": (base + "/api/requests?limit=50", auth),
             "api /api/requests: next page": (base + f"/api/requests?limit=50&after={after}", auth),
             "api /api/requests: open=true": (base + "/api/requests?limit=50&open=true", auth),

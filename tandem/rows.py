@@ -3,6 +3,10 @@ inserted at once.
 
 ``one_or_none`` reads one row without the ORDER BY that ``.first()`` adds.
 
+``EpochSeconds`` reads a datetime column as integer epoch seconds computed by the database:
+turning tens of thousands of SQLite timestamps into aware datetimes (to turn them back into
+seconds) was a third of the time of reading a unit's in-progress spans.
+
 ``insert_rows`` inserts many rows given as plain tuples (the demo's history, an imported event
 log). ``bulk_create`` builds a model instance per row and compiles every value through the field
 API: at a few million events that is most of the load time. ``insert_rows`` asks each field
@@ -37,6 +41,22 @@ def one_or_none(qs: QuerySet[M]) -> M | None:
     return rows[0] if rows else None
 
 Adapter = Callable[[Any], Any] | None
+
+
+class EpochSeconds(models.Func):
+    """``EpochSeconds("at")``: the column as whole UTC epoch seconds (floored), on both databases."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Django keeps UTC datetimes as "YYYY-MM-DD HH:MM:SS[.ffffff]" text; %s floors the
+        # fraction. Written %%%%s: the template's formatting and the backend's placeholder
+        # conversion each halve the percent signs.
+        template = "CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="FLOOR(EXTRACT(EPOCH FROM %(expressions)s))::bigint", **extra)
 
 
 def _adapter(field: models.Field) -> Adapter:
@@ -109,3 +129,20 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Iterable[
             cursor.executemany(sql, params)
             count += len(params)
     return count
+
+
+def update_rows(objects: Sequence[Model], names: Sequence[str]) -> int:
+    """Write ``names`` of each of ``objects`` (instances of one model) by primary key, one
+    ``executemany`` of plain UPDATEs: ``bulk_update`` builds a CASE expression per column and
+    row, and spent ten minutes on the demo's 23,000 clocks."""
+    if not objects:
+        return 0
+    model = type(objects[0])
+    fields = [cast(models.Field, model._meta.get_field(name)) for name in names]
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {sets} WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608
+    params = [(*(f.get_db_prep_save(getattr(o, f.attname), connection) for f in fields), o.pk) for o in objects]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    return len(params)

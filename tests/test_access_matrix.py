@@ -21,11 +21,13 @@ import pytest
 from django.test import Client
 
 from tandem.org.actions import revoke_api_tokens
-from tandem.org.models import ApiToken
+from tandem.org.models import ApiToken, Person, Role
 from tandem.voice import actions as voice
 from tandem.work import actions
+from tandem.work.models import ServiceRequest
+from tandem.work.queries import requests_visible_to
 from tests.apiclient import ApiClient, token_for
-from tests.cast import PASSWORD, Cast
+from tests.cast import PASSWORD, TIMESHEET_OK, Cast, make_person
 from tests.test_security import routes
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +39,13 @@ REPLY = "CONFIDENTIAL-ANSWER-7f3a"  # the team's answer to it
 PAYLOAD = (SECRET, WHISPER, VERDICT, REPLY)
 OUTSIDERS = ("colleague", "other_consultant", "payroll_agent", "payroll_lead")
 PUBLIC_PAGES = ("/accounts/login/", "/accounts/logout/")
+
+
+@pytest.fixture
+def branch_lead(cast: Cast) -> Person:
+    """The lead of the consultant's branch: sees the branch's requests, but a confidential one
+    stays with the person who made it (a grievance may be about the lead)."""
+    return make_person("branch_lead", cast.leeds, Role.LEAD)
 
 
 @pytest.fixture
@@ -64,11 +73,11 @@ def leaks(body: str, reference: str | None) -> list[str]:
     return [marker for marker in (*PAYLOAD, reference) if marker is not None and marker in body]
 
 
-def test_outsiders_learn_nothing_from_any_page(cast: Cast, secret: tuple[int, str]) -> None:
+def test_outsiders_learn_nothing_from_any_page(cast: Cast, secret: tuple[int, str], branch_lead: Person) -> None:
     pk, reference = secret
-    paths = page_paths(pk)
+    paths = [*page_paths(pk), "/requests/?whose=unit", "/cases/?whose=unit"]
     assert len(paths) > 30
-    for username in OUTSIDERS:
+    for username in (*OUTSIDERS, "branch_lead"):
         client = Client()
         assert client.login(username=username, password=PASSWORD)
         for path in paths:
@@ -145,11 +154,11 @@ def test_the_api_refuses_without_credentials_and_with_a_revoked_token(cast: Cast
             assert response.json()["detail"], (who, method, path)
 
 
-def test_outsiders_learn_nothing_from_any_api_read(cast: Cast, secret: tuple[int, str]) -> None:
+def test_outsiders_learn_nothing_from_any_api_read(cast: Cast, secret: tuple[int, str], branch_lead: Person) -> None:
     pk, reference = secret
     reads = [path for method, path in api_operations() if method == "GET"]
-    for username in OUTSIDERS:
-        client = ApiClient(getattr(cast, username))
+    for username in (*OUTSIDERS, "branch_lead"):
+        client = ApiClient(branch_lead if username == "branch_lead" else getattr(cast, username))
         for path in reads:
             url = concrete(path, pk)
             response = client.get(url)
@@ -157,3 +166,50 @@ def test_outsiders_learn_nothing_from_any_api_read(cast: Cast, secret: tuple[int
             if "{request_id}" in path:
                 assert response.status_code == 404, (username, path, response.status_code)
             assert not leaks(response.content.decode(errors="replace"), reference), (username, path)
+
+
+def test_a_branch_lead_sees_the_branchs_requests_and_cases_and_nothing_more(
+    cast: Cast, secret: tuple[int, str], branch_lead: Person
+) -> None:
+    """docs/demo.md: a front-office lead sees the branch's requests and cases. The branch's are
+    those its people made (the consultant's, a colleague's, one on a colleague's case); not
+    another branch's, not another unit's, and not a confidential one of the branch."""
+    secret_pk, secret_reference = secret
+
+    def ask(who: Person, title: str, case_id: int | None = None) -> ServiceRequest:
+        return actions.submit_request(who, cast.timesheet, TIMESHEET_OK, title=title, case_id=case_id).request
+
+    ours_case = actions.create_case(cast.colleague, customer_reference="ACME-1", title="Acme's new starter")
+    york_case = actions.create_case(cast.other_consultant, customer_reference="YORK-1", title="York's customer")
+    ours = [
+        ask(cast.consultant, "The consultant's ask"),
+        ask(cast.colleague, "A colleague's ask", ours_case.pk),
+        ask(cast.consultant, "Another of the consultant's"),
+    ]
+    theirs = [ask(cast.other_consultant, "York's ask", york_case.pk), ask(cast.hr_agent, "HR's own ask")]
+
+    # The one permission-aware query says so ...
+    assert sorted(requests_visible_to(branch_lead.user).values_list("pk", flat=True)) == [sr.pk for sr in ours]
+
+    # ... and every page and the API follow it.
+    client = Client()
+    assert client.login(username="branch_lead", password=PASSWORD)
+    listed = client.get("/requests/?whose=unit").content.decode()
+    assert re.findall(r'<span class="ref">(SR-\d{6})</span>', listed) == [sr.reference for sr in reversed(ours)]
+    assert "Leeds branch: requests" in listed and "Consultant" in listed  # whose they are
+    assert re.findall(r'<span class="ref">(SR-\d{6})</span>', client.get("/requests/").content.decode()) == []
+    for sr in ours:
+        assert client.get(f"/requests/{sr.pk}/").status_code == 200, sr.title
+    for pk in [sr.pk for sr in theirs] + [secret_pk]:
+        assert client.get(f"/requests/{pk}/").status_code == 404, pk
+    assert secret_reference not in listed
+
+    cases = client.get("/cases/?whose=unit").content.decode()
+    assert ours_case.reference in cases and york_case.reference not in cases
+    assert client.get(f"/cases/{ours_case.pk}/").status_code == 200
+    assert client.get(f"/cases/{york_case.pk}/").status_code == 404
+
+    api = ApiClient(branch_lead)
+    for query in ("", "?requesting_unit=leeds"):
+        items = api.get(f"/api/requests{query}").json()["items"]
+        assert sorted(item["id"] for item in items) == [sr.pk for sr in ours], query

@@ -55,6 +55,11 @@ class Load:
             with self._lock:
                 self.results.append((op, status, answer))
 
+    def answered(self, *, writes: int, reads: int) -> bool:
+        with self._lock:
+            ops = Counter(op for op, _, _ in self.results)
+        return ops["write"] >= writes and ops["read"] >= reads
+
     def stop(self) -> list[tuple[str, int, Any]]:
         self._stop.set()
         for t in self._threads:
@@ -71,6 +76,11 @@ def test_a_rolling_restart_under_load_fails_no_request(stack: Stack) -> None:
     for _ in range(3):  # gunicorn's rolling restart: new workers start, the old ones finish and go
         os.kill(stack.server.pid, signal.SIGHUP)
         time.sleep(2.5)
+    # Enough answers to mean something, however slow the machine: the clients kept calling
+    # through the restarts; on a busy machine they need longer to reach the counts below.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not load.answered(writes=10, reads=20):
+        time.sleep(0.5)
     results = load.stop()
     codes = Counter(status for _, status, _ in results)
     failed = [r for r in results if r[1] not in (200, 201)]

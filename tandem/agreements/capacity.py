@@ -1,7 +1,8 @@
 """A unit's capacity: the working time of the people who work its queue, day by day.
 
 Its own active people and those lent to it by an agreed loan, each on their own calendar (the
-unit's hours within their working pattern, minus their absences).
+unit's hours within their working pattern, minus their absences), counting the share of their
+working time they give to requests (``Person.request_share``; the rest goes on routine duties).
 """
 
 from __future__ import annotations
@@ -30,8 +31,12 @@ def members(unit: Unit, first: date, last: date) -> list[Person]:
     return list(people.select_related("unit", "user"))
 
 
-def capacity_by_day(unit: Unit, first: date, last: date) -> dict[date, tuple[float, int]]:
-    """Day → (working seconds, people working) of the unit, for every day of ``[first, last]``."""
+def capacity_by_day(
+    unit: Unit, first: date, last: date, *, until: datetime | None = None
+) -> dict[date, tuple[float, int]]:
+    """Day → (working seconds given to requests, people working) of the unit, for every day of
+    ``[first, last]``: each person's working time times their ``request_share`` (up to ``until``
+    only, when given: the capacity so far)."""
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     seconds = np.zeros(len(days))
     people = np.zeros(len(days), dtype=np.int64)
@@ -41,7 +46,10 @@ def capacity_by_day(unit: Unit, first: date, last: date) -> dict[date, tuple[flo
         except Invalid:
             continue  # no working time at all: contributes nothing
         starts = [to_epoch(datetime.combine(d, datetime.min.time(), tzinfo=cal.zone)) for d in days]
-        worked = cal.between_many(starts, [s + 86400 for s in starts])
-        seconds += worked
+        ends = [s + 86400 for s in starts]
+        if until is not None:  # "so far": nothing after ``until`` counts
+            ends = [max(a, min(b, to_epoch(until))) for a, b in zip(starts, ends, strict=True)]
+        worked = cal.between_many(starts, ends)
+        seconds += worked * person.request_share
         people += worked > 0
     return {d: (float(s), int(p)) for d, s, p in zip(days, seconds, people, strict=True)}

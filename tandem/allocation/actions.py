@@ -26,7 +26,7 @@ from tandem.allocation.modes import ranked_ids, units_to_place
 from tandem.allocation.planning import PLANNED_STATUSES, build_plan
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
-from tandem.org.models import AllocationMode, Loan, Person, Role, Side, Unit
+from tandem.org.models import Absence, AllocationMode, Loan, Person, Role, Side, Unit
 from tandem.org.queries import leads_unit, work_unit_ids
 from tandem.outbox.actions import action_transaction, publish
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound, Refused
@@ -224,6 +224,35 @@ def absence_started(person_id: int, starts_on: date, ends_on: date, *, now: date
     )
     notify(leads, Notification.Kind.PLAN_TO_REVIEW, None, message)
     return plan
+
+
+def hand_back_from_absent(actor: Person, person_id: int, *, now: datetime | None = None) -> int:
+    """A lead hands the not-started requests of someone away today back to the queue (an event
+    each, the lead as actor, ``reason: absent``); in auto mode Tandem places them again at once.
+    Started ones stay with the person: the lead gives each to someone (the life cycle has no way
+    back to the queue from there). Answers how many went back."""
+    now = now or timezone.now()
+    person = Person.objects.select_related("unit", "user").filter(pk=person_id).first()
+    if person is None:
+        raise NotFound(f"There is no person {person_id}.")
+    if not leads_unit(actor, person.unit_id):
+        raise Forbidden(f"Only a lead of {person.unit.name} (or an administrator) can hand back its people's work.")
+    today = timezone.localdate(now)
+    if not Absence.objects.filter(person=person, starts_on__lte=today, ends_on__gte=today).exists():
+        raise Conflict(f"{person.display_name} is not away today: their requests stay with them.")
+    returned = 0
+    held = ServiceRequest.objects.filter(assignee=person, status=Status.ASSIGNED)
+    for pk in list(held.values_list("pk", flat=True)):
+        with action_transaction():
+            sr = held.select_for_update().filter(pk=pk).first()
+            if sr is None:
+                continue  # moved meanwhile
+            work_actions.hand_over_locked(sr, None, actor=actor, now=now,
+                                          data={"previous": person.pk, "reason": "absent"})
+            returned += 1
+    if returned and person.unit.allocation_mode == AllocationMode.AUTO:
+        place_work(person.unit, f"{person.display_name} is away today", now=now)
+    return returned
 
 
 # --- lending --------------------------------------------------------------------------------------

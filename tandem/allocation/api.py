@@ -4,6 +4,8 @@ Every change goes through the same actions as the pages (``tandem.allocation.act
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router
@@ -14,6 +16,7 @@ from tandem.allocation import actions
 from tandem.allocation.forecast import Outcome, loan_suggestions
 from tandem.allocation.models import Plan, PlanLine
 from tandem.allocation.modes import MODE_HELP, worked_unit
+from tandem.allocation.productivity import reads_unit_productivity, unit_productivity
 from tandem.allocation.queries import (
     DEFAULT_DAYS,
     MAX_DAYS,
@@ -42,8 +45,9 @@ from tandem.org.api_shared import (
     errors,
     keyset_page,
 )
-from tandem.org.models import AllocationMode, Loan, Unit
-from tandem.refusal import NotFound
+from tandem.org.models import AllocationMode, Loan, Side, Unit
+from tandem.refusal import Forbidden, NotFound
+from tandem.rows import one_or_none
 from tandem.work.api import REQUEST_WITH_CLOCK
 from tandem.work.queries import requests_visible_to
 from tandem.work.schemas import RequestOut
@@ -121,6 +125,58 @@ def get_capacity(request: HttpRequest, unit_slug: UnitSlug, query: Query[Capacit
             )
             for s in cap.services
         ],
+    )
+
+
+# --- productivity -------------------------------------------------------------------------------
+
+
+class ProductivityWeekOut(Schema):
+    week: date = Field(..., description="The Monday of the week (server's time zone).")
+    complete: bool = Field(..., description="False for the current week: its figures are so far.")
+    arrivals: int
+    resolved: int = Field(..., description="Requests resolved in the week (and not reopened since).")
+    hands_on_hours: float = Field(..., description="Hands-on hours of the unit's people in the week (docs/figures.md).")
+    hands_on_hours_per_request: float | None = Field(..., description="Mean effort of the requests resolved.")
+    rework_rate: float | None = Field(..., description="Share of resolutions that followed a reopen.")
+    capacity_hours: float = Field(..., description="Hours the unit's people give to requests (calendars x share).")
+    utilisation: float | None = Field(..., description="hands_on_hours / capacity_hours, a share in 0–1.")
+    absence_days: int
+
+
+class ProductivityServiceOut(Schema):
+    service: str
+    resolved: int
+    hands_on_hours_per_request: float = Field(..., description="The mean: adds up to the hours worked.")
+    median_hands_on_hours: float = Field(..., description="The typical request: what capacity and plans count.")
+
+
+class ProductivityOut(Schema):
+    unit: UnitRef
+    weeks: list[ProductivityWeekOut]
+    services: list[ProductivityServiceOut]
+
+
+@router.get(
+    "/units/{unit_slug}/productivity",
+    response={200: ProductivityOut, **errors(403, 404, 422)},
+    summary="Get a unit's productivity, week by week",
+)
+def get_productivity(request: HttpRequest, unit_slug: UnitSlug) -> ProductivityOut:
+    """The figures of the productivity page: per week, what came in and went out, hands-on hours
+    and per request, rework, capacity and utilisation; per service, hands-on hours per request.
+    For the unit's people, its lead, executives and administrators."""
+    person = actor(request)
+    unit = one_or_none(Unit.objects.filter(slug=unit_slug, side=Side.BACK))
+    if unit is None:
+        raise NotFound(f"There is no back-office unit {unit_slug!r}.")
+    if not reads_unit_productivity(person, unit):
+        raise Forbidden(f"{unit.name}'s productivity is for its people, its lead, executives and administrators.")
+    data = unit_productivity(unit)
+    return ProductivityOut(
+        unit=UnitRef.of(unit),
+        weeks=[ProductivityWeekOut(**w) for w in data["weeks"]],
+        services=[ProductivityServiceOut(**row) for row in data["services"]],
     )
 
 

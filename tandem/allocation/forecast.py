@@ -91,7 +91,8 @@ class Clock:
 
     def presence(self, person: Person, windows: Iterable[tuple[datetime, datetime]] | None = None,
                  share: float = 1.0) -> list[float]:
-        """The person's working hours in each step (within ``windows``), times ``share``."""
+        """The person's hours for requests in each step (within ``windows``): their working time
+        times their ``request_share``, times ``share``."""
         try:
             cal = calendar_for_person(person)
         except Invalid:
@@ -102,7 +103,7 @@ class Clock:
             hi = np.maximum(np.minimum(self.ends, to_epoch(b)), lo)
             if self.steps:
                 total += cal.between_many(lo, hi)
-        return [float(v) * share / HOUR for v in total]
+        return [float(v) * share * person.request_share / HOUR for v in total]
 
 
 def priority_of(channel: str) -> int:

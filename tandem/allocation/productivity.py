@@ -8,15 +8,18 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from tandem.agreements.capacity import capacity_by_day
+from tandem.agreements.capacity import capacity_by_day, members
+from tandem.catalogue.models import Service
 from tandem.insights.actions import monday
 from tandem.insights.models import WeeklyFlow
 from tandem.org.models import Absence, Person, Unit
 from tandem.org.queries import leads_unit, sees_everything
+from tandem.work.effort import LEAD_IN, in_progress_spans, request_efforts
 from tandem.work.models import ServiceRequest, Status
 
 WEEKS = 12
@@ -38,11 +41,16 @@ def _weeks(now: datetime, weeks: int) -> list[date]:
 
 
 def unit_productivity(unit: Unit, *, now: datetime | None = None, weeks: int = WEEKS) -> dict[str, Any]:
+    """The unit's last ``weeks`` weeks (the current one so far). Hands-on time is the one
+    definition of ``tandem.work.effort``: utilisation is the hands-on hours of the unit's people
+    over the hours they give to requests (their capacity), so it stays within 0–100 %."""
     now = now or timezone.now()
     starts = _weeks(now, weeks)
     first, last = starts[0], starts[-1] + timedelta(days=6)
     zone = timezone.get_default_timezone()
     lo = datetime.combine(first, datetime.min.time(), tzinfo=zone)
+    edges = [datetime.combine(w, datetime.min.time(), tzinfo=zone) for w in starts]
+    edges.append(min(now, edges[-1] + timedelta(weeks=1)))
     arrivals = {
         r["week"].date(): r["n"]
         for r in ServiceRequest.objects.filter(unit=unit, submitted_at__gte=lo)
@@ -51,31 +59,45 @@ def unit_productivity(unit: Unit, *, now: datetime | None = None, weeks: int = W
     flow = {
         r["week"]: r
         for r in WeeklyFlow.objects.filter(unit=unit, week__gte=first).values("week").annotate(
-            resolved=Sum("resolved"), reopened=Sum("reopened"), in_progress=Sum("in_progress_seconds"))
+            resolved=Sum("resolved"), reopened=Sum("reopened"))
     }
-    capacity = capacity_by_day(unit, first, last)
+    spans = in_progress_spans(unit, lo - LEAD_IN, now)
+    efforts = request_efforts(unit, lo, now, spans)
+    resolved_on = dict(ServiceRequest.objects.filter(pk__in=list(efforts)).values_list("pk", "resolved_at"))
+    done: dict[date, list[float]] = defaultdict(list)
+    by_service: dict[int, list[float]] = defaultdict(list)
+    for rid, (sid, seconds) in efforts.items():
+        at = resolved_on[rid]
+        if at is None:  # reopened since: counted when it is resolved again
+            continue
+        done[monday(at.astimezone(zone).date())].append(seconds)
+        by_service[sid].append(seconds)
+    people = {p.pk for p in members(unit, first, last)}
+    busy = spans.busy(edges)
+    hands_on = [sum(float(busy[p][i]) for p in people if p in busy) / 3600 for i in range(len(starts))]
+    capacity = capacity_by_day(unit, first, last, until=now)
     absent = _absence_days(Person.objects.filter(unit=unit), first, last)
     rows = []
-    for week in starts:
+    for i, week in enumerate(starts):
         days = [week + timedelta(days=n) for n in range(7)]
-        hours = sum(capacity.get(d, (0.0, 0))[0] for d in days) / 3600
+        hours = sum(capacity.get(d, (0.0, 0))[0] for d in days) / 3600  # the current week so far
         f = flow.get(week, {})
-        resolved = f.get("resolved") or 0
-        hands_on = (f.get("in_progress") or 0) / 3600
+        finished = done.get(week, [])
         rows.append({
-            "week": week, "arrivals": arrivals.get(week, 0), "resolved": resolved,
-            "hands_on_hours_per_request": hands_on / resolved if resolved else None,
-            "rework_rate": (f.get("reopened") or 0) / resolved if resolved else None,
-            "utilisation": hands_on / hours if hours else None, "capacity_hours": hours,
+            "week": week, "complete": edges[i + 1] - edges[i] == timedelta(weeks=1),
+            "arrivals": arrivals.get(week, 0), "resolved": len(finished),
+            "hands_on_hours": hands_on[i],
+            "hands_on_hours_per_request": sum(finished) / 3600 / len(finished) if finished else None,
+            "rework_rate": (f.get("reopened") or 0) / f["resolved"] if f.get("resolved") else None,
+            "utilisation": hands_on[i] / hours if hours else None, "capacity_hours": hours,
             "absence_days": sum(absent.get(d, 0) for d in days),
         })
-    by_service = (
-        WeeklyFlow.objects.filter(unit=unit, week__gte=first).values("service__name")
-        .annotate(resolved=Sum("resolved"), in_progress=Sum("in_progress_seconds")).order_by("service__name")
-    )
-    services = [{"service": r["service__name"], "resolved": r["resolved"],
-                 "hands_on_hours_per_request": r["in_progress"] / 3600 / r["resolved"] if r["resolved"] else None}
-                for r in by_service]
+    names = dict(Service.objects.filter(pk__in=list(by_service)).values_list("pk", "name"))
+    services = [
+        {"service": names[sid], "resolved": len(values), "hands_on_hours_per_request": sum(values) / 3600 / len(values),
+         "median_hands_on_hours": float(np.median(values)) / 3600}
+        for sid, values in sorted(by_service.items(), key=lambda item: names[item[0]])
+    ]
     return {"unit": unit, "weeks": rows, "services": services}
 
 

@@ -151,12 +151,13 @@ def committed_by(
 
 
 def hours_available(person: Person, windows: list[Window]) -> float | None:
-    """The person's working hours within ``windows``; None when they have no working time."""
+    """The person's hours for requests within ``windows`` (their working time times their
+    ``request_share``); None when they have no working time."""
     try:
         cal = calendar_for_person(person)
     except Invalid:
         return None
-    return sum(cal.between(a, b) for a, b in windows) / 3600.0
+    return sum(cal.between(a, b) for a, b in windows) * person.request_share / 3600.0
 
 
 def unit_capacity(unit: Unit, now: datetime, days: int = DEFAULT_DAYS) -> UnitCapacity:

@@ -7,6 +7,7 @@ from tandem.allocation import views
 app_name = "allocation"
 urlpatterns = [
     path("manage/capacity/", views.capacity, name="capacity"),
+    path("manage/capacity/hand-back/<int:person_id>/", views.hand_back, name="hand-back"),
     path("manage/plan/", views.plan, name="plan"),
     path("manage/plan/propose/", views.propose, name="propose"),
     path("manage/plan/<int:pk>/accept/", views.accept, name="accept"),

@@ -34,10 +34,11 @@ from tandem.allocation.queries import (
     unit_capacity,
 )
 from tandem.org.models import Person, Side, Unit
-from tandem.org.pages import refused, staff_page
+from tandem.org.pages import refused, safe_next, staff_page
 from tandem.org.queries import leads_unit
 from tandem.org.views import manage_page, page, valid
 from tandem.refusal import Forbidden, Invalid, Refused
+from tandem.work.queries import work_held_by_absent
 
 
 def _unit(request: HttpRequest, me: Person) -> Unit:
@@ -62,11 +63,13 @@ def _days(request: HttpRequest) -> int:
 @manage_page
 def capacity(request: HttpRequest, me: Person) -> HttpResponse:
     unit = _unit(request, me)
-    cap = unit_capacity(unit, timezone.now(), _days(request))
+    now = timezone.now()
+    cap = unit_capacity(unit, now, _days(request))
     return page(
         request,
         "allocation/capacity.html",
-        {"unit": unit, "units": planned_units_visible_to(request.user), "cap": cap, "matrix": cap.matrix()},
+        {"unit": unit, "units": planned_units_visible_to(request.user), "cap": cap, "matrix": cap.matrix(),
+         "away": work_held_by_absent(unit.pk, timezone.localdate(now))},
     )
 
 
@@ -92,6 +95,18 @@ def plan(request: HttpRequest, me: Person) -> HttpResponse:
 
 def _back(unit: Unit) -> HttpResponse:
     return redirect(f"{reverse('allocation:plan')}?unit={unit.slug}")
+
+
+@staff_page
+@require_POST
+def hand_back(request: HttpRequest, me: Person, person_id: int) -> HttpResponse:
+    """A lead hands the not-started requests of someone away today back to the queue."""
+    try:
+        returned = actions.hand_back_from_absent(me, person_id)
+    except Refused as exc:
+        return refused(request, exc)
+    messages.success(request, f"{returned} request{'s' if returned != 1 else ''} went back to the queue.")
+    return redirect(safe_next(request, reverse("allocation:capacity")))
 
 
 @manage_page

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time
+from decimal import Decimal
 from typing import Literal
 
 from django.db import models
@@ -26,6 +27,7 @@ from tandem.catalogue.models import (
     ServiceEvent,
     ServiceReview,
     ServiceSkill,
+    Weekday,
 )
 from tandem.objections import objections
 from tandem.org.actions import Errors, check, errors_of, refuse_if, refuses_races
@@ -301,9 +303,17 @@ def save_intake_field(
     required: bool = True,
     help_text: str = "",
     choices: Iterable[str] = (),
+    min_value: Decimal | None = None,
+    max_value: Decimal | None = None,
+    days_past: int | None = None,
+    days_ahead: int | None = None,
+    weekday: int | None = None,
+    pattern: str = "",
+    pattern_message: str = "",
 ) -> IntakeField:
     """Add a field at the end of the intake form (``field_id=None``) or change one. The key is
-    derived from the label when left empty."""
+    derived from the label when left empty. The rules on its values are all given each time
+    (None or "": no such rule), and refused when they contradict each other or the kind."""
     with action_transaction():
         service = _editable(actor, service_id)
         if field_id is None:
@@ -318,6 +328,9 @@ def save_intake_field(
         field.key, field.label, field.kind, field.required = key, label.strip(), kind, required
         field.help_text = help_text.strip()
         field.choices = clean_choices(choices) if kind == IntakeField.Kind.CHOICE else []
+        field.min_value, field.max_value = min_value, max_value
+        field.days_past, field.days_ahead, field.weekday = days_past, days_ahead, weekday
+        field.pattern, field.pattern_message = pattern.strip(), pattern_message.strip()
         # The service is ours, so leave it out of the model's checks: that also skips the
         # (service, key) constraint, whose generic message the check below says better.
         errors = errors_of(field, exclude=["service"])
@@ -366,7 +379,7 @@ def add_cutoff(
         errors = errors_of(cutoff)
         if service.cutoffs.filter(weekday=weekday, time=time).exists():
             errors.setdefault("time", []).append(
-                f"{service.name} already has a cut-off on {CutOff.Weekday(weekday).label} "
+                f"{service.name} already has a cut-off on {Weekday(weekday).label} "
                 f"at {time:%H:%M}; "
                 "remove it first to replace it."
             )

@@ -20,7 +20,10 @@ from tandem.catalogue.models import (
 class IntakeFieldInline(admin.TabularInline):
     model = IntakeField
     extra = 0
-    fields = ("position", "key", "label", "kind", "required", "help_text", "choices")
+    fields = (
+        "position", "key", "label", "kind", "required", "help_text", "choices",
+        "min_value", "max_value", "days_past", "days_ahead", "weekday", "pattern", "pattern_message",
+    )
 
 
 class CutOffInline(admin.TabularInline):

@@ -11,8 +11,9 @@ from ninja import Field, Query, Router
 from ninja.params import P, PathEx
 
 from tandem.catalogue import actions
-from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
+from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill, Weekday
 from tandem.catalogue.queries import reads_reviews, reviews_due, services_visible_to
+from tandem.engines.intake_rules import number
 from tandem.org.api_shared import (
     InSchema,
     PageQuery,
@@ -72,6 +73,47 @@ class IntakeFieldOut(Schema):
     required: bool
     help_text: str
     choices: list[str] = Field(..., description="The allowed values of a choice field.")
+    min_value: str | None = Field(
+        ..., description="Number fields: the smallest value accepted, as a decimal string (null: no limit)."
+    )
+    max_value: str | None = Field(
+        ..., description="Number fields: the largest value accepted, as a decimal string (null: no limit)."
+    )
+    days_past: int | None = Field(
+        ..., description="Date fields: at most this many days before the server's today (0: none in the "
+        "past; null: no limit)."
+    )
+    days_ahead: int | None = Field(
+        ..., description="Date fields: at most this many days after the server's today (0: none in the "
+        "future; null: no limit)."
+    )
+    weekday: int | None = Field(
+        ..., ge=0, le=6, description="Date fields: the only weekday accepted, 0 Monday … 6 Sunday (null: any)."
+    )
+    pattern: str = Field(
+        ..., description="Text and file fields: an RE2 regular expression the whole value must match (\"\": none)."
+    )
+    pattern_message: str = Field(..., description="What the pattern asks for, in words.")
+    rules: str = Field(..., description="The rules above in a few words, as the web form shows them.")
+
+    @classmethod
+    def of(cls, f: IntakeField) -> IntakeFieldOut:
+        return cls(
+            key=f.key,
+            label=f.label,
+            kind=f.kind,
+            required=f.required,
+            help_text=f.help_text,
+            choices=[str(c) for c in f.choices or []],
+            min_value=None if f.min_value is None else number(f.min_value),
+            max_value=None if f.max_value is None else number(f.max_value),
+            days_past=f.days_past,
+            days_ahead=f.days_ahead,
+            weekday=f.weekday,
+            pattern=f.pattern,
+            pattern_message=f.pattern_message,
+            rules=f.rules_text,
+        )
 
 
 class CutOffOut(Schema):
@@ -115,21 +157,11 @@ class ServiceOut(ServiceSummaryOut):
             scope_excludes=service.scope_excludes,
             owner=PersonRef.of(service.owner),
             last_reviewed_on=service.last_reviewed_on,
-            fields=[
-                IntakeFieldOut(
-                    key=f.key,
-                    label=f.label,
-                    kind=f.kind,
-                    required=f.required,
-                    help_text=f.help_text,
-                    choices=[str(c) for c in f.choices or []],
-                )
-                for f in fields
-            ],
+            fields=[IntakeFieldOut.of(f) for f in fields],
             cutoffs=[
                 CutOffOut(
                     weekday=c.weekday,
-                    weekday_name=CutOff.Weekday(c.weekday).label,
+                    weekday_name=Weekday(c.weekday).label,
                     time=f"{c.time:%H:%M}",
                     time_zone=service.unit.time_zone,
                     description=c.description,

@@ -8,7 +8,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service
+from tandem.catalogue.models import IntakeField, ProcedureStep, Service, Weekday
+from tandem.engines.intake_rules import MAX_DAYS, number
 from tandem.org.forms import DATE_INPUT, ManageForm
 from tandem.org.models import Person, PersonSkill, Side, Skill, Unit
 from tandem.org.queries import units_led_by
@@ -98,6 +99,9 @@ class ServiceForm(ManageForm):
         return initial
 
 
+RULES = ("min_value", "max_value", "days_past", "days_ahead", "weekday", "pattern", "pattern_message")
+
+
 class IntakeFieldForm(ManageForm):
     label = forms.CharField(max_length=120, help_text="The question as the requester sees it.")
     key = forms.SlugField(
@@ -113,6 +117,38 @@ class IntakeFieldForm(ManageForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="For choice fields: one choice per line.",
     )
+    # The rules: typed here, checked together by the action (the model's clean).
+    min_value = forms.DecimalField(
+        label="Minimum", required=False, max_digits=18, decimal_places=4,
+        help_text="For number fields: the smallest value accepted.",
+    )
+    max_value = forms.DecimalField(
+        label="Maximum", required=False, max_digits=18, decimal_places=4,
+        help_text="For number fields: the largest value accepted.",
+    )
+    days_past = forms.IntegerField(
+        label="At most … days before today", required=False, min_value=0, max_value=MAX_DAYS,
+        help_text="For date fields; 0 accepts no date in the past. Empty: no limit.",
+    )
+    days_ahead = forms.IntegerField(
+        label="At most … days after today", required=False, min_value=0, max_value=MAX_DAYS,
+        help_text="For date fields; 0 accepts no date in the future. Empty: no limit.",
+    )
+    weekday = forms.TypedChoiceField(
+        label="Only on", required=False, coerce=int, empty_value=None,
+        choices=[("", "— any day —"), *Weekday.choices],
+        error_messages={"invalid_choice": "%(value)s is not a weekday: choose Monday to Sunday, or any day."},
+        help_text="For date fields: e.g. Sunday for a week ending.",
+    )
+    pattern = forms.CharField(
+        required=False, max_length=200,
+        help_text="For text and file fields: a regular expression the whole value must match, "
+        "e.g. W\\d{6}. RE2 syntax: no backreferences or lookarounds.",
+    )
+    pattern_message = forms.CharField(
+        label="Pattern message", required=False, max_length=200,
+        help_text="What the pattern asks for, in words, e.g. \u201cW and six digits, like W104233\u201d.",
+    )
 
     @staticmethod
     def initial_for(field: IntakeField) -> dict[str, Any]:
@@ -123,6 +159,10 @@ class IntakeFieldForm(ManageForm):
             "required": field.required,
             "help_text": field.help_text,
             "choices": "\n".join(field.choices or []),
+            **{name: getattr(field, name) for name in RULES},
+            # 150, not the column's 150.0000
+            "min_value": None if field.min_value is None else number(field.min_value),
+            "max_value": None if field.max_value is None else number(field.max_value),
         }
 
     def data_for_action(self) -> dict[str, Any]:
@@ -132,7 +172,7 @@ class IntakeFieldForm(ManageForm):
 
 
 class CutOffForm(ManageForm):
-    weekday = forms.TypedChoiceField(choices=CutOff.Weekday.choices, coerce=int)
+    weekday = forms.TypedChoiceField(choices=Weekday.choices, coerce=int)
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     description = forms.CharField(
         max_length=200,

@@ -1,52 +1,89 @@
-"""The intake form of a service, generated from its typed fields.
+"""The intake form of a service, generated from its typed fields and their rules.
 
 The same form validates the page's POST and the API's JSON, so both refuse the same input
-with the same messages.
+with the same messages. The rules' wording and arithmetic are ``tandem.engines.intake_rules``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from tandem.catalogue.models import IntakeField, Service
+from tandem.engines.intake_rules import date_problems, number_problems, text_problems, window
 
 SHORT_TEXT_LIMIT = 2_000
+FILE_HELP = "A document reference or link (the file stays where it is)."
 
 
-def form_field(spec: IntakeField) -> forms.Field:
-    common: dict[str, Any] = {
-        "label": spec.label,
-        "required": spec.required,
-        "help_text": spec.help_text,
-    }
+def server_today(now: datetime | None = None) -> date:
+    """The day of ``now`` (default: now) in the server's time zone (``TIME_ZONE``), whoever
+    asks. Pages run in the viewer's own zone and API calls in the server's, and a date rule
+    must draw the same line for both."""
+    return timezone.localdate(now, timezone=timezone.get_default_timezone())
+
+
+def _validator(problems: Callable[[Any], list[str]]) -> Callable[[Any], None]:
+    def validate(value: Any) -> None:
+        found = problems(value)
+        if found:
+            # No params: a lead's pattern message may hold a "%" that formatting would trip on.
+            raise ValidationError(" ".join(found), code="rule")
+
+    return validate
+
+
+def form_field(spec: IntakeField, today: date) -> forms.Field:
+    rules = spec.rules
+    said = spec.help_text or (FILE_HELP if spec.kind == IntakeField.Kind.FILE else "")
+    help_text = " ".join(part for part in (said, spec.rules_text) if part)
+    common: dict[str, Any] = {"label": spec.label, "required": spec.required, "help_text": help_text}
     kind = spec.kind
     if kind == IntakeField.Kind.NUMBER:
-        return forms.DecimalField(max_digits=18, decimal_places=4, **common)
+        field: forms.Field = forms.DecimalField(
+            max_digits=18, decimal_places=4,
+            validators=[_validator(lambda value: number_problems(value, rules))], **common,
+        )
+        bounds = {"min": rules.min_value, "max": rules.max_value}
+        field.widget.attrs.update({k: str(v) for k, v in bounds.items() if v is not None})
+        return field
     if kind == IntakeField.Kind.DATE:
+        earliest, latest = window(today, rules)
+        limits = {"min": earliest, "max": latest}
         return forms.DateField(
-            widget=forms.DateInput(attrs={"type": "date"}),
+            widget=forms.DateInput(
+                attrs={"type": "date", **{k: v.isoformat() for k, v in limits.items() if v is not None}}
+            ),
             error_messages={"invalid": "Enter a real date as YYYY-MM-DD."},
+            validators=[_validator(lambda value: date_problems(value, today, rules))],
             **common,
         )
     if kind == IntakeField.Kind.CHOICE:
         choices = [("", "— choose —"), *((c, c) for c in spec.choices)]
         return forms.ChoiceField(choices=choices, **common)
+    matches = [_validator(lambda value: text_problems(value, rules))]
     if kind == IntakeField.Kind.LONG_TEXT:
         return forms.CharField(
-            max_length=settings.TANDEM_MAX_TEXT_LENGTH, widget=forms.Textarea(attrs={"rows": 4}), **common
+            max_length=settings.TANDEM_MAX_TEXT_LENGTH, widget=forms.Textarea(attrs={"rows": 4}),
+            validators=matches, **common,
         )
     if kind == IntakeField.Kind.FILE:
-        common["help_text"] = spec.help_text or "A document reference or link (the file stays where it is)."
-        return forms.CharField(max_length=500, **common)
-    return forms.CharField(max_length=SHORT_TEXT_LIMIT, **common)
+        return forms.CharField(max_length=500, validators=matches, **common)
+    return forms.CharField(max_length=SHORT_TEXT_LIMIT, validators=matches, **common)
 
 
-def intake_form_class(service: Service) -> type[forms.Form]:
-    fields = {spec.key: form_field(spec) for spec in service.fields.all()}
+def intake_form_class(service: Service, *, today: date | None = None) -> type[forms.Form]:
+    """The form of the service's intake; date rules count from ``today`` (the server's today
+    unless given: a request submitted earlier is checked as of its own day)."""
+    today = today or server_today()
+    fields = {spec.key: form_field(spec, today) for spec in service.fields.all()}
     return type(f"{service.slug.title().replace('-', '')}IntakeForm", (forms.Form,), fields)
 
 

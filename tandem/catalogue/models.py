@@ -6,9 +6,11 @@ import calendar
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
+from tandem.engines.intake_rules import MAX_DAYS, Rules, definition_problems, describe
 from tandem.org.models import Person, Side, Skill, Unit
 
 
@@ -76,6 +78,16 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
 class IntakeField(models.Model):
     class Kind(models.TextChoices):
         TEXT = "text", "Text"
@@ -93,6 +105,37 @@ class IntakeField(models.Model):
     required = models.BooleanField(default=True)
     help_text = models.CharField(max_length=240, blank=True)
     choices = models.JSONField(default=list, blank=True, help_text="For choice fields: the allowed values.")
+    # The rules on the values (tandem.engines.intake_rules); each applies to one kind of field.
+    min_value = models.DecimalField(
+        "minimum", max_digits=18, decimal_places=4, null=True, blank=True,
+        help_text="Number fields: the smallest value accepted.",
+    )
+    max_value = models.DecimalField(
+        "maximum", max_digits=18, decimal_places=4, null=True, blank=True,
+        help_text="Number fields: the largest value accepted.",
+    )
+    days_past = models.PositiveIntegerField(
+        "days before today", null=True, blank=True, validators=[MaxValueValidator(MAX_DAYS)],
+        help_text="Date fields: accept dates at most this many days before today (0: none in the past).",
+    )
+    days_ahead = models.PositiveIntegerField(
+        "days after today", null=True, blank=True, validators=[MaxValueValidator(MAX_DAYS)],
+        help_text="Date fields: accept dates at most this many days after today (0: none in the future).",
+    )
+    weekday = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=Weekday.choices,
+        error_messages={"invalid_choice": "%(value)r is not a weekday: choose Monday to Sunday, or any day."},
+        help_text="Date fields: the only weekday accepted, e.g. Sunday for a week ending.",
+    )
+    # A database default, so that the release before, which knows no patterns, can still add fields.
+    pattern = models.CharField(
+        max_length=200, blank=True, default="", db_default="",
+        help_text="Text fields: a regular expression (RE2) the whole value must match.",
+    )
+    pattern_message = models.CharField(
+        max_length=200, blank=True, default="", db_default="",
+        help_text="What the pattern asks for, in words: shown when a value does not match.",
+    )
 
     class Meta:
         ordering = ["service", "position", "id"]
@@ -101,22 +144,46 @@ class IntakeField(models.Model):
     def __str__(self) -> str:
         return f"{self.service}: {self.label}"
 
+    @property
+    def rules(self) -> Rules:
+        return Rules(
+            min_value=self.min_value, max_value=self.max_value, days_past=self.days_past,
+            days_ahead=self.days_ahead, weekday=self.weekday, pattern=self.pattern,
+            pattern_message=self.pattern_message,
+        )
+
+    @property
+    def rules_text(self) -> str:
+        """The rules in a few words, as the forms show them."""
+        return describe(self.rules)
+
     def clean(self) -> None:
+        errors = definition_problems(self.rules)
         if self.kind == self.Kind.CHOICE and not self.choices:
-            raise ValidationError({"choices": "A choice field needs at least one choice."})
+            errors["choices"] = ["A choice field needs at least one choice."]
+        # A rule on the wrong kind would never be checked: refuse it rather than keep it silently,
+        # beside the first such rule that was given.
+        for kinds, names, message in RULES_BY_KIND:
+            given = [name for name in names if getattr(self, name) not in (None, "")]
+            if given and self.kind not in kinds:
+                errors.setdefault(given[0], []).append(message)
+        if errors:
+            raise ValidationError(errors)
+
+
+RULES_BY_KIND = (
+    ((IntakeField.Kind.NUMBER,), ("min_value", "max_value"),
+     "A minimum and a maximum apply to number fields only: clear them, or make this a number field."),
+    ((IntakeField.Kind.DATE,), ("days_past", "days_ahead", "weekday"),
+     "Days before and after today and a weekday apply to date fields only: clear them, or make this "
+     "a date field."),
+    ((IntakeField.Kind.TEXT, IntakeField.Kind.LONG_TEXT, IntakeField.Kind.FILE), ("pattern", "pattern_message"),
+     "A pattern applies to text, long text and file reference fields only: clear it, or change the kind."),
+)
 
 
 class CutOff(models.Model):
     """An intake deadline, e.g. "timesheets by Tuesday 12:00 for Friday's payroll"."""
-
-    class Weekday(models.IntegerChoices):
-        MONDAY = 0, "Monday"
-        TUESDAY = 1, "Tuesday"
-        WEDNESDAY = 2, "Wednesday"
-        THURSDAY = 3, "Thursday"
-        FRIDAY = 4, "Friday"
-        SATURDAY = 5, "Saturday"
-        SUNDAY = 6, "Sunday"
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="cutoffs")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)

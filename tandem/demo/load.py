@@ -37,6 +37,7 @@ from tandem.demo.people import (
     DemoPerson,
 )
 from tandem.demo.pulse import load_feedback, load_pulse, load_recognition
+from tandem.demo.services import DemoField
 from tandem.demo.trails import OrgIds, load_history
 from tandem.engines.history import Params, simulate
 from tandem.insights.actions import rebuild_all
@@ -45,6 +46,7 @@ from tandem.org.models import Absence, Person, PersonSkill, Skill, Unit
 from tandem.promises.backtest import past_promises
 from tandem.promises.models import Promise
 from tandem.promises.queries import default_confidence
+from tandem.work.clock_replay import rebuild_clocks
 from tandem.work.models import Case, Comment, Event, ServiceRequest
 
 
@@ -115,6 +117,9 @@ def build_demo(
     began = time.perf_counter()
     refresh_planner_statistics()
     load_agreements()
+    # Every request's agreement clock from its own trail; the last day's alerts are left for the
+    # worker to send when the demo starts, as it would have.
+    summary.counts["clocks"] = rebuild_clocks(end, end - timedelta(days=1))
     summary.seconds["statistics"] = time.perf_counter() - began
     began = time.perf_counter()
     # Past promises replay every quote (about half a millisecond each): the demo's 23,000 take
@@ -175,6 +180,7 @@ def load_organisation(org: DemoOrganisation, end: datetime) -> OrgIds:
                 role=p.role,
                 job_title=p.job_title,
                 working_pattern=PATTERNS[p.pattern],
+                request_share=org.request_share(p),
                 last_digest_at=end,
             )
             for user, p in zip(users, everyone, strict=True)
@@ -221,16 +227,7 @@ def load_organisation(org: DemoOrganisation, end: datetime) -> OrgIds:
     )
     IntakeField.objects.bulk_create(
         [
-            IntakeField(
-                service=service,
-                position=i,
-                key=f.key,
-                label=f.label,
-                kind=f.kind,
-                required=f.required,
-                help_text=f.help,
-                choices=list(f.choices),
-            )
+            intake_field(service, i, f)
             for service, s in zip(services, org.services, strict=True)
             for i, f in enumerate(s.fields, 1)
         ]
@@ -274,6 +271,27 @@ def load_organisation(org: DemoOrganisation, end: datetime) -> OrgIds:
     )
 
 
+def intake_field(service: Service, position: int, f: DemoField) -> IntakeField:
+    """One question of a demo service's intake form, with the rules on its values."""
+    return IntakeField(
+        service=service,
+        position=position,
+        key=f.key,
+        label=f.label,
+        kind=f.kind,
+        required=f.required,
+        help_text=f.help,
+        choices=list(f.choices),
+        min_value=f.rules.min_value,
+        max_value=f.rules.max_value,
+        days_past=f.rules.days_past,
+        days_ahead=f.rules.days_ahead,
+        weekday=f.rules.weekday,
+        pattern=f.rules.pattern,
+        pattern_message=f.rules.pattern_message,
+    )
+
+
 def reset_sequences() -> None:
     """After explicit keys, PostgreSQL's sequences must move past them (SQLite needs nothing)."""
     statements = connection.ops.sequence_reset_sql(
@@ -310,6 +328,14 @@ def load_agreements() -> None:
     define_agreement(admin, services["dbs-check"], name="DBS checks, vetting agency time excluded",
                      first_response_minutes=240, resolution_minutes=10 * DAY, target_percent=85,
                      pause_statuses=both_waits)
+    # Every other service: its published turnaround as the resolution target, a first response
+    # within half a working day (two hours for same-day work), 90 % to be met.
+    specific = {"pay-query", "timesheet-correction", "dbs-check"}
+    for service in Service.objects.exclude(slug__in=specific).order_by("pk"):
+        days = max(1, service.turnaround_days)
+        define_agreement(admin, service, name=f"{service.name} in {days} working day{'s' if days != 1 else ''}",
+                         first_response_minutes=120 if days == 1 else 240, resolution_minutes=days * DAY,
+                         target_percent=90)
     define_customer_agreement(
         admin, Unit.objects.get(slug="leeds"), name="New temp paid in their first week",
         resolution_minutes=3 * DAY, margin_minutes=120,

@@ -37,6 +37,7 @@ from tandem.engines.history import (
     UnitSpec,
     pattern_from_clock,
 )
+from tandem.engines.history.simulate import LEAD_SHARE
 
 FULL_TIME_HOURS = 37.5
 
@@ -60,6 +61,16 @@ class DemoOrganisation:
 
     def person(self, username: str) -> DemoPerson:
         return next(p for p in (*self.people, self.admin) if p.username == username)
+
+    def request_share(self, p: DemoPerson) -> float:
+        """The share of the person's working time the simulation gives to requests, as the
+        product's ``Person.request_share`` states it: their share, half of it for a lead. (The
+        weekly routine duties are not in it: nobody works requests during them, so requests
+        are rarely in progress then.) Front office: all of it."""
+        if p.role not in ("member", "lead") or p.unit not in UNIT_SHARE:
+            return 1.0
+        share = p.share if p.share is not None else UNIT_SHARE[p.unit]
+        return round(share * (LEAD_SHARE if p.role == "lead" else 1.0), 3)
 
     def engine(self) -> Organisation:
         """The organisation as the history engine sees it (indices instead of slugs)."""

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tandem.engines.intake_rules import Rules
+
+NO_RULES = Rules()
+
 
 @dataclass(frozen=True)
 class DemoField:
@@ -15,6 +19,7 @@ class DemoField:
     choices: tuple[str, ...] = ()
     # How the demo fills it in (tandem.demo.samples): e.g. "worker", "client", "money:20-900".
     sample: str = ""
+    rules: Rules = NO_RULES  # what the intake form accepts (tandem.engines.intake_rules)
 
 
 @dataclass(frozen=True)
@@ -98,5 +103,6 @@ def f(
     help: str = "",
     choices: tuple[str, ...] = (),
     sample: str = "",
+    rules: Rules = NO_RULES,
 ) -> DemoField:
-    return DemoField(key, label, kind, required, help, choices, sample)
+    return DemoField(key, label, kind, required, help, choices, sample, rules)

@@ -6,10 +6,12 @@ from datetime import date
 from typing import Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Query, Router
 
 from tandem.catalogue.queries import services_visible_to
 from tandem.engines.evidence.phases import BAND_LABELS, PHASES
+from tandem.insights.attainment import Tally, attainment_scope, weekly_attainment
 from tandem.insights.conformance import service_conformance
 from tandem.insights.flow import flow
 from tandem.insights.queries import PERIODS, Filters, evidence, flow_service
@@ -225,3 +227,58 @@ def get_conformance(request: HttpRequest, query: Query[EvidenceQuery]) -> dict:
         }
         for r in data["services"]
     ]}
+
+
+# --- agreement attainment ------------------------------------------------------------------------
+
+
+class AttainmentQuery(Schema):
+    unit: str = Field("", description="A back-office unit's slug; empty for every unit.")
+    weeks: Literal["4", "12", "26"] = Field("12", description="How many weeks back, the current one so far.")
+
+
+class TallyOut(Schema):
+    label: str
+    resolved: int
+    met: int
+    breached: int
+    attainment: float | None = Field(..., description="met / resolved, a share in 0–1.")
+    target_percent: float | None = None
+    meets_target: bool | None = None
+
+
+class AttainmentWeekOut(Schema):
+    week: date
+    complete: bool
+    resolved: int
+    met: int
+    attainment: float | None
+
+
+class AttainmentOut(Schema):
+    overall: TallyOut
+    agreements: list[TallyOut]
+    requesting_units: list[TallyOut]
+    weeks: list[AttainmentWeekOut]
+
+
+def _tally_out(t: Tally) -> TallyOut:
+    return TallyOut(label=t.label, resolved=t.resolved, met=t.met, breached=t.breached, attainment=t.attainment,
+                    target_percent=t.target_percent, meets_target=t.meets_target)
+
+
+@router.get("/attainment", response={200: AttainmentOut, **errors(403, 422)}, summary="Agreement attainment")
+def get_attainment(request: HttpRequest, query: Query[AttainmentQuery]) -> AttainmentOut:
+    """Requests finally resolved in the last `weeks` weeks of the services you may see: met and
+    breached per agreement, per requesting unit and per week (the page /evidence/attainment/ and
+    its CSV), recomputed from each request's status changes."""
+    actor(request)
+    _unit_chosen, service_ids, weeks = attainment_scope(auth_user(request), query.unit, query.weeks)
+    data = weekly_attainment(service_ids, weeks, timezone.now())
+    return AttainmentOut(
+        overall=_tally_out(data["overall"]),
+        agreements=[_tally_out(t) for t in data["agreements"]],
+        requesting_units=[_tally_out(t) for t in data["requesting_units"]],
+        weeks=[AttainmentWeekOut(week=w["week"], complete=w["complete"], resolved=w["tally"].resolved,
+                                 met=w["tally"].met, attainment=w["tally"].attainment) for w in data["weeks"]],
+    )

@@ -7,16 +7,18 @@ import csv
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from tandem.catalogue.queries import services_visible_to
 from tandem.engines.evidence.phases import BAND_LABELS
+from tandem.insights.attainment import attainment_scope, weekly_attainment
 from tandem.insights.charts import band_rects, picture
 from tandem.insights.conformance import conformance_csv, service_conformance
 from tandem.insights.flow import flow
 from tandem.insights.forms import EvidenceFilterForm
 from tandem.insights.journey import journey
 from tandem.insights.queries import Filters, evidence, flow_service
-from tandem.org.models import Person
+from tandem.org.models import Person, Side, Unit
 from tandem.org.pages import csv_number, refused, staff_page
 from tandem.refusal import Invalid
 from tandem.work.queries import requests_visible_to
@@ -119,3 +121,31 @@ def flow_page(request: HttpRequest, me: Person) -> HttpResponse:
     peak = max((s["count"] for s in data["steps"]), default=1)
     return render(request, "insights/flow.html", {"service": service, "data": data, "weeks": weeks_text,
                                                   "peak": peak})
+
+
+@staff_page
+def attainment_page(request: HttpRequest, me: Person) -> HttpResponse:
+    """Agreement attainment: met and breached per agreement and requesting unit, week by week."""
+    try:
+        unit, service_ids, weeks = attainment_scope(request.user, request.GET.get("unit", ""),
+                                                    request.GET.get("weeks", "12"))
+    except Invalid as exc:
+        return refused(request, exc)
+    data = weekly_attainment(service_ids, weeks, timezone.now())
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="tandem-attainment-{unit.slug if unit else "all"}.csv"'
+        out = csv.writer(response)
+        out.writerow(["week", "complete", "agreement", "target_percent", "requesting_unit", "resolved", "met",
+                      "breached", "attainment"])
+        complete = {w["week"]: w["complete"] for w in data["weeks"]}
+        for cell in data["cells"]:
+            t = cell["tally"]
+            out.writerow([cell["week"].isoformat(), complete.get(cell["week"], True), cell["agreement"],
+                          csv_number(cell["target_percent"], 1), cell["requesting_unit"], t.resolved, t.met,
+                          t.breached, csv3(t.attainment)])
+        return response
+    return render(request, "insights/attainment.html", {
+        "data": data, "unit": unit, "weeks": str(weeks),
+        "units": Unit.objects.filter(side=Side.BACK).order_by("name"),
+    })

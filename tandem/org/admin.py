@@ -70,6 +70,7 @@ class PersonAdmin(admin.ModelAdmin):
         "time_zone",
         "working_pattern",
         "weekly_hours",
+        "request_share",
         "email_notifications",
         "last_digest_at",
     )

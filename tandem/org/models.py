@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -91,6 +92,15 @@ class Person(models.Model):
     job_title = models.CharField(max_length=120, blank=True)
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
     working_pattern = models.JSONField(default=default_working_pattern)
+    # A back-office person's working time is not all queue work: the pay run, month-end billing
+    # and meetings take their share. Capacity and hands-on effort both count only this share,
+    # so that utilisation compares like with like (docs/figures.md).
+    request_share = models.FloatField(
+        default=1.0,
+        db_default=1.0,
+        validators=[MinValueValidator(0.05), MaxValueValidator(1.0)],
+        help_text="Share of working time given to service requests (0.05 to 1); the rest goes on routine duties.",
+    )
     email_notifications = models.BooleanField(default=True)
     last_digest_at = models.DateTimeField(null=True, blank=True)
     skills: models.ManyToManyField[Skill, PersonSkill] = models.ManyToManyField(

@@ -16,11 +16,15 @@ from tandem.org.models import Unit
 from tandem.promises import books
 from tandem.promises.models import Promise
 from tandem.promises.queries import Quote, current_load, forecast, quote_submitted, slip_reason
+from tandem.work import clock
 from tandem.work.models import OPEN_STATUSES, ServiceRequest
 
 #: An open request's forecast is refreshed at least this often, so that a request nobody
 #: touches still drifts later as time passes.
 REFRESH_EVERY = timedelta(hours=4)
+#: A slip is worth telling only while the front office can still act on it: the forecast is
+#: refreshed once more this much working time before the promised time.
+WARN_AHEAD_SECONDS = 4 * 3600
 #: A unit's queue that moved by more than this share since its forecasts were made refreshes
 #: all of them (a burst of arrivals, a backlog cleared).
 MATERIAL_CHANGE = 0.25
@@ -62,6 +66,7 @@ def record_promise(sr: ServiceRequest, q: Quote) -> None:
         forecast_refreshed_at=q.quoted_at,
         refresh_due_at=q.quoted_at + REFRESH_EVERY,
     )
+    promise.refresh_due_at = next_refresh(promise, sr, q.quoted_at)
     Promise.objects.bulk_create([promise], ignore_conflicts=True)
 
 
@@ -124,11 +129,19 @@ def refresh_forecasts(*, now: datetime | None = None, batch: int = 200) -> tuple
         promise.forecast_p50_at, promise.forecast_at = f.p50_at, f.at
         promise.forecast_queue_hours, promise.forecast_refreshed_at = f.queue_hours, now
         promise.save(update_fields=["forecast_p50_at", "forecast_at", "forecast_queue_hours", "forecast_refreshed_at"])
-        Promise.objects.filter(pk=pk, refresh_due_at__isnull=True).update(refresh_due_at=now + REFRESH_EVERY)
+        Promise.objects.filter(pk=pk, refresh_due_at__isnull=True).update(refresh_due_at=next_refresh(promise, sr, now))
         refreshed += 1
         if f.at > promise.promised_at and promise.slipped_at is None:
             slipped += _tell_slip(promise, sr, f.queue_hours, now)
     return refreshed, slipped
+
+
+def next_refresh(promise: Promise, sr: ServiceRequest, now: datetime) -> datetime:
+    """In ``REFRESH_EVERY``, or at the last moment a slip notice is still worth sending
+    (``WARN_AHEAD_SECONDS`` of working time before the promised time) when that comes first."""
+    last_call = clock.calendar(sr).subtract(promise.promised_at, WARN_AHEAD_SECONDS)
+    regular = now + REFRESH_EVERY
+    return last_call if now < last_call < regular else regular
 
 
 def _tell_slip(promise: Promise, sr: ServiceRequest, queue_hours: float, now: datetime) -> int:
@@ -142,9 +155,14 @@ def _tell_slip(promise: Promise, sr: ServiceRequest, queue_hours: float, now: da
         recipients = {sr.requester_id}
         if sr.case is not None:
             recipients.add(sr.case.owner_id)
-        message = (
-            f"{sr.reference} will probably miss its promised time ({promise.promised_at:%a %d %b %H:%M}): "
-            f"{reason}. Tell the customer early."
-        )
+        zone = clock.calendar(sr).zone
+        promised = f"{promise.promised_at.astimezone(zone):%a %d %b %H:%M}"
+        if now < promise.promised_at:
+            message = (f"{sr.reference} will probably miss its promised time ({promised}): {reason}. "
+                       "Tell the customer early.")
+        else:  # found only after the time passed (the worker was down): say it as it is
+            expected = f"{(promise.forecast_at or now).astimezone(zone):%a %d %b %H:%M}"
+            message = (f"{sr.reference} missed its promised time ({promised}): {reason}. Tandem now expects it "
+                       f"by {expected}; tell the customer.")
         notify(recipients, Notification.Kind.PROMISE_SLIPPING, sr, message)  # commits with the claim
     return 1

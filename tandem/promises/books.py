@@ -21,7 +21,7 @@ from tandem.catalogue.models import Service
 from tandem.engines import quoting
 from tandem.engines.worktime import WorkingCalendar, to_epoch
 from tandem.org.models import Unit
-from tandem.work.effort import DEFAULT_EFFORT_SECONDS, learned_effort
+from tandem.work.effort import DEFAULT_EFFORT_SECONDS, median_efforts
 from tandem.work.models import ServiceRequest, Status
 
 #: How far back a quote looks. Long enough for every service to have samples, short enough
@@ -44,7 +44,7 @@ class UnitBook:
     ended: npt.NDArray[np.float64]  # epoch seconds of resolution or cancellation; inf while open
     cancelled: npt.NDArray[np.bool_]
     load: npt.NDArray[np.float64]  # queued effort at arrival, in days of the unit's capacity
-    effort: dict[int, float]  # service id → median in-progress working seconds
+    effort: dict[int, float]  # service id → median hands-on working seconds (tandem.work.effort)
     calendars: dict[int, WorkingCalendar] = field(default_factory=dict)
     capacity: dict[date, tuple[float, int]] = field(default_factory=dict)  # day → (seconds, people)
     unit_calendar: WorkingCalendar | None = None
@@ -111,7 +111,7 @@ def build_book(unit: Unit, now: datetime, *, since: datetime | None = None) -> U
     )
     services = {s.pk: s for s in Service.objects.filter(unit=unit).select_related("unit")}
     calendars = {sid: calendar_for_service(s) for sid, s in services.items()}
-    effort = learned_effort(unit, since - WINDOW, calendars)
+    effort = median_efforts(unit, since - WINDOW, now)
     n = len(rows)
     service_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
     submitted = np.fromiter((to_epoch(r[1]) for r in rows), dtype=np.int64, count=n)

@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Avg, Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncWeek
+from django.db.models import Avg, Count, F, Func, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, Least, TruncWeek
 from django.utils import timezone
 
 from tandem.agreements.queries import Terms, calendar_for_service, terms_for
 from tandem.catalogue.models import Service
 from tandem.engines.agreements.workdays import add_working_days
+from tandem.engines.durations import hours_text
 from tandem.engines.worktime import WorkingCalendar, to_epoch
 from tandem.org.models import Person, Role
 from tandem.org.queries import AnyUser, is_admin, person_of
@@ -28,6 +29,14 @@ from tandem.work.models import OPEN_STATUS_VALUES, OPEN_STATUSES, Channel, Servi
 from tandem.work.queries import requests_visible_to
 
 NOT_STARTED = frozenset({Status.NEW, Status.ASSIGNED, Status.REOPENED})
+
+
+def earliest_commitment() -> Func:
+    """When a request is due, for the team that works it: the earlier of the time promised to
+    its requester and its agreement's deadline (the published turnaround while the clock is
+    paused, or where the request has no clock). Never NULL, so that a queue can page by it."""
+    agreed = Coalesce("resolve_by", "due_at")
+    return Least(agreed, Coalesce("promise__promised_at", agreed))
 
 
 @dataclass(frozen=True)
@@ -145,7 +154,7 @@ def _quote(
     shift = f"{people} {'person' if people == 1 else 'people'} on shift"
     explanation = (
         f"{confidence} % likely by {_when(promised_at, zone)}; 50 % by {_when(p50_at, zone)}. "
-        f"The queue ahead holds {queue_hours:.0f} working hours for {shift}."
+        f"The queue ahead holds {hours_text(queue_hours)} of work for {shift}."
     )
     if resolve_by is not None and promised_at > resolve_by:
         explanation += (

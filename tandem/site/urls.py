@@ -31,7 +31,16 @@ urlpatterns = [
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("", include(area(work, path("requests/<int:pk>/", views.request_detail, name="request")))),
+    path(
+        "",
+        include(
+            area(
+                work,
+                path("requests/<int:pk>/", views.request_detail, name="request"),
+                path("queue/", views.queue, name="queue"),
+            )
+        ),
+    ),
     path("", include(area(catalogue, path("catalogue/<slug:slug>/request/", views.submit, name="submit")))),
     path("", include("tandem.notifications.urls")),
     path("", include(area(org, path("manage/", views.hub, name="manage")))),

@@ -4,6 +4,7 @@ each keeps the URL and the name of the area it belongs to (``tandem.site.urls`` 
 - the submit form of a service (``catalogue:submit``): the catalogue's intake, the work app's
   submission, and the promise Tandem would make (promises);
 - a request's page (``work:request``): opening it reads the viewer's notifications about it;
+- the team queue (``work:queue``): what is due first weighs the promise made to each requester;
 - the management hub (``org:manage``): people and units, with the services to look after;
 - a service's process review (``manage_services:reviews``): the review freezes the service's
   figures from the voice of its customers and its evidence.
@@ -29,14 +30,14 @@ from tandem.org.models import Person, Side, Skill, Unit
 from tandem.org.pages import staff_page
 from tandem.org.queries import is_admin, people_managed_by
 from tandem.org.views import manage_page, page
-from tandem.promises.queries import quote
+from tandem.promises.queries import earliest_commitment, quote
 from tandem.refusal import Conflict, Invalid, Refused
 from tandem.voice.queries import service_figures
 from tandem.work.actions import submit_request
 from tandem.work.forms import SubmitForm, raw_values, refuse_invalid
 from tandem.work.models import Case, Channel
 from tandem.work.queries import cases_visible_to
-from tandem.work.views import request_page, visible_request
+from tandem.work.views import queue_page, request_page, visible_request
 
 # --- asking for a service ------------------------------------------------------------------------
 
@@ -105,6 +106,17 @@ def request_detail(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
     if unread:
         mark_read(me, unread)
     return request_page(request, me, sr)
+
+
+# --- the team queue ------------------------------------------------------------------------------
+
+
+@staff_page
+def queue(request: HttpRequest, me: Person) -> HttpResponse:
+    """A team's work, its own move first and the soonest due first within each section; a
+    request is due at the earlier of the promise made to its requester (promises) and its
+    agreement's deadline (work)."""
+    return queue_page(request, me, due=earliest_commitment())
 
 
 # --- management ----------------------------------------------------------------------------------

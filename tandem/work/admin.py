@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from tandem.work.models import Case, Comment, Event, ServiceRequest
+from tandem.work.models import Case, Comment, Event, ServiceRequest, TimeEntry
 
 REFERENCE = re.compile(r"^\s*(?:SR-?)?0*(\d{1,12})\s*$", re.IGNORECASE)
 
@@ -56,6 +56,21 @@ class EventInline(admin.TabularInline):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TimeEntryInline(admin.TabularInline):
+    """Time people logged: shown with the request, changed only by the people who logged it
+    (through the request page or the API)."""
+
+    model = TimeEntry
+    fields = ("person", "worked_on", "seconds", "note", "created_at")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -103,7 +118,7 @@ class ServiceRequestAdmin(ReadOnlyAdmin):
     raw_id_fields = ("service", "unit", "requesting_unit", "requester", "case", "assignee")
     exclude = ("submission_digest",)
     show_full_result_count = False
-    inlines = (EventInline,)
+    inlines = (EventInline, TimeEntryInline)
 
     @admin.display(description="reference", ordering="id")
     def reference(self, obj: ServiceRequest) -> str:

@@ -200,7 +200,7 @@ def list_comments(request: HttpRequest, request_id: PathId, page: Query[PageQuer
 # --- submission --------------------------------------------------------------------------------
 
 
-def _intake_values(intake: dict[str, Any]) -> dict[str, str]:
+def _intake_values(service: Service, intake: dict[str, Any]) -> dict[str, str]:
     """JSON values as the form reads them: numbers as their text, null as left empty."""
     values: dict[str, str] = {}
     wrong: dict[str, list[str]] = {}
@@ -216,7 +216,12 @@ def _intake_values(intake: dict[str, Any]) -> dict[str, str]:
                 "Give text, a number or a YYYY-MM-DD date here, not a list, object or boolean."
             ]
     if wrong:
-        raise Invalid(f"Some intake values have the wrong type ({', '.join(wrong)}).", errors=wrong)
+        labels = {f"intake.{f.key}": f.label for f in service.fields.all()}
+        named = ", ".join(labels.get(key, f"the unknown field {key[len('intake.'):]!r}") for key in wrong)
+        raise Invalid(
+            f"Give text, a number or a YYYY-MM-DD date for {named}, not a list, object or boolean.",
+            errors=wrong,
+        )
     return values
 
 
@@ -244,7 +249,7 @@ def submit_request(
             f"There is no published service {payload.service!r}; GET /api/services lists them.",
             errors={"service": ["Unknown service."]},
         )
-    intake = _intake_values(payload.intake)
+    intake = _intake_values(service, payload.intake)
     try:
         actions.validate_intake(service, intake, strict=True)
     except Invalid as refusal:

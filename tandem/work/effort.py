@@ -1,29 +1,47 @@
-"""How much working time a request of each service takes, learned from the event log.
+"""Hands-on effort: how much of a person's working time a request really took.
 
-The definition the promise quotes and the allocation plans share: the median working time (of
-the service's calendar) from a request's first ``started`` event to its first ``resolved``
-event, over the requests of a window; a published fallback of one working hour for a service
-with no finished work yet.
+The one definition every figure uses (capacity, plans, loans, the quote's queue hours,
+productivity; docs/figures.md):
+
+- A request is *in progress with* a person from each move into ``in_progress`` to the next
+  status move, held by its assignee at that moment.
+- A person's working time (their calendar) at each instant is split evenly between the requests
+  they hold in progress then, and scaled by their ``request_share`` (the share of their working
+  time they give to requests at all): ``tandem.engines.effort``.
+- A request's effort is the sum of its shares; where people logged time on it
+  (:class:`~tandem.work.models.TimeEntry`), the sum of the entries replaces the estimate.
+- A service's effort is the median effort of its requests resolved in the last ``WINDOW``; a
+  published fallback of one working hour while it has none.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from django.db.models import Min
+import numpy.typing as npt
+from django.db.models import Q, Sum
+from django.db.models.fields.json import KT
 
-from tandem.agreements.queries import calendar_for_service
+from tandem.agreements.queries import calendar_for_person
 from tandem.catalogue.models import Service
+from tandem.engines.effort import busy_seconds, split_effort
 from tandem.engines.worktime import WorkingCalendar, to_epoch
-from tandem.org.models import Unit
-from tandem.work.models import Event
+from tandem.org.models import Person, Unit
+from tandem.refusal import Invalid
+from tandem.rows import EpochSeconds
+from tandem.work.models import Event, ServiceRequest, Status, TimeEntry
 
-#: How far back effort is learned for the allocation plans and the capacity page.
+#: How far back effort is learned for the allocation plans, the capacity page and the quote.
 WINDOW = timedelta(weeks=12)
+#: Work on a request resolved in the window may have started this long before it.
+LEAD_IN = timedelta(weeks=4)
 #: A service with no finished work yet is estimated at one working hour.
 DEFAULT_EFFORT_SECONDS = 3600.0
+
+_IN_PROGRESS = Status.IN_PROGRESS.value
 
 
 @dataclass(frozen=True)
@@ -36,43 +54,139 @@ class Effort:
         return self.seconds / 3600.0
 
 
-def learned_effort(unit: Unit, since: datetime, calendars: dict[int, WorkingCalendar]) -> dict[int, float]:
-    """Median working seconds from a request's first start to its first resolution, per service
-    of ``calendars`` (service id → its calendar), over the unit's requests submitted since
-    ``since``. Services without a finished request are left out."""
-    rows = (
-        Event.objects.filter(request__unit=unit, request__submitted_at__gte=since)
-        .filter(kind__in=[Event.Kind.STARTED, Event.Kind.RESOLVED])
-        .values("request_id", "request__service_id", "kind")
-        .annotate(first=Min("at"))
+@dataclass(frozen=True)
+class Spans:
+    """In-progress spans of a unit's requests over a period, with the people who held them."""
+
+    request: npt.NDArray[np.int64]
+    holder: npt.NDArray[np.int64]
+    start: npt.NDArray[np.int64]  # epoch seconds
+    end: npt.NDArray[np.int64]
+    calendars: dict[int, WorkingCalendar]
+    shares: dict[int, float]
+
+    def efforts(self) -> dict[int, float]:
+        """Request id → estimated hands-on seconds within the period."""
+        split = split_effort(self.holder, self.start, self.end, self.calendars, self.shares)
+        out: dict[int, float] = defaultdict(float)
+        for rid, seconds in zip(self.request.tolist(), split.tolist(), strict=True):
+            out[rid] += seconds
+        return dict(out)
+
+    def busy(self, edges: list[datetime]) -> dict[int, npt.NDArray[np.float64]]:
+        """Person id → hands-on seconds in each period between consecutive ``edges``."""
+        return busy_seconds(self.holder, self.start, self.end, self.calendars, self.shares,
+                            [to_epoch(e) for e in edges])
+
+
+def in_progress_spans(unit: Unit, lo: datetime, hi: datetime) -> Spans:
+    """Every span in ``[lo, hi)`` during which a request of ``unit`` was in progress with
+    someone, read from the requests' status moves and assignments."""
+    events = (
+        Event.objects.filter(request__unit=unit, request__submitted_at__lt=hi)
+        .filter(Q(request__is_open=True) | Q(request__status_changed_at__gte=lo))
+        .filter(Q(kind=Event.Kind.ASSIGNED) | ~Q(to_status=""))
+        .order_by("request_id", "seq")
+        .annotate(assignee=KT("data__assignee"), seconds=EpochSeconds("at"))
+        .values_list("request_id", "kind", "actor_id", "seconds", "to_status", "assignee")
     )
-    started: dict[int, tuple[int, datetime]] = {}
-    resolved: dict[int, datetime] = {}
-    for row in rows:
-        if row["kind"] == Event.Kind.STARTED:
-            started[row["request_id"]] = (row["request__service_id"], row["first"])
-        else:
-            resolved[row["request_id"]] = row["first"]
-    spans: dict[int, list[tuple[int, int]]] = {}
-    for rid, (sid, at) in started.items():
-        end = resolved.get(rid)
-        if end is not None and end > at and sid in calendars:
-            spans.setdefault(sid, []).append((to_epoch(at), to_epoch(end)))
-    effort = {}
-    for sid, pairs in spans.items():
-        a, b = np.array(pairs).T
-        effort[sid] = float(np.median(calendars[sid].between_many(a, b))) or DEFAULT_EFFORT_SECONDS
-    return effort
+    lo_s, hi_s = to_epoch(lo), to_epoch(hi)
+    request: list[int] = []
+    holder: list[int] = []
+    start: list[int] = []
+    end: list[int] = []
+    current = None
+    held_by: int | None = None
+    open_since: int | None = None
+    open_holder: int | None = None
+
+    def close(at: int) -> None:
+        if open_since is not None and open_holder is not None:
+            a, b = max(open_since, lo_s), min(at, hi_s)
+            if b > a:
+                request.append(current)  # type: ignore[arg-type]
+                holder.append(open_holder)
+                start.append(a)
+                end.append(b)
+
+    for rid, kind, actor, when, to_status, assignee in events.iterator(chunk_size=5000):
+        if rid != current:
+            close(hi_s)
+            current, held_by, open_since, open_holder = rid, None, None, None
+        if kind == Event.Kind.ASSIGNED and assignee:
+            held_by = int(assignee)
+        elif kind == Event.Kind.UNASSIGNED:
+            held_by = None
+        elif kind == Event.Kind.STARTED and held_by is None:
+            held_by = actor  # starting an unassigned request takes it
+        if to_status:
+            close(when)
+            open_since, open_holder = (when, held_by) if to_status == _IN_PROGRESS else (None, None)
+    close(hi_s)
+    ids = set(holder)
+    calendars, shares = people_calendars(ids)
+    return Spans(np.array(request, dtype=np.int64), np.array(holder, dtype=np.int64),
+                 np.array(start, dtype=np.int64), np.array(end, dtype=np.int64), calendars, shares)
+
+
+def people_calendars(person_ids: set[int]) -> tuple[dict[int, WorkingCalendar], dict[int, float]]:
+    """Each person's working calendar and request share (people without working time left out)."""
+    calendars: dict[int, WorkingCalendar] = {}
+    shares: dict[int, float] = {}
+    for person in Person.objects.filter(pk__in=person_ids).select_related("unit"):
+        try:
+            calendars[person.pk] = calendar_for_person(person)
+        except Invalid:
+            continue
+        shares[person.pk] = person.request_share
+    return calendars, shares
+
+
+def logged_seconds(request_ids: list[int] | None = None, *, unit: Unit | None = None) -> dict[int, int]:
+    """Request id → seconds logged in time entries (only requests with any)."""
+    entries = TimeEntry.objects.all()
+    if request_ids is not None:
+        entries = entries.filter(request_id__in=request_ids)
+    if unit is not None:
+        entries = entries.filter(request__unit=unit)
+    return dict(entries.values("request_id").annotate(s=Sum("seconds")).values_list("request_id", "s"))
+
+
+def request_efforts(
+    unit: Unit, since: datetime, until: datetime, spans: Spans | None = None
+) -> dict[int, tuple[int, float]]:
+    """Request id → (service id, hands-on seconds), for the requests of ``unit`` resolved in
+    ``[since, until]``: logged time where there is any, else the estimate from their spans."""
+    resolved = dict(
+        ServiceRequest.objects.filter(unit=unit, resolved_at__gte=since, resolved_at__lte=until)
+        .values_list("pk", "service_id")
+    )
+    if not resolved:
+        return {}
+    spans = spans or in_progress_spans(unit, since - LEAD_IN, until)
+    estimated = spans.efforts()
+    logged = logged_seconds(unit=unit)
+    return {
+        rid: (sid, float(logged[rid]) if rid in logged else estimated.get(rid, 0.0)) for rid, sid in resolved.items()
+    }
+
+
+def median_efforts(unit: Unit, since: datetime, until: datetime) -> dict[int, float]:
+    """Service id → median hands-on seconds of its requests resolved in ``[since, until]``.
+    Services without a resolved request with any effort are left out."""
+    by_service: dict[int, list[float]] = defaultdict(list)
+    for sid, seconds in request_efforts(unit, since, until).values():
+        if seconds > 0:
+            by_service[sid].append(seconds)
+    return {sid: float(np.median(values)) for sid, values in by_service.items()}
 
 
 def service_efforts(unit: Unit, now: datetime) -> dict[int, Effort]:
     """Effort per service of ``unit`` (service id → Effort), learned over ``WINDOW``."""
-    services = list(Service.objects.filter(unit=unit).select_related("unit"))
-    calendars = {s.pk: calendar_for_service(s) for s in services}
-    learned = learned_effort(unit, now - WINDOW, calendars)
+    learned = median_efforts(unit, now - WINDOW, now)
     return {
-        s.pk: Effort(learned[s.pk], True) if s.pk in learned else Effort(DEFAULT_EFFORT_SECONDS, False)
-        for s in services
+        sid: Effort(learned[sid], True) if sid in learned else Effort(DEFAULT_EFFORT_SECONDS, False)
+        for sid in Service.objects.filter(unit=unit).values_list("pk", flat=True)
     }
 
 

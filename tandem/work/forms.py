@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
+from django.db import models
 from django.db.models import QuerySet
 
 from tandem.catalogue.models import Service
@@ -204,6 +205,14 @@ class ReasonForm(PageForm):
     reason = long_text("Reason", rows=2)
 
 
+class TimeForm(PageForm):
+    duration = forms.CharField(label="Time spent", max_length=40,
+                               help_text="Minutes (35) or hours and minutes (1 h 20 min).")
+    worked_on = forms.DateField(label="Day worked", required=False, help_text="Today if left empty.",
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label="On what (optional)", max_length=200, required=False)
+
+
 class CommentForm(PageForm):
     KINDS = [
         ("shared", "Comment (both sides)"),
@@ -241,12 +250,26 @@ class CommentForm(PageForm):
 
 # --- the team queue ------------------------------------------------------------------------------
 
+# The queue's sections, in the order of its usual view: the team's own move first, then what
+# waits on someone else, then what waits for the requester to accept it, then what is over.
+QUEUE_SECTIONS: list[tuple[str, tuple[Status, ...]]] = [
+    ("To do", (Status.NEW, Status.REOPENED, Status.ASSIGNED, Status.IN_PROGRESS)),
+    ("Waiting on someone else", (Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY, Status.WAITING_TEAM)),
+    ("Resolved, waiting for the requester to accept", (Status.RESOLVED,)),
+    ("Finished", (Status.CLOSED, Status.CANCELLED)),
+]
+QUEUE_SECTION = models.Case(
+    *(models.When(status__in=statuses, then=models.Value(n)) for n, (_, statuses) in enumerate(QUEUE_SECTIONS)),
+    default=models.Value(len(QUEUE_SECTIONS) - 1),
+)
 SORTS: dict[str, tuple[str, Sort]] = {
+    # Each section by what is due first (``queue_due``, given by the page), the oldest on a tie.
+    "due": ("Work to do first", (("queue_section", False), ("queue_due", False), ("id", False))),
     "oldest": ("Oldest first", OLDEST_FIRST),
     "newest": ("Newest first", NEWEST_FIRST),
-    "due": ("Due soonest", (("due_at", False), ("id", False))),
 }
 STATUS_FILTERS = [("open", "Open"), ("all", "All statuses"), *Status.choices]
+FINISHED_VIEWS = frozenset({"all", Status.CLOSED.value, Status.CANCELLED.value})
 
 
 class QueueFilterForm(PageForm):
@@ -279,6 +302,11 @@ class QueueFilterForm(PageForm):
         services: list[Service],
         members: list[Person],
     ) -> None:
+        data = data.copy()
+        if not data.get("sort"):
+            # Finished work has nothing left due, so a view that shows it comes oldest first;
+            # the due order would also sort every request the team ever had on each page.
+            data["sort"] = "oldest" if data.get("status") in FINISHED_VIEWS else "due"
         super().__init__(data, label_suffix="")
         self.unit_obj = unit
         self._set_choices("unit", [(u.pk, u.name) for u in units])
@@ -305,7 +333,18 @@ class QueueFilterForm(PageForm):
 
     @property
     def chosen_sort(self) -> Sort:
-        return SORTS[self.value_of("sort", "oldest")][1]
+        return SORTS[self.value_of("sort", "due")][1]
+
+    @property
+    def sectioned(self) -> bool:
+        """Rows come section by section (the usual view): the page heads each section."""
+        return self.value_of("sort", "due") == "due"
+
+    @staticmethod
+    def sort_keys(due: Any) -> dict[str, Any]:
+        """What each row's place and its Due column read besides its columns: its section, and
+        when it is due (``due``, an expression on the request that is never NULL)."""
+        return {"queue_section": QUEUE_SECTION, "queue_due": due}
 
     def apply(
         self, qs: QuerySet[ServiceRequest], me: Person, now: datetime
@@ -361,6 +400,8 @@ def moves_for(me: Person, sr: ServiceRequest) -> set[str]:
             moves |= {"ask", "wait", "wait_team", "resolve"}
         if status in (Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY, Status.WAITING_TEAM):
             moves.add("resume")
+        if status != Status.NEW:
+            moves.add("log_time")
     if me.pk == sr.requester_id or is_admin(me):
         if status == Status.WAITING_REQUESTER:
             moves.add("answer")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import models
@@ -226,6 +227,12 @@ class ServiceRequest(models.Model):
         return Status(self.status)
 
     @property
+    def agreed_due(self) -> datetime:
+        """When its agreement says it is due: the clock's deadline, else (the clock paused, or
+        no clock) the published turnaround."""
+        return self.resolve_by or self.due_at
+
+    @property
     def holder(self) -> str:
         """Whose move it is, in words: both sides see the same answer."""
         if self.status in (Status.NEW, Status.REOPENED) and not self.assignee_id:
@@ -344,3 +351,30 @@ class Comment(models.Model):
     @property
     def internal(self) -> bool:
         return self.visibility == self.Visibility.INTERNAL
+
+
+class TimeEntry(models.Model):
+    """Hands-on time a person says they spent on a request ("35 min"). Where a request has any,
+    their sum is its effort and replaces the estimate from its in-progress time."""
+
+    #: One entry covers at most a working day; longer work is logged day by day.
+    MAX_SECONDS = 12 * 3600
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="time_entries")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="time_entries")
+    seconds = models.PositiveIntegerField()
+    worked_on = models.DateField(help_text="The day the work was done, in the server's time zone.")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["request", "worked_on", "id"]
+        indexes = [models.Index(fields=["person", "worked_on"], name="time_person_day")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(seconds__gt=0, seconds__lte=12 * 3600), name="time_entry_seconds"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.seconds // 60} min on {self.request_id}"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from tandem.catalogue.models import ProcedureStep
-from tandem.org.models import Person
+from tandem.org.models import Absence, Person
 from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything, work_unit_ids
-from tandem.work.models import Case, Comment, Event, ServiceRequest
+from tandem.work.models import Case, Comment, Event, ServiceRequest, Status, TimeEntry
 
 
 def requests_visible_to(user: AnyUser | None) -> QuerySet[ServiceRequest]:
@@ -73,6 +76,53 @@ def comments_for(person: Person | None, sr: ServiceRequest) -> QuerySet[Comment]
     if not can_see_internal(person, sr):
         comments = comments.filter(visibility=Comment.Visibility.SHARED)
     return comments
+
+
+@dataclass(frozen=True)
+class AwayHolding:
+    """Someone away today who still holds open requests of a unit."""
+
+    person: Person
+    absence: Absence
+    requests: list[ServiceRequest]
+
+    @property
+    def not_started(self) -> list[ServiceRequest]:
+        """The ones that can go straight back to the queue."""
+        return [sr for sr in self.requests if sr.status == Status.ASSIGNED]
+
+    @property
+    def started(self) -> list[ServiceRequest]:
+        """The ones a lead must give to someone (the life cycle has no way back to the queue)."""
+        return [sr for sr in self.requests if sr.status != Status.ASSIGNED]
+
+
+def work_held_by_absent(unit_id: int, today: date) -> list[AwayHolding]:
+    """The people away today (an absence covers it) who hold open requests of the unit, with
+    those requests, most urgent first. Shown to the unit's leads so nothing waits unseen."""
+    away = {
+        a.person_id: a
+        for a in Absence.objects.filter(starts_on__lte=today, ends_on__gte=today).order_by("ends_on")
+    }
+    if not away:
+        return []
+    held = (
+        ServiceRequest.objects.filter(unit_id=unit_id, is_open=True, assignee_id__in=list(away))
+        .exclude(status=Status.RESOLVED)
+        .select_related("assignee__user", "service")
+        .order_by("assignee_id", "due_at", "pk")
+    )
+    by_person: dict[int, list[ServiceRequest]] = {}
+    for sr in held:
+        by_person.setdefault(sr.assignee_id, []).append(sr)  # type: ignore[arg-type]
+    return [AwayHolding(rows[0].assignee, away[pid], rows) for pid, rows in by_person.items()]  # type: ignore[arg-type]
+
+
+def time_entries_for(person: Person | None, sr: ServiceRequest) -> QuerySet[TimeEntry]:
+    """Time logged on a request: for the providing unit (the people who see its internal notes)."""
+    if not can_see_internal(person, sr):
+        return TimeEntry.objects.none()
+    return sr.time_entries.select_related("person__user").order_by("worked_on", "id")
 
 
 def cases_visible_to(user: AnyUser | None) -> QuerySet[Case]:

@@ -3,6 +3,7 @@ for answers (see ``tandem.work.api`` for the endpoints)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from django.utils import timezone
@@ -29,7 +30,7 @@ from tandem.org.api_shared import (
 )
 from tandem.org.models import Person
 from tandem.work import clock
-from tandem.work.models import Case, Channel, Comment, Event, ServiceRequest, Status
+from tandem.work.models import Case, Channel, Comment, Event, ServiceRequest, Status, TimeEntry
 from tandem.work.queries import can_see_payload
 
 # --- schemas: cases ----------------------------------------------------------------------------
@@ -333,6 +334,36 @@ class CommentOut(Schema):
             acknowledged_by=PersonRef.maybe(comment.acknowledged_by),
             created_at=comment.created_at,
         )
+
+
+class TimeEntryIn(InSchema):
+    duration: str | float = Field(
+        ..., description='Time spent: minutes (35) or text ("35 min", "1 h 20 min", "1:20"); 1 minute to 12 hours.',
+        examples=["35 min"],
+    )
+    worked_on: date | None = Field(None, description="The day of the work (default today); within the last 31 days.")
+    note: str = Field("", max_length=200, description="What the time went on (optional).")
+
+
+class TimeEntryOut(Schema):
+    id: int
+    request_id: int
+    person: PersonRef
+    minutes: float
+    worked_on: date
+    note: str
+    created_at: UtcTime
+
+    @classmethod
+    def of(cls, entry: TimeEntry) -> TimeEntryOut:
+        return cls(id=entry.pk, request_id=entry.request_id, person=PersonRef.of(entry.person),
+                   minutes=round(entry.seconds / 60, 1), worked_on=entry.worked_on, note=entry.note,
+                   created_at=entry.created_at)
+
+
+class TimeEntryList(Schema):
+    items: list[TimeEntryOut]
+    total_minutes: float
 
 
 class CommentPage(Schema):

@@ -11,7 +11,6 @@ urlpatterns = [
     path("cases/new/", views.case_new, name="case-new"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/close/", views.case_close, name="case-close"),
-    path("queue/", views.queue, name="queue"),
 ]
 # Every move on a request posts to its own address, e.g. /requests/42/resolve/ (name "resolve").
 urlpatterns += [

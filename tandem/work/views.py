@@ -1,12 +1,15 @@
 """The work pages: home, my requests, the request page and its moves, cases, the team queue.
 
 Opening a request (which also reads the viewer's notifications about it) is the site's
-``tandem.site.views.request_detail``; it renders ``request_page`` from here."""
+``tandem.site.views.request_detail``; it renders ``request_page`` from here. The team queue,
+whose order weighs the promise made to each requester, is the site's ``queue``; it renders
+``queue_page`` from here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Count, Q, QuerySet
@@ -40,7 +43,9 @@ from tandem.work.queries import (
     comments_for,
     procedure_for,
     requests_visible_to,
+    time_entries_for,
     timeline_for,
+    work_held_by_absent,
 )
 
 PAGE_SIZE = 25
@@ -55,8 +60,12 @@ def home(request: HttpRequest, me: Person) -> HttpResponse:
 
 @staff_page
 def my_requests(request: HttpRequest, me: Person) -> HttpResponse:
+    """Mine, or (?whose=unit) those my unit made: a branch's lead and colleagues follow the
+    branch's work. Which of them the person may see is ``requests_visible_to``'s to say."""
     show_open = request.GET.get("show") == "open"
-    qs = requests_visible_to(request.user).filter(requester=me).select_related(*ROW_RELATED)
+    ours = request.GET.get("whose") == "unit"
+    qs = requests_visible_to(request.user).select_related(*ROW_RELATED)
+    qs = qs.filter(requesting_unit_id=me.unit_id) if ours else qs.filter(requester=me)
     qs = qs.filter(is_open=True) if show_open else qs
     page = keyset_page(
         qs,
@@ -65,7 +74,9 @@ def my_requests(request: HttpRequest, me: Person) -> HttpResponse:
         before=parse_cursor(request.GET.get("before")),
         size=PAGE_SIZE,
     )
-    return render(request, "work/my_requests.html", {"page": page, "show_open": show_open})
+    filters = urlencode([*([("whose", "unit")] if ours else []), *([("show", "open")] if show_open else [])])
+    context = {"page": page, "show_open": show_open, "ours": ours, "unit": me.unit, "filters": filters}
+    return render(request, "work/my_requests.html", context)
 
 
 # --- the request page ----------------------------------------------------------------------------
@@ -129,6 +140,11 @@ MOVES: dict[str, Move] = {
         f.ReasonForm,
         lambda me, pk, d: actions.cancel_request(me, pk, d["reason"]),
         "Cancelled.",
+    ),
+    "log_time": (
+        f.TimeForm,
+        lambda me, pk, d: actions.log_time(me, pk, d["duration"], worked_on=d["worked_on"], note=d["note"]),
+        "Time logged.",
     ),
     "comment": (
         f.CommentForm,
@@ -209,8 +225,9 @@ def request_page(
             "reopen_until": actions.reopen_window_ends(sr),
             "worker": can_work(me, sr),
             "me": me,
-            "your_turn": bool(moves - {"comment", "cancel"}),
+            "your_turn": bool(moves - {"comment", "cancel", "log_time"}),
             "procedure": procedure_for(me, sr),
+            "time_entries": list(time_entries_for(me, sr)),
         },
         status=status,
     )
@@ -277,7 +294,10 @@ def _with_counts(cases: QuerySet) -> QuerySet:
 
 @staff_page
 def my_cases(request: HttpRequest, me: Person) -> HttpResponse:
-    qs = _with_counts(cases_visible_to(request.user).filter(owner=me))
+    """Mine, or (?whose=unit) my unit's: the owner's unit works its cases together."""
+    ours = request.GET.get("whose") == "unit"
+    cases = cases_visible_to(request.user)
+    qs = _with_counts(cases.filter(unit_id=me.unit_id) if ours else cases.filter(owner=me))
     page = keyset_page(
         qs,
         NEWEST_FIRST,
@@ -285,7 +305,7 @@ def my_cases(request: HttpRequest, me: Person) -> HttpResponse:
         before=parse_cursor(request.GET.get("before")),
         size=PAGE_SIZE,
     )
-    return render(request, "work/my_cases.html", {"page": page})
+    return render(request, "work/my_cases.html", {"page": page, "ours": ours, "unit": me.unit})
 
 
 @staff_page
@@ -348,8 +368,9 @@ def _queue_units(me: Person) -> list:
     return list(units if is_admin(me) else units.filter(pk__in=work_unit_ids(me)))
 
 
-@staff_page
-def queue(request: HttpRequest, me: Person) -> HttpResponse:
+def queue_page(request: HttpRequest, me: Person, *, due: Any) -> HttpResponse:
+    """The team queue; ``due`` says when a request is due (the site's ``queue`` knows the
+    promise made to its requester as well as its agreement)."""
     units = _queue_units(me)
     if not units:
         return refused(
@@ -377,9 +398,13 @@ def queue(request: HttpRequest, me: Person) -> HttpResponse:
         after=parse_cursor(request.GET.get("after")),
         before=parse_cursor(request.GET.get("before")),
         size=PAGE_SIZE,
+        keys=form.sort_keys(due),
     )
     template = "work/_queue_results.html" if getattr(request, "htmx", False) else "work/queue.html"
-    context = {"form": form, "page": page, "unit": unit, "units": units}
+    lead = leads_unit(me, unit.pk)
+    away = work_held_by_absent(unit.pk, timezone.localdate()) if lead and template == "work/queue.html" else []
+    context = {"form": form, "page": page, "unit": unit, "units": units, "sections": f.QUEUE_SECTIONS,
+               "away": away, "lead": lead}
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tandem.demo.services import DemoService, Sim, everyone_but, f
+from tandem.engines.intake_rules import Rules
 
 HR: tuple[DemoService, ...] = (
     DemoService(
@@ -44,7 +45,8 @@ HR: tuple[DemoService, ...] = (
             f("employee", "Employee", sample="staff"),
             f("change", "Change", "choice",
               choices=("Hours", "Role", "Salary", "Location", "Flexible working")),
-            f("effective_from", "Effective from", "date", sample="future:5-40"),
+            f("effective_from", "Effective from", "date", sample="future:5-40",
+              rules=Rules(days_past=92, days_ahead=365)),
             f("details", "Details", "long_text",
               sample="long:From 37.5 to 30 hours, Monday to Thursday.|Promotion to senior "
                      "consultant with the new salary."),

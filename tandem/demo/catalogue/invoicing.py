@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from tandem.demo.catalogue.common import CLIENT
+from tandem.demo.catalogue.common import CLIENT, MONEY
 from tandem.demo.services import BRANCHES, DemoService, Sim, f
+from tandem.engines.intake_rules import Rules
 
 # Invoicing's slide (docs/demo.md): hands-on time grows by 10 % over the history, and the
 # Finance manager's sign-off wait grows from under a day to three days.
@@ -21,7 +22,8 @@ INVOICING: tuple[DemoService, ...] = (
             CLIENT,
             f("invoice_number", "Invoice number", help="As printed, e.g. INV-204518.",
               sample="invoice"),
-            f("amount", "Amount to credit (£, excluding VAT)", "number", sample="money:40-3800"),
+            f("amount", "Amount to credit (£, excluding VAT)", "number", sample="money:40-3800",
+              rules=MONEY),
             f("reason", "Reason", "choice",
               choices=("Wrong hours", "Wrong rate", "Duplicate invoice", "Worker did not attend",
                        "Other")),
@@ -79,7 +81,10 @@ INVOICING: tuple[DemoService, ...] = (
         turnaround=5,
         fields=(
             CLIENT,
-            f("company_number", "Companies House number", sample="company_number"),
+            f("company_number", "Companies House number", sample="company_number",
+              rules=Rules(pattern=r"\d{8}|[A-Z]{2}\d{6}",
+                          pattern_message="Eight digits, or two capital letters and six digits "
+                                          "(e.g. 01234567 or SC123456).")),
             f("terms", "Payment terms", "choice",
               choices=("14 days", "30 days", "30 days end of month", "60 days")),
             f("expected_monthly", "Expected monthly billing (£)", "number",
@@ -112,8 +117,10 @@ INVOICING: tuple[DemoService, ...] = (
         fields=(
             CLIENT,
             f("po_number", "Purchase order number", sample="po"),
-            f("po_value", "PO value (£)", "number", required=False, sample="money:1000-60000"),
-            f("valid_until", "Valid until", "date", required=False, sample="future:30-240"),
+            f("po_value", "PO value (£)", "number", required=False, sample="money:1000-60000",
+              rules=MONEY),
+            f("valid_until", "Valid until", "date", required=False, sample="future:30-240",
+              rules=Rules(days_past=0)),
             f("po_copy", "Copy of the PO", "file", sample="file:Purchase orders"),
         ),
         steps=("Check the PO copy.", "Record it on the client.",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from tandem.demo.catalogue.common import CLIENT, WEEK_ENDING, WORKER, WORKER_ID
+from decimal import Decimal
+
+from tandem.demo.catalogue.common import CLIENT, MONEY, WEEK_ENDING, WORKER, WORKER_ID
 from tandem.demo.services import BRANCHES, FRONT_DESK, DemoCutOff, DemoService, Sim, f
+from tandem.engines.intake_rules import Rules
 
 PAYROLL: tuple[DemoService, ...] = (
     DemoService(
@@ -23,7 +26,7 @@ PAYROLL: tuple[DemoService, ...] = (
               choices=("Pay missing", "Too little paid", "Too much paid", "Holiday pay",
                        "Tax or NI", "Pension deduction", "Other")),
             f("amount", "Amount in question (£)", "number", required=False,
-              help="Leave empty if you do not know.", sample="money:12-640"),
+              help="Leave empty if you do not know.", sample="money:12-640", rules=MONEY),
             f("details", "What the worker told you", "long_text",
               sample="long:{worker} says the payslip for the week is short.|{worker} was paid "
                      "the old rate for the shifts at {client}.|No pay arrived on Friday; bank "
@@ -65,7 +68,7 @@ PAYROLL: tuple[DemoService, ...] = (
         fields=(
             WORKER, WORKER_ID,
             f("amount", "Amount to pay (£)", "number", help="Net amount the worker should receive.",
-              sample="money:60-750"),
+              sample="money:60-750", rules=MONEY),
             f("reason", "Why it cannot wait for Friday", "long_text",
               sample="long:Timesheet approved late by {client}; worker cannot pay rent.|Our "
                      "error: shifts at {client} missed from Friday's run.|Bank rejected "
@@ -96,8 +99,12 @@ PAYROLL: tuple[DemoService, ...] = (
         turnaround=2,
         fields=(
             WORKER, WORKER_ID, CLIENT,
-            f("new_rate", "New hourly pay rate (£)", "number", sample="rate:11.44-24.50"),
-            f("effective_from", "Effective from", "date", sample="past:10"),
+            # Below £5 an hour is under every minimum wage band; above £150 is a typo.
+            f("new_rate", "New hourly pay rate (£)", "number", sample="rate:11.44-24.50",
+              rules=Rules(min_value=Decimal(5), max_value=Decimal(150))),
+            # Backdated by up to a quarter (the arrears are paid), or set up to a year ahead.
+            f("effective_from", "Effective from", "date", sample="past:10",
+              rules=Rules(days_past=92, days_ahead=365)),
             f("rate_type", "Rate", "choice",
               choices=("Standard", "Overtime", "Nights", "Weekend", "Bank holiday")),
             f("client_confirmation", "Client's confirmation", "file", required=False,
@@ -126,7 +133,8 @@ PAYROLL: tuple[DemoService, ...] = (
         turnaround=5,
         fields=(
             WORKER, WORKER_ID,
-            f("last_day", "Last day worked", "date", sample="past:14"),
+            f("last_day", "Last day worked", "date", sample="past:14",
+              rules=Rules(days_past=365, days_ahead=0)),
             f("reason", "Reason for leaving", "choice",
               choices=("Assignment ended", "Worker resigned", "Dismissed",
                        "Moved to permanent role")),
@@ -152,7 +160,7 @@ PAYROLL: tuple[DemoService, ...] = (
         turnaround=5,
         fields=(
             WORKER, CLIENT,
-            f("total", "Total claimed (£)", "number", sample="money:8-260"),
+            f("total", "Total claimed (£)", "number", sample="money:8-260", rules=MONEY),
             f("category", "Category", "choice",
               choices=("Mileage", "Train or bus", "Parking", "PPE", "Other")),
             f("receipts", "Receipts", "file", sample="file:Expenses receipts"),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from tandem.demo.catalogue.common import CLIENT, PAY_CUTOFF, WEEK_ENDING, WORKER
 from tandem.demo.services import BRANCHES, FRONT_DESK, DemoService, Sim, f
+from tandem.engines.intake_rules import Rules
 
 TIMESHEETS: tuple[DemoService, ...] = (
     DemoService(
@@ -17,7 +20,9 @@ TIMESHEETS: tuple[DemoService, ...] = (
         turnaround=1,
         fields=(
             WORKER, CLIENT, WEEK_ENDING,
-            f("hours", "Correct total hours", "number", sample="hours:8-55"),
+            # A week has 168 hours; more than 100 worked in one is a typo, not overtime.
+            f("hours", "Correct total hours", "number", sample="hours:8-55",
+              rules=Rules(min_value=Decimal(0), max_value=Decimal(100))),
             f("reason", "Reason", "choice",
               choices=("Missed shift", "Overtime", "Wrong client", "Break not deducted",
                        "Wrong week")),

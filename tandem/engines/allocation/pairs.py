@@ -22,6 +22,7 @@ from tandem.engines.allocation.model import (
     fairness_penalty,
     urgency,
 )
+from tandem.engines.durations import hours_text
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -109,7 +110,7 @@ def build(problem: Problem) -> Model:
         for j, nq in zip(block[no_room].tolist(), n_qualified[no_room].tolist(), strict=True):
             reasons[j] = (f"the {nq} {'person' if nq == 1 else 'people'} with skill {skill!r} at level "
                           f"{_num(min_level[j])} or above {'has' if nq == 1 else 'have'} less than "
-                          f"{_num(effort[j])} h of capacity")
+                          f"{hours_text(effort[j])} of capacity")
 
     pair_item = np.concatenate(chunks_item) if chunks_item else np.zeros(0, dtype=np.int64)
     pair_person = np.concatenate(chunks_person) if chunks_person else np.zeros(0, dtype=np.int64)
@@ -160,7 +161,7 @@ def lagrangian_bound(model: Model, price: Floats) -> float:
 def capacity_reason(model: Model, j: int) -> str:
     n = int(model.count[j])
     return (f"the capacity of the {n} qualified {'person' if n == 1 else 'people'} with room for "
-            f"{_num(model.effort[j])} h went to more urgent or more important items")
+            f"{hours_text(model.effort[j])} went to more urgent or more important items")
 
 
 def place_rest(model: Model, item_person: Ints, rest: Ints) -> Ints:

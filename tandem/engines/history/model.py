@@ -204,6 +204,9 @@ class Requests:
     waiting_on: np.ndarray  # int8: 0 nothing, 1 the requester, 2 a third party, 3 another team
     waiting_variant: np.ndarray  # int32 detail of the event that set waiting_on, or NONE
     resolution_variant: np.ndarray  # int32 detail of the last resolution, or NONE
+    # float64 hands-on minutes its agents spent on it, including work after "now" (the truth
+    # that the product's effort estimate is measured against; never loaded into the database).
+    worked_minutes: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __len__(self) -> int:
         return len(self.service)

@@ -44,6 +44,9 @@ class EventLog:
     ref: array = field(default_factory=lambda: array("q"))
     # (close event, resolved event): auto-closes are timed from the resolution in UTC later.
     auto_close: list[tuple[int, int]] = field(default_factory=list)
+    # Request → hands-on minutes its agents really spent on it (the truth effort estimates are
+    # measured against: bench/effort.py).
+    worked: dict[int, float] = field(default_factory=dict)
 
     def add(
         self,
@@ -225,8 +228,9 @@ def run_unit(
     heap = [(arrival[r], r, ARRIVE) for r in rows.tolist()]
     heapq.heapify(heap)
 
-    def work(a: int, t: int, minutes: float) -> tuple[int, int]:
-        """Occupy slot ``a`` for ``minutes`` of hands-on time from its first free moment ≥ t."""
+    def work(r: int, a: int, t: int, minutes: float) -> tuple[int, int]:
+        """Occupy slot ``a`` with request ``r`` for ``minutes`` of hands-on time from its first
+        free moment ≥ t."""
         cal = cals[a]
         w0 = max(free[a], float(cal.worked_before(t)))
         start = cal.at(w0)
@@ -235,6 +239,7 @@ def run_unit(
             return INF, INF
         w1 = w0 + minutes / speed[a]  # hands-on minutes are at least 2, so never zero
         free[a] = w1
+        log.worked[r] = log.worked.get(r, 0.0) + minutes
         return start, cal.end_of(w1)
 
     def stops_of(r: int) -> list[int]:
@@ -408,7 +413,7 @@ def run_unit(
                     )
                     assigned_at[r] = triaged
                     status = S["assigned"]
-            start, end = work(a, t, segment(r, 0))
+            start, end = work(r, a, t, segment(r, 0))
             if status == S["new"] and d.pattern[r] != 2:
                 add(r, start, K["assigned"], agent, status, S["assigned"], detail=agent)
                 status = S["assigned"]
@@ -420,11 +425,11 @@ def run_unit(
         elif phase == INFO:
             add(r, t, K["information_provided"], person, S["waiting_requester"], S["in_progress"])
             a = slot_of[r]
-            start, end = work(a, t, segment(r, progress[r]))
+            start, end = work(r, a, t, segment(r, progress[r]))
             after_work(r, a, start, end)
         elif phase == THIRD_PARTY:
             a = slot_of[r]
-            start, end = work(a, t, segment(r, progress[r]))
+            start, end = work(r, a, t, segment(r, progress[r]))
             if start < INF:
                 add(r, start, K["resumed"], agents[a], S["waiting_third_party"], S["in_progress"])
             after_work(r, a, start, end)
@@ -440,7 +445,7 @@ def run_unit(
             )
             a = slot_of[r]
             progress[r] = len(stops_of(r))
-            start, end = work(a, t, d.touch[r] * d.rework[r])
+            start, end = work(r, a, t, d.touch[r] * d.rework[r])
             if start < INF:
                 add(r, start, K["started"], agents[a], S["reopened"], S["in_progress"])
             after_work(r, a, start, end)

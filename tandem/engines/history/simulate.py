@@ -131,6 +131,9 @@ def simulate(org: Organisation, params: Params) -> History:
 
     began = time.perf_counter()
     events, requests = _trails(log, arrivals, draws, clock, params, rng, n, org)
+    # Agents work params.scale times faster, so a minute of drawn work is 1/scale minutes of theirs.
+    requests.worked_minutes = np.zeros(n)
+    requests.worked_minutes[list(log.worked)] = np.array(list(log.worked.values())) / params.scale
     cases = _cases(arrivals, requests, clock, params, rng)
     timings["trails"] = time.perf_counter() - began
     return History(

@@ -18,7 +18,7 @@ from tandem.agreements.models import Agreement
 from tandem.agreements.queries import calendar_for_service, terms_for
 from tandem.catalogue.models import CutOff
 from tandem.engines.agreements import cutoffs, slaclock
-from tandem.insights.management.commands.sla_report import build_report, outcomes
+from tandem.insights.attainment import build_report, outcomes
 from tandem.work import actions
 from tandem.work.models import Event, ServiceRequest, Status
 from tests.cast import TIMESHEET_OK, Cast

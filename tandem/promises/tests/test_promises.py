@@ -11,10 +11,10 @@ from django.test import Client
 
 from tandem.notifications.models import Notification
 from tandem.promises import books
-from tandem.promises.actions import refresh_forecasts, request_moved
+from tandem.promises.actions import WARN_AHEAD_SECONDS, _tell_slip, next_refresh, refresh_forecasts, request_moved
 from tandem.promises.models import Basis, Promise
 from tandem.promises.queries import quote
-from tandem.work import actions
+from tandem.work import actions, clock
 from tests.apiclient import ApiClient
 from tests.cast import PASSWORD, TIMESHEET_OK, Cast
 
@@ -55,7 +55,7 @@ def test_with_history_the_quote_reads_the_queue_and_similar_requests(cast: Cast)
     q = quote(cast.timesheet, cast.consultant, now=now)
     assert q.basis == Basis.HISTORY and q.confidence == 85
     assert now < q.p50_at <= q.promised_at
-    assert "85 % likely by" in q.explanation and "working hours for" in q.explanation
+    assert "85 % likely by" in q.explanation and "of work for" in q.explanation
     # Two working hours each, nothing queued: promised within a working day, not the 3 published.
     assert q.promised_at - now < timedelta(days=2)
 
@@ -164,3 +164,32 @@ def test_the_submit_form_shows_the_promise_before_anyone_commits(cast: Cast) -> 
     client.login(username="consultant", password=PASSWORD)
     page = client.get(f"/catalogue/{cast.timesheet.slug}/request/").content.decode()
     assert 'data-testid="quote"' in page and "85 % likely by" in page and "50 % by" in page
+
+
+def test_a_slip_is_told_while_there_is_time_and_a_late_one_is_called_missed(cast: Cast) -> None:
+    now = history(cast, 30, hours=2)
+    pk = submit(cast, now)
+    promise = Promise.objects.select_related("request").get(request_id=pk)
+    sr = promise.request
+    cal = clock.calendar(sr)
+    last_call = cal.subtract(promise.promised_at, WARN_AHEAD_SECONDS)
+    # The worker looks again at the last moment a notice is still worth sending.
+    assert promise.refresh_due_at == min(now + timedelta(hours=4), last_call) or last_call <= now
+    assert cal.between(last_call, promise.promised_at) == WARN_AHEAD_SECONDS
+    before = last_call - timedelta(minutes=30)
+    assert next_refresh(promise, sr, before) == last_call
+    # A slip found before the promised time is told as one.
+    assert _tell_slip(promise, sr, promise.queue_hours, before) == 1
+    told = Notification.objects.get(kind=Notification.Kind.PROMISE_SLIPPING, request_id=pk)
+    assert "will probably miss its promised time" in told.message and "Tell the customer early" in told.message
+
+
+def test_a_slip_found_after_the_promised_time_is_not_called_a_slip(cast: Cast) -> None:
+    now = history(cast, 30, hours=2)
+    pk = submit(cast, now)
+    actions.assign_request(cast.payroll_lead, pk, cast.payroll_agent.pk, now=now)
+    actions.start_request(cast.payroll_agent, pk, now=now + timedelta(minutes=1))
+    actions.ask_requester(cast.payroll_agent, pk, "Which week?", now=now + timedelta(minutes=2))
+    refresh_forecasts(now=now + timedelta(days=6))  # the worker was down until after the promise
+    told = Notification.objects.get(kind=Notification.Kind.PROMISE_SLIPPING, request_id=pk)
+    assert "missed its promised time" in told.message and "will probably" not in told.message

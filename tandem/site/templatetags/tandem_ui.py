@@ -16,6 +16,7 @@ from django.utils.timesince import timesince
 from tandem.agreements.queries import working_seconds_this_week
 from tandem.allocation.modes import may_take
 from tandem.allocation.modes import next_for_you as next_requests_for
+from tandem.engines.durations import duration_text, hours_text
 from tandem.org.models import Person, Unit
 from tandem.org.queries import can_use_management, person_of, work_unit_ids
 from tandem.promises.queries import reads_integrity_report
@@ -37,6 +38,24 @@ def status_badge(status: str) -> SafeString:
     return format_html(
         '<span class="badge badge--{}">{}</span>', STATUS_COLOURS.get(status, "grey"), label
     )
+
+
+@register.filter
+def minutes_text(seconds: float | None) -> str:
+    """Seconds as people read them: "1 h 20 min", "35 min"."""
+    return "" if seconds is None else duration_text(seconds)
+
+
+@register.filter
+def hours_rounded(hours: float | None) -> str:
+    """Hours as people read them: "1 h 20 min", "23 h"."""
+    return "—" if hours is None else hours_text(hours)
+
+
+@register.filter
+def total_minutes(entries: list[Any]) -> str:
+    """The total of time entries: "2 h 5 min"."""
+    return duration_text(sum(e.seconds for e in entries))
 
 
 @register.filter

@@ -4,6 +4,7 @@
 - ``lifecycle``: the back office's and the requester's moves;
 - ``conversation``: comments, notes and advice;
 - ``cases``: opening and closing a customer's case;
+- ``time``: time entries, people's own hands-on time on a request;
 - ``deadlines``: the worker's duties on the clocks, and a change of a request's agreement;
 - ``moves``: what they all share (the row lock, the status machine, the hash-chained event).
 
@@ -38,6 +39,7 @@ from tandem.work.actions.lifecycle import (
     wait_third_party,
 )
 from tandem.work.actions.moves import TITLE_LIMIT, hand_over_locked
+from tandem.work.actions.time import log_time, parse_duration
 
 __all__ = [
     "TITLE_LIMIT",
@@ -55,7 +57,9 @@ __all__ = [
     "fire_due_response_alerts",
     "fire_due_sla_alerts",
     "hand_over_locked",
+    "log_time",
     "mark_step",
+    "parse_duration",
     "provide_information",
     "reopen_request",
     "reopen_window_ends",

@@ -7,14 +7,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError
+from django.forms import Form
 from django.utils import timezone
 
 from tandem.agreements.queries import calendar_for_service, terms_for
-from tandem.catalogue.intake import intake_form_class, to_json
+from tandem.catalogue.intake import intake_form_class, server_today, to_json
 from tandem.catalogue.models import Service
 from tandem.engines.agreements import cutoffs
 from tandem.engines.agreements.workdays import add_working_days
@@ -34,23 +35,40 @@ class Submission:
     created: bool  # False when an idempotency key replayed an earlier submission
 
 
-def validate_intake(service: Service, data: dict[str, Any], *, strict: bool) -> dict[str, Any]:
+def validate_intake(
+    service: Service, data: dict[str, Any], *, strict: bool, today: date | None = None
+) -> dict[str, Any]:
     """Clean intake values through the service's generated form, or refuse with field errors.
 
     ``strict`` refuses keys the form does not know (the API); pages only post known fields.
+    Date rules count from ``today``, the server's today unless given. Errors are keyed by the
+    field's key (where the page puts them, and ``intake.<key>`` in the API) and the message
+    names each field by its label, as the requester sees it.
     """
-    form = intake_form_class(service)(data=data)
+    form = intake_form_class(service, today=today)(data=data)
     errors: dict[str, list[str]] = {}
     if strict:
+        asked = ", ".join(str(f.label) for f in form.fields.values()) or "nothing"
         for key in sorted(set(data) - set(form.fields)):
-            errors[key] = [f"Unknown field; {service.name} asks for: {', '.join(form.fields) or 'nothing'}."]
+            errors[key] = [
+                f"{service.name} has no field {key!r}; it asks for: {asked} "
+                f"(GET /api/services/{service.slug} gives their keys)."
+            ]
     if not form.is_valid():
         for key, messages in form.errors.items():
             errors[key] = [str(m) for m in messages]
     if errors:
-        names = ", ".join(errors)
-        raise Invalid(f"Some details are missing or wrong ({names}); correct them and submit again.", errors=errors)
+        raise Invalid(intake_refusal(form, errors), errors=errors)
     return {key: to_json(value) for key, value in form.cleaned_data.items() if value not in (None, "")}
+
+
+def intake_refusal(form: Form, errors: dict[str, list[str]]) -> str:
+    """One message naming each field at fault by its label, with what to fix."""
+    said = [
+        f"{form.fields[key].label if key in form.fields else 'Unknown field'}: {' '.join(messages)}"
+        for key, messages in errors.items()
+    ]
+    return f"Some details are missing or wrong. {' '.join(said)} Correct them and submit again."
 
 
 def submit_request(
@@ -74,7 +92,7 @@ def submit_request(
             f"{service.name} takes internal requests only; submit it on the internal channel.",
             errors={"channel": ["Internal only for this service."]},
         )
-    cleaned = validate_intake(service, intake, strict=strict)
+    cleaned = validate_intake(service, intake, strict=strict, today=server_today(now))
     title = _check_text(title, "Title", required=False, limit=TITLE_LIMIT)
     case = None
     if case_id is not None:

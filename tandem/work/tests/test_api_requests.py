@@ -278,6 +278,10 @@ def test_it_refuses_a_missing_required_intake_field_per_field(cast: Cast) -> Non
         ApiClient(cast.consultant).post("/api/requests", submit_body(intake=intake)), 422
     )
     assert body["errors"] == {"intake.worker": ["This field is required."]}
+    assert body["detail"] == (
+        "Some details are missing or wrong. Worker name: This field is required. Correct them and "
+        "submit again."
+    )
     assert ServiceRequest.objects.count() == 0
 
 
@@ -288,6 +292,11 @@ def test_it_refuses_text_in_a_number_field_and_an_impossible_date(cast: Cast) ->
     )
     assert set(body["errors"]) == {"intake.hours", "intake.week_ending"}
     assert "real date" in body["errors"]["intake.week_ending"][0]
+    # The message names the fields as the requester knows them: by their labels.
+    assert body["detail"] == (
+        "Some details are missing or wrong. Corrected hours: Enter a number. Week ending: Enter a "
+        "real date as YYYY-MM-DD. Correct them and submit again."
+    )
     assert ServiceRequest.objects.count() == 0
 
 
@@ -302,6 +311,9 @@ def test_it_takes_json_numbers_and_refuses_nested_values_in_the_intake(cast: Cas
             api.post("/api/requests", submit_body(intake={**TIMESHEET_OK, "hours": wrong})), 422
         )
         assert set(body["errors"]) == {"intake.hours"}
+        assert body["detail"] == (
+            "Give text, a number or a YYYY-MM-DD date for Corrected hours, not a list, object or boolean."
+        )
     body = assert_refusal(
         api.post("/api/requests", submit_body(intake={**TIMESHEET_OK, "week_ending": 20261120})),
         422,
@@ -316,6 +328,12 @@ def test_it_refuses_an_unknown_intake_field(cast: Cast) -> None:
         ApiClient(cast.consultant).post("/api/requests", submit_body(intake=intake)), 422
     )
     assert set(body["errors"]) == {"intake.favourite_colour"}
+    # The caller's unknown key is echoed; the fields the service asks for are named by label.
+    assert body["detail"] == (
+        "Some details are missing or wrong. Unknown field: Timesheet correction has no field "
+        "'favourite_colour'; it asks for: Worker name, Corrected hours, Week ending, Reason, Notes "
+        "(GET /api/services/timesheet-correction gives their keys). Correct them and submit again."
+    )
 
 
 def test_it_refuses_an_unknown_service_clearly(cast: Cast) -> None:

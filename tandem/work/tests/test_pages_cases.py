@@ -49,6 +49,16 @@ def test_it_pages_my_requests(client: Client, cast: Cast) -> None:
     assert page_one + page_two == made[::-1]
 
 
+def test_it_pages_the_units_requests_keeping_to_the_unit(client: Client, cast: Cast) -> None:
+    made = [submit(cast, who=[cast.consultant, cast.colleague][i % 2]).reference for i in range(30)]
+    york = submit(cast, who=cast.other_consultant)
+    html = signed_in(client, cast.colleague).get("/requests/?whose=unit&show=open").content.decode()
+    after = re.search(r'rel="next" href="\?whose=unit&amp;show=open&amp;after=(\d+)"', html)
+    assert after is not None
+    page_two = client.get(f"/requests/?whose=unit&show=open&after={after.group(1)}").content.decode()
+    assert refs(html) + refs(page_two) == made[::-1] and york.reference not in html + page_two
+
+
 def test_it_opens_a_case_attaches_requests_and_closes_it(client: Client, cast: Cast) -> None:
     signed_in(client, cast.consultant)
     response = client.post(

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Case, Value, When
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -56,6 +57,29 @@ def test_it_visits_every_row_once_in_order_both_ways(requests, sort, size: int) 
         )
     )
     forward, backward = walk(sort, size)
+    assert forward == expected and backward == expected
+
+
+@pytest.mark.parametrize("size", [1, 4, 7, 23])
+def test_it_pages_by_values_computed_for_each_row(requests, size: int) -> None:
+    """A sort on computed keys (as the queue's sections): every third request first, each part by
+    due time with its ties, both ways; the rows carry the keys."""
+    keys = {"part": Case(When(id__in=[sr.pk for sr in requests[::3]], then=Value(0)), default=Value(1))}
+    sort = (("part", False), ("due_at", False), ("id", False))
+    qs = ServiceRequest.objects.all()
+    expected = list(qs.annotate(**keys).order_by("part", "due_at", "id").values_list("pk", flat=True))
+    forward: list[int] = []
+    page = keyset_page(qs, sort, size=size, keys=keys)
+    while True:
+        forward += [sr.pk for sr in page.items]
+        assert all(sr.part == (0 if sr in requests[::3] else 1) for sr in page.items)  # type: ignore[attr-defined]
+        if page.next_after is None:
+            break
+        page = keyset_page(qs, sort, after=page.next_after, size=size, keys=keys)
+    backward = [sr.pk for sr in page.items]
+    while page.previous_before is not None:
+        page = keyset_page(qs, sort, before=page.previous_before, size=size, keys=keys)
+        backward = [sr.pk for sr in page.items] + backward
     assert forward == expected and backward == expected
 
 

@@ -9,8 +9,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
+from tandem.promises.models import Promise
 from tandem.work import actions
 from tandem.work.models import Channel, ServiceRequest
 from tests.cast import TIMESHEET_OK, Cast
@@ -62,7 +63,7 @@ def test_it_shows_the_units_queue_with_who_holds_what_and_since_when(
     new = submit(cast, who=cast.colleague)
     hr = submit(cast, service=cast.grievance)
     html = signed_in(client, cast.payroll_agent2).get("/queue/").content.decode()
-    assert refs(html) == [waiting.reference, new.reference]
+    assert refs(html) == [new.reference, waiting.reference]  # the team's move first
     assert hr.reference not in html
     assert "Waiting on requester" in html and "Consultant" in html and "Leeds branch" in html
     assert html.count(">Pick</button>") == 1  # only the unassigned one
@@ -150,6 +151,105 @@ def test_it_sorts_due_soonest_first(client: Client, cast: Cast) -> None:
     quick = submit(cast, days_ago=5)
     html = signed_in(client, cast.payroll_agent).get("/queue/?sort=due").content.decode()
     assert refs(html) == [quick.reference, slow.reference] and later.reference not in html
+
+
+def test_it_puts_work_to_do_first_by_what_is_due_then_what_waits_then_what_is_resolved(
+    client: Client, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scripted morning in Payroll. The statuses come from the actions; what each request's
+    agreement and promise say is set outright (their arithmetic is tested elsewhere), so that
+    the right order is known: the team's own move first, each by the earlier of the promise
+    and the agreement (its deadline, else the published turnaround), oldest on a tie; then
+    what waits on someone else; then what is resolved and waits for the requester."""
+    now = timezone.now()
+    hours = lambda n: now + timedelta(hours=n)  # noqa: E731
+    made: dict[str, ServiceRequest] = {}
+
+    def ask(name: str, days_ago: float, agreed: float | None, due: float, promised: float | None) -> int:
+        sr = submit(cast, days_ago=days_ago, title=name)
+        made[name] = sr
+        ServiceRequest.objects.filter(pk=sr.pk).update(
+            resolve_by=None if agreed is None else hours(agreed), due_at=hours(due)
+        )
+        promise = Promise.objects.filter(request_id=sr.pk)
+        if promised is None:
+            promise.delete()  # not quoted yet: the agreement alone says when it is due
+        else:
+            promise.update(promised_at=hours(promised))
+        return sr.pk
+
+    # Oldest first put these two on top: resolved, they wait for the requester, not the team.
+    resolved_first = ask("resolved, the oldest", 9, -150, -150, None)
+    resolved_then = ask("resolved later", 8, -140, -140, None)
+    for pk in (resolved_first, resolved_then):
+        actions.start_request(cast.payroll_agent, pk)
+        actions.resolve_request(cast.payroll_agent, pk, "Done.")
+    on_requester = ask("waiting on the requester", 7, None, -2, 60)  # paused: the turnaround counts
+    on_team = ask("waiting on Timesheets", 6, 4, 30, None)
+    on_party = ask("waiting on the client", 5, 24, 30, 20)
+    for pk in (on_requester, on_team, on_party):
+        actions.start_request(cast.payroll_agent, pk)
+    late = ask("in progress, overdue", 4, -24, -20, 48)
+    actions.start_request(cast.payroll_agent2, late)
+    fresh = ask("new, no clock", 3, None, 24, None)
+    promised = ask("assigned, promised soonest", 2, 48, 48, 1)
+    actions.assign_request(cast.payroll_lead, promised, cast.payroll_agent.pk)
+    reopened = ask("reopened", 1.5, 3, 30, 40)
+    actions.start_request(cast.payroll_agent, reopened)
+    actions.resolve_request(cast.payroll_agent, reopened, "Done.")
+    actions.reopen_request(cast.consultant, reopened, "Still wrong.")
+    ServiceRequest.objects.filter(pk=reopened).update(resolve_by=hours(3))  # the reopen's new clock
+    tie_a = ask("new, due with the next", 1, 36, 36, None)
+    tie_b = ask("new, due with the one before", 0.5, 36, 36, None)
+    actions.ask_requester(cast.payroll_agent, on_requester, "Which week?")
+    actions.wait_on_team(cast.payroll_agent, on_team, cast.hr.pk, "Their records")
+    actions.wait_third_party(cast.payroll_agent, on_party, "Acme Ltd")
+    ServiceRequest.objects.filter(pk=on_team).update(resolve_by=hours(4))
+    ServiceRequest.objects.filter(pk=on_party).update(resolve_by=hours(24))
+    closed = ask("closed", 10, -200, -200, None)
+    actions.start_request(cast.payroll_agent, closed)
+    actions.resolve_request(cast.payroll_agent, closed, "Done.")
+    actions.accept_resolution(cast.consultant, closed)
+    elsewhere = submit(cast, service=cast.grievance)  # HR's queue
+    customer = submit(cast, channel=Channel.EXTERNAL)  # the external tab
+
+    expected = [late, promised, reopened, fresh, tie_a, tie_b, on_requester, on_team, on_party,
+                resolved_first, resolved_then]
+    by_pk = {sr.pk: sr for sr in made.values()}
+    signed_in(client, cast.payroll_agent)
+    html = client.get("/queue/").content.decode()
+    assert refs(html) == [by_pk[pk].reference for pk in expected]
+    assert refs(client.get("/queue/?sort=due").content.decode()) == refs(html)
+    assert elsewhere.reference not in html and customer.reference not in html
+    sections = re.findall(r'<th colspan="7" scope="rowgroup">([^<]+)</th>', html)
+    assert sections == ["To do", "Waiting on someone else", "Resolved, waiting for the requester to accept"]
+    # Each row says when it is due, and that the promise is what makes it due when it is.
+    def row(pk: int) -> str:
+        return html[html.index(by_pk[pk].reference):].split("</tr>")[0]
+
+    assert f'<time datetime="{dateformat.format(timezone.localtime(hours(1)), "c")}"' in row(promised)
+    assert '<span class="sub">promised</span>' in row(promised) and "promised" not in row(fresh)
+    assert "overdue" in row(late) and "overdue" not in row(promised)
+    # Everything in that order, finished last; oldest first unless asked (nothing is due of
+    # finished work); and the resolved ones alone, under their own filter.
+    every = refs(client.get("/queue/?status=all&sort=due").content.decode())
+    assert every == [by_pk[pk].reference for pk in [*expected, closed]]
+    assert refs(client.get("/queue/?status=all").content.decode()) == sorted(every)
+    resolved = refs(client.get("/queue/?status=resolved").content.decode())
+    assert resolved == [by_pk[resolved_first].reference, by_pk[resolved_then].reference]
+    # Page by page, nothing lost or repeated, and a page that starts inside a section heads it.
+    monkeypatch.setattr("tandem.work.views.PAGE_SIZE", 4)
+    pages, query = [], ""
+    while True:
+        html = client.get(f"/queue/?{query}").content.decode()
+        pages.append((refs(html), re.findall(r'scope="rowgroup">([^<]+)<', html)))
+        if (nxt := cursor(html, "next")) is None:
+            break
+        query = nxt
+    assert [ref for page_refs, _ in pages for ref in page_refs] == [by_pk[pk].reference for pk in expected]
+    assert [heads for _, heads in pages] == [
+        ["To do"], ["To do", "Waiting on someone else"], ["Waiting on someone else", "Resolved, waiting for the requester to accept"]
+    ]
 
 
 def test_it_does_not_query_once_per_row(client: Client, cast: Cast) -> None:

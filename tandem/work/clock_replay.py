@@ -1,0 +1,83 @@
+"""Agreement clocks computed from the requests' own trails, for requests that arrived without
+one: a history loaded in bulk (the demo) has every status move but none of the clock columns
+the actions keep step by step.
+
+Each request is given the terms it would have got at submission (``terms_for``: its matching
+agreement, else the service's published turnaround) and its status moves are replayed through
+``tandem.work.clock`` in order, exactly as the actions apply them. Alerts whose moment passed
+before ``alerted_before`` are marked as sent (the history happened before Tandem watched it);
+later ones are left for the worker, which sends them as it would have.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from tandem.agreements.queries import Terms, calendar_for_service, terms_for
+from tandem.catalogue.models import Service
+from tandem.engines.worktime import WorkingCalendar
+from tandem.rows import EpochSeconds, update_rows
+from tandem.work import clock
+from tandem.work.models import Event, ServiceRequest
+
+BATCH = 2000
+#: The columns a replay reads; the clock's own columns are all written before they are read.
+READ = ("pk", "service_id", "unit_id", "requesting_unit_id", "channel", "requester_id", "submitted_at", "status",
+        "resolved_at", "closed_at", "first_response_at")
+
+
+def rebuild_clocks(now: datetime, alerted_before: datetime, *, only_missing: bool = True) -> int:
+    """Give every request without a clock (all, with ``only_missing=False``) its clock from its
+    trail; returns how many were set."""
+    requests = ServiceRequest.objects.order_by("pk").only(*READ)
+    if only_missing:
+        requests = requests.filter(resolve_seconds__isnull=True)
+    services = {s.pk: s for s in Service.objects.select_related("unit__calendar", "calendar")}
+    terms: dict[tuple[int, int, str], Terms] = {}
+    calendars: dict[int, WorkingCalendar] = {}
+    done = 0
+    pks = list(requests.values_list("pk", flat=True))
+    for lo in range(0, len(pks), BATCH):
+        chunk = list(requests.filter(pk__in=pks[lo:lo + BATCH]))
+        moves: dict[int, list[tuple[int, str, str, int | None]]] = defaultdict(list)
+        for rid, at, frm, to, actor in (
+            Event.objects.filter(request_id__in=[sr.pk for sr in chunk]).order_by("request_id", "seq")
+            .values_list("request_id", EpochSeconds("at"), "from_status", "to_status", "actor_id")
+        ):
+            moves[rid].append((at, frm, to, actor))
+        for sr in chunk:
+            service = sr.service = services[sr.service_id]
+            cal = calendars.get(service.pk)
+            if cal is None:
+                cal = calendars[service.pk] = calendar_for_service(service, service.unit)
+            key = (service.pk, sr.requesting_unit_id, sr.channel)
+            if key not in terms:
+                terms[key] = terms_for(service, sr.requesting_unit_id, sr.channel, calendar=cal)
+            _replay(sr, terms[key], cal, moves[sr.pk], now, alerted_before)
+        update_rows(chunk, clock.CLOCK_FIELDS)
+        done += len(chunk)
+    return done
+
+
+def _replay(sr: ServiceRequest, terms: Terms, cal: WorkingCalendar,
+            moves: list[tuple[int, str, str, int | None]], now: datetime, alerted_before: datetime) -> None:
+    first_response_at = sr.first_response_at
+    clock.start(sr, terms, cal)
+    sr.first_response_at = first_response_at
+    sr.breach_warned_at = sr.breached_at = sr.response_alerted_at = None
+    for seconds, frm, to, actor in moves:
+        if actor is not None and actor != sr.requester_id and sr.first_response_at is None and to != "new":
+            sr.first_response_at = datetime.fromtimestamp(seconds, UTC)  # the back office's first move
+        if to and frm:
+            clock.status_changed(sr, frm, to, datetime.fromtimestamp(seconds, UTC))
+    ended = sr.resolved_at or sr.closed_at if sr.status in clock.STOPPING else None
+    horizon = min(ended or now, now)
+    # What the worker would have sent by now; the last day's left for it to send.
+    if sr.warn_at is not None and sr.warn_at < horizon and sr.warn_at < alerted_before:
+        sr.breach_warned_at = sr.warn_at
+    if sr.resolve_by is not None and sr.resolve_by < horizon and sr.resolve_by < alerted_before:
+        sr.breached_at = sr.resolve_by
+    if sr.respond_by is not None and sr.respond_by < min(sr.first_response_at or now, now) \
+            and sr.respond_by < alerted_before:
+        sr.response_alerted_at = sr.respond_by
