@@ -7,8 +7,10 @@ from tandem.voice.models import (
     Gift,
     Kudos,
     PulseAnswer,
+    PulseAsker,
     PulseDismissal,
     PulseInvitation,
+    PulseMonth,
     RequestRating,
     UsedPulseLink,
 )
@@ -43,6 +45,20 @@ class PulseDismissalAdmin(_ReadOnly):
 class PulseInvitationAdmin(_ReadOnly):
     list_display = ("unit", "period", "emailed_at")
     fields = ("unit", "period", "emailed_at")
+
+
+@admin.register(PulseMonth)
+class PulseMonthAdmin(_ReadOnly):
+    """The worker's monthly summaries (tandem.voice.months): read-only, rebuilt, never edited."""
+
+    list_display = ("unit", "month", "resolved", "late", "promised", "kept")
+    list_filter = ("unit",)
+
+
+@admin.register(PulseAsker)
+class PulseAskerAdmin(_ReadOnly):
+    list_display = ("unit", "month", "requester")
+    list_filter = ("unit",)
 
 
 @admin.register(UsedPulseLink)
