@@ -240,16 +240,7 @@ def hand_back_from_absent(actor: Person, person_id: int, *, now: datetime | None
     today = timezone.localdate(now)
     if not Absence.objects.filter(person=person, starts_on__lte=today, ends_on__gte=today).exists():
         raise Conflict(f"{person.display_name} is not away today: their requests stay with them.")
-    returned = 0
-    held = ServiceRequest.objects.filter(assignee=person, status=Status.ASSIGNED)
-    for pk in list(held.values_list("pk", flat=True)):
-        with action_transaction():
-            sr = held.select_for_update().filter(pk=pk).first()
-            if sr is None:
-                continue  # moved meanwhile
-            work_actions.hand_over_locked(sr, None, actor=actor, now=now,
-                                          data={"previous": person.pk, "reason": "absent"})
-            returned += 1
+    returned = _unassign_not_started(person, actor, now)
     if returned and person.unit.allocation_mode == AllocationMode.AUTO:
         place_work(person.unit, f"{person.display_name} is away today", now=now)
     return returned
@@ -518,10 +509,9 @@ def place_new_work(*, now: datetime | None = None) -> int:
     return placed
 
 
-def _return_to_queue(person: Person, now: datetime) -> int:
-    """Pull mode, an absence started: the person's assigned, not-started requests go back to the
-    queue (an event each, no actor), and the leads are told. Reopened ones stay with them (the
-    life cycle has no way back to the queue from there): the leads are told to hand them over."""
+def _unassign_not_started(person: Person, actor: Person | None, now: datetime) -> int:
+    """The absent person's assigned, not-started requests back to the queue, one transaction and
+    one event each (``reason: absent``); answers how many went."""
     returned = 0
     held = ServiceRequest.objects.filter(assignee=person, status=Status.ASSIGNED)
     for pk in list(held.values_list("pk", flat=True)):
@@ -529,9 +519,17 @@ def _return_to_queue(person: Person, now: datetime) -> int:
             sr = held.select_for_update().filter(pk=pk).first()
             if sr is None:
                 continue  # moved meanwhile
-            data = {"previous": person.pk, "reason": "absent"}
-            work_actions.hand_over_locked(sr, None, actor=None, now=now, data=data)
+            work_actions.hand_over_locked(sr, None, actor=actor, now=now,
+                                          data={"previous": person.pk, "reason": "absent"})
             returned += 1
+    return returned
+
+
+def _return_to_queue(person: Person, now: datetime) -> int:
+    """Pull mode, an absence started: the person's assigned, not-started requests go back to the
+    queue (an event each, no actor), and the leads are told. Reopened ones stay with them (the
+    life cycle has no way back to the queue from there): the leads are told to hand them over."""
+    returned = _unassign_not_started(person, None, now)
     kept = ServiceRequest.objects.filter(assignee=person, status=Status.REOPENED).count()
     message = (
         f"{person.display_name} is away from today; {returned} of their not-started request"
