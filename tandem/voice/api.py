@@ -51,6 +51,7 @@ class AnswerOut(Schema):
 
 class CellOut(Schema):
     period: date
+    complete: bool = Field(..., description="False while answers about the period are still taken: figures so far.")
     shown: bool = Field(..., description="False when fewer people answered than the anonymity threshold, or when "
                         "showing the cell would let a withheld one be worked out by subtraction.")
     asked: int = Field(..., description="People who asked something of the unit in the period.")
@@ -125,10 +126,10 @@ def get_pulse_results(request: HttpRequest, query: Query[ResultsQuery]) -> dict:
         "threshold": data["threshold"],
         "units": [
             {"unit": row["unit"].slug, "unit_name": row["unit"].name, "periods": [
-                {"period": c["period"], "shown": c["shown"], "asked": c["asked"],
+                {"period": c["period"], "complete": p["complete"], "shown": c["shown"], "asked": c["asked"],
                  **({"answers": c["answers"], "response_rate": c["response_rate"],
                      "frustration_index": c["frustration_index"], **c["evidence"]} if c["shown"] else {})}
-                for c in row["cells"]
+                for p, c in zip(data["periods"], row["cells"], strict=True)
             ]}
             for row in data["units"]
         ],

@@ -23,12 +23,19 @@ def figures(user: AnyUser | None, *, now: datetime | None = None) -> dict[str, A
     now = now or timezone.now()
     since = now - timedelta(weeks=WEEKS)
     pulse = results(user, periods=6, now=now, facts=False)
-    frustration = [
-        {"unit": row["unit"].name,
-         "series": [c["frustration_index"] if c["shown"] else None for c in row["cells"]],
-         "latest": next((c["frustration_index"] for c in reversed(row["cells"]) if c["shown"]), None)}
-        for row in pulse["units"]
-    ]
+    complete = [p["complete"] for p in pulse["periods"]]
+    frustration = []
+    for row in pulse["units"]:
+        done = [(p, c) for p, c in zip(pulse["periods"], row["cells"], strict=True) if p["complete"] and c["shown"]]
+        current = [c for c, ok in zip(row["cells"], complete, strict=True) if not ok]
+        frustration.append({
+            "unit": row["unit"].name,
+            "series": [c["frustration_index"] if c["shown"] else None for c in row["cells"]],
+            # The headline is the last complete period; the one under way is "so far".
+            "latest": done[-1][1]["frustration_index"] if done else None,
+            "latest_period": done[-1][0]["name"] if done else None,
+            "so_far": current[-1] if current else None,
+        })
     back_units = {u.pk: u.name for u in Unit.objects.filter(side=Side.BACK)}
     sat = {r["unit_id"]: r for r in RequestRating.objects.filter(rated_at__gte=since).values("unit_id")
            .annotate(mean=Avg("score"), n=Count("pk"))}

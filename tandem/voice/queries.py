@@ -205,8 +205,11 @@ def results(
                 said = said.filter(person__unit=requesting_unit)
             comments = list(said.order_by("?").values_list("comment", flat=True)[:50])
         rows.append({"unit": u, "cells": cells, "comments": comments})
-    return {"periods": [{"start": s, "name": period_name(s)} for s in starts], "units": rows,
-            "threshold": threshold}
+    # A period is complete once answers about it are no longer taken (its grace days are over):
+    # until then its figures are "so far" and may still move.
+    day = today(now)
+    return {"periods": [{"start": s, "name": period_name(s), "complete": closes_on(s) < day} for s in starts],
+            "units": rows, "threshold": threshold}
 
 
 def _answer_tables(answers: QuerySet[PulseAnswer]) -> dict[tuple[int, date], dict[int, tuple[int, int]]]:

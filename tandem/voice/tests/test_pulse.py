@@ -110,7 +110,7 @@ def test_with_four_answers_nothing_about_the_unit_is_visible_anywhere(cast: Cast
         body = lead.get("/api/pulse/results", {"unit": "payroll"}).json()
         [row] = body["units"]
         november = row["periods"][-1]
-        assert november == {"period": "2026-11-01", "shown": False, "asked": 4, "answers": None,
+        assert november == {"period": "2026-11-01", "complete": False, "shown": False, "asked": 4, "answers": None,
                             "response_rate": None, "frustration_index": None, "mean_hours": None,
                             "late_rate": None, "promises_kept": None}
         client = Client()

@@ -81,7 +81,7 @@ def test_a_small_units_answers_cannot_be_had_by_subtracting_the_others(cast: Cas
     assert total["shown"] and figures(total) == expected(everyone)
     assert cells["hull"]["shown"] and figures(cells["hull"]) == expected(SCRIPT["hull"])
     for slug in ("leeds", "york"):
-        assert cells[slug] == {"period": "2026-11-01", "shown": False, "asked": len(SCRIPT[slug]), "answers": None,
+        assert cells[slug] == {"period": "2026-11-01", "complete": False, "shown": False, "asked": len(SCRIPT[slug]), "answers": None,
                                "response_rate": None, "frustration_index": None, "mean_hours": None,
                                "late_rate": None, "promises_kept": None}, slug
     # The onlooker's arithmetic, in both measures: what subtraction gives is the withheld cells
@@ -141,3 +141,26 @@ def test_a_unit_alone_above_the_threshold_is_shown_as_it_is(cast: Cast) -> None:
         assert leeds["shown"] and figures(leeds) == expected(script["leeds"])
         york = november(api, requesting_unit="york")
         assert york["shown"] is False and york["asked"] == 2
+
+
+def test_headlines_use_the_last_complete_period_and_call_the_current_one_so_far(cast: Cast) -> None:
+    """November's answers read on 10 December, after November's grace days: the headline is
+    November; December, still taking answers, is "so far" (3 of 6 frustrated: 50 %)."""
+    play(cast, SCRIPT)
+    given = [a for answers in SCRIPT.values() for a in answers if a is not None]
+    november_index = round(100 * sum(1 for a in given if a >= 4) / len(given))
+    dec = [make_person(f"dec{i}", cast.leeds) for i in range(6)]
+    with time_machine.travel(datetime(2026, 12, 10, 10, 0, tzinfo=UTC), tick=False):
+        for i, person in enumerate(dec):
+            work.submit_request(person, cast.timesheet, TIMESHEET_OK)
+            actions.answer_pulse(person, cast.payroll.pk, date(2026, 12, 1), 5 if i < 3 else 1)
+        client = Client()
+        assert client.login(username="executive", password=PASSWORD)
+        page = client.get("/executive/").content.decode()
+        results = client.get("/pulse/results/").content.decode()
+    row = page[page.index('data-testid="frustration"'):]
+    row = row[row.index("Payroll"):]
+    assert f"<strong>{november_index} %</strong> <span class=\"sub\">November 2026</span>" in row
+    assert "so far: 50 % of 6 answers" in row
+    assert "December 2026 <span class=\"sub\">so far</span>" in results
+    assert "November 2026 <span class=\"sub\">so far</span>" not in results
