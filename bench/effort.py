@@ -90,7 +90,7 @@ def main() -> None:
         for rid, seconds in zip(spans.request.tolist(), split.tolist(), strict=True):
             even[rid] = even.get(rid, 0.0) + seconds
         by_service: dict[int, list[int]] = {}
-        for rid, (sid, _seconds) in resolved.items():
+        for rid, (sid, _at, _seconds) in resolved.items():
             by_service.setdefault(sid, []).append(rid)
         names = dict(unit.services.values_list("pk", "name"))
         for sid, rids in sorted(by_service.items()):

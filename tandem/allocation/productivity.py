@@ -63,13 +63,9 @@ def unit_productivity(unit: Unit, *, now: datetime | None = None, weeks: int = W
     }
     spans = in_progress_spans(unit, lo - LEAD_IN, now)
     efforts = request_efforts(unit, lo, now, spans)
-    resolved_on = dict(ServiceRequest.objects.filter(pk__in=list(efforts)).values_list("pk", "resolved_at"))
     done: dict[date, list[float]] = defaultdict(list)
     by_service: dict[int, list[float]] = defaultdict(list)
-    for rid, (sid, seconds) in efforts.items():
-        at = resolved_on[rid]
-        if at is None:  # reopened since: counted when it is resolved again
-            continue
+    for sid, at, seconds in efforts.values():
         done[monday(at.astimezone(zone).date())].append(seconds)
         by_service[sid].append(seconds)
     people = {p.pk for p in members(unit, first, last)}

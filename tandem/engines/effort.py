@@ -24,7 +24,7 @@ epoch seconds; ``calendars`` and ``shares`` map a holder to its working calendar
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -66,6 +66,22 @@ def _first_to_finish(a: Ints, b: Ints, points: Ints) -> Ints:
     return out
 
 
+def _by_person(
+    holder: npt.ArrayLike, start: npt.ArrayLike, end: npt.ArrayLike, calendars: Mapping[int, WorkingCalendar],
+    shares: Mapping[int, float],
+) -> Iterator[tuple[int, Ints, Ints, Ints, WorkingCalendar, float]]:
+    """Each holder with a calendar: their id, the indexes of their spans, the spans' starts and
+    ends (an end before its start counts as the start), their calendar and share."""
+    who = np.asarray(holder, dtype=np.int64)
+    a = np.asarray(start, dtype=np.int64)
+    b = np.maximum(np.asarray(end, dtype=np.int64), a)
+    for person in np.unique(who).tolist():
+        cal = calendars.get(person)
+        if cal is not None:
+            mine = np.flatnonzero(who == person)
+            yield person, mine, a[mine], b[mine], cal, float(shares.get(person, 1.0))
+
+
 def split_effort(
     holder: npt.ArrayLike,
     start: npt.ArrayLike,
@@ -80,25 +96,17 @@ def split_effort(
     ``rule`` says how the time of an instant with several spans open is shared: ``"even"``
     splits it evenly between them; ``"serial"`` gives it all to the span that ends first, as
     for a person who finishes one thing before the next and leaves the rest in their pile."""
-    who = np.asarray(holder, dtype=np.int64)
-    a = np.asarray(start, dtype=np.int64)
-    b = np.maximum(np.asarray(end, dtype=np.int64), a)
-    effort = np.zeros(len(who), dtype=np.float64)
-    for person in np.unique(who):
-        cal = calendars.get(int(person))
-        if cal is None:
-            continue
-        mine = np.flatnonzero(who == person)
-        points, working, held = _segments(a[mine], b[mine], cal)
-        share = float(shares.get(int(person), 1.0))
+    effort = np.zeros(np.shape(holder)[0], dtype=np.float64)
+    for _person, mine, a, b, cal, share in _by_person(holder, start, end, calendars, shares):
+        points, working, held = _segments(a, b, cal)
         if rule == "serial":
-            owner = _first_to_finish(a[mine], b[mine], points)
+            owner = _first_to_finish(a, b, points)
             worked = owner >= 0
             effort[mine] = np.bincount(owner[worked], weights=working[worked], minlength=len(mine)) * share
             continue
         per_span = np.divide(working, held, out=np.zeros_like(working), where=held > 0)
         reached = np.concatenate(([0.0], np.cumsum(per_span)))
-        effort[mine] = (reached[np.searchsorted(points, b[mine])] - reached[np.searchsorted(points, a[mine])]) * share
+        effort[mine] = (reached[np.searchsorted(points, b)] - reached[np.searchsorted(points, a)]) * share
     return effort
 
 
@@ -113,19 +121,12 @@ def busy_seconds(
     """Per holder, the hands-on working seconds in each bucket ``[edges[i], edges[i+1])``: their
     working time while holding at least one span, times their share. The same quantity as the
     sum of ``split_effort`` over their spans, cut by time instead of by request."""
-    who = np.asarray(holder, dtype=np.int64)
-    a = np.asarray(start, dtype=np.int64)
-    b = np.maximum(np.asarray(end, dtype=np.int64), a)
     cut = np.asarray(edges, dtype=np.int64)
     out: dict[int, Floats] = {}
-    for person in np.unique(who):
-        cal = calendars.get(int(person))
-        if cal is None:
-            continue
-        mine = np.flatnonzero(who == person)
-        points, working, held = _segments(a[mine], b[mine], cal, cut)
+    for person, _mine, a, b, cal, share in _by_person(holder, start, end, calendars, shares):
+        points, working, held = _segments(a, b, cal, cut)
         bucket = np.searchsorted(cut, points[:-1], side="right") - 1
         inside = (bucket >= 0) & (bucket < len(cut) - 1) & (held > 0)
         seconds = np.bincount(bucket[inside], weights=working[inside], minlength=len(cut) - 1)[: len(cut) - 1]
-        out[int(person)] = seconds.astype(np.float64) * float(shares.get(int(person), 1.0))
+        out[person] = seconds.astype(np.float64) * share
     return out

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -142,32 +143,36 @@ def people_calendars(person_ids: set[int]) -> tuple[dict[int, WorkingCalendar], 
     return calendars, shares
 
 
-def logged_seconds(request_ids: list[int] | None = None, *, unit: Unit | None = None) -> dict[int, int]:
-    """Request id → seconds logged in time entries (only requests with any)."""
-    entries = TimeEntry.objects.all()
-    if request_ids is not None:
-        entries = entries.filter(request_id__in=request_ids)
-    if unit is not None:
-        entries = entries.filter(request__unit=unit)
+def logged_seconds(unit: Unit) -> dict[int, int]:
+    """Request id → seconds logged in time entries, for the unit's requests that have any."""
+    entries = TimeEntry.objects.filter(request__unit=unit)
     return dict(entries.values("request_id").annotate(s=Sum("seconds")).values_list("request_id", "s"))
+
+
+class Resolved(NamedTuple):
+    service_id: int
+    resolved_at: datetime
+    seconds: float  # hands-on
 
 
 def request_efforts(
     unit: Unit, since: datetime, until: datetime, spans: Spans | None = None
-) -> dict[int, tuple[int, float]]:
-    """Request id → (service id, hands-on seconds), for the requests of ``unit`` resolved in
-    ``[since, until]``: logged time where there is any, else the estimate from their spans."""
-    resolved = dict(
+) -> dict[int, Resolved]:
+    """Request id → its service, resolution and hands-on seconds, for the requests of ``unit``
+    resolved in ``[since, until]``: logged time where there is any, else the estimate from their
+    spans."""
+    resolved = list(
         ServiceRequest.objects.filter(unit=unit, resolved_at__gte=since, resolved_at__lte=until)
-        .values_list("pk", "service_id")
+        .values_list("pk", "service_id", "resolved_at")
     )
     if not resolved:
         return {}
     spans = spans or in_progress_spans(unit, since - LEAD_IN, until)
     estimated = spans.efforts()
-    logged = logged_seconds(unit=unit)
+    logged = logged_seconds(unit)
     return {
-        rid: (sid, float(logged[rid]) if rid in logged else estimated.get(rid, 0.0)) for rid, sid in resolved.items()
+        rid: Resolved(sid, cast(datetime, at), float(logged[rid]) if rid in logged else estimated.get(rid, 0.0))
+        for rid, sid, at in resolved
     }
 
 
@@ -175,7 +180,7 @@ def median_efforts(unit: Unit, since: datetime, until: datetime) -> dict[int, fl
     """Service id → median hands-on seconds of its requests resolved in ``[since, until]``.
     Services without a resolved request with any effort are left out."""
     by_service: dict[int, list[float]] = defaultdict(list)
-    for sid, seconds in request_efforts(unit, since, until).values():
+    for sid, _at, seconds in request_efforts(unit, since, until).values():
         if seconds > 0:
             by_service[sid].append(seconds)
     return {sid: float(np.median(values)) for sid, values in by_service.items()}
