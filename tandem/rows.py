@@ -99,8 +99,10 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Iterable[
     Columns named in ``prepared`` hold values already in the database's form (``db_datetimes``).
     """
     given = [cast(models.Field, model._meta.get_field(name)) for name in names]
+    # Columns not given take their default; one with only a database default is left to it.
     others = [f for f in model._meta.concrete_fields
-              if f not in given and not (f.primary_key and isinstance(f, models.AutoField))]
+              if f not in given and not (f.primary_key and isinstance(f, models.AutoField))
+              and not (f.has_db_default() and not f.has_default())]
     fields = [*given, *others]
     ready = set(prepared)
     adapters = [None if name in ready else _adapter(f)

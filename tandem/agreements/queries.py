@@ -132,9 +132,22 @@ class Terms:
             agreement=None,
             name=f"Published turnaround ({days} working day{'s' if days != 1 else ''})",
             respond_seconds=DEFAULT_FIRST_RESPONSE_SECONDS,
-            resolve_seconds=days * slaclock.day_length(calendar.spec),
+            resolve_seconds=turnaround_seconds(service, calendar),
             pause_statuses=frozenset(DEFAULT_PAUSE_STATUSES),
         )
+
+
+def turnaround_seconds(service: Service, calendar: WorkingCalendar) -> int:
+    """The published turnaround in working seconds: its working days (at least one) of the
+    calendar's working day."""
+    return max(1, service.turnaround_days) * slaclock.day_length(calendar.spec)
+
+
+def turnaround_due(service: Service, at: datetime, calendar: WorkingCalendar) -> datetime:
+    """When the published turnaround from ``at`` ends, counted in the service calendar's working
+    time: its public holidays and closures are not working days. The default terms' clock runs
+    to the same instant."""
+    return calendar.add(at, turnaround_seconds(service, calendar))
 
 
 def matching_agreement(service: Service, requesting_unit_id: int | None, channel: str) -> Agreement | None:

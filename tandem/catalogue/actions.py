@@ -325,6 +325,12 @@ def save_intake_field(
                 raise NotFound(f"{service.name} has no intake field {field_id}; reload the page.")
             field = found
         key = key.strip() or slugify(label).replace("-", "_")[:60]
+        if field.pk and field.key == service.run_field and (key != field.key or kind != IntakeField.Kind.DATE):
+            raise Invalid(
+                f"“{field.label}” names the run a request is for, so it stays a date field with its key; "
+                "choose another field (or none) under Cut-offs first.",
+                errors={"kind": ["The run's date field stays a date."]},
+            )
         field.key, field.label, field.kind, field.required = key, label.strip(), kind, required
         field.help_text = help_text.strip()
         field.choices = clean_choices(choices) if kind == IntakeField.Kind.CHOICE else []
@@ -353,6 +359,11 @@ def remove_intake_field(actor: Person, service_id: int, field_id: int) -> None:
     """Earlier requests keep the values they were given; new requests no longer ask for it."""
     with action_transaction():
         service = _editable(actor, service_id)
+        if service.run_field and service.fields.filter(pk=field_id, key=service.run_field).exists():
+            raise Conflict(
+                f"That field names the run a request of {service.name} is for; choose another field "
+                "(or none) under Cut-offs before removing it."
+            )
         deleted, _ = service.fields.filter(pk=field_id).delete()
         if not deleted:
             raise NotFound("That intake field no longer exists; it may have been removed already.")
@@ -369,12 +380,14 @@ def move_intake_field(actor: Person, service_id: int, field_id: int, direction: 
 
 
 def add_cutoff(
-    actor: Person, service_id: int, *, weekday: int, time: time, description: str
+    actor: Person, service_id: int, *, weekday: int, time: time, description: str,
+    run_weekday: int | None = None, run_name: str = "",
 ) -> CutOff:
     with action_transaction():
         service = _editable(actor, service_id)
         cutoff = CutOff(
-            service=service, weekday=weekday, time=time, description=description.strip()
+            service=service, weekday=weekday, time=time, description=description.strip(),
+            run_weekday=run_weekday, run_name=(run_name or "").strip(),
         )
         errors = errors_of(cutoff)
         if service.cutoffs.filter(weekday=weekday, time=time).exists():
@@ -386,6 +399,23 @@ def add_cutoff(
         refuse_if(errors, "cut-off")
         cutoff.save()
         return cutoff
+
+
+def set_run_field(actor: Person, service_id: int, key: str) -> Service:
+    """Name the date field of the intake form that says which run a request is for (blank: none)."""
+    with action_transaction():
+        service = _editable(actor, service_id)
+        key = (key or "").strip()
+        if key and not service.fields.filter(key=key, kind=IntakeField.Kind.DATE).exists():
+            dates = ", ".join(service.fields.filter(kind=IntakeField.Kind.DATE).values_list("label", flat=True))
+            raise Invalid(
+                f"{service.name} has no date field {key!r} to name a run by; "
+                + (f"its date fields are: {dates}." if dates else "add a date field to its intake form first."),
+                errors={"run_field": ["Choose one of the service's date fields, or none."]},
+            )
+        service.run_field = key
+        service.save(update_fields=["run_field"])
+        return service
 
 
 def remove_cutoff(actor: Person, service_id: int, cutoff_id: int) -> None:

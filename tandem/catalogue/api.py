@@ -122,6 +122,8 @@ class CutOffOut(Schema):
     time: str = Field(..., description="HH:MM in the providing unit's time zone.")
     time_zone: str
     description: str
+    run_weekday: int | None = Field(..., ge=0, le=6, description="The weekday of the run it feeds; null: the same day.")
+    run_name: str = Field(..., description="What the run is, e.g. payroll (\"run\" when not named).")
 
 
 class StepOut(Schema):
@@ -142,6 +144,8 @@ class ServiceOut(ServiceSummaryOut):
     last_reviewed_on: dt.date
     fields: list[IntakeFieldOut] = Field(..., description="The intake form, in order.")
     cutoffs: list[CutOffOut]
+    run_field: str = Field(..., description="The key of the date field that names the run a request is for; "
+                           "empty: requests go in the next run and are never late.")
     steps: list[StepOut] = Field(..., description="The documented procedure, in order.")
     skills: list[SkillNeedOut] = Field(..., description="Skills the work needs.")
 
@@ -158,6 +162,7 @@ class ServiceOut(ServiceSummaryOut):
             owner=PersonRef.of(service.owner),
             last_reviewed_on=service.last_reviewed_on,
             fields=[IntakeFieldOut.of(f) for f in fields],
+            run_field=service.run_field,
             cutoffs=[
                 CutOffOut(
                     weekday=c.weekday,
@@ -165,6 +170,8 @@ class ServiceOut(ServiceSummaryOut):
                     time=f"{c.time:%H:%M}",
                     time_zone=service.unit.time_zone,
                     description=c.description,
+                    run_weekday=c.run_weekday,
+                    run_name=c.run_label,
                 )
                 for c in cutoffs
             ],

@@ -178,6 +178,31 @@ class CutOffForm(ManageForm):
         max_length=200,
         help_text="What it is for, e.g. \u201ctimesheets for Friday's payroll\u201d.",
     )
+    run_weekday = forms.TypedChoiceField(
+        choices=[("", "The same day"), *Weekday.choices], coerce=int, empty_value=None, required=False,
+        label="Run on", help_text="The day of the run it feeds: Friday for a payroll.",
+    )
+    run_name = forms.CharField(
+        max_length=80, required=False, label="Run", help_text="What the run is, e.g. \u201cpayroll\u201d.",
+    )
+
+
+class RunFieldForm(ManageForm):
+    """Which date field of the intake form names the run a request is for."""
+
+    run_field = forms.ChoiceField(
+        required=False, label="Requests name their run by",
+        help_text="A request whose run's intake has closed is marked late and goes in the next; "
+        "without a field, a request goes in the next run and is never late.",
+    )
+
+    def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        dates = [(f.key, f.label) for f in service.fields.all() if f.kind == IntakeField.Kind.DATE]
+        choice = self.fields["run_field"]
+        assert isinstance(choice, forms.ChoiceField)
+        choice.choices = [("", "No field: the next run"), *dates]
+        self.fields["run_field"].initial = service.run_field
 
 
 class RequiredSkillForm(ManageForm):

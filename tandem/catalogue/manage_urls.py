@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/fields/<int:field_id>/remove/", views.field_remove, name="field-remove"),
     path("<int:pk>/cutoffs/", views.cutoff_add, name="cutoff-add"),
     path("<int:pk>/cutoffs/<int:cutoff_id>/remove/", views.cutoff_remove, name="cutoff-remove"),
+    path("<int:pk>/cutoffs/run-field/", views.run_field_set, name="run-field"),
     path("<int:pk>/skills/", views.need_set, name="need-set"),
     path("<int:pk>/skills/<int:skill_id>/remove/", views.need_remove, name="need-remove"),
     path("<int:pk>/steps/", views.step_add, name="step-add"),

@@ -24,6 +24,7 @@ from tandem.catalogue.forms import (
     IntakeFieldForm,
     ProcedureStepForm,
     RequiredSkillForm,
+    RunFieldForm,
     ServiceForm,
 )
 from tandem.catalogue.models import Service
@@ -70,6 +71,7 @@ def editor(
         "service_form": ServiceForm(user=request.user, initial=ServiceForm.initial_for(service)),
         "field_form": IntakeFieldForm(prefix="field"),
         "cutoff_form": CutOffForm(prefix="cutoff"),
+        "run_field_form": RunFieldForm(prefix="run", service=service),
         "need_form": RequiredSkillForm(prefix="need"),
         "step_form": ProcedureStepForm(prefix="step"),
         "review_due": service.review_due_on < timezone.localdate(),
@@ -226,6 +228,19 @@ def cutoff_add(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
     except Refused as exc:
         return editor(request, me, service, exc, cutoff_form=form)
     messages.success(request, "The cut-off was added.")
+    return back(service, "cutoffs")
+
+
+@manage_page
+@require_POST
+def run_field_set(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    service = editable_service(me, pk)
+    form = RunFieldForm(request.POST, prefix="run", service=service)
+    try:
+        actions.set_run_field(me, service.pk, valid(form)["run_field"])
+    except Refused as exc:
+        return editor(request, me, service, exc, run_field_form=form)
+    messages.success(request, "Saved which field names a request's run.")
     return back(service, "cutoffs")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
+from datetime import time as dt_time
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
@@ -38,6 +39,14 @@ class Service(models.Model):
     confidential = models.BooleanField(
         default=False,
         help_text="Payload and comments visible only to the requester, the providing unit and admins.",
+    )
+    run_field = models.CharField(
+        max_length=50,
+        blank=True,
+        db_default="",
+        help_text="The key of the date intake field that names the run a request asks for (e.g. the week "
+        "ending of a timesheet): a request is late only when that run's cut-off has passed. Blank: "
+        "requests ask for no particular run and go in the next one.",
     )
     external_allowed = models.BooleanField(
         "accepts external-channel requests", default=True,
@@ -183,18 +192,33 @@ RULES_BY_KIND = (
 
 
 class CutOff(models.Model):
-    """An intake deadline, e.g. "timesheets by Tuesday 12:00 for Friday's payroll"."""
+    """An intake deadline and the run it feeds, e.g. "timesheets by Tuesday 12:00 for Friday's
+    payroll" (tandem.engines.agreements.cutoffs)."""
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="cutoffs")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     time = models.TimeField()
     description = models.CharField(max_length=200, help_text="What the cut-off is for.")
+    run_weekday = models.PositiveSmallIntegerField(
+        choices=Weekday.choices, null=True, blank=True,
+        help_text="The weekday of the run it feeds (Friday for a payroll); blank: the cut-off's own day.",
+    )
+    run_name = models.CharField(
+        max_length=80, blank=True, db_default="", help_text="What the run is, in a word or two: “payroll”."
+    )
 
     class Meta:
         ordering = ["service", "weekday", "time"]
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.time:%H:%M}: {self.description}"
+
+    @property
+    def run_label(self) -> str:
+        return self.run_name or "run"
+
+    def as_spec(self) -> tuple[int, dt_time, int | None]:
+        return (self.weekday, self.time, self.run_weekday)
 
 
 class ServiceSkill(models.Model):

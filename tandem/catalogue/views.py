@@ -6,7 +6,9 @@ from __future__ import annotations
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
+from tandem.catalogue import runs
 from tandem.catalogue.queries import can_edit_service, services_visible_to
 from tandem.org.models import Person
 from tandem.org.pages import staff_page
@@ -40,6 +42,7 @@ def service_detail(request: HttpRequest, me: Person, slug: str) -> HttpResponse:
         "catalogue/service.html",
         {
             "service": service,
+            "run_now": runs.place(service, timezone.now(), {}, rows=list(service.cutoffs.all())),
             "can_edit": can_edit_service(request.user, service),
             "case": request.GET.get("case", ""),
         },

@@ -218,6 +218,7 @@ def load_organisation(org: DemoOrganisation, end: datetime) -> OrgIds:
                 scope_excludes=s.excludes,
                 owner=by_username[s.owner],
                 turnaround_days=s.turnaround,
+                run_field=s.run_field,
                 confidential=s.confidential,
                 external_allowed=s.sim.external > 0,
                 last_reviewed_on=today - timedelta(days=round(30.44 * s.reviewed_months_ago)),
@@ -234,7 +235,8 @@ def load_organisation(org: DemoOrganisation, end: datetime) -> OrgIds:
     )
     CutOff.objects.bulk_create(
         [
-            CutOff(service=service, weekday=c.weekday, time=c.time, description=c.description)
+            CutOff(service=service, weekday=c.weekday, time=c.time, description=c.description,
+                   run_weekday=c.run_weekday, run_name=c.run_name)
             for service, s in zip(services, org.services, strict=True)
             for c in s.cutoffs
         ]

@@ -92,7 +92,8 @@ def value(field: DemoField, ctx: dict[str, str], dice: Dice, day: date) -> str:
     if sample in ("worker", "worker_id", "client", "invoice", "po", "asset", "staff", "staff_new"):
         return ctx[sample]
     if sample == "week_ending":
-        return (day - timedelta(days=(day.weekday() + 1) % 7 or 7)).isoformat()
+        # The Sunday ending this pay week: today on a Sunday, else the last one.
+        return (day - timedelta(days=(day.weekday() + 1) % 7)).isoformat()
     if sample == "past":
         return (day - timedelta(days=dice.between(0, int(arg)))).isoformat()
     if sample == "future":

@@ -27,6 +27,8 @@ class DemoCutOff:
     weekday: int  # Monday = 0
     time: str  # "HH:MM"
     description: str
+    run_weekday: int | None = None  # the run it feeds; None: the same day
+    run_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class DemoService:
     teams: tuple[str, ...] = ()  # other back-office units (slugs) some of those waits are on
     skills: dict[str, int] = field(default_factory=dict)  # required skill → minimum level
     cutoffs: tuple[DemoCutOff, ...] = ()
+    run_field: str = ""  # the date field naming the run a request asks for
     confidential: bool = False
     reviewed_months_ago: int = 3
 

@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from tandem.agreements.models import DEFAULT_PAUSE_STATUSES, Agreement
 from tandem.agreements.queries import Terms, calendar_for_service, terms_for
-from tandem.catalogue.models import CutOff, Service
+from tandem.catalogue.models import Service
 from tandem.catalogue.queries import services_visible_to
-from tandem.engines.agreements import attainment, cutoffs, slaclock
+from tandem.engines.agreements import attainment, slaclock
 from tandem.org.models import Side, Unit
 from tandem.org.queries import AnyUser
 from tandem.refusal import Invalid
@@ -124,33 +124,21 @@ def outcomes(since: datetime, until: datetime, service_ids: list[int] | None = N
 
 
 def late_by_requesting_unit(since: datetime, until: datetime) -> list[dict[str, Any]]:
-    """Per requesting unit: asks to services with cut-offs submitted in the period, how many
-    missed a cut-off by the rule (recomputed from submission times), and how many were marked
-    late at submission (the stored ``late_for_cutoff``; bulk-loaded history has no marks)."""
-    by_service: dict[int, list[tuple[int, time]]] = {}
-    for service_id, weekday, at in CutOff.objects.values_list("service_id", "weekday", "time"):
-        by_service.setdefault(service_id, []).append((weekday, at))
+    """Per requesting unit: asks to services with cut-offs submitted in the period, and how many
+    missed the run they asked for (``late_for_cutoff``, set at submission and by the history
+    replay; docs/agreements.md "Cut-offs and runs")."""
     asked = ServiceRequest.objects.filter(
-        submitted_at__gte=since, submitted_at__lt=until, service_id__in=list(by_service)
+        submitted_at__gte=since, submitted_at__lt=until, service__cutoffs__isnull=False
+    ).distinct()
+    counts = (
+        ServiceRequest.objects.filter(pk__in=asked.values("pk"))
+        .values("requesting_unit_id", "requesting_unit__name")
+        .annotate(n=Count("pk"), late=Count("pk", filter=~Q(late_for_cutoff="")))
+        .order_by("requesting_unit__name")
     )
-    counts: dict[int, list[int]] = {}
-    zones = dict(Service.objects.filter(pk__in=list(by_service)).values_list("pk", "unit__time_zone"))
-    for service_id, specs in by_service.items():
-        rows = list(asked.filter(service_id=service_id).values_list("requesting_unit_id", "submitted_at"))
-        if not rows:
-            continue
-        late, _ = cutoffs.late_many(_epoch([r[1] for r in rows]), specs, zones[service_id])
-        for (unit_id, _), is_late in zip(rows, late, strict=True):
-            entry = counts.setdefault(unit_id, [0, 0, 0])
-            entry[0] += 1
-            entry[1] += int(is_late)
-    marked = asked.values("requesting_unit_id").annotate(n=Count("pk", filter=~Q(late_for_cutoff="")))
-    for row in marked:
-        counts.setdefault(row["requesting_unit_id"], [0, 0, 0])[2] = row["n"]
-    names = dict(Unit.objects.filter(pk__in=list(counts)).values_list("pk", "name"))
     return [
-        {"unit_id": pk, "unit": names[pk], "requests": n, "late": late, "late_marked": marked_n}
-        for pk, (n, late, marked_n) in sorted(counts.items(), key=lambda kv: names[kv[0]])
+        {"unit_id": r["requesting_unit_id"], "unit": r["requesting_unit__name"], "requests": r["n"], "late": r["late"]}
+        for r in counts
     ]
 
 

@@ -18,7 +18,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from tandem.agreements.queries import calendar_for_service, turnaround_due
 from tandem.catalogue import actions as catalogue_actions
+from tandem.catalogue import runs
 from tandem.catalogue.forms import ReviewForm
 from tandem.catalogue.intake import intake_form_class
 from tandem.catalogue.manage_views import editable_service
@@ -55,10 +57,16 @@ def _submit_page(
     if channel not in Channel.values or (channel == Channel.EXTERNAL and not service.external_allowed):
         channel = Channel.INTERNAL
     promise = quote(service, me, channel=channel)
+    now = timezone.now()
+    run_field = next((f.label for f in service.fields.all() if f.key == service.run_field), "")
     return render(
         request,
         "catalogue/submit.html",
-        {"service": service, "intake": intake, "meta": meta, "refusal": refusal, "quote": promise},
+        {
+            "service": service, "intake": intake, "meta": meta, "refusal": refusal, "quote": promise,
+            "turnaround_due": turnaround_due(service, now, calendar_for_service(service)),
+            "run_now": runs.place(service, now, {}), "run_field": run_field,
+        },
         status=refusal.status if refusal else 200,
     )
 
@@ -86,7 +94,10 @@ def submit(request: HttpRequest, me: Person, slug: str) -> HttpResponse:
             meta.renew_token()
         return _submit_page(request, me, service, intake, meta, refusal=exc)
     if done.created:
-        messages.success(request, f"Sent to {service.unit.name} as {done.request.reference}.")
+        sr = done.request
+        run = f" Missed {sr.late_for_cutoff}; it goes in {sr.run_words}." if sr.late_for_cutoff else (
+            f" In time for {sr.run_words}." if sr.run_on else "")
+        messages.success(request, f"Sent to {service.unit.name} as {sr.reference}.{run}")
     else:
         messages.info(request, f"This form was already sent: here is {done.request.reference}.")
     return redirect("work:request", pk=done.request.pk)

@@ -1,6 +1,7 @@
 """Agreement clocks computed from the requests' own trails, for requests that arrived without
 one: a history loaded in bulk (the demo) has every status move but none of the clock columns
-the actions keep step by step.
+the actions keep step by step. The times set at submission are set as ``submit_request`` sets
+them: the published turnaround on the service's calendar and the run its cut-offs place it in.
 
 Each request is given the terms it would have got at submission (``terms_for``: its matching
 agreement, else the service's published turnaround) and its status moves are replayed through
@@ -14,8 +15,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from tandem.agreements.queries import Terms, calendar_for_service, terms_for
-from tandem.catalogue.models import Service
+from tandem.agreements.queries import Terms, calendar_for_service, terms_for, turnaround_due
+from tandem.catalogue import runs
+from tandem.catalogue.models import CutOff, Service
 from tandem.engines.worktime import WorkingCalendar
 from tandem.rows import EpochSeconds, update_rows
 from tandem.work import clock
@@ -24,7 +26,8 @@ from tandem.work.models import Event, ServiceRequest
 BATCH = 2000
 #: The columns a replay reads; the clock's own columns are all written before they are read.
 READ = ("pk", "service_id", "unit_id", "requesting_unit_id", "channel", "requester_id", "submitted_at", "status",
-        "resolved_at", "closed_at", "first_response_at")
+        "resolved_at", "closed_at", "first_response_at", "intake")
+SUBMISSION_FIELDS = ("due_at", "run_on", "run_name", "run_cutoff_at", "late_for_cutoff")
 
 
 def rebuild_clocks(now: datetime, alerted_before: datetime, *, only_missing: bool = True) -> int:
@@ -34,6 +37,9 @@ def rebuild_clocks(now: datetime, alerted_before: datetime, *, only_missing: boo
     if only_missing:
         requests = requests.filter(resolve_seconds__isnull=True)
     services = {s.pk: s for s in Service.objects.select_related("unit__calendar", "calendar")}
+    cutoffs: dict[int, list[CutOff]] = defaultdict(list)
+    for c in CutOff.objects.all():
+        cutoffs[c.service_id].append(c)
     terms: dict[tuple[int, int, str], Terms] = {}
     calendars: dict[int, WorkingCalendar] = {}
     done = 0
@@ -54,10 +60,20 @@ def rebuild_clocks(now: datetime, alerted_before: datetime, *, only_missing: boo
             key = (service.pk, sr.requesting_unit_id, sr.channel)
             if key not in terms:
                 terms[key] = terms_for(service, sr.requesting_unit_id, sr.channel, calendar=cal)
+            _place(sr, service, cal, cutoffs[service.pk])
             _replay(sr, terms[key], cal, moves[sr.pk], now, alerted_before)
-        update_rows(chunk, clock.CLOCK_FIELDS)
+        update_rows(chunk, (*clock.CLOCK_FIELDS, *SUBMISSION_FIELDS))
         done += len(chunk)
     return done
+
+
+def _place(sr: ServiceRequest, service: Service, cal: WorkingCalendar, cutoffs: list[CutOff]) -> None:
+    sr.due_at = turnaround_due(service, sr.submitted_at, cal)
+    run = runs.place(service, sr.submitted_at, sr.intake, rows=cutoffs) if cutoffs else None
+    sr.run_on = run.on if run else None
+    sr.run_name = run.name if run else ""
+    sr.run_cutoff_at = run.closes if run else None
+    sr.late_for_cutoff = run.late_for if run else ""
 
 
 def _replay(sr: ServiceRequest, terms: Terms, cal: WorkingCalendar,

@@ -103,7 +103,8 @@ class RequestSummaryOut(Schema):
     submitted_at: UtcTime
     status_changed_at: UtcTime = Field(..., description="Since when it has had its status.")
     due_at: UtcTime = Field(
-        ..., description="Published turnaround from submission, in working days."
+        ..., description="The published turnaround from submission: the service's working days on its "
+        "calendar, public holidays and closures not counted (the default terms' clock runs to it)."
     )
     resolved_at: UtcTime | None
     closed_at: UtcTime | None
@@ -178,6 +179,27 @@ class SlaOut(Schema):
         )
 
 
+class RunOut(Schema):
+    """The run a service's cut-offs placed the request in (docs/agreements.md, "Cut-offs and runs")."""
+
+    on: date = Field(..., description="The date of the run.")
+    name: str = Field(..., description="What the run is, e.g. payroll.")
+    cutoff_at: UtcTime = Field(..., description="When that run's intake closes.")
+    late: bool = Field(..., description="It asked for an earlier run whose intake had closed.")
+    missed: str = Field(..., description="The run it asked for and missed, in words; empty when in time.")
+    summary: str = Field(..., description="In words, as the request page says it.")
+
+    @classmethod
+    def maybe(cls, sr: ServiceRequest) -> RunOut | None:
+        if sr.run_on is None or sr.run_cutoff_at is None:
+            return None
+        late = bool(sr.late_for_cutoff)
+        return cls(
+            on=sr.run_on, name=sr.run_name, cutoff_at=sr.run_cutoff_at, late=late, missed=sr.late_for_cutoff,
+            summary=f"Missed {sr.late_for_cutoff}; in {sr.run_words}" if late else f"In time for {sr.run_words}",
+        )
+
+
 class RequestOut(RequestSummaryOut):
     payload_visible: bool = Field(
         ...,
@@ -189,6 +211,7 @@ class RequestOut(RequestSummaryOut):
     sla: SlaOut | None = Field(
         None, description="The agreement clock; null for requests submitted before agreements."
     )
+    run: RunOut | None = Field(None, description="The run its service's cut-offs placed it in; null without cut-offs.")
 
     @classmethod
     def for_person(cls, person: Person, sr: ServiceRequest) -> RequestOut:
@@ -199,6 +222,7 @@ class RequestOut(RequestSummaryOut):
             intake=sr.intake if visible else None,
             resolution=(sr.resolution or None) if visible else None,
             sla=SlaOut.maybe(person, sr),
+            run=RunOut.maybe(sr),
         )
 
 

@@ -55,7 +55,8 @@ def test_it_hides_an_unpublished_service_from_other_units(cast: Cast) -> None:
 
 def test_it_shows_everything_to_know_before_asking(cast: Cast) -> None:
     CutOff.objects.create(
-        service=cast.timesheet, weekday=1, time=dt.time(12, 0), description="Friday's payroll"
+        service=cast.timesheet, weekday=1, time=dt.time(12, 0), description="Friday's payroll",
+        run_weekday=4, run_name="payroll",
     )
     skill = Skill.objects.create(name="Payroll systems", slug="payroll-systems")
     ServiceSkill.objects.create(service=cast.timesheet, skill=skill, min_level=3)
@@ -85,6 +86,8 @@ def test_it_shows_everything_to_know_before_asking(cast: Cast) -> None:
             "time": "12:00",
             "time_zone": "Europe/London",
             "description": "Friday's payroll",
+            "run_weekday": 4,
+            "run_name": "payroll",
         }
     ]
     assert [s["text"] for s in body["steps"]] == [

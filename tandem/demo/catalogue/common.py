@@ -18,7 +18,8 @@ CLIENT = f("client", "Client", sample="client",
 WEEK_ENDING = f("week_ending", "Week ending", "date", sample="week_ending",
                 help="The Sunday that ends the pay week.",
                 rules=Rules(weekday=Weekday.SUNDAY, days_past=91, days_ahead=6))
-PAY_CUTOFF = DemoCutOff(1, "12:00", "Timesheets by Tuesday 12:00 for Friday's payroll")
+PAY_CUTOFF = DemoCutOff(1, "12:00", "Timesheets by Tuesday 12:00 for Friday's payroll", run_weekday=4,
+                        run_name="payroll")
 
 CANDIDATE = f("candidate", "Candidate's full name", help="As on their passport or ID.",
               sample="worker")

@@ -87,7 +87,7 @@ PAYROLL: tuple[DemoService, ...] = (
         resolutions=("Faster Payment sent at 14:20; recovered from Friday's pay.",
                      "Paid by Faster Payment; the worker confirmed receipt."),
         skills={"bacs": 3},
-        cutoffs=tuple(DemoCutOff(d, "14:00", "Same-day Faster Payment") for d in range(5)),
+        cutoffs=tuple(DemoCutOff(d, "14:00", "Same-day Faster Payment", run_name="Faster Payment") for d in range(5)),
         reviewed_months_ago=2,
     ),
     DemoService(
@@ -122,7 +122,8 @@ PAYROLL: tuple[DemoService, ...] = (
         resolutions=("Rate updated from the date given; backdated hours corrected this Friday.",
                      "New rate set on the assignment and the rate card."),
         skills={"payroll-system": 3},
-        cutoffs=(DemoCutOff(2, "17:00", "Rate changes by Wednesday 17:00 for this Friday's pay"),),
+        cutoffs=(DemoCutOff(2, "17:00", "Rate changes by Wednesday 17:00 for this Friday's pay", run_weekday=4,
+                            run_name="pay"),),
         reviewed_months_ago=22,
     ),
     DemoService(

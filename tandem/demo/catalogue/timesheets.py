@@ -40,7 +40,7 @@ TIMESHEETS: tuple[DemoService, ...] = (
                    ("Which day was the missed shift?", "Thursday, 06:00 to 14:00.")),
         resolutions=("Hours corrected and re-approved by the client; in this week's pay.",
                      "Corrected: 4 hours moved to the right week."),
-        skills={"timesheet-portal": 2}, cutoffs=(PAY_CUTOFF,), reviewed_months_ago=1,
+        skills={"timesheet-portal": 2}, cutoffs=(PAY_CUTOFF,), run_field="week_ending", reviewed_months_ago=1,
     ),
     DemoService(
         slug="missing-timesheet-chase", name="Missing timesheet chase", unit="timesheets",
@@ -65,7 +65,7 @@ TIMESHEETS: tuple[DemoService, ...] = (
         resolutions=("Approved by the client this morning; in Friday's pay.",
                      "Worker had not submitted it; submitted and approved now."),
         parties=("Client timesheet approver", "Client site manager"),
-        skills={"client-liaison": 2}, cutoffs=(PAY_CUTOFF,), reviewed_months_ago=2,
+        skills={"client-liaison": 2}, cutoffs=(PAY_CUTOFF,), run_field="week_ending", reviewed_months_ago=2,
     ),
     DemoService(
         slug="timesheet-approver-change", name="Timesheet approver change", unit="timesheets",

@@ -1,4 +1,4 @@
-"""Submitting a request: the intake validated through the service's form, the cut-off placed,
+"""Submitting a request: the intake validated through the service's form, its run placed,
 the agreement's clock started, the first event written.
 """
 
@@ -14,11 +14,10 @@ from django.db import IntegrityError
 from django.forms import Form
 from django.utils import timezone
 
-from tandem.agreements.queries import calendar_for_service, terms_for
+from tandem.agreements.queries import calendar_for_service, terms_for, turnaround_due
+from tandem.catalogue import runs
 from tandem.catalogue.intake import intake_form_class, server_today, to_json
 from tandem.catalogue.models import Service
-from tandem.engines.agreements import cutoffs
-from tandem.engines.agreements.workdays import add_working_days
 from tandem.org.models import Person
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Conflict, Invalid, NotFound
@@ -119,8 +118,8 @@ def submit_request(
     # its clock: the promise, the forecasts and the alerts read them from the request.
     calendar = calendar_for_service(service)
     terms = terms_for(service, actor.unit_id, channel, calendar=calendar)
-    due = add_working_days(now, service.turnaround_days, tz=service.unit.time_zone)
-    late_for, enters_at = _cutoff_placement(service, now)
+    due = turnaround_due(service, now, calendar)
+    run = runs.place(service, now, cleaned)
     try:
         with action_transaction():
             sr = ServiceRequest(
@@ -138,8 +137,10 @@ def submit_request(
                 due_at=due,
                 idempotency_key=idempotency_key or None,
                 submission_digest=digest,
-                late_for_cutoff=late_for,
-                enters_processing_at=enters_at,
+                run_on=run.on if run else None,
+                run_name=run.name if run else "",
+                run_cutoff_at=run.closes if run else None,
+                late_for_cutoff=run.late_for if run else "",
             )
             clock.start(sr, terms, calendar)
             sr.save(force_insert=True)
@@ -159,16 +160,6 @@ def submit_request(
             raise
         return Submission(earlier, created=False)
     return Submission(sr, created=True)
-
-
-def _cutoff_placement(service: Service, now: datetime) -> tuple[str, datetime | None]:
-    """("description", enters processing at) when the request misses a cut-off of its service
-    this week, else ("", None). Cut-offs are in the providing unit's time zone."""
-    rows = list(service.cutoffs.order_by("weekday", "time").values_list("weekday", "time", "description"))
-    placed = cutoffs.place(now, [(w, t) for w, t, _ in rows], service.unit.time_zone)
-    if placed is None or placed.late_index is None:
-        return "", None
-    return rows[placed.late_index][2][:200], placed.enters_processing
 
 
 def _replayed(actor: Person, key: str, digest: str) -> ServiceRequest | None:
