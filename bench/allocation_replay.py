@@ -92,6 +92,7 @@ def history_end() -> datetime:
 
 def replay_unit(unit: Any, start: datetime, stop: datetime, end: datetime) -> dict[str, Any]:
     from tandem.allocation.forecast import Clock, items_of, sim_people
+    from tandem.allocation.order import QueueOrder
     from tandem.allocation.queries import service_efforts, workers_of
     from tandem.engines.allocation import simulate
     from tandem.work.models import ServiceRequest
@@ -101,7 +102,7 @@ def replay_unit(unit: Any, start: datetime, stop: datetime, end: datetime) -> di
     people = sim_people(workers, clock)
     efforts = service_efforts(unit, start)
     requests = ServiceRequest.objects.filter(unit=unit, submitted_at__gte=start, submitted_at__lt=stop).order_by("id")
-    arrivals = items_of(requests, efforts, clock)
+    arrivals = items_of(requests, efforts, clock, order=QueueOrder.of(unit))
     world = simulate.World(people, arrivals, clock.steps)
     out: dict[str, Any] = {
         "unit": unit.slug, "people": len(people), "requests": len(arrivals), "steps": clock.steps,
@@ -155,6 +156,7 @@ def lending(end: datetime) -> dict[str, Any]:
 
     from tandem.agreements.queries import calendar_for_unit
     from tandem.allocation.forecast import WORKABLE_STATUSES, Clock, forecast, items_of, sim_people
+    from tandem.allocation.order import QueueOrder
     from tandem.allocation.queries import service_efforts, workers_of
     from tandem.engines.allocation import simulate
     from tandem.org.models import Absence, Person, PersonSkill, Role, Side, Skill, Unit
@@ -210,10 +212,11 @@ def lending(end: datetime) -> dict[str, Any]:
             workers = workers_of(unit, monday, f.until)
             people = sim_people(workers, clock)
             efforts = service_efforts(unit, monday)
-            backlog = items_of(open_then, efforts, clock, at=monday)
+            order = QueueOrder.of(unit)
+            backlog = items_of(open_then, efforts, clock, at=monday, order=order)
             arrived = items_of(
                 ServiceRequest.objects.filter(unit=unit, submitted_at__gte=monday, submitted_at__lt=f.until),
-                efforts, clock,
+                efforts, clock, order=order,
             )
             skills = {k: float(v) for k, v in PersonSkill.objects.filter(person=best.person).values_list(
                 "skill__name", "level")}

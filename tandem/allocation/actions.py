@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from tandem.allocation.models import LineOutcome, Plan, PlanLine, PlanStatus
 from tandem.allocation.modes import ranked_ids, units_to_place
+from tandem.allocation.order import due_of
 from tandem.allocation.planning import PLANNED_STATUSES, build_plan
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
@@ -80,7 +81,7 @@ def _store(unit: Unit, actor: Person | None, now: datetime, reason: str, *, tell
                     was_status=sr.status,
                     was_assignee_id=sr.assignee_id,
                     effort_hours=draft.efforts[sr.service_id].hours if sr.service_id in draft.efforts else 1.0,
-                    due=sr.resolve_by or sr.due_at,
+                    due=due_of(sr),
                 )
                 for sr in draft.requests
             ]
@@ -167,7 +168,8 @@ def _apply(actor: Person | None, line: PlanLine, now: datetime) -> None:
         if actor is None:
             _assign_by_tandem(line.request_id, line.person_id, expect=expect, plan_id=line.plan_id, now=now)
         else:
-            work_actions.assign_request(actor, line.request_id, line.person_id, now=now, expect=expect)
+            work_actions.assign_request(actor, line.request_id, line.person_id, now=now, expect=expect,
+                                        plan_id=line.plan_id)
     except Conflict as refusal:
         line.outcome, line.outcome_note = LineOutcome.CHANGED, refusal.message[:300]
     except Refused as refusal:

@@ -4,7 +4,7 @@ Every change goes through the same actions as the pages (``tandem.allocation.act
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -14,6 +14,7 @@ from ninja.responses import Status
 
 from tandem.allocation import actions
 from tandem.allocation.forecast import Outcome, loan_suggestions
+from tandem.allocation.jumps import queue_jumps, week_start
 from tandem.allocation.models import Plan, PlanLine
 from tandem.allocation.modes import MODE_HELP, worked_unit
 from tandem.allocation.productivity import reads_unit_productivity, unit_productivity
@@ -335,6 +336,50 @@ def set_allocation_mode(request: HttpRequest, unit_slug: UnitSlug, payload: Mode
     me = actor(request)
     unit = planned_unit(auth_user(request), unit_slug)
     return ModeOut.of(actions.set_allocation_mode(me, unit, payload.mode))
+
+
+class JumpsQuery(Schema):
+    since: datetime | None = Field(None, description="From this instant (ISO 8601; default: Monday 00:00 of this "
+                                   "week in the unit's time zone).")
+
+
+class JumpOut(Schema):
+    request: int
+    reference: str
+    title: str
+    at: UtcTime
+    by: PersonRef | None = Field(..., description="Who took or gave it.")
+    assignee: PersonRef | None = Field(..., description="Who it went to.")
+    reason: str = Field(..., description="Empty when the unit does not require one and none was given.")
+    jumped: int = Field(..., description="How many earlier requests the person could take it went ahead of.")
+    first: str = Field(..., description="The reference of the first of them.")
+
+
+class JumpsOut(Schema):
+    unit: UnitRef
+    order: str = Field(..., description="The unit's queue order in words (`by what is due`, `customers first by 8 h`).")
+    reason_required: bool
+    since: UtcTime
+    count: int
+    jumps: list[JumpOut]
+
+
+@router.get("/units/{unit_slug}/queue-jumps", response={200: JumpsOut, **errors(403, 404, 422)},
+            summary="List a unit's queue jumps")
+def list_queue_jumps(request: HttpRequest, unit_slug: UnitSlug, query: Query[JumpsQuery]) -> JumpsOut:
+    """Requests taken or given while earlier ones the person could take waited in the unit's queue,
+    newest first, from `since` (default: this week). Leads of the unit and administrators."""
+    unit = planned_unit(auth_user(request), unit_slug)
+    since = query.since or week_start(unit, timezone.now())
+    since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    rows = queue_jumps(unit, since)
+    return JumpsOut(
+        unit=UnitRef.of(unit), order=unit.queue_order_label, reason_required=unit.queue_jump_reason_required,
+        since=since, count=len(rows),
+        jumps=[JumpOut(request=j.request.pk, reference=j.request.reference, title=j.request.title, at=j.at,
+                       by=PersonRef.maybe(j.by), assignee=PersonRef.maybe(j.assignee), reason=j.reason,
+                       jumped=j.jumped, first=j.first) for j in rows],
+    )
 
 
 @router.post(

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+from tandem.objections import register
 from tandem.outbox.registry import subscribe
 
 
@@ -17,3 +18,8 @@ class AllocationConfig(AppConfig):
             "tandem.allocation.reactions.react",
             in_transaction=False,
         )
+        # Taking or giving a request out of the queue's order is recorded by work's actions,
+        # which ask here what it jumps (the order weighs the promise, which work cannot see).
+        from tandem.allocation import objections
+
+        register("request.queue_ahead", objections.queue_ahead)

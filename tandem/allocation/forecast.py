@@ -7,8 +7,9 @@ out), so positions are working hours. ``presence`` gives a person's working hour
 from their own calendar (pattern, absences: ``calendar_for_person``), cut to the windows they
 work for the unit (a loan's). ``items_of`` makes simulation items of requests: the skill and
 level their service needs (``planning.needed_skill``), the service's effort
-(``queries.service_efforts``), due at the agreement's ``resolve_by`` (else the published
-``due_at``), priority 1 on the external channel and 3 otherwise (as plans do).
+(``queries.service_efforts``), due when the unit's queue order places them
+(``order.QueueOrder``, as plans and Take next do: the earlier of promise and agreement, less
+any head start the unit gives customer work), all at the same priority.
 
 ``forecast`` (``loan_suggestions`` calls it for the pages and the API) compares the unit's demand over the next
 working days (its open backlog and the arrivals its recent weekly rate per service predicts)
@@ -29,7 +30,8 @@ import numpy as np
 
 from tandem.agreements.capacity import capacity_by_day
 from tandem.agreements.queries import calendar_for_person, calendar_for_unit
-from tandem.allocation.planning import ANY_SKILL, EXTERNAL_PRIORITY, INTERNAL_PRIORITY, needed_skill
+from tandem.allocation.order import PRIORITY, QueueOrder, with_queue_due
+from tandem.allocation.planning import ANY_SKILL, needed_skill
 from tandem.allocation.queries import (
     COMMITTED_STATUSES,
     DEFAULT_DAYS,
@@ -106,16 +108,13 @@ class Clock:
         return [float(v) * share * person.request_share / HOUR for v in total]
 
 
-def priority_of(channel: str) -> int:
-    return EXTERNAL_PRIORITY if channel == Channel.EXTERNAL else INTERNAL_PRIORITY
-
-
 def items_of(
     requests: Iterable[ServiceRequest], efforts: dict[int, Effort], clock: Clock, *, at: datetime | None = None,
-    holders: set[int] | None = None,
+    holders: set[int] | None = None, order: QueueOrder,
 ) -> list[simulate.Arrival]:
     """Simulation items of ``requests``: arriving when submitted (or at ``at`` for work already
-    open), held by their assignee when ``holders`` (the people simulated) includes them."""
+    open), held by their assignee when ``holders`` (the people simulated) includes them, due
+    where ``order`` places them (requests loaded ``with_queue_due`` count their promise)."""
     rows = list(requests)
     needs = needed_skill({sr.service_id for sr in rows})
     items = []
@@ -125,8 +124,8 @@ def items_of(
         items.append(
             simulate.Arrival(
                 sr.pk, skill, float(level), effort_of(efforts, sr.service_id).hours,
-                clock.position(at or sr.submitted_at), clock.position(sr.resolve_by or sr.due_at),
-                priority_of(sr.channel), holder, holder is not None and sr.status == Status.IN_PROGRESS,
+                clock.position(at or sr.submitted_at), clock.position(order.key_of(sr)[0]),
+                PRIORITY, holder, holder is not None and sr.status == Status.IN_PROGRESS,
             )
         )
     return items
@@ -202,10 +201,12 @@ class Forecast:
         return self.demand_hours > self.capacity_hours
 
 
-def expected_arrivals(unit: Unit, now: datetime, clock: Clock, efforts: dict[int, Effort]) -> list[simulate.Arrival]:
+def expected_arrivals(
+    unit: Unit, now: datetime, clock: Clock, efforts: dict[int, Effort], order: QueueOrder
+) -> list[simulate.Arrival]:
     """The arrivals the recent weekly rate per service predicts over the clock's window, spread
     evenly over it, each due as many working hours after arrival as that service's recent
-    requests were (the median)."""
+    requests were (the median), less the head start ``order`` gives the service's usual channel."""
     since = now - timedelta(weeks=RATE_WEEKS)
     cal = calendar_for_unit(unit)
     sampled_hours = cal.between(since, now) / HOUR
@@ -226,12 +227,13 @@ def expected_arrivals(unit: Unit, now: datetime, clock: Clock, efforts: dict[int
         skill, level = needs.get(service_id, (ANY_SKILL, 1))
         lead = statistics.median(h for h, _ in rows)
         external = sum(1 for _, c in rows if c == Channel.EXTERNAL) * 2 > len(rows)
+        head_start = order.head_start(Channel.EXTERNAL if external else Channel.INTERNAL)
         for k in range(count):
             at = (k + 0.5) * clock.steps / count
             items.append(
                 simulate.Arrival(
                     f"expected-{service_id}-{k}", skill, float(level), effort_of(efforts, service_id).hours, at,
-                    at + lead, EXTERNAL_PRIORITY if external else INTERNAL_PRIORITY,
+                    at + lead - head_start, PRIORITY,
                 )
             )
     return items
@@ -254,7 +256,7 @@ def _spare(people: list[Person], now: datetime) -> dict[int, float]:
 def open_work(unit: Unit) -> list[ServiceRequest]:
     """The unit's open requests someone can work on now."""
     return list(
-        ServiceRequest.objects.filter(unit=unit, is_open=True, status__in=WORKABLE_STATUSES).only(
+        with_queue_due(ServiceRequest.objects.filter(unit=unit, is_open=True, status__in=WORKABLE_STATUSES)).only(
             "id", "service_id", "assignee_id", "status", "channel", "submitted_at", "resolve_by", "due_at"
         )
     )
@@ -271,8 +273,9 @@ def forecast(
     workers = workers_of(unit, now, until)
     people = sim_people(workers, clock)
     open_now = open_work(unit) if backlog is None else backlog
-    backlog_items = items_of(open_now, efforts, clock, at=now, holders={p.pk for p, _ in workers})
-    expected = expected_arrivals(unit, now, clock, efforts)
+    order = QueueOrder.of(unit)
+    backlog_items = items_of(open_now, efforts, clock, at=now, holders={p.pk for p, _ in workers}, order=order)
+    expected = expected_arrivals(unit, now, clock, efforts, order)
     capacity = sum(hours_available(person, windows) or 0.0 for person, windows in workers)
     local = now.astimezone(calendar_for_unit(unit).zone).date()
     last = (until - timedelta(seconds=1)).astimezone(calendar_for_unit(unit).zone).date()

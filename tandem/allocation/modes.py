@@ -1,8 +1,9 @@
 """Reads for a unit's allocation mode (docs/allocation.md, "Modes"); the changes are in actions.
 
 - pull: a person's "next for you", the unit's unassigned, not-started requests they hold the
-  service's skill for, most urgent first by the engine's own weights (``urgency``: priority and
-  time left to the due time), then the earlier due time, then the older request.
+  service's skill for, in the unit's queue order (``order.QueueOrder``: what is due first, the
+  earlier of promise and agreement, the older request on a tie; customer work earlier only by
+  the head start the unit gives it).
 - auto: the units whose work Tandem must place now: unassigned, not-started requests that no
   plan applied by Tandem has looked at since they arrived or came back to the queue, and loans
   that began or ended since Tandem's last placement.
@@ -14,17 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from tandem.allocation.models import Plan, PlanLine, PlanStatus
-from tandem.allocation.planning import EXTERNAL_PRIORITY, INTERNAL_PRIORITY, PLANNED_STATUSES, needed_skill
+from tandem.allocation.order import DUE, PRIORITY, QueueOrder, with_queue_due
+from tandem.allocation.planning import PLANNED_STATUSES, needed_skill
 from tandem.allocation.queries import skills_of
 from tandem.catalogue.models import Service
 from tandem.engines.allocation import urgency
 from tandem.org.models import AllocationMode, Loan, Person, Side, Unit
 from tandem.org.queries import work_unit_ids
 from tandem.refusal import Forbidden, Invalid, NotFound
-from tandem.work.models import Channel, ServiceRequest
+from tandem.work.models import ServiceRequest
 from tandem.work.queries import requests_visible_to
 
 #: What each mode means, for the plan page and the API description.
@@ -80,23 +82,44 @@ class Next:
     urgency: float
 
 
-def ranked_ids(person: Person, unit: Unit, now: datetime) -> list[tuple[int, float]]:
-    """(request id, urgency) of the unassigned, not-started requests of ``unit`` that ``person``
-    may take, best first."""
-    rows = list(
-        requests_visible_to(person.user)
-        .filter(unit=unit, status__in=PLANNED_STATUSES, assignee__isnull=True,
-                service_id__in=qualified_service_ids(person, unit))
-        .values_list("pk", "resolve_by", "due_at", "channel")
+def takeable(person: Person, unit: Unit) -> QuerySet[ServiceRequest]:
+    """The unassigned, not-started requests of ``unit`` that ``person`` may take (Take next's
+    rule: they can see it and hold its service's skill), each with its ``queue_due``."""
+    return with_queue_due(
+        requests_visible_to(person.user).filter(
+            unit=unit, status__in=PLANNED_STATUSES, assignee__isnull=True,
+            service_id__in=qualified_service_ids(person, unit),
+        )
     )
+
+
+def ranked_ids(person: Person, unit: Unit, now: datetime, order: QueueOrder | None = None) -> list[tuple[int, float]]:
+    """(request id, urgency) of the requests ``person`` may take (``takeable``), in the unit's
+    queue order (``order.QueueOrder``: what is due first, the older first on a tie); the urgency
+    is the engine's weight at that placed due time, for display."""
+    order = order or QueueOrder.of(unit)
+    rows = list(takeable(person, unit).values_list("pk", DUE, "channel", "submitted_at"))
     if not rows:
         return []
-    dues = [resolve_by or due_at for _, resolve_by, due_at, _ in rows]
-    hours_left = np.array([(due - now).total_seconds() / 3600.0 if due else 1e6 for due in dues])
-    priority = np.array([EXTERNAL_PRIORITY if ch == Channel.EXTERNAL else INTERNAL_PRIORITY for *_, ch in rows])
-    weight = urgency(hours_left, priority)
-    order = sorted(range(len(rows)), key=lambda i: (-weight[i], hours_left[i], rows[i][0]))
-    return [(rows[i][0], float(weight[i])) for i in order]
+    keyed = sorted(order.key(due, channel, submitted, pk) for pk, due, channel, submitted in rows)
+    hours_left = np.array([(placed - now).total_seconds() / 3600.0 for placed, _, _ in keyed])
+    weight = urgency(hours_left, np.full(len(keyed), PRIORITY, dtype=np.int64))
+    return [(pk, float(w)) for (_, _, pk), w in zip(keyed, weight, strict=True)]
+
+
+def ahead_of(sr: ServiceRequest, person: Person, now: datetime) -> list[str]:
+    """The references of the requests ``person`` could take (``takeable``) that come before
+    ``sr`` in its unit's queue order, first first: taking or giving ``sr`` to them instead jumps
+    these. Empty when ``sr`` is not waiting in the queue (started, or waiting on someone)."""
+    if sr.status not in PLANNED_STATUSES:
+        return []
+    unit = sr.unit
+    order = QueueOrder.of(unit)
+    due = with_queue_due(ServiceRequest.objects.filter(pk=sr.pk)).values_list(DUE, flat=True).first()
+    mine = order.key(due or sr.agreed_due, sr.channel, sr.submitted_at, sr.pk)
+    rows = takeable(person, unit).exclude(pk=sr.pk).values_list("pk", DUE, "channel", "submitted_at")
+    before = sorted(k for k in (order.key(d, c, s, pk) for pk, d, c, s in rows) if k < mine)
+    return [ServiceRequest(pk=pk).reference for _, _, pk in before]
 
 
 def next_for_you(person: Person, unit: Unit, now: datetime, *, limit: int = 5) -> list[Next]:

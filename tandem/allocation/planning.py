@@ -2,9 +2,10 @@
 
 Items are the unit's open requests nobody has started (new, assigned, reopened). Each needs
 the skill its service requires at the highest level (none: any member may do it), takes the
-service's effort (``queries.service_efforts``), is due at its agreement's ``resolve_by`` (the
-published ``due_at`` while the clock is paused or absent), and has priority 1 on the external
-channel (a customer waits), 3 otherwise. People are the unit's workers with their skills and
+service's effort (``queries.service_efforts``), and is due when the unit's queue order places
+it (``order.QueueOrder``: the earlier of the promise and the agreement, less the head start the
+unit may give customer work); every item has the same priority, so the channel counts only
+through that explicit head start. People are the unit's workers with their skills and
 their free hours over the next working day: their working time then, less the effort of the
 work they have started (the requests in the plan are not counted twice).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from tandem.allocation.order import PRIORITY, QueueOrder, with_queue_due
 from tandem.allocation.queries import (
     committed_by,
     hours_available,
@@ -25,14 +27,12 @@ from tandem.catalogue.models import ServiceSkill
 from tandem.engines import allocation
 from tandem.org.models import Person, Unit
 from tandem.work.effort import Effort, effort_of, service_efforts
-from tandem.work.models import Channel, ServiceRequest, Status
+from tandem.work.models import ServiceRequest, Status
 
 #: Requests a plan may give to someone: open and not started yet.
 PLANNED_STATUSES = (Status.NEW, Status.ASSIGNED, Status.REOPENED)
 #: The pseudo-skill of a service that needs no particular skill: every worker holds it.
 ANY_SKILL = "(any member)"
-EXTERNAL_PRIORITY = 1
-INTERNAL_PRIORITY = 3
 #: Seconds the engine may spend; a unit's plan is small (hundreds of items), solved in well under one.
 TIME_LIMIT = 5.0
 
@@ -45,6 +45,7 @@ class Draft:
     people: list[Person]
     efforts: dict[int, Effort]
     result: allocation.Plan
+    order: QueueOrder
 
     def proposed(self) -> dict[int, int]:
         """Request id → person id the engine chose."""
@@ -67,8 +68,9 @@ def needed_skill(service_ids: set[int]) -> dict[int, tuple[str, int]]:
 
 def build_plan(unit: Unit, now: datetime, *, time_limit: float = TIME_LIMIT) -> Draft:
     """Ask the engine who should hold each open, not-started request of ``unit`` now."""
+    order = QueueOrder.of(unit)
     requests = list(
-        ServiceRequest.objects.filter(unit=unit, status__in=PLANNED_STATUSES)
+        with_queue_due(ServiceRequest.objects.filter(unit=unit, status__in=PLANNED_STATUSES))
         .select_related("service", "assignee__user")
         .order_by("id")
     )
@@ -94,10 +96,10 @@ def build_plan(unit: Unit, now: datetime, *, time_limit: float = TIME_LIMIT) -> 
                 skill,
                 float(level),
                 effort_of(efforts, sr.service_id).hours,
-                sr.resolve_by or sr.due_at,
-                EXTERNAL_PRIORITY if sr.channel == Channel.EXTERNAL else INTERNAL_PRIORITY,
+                order.key_of(sr)[0],
+                PRIORITY,
                 sr.assignee_id,
             )
         )
     result = allocation.allocate(allocation.Problem(now, engine_people, items), time_limit=time_limit)
-    return Draft(unit, now, requests, people, efforts, result)
+    return Draft(unit, now, requests, people, efforts, result, order)

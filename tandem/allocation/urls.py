@@ -12,6 +12,7 @@ urlpatterns = [
     path("manage/plan/propose/", views.propose, name="propose"),
     path("manage/plan/<int:pk>/accept/", views.accept, name="accept"),
     path("manage/plan/mode/", views.set_mode, name="mode"),
+    path("manage/plan/queue-order/", views.set_queue_policy, name="queue-policy"),
     path("queue/take-next/", views.take_next, name="take-next"),
     path("manage/loans/", views.loans, name="loans"),
     path("productivity/", views.productivity, name="productivity"),

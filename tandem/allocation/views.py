@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from tandem.allocation import actions
+from tandem.allocation import actions, policy
 from tandem.allocation.forecast import MAX_SUGGESTION_DAYS, loan_suggestions
 from tandem.allocation.forms import LoanForm
+from tandem.allocation.jumps import queue_jumps, week_start
 from tandem.allocation.models import LineOutcome
 from tandem.allocation.modes import mode_choices, worked_unit
 from tandem.allocation.productivity import (
@@ -69,7 +70,8 @@ def capacity(request: HttpRequest, me: Person) -> HttpResponse:
         request,
         "allocation/capacity.html",
         {"unit": unit, "units": planned_units_visible_to(request.user), "cap": cap, "matrix": cap.matrix(),
-         "away": work_held_by_absent(unit.pk, timezone.localdate(now))},
+         "away": work_held_by_absent(unit.pk, timezone.localdate(now)),
+         "jumps": queue_jumps(unit, week_start(unit, now))},
     )
 
 
@@ -143,6 +145,20 @@ def set_mode(request: HttpRequest, me: Person) -> HttpResponse:
     unit = _unit(request, me)
     actions.set_allocation_mode(me, unit, request.POST.get("mode", ""))
     messages.success(request, f"{unit.name} now works in “{unit.get_allocation_mode_display()}” mode.")
+    return _back(unit)
+
+
+@manage_page
+@require_POST
+def set_queue_policy(request: HttpRequest, me: Person) -> HttpResponse:
+    unit = _unit(request, me)
+    raw = request.POST.get("customer_head_start_hours", "0").strip() or "0"
+    if not raw.isdigit() or len(raw) > 4:
+        raise Invalid(f"The head start is a whole number of working hours; got {raw[:20]!r}.",
+                      errors={"customer_head_start_hours": ["A whole number of working hours."]})
+    policy.set_queue_policy(me, unit, head_start_hours=int(raw),
+                            reason_required=request.POST.get("queue_jump_reason_required") == "1")
+    messages.success(request, f"{unit.name}'s queue order: {unit.queue_order_label}.")
     return _back(unit)
 
 

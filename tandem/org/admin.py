@@ -16,7 +16,7 @@ from tandem.org.models import Absence, ApiToken, Loan, LoginFailure, Person, Per
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "side", "time_zone")
+    list_display = ("name", "slug", "side", "time_zone", "customer_head_start_hours", "queue_jump_reason_required")
     list_filter = ("side",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}

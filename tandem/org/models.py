@@ -36,6 +36,10 @@ class AllocationMode(models.TextChoices):
     PULL = "pull", "Pull: people take the next request from the queue"
 
 
+#: The largest head start a unit may give customer work: a working week.
+MAX_HEAD_START_HOURS = 40
+
+
 def default_working_pattern() -> dict[str, list[list[str]]]:
     """Monday to Friday, 09:00–17:30 with a lunch break: weekday number → list of [start, end]."""
     day = [["09:00", "12:30"], ["13:30", "17:30"]]
@@ -60,6 +64,18 @@ class Unit(models.Model):
         db_default=AllocationMode.SUGGEST.value,  # rows written by the release before keep a mode
         help_text="Back-office units: suggest (the lead accepts plans), auto (Tandem places work) or pull.",
     )
+    # The order of the unit's queue (docs/allocation.md, "The order of the queue"): by what is
+    # due, the earlier of the promise and the agreement, oldest first on a tie. A lead may give
+    # customer-channel work a head start of some working hours; 0 is no weighting at all.
+    customer_head_start_hours = models.PositiveSmallIntegerField(
+        default=0, db_default=0, validators=[MaxValueValidator(MAX_HEAD_START_HOURS)],
+        help_text="Working hours by which customer (external) requests come earlier in the queue than "
+                  "their due time says; 0: the queue is by what is due, whatever the channel.",
+    )
+    queue_jump_reason_required = models.BooleanField(
+        default=True, db_default=True,
+        help_text="Taking or giving a request while earlier ones wait in the queue needs a reason.",
+    )
 
     class Meta:
         ordering = ["side", "name"]
@@ -70,6 +86,13 @@ class Unit(models.Model):
     @property
     def is_back_office(self) -> bool:
         return self.side == Side.BACK
+
+    @property
+    def queue_order_label(self) -> str:
+        """The queue's order in words, as the plan page and the team queue show it."""
+        if self.customer_head_start_hours:
+            return f"customers first by {self.customer_head_start_hours} h"
+        return "by what is due"
 
 
 class Skill(models.Model):

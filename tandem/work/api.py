@@ -61,6 +61,7 @@ from tandem.work.schemas import (
     RequestQuery,
     RequestSummaryOut,
     ResolveIn,
+    StartIn,
     SubmitIn,
     TeamWaitIn,
     WaitIn,
@@ -285,7 +286,7 @@ def assign_request(request: HttpRequest, request_id: PathId, payload: AssignIn) 
     """Give it to a member of the providing unit (leads), or pick it yourself (`"me"`)."""
     person = actor(request)
     assignee_id = person.pk if payload.assignee == "me" else int(payload.assignee)
-    actions.assign_request(person, request_id, assignee_id)
+    actions.assign_request(person, request_id, assignee_id, reason=payload.reason)
     return _request_out(request, person, request_id)
 
 
@@ -308,10 +309,11 @@ def unassign_request(request: HttpRequest, request_id: PathId) -> RequestOut:
     tags=["moves"],
     summary="Start work on a request",
 )
-def start_request(request: HttpRequest, request_id: PathId) -> RequestOut:
-    """Status `in_progress`; an unassigned request becomes yours."""
+def start_request(request: HttpRequest, request_id: PathId, payload: StartIn | None = None) -> RequestOut:
+    """Status `in_progress`; an unassigned request becomes yours (taking it ahead of earlier ones
+    you could take needs a `reason` where the unit requires one)."""
     person = actor(request)
-    actions.start_request(person, request_id)
+    actions.start_request(person, request_id, reason=payload.reason if payload else "")
     return _request_out(request, person, request_id)
 
 

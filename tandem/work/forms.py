@@ -151,8 +151,22 @@ class CaseForm(PageForm):
 # --- working a request ---------------------------------------------------------------------------
 
 
+def jump_reason() -> forms.CharField:
+    return forms.CharField(
+        label="Reason", max_length=300, required=False,
+        help_text="Only when earlier requests wait in the queue: why this one goes first.",
+    )
+
+
+class TakeForm(PageForm):
+    """Pick or start: a request nobody holds is taken; out of the queue's order it needs a reason."""
+
+    reason = jump_reason()
+
+
 class AssignForm(PageForm):
     assignee = forms.TypedChoiceField(label="Give it to", coerce=int)
+    reason = jump_reason()
 
     def __init__(self, *args: Any, members: Iterable[Person] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

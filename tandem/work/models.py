@@ -299,6 +299,7 @@ class Event(models.Model):
         STEP_DONE = "step_done", "Procedure step done"
         STEP_UNDONE = "step_undone", "Procedure step unmarked"
         IMPORTED = "imported", "Imported activity"  # history loaded by `tandem import-log`
+        QUEUE_JUMP = "queue_jump", "Taken ahead of the queue"
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()

@@ -398,10 +398,22 @@ class CommentPage(Schema):
 # --- schemas: moves ----------------------------------------------------------------------------
 
 
+JUMP_REASON = (
+    "Why it goes ahead of the queue (up to 300 characters): needed when earlier requests the person could "
+    "take wait in the unit's queue and the unit requires a reason (422 naming `reason` otherwise); recorded "
+    "as a `queue_jump` event."
+)
+
+
 class AssignIn(InSchema):
     assignee: Id | Literal["me"] = Field(
         ..., description="A person id of the providing unit, or `me`."
     )
+    reason: str = Field("", max_length=2000, description=JUMP_REASON)
+
+
+class StartIn(InSchema):
+    reason: str = Field("", max_length=2000, description=JUMP_REASON)
 
 
 class AskIn(InSchema):

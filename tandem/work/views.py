@@ -84,10 +84,14 @@ def my_requests(request: HttpRequest, me: Person) -> HttpResponse:
 # Each move of the request page: its form, and the one action it calls with the form's values.
 Move = tuple[type[f.PageForm], Callable[[Person, int, dict[str, Any]], Any], str]
 MOVES: dict[str, Move] = {
-    "pick": (f.PageForm, lambda me, pk, d: actions.assign_request(me, pk, me.pk), "You picked it."),
+    "pick": (
+        f.TakeForm,
+        lambda me, pk, d: actions.assign_request(me, pk, me.pk, reason=d.get("reason") or ""),
+        "You picked it.",
+    ),
     "assign": (
         f.AssignForm,
-        lambda me, pk, d: actions.assign_request(me, pk, d["assignee"]),
+        lambda me, pk, d: actions.assign_request(me, pk, d["assignee"], reason=d.get("reason") or ""),
         "Assigned.",
     ),
     "unassign": (
@@ -96,8 +100,8 @@ MOVES: dict[str, Move] = {
         "Returned to the queue.",
     ),
     "start": (
-        f.PageForm,
-        lambda me, pk, d: actions.start_request(me, pk),
+        f.TakeForm,
+        lambda me, pk, d: actions.start_request(me, pk, reason=d.get("reason") or ""),
         "Started: it is in progress.",
     ),
     "ask": (
@@ -199,7 +203,7 @@ def request_page(
 ) -> HttpResponse:
     moves = f.moves_for(me, sr)
     move_forms = {verb: _move_form(verb, me, sr) for verb in moves}
-    if failed and failed[0] in move_forms:  # keep what the person typed, with its errors
+    if failed and (failed[0] in move_forms or failed[0] == "assign"):  # keep what was typed, with its errors
         move_forms[failed[0]] = failed[1]
     events = list(timeline_for(me, sr))
     assignee_ids = {e.data.get("assignee") for e in events if e.kind == Event.Kind.ASSIGNED}
@@ -233,6 +237,21 @@ def request_page(
     )
 
 
+def _with_reason_box(
+    verb: str, form: f.PageForm, me: Person, sr: ServiceRequest, exc: Refused
+) -> tuple[str, f.PageForm]:
+    """The form to show again. A pick or start refused for want of a reason (it goes ahead of
+    the queue) comes back as the "give it to" form, for the person themself, with a Reason box
+    holding what they typed: the page's Pick and Start buttons carry no text."""
+    if verb not in ("pick", "start") or "reason" not in (exc.errors or {}):
+        return verb, form
+    typed = form.data.get(f"{verb}-reason", "")
+    again = f.AssignForm({"assign-assignee": me.pk, "assign-reason": typed}, prefix="assign", members=[me])
+    again.is_valid()
+    again.attach(exc)
+    return "assign", again
+
+
 @require_POST
 @staff_page
 def request_move(request: HttpRequest, me: Person, pk: int, verb: str) -> HttpResponse:
@@ -248,7 +267,7 @@ def request_move(request: HttpRequest, me: Person, pk: int, verb: str) -> HttpRe
             me,
             visible_request(request, pk),
             status=exc.status,
-            failed=(verb, form),
+            failed=_with_reason_box(verb, form, me, sr, exc),
             refusal=exc,
         )
     messages.success(request, MOVES[verb][2])

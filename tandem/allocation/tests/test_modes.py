@@ -257,12 +257,12 @@ def test_pull_returns_the_absent_persons_not_started_work_to_the_queue(
     assert not Plan.objects.exists()
 
 
-def test_next_for_you_orders_by_urgency_and_skips_what_you_are_not_qualified_for(
+def test_next_for_you_orders_by_what_is_due_and_skips_what_you_are_not_qualified_for(
     cast: Cast, skills: Skills, monday
 ) -> None:
     set_mode(cast, "pull")
     later = submit(cast, 1)[0]
-    customer = submit(cast, 1, channel=Channel.EXTERNAL)[0]  # priority 1: a customer waits
+    customer = submit(cast, 1, channel=Channel.EXTERNAL)[0]  # no head start: due with ``later``, newer
     overdue = actions.submit_request(
         cast.consultant, cast.timesheet, TIMESHEET_OK, now=MONDAY_10 - timedelta(days=7)
     ).request.pk
@@ -276,18 +276,18 @@ def test_next_for_you_orders_by_urgency_and_skips_what_you_are_not_qualified_for
     actions.assign_request(cast.payroll_agent2, taken, cast.payroll_agent2.pk)
 
     order = [n.request.pk for n in next_for_you(cast.payroll_agent, cast.payroll, MONDAY_10)]
-    assert order == [customer, overdue, later]
+    assert order == [overdue, later, customer]
     assert unqualified not in order and taken not in order
     # payroll_agent2 holds payroll at level 1 only: timesheet corrections (level 2) are not theirs.
     assert next_for_you(cast.payroll_agent2, cast.payroll, MONDAY_10) == []
 
     text = client_for(cast.payroll_agent).get(f"/queue/?unit={cast.payroll.pk}").content.decode()
     assert "Next for you" in text and "Take next" in text
-    assert text.index(ServiceRequest.objects.get(pk=customer).reference) < text.index(
-        ServiceRequest.objects.get(pk=overdue).reference
+    assert text.index(ServiceRequest.objects.get(pk=overdue).reference) < text.index(
+        ServiceRequest.objects.get(pk=customer).reference
     )
-    assert plans.take_next(cast.payroll_agent, cast.payroll).pk == customer
     assert plans.take_next(cast.payroll_agent, cast.payroll).pk == overdue
+    assert plans.take_next(cast.payroll_agent, cast.payroll).pk == later
     event = Event.objects.filter(request_id=overdue, kind=Event.Kind.ASSIGNED).get()
     assert event.actor_id == cast.payroll_agent.pk and event.data["taken"] is True
 

@@ -143,6 +143,7 @@ EVENT_DETAIL_KEYS: dict[str, tuple[str, str]] = {
     Event.Kind.IMPORTED: ("activity", "Activity"),  # history loaded by `tandem import-log`
     Event.Kind.STEP_DONE: ("text", "Step"),
     Event.Kind.STEP_UNDONE: ("text", "Step"),
+    Event.Kind.QUEUE_JUMP: ("reason", "Reason"),
 }
 
 
@@ -159,6 +160,9 @@ def event_detail(
     lines: list[tuple[str, str]] = []
     if event.kind == Event.Kind.ASSIGNED and data.get("assignee"):
         lines.append(("To", names.get(data["assignee"], "a member of the unit")))
+    if event.kind == Event.Kind.QUEUE_JUMP and data.get("jumped"):
+        n = int(data["jumped"])
+        lines.append(("Ahead of", f"{n} earlier request{'s' if n != 1 else ''} (first {data.get('first', '?')})"))
     if event.kind == Event.Kind.SUBMITTED and data.get("channel"):
         lines.append(
             ("Channel", "External (customer)" if data["channel"] == "external" else "Internal")

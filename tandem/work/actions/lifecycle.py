@@ -5,6 +5,7 @@ resolve, tick a procedure step) and the requester's (accept, reopen, cancel).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -21,6 +22,8 @@ from tandem.work.actions.moves import (
     _locked,
     _move,
     _note_first_response,
+    _queue_jump,
+    _record_jump,
     _require_requester,
     _require_worker,
     _save,
@@ -37,11 +40,16 @@ def assign_request(
     *,
     now: datetime | None = None,
     expect: tuple[str, int | None] | None = None,
+    plan_id: int | None = None,
+    reason: str = "",
 ) -> ServiceRequest:
     """A lead gives the request to a member of the unit; an agent may only pick it for themself.
 
     ``expect`` is the (status, assignee id) the caller saw (an allocation plan): when the
-    request moved since, the assignment is refused (Conflict) instead of undoing that move."""
+    request moved since, the assignment is refused (Conflict) instead of undoing that move.
+    ``plan_id``: the unit's plan being applied, in the queue's order by construction. Otherwise,
+    when earlier requests the assignee could take wait in the queue, the move records why
+    (``reason``; a queue-jump event) and is refused without one where the unit requires it."""
     now = now or timezone.now()
     with action_transaction():
         sr = _locked(actor, request_id)
@@ -64,16 +72,14 @@ def assign_request(
             )
         if sr.assignee_id == assignee.pk and sr.status == Status.ASSIGNED:
             raise Conflict(f"{sr.reference} is already assigned to {assignee.display_name}.")
+        jump = None if plan_id is not None else _queue_jump(sr, assignee, actor, reason, now)
         previous = sr.assignee_id
-        _move(
-            sr,
-            actor,
-            Status.ASSIGNED,
-            Event.Kind.ASSIGNED,
-            now=now,
-            data={"assignee": assignee.pk, "previous": previous},
-        )
+        data: dict[str, Any] = {"assignee": assignee.pk, "previous": previous}
+        if plan_id is not None:
+            data["plan"] = plan_id
+        _move(sr, actor, Status.ASSIGNED, Event.Kind.ASSIGNED, now=now, data=data)
         sr.assignee = assignee
+        _record_jump(sr, actor, jump, now)
         _save(sr, "assignee")
         return sr
 
@@ -91,7 +97,9 @@ def unassign_request(actor: Person, request_id: int, *, now: datetime | None = N
         return sr
 
 
-def start_request(actor: Person, request_id: int, *, now: datetime | None = None) -> ServiceRequest:
+def start_request(actor: Person, request_id: int, *, now: datetime | None = None, reason: str = "") -> ServiceRequest:
+    """Start work on it; starting a request nobody holds takes it, so taking it ahead of earlier
+    ones the actor could take records why (``reason``), as ``assign_request`` does."""
     now = now or timezone.now()
     with action_transaction():
         sr = _locked(actor, request_id)
@@ -101,9 +109,11 @@ def start_request(actor: Person, request_id: int, *, now: datetime | None = None
                 f"{sr.reference} is assigned to {sr.assignee.display_name if sr.assignee else 'someone'}; "
                 "ask your lead to reassign it."
             )
+        jump = _queue_jump(sr, actor, actor, reason, now) if sr.assignee_id is None else None
         _move(sr, actor, Status.IN_PROGRESS, Event.Kind.STARTED, now=now)
         sr.assignee = sr.assignee or actor
         sr.waiting_on = ""
+        _record_jump(sr, actor, jump, now)
         _save(sr, "assignee", "waiting_on")
         return sr
 

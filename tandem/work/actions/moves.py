@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 
 from tandem.engines.auditchain import GENESIS, event_digest
+from tandem.objections import objections
 from tandem.org.models import Person
 from tandem.org.queries import is_admin
 from tandem.outbox.actions import publish
@@ -25,6 +26,11 @@ from tandem.work.models import OPEN_STATUSES, TRANSITIONS, Event, ServiceRequest
 from tandem.work.queries import can_work, requests_visible_to
 
 TITLE_LIMIT = 200
+#: A queue jump's reason is a sentence, not an essay.
+JUMP_REASON_LIMIT = 300
+#: The question the layer that knows the unit's queue order answers (``tandem.allocation``): the
+#: references of the requests ``person`` could take that come before ``request``, first first.
+QUEUE_AHEAD = "request.queue_ahead"
 
 
 def _check_text(value: str, what: str, *, required: bool = True, limit: int | None = None) -> str:
@@ -177,3 +183,30 @@ def hand_over_locked(
     sr.assignee = assignee
     _save(sr, "assignee")
     return event
+
+
+def _queue_jump(sr: ServiceRequest, taker: Person, actor: Person, reason: str, now: datetime) -> dict[str, Any] | None:
+    """What a take or an assignment out of the unit's order jumps (``QUEUE_AHEAD``), as the
+    queue-jump event's data; None when it jumps nothing. Refused (Invalid, naming ``reason``)
+    when the unit requires a reason and none is given; call it before changing anything."""
+    ahead = objections(QUEUE_AHEAD, request=sr, person=taker, now=now)
+    if not ahead:
+        return None
+    reason = _check_text(reason, "Reason", required=False, limit=JUMP_REASON_LIMIT)
+    n = len(ahead)
+    if not reason and sr.unit.queue_jump_reason_required:
+        earlier = f"{n} earlier request{'s' if n != 1 else ''} ({', '.join(ahead[:3])}{', …' if n > 3 else ''})"
+        raise Invalid(
+            f"{earlier} wait{'s' if n == 1 else ''} before {sr.reference} in {sr.unit.name}'s queue, and "
+            f"{taker.display_name} could take {'it' if n == 1 else 'them'}. {sr.unit.name} asks for a reason "
+            f"when a request goes ahead of the queue: say why in “Reason”, or take the next one instead.",
+            errors={"reason": [f"Say why {sr.reference} goes before {n} earlier request{'s' if n != 1 else ''}."]},
+        )
+    return {"reason": reason, "jumped": n, "first": ahead[0], "ahead": ahead[:10], "assignee": taker.pk,
+            "by": actor.pk}
+
+
+def _record_jump(sr: ServiceRequest, actor: Person, jump: dict[str, Any] | None, now: datetime) -> None:
+    """The queue-jump event, after the move that took or gave the request (back office only)."""
+    if jump is not None:
+        _append_event(sr, Event.Kind.QUEUE_JUMP, actor, at=now, internal=True, data=jump)

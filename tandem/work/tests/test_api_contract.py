@@ -81,6 +81,7 @@ EXPECTED_OPERATIONS = {
     "setAllocationMode",
     "takeNext",
     "listLoans",
+    "listQueueJumps",
     "listLoanCandidates",
     "listLoanSuggestions",
     "proposeLoan",

@@ -160,7 +160,7 @@ def test_it_opens_lists_and_closes_cases(cast: Cast) -> None:
 def test_it_filters_the_request_list(cast: Cast) -> None:
     mine = submitted(cast)
     colleagues = actions.submit_request(cast.colleague, cast.timesheet, TIMESHEET_OK).request
-    actions.start_request(cast.payroll_agent, colleagues.pk)
+    actions.start_request(cast.payroll_agent, colleagues.pk, reason="The scene: taken ahead of the queue")
     api = ApiClient(cast.payroll_agent)
 
     def ids(**params) -> list[int]:

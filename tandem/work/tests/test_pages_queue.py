@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import dateformat, timezone
 
+from tandem.org.models import Unit
 from tandem.promises.models import Promise
 from tandem.work import actions
 from tandem.work.models import Channel, ServiceRequest
@@ -83,6 +84,8 @@ def test_it_keeps_internal_and_external_queues_apart(client: Client, cast: Cast)
 
 
 def test_it_filters_by_status_service_assignee_and_age(client: Client, cast: Cast) -> None:
+    # The scene takes work out of the queue's order; no reason is asked for it here.
+    Unit.objects.filter(pk=cast.payroll.pk).update(queue_jump_reason_required=False)
     old = submit(cast, days_ago=10)
     mine = submit(cast, days_ago=2)
     actions.assign_request(cast.payroll_agent, mine.pk, cast.payroll_agent.pk)
@@ -253,6 +256,7 @@ def test_it_puts_work_to_do_first_by_what_is_due_then_what_waits_then_what_is_re
 
 
 def test_it_does_not_query_once_per_row(client: Client, cast: Cast) -> None:
+    Unit.objects.filter(pk=cast.payroll.pk).update(queue_jump_reason_required=False)  # the scene jumps the queue
     submit(cast)
     signed_in(client, cast.payroll_lead)
     client.get("/queue/")  # warm the session
