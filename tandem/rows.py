@@ -26,6 +26,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 from django.db import connection, models
 from django.db.models import Model, QuerySet
+from django.db.models.fields import NOT_PROVIDED
 
 M = TypeVar("M", bound=Model)
 
@@ -102,7 +103,7 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Iterable[
     # Columns not given take their default; one with only a database default is left to it.
     others = [f for f in model._meta.concrete_fields
               if f not in given and not (f.primary_key and isinstance(f, models.AutoField))
-              and not (f.has_db_default() and not f.has_default())]
+              and not (f.db_default is not NOT_PROVIDED and not f.has_default())]
     fields = [*given, *others]
     ready = set(prepared)
     adapters = [None if name in ready else _adapter(f)

@@ -15,7 +15,7 @@ def copy_enters_processing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('work', '0009_time_entry'),
+        ('work', '0010_queue_jump'),
     ]
 
     operations = [
