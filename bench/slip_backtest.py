@@ -49,6 +49,7 @@ class Tally:
     announced_late: int = 0  # broken, slip notice before the promised time but later than that
     told_missed: int = 0  # broken, not announced: told as missed at a refresh after the promised time
     never_told: int = 0  # broken, settled before any refresh after the promised time
+    broken_short: int = 0  # broken, promised less than WARN_AHEAD after the quote: never announceable in time
     slip_notices: int = 0  # "will probably miss" notices, all before the promised time
     slip_notices_after: int = 0  # "will probably miss" notices at or after the promised time (target 0)
     false_alarms: int = 0  # slip notices on promises then kept
@@ -76,6 +77,9 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default="", help="TANDEM_DATA_DIR with a demo (built when empty)")
     parser.add_argument("--weeks", type=int, default=8, help="weeks of promises replayed, at the end (default 8)")
+    parser.add_argument("--before", type=int, default=0,
+                        help="end the replayed weeks this many weeks before the history's end (default 0): a "
+                             "window apart from the one the rule was chosen on")
     parser.add_argument("--sample", type=int, default=0,
                         help="replay at most this many promises per unit, drawn at random (default 0: all)")
     parser.add_argument("--seed", type=int, default=2026, help="seed of the sample (default 2026)")
@@ -99,10 +103,11 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     if database_is_empty():
         build_demo()
-    end = Event.objects.order_by("-at").values_list("at", flat=True).first()
-    assert end is not None, "the demo has no history"
+    last = Event.objects.order_by("-at").values_list("at", flat=True).first()
+    assert last is not None, "the demo has no history"
+    end = last - timedelta(weeks=args.before)
     began = time.perf_counter()
-    units = replay(end, weeks=args.weeks, sample=args.sample, seed=args.seed)
+    units = replay(end, last, weeks=args.weeks, sample=args.sample, seed=args.seed)
     seconds = time.perf_counter() - began
     total = Tally()
     for tally in units.values():
@@ -110,16 +115,23 @@ def main() -> None:
     report(args, end, units, total, seconds)
 
 
-def replay(end: datetime, *, weeks: int, sample: int, seed: int) -> dict[str, Tally]:
+def replay(end: datetime, last: datetime, *, weeks: int, sample: int, seed: int) -> dict[str, Tally]:
+    """Promises quoted in the ``weeks`` before ``end``, replayed up to ``last`` (the history's end)."""
     import numpy as np
 
     from tandem.engines import quoting
     from tandem.engines.worktime import to_epoch
     from tandem.org.models import Unit
     from tandem.promises import books
-    from tandem.promises.actions import WARN_AHEAD_SECONDS, refresh_after, tells_missed
+    from tandem.promises.actions import refresh_after, tells_missed
     from tandem.promises.backtest import past_promises
-    from tandem.promises.queries import NOT_STARTED, default_confidence, forecast_from, slip_foreseen
+    from tandem.promises.queries import (
+        NOT_STARTED,
+        WARN_AHEAD_SECONDS,
+        default_confidence,
+        forecast_from,
+        slip_foreseen,
+    )
     from tandem.work.effort import DEFAULT_EFFORT_SECONDS
     from tandem.work.models import OPEN_STATUS_VALUES, Event, ServiceRequest, Status
 
@@ -157,7 +169,7 @@ def replay(end: datetime, *, weeks: int, sample: int, seed: int) -> dict[str, Ta
             sid, submitted, status, resolved_at = requests[promise.request_id]
             if status == Status.CANCELLED:
                 continue
-            if resolved_at is None and promise.promised_at >= end:
+            if resolved_at is None and promise.promised_at >= last:
                 continue  # still open and not yet due: the outcome is unknown
             cal = book.calendars[sid]
             trail = moves.get(promise.request_id, [])
@@ -171,7 +183,7 @@ def replay(end: datetime, *, weeks: int, sample: int, seed: int) -> dict[str, Ta
                 if not candidates:
                     break
                 t = min(candidates)
-                if t > end:
+                if t > last:
                     break
                 while k < len(steps) and steps[k][0] <= t:
                     status_now = steps[k][1]
@@ -199,6 +211,7 @@ def replay(end: datetime, *, weeks: int, sample: int, seed: int) -> dict[str, Ta
             broken = resolved_at is None or resolved_at > promise.promised_at
             tally.promises += 1
             tally.broken += broken
+            tally.broken_short += broken and cal.between(submitted, promise.promised_at) < WARN_AHEAD_SECONDS
             told: datetime | None = None
             missed = False
             for t, status_now in refreshes:
@@ -211,7 +224,7 @@ def replay(end: datetime, *, weeks: int, sample: int, seed: int) -> dict[str, Ta
                     book, cal, promise, service_id=sid, submitted_at=submitted,
                     started=status_now not in not_started, now=t, load_now=load_at[e], queue_hours=queue_at[e],
                 )
-                if slip_foreseen(promise, f):
+                if slip_foreseen(f):
                     told = t
                     break
             if told is not None:
@@ -237,7 +250,8 @@ def replay(end: datetime, *, weeks: int, sample: int, seed: int) -> dict[str, Ta
 
 
 def report(args: argparse.Namespace, end: datetime, units: dict[str, Tally], total: Tally, seconds: float) -> None:
-    from tandem.promises.actions import REFRESH_EVERY, WARN_AHEAD_SECONDS
+    from tandem.promises.actions import REFRESH_EVERY
+    from tandem.promises.queries import SLIP_CHANCE, SLIP_CHANCE_LAST_CALL, WARN_AHEAD_SECONDS
 
     overall = total.figures()
     scope = (f"promises quoted in the {args.weeks} weeks to {end:%Y-%m-%d %H:%M} UTC"
@@ -249,6 +263,8 @@ def report(args: argparse.Namespace, end: datetime, units: dict[str, Tally], tot
     print(scope)
     print(f"refreshes every {REFRESH_EVERY}, once more {WARN_AHEAD_SECONDS / 3600:g} working hours before the "
           "promised time, and at every status move (the capacity and material-change triggers are not replayed)")
+    print(f"slip rule: a miss at least {SLIP_CHANCE:.0%} likely, or {SLIP_CHANCE_LAST_CALL:.0%} from "
+          f"{WARN_AHEAD_SECONDS / 3600:g} working hours before the promised time on")
     print()
     header = (f"{'unit':<24}{'promises':>9}{'broken':>8}{'in time':>9}{'late':>6}{'missed':>8}{'untold':>8}"
               f"{'notices':>9}{'after':>7}{'false':>8}{'median h':>10}")
@@ -271,6 +287,8 @@ def report(args: argparse.Namespace, end: datetime, units: dict[str, Tally], tot
     met = "met" if share is not None and share >= 0.8 else "not met"
     print(f"broken promises announced >= {WARN_AHEAD_SECONDS / 3600:g} working hours ahead: "
           f"{'—' if share is None else f'{share:.1%}'} (target >= 80 %: {met})")
+    print(f"  of the {overall['broken']} broken, {overall['broken_short']} were promised less than "
+          f"{WARN_AHEAD_SECONDS / 3600:g} working hours after their quote: no notice could come that early")
     print(f"slip notices at or after the promised time: {overall['slip_notices_after']} (target 0: "
           f"{'met' if overall['slip_notices_after'] == 0 else 'not met'})")
     false = overall["false_alarm_share"]

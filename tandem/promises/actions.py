@@ -16,16 +16,21 @@ from tandem.notifications.models import Notification
 from tandem.org.models import Unit
 from tandem.promises import books
 from tandem.promises.models import Promise
-from tandem.promises.queries import Quote, current_load, forecast, quote_submitted, slip_foreseen, slip_reason
+from tandem.promises.queries import (
+    WARN_AHEAD_SECONDS,
+    Quote,
+    current_load,
+    forecast,
+    quote_submitted,
+    slip_foreseen,
+    slip_reason,
+)
 from tandem.work import clock
 from tandem.work.models import OPEN_STATUSES, ServiceRequest
 
 #: An open request's forecast is refreshed at least this often, so that a request nobody
 #: touches still drifts later as time passes.
 REFRESH_EVERY = timedelta(hours=4)
-#: A slip is worth telling only while the front office can still act on it: the forecast is
-#: refreshed once more this much working time before the promised time.
-WARN_AHEAD_SECONDS = 4 * 3600
 #: A unit's queue that moved by more than this share since its forecasts were made refreshes
 #: all of them (a burst of arrivals, a backlog cleared).
 MATERIAL_CHANGE = 0.25
@@ -134,7 +139,7 @@ def refresh_forecasts(*, now: datetime | None = None, batch: int = 200) -> tuple
         refreshed += 1
         # Before the promised time the slip rule decides; at or after it an open request has
         # missed its promise, whatever the forecast says, and is told so (not as a slip).
-        if promise.slipped_at is None and (tells_missed(promise, now) or slip_foreseen(promise, f)):
+        if promise.slipped_at is None and (tells_missed(promise, now) or slip_foreseen(f)):
             slipped += _tell_slip(promise, sr, f.queue_hours, now)
     return refreshed, slipped
 

@@ -30,6 +30,17 @@ from tandem.work.queries import requests_visible_to
 
 NOT_STARTED = frozenset({Status.NEW, Status.ASSIGNED, Status.REOPENED})
 
+#: A slip is worth telling only while the front office can still act on it: the worker looks
+#: once more this much working time before the promised time (the last call).
+WARN_AHEAD_SECONDS = 4 * 3600
+#: The slip rule, chosen on the demo's history (``bench/slip_backtest.py``, docs/benchmarks.md):
+#: before the last call a slip is told once a miss is at least this likely ...
+SLIP_CHANCE = 0.5
+#: ... and from the last call on (``WARN_AHEAD_SECONDS`` or less before the promised time), once
+#: it is at least this likely. Deciding early only on strong evidence and at the last call on
+#: weaker keeps broken promises announced in time while telling far fewer that are then kept.
+SLIP_CHANCE_LAST_CALL = 0.2
+
 
 def earliest_commitment() -> Func:
     """When a request is due, for the team that works it: the earlier of the time promised to
@@ -174,6 +185,8 @@ class Forecast:
     #: How likely the promise is missed, read from the same similar requests as the times
     #: (``None`` where the history says too little: the promise stands).
     miss_chance: float | None = None
+    #: Working time from the forecast to the promised time (0 once it has passed).
+    seconds_left: float = 0.0
 
 
 def forecast(sr: ServiceRequest, promise: Promise, now: datetime) -> Forecast:
@@ -200,21 +213,26 @@ def forecast_from(
     probs = [0.5, promise.confidence / 100]
     # Still queued: as if it arrived now. Started: like requests that had run as long.
     load, ran = (promise.drain_seconds, elapsed) if started else (load_now, 0.0)
+    left = float(cal.between(now, promise.promised_at)) if now < promise.promised_at else 0.0
     q = history.quantiles(load, probs, elapsed=ran) if history is not None else None
     if q is None or history is None:
         # Beyond anything seen (or no history): the promise stands until the history says more.
         later = max(promise.promised_at, now)
-        return Forecast(max(promise.p50_at, now), later, queue_hours, Basis.TURNAROUND)
-    left = float(cal.between(now, promise.promised_at)) if now < promise.promised_at else 0.0
+        return Forecast(max(promise.p50_at, now), later, queue_hours, Basis.TURNAROUND, None, left)
     miss = history.chance_longer(load, left, elapsed=ran)
     return Forecast(cal.add(now, round(float(q[0]))), cal.add(now, round(float(q[1]))), queue_hours, Basis.HISTORY,
-                    miss)
+                    miss, left)
 
 
-def slip_foreseen(promise: Promise, f: Forecast) -> bool:
+def slip_foreseen(f: Forecast) -> bool:
     """The slip rule: whether this forecast says the promise will probably be missed, which the
-    worker tells the requester once (``tandem.promises.actions.refresh_forecasts``)."""
-    return f.at > promise.promised_at
+    worker tells the requester once (``tandem.promises.actions.refresh_forecasts``): a miss at
+    least ``SLIP_CHANCE`` likely, or ``SLIP_CHANCE_LAST_CALL`` from the last call on. Without
+    history to read (``miss_chance`` is ``None``) the promise stands and nothing is told."""
+    if f.miss_chance is None:
+        return False
+    bar = SLIP_CHANCE_LAST_CALL if f.seconds_left <= WARN_AHEAD_SECONDS else SLIP_CHANCE
+    return f.miss_chance >= bar
 
 
 def slip_reason(sr: ServiceRequest, promise: Promise, queue_hours: float) -> str:
