@@ -17,7 +17,7 @@ from tandem.org.models import Unit
 from tandem.promises import books
 from tandem.promises.models import Promise
 from tandem.promises.queries import (
-    WARN_AHEAD_SECONDS,
+    LAST_CALL_SECONDS,
     Quote,
     current_load,
     forecast,
@@ -145,15 +145,16 @@ def refresh_forecasts(*, now: datetime | None = None, batch: int = 200) -> tuple
 
 
 def next_refresh(promise: Promise, sr: ServiceRequest, now: datetime) -> datetime:
-    """In ``REFRESH_EVERY``, or at the last moment a slip notice is still worth sending
-    (``WARN_AHEAD_SECONDS`` of working time before the promised time) when that comes first."""
+    """In ``REFRESH_EVERY``, or at the last call (``LAST_CALL_SECONDS`` of working time before
+    the promised time, so that a notice still comes ``WARN_AHEAD_SECONDS`` ahead) when that
+    comes first."""
     return refresh_after(promise.promised_at, clock.calendar(sr), now)
 
 
 def refresh_after(promised_at: datetime, cal: WorkingCalendar, now: datetime) -> datetime:
     """``next_refresh`` for a promise of ``promised_at`` on the request's calendar ``cal``: the
     worker's schedule, which the slip backtest (``bench/slip_backtest.py``) replays."""
-    last_call = cal.subtract(promised_at, WARN_AHEAD_SECONDS)
+    last_call = cal.subtract(promised_at, LAST_CALL_SECONDS)
     regular = now + REFRESH_EVERY
     return last_call if now < last_call < regular else regular
 

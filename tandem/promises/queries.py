@@ -30,13 +30,17 @@ from tandem.work.queries import requests_visible_to
 
 NOT_STARTED = frozenset({Status.NEW, Status.ASSIGNED, Status.REOPENED})
 
-#: A slip is worth telling only while the front office can still act on it: the worker looks
-#: once more this much working time before the promised time (the last call).
+#: A slip is worth telling only while the front office can still act on it: at least this much
+#: working time before the promised time.
 WARN_AHEAD_SECONDS = 4 * 3600
+#: The worker looks once more this much working time before the promised time (the last call):
+#: five minutes more than ``WARN_AHEAD_SECONDS``, so that a notice the worker sends a few
+#: rounds (30 s apart) after the refresh fell due still comes ``WARN_AHEAD_SECONDS`` ahead.
+LAST_CALL_SECONDS = WARN_AHEAD_SECONDS + 5 * 60
 #: The slip rule, chosen on the demo's history (``bench/slip_backtest.py``, docs/benchmarks.md):
 #: before the last call a slip is told once a miss is at least this likely ...
 SLIP_CHANCE = 0.5
-#: ... and from the last call on (``WARN_AHEAD_SECONDS`` or less before the promised time), once
+#: ... and from the last call on (``LAST_CALL_SECONDS`` or less before the promised time), once
 #: it is at least this likely. Deciding early only on strong evidence and at the last call on
 #: weaker keeps broken promises announced in time while telling far fewer that are then kept.
 SLIP_CHANCE_LAST_CALL = 0.2
@@ -231,7 +235,7 @@ def slip_foreseen(f: Forecast) -> bool:
     history to read (``miss_chance`` is ``None``) the promise stands and nothing is told."""
     if f.miss_chance is None:
         return False
-    bar = SLIP_CHANCE_LAST_CALL if f.seconds_left <= WARN_AHEAD_SECONDS else SLIP_CHANCE
+    bar = SLIP_CHANCE_LAST_CALL if f.seconds_left <= LAST_CALL_SECONDS else SLIP_CHANCE
     return f.miss_chance >= bar
 
 

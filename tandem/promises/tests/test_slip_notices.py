@@ -16,7 +16,7 @@ from tandem.notifications.models import Notification
 from tandem.promises import books
 from tandem.promises.actions import refresh_forecasts
 from tandem.promises.models import Promise
-from tandem.promises.queries import WARN_AHEAD_SECONDS
+from tandem.promises.queries import LAST_CALL_SECONDS, WARN_AHEAD_SECONDS
 from tandem.work import actions
 from tests.cast import TIMESHEET_OK, Cast
 
@@ -47,12 +47,13 @@ def working_seconds(a: datetime, b: datetime) -> int:
 
 
 def last_call(promised: datetime) -> datetime:
-    """The latest instant with exactly ``WARN_AHEAD_SECONDS`` of working time before ``promised``,
-    walked back minute by minute."""
+    """The latest instant with four working hours and five minutes (a few rounds of the worker
+    to spare) before ``promised``, walked back minute by minute."""
+    assert LAST_CALL_SECONDS == 4 * 3600 + 5 * 60
     t = promised
-    while working_seconds(t, promised) < WARN_AHEAD_SECONDS:
+    while working_seconds(t, promised) < LAST_CALL_SECONDS:
         t -= timedelta(minutes=1)
-    while working_seconds(t + timedelta(minutes=1), promised) >= WARN_AHEAD_SECONDS:
+    while working_seconds(t + timedelta(minutes=1), promised) >= LAST_CALL_SECONDS:
         t += timedelta(minutes=1)
     return t
 
