@@ -76,6 +76,21 @@ def km_quantiles(duration: Floats, observed: npt.NDArray[np.bool_], probs: Seque
     return out
 
 
+def km_survival(duration: Floats, observed: npt.NDArray[np.bool_], at: float) -> float | None:
+    """The Kaplan-Meier probability of lasting longer than ``at`` (done exactly at ``at`` counts
+    as done by then). Beyond the longest time seen it stays where the data left it: requests
+    still open past it keep the chance of lasting longer up, as they should."""
+    if len(duration) == 0:
+        return None
+    order = np.lexsort((~observed, duration))
+    d = duration[order]
+    ev = observed[order]
+    at_risk = len(d) - np.arange(len(d))
+    survival = np.cumprod(np.where(ev, 1.0 - 1.0 / at_risk, 1.0))
+    upto = int(np.searchsorted(d, at, side="right"))
+    return 1.0 if upto == 0 else float(survival[upto - 1])
+
+
 @dataclass(frozen=True)
 class ServiceHistory:
     """One service's past requests: the load when each arrived, its duration in working
@@ -106,6 +121,28 @@ class ServiceHistory:
         """Working seconds still to go, at each probability in ``probs``, for a request that
         arrived at ``load`` and has run ``elapsed`` working seconds; ``None`` when fewer than
         ``MIN_SAMPLES`` comparable requests lasted that long, or too many are still open."""
+        similar = self._remaining(load, elapsed, neighbours)
+        if similar is None:
+            return None
+        result = km_quantiles(*similar, probs)
+        return None if result is None else np.maximum.accumulate(np.maximum(result, 0.0))
+
+    def chance_longer(
+        self, load: float, seconds: float, *, elapsed: float = 0.0, neighbours: int = NEIGHBOURS
+    ) -> float | None:
+        """How likely the same request still has more than ``seconds`` working seconds to go
+        (the Kaplan-Meier survival of the same similar requests the quantiles read); ``None``
+        where ``quantiles`` is. A promise whose working time left is ``seconds`` is missed with
+        this probability: the quantile at the promise's confidence passes it exactly when this
+        passes one minus the confidence."""
+        similar = self._remaining(load, elapsed, neighbours)
+        if similar is None:
+            return None
+        return km_survival(*similar, max(seconds, 0.0))
+
+    def _remaining(self, load: float, elapsed: float, neighbours: int) -> tuple[Floats, npt.NDArray[np.bool_]] | None:
+        """(working seconds still to go, observed) of the ``neighbours`` requests most like this
+        one, or ``None`` when fewer than ``MIN_SAMPLES`` lasted as long as it has so far."""
         # Those that lasted longer than this one has so far (all of them for a new request,
         # including the ones done in no working time at all).
         alive = self.duration > elapsed if elapsed > 0 else np.ones(len(self.duration), dtype=bool)
@@ -120,5 +157,4 @@ class ServiceHistory:
         # it was (not shortened): queues are not one line served by one person, and a promise
         # must not shrink below what similar requests really took.
         remaining = self.duration[alive][nearest] + np.maximum(load - loads[nearest], 0.0) - elapsed
-        result = km_quantiles(remaining, self.observed[alive][nearest], probs)
-        return None if result is None else np.maximum.accumulate(np.maximum(result, 0.0))
+        return remaining, self.observed[alive][nearest]

@@ -10,21 +10,27 @@ from django.db import transaction
 from django.db.models import Avg
 from django.utils import timezone
 
+from tandem.engines.worktime import WorkingCalendar
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
 from tandem.org.models import Unit
 from tandem.promises import books
 from tandem.promises.models import Promise
-from tandem.promises.queries import Quote, current_load, forecast, quote_submitted, slip_reason
+from tandem.promises.queries import (
+    LAST_CALL_SECONDS,
+    Quote,
+    current_load,
+    forecast,
+    quote_submitted,
+    slip_foreseen,
+    slip_reason,
+)
 from tandem.work import clock
 from tandem.work.models import OPEN_STATUSES, ServiceRequest
 
 #: An open request's forecast is refreshed at least this often, so that a request nobody
 #: touches still drifts later as time passes.
 REFRESH_EVERY = timedelta(hours=4)
-#: A slip is worth telling only while the front office can still act on it: the forecast is
-#: refreshed once more this much working time before the promised time.
-WARN_AHEAD_SECONDS = 4 * 3600
 #: A unit's queue that moved by more than this share since its forecasts were made refreshes
 #: all of them (a burst of arrivals, a backlog cleared).
 MATERIAL_CHANGE = 0.25
@@ -131,17 +137,32 @@ def refresh_forecasts(*, now: datetime | None = None, batch: int = 200) -> tuple
         promise.save(update_fields=["forecast_p50_at", "forecast_at", "forecast_queue_hours", "forecast_refreshed_at"])
         Promise.objects.filter(pk=pk, refresh_due_at__isnull=True).update(refresh_due_at=next_refresh(promise, sr, now))
         refreshed += 1
-        if f.at > promise.promised_at and promise.slipped_at is None:
+        # Before the promised time the slip rule decides; at or after it an open request has
+        # missed its promise, whatever the forecast says, and is told so (not as a slip).
+        if promise.slipped_at is None and (tells_missed(promise, now) or slip_foreseen(f)):
             slipped += _tell_slip(promise, sr, f.queue_hours, now)
     return refreshed, slipped
 
 
 def next_refresh(promise: Promise, sr: ServiceRequest, now: datetime) -> datetime:
-    """In ``REFRESH_EVERY``, or at the last moment a slip notice is still worth sending
-    (``WARN_AHEAD_SECONDS`` of working time before the promised time) when that comes first."""
-    last_call = clock.calendar(sr).subtract(promise.promised_at, WARN_AHEAD_SECONDS)
+    """In ``REFRESH_EVERY``, or at the last call (``LAST_CALL_SECONDS`` of working time before
+    the promised time, so that a notice still comes ``WARN_AHEAD_SECONDS`` ahead) when that
+    comes first."""
+    return refresh_after(promise.promised_at, clock.calendar(sr), now)
+
+
+def refresh_after(promised_at: datetime, cal: WorkingCalendar, now: datetime) -> datetime:
+    """``next_refresh`` for a promise of ``promised_at`` on the request's calendar ``cal``: the
+    worker's schedule, which the slip backtest (``bench/slip_backtest.py``) replays."""
+    last_call = cal.subtract(promised_at, LAST_CALL_SECONDS)
     regular = now + REFRESH_EVERY
     return last_call if now < last_call < regular else regular
+
+
+def tells_missed(promise: Promise, now: datetime) -> bool:
+    """Whether a notice sent at ``now`` says the request *missed* its promised time (at or after
+    it) rather than that it will probably miss it: a slip notice is only ever sent before."""
+    return now >= promise.promised_at
 
 
 def _tell_slip(promise: Promise, sr: ServiceRequest, queue_hours: float, now: datetime) -> int:
@@ -157,7 +178,7 @@ def _tell_slip(promise: Promise, sr: ServiceRequest, queue_hours: float, now: da
             recipients.add(sr.case.owner_id)
         zone = clock.calendar(sr).zone
         promised = f"{promise.promised_at.astimezone(zone):%a %d %b %H:%M}"
-        if now < promise.promised_at:
+        if not tells_missed(promise, now):
             message = (f"{sr.reference} will probably miss its promised time ({promised}): {reason}. "
                        "Tell the customer early.")
         else:  # found only after the time passed (the worker was down): say it as it is

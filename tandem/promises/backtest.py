@@ -48,10 +48,13 @@ class Outcome:
         self.load += other.load
 
 
-def past_promises(unit: Unit, start: datetime, end: datetime, *, confidence: int) -> tuple[list[Promise], Outcome]:
+def past_promises(
+    unit: Unit, start: datetime, end: datetime, *, confidence: int, book: books.UnitBook | None = None
+) -> tuple[list[Promise], Outcome]:
     """Promise rows (unsaved) for the unit's requests submitted in ``[start, end)``, and how the
-    resolved ones fared against them and against the published turnaround."""
-    book = books.build_book(unit, end, since=start)
+    resolved ones fared against them and against the published turnaround. ``book``: the unit's
+    book as ``books.build_book(unit, end, since=start)`` builds it, when the caller has it."""
+    book = book or books.build_book(unit, end, since=start)
     services = {s.pk: s for s in Service.objects.filter(unit=unit).select_related("unit")}
     rows = list(
         ServiceRequest.objects.filter(unit=unit, submitted_at__gte=start, submitted_at__lt=end)

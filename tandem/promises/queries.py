@@ -30,6 +30,21 @@ from tandem.work.queries import requests_visible_to
 
 NOT_STARTED = frozenset({Status.NEW, Status.ASSIGNED, Status.REOPENED})
 
+#: A slip is worth telling only while the front office can still act on it: at least this much
+#: working time before the promised time.
+WARN_AHEAD_SECONDS = 4 * 3600
+#: The worker looks once more this much working time before the promised time (the last call):
+#: five minutes more than ``WARN_AHEAD_SECONDS``, so that a notice the worker sends a few
+#: rounds (30 s apart) after the refresh fell due still comes ``WARN_AHEAD_SECONDS`` ahead.
+LAST_CALL_SECONDS = WARN_AHEAD_SECONDS + 5 * 60
+#: The slip rule, chosen on the demo's history (``bench/slip_backtest.py``, docs/benchmarks.md):
+#: before the last call a slip is told once a miss is at least this likely ...
+SLIP_CHANCE = 0.5
+#: ... and from the last call on (``LAST_CALL_SECONDS`` or less before the promised time), once
+#: it is at least this likely. Deciding early only on strong evidence and at the last call on
+#: weaker keeps broken promises announced in time while telling far fewer that are then kept.
+SLIP_CHANCE_LAST_CALL = 0.2
+
 
 def earliest_commitment() -> Func:
     """When a request is due, for the team that works it: the earlier of the time promised to
@@ -171,6 +186,11 @@ class Forecast:
     at: datetime  # at the promise's confidence
     queue_hours: float
     basis: str
+    #: How likely the promise is missed, read from the same similar requests as the times
+    #: (``None`` where the history says too little: the promise stands).
+    miss_chance: float | None = None
+    #: Working time from the forecast to the promised time (0 once it has passed).
+    seconds_left: float = 0.0
 
 
 def forecast(sr: ServiceRequest, promise: Promise, now: datetime) -> Forecast:
@@ -179,20 +199,44 @@ def forecast(sr: ServiceRequest, promise: Promise, now: datetime) -> Forecast:
     own and had run as long."""
     book = books.book_for(sr.unit, now)
     load_now, queue_hours, _people = current_load(book, now)
-    cal = clock.calendar(sr)
-    elapsed = float(cal.between(sr.submitted_at, now))
-    history = book.service_history(sr.service_id, now) if sr.service_id in book.calendars else None
+    return forecast_from(
+        book, clock.calendar(sr), promise, service_id=sr.service_id, submitted_at=sr.submitted_at,
+        started=sr.status not in NOT_STARTED, now=now, load_now=load_now, queue_hours=queue_hours,
+    )
+
+
+def forecast_from(
+    book: books.UnitBook, cal: WorkingCalendar, promise: Promise, *, service_id: int, submitted_at: datetime,
+    started: bool, now: datetime, load_now: float, queue_hours: float,
+) -> Forecast:
+    """``forecast`` from what it reads about the request and its unit at ``now``: the live
+    forecast passes today's queue counted in the database, the slip backtest
+    (``bench/slip_backtest.py``) the queue the unit's book says it held then."""
+    elapsed = float(cal.between(submitted_at, now))
+    history = book.service_history(service_id, now) if service_id in book.calendars else None
     probs = [0.5, promise.confidence / 100]
-    q = None
-    if history is not None and sr.status in NOT_STARTED:
-        q = history.quantiles(load_now, probs)  # still queued: as if it arrived now
-    elif history is not None:
-        q = history.quantiles(promise.drain_seconds, probs, elapsed=elapsed)
-    if q is None:
+    # Still queued: as if it arrived now. Started: like requests that had run as long.
+    load, ran = (promise.drain_seconds, elapsed) if started else (load_now, 0.0)
+    left = float(cal.between(now, promise.promised_at)) if now < promise.promised_at else 0.0
+    q = history.quantiles(load, probs, elapsed=ran) if history is not None else None
+    if q is None or history is None:
         # Beyond anything seen (or no history): the promise stands until the history says more.
         later = max(promise.promised_at, now)
-        return Forecast(max(promise.p50_at, now), later, queue_hours, Basis.TURNAROUND)
-    return Forecast(cal.add(now, round(float(q[0]))), cal.add(now, round(float(q[1]))), queue_hours, Basis.HISTORY)
+        return Forecast(max(promise.p50_at, now), later, queue_hours, Basis.TURNAROUND, None, left)
+    miss = history.chance_longer(load, left, elapsed=ran)
+    return Forecast(cal.add(now, round(float(q[0]))), cal.add(now, round(float(q[1]))), queue_hours, Basis.HISTORY,
+                    miss, left)
+
+
+def slip_foreseen(f: Forecast) -> bool:
+    """The slip rule: whether this forecast says the promise will probably be missed, which the
+    worker tells the requester once (``tandem.promises.actions.refresh_forecasts``): a miss at
+    least ``SLIP_CHANCE`` likely, or ``SLIP_CHANCE_LAST_CALL`` from the last call on. Without
+    history to read (``miss_chance`` is ``None``) the promise stands and nothing is told."""
+    if f.miss_chance is None:
+        return False
+    bar = SLIP_CHANCE_LAST_CALL if f.seconds_left <= LAST_CALL_SECONDS else SLIP_CHANCE
+    return f.miss_chance >= bar
 
 
 def slip_reason(sr: ServiceRequest, promise: Promise, queue_hours: float) -> str:

@@ -58,3 +58,23 @@ def test_quotes_are_calibrated_on_fresh_requests_like_the_history() -> None:
     quotes = np.array([h.quantiles(x, [0.5, 0.85]) for x in new_load])
     assert abs(np.mean(new_duration <= quotes[:, 1]) - 0.85) < 0.04
     assert abs(np.mean(new_duration <= quotes[:, 0]) - 0.50) < 0.05
+
+
+def test_the_chance_of_lasting_longer_is_the_share_longer_and_agrees_with_the_quantiles() -> None:
+    rng = np.random.default_rng(7)
+    duration = rng.exponential(8 * 3600, 200)
+    load = rng.exponential(4 * 3600, 200)
+    # Without censoring, and a queue no longer than any seen (nothing added): the plain share.
+    whole = ServiceHistory.of(load, duration, np.ones(200, dtype=bool))
+    for x in (0.0, 3600.0, 5 * 3600.0, 20 * 3600.0):
+        assert whole.chance_longer(0.0, x, neighbours=200) == pytest.approx(float(np.mean(duration > x)))
+    # With censoring: the quantile at p is where the chance of lasting longer falls to 1 - p.
+    censored = ServiceHistory.of(load, duration, rng.random(200) > 0.2)
+    for p in (0.5, 0.85):
+        q = censored.quantiles(2 * 3600.0, [p])
+        assert q is not None
+        at = censored.chance_longer(2 * 3600.0, float(q[0]))
+        before = censored.chance_longer(2 * 3600.0, float(q[0]) - 1)
+        assert at is not None and before is not None
+        assert at <= 1 - p + 1e-9 < before
+    assert ServiceHistory.of(load[:5], duration[:5], np.ones(5, dtype=bool)).chance_longer(0.0, 1.0) is None

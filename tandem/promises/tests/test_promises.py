@@ -11,9 +11,9 @@ from django.test import Client
 
 from tandem.notifications.models import Notification
 from tandem.promises import books
-from tandem.promises.actions import WARN_AHEAD_SECONDS, _tell_slip, next_refresh, refresh_forecasts, request_moved
+from tandem.promises.actions import _tell_slip, next_refresh, refresh_forecasts, request_moved
 from tandem.promises.models import Basis, Promise
-from tandem.promises.queries import quote
+from tandem.promises.queries import LAST_CALL_SECONDS, WARN_AHEAD_SECONDS, quote
 from tandem.work import actions, clock
 from tests.apiclient import ApiClient
 from tests.cast import PASSWORD, TIMESHEET_OK, Cast
@@ -172,10 +172,10 @@ def test_a_slip_is_told_while_there_is_time_and_a_late_one_is_called_missed(cast
     promise = Promise.objects.select_related("request").get(request_id=pk)
     sr = promise.request
     cal = clock.calendar(sr)
-    last_call = cal.subtract(promise.promised_at, WARN_AHEAD_SECONDS)
+    last_call = cal.subtract(promise.promised_at, LAST_CALL_SECONDS)
     # The worker looks again at the last moment a notice is still worth sending.
     assert promise.refresh_due_at == min(now + timedelta(hours=4), last_call) or last_call <= now
-    assert cal.between(last_call, promise.promised_at) == WARN_AHEAD_SECONDS
+    assert cal.between(last_call, promise.promised_at) == WARN_AHEAD_SECONDS + 5 * 60  # rounds to spare
     before = last_call - timedelta(minutes=30)
     assert next_refresh(promise, sr, before) == last_call
     # A slip found before the promised time is told as one.
