@@ -11,12 +11,16 @@ import sys
 
 # Commands that only read and write files run without Django (no settings, no database): its
 # start-up is most of the time of a one-shot command (tandem/engines/eventlog/command.py).
-FILE_COMMANDS = ("analyse", "convert-log")
+FILE_COMMANDS = ("analyse", "convert-log", "forecast")
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "tandem"
+    if len(argv) > 1 and argv[1] == "forecast":
+        from tandem.engines.forecast.command import main as forecast_command
+
+        raise SystemExit(forecast_command(argv[2:]))
     if len(argv) > 1 and argv[1] in FILE_COMMANDS:
         from tandem.engines.eventlog.command import main as file_command
 

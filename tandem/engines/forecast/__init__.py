@@ -1,0 +1,1 @@
+"""Forecasts of demand: daily arrivals for the weeks ahead (``arrivals``)."""
