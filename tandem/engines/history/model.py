@@ -72,7 +72,7 @@ KINDS: tuple[str, ...] = (
     "waiting_team",
     "step_done",
     "step_undone",
-    "queue_jump",  # never simulated: the simulated agents take work in the queue's order
+    "queue_jump",  # never simulated
 )
 K = {name: code for code, name in enumerate(KINDS)}
 # Events that change no status (from/to stay empty); note_added is the internal one.
