@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "tandem.notifications",
     "tandem.insights",
     "tandem.promises",
+    "tandem.demand",
     "tandem.allocation",
     "tandem.voice",
     "tandem.site",

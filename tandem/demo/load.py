@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
+from tandem.demand.actions import declare_demand, refresh_arrival_forecasts
 from tandem.demo.organisation import DemoOrganisation, demo_organisation
 from tandem.demo.people import (
     ADMIN,
@@ -129,6 +130,9 @@ def build_demo(
     began = time.perf_counter()
     summary.counts["weekly flow rows"] = rebuild_all()
     summary.seconds["evidence"] = time.perf_counter() - began
+    began = time.perf_counter()
+    summary.counts["services forecast"] = load_demand(end)
+    summary.seconds["forecasts"] = time.perf_counter() - began
     began = time.perf_counter()
     summary.counts["pulse answers"] = load_pulse(end, seed)
     summary.counts.update(load_feedback(end, seed))
@@ -354,6 +358,29 @@ def load_past_promises(start: datetime, end: datetime) -> int:
         Promise.objects.bulk_create(rows, batch_size=2000)
         made += len(rows)
     return made
+
+
+#: What the demo's branch managers told the back office is coming (docs/demo.md): a client's
+#: new site opening in Leeds, and Manchester's contractor intake.
+DECLARED = (
+    ("sarah.whitfield", "right-to-work-check", 2, 45, "New client site opens: 40-odd new starters to vet."),
+    ("sarah.whitfield", "dbs-check", 2, 30, "The same client's care workers need DBS checks."),
+    ("claire.doyle", "right-to-work-check", 3, 25, "Contractor intake for the winter season."),
+)
+
+
+def load_demand(end: datetime) -> int:
+    """The worker's first arrival forecasts, and the branch managers' declared demand."""
+    today = end.astimezone(timezone.get_default_timezone()).date()
+    forecast = refresh_arrival_forecasts(today, force=True)
+    monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+    for username, slug, week, count, note in DECLARED:
+        lead = Person.objects.filter(user__username=username).first()
+        service = Service.objects.filter(slug=slug).first()
+        if lead is not None and service is not None:
+            declare_demand(lead, lead.unit_id, service.pk, monday + timedelta(days=7 * (week - 1)), count, note,
+                           today=today)
+    return forecast
 
 
 def refresh_planner_statistics() -> None:

@@ -262,3 +262,20 @@ def forecast(
         days=out, level=level, weekday_means=tuple(float(m) for m in means), month_end=month_end,
         month_start=month_start, dispersion=dispersion, holidays_from=source, notes=notes,
     )
+
+
+def period_range(expected: npt.ArrayLike, dispersion: float) -> tuple[float, float, float, float]:
+    """(expected, p10, p50, p90) of the total over several days (a week): the days' counts
+    summed, as a negative binomial with the total's mean and variance (Poisson when the days
+    are not over-dispersed)."""
+    mu = np.asarray(expected, dtype=float)
+    total = float(mu.sum())
+    if total <= 0:
+        return 0.0, 0.0, 0.0, 0.0
+    variance = float(np.sum(mu + dispersion * mu**2))
+    if variance <= total * (1 + 1e-9):
+        p10, p50, p90 = (float(stats.poisson.ppf(q, total)) for q in (0.1, 0.5, 0.9))
+    else:
+        size = total**2 / (variance - total)
+        p10, p50, p90 = (float(stats.nbinom.ppf(q, size, size / (size + total))) for q in (0.1, 0.5, 0.9))
+    return total, p10, p50, p90

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
 from tandem.allocation.actions import place_new_work
+from tandem.demand.actions import refresh_arrival_forecasts
 from tandem.insights.actions import refresh_recent_flow
 from tandem.notifications.actions import send_digests
 from tandem.outbox.actions import deliver_due, purge_handled
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         "refreshing promise forecasts and telling requesters once when a promise slips, "
         "rebuilding this week's and last week's evidence (at most every 10 minutes), "
         "summarising each month for the pulse results once it can no longer change, "
+        "forecasting every service's arrivals for the next five weeks (once a day), "
         "emailing the pulse question about the period just ended and last month's kudos digests, "
         "placing new and returned work of units in auto allocation mode."
     )
@@ -83,6 +85,7 @@ class Command(BaseCommand):
         mark_material_changes()
         forecasts, slips = refresh_forecasts()
         refresh_recent_flow(force=options["once"])
+        demand = refresh_arrival_forecasts()
         summarise_pulse_months()
         invited = send_pulse_invitations()
         send_kudos_digests()
@@ -93,6 +96,7 @@ class Command(BaseCommand):
                 f"reported {unanswered} missed first response(s); "
                 f"closed {closed} resolved request(s); sent {emailed} digest(s); "
                 f"refreshed {forecasts} forecast(s) and told of {slips} slipping promise(s); "
+                f"forecast the arrivals of {demand} service(s); "
                 f"sent {invited} pulse question(s); placed {placed} request(s) of units in auto mode; "
                 f"handled {reacted} owed reaction(s)"
             )

@@ -1,0 +1,194 @@
+"""The demand ahead: the worker's daily forecast of every service's arrivals, and a front-office
+lead's declared demand."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from contextlib import suppress
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from tandem.agreements.queries import calendar_for_unit
+from tandem.catalogue.models import Service
+from tandem.demand.models import ArrivalForecast, DeclaredDemand, WeekForecast
+from tandem.demand.queries import closed_days, may_declare_for, services_unit_may_ask
+from tandem.engines.forecast.arrivals import Forecast, TooShort, forecast, period_range
+from tandem.org.models import Person, Side, Unit
+from tandem.outbox.actions import action_transaction
+from tandem.refusal import Forbidden, Invalid, NotFound
+from tandem.work.models import ServiceRequest
+
+#: Days forecast from today: four whole weeks from next Monday, whatever today is.
+FORECAST_DAYS = 35
+#: Arrivals read: a year, enough for the forecast's 26-week pattern and its level.
+HISTORY_DAYS = 364
+#: The most a unit can declare for one service in one week: a guard against typing errors.
+MAX_DECLARED = 100_000
+
+
+def _arrivals(unit: Unit, first: date, today: date) -> dict[int, np.ndarray]:
+    """Service id → requests submitted per local day of ``unit`` in ``[first, today)``."""
+    zone = ZoneInfo(unit.time_zone)
+    lo = datetime.combine(first, datetime.min.time(), tzinfo=zone)
+    hi = datetime.combine(today, datetime.min.time(), tzinfo=zone)
+    rows = (
+        ServiceRequest.objects.filter(unit=unit, submitted_at__gte=lo, submitted_at__lt=hi)
+        .annotate(day=TruncDate("submitted_at", tzinfo=zone))
+        .values("service_id", "day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    out: dict[int, np.ndarray] = defaultdict(lambda: np.zeros((today - first).days, dtype=np.int64))
+    for row in rows:
+        out[row["service_id"]][(row["day"] - first).days] += row["n"]
+    return out
+
+
+def _trim(counts: np.ndarray, first: date) -> tuple[date, np.ndarray]:
+    """The series from its first arrival (days before a service existed are not quiet days)."""
+    nonzero = np.flatnonzero(counts)
+    if len(nonzero) == 0:
+        return first, counts[:0]
+    return first + timedelta(days=int(nonzero[0])), counts[nonzero[0]:]
+
+
+def refresh_arrival_forecasts(today: date | None = None, *, force: bool = False) -> int:
+    """Once a day (``force`` to redo): forecast the next ``FORECAST_DAYS`` of every active
+    service from its arrivals before today, on its unit's calendar. A service with less than
+    eight weeks of its own is forecast from its unit's pattern, scaled to its share of the
+    unit's arrivals, and says so. Returns how many services were forecast."""
+    today = today or timezone.localdate()
+    if not force and ArrivalForecast.objects.filter(made_on=today).exists():
+        return 0
+    done = 0
+    for unit in Unit.objects.filter(side=Side.BACK).order_by("pk"):
+        services = list(Service.objects.filter(unit=unit, active=True).order_by("pk"))
+        if not services:
+            continue
+        first = today - timedelta(days=HISTORY_DAYS)
+        arrivals = _arrivals(unit, first, today)
+        closed = closed_days(calendar_for_unit(unit), first, today + timedelta(days=FORECAST_DAYS))
+        holiday = closed.__contains__
+        total = sum((arrivals[s.pk] for s in services), np.zeros((today - first).days, dtype=np.int64))
+        unit_start, unit_counts = _trim(total, first)
+        unit_forecast: Forecast | None = None
+        with suppress(TooShort):  # a unit with too little history: only its longer-lived services
+            unit_forecast = forecast(unit_start, unit_counts, FORECAST_DAYS, holidays=holiday)
+        rows: list[ArrivalForecast] = []
+        weeks: list[WeekForecast] = []
+        for service in services:
+            start, counts = _trim(arrivals[service.pk], first)
+            try:
+                result = forecast(start, counts, FORECAST_DAYS, holidays=holiday)
+                basis = f"its own {len(counts) // 7} weeks of arrivals"
+                scale = 1.0
+            except TooShort:
+                if unit_forecast is None or unit_counts.sum() == 0:
+                    continue
+                result, scale = unit_forecast, float(counts.sum() / unit_counts[-len(counts):].sum()) \
+                    if len(counts) and unit_counts[-len(counts):].sum() else 0.0
+                basis = f"{unit.name}'s pattern, at this service's share: too little history of its own"
+            rows += [
+                ArrivalForecast(
+                    service=service, day=d.day, expected=d.expected * scale, p10=_scaled(d.p10, scale),
+                    p50=_scaled(d.p50, scale), p90=_scaled(d.p90, scale), dispersion=result.dispersion,
+                    made_on=today, basis=basis,
+                )
+                for d in result.days
+            ]
+            weeks += _week_snapshot(service, today, [d.expected * scale for d in result.days], result.dispersion)
+            done += 1
+        with action_transaction():
+            ArrivalForecast.objects.filter(service__unit=unit).delete()
+            ArrivalForecast.objects.bulk_create(rows)
+            WeekForecast.objects.bulk_create(weeks, ignore_conflicts=True)
+    return done
+
+
+def _scaled(value: float, scale: float) -> float:
+    return value if scale == 1.0 else round(value * scale, 1)
+
+
+def _week_snapshot(service: Service, today: date, expected: list[float], dispersion: float) -> list[WeekForecast]:
+    """The whole weeks ahead as forecast today, kept once a week (the first refresh of the
+    week) to be held against what came."""
+    if WeekForecast.objects.filter(service=service, made_on__gt=today - timedelta(days=today.weekday() + 1),
+                                   made_on__lte=today).exists():
+        return []
+    monday = today + timedelta(days=(7 - today.weekday()) % 7)
+    out = []
+    while (monday - today).days + 7 <= len(expected):
+        offset = (monday - today).days
+        total, p10, _p50, p90 = period_range(expected[offset:offset + 7], dispersion)
+        out.append(WeekForecast(service=service, week=monday, made_on=today, expected=total, p10=p10, p90=p90))
+        monday += timedelta(days=7)
+    return out
+
+
+def declare_demand(
+    actor: Person, unit_id: int, service_id: int, week: Any, count: Any, note: str = "",
+    *, today: date | None = None,
+) -> DeclaredDemand:
+    """Record how many requests of a service the actor's front-office unit expects in a week
+    (replacing what it declared before for that week). Refused, and nothing saved, for a unit
+    the actor does not lead, a service it cannot ask, a week that has begun, or a count that
+    is not a whole number from 0 to 100,000."""
+    today = today or timezone.localdate()
+    unit = Unit.objects.filter(pk=unit_id).first()
+    if unit is None:
+        raise NotFound(f"There is no unit {unit_id}.")
+    if not may_declare_for(actor, unit):
+        raise Forbidden(f"Only a lead of {unit.name} (or an admin) declares its demand.")
+    errors: dict[str, list[str]] = {}
+    service = services_unit_may_ask(unit).filter(pk=service_id).first()
+    if service is None:
+        errors["service"] = [f"{unit.name} cannot ask for service {service_id}: choose one of its catalogue."]
+    monday = _monday(week, errors, today)
+    number = _count(count, errors)
+    note = (note or "").strip()
+    if len(note) > 300:
+        errors["note"] = [f"A note has at most 300 characters, not {len(note)}."]
+    if errors:
+        raise Invalid("The demand was not saved: " + " ".join(m for ms in errors.values() for m in ms), errors=errors)
+    assert service is not None and monday is not None and number is not None
+    with action_transaction():
+        declared, _ = DeclaredDemand.objects.update_or_create(
+            unit=unit, service=service, week=monday,
+            defaults={"count": number, "note": note, "declared_by": actor, "declared_at": timezone.now()},
+        )
+    return declared
+
+
+def _monday(week: Any, errors: dict[str, list[str]], today: date) -> date | None:
+    try:
+        day = week if isinstance(week, date) else date.fromisoformat(str(week))
+    except ValueError:
+        errors["week"] = [f"{week!r} is not a date: give the week's Monday as YYYY-MM-DD."]
+        return None
+    if day.weekday() != 0:
+        errors["week"] = [f"{day:%a %d %b %Y} is not a Monday: give the Monday the week starts."]
+        return None
+    if day <= today:
+        errors["week"] = [f"The week of {day:%d %b %Y} has begun or passed: declare weeks still to come."]
+        return None
+    return day
+
+
+def _count(value: Any, errors: dict[str, list[str]]) -> int | None:
+    if isinstance(value, bool):
+        value = None
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        errors["count"] = [f"{value!r} is not a whole number of requests."]
+        return None
+    if not 0 <= number <= MAX_DECLARED:
+        errors["count"] = [f"A week's demand is 0 to {MAX_DECLARED:,} requests, not {number:,}."]
+        return None
+    return number

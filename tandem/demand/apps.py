@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DemandConfig(AppConfig):
+    name = "tandem.demand"
+    label = "demand"
+    verbose_name = "Demand"

@@ -1,0 +1,86 @@
+"""Pages: a back-office unit's four-week plan; a front-office lead's declared demand."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from tandem.demand.actions import declare_demand
+from tandem.demand.queries import (
+    declaration_rows,
+    four_week_plan,
+    may_declare_for,
+    plan_units_for,
+    weeks_ahead,
+)
+from tandem.org.models import Person, Side, Unit
+from tandem.org.pages import refused, staff_page
+from tandem.org.views import page
+from tandem.refusal import Forbidden, Invalid, Refused
+
+
+@staff_page
+def plan(request: HttpRequest, me: Person) -> HttpResponse:
+    units = plan_units_for(request.user)
+    if not units:
+        return refused(request, Forbidden("The four-week plan of a back-office unit is for its lead, executives "
+                                          "and administrators."))
+    slug = request.GET.get("unit") or (me.unit.slug if me.unit in units else units[0].slug)
+    unit = next((u for u in units if u.slug == slug), None)
+    if unit is None:
+        known = Unit.objects.filter(slug=slug[:50], side=Side.BACK).first() if "\x00" not in slug else None
+        return refused(request, Forbidden(f"{known.name}'s plan is for its lead, executives and administrators.")
+                       if known else Invalid(f"There is no back-office unit {slug[:50]!r}: choose one from the list."))
+    weeks = four_week_plan(unit)
+    peak = max([max(w.hours, w.capacity_hours) for w in weeks] + [1.0])
+    return page(request, "demand/plan.html", {"unit": unit, "units": units, "weeks": weeks, "peak": peak})
+
+
+@staff_page
+def declare(request: HttpRequest, me: Person) -> HttpResponse:
+    unit: Unit = me.unit
+    if not may_declare_for(me, unit):
+        return refused(request, Forbidden("Declaring the demand ahead is for the lead of a front-office unit."))
+    today = timezone.localdate()
+    mondays = weeks_ahead(today + timedelta(days=1))  # four weeks still to come
+    typed: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        saved = 0
+        for key in request.POST:
+            value = request.POST.get(key, "")
+            if not key.startswith("n-") or value.strip() == "":
+                continue
+            typed[key] = value
+            _, service_id, week = key.split("-", 2)
+            try:
+                declare_demand(me, unit.pk, int(service_id) if service_id.isdigit() else 0, week, value,
+                               request.POST.get(f"note-{service_id}-{week}", ""), today=today)
+                saved += 1
+            except Refused as exc:
+                problems[key] = exc.message
+                status = exc.status
+        if not problems:
+            messages.success(request, f"Saved {saved} week{'s' if saved != 1 else ''} of demand for {unit.name}.")
+            return redirect("demand:declare")
+    rows = [
+        {"service": row.service, "cells": [
+            {
+                "week": week, "forecast": forecast, "key": (key := f"n-{row.service.pk}-{week.isoformat()}"),
+                "value": typed.get(key, "" if declared is None else str(declared.count)),
+                "problem": problems.get(key, ""),
+            }
+            for week, forecast, declared in row.cells
+        ]}
+        for row in declaration_rows(unit, mondays, today)
+    ]
+    response = page(request, "demand/declare.html", {
+        "unit": unit, "mondays": mondays, "rows": rows, "problems": problems,
+    })
+    response.status_code = status
+    return response
