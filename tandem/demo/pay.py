@@ -92,8 +92,11 @@ def _rows(snapshot: PaySnapshot, people: dict[str, Person], rng: random.Random, 
         personal = 1 + (random.Random(p.username).random() - 0.5) * 0.08
         monthly = salary * personal * uplift * hours / 37.5 / 12
         low, high = commission
-        this_month = rng.uniform(low, high) * hours / 37.5 if high else 0.0
-        year = sum(rng.uniform(low, high) for _ in range(11)) * hours / 37.5 + this_month if high else 0.0
+        # A consultant's commission level is their own (their desk, their clients); a month
+        # varies around it.
+        level = (low + (high - low) * random.Random(p.username + "commission").random()) * hours / 37.5
+        this_month = level * rng.uniform(0.85, 1.15) if high else 0.0
+        year = sum(level * rng.uniform(0.85, 1.15) for _ in range(11)) + this_month if high else 0.0
         year += 4 * quarterly * personal
         period_bonus = this_month + (quarterly * personal if quarter_end else 0.0)
         rows.append(PayRow(
