@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "tandem.outbox",
     "tandem.org",
     "tandem.catalogue",
+    "tandem.pay",
     "tandem.agreements",
     "tandem.work",
     "tandem.notifications",
@@ -240,6 +241,10 @@ TANDEM_PULSE_MIN_ANSWERS = int(os.environ.get("TANDEM_PULSE_MIN_ANSWERS", "5"))
 if TANDEM_PULSE_MIN_ANSWERS < 3:
     raise ImproperlyConfigured("TANDEM_PULSE_MIN_ANSWERS must be 3 or more: fewer answers could be traced to a person.")
 TANDEM_PULSE_GRACE_DAYS = int(os.environ.get("TANDEM_PULSE_GRACE_DAYS", "7"))
+# Pay parity (docs/pay.md): no figure of a group smaller than this is shown, directly or by subtraction.
+TANDEM_PAY_MIN_GROUP = int(os.environ.get("TANDEM_PAY_MIN_GROUP", "5"))
+if TANDEM_PAY_MIN_GROUP < 3:
+    raise ImproperlyConfigured("TANDEM_PAY_MIN_GROUP must be 3 or more: a smaller group's figures tell a person's pay.")
 # Gifts and hospitality at or above this value are flagged for compliance review.
 TANDEM_GIFT_REVIEW_VALUE = float(os.environ.get("TANDEM_GIFT_REVIEW_VALUE", "50"))
 

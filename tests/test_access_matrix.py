@@ -213,3 +213,71 @@ def test_a_branch_lead_sees_the_branchs_requests_and_cases_and_nothing_more(
     for query in ("", "?requesting_unit=leeds"):
         items = api.get(f"/api/requests{query}").json()["items"]
         assert sorted(item["id"] for item in items) == [sr.pk for sr in ours], query
+
+
+# --- pay: nobody but HR and administrators sees a person's pay or a small group's figures --------
+
+# Grade C2 holds two front-office people and one back-office person: under the threshold, so no
+# figure of it is shown anywhere; each amount below is one person's or that small group's.
+PAY_MARKERS = ("4731.00", "4917.00", "4359.00", "47.31", "49.17", "43.59", "48.24", "317.23")
+
+
+@pytest.fixture
+def pay_snapshot(cast: Cast) -> int:
+    from datetime import date
+
+    from tandem.pay import actions as pay
+    from tandem.pay.tests.scene import BACK, FRONT, snapshot_csv, staff
+
+    staff(cast)
+    pay.grant_hr_role(cast.admin, cast.hr_agent)
+    marked = {"f12": 47.31, "f13": 49.17, "b12": 43.59}
+    rows = [(u, g, marked.get(u, h), 317.23 if u == "b1" else b, leave) for u, g, h, b, leave in FRONT + BACK]
+    return pay.import_snapshot(cast.hr_agent, snapshot_csv(rows), date(2026, 4, 30)).pk
+
+
+def pay_leaks(body: str) -> list[str]:
+    return [marker for marker in PAY_MARKERS if marker in body]
+
+
+def test_no_page_api_read_or_csv_shows_individual_pay_but_to_hr_and_administrators(
+    cast: Cast, pay_snapshot: int, branch_lead: Person
+) -> None:
+    rows_pages = [f"/pay/snapshots/{pay_snapshot}/", f"/pay/snapshots/{pay_snapshot}/?format=csv"]
+    paths = [*routes(), "/pay/?format=csv", *rows_pages]
+    reads = [concrete(path, pay_snapshot) for method, path in api_operations() if method == "GET"]
+    everyone = (*OUTSIDERS, "branch_lead", "consultant", "executive", "hr_agent", "admin")
+    for username in everyone:
+        individual = username in ("hr_agent", "admin")
+        client = Client()
+        assert client.login(username=username, password=PASSWORD)
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code < 500, (username, path)
+            body = response.content.decode(errors="replace")
+            if path in rows_pages and individual:
+                assert "4731.00" in body, (username, path)  # the markers are real: HR reads them here
+                continue
+            assert not pay_leaks(body), (username, path, pay_leaks(body))
+        api = ApiClient(branch_lead if username == "branch_lead" else getattr(cast, username))
+        for url in reads:
+            response = api.get(url)
+            assert response.status_code < 500, (username, url)
+            body = response.content.decode(errors="replace")
+            if url.endswith(f"/pay/snapshots/{pay_snapshot}/rows"):
+                assert (response.status_code == 200) is individual, (username, url, response.status_code)
+                if individual:
+                    assert "4731.0" in body
+                    continue
+            assert not pay_leaks(body), (username, url, pay_leaks(body))
+
+
+def test_the_pay_report_is_for_executives_hr_and_administrators(cast: Cast, pay_snapshot: int) -> None:
+    for username, allowed in (("executive", True), ("hr_agent", True), ("admin", True), ("payroll_lead", False),
+                              ("consultant", False), ("payroll_agent", False)):
+        client = Client()
+        assert client.login(username=username, password=PASSWORD)
+        page = client.get("/pay/")
+        assert (page.status_code == 200) is allowed, username
+        if allowed:
+            assert "Not shown" in page.content.decode()  # grade C2, and C1 beside it

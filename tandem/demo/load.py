@@ -27,6 +27,7 @@ from django.utils import timezone
 from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
 from tandem.demand.actions import declare_demand, refresh_arrival_forecasts
 from tandem.demo.organisation import DemoOrganisation, demo_organisation
+from tandem.demo.pay import load_pay
 from tandem.demo.people import (
     ADMIN,
     ADMIN_USERNAME,
@@ -138,6 +139,9 @@ def build_demo(
     summary.counts.update(load_feedback(end, seed))
     summary.counts.update(load_recognition(end, seed))
     summary.seconds["pulse"] = time.perf_counter() - began
+    began = time.perf_counter()
+    summary.counts.update(load_pay(end, seed))
+    summary.seconds["pay"] = time.perf_counter() - began
     summary.counts.update(
         people=len(ids.person) + 1, services=len(ids.service), units=len(ids.unit)
     )

@@ -54,4 +54,5 @@ urlpatterns = [
     path("", include("tandem.allocation.urls")),
     path("", include("tandem.insights.urls")),
     path("", include("tandem.voice.urls")),
+    path("", include("tandem.pay.urls")),
 ]

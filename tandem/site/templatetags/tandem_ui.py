@@ -19,6 +19,7 @@ from tandem.allocation.modes import next_for_you as next_requests_for
 from tandem.engines.durations import duration_text, hours_text
 from tandem.org.models import Person, Unit
 from tandem.org.queries import can_use_management, person_of, work_unit_ids
+from tandem.pay.queries import reads_pay_report
 from tandem.promises.queries import reads_integrity_report
 from tandem.refusal import Invalid
 from tandem.voice.models import Frequency
@@ -116,6 +117,13 @@ def reads_promises(context: template.Context) -> bool:
     """Leads, executives and administrators get the promise integrity report in the nav."""
     request = context.get("request")
     return reads_integrity_report(person_of(getattr(request, "user", None)))
+
+
+@register.simple_tag(takes_context=True)
+def reads_pay(context: template.Context) -> bool:
+    """Executives, HR and administrators get the pay parity report in the nav."""
+    request = context.get("request")
+    return reads_pay_report(person_of(getattr(request, "user", None)))
 
 
 @register.simple_tag(takes_context=True)
