@@ -96,3 +96,14 @@ def _screenshot(page: Page, node: pytest.Item) -> None:
         page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=True)
     except Exception as error:  # a crashed page must not hide the test's own result
         print(f"screenshot of {node.nodeid} failed: {error}")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Each test starts with an empty cache: ids restart with each test's database, so a key
+    kept from another test could name different data."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
