@@ -3,26 +3,22 @@ lead's declared demand."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from contextlib import suppress
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
-from django.db.models import Count
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from tandem.agreements.queries import calendar_for_unit
 from tandem.catalogue.models import Service
 from tandem.demand.models import ArrivalForecast, DeclaredDemand, WeekForecast
-from tandem.demand.queries import closed_days, may_declare_for, services_unit_may_ask
-from tandem.engines.forecast.arrivals import Forecast, TooShort, forecast, period_range
+from tandem.demand.queries import closed_days, daily_arrivals, may_declare_for, services_unit_may_ask
+from tandem.engines.forecast.arrivals import Day, Forecast, TooShort, forecast, period_range
 from tandem.org.models import Person, Side, Unit
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Forbidden, Invalid, NotFound
-from tandem.work.models import ServiceRequest
 
 #: Days forecast from today: four whole weeks from next Monday, whatever today is.
 FORECAST_DAYS = 35
@@ -30,24 +26,6 @@ FORECAST_DAYS = 35
 HISTORY_DAYS = 364
 #: The most a unit can declare for one service in one week: a guard against typing errors.
 MAX_DECLARED = 100_000
-
-
-def _arrivals(unit: Unit, first: date, today: date) -> dict[int, np.ndarray]:
-    """Service id → requests submitted per local day of ``unit`` in ``[first, today)``."""
-    zone = ZoneInfo(unit.time_zone)
-    lo = datetime.combine(first, datetime.min.time(), tzinfo=zone)
-    hi = datetime.combine(today, datetime.min.time(), tzinfo=zone)
-    rows = (
-        ServiceRequest.objects.filter(unit=unit, submitted_at__gte=lo, submitted_at__lt=hi)
-        .annotate(day=TruncDate("submitted_at", tzinfo=zone))
-        .values("service_id", "day")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    out: dict[int, np.ndarray] = defaultdict(lambda: np.zeros((today - first).days, dtype=np.int64))
-    for row in rows:
-        out[row["service_id"]][(row["day"] - first).days] += row["n"]
-    return out
 
 
 def _trim(counts: np.ndarray, first: date) -> tuple[date, np.ndarray]:
@@ -58,11 +36,53 @@ def _trim(counts: np.ndarray, first: date) -> tuple[date, np.ndarray]:
     return first + timedelta(days=int(nonzero[0])), counts[nonzero[0]:]
 
 
+@dataclass(frozen=True)
+class ServiceForecast:
+    service: Service
+    days: list[Day]
+    scale: float  # 1, or the service's share of its unit's forecast
+    dispersion: float
+    basis: str
+
+    def expected(self) -> list[float]:
+        return [d.expected * self.scale for d in self.days]
+
+
+def _forecast_unit(unit: Unit, services: list[Service], today: date) -> list[ServiceForecast]:
+    """The next ``FORECAST_DAYS`` of each service, from its arrivals before ``today``, on its
+    unit's calendar. A service with less than eight weeks of its own is forecast from its unit's
+    pattern, scaled to its share of the unit's arrivals since it began, and says so."""
+    first = today - timedelta(days=HISTORY_DAYS)
+    arrivals = daily_arrivals(unit, first, today)
+    closed = closed_days(calendar_for_unit(unit), first, today + timedelta(days=FORECAST_DAYS))
+    holiday = closed.__contains__
+    total = sum((arrivals[s.pk] for s in services), np.zeros((today - first).days, dtype=np.int64))
+    unit_start, unit_counts = _trim(total, first)
+    unit_forecast: Forecast | None = None
+    with suppress(TooShort):  # a unit with too little history: only its longer-lived services
+        unit_forecast = forecast(unit_start, unit_counts, FORECAST_DAYS, holidays=holiday)
+    out = []
+    for service in services:
+        start, counts = _trim(arrivals[service.pk], first)
+        try:
+            result = forecast(start, counts, FORECAST_DAYS, holidays=holiday)
+            out.append(ServiceForecast(service, result.days, 1.0, result.dispersion,
+                                       f"its own {len(counts) // 7} weeks of arrivals"))
+        except TooShort:
+            since = unit_counts[-len(counts):].sum() if len(counts) else 0
+            if unit_forecast is None or since == 0:
+                continue
+            out.append(ServiceForecast(
+                service, unit_forecast.days, float(counts.sum() / since), unit_forecast.dispersion,
+                f"{unit.name}'s pattern, at this service's share: too little history of its own",
+            ))
+    return out
+
+
 def refresh_arrival_forecasts(today: date | None = None, *, force: bool = False) -> int:
     """Once a day (``force`` to redo): forecast the next ``FORECAST_DAYS`` of every active
-    service from its arrivals before today, on its unit's calendar. A service with less than
-    eight weeks of its own is forecast from its unit's pattern, scaled to its share of the
-    unit's arrivals, and says so. Returns how many services were forecast."""
+    service (``_forecast_unit``), keeping the first forecast of each week's whole weeks to be
+    held against what came. Returns how many services were forecast."""
     today = today or timezone.localdate()
     if not force and ArrivalForecast.objects.filter(made_on=today).exists():
         return 0
@@ -71,44 +91,40 @@ def refresh_arrival_forecasts(today: date | None = None, *, force: bool = False)
         services = list(Service.objects.filter(unit=unit, active=True).order_by("pk"))
         if not services:
             continue
-        first = today - timedelta(days=HISTORY_DAYS)
-        arrivals = _arrivals(unit, first, today)
-        closed = closed_days(calendar_for_unit(unit), first, today + timedelta(days=FORECAST_DAYS))
-        holiday = closed.__contains__
-        total = sum((arrivals[s.pk] for s in services), np.zeros((today - first).days, dtype=np.int64))
-        unit_start, unit_counts = _trim(total, first)
-        unit_forecast: Forecast | None = None
-        with suppress(TooShort):  # a unit with too little history: only its longer-lived services
-            unit_forecast = forecast(unit_start, unit_counts, FORECAST_DAYS, holidays=holiday)
-        rows: list[ArrivalForecast] = []
-        weeks: list[WeekForecast] = []
-        for service in services:
-            start, counts = _trim(arrivals[service.pk], first)
-            try:
-                result = forecast(start, counts, FORECAST_DAYS, holidays=holiday)
-                basis = f"its own {len(counts) // 7} weeks of arrivals"
-                scale = 1.0
-            except TooShort:
-                if unit_forecast is None or unit_counts.sum() == 0:
-                    continue
-                result, scale = unit_forecast, float(counts.sum() / unit_counts[-len(counts):].sum()) \
-                    if len(counts) and unit_counts[-len(counts):].sum() else 0.0
-                basis = f"{unit.name}'s pattern, at this service's share: too little history of its own"
-            rows += [
-                ArrivalForecast(
-                    service=service, day=d.day, expected=d.expected * scale, p10=_scaled(d.p10, scale),
-                    p50=_scaled(d.p50, scale), p90=_scaled(d.p90, scale), dispersion=result.dispersion,
-                    made_on=today, basis=basis,
-                )
-                for d in result.days
-            ]
-            weeks += _week_snapshot(service, today, [d.expected * scale for d in result.days], result.dispersion)
-            done += 1
+        made = _forecast_unit(unit, services, today)
+        rows = [
+            ArrivalForecast(
+                service=f.service, day=d.day, expected=d.expected * f.scale, p10=_scaled(d.p10, f.scale),
+                p50=_scaled(d.p50, f.scale), p90=_scaled(d.p90, f.scale), dispersion=f.dispersion,
+                made_on=today, basis=f.basis,
+            )
+            for f in made for d in f.days
+        ]
+        weeks = [w for f in made for w in _week_snapshot(f.service, today, f.expected(), f.dispersion)]
+        done += len(made)
         with action_transaction():
             ArrivalForecast.objects.filter(service__unit=unit).delete()
             ArrivalForecast.objects.bulk_create(rows)
             WeekForecast.objects.bulk_create(weeks, ignore_conflicts=True)
     return done
+
+
+def backfill_week_forecasts(today: date, weeks: int) -> int:
+    """The week forecasts the worker would have kept on each of the last ``weeks`` Mondays,
+    each from the arrivals before it: a history loaded in bulk (the demo) starts with forecasts
+    to hold against what came. Returns how many week forecasts were kept."""
+    kept = 0
+    this_monday = today - timedelta(days=today.weekday())
+    for k in range(weeks, 0, -1):
+        monday = this_monday - timedelta(days=7 * k)
+        for unit in Unit.objects.filter(side=Side.BACK).order_by("pk"):
+            services = list(Service.objects.filter(unit=unit, active=True).order_by("pk"))
+            rows = [w for f in _forecast_unit(unit, services, monday)
+                    for w in _week_snapshot(f.service, monday, f.expected(), f.dispersion)]
+            with action_transaction():
+                WeekForecast.objects.bulk_create(rows, ignore_conflicts=True)
+            kept += len(rows)
+    return kept
 
 
 def _scaled(value: float, scale: float) -> float:

@@ -11,7 +11,15 @@ from ninja.params import P, PathEx
 
 from tandem.catalogue.models import Service
 from tandem.demand.actions import declare_demand
-from tandem.demand.queries import declaration_rows, four_week_plan, may_declare_for, reads_plan, weeks_ahead
+from tandem.demand.queries import (
+    WeekPlan,
+    declaration_rows,
+    demand_overview,
+    four_week_plan,
+    may_declare_for,
+    reads_plan,
+    weeks_ahead,
+)
 from tandem.org.api_shared import InSchema, Schema, Slug, UnitRef, actor, errors
 from tandem.org.models import Person, Side, Unit
 from tandem.refusal import Forbidden, Invalid, NotFound
@@ -75,19 +83,54 @@ def get_plan(request: HttpRequest, unit_slug: UnitSlug) -> PlanOut:
         raise Invalid(f"{unit.name} is a front-office unit: its demand ahead is at /units/{unit.slug}/declared-demand.")
     if not reads_plan(person, unit):
         raise Forbidden(f"{unit.name}'s plan is for its lead, executives and administrators.")
-    return PlanOut(unit=UnitRef.of(unit), weeks=[
-        PlanWeekOut(
-            week=w.monday, planned=w.planned, hours=w.hours, capacity_hours=w.capacity_hours, gap_hours=w.gap_hours,
-            working_hours=w.working_hours, required_people=w.required_people, available_people=w.available_people,
-            target_hours=w.target_hours, target_share=w.target_share,
-            services=[PlanServiceOut(
-                service=s.service.slug, name=s.service.name, expected=s.expected, p10=s.p10, p50=s.p50, p90=s.p90,
-                declared=s.declared, declarers=s.declarers, planned=s.planned, effort_hours=s.effort_hours,
-                hours=s.hours, forecast_basis=s.forecast_basis,
-            ) for s in w.services],
+    return PlanOut(unit=UnitRef.of(unit), weeks=[_week_out(w) for w in four_week_plan(unit)])
+
+
+def _week_out(w: WeekPlan) -> PlanWeekOut:
+    return PlanWeekOut(
+        week=w.monday, planned=w.planned, hours=w.hours, capacity_hours=w.capacity_hours, gap_hours=w.gap_hours,
+        working_hours=w.working_hours, required_people=w.required_people, available_people=w.available_people,
+        target_hours=w.target_hours, target_share=w.target_share,
+        services=[PlanServiceOut(
+            service=s.service.slug, name=s.service.name, expected=s.expected, p10=s.p10, p50=s.p50, p90=s.p90,
+            declared=s.declared, declarers=s.declarers, planned=s.planned, effort_hours=s.effort_hours,
+            hours=s.hours, forecast_basis=s.forecast_basis,
+        ) for s in w.services],
+    )
+
+
+class AccuracyOut(Schema):
+    week: dt.date
+    forecast: float = Field(..., description="The services' forecasts for the week as they stood on its Monday.")
+    actual: int = Field(..., description="What came, for the same services.")
+    within: int = Field(..., description="Services whose arrivals fell within their 80 % range.")
+    services: int = Field(..., description="Services forecast for the week (0: no forecast was kept).")
+
+
+class OverviewUnitOut(Schema):
+    unit: UnitRef
+    weeks: list[PlanWeekOut]
+    accuracy: list[AccuracyOut] = Field(..., description="The last four whole weeks.")
+    error_share: float | None = Field(..., description="Σ |forecast − actual| ÷ Σ actual over those weeks.")
+
+
+@router.get("/demand/overview", response={200: list[OverviewUnitOut], **errors(403)},
+            summary="Get every back-office team's next four weeks and last four weeks' forecast accuracy")
+def get_overview(request: HttpRequest) -> list[OverviewUnitOut]:
+    """The units you may plan for: executives and administrators every one, a back-office lead
+    their own."""
+    actor(request)
+    units = demand_overview(request.user)
+    if not units:
+        raise Forbidden("The four weeks of every team are for back-office leads, executives and administrators.")
+    return [
+        OverviewUnitOut(
+            unit=UnitRef.of(o.unit), weeks=[_week_out(w) for w in o.weeks], error_share=o.error_share,
+            accuracy=[AccuracyOut(week=a.monday, forecast=a.forecast, actual=a.actual, within=a.within,
+                                  services=a.services) for a in o.accuracy],
         )
-        for w in four_week_plan(unit)
-    ])
+        for o in units
+    ]
 
 
 class DeclaredCellOut(Schema):

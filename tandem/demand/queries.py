@@ -7,15 +7,18 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import numpy as np
 from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from tandem.agreements.capacity import capacity_by_day
 from tandem.agreements.models import Agreement
 from tandem.agreements.queries import calendar_for_unit, turnaround_seconds
 from tandem.catalogue.models import Service
-from tandem.demand.models import ArrivalForecast, DeclaredDemand
+from tandem.demand.models import ArrivalForecast, DeclaredDemand, WeekForecast
 from tandem.engines.forecast.arrivals import period_range
 from tandem.engines.forecast.staffing import people_needed
 from tandem.engines.worktime import WorkingCalendar
@@ -41,6 +44,24 @@ def closed_days(calendar: WorkingCalendar, first: date, last: date) -> set[date]
     weekly = calendar.spec.effective_weekly()
     days = (first + timedelta(days=n) for n in range((last - first).days + 1))
     return {d for d in days if weekly[d.weekday()] and d not in open_days}
+
+
+def daily_arrivals(unit: Unit, first: date, today: date) -> dict[int, np.ndarray]:
+    """Service id → requests submitted per local day of ``unit`` in ``[first, today)``."""
+    zone = ZoneInfo(unit.time_zone)
+    lo = datetime.combine(first, datetime.min.time(), tzinfo=zone)
+    hi = datetime.combine(today, datetime.min.time(), tzinfo=zone)
+    rows = (
+        ServiceRequest.objects.filter(unit=unit, submitted_at__gte=lo, submitted_at__lt=hi)
+        .annotate(day=TruncDate("submitted_at", tzinfo=zone))
+        .values("service_id", "day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    out: dict[int, np.ndarray] = defaultdict(lambda: np.zeros((today - first).days, dtype=np.int64))
+    for row in rows:
+        out[row["service_id"]][(row["day"] - first).days] += row["n"]
+    return out
 
 
 def may_declare_for(person: Person | None, unit: Unit) -> bool:
@@ -231,4 +252,74 @@ def declaration_rows(unit: Unit, mondays: list[date], today: date) -> list[Decla
             (m, expected[(s.pk, m)] * shares[s.pk].get(unit.pk, 0.0), declared.get((s.pk, m))) for m in mondays
         ])
         for s in services
+    ]
+
+
+@dataclass
+class WeekAccuracy:
+    """A past week: what was forecast for it (the last forecast kept on or before its Monday)
+    against what came."""
+
+    monday: date
+    forecast: float
+    actual: int
+    within: int  # services whose arrivals fell within their forecast's 80 % range
+    services: int  # services forecast for the week
+
+    @property
+    def error(self) -> float:
+        return self.forecast - self.actual
+
+    @property
+    def error_share(self) -> float | None:
+        return abs(self.error) / self.actual if self.actual else None
+
+
+def forecast_accuracy(unit: Unit, today: date, weeks: int = WEEKS) -> list[WeekAccuracy]:
+    """The last ``weeks`` whole weeks before this one: each service's forecast for the week as
+    it stood on the week's Monday (the latest kept on or before it), against its arrivals."""
+    this_monday = today - timedelta(days=today.weekday())
+    mondays = [this_monday - timedelta(days=7 * k) for k in range(weeks, 0, -1)]
+    latest: dict[tuple[int, date], WeekForecast] = {}
+    for f in WeekForecast.objects.filter(service__unit=unit, week__in=mondays).order_by("made_on"):
+        if f.made_on <= f.week:
+            latest[(f.service_id, f.week)] = f
+    arrivals = daily_arrivals(unit, mondays[0], this_monday)
+    out = []
+    for k, monday in enumerate(mondays):
+        kept = [f for (_, week), f in latest.items() if week == monday]
+        actual = {sid: int(counts[7 * k:7 * k + 7].sum()) for sid, counts in arrivals.items()}
+        out.append(WeekAccuracy(
+            monday=monday, forecast=sum(f.expected for f in kept),
+            actual=sum(actual.get(f.service_id, 0) for f in kept),
+            within=sum(f.p10 <= actual.get(f.service_id, 0) <= f.p90 for f in kept), services=len(kept),
+        ))
+    return out
+
+
+@dataclass
+class UnitOverview:
+    unit: Unit
+    weeks: list[WeekPlan]
+    accuracy: list[WeekAccuracy]
+
+    @property
+    def error_share(self) -> float | None:
+        """Σ |forecast − actual| ÷ Σ actual over the weeks forecast (weighted absolute error)."""
+        forecast = [a for a in self.accuracy if a.services]
+        actual = sum(a.actual for a in forecast)
+        return sum(abs(a.error) for a in forecast) / actual if actual else None
+
+    @property
+    def short_weeks(self) -> int:
+        return sum(w.gap_hours > 0 for w in self.weeks)
+
+
+def demand_overview(user: AnyUser | None, today: date | None = None) -> list[UnitOverview]:
+    """Every back-office unit the user may plan for: its next four weeks and how well its last
+    four were forecast."""
+    today = today or timezone.localdate()
+    return [
+        UnitOverview(unit=u, weeks=four_week_plan(u, today), accuracy=forecast_accuracy(u, today))
+        for u in plan_units_for(user)
     ]

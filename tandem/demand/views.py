@@ -12,6 +12,7 @@ from django.utils import timezone
 from tandem.demand.actions import declare_demand
 from tandem.demand.queries import (
     declaration_rows,
+    demand_overview,
     four_week_plan,
     may_declare_for,
     plan_units_for,
@@ -38,6 +39,15 @@ def plan(request: HttpRequest, me: Person) -> HttpResponse:
     weeks = four_week_plan(unit)
     peak = max([max(w.hours, w.capacity_hours) for w in weeks] + [1.0])
     return page(request, "demand/plan.html", {"unit": unit, "units": units, "weeks": weeks, "peak": peak})
+
+
+@staff_page
+def overview(request: HttpRequest, me: Person) -> HttpResponse:
+    units = demand_overview(request.user)
+    if not units:
+        return refused(request, Forbidden("The four weeks of every team are for back-office leads (their own), "
+                                          "executives and administrators."))
+    return page(request, "demand/overview.html", {"units": units})
 
 
 @staff_page

@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
-from tandem.demand.actions import declare_demand, refresh_arrival_forecasts
+from tandem.demand.actions import backfill_week_forecasts, declare_demand, refresh_arrival_forecasts
 from tandem.demo.organisation import DemoOrganisation, demo_organisation
 from tandem.demo.pay import load_pay
 from tandem.demo.people import (
@@ -374,8 +374,10 @@ DECLARED = (
 
 
 def load_demand(end: datetime) -> int:
-    """The worker's first arrival forecasts, and the branch managers' declared demand."""
+    """The week forecasts the worker would have kept over the last four weeks, today's arrival
+    forecasts, and the branch managers' declared demand."""
     today = end.astimezone(timezone.get_default_timezone()).date()
+    backfill_week_forecasts(today, 4)
     forecast = refresh_arrival_forecasts(today, force=True)
     monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
     for username, slug, week, count, note in DECLARED:

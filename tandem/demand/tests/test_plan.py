@@ -11,8 +11,9 @@ import pytest
 import time_machine
 from django.test import Client
 
-from tandem.demand.actions import declare_demand, refresh_arrival_forecasts
+from tandem.demand.actions import backfill_week_forecasts, declare_demand, refresh_arrival_forecasts
 from tandem.demand.models import ArrivalForecast, DeclaredDemand, WeekForecast
+from tandem.demand.queries import forecast_accuracy
 from tandem.engines.durations import hours_text
 from tandem.org.models import Role
 from tandem.refusal import Forbidden, Invalid
@@ -209,3 +210,29 @@ def test_a_service_too_new_for_its_own_forecast_takes_its_units_pattern(
     # Its share of the unit's arrivals since its first: 10 of 30 (two weeks of 10 timesheets, and its own 10).
     for row, day in zip(rows, whole.days, strict=True):
         assert row.day == day.day and row.expected == pytest.approx(day.expected * 10 / 30)
+
+
+def test_last_weeks_forecasts_are_held_against_what_came(
+    client: Client, cast: Cast, history: list[ServiceRequest]
+) -> None:
+    wednesday = datetime.combine(date(2026, 11, 11), time(15), tzinfo=LONDON)
+    for k in range(3):  # a busier week than the pattern: 13 instead of 10
+        actions.submit_request(cast.consultant, cast.timesheet, dict(TIMESHEET_OK), now=wednesday + timedelta(minutes=k))
+    assert backfill_week_forecasts(TODAY, 2) == 2 * 5  # on 2 and 9 November, five whole weeks each
+    accuracy = forecast_accuracy(cast.payroll, TODAY)
+    assert [a.monday for a in accuracy] == [date(2026, 10, 19), date(2026, 10, 26), date(2026, 11, 2), date(2026, 11, 9)]
+    assert [a.services for a in accuracy] == [0, 0, 1, 1]  # nothing was kept before 2 November
+    assert [(a.forecast, a.actual) for a in accuracy[2:]] == [(pytest.approx(10), 10), (pytest.approx(10), 13)]
+    # 13 lies within Poisson(10)'s 10th to 90th percentiles.
+    assert poisson_quantile(10, 0.1) <= 13 <= poisson_quantile(10, 0.9) and accuracy[3].within == 1
+    with time_machine.travel(datetime.combine(TODAY, time(10), tzinfo=LONDON), tick=False):
+        client.force_login(cast.executive.user)
+        (hr, payroll) = sorted(client.get("/api/demand/overview").json(), key=lambda u: u["unit"]["slug"])
+        html = client.get("/demand/").content.decode()
+        assert payroll["error_share"] == pytest.approx(3 / 23) and hr["error_share"] is None
+        assert "off by 13 % over the four weeks" in html
+        client.force_login(cast.payroll_lead.user)
+        assert [u["unit"]["slug"] for u in client.get("/api/demand/overview").json()] == ["payroll"]
+        client.force_login(cast.consultant.user)
+        assert client.get("/api/demand/overview").status_code == 403
+        assert client.get("/demand/").status_code == 403
