@@ -42,6 +42,7 @@ from tandem.allocation.queries import (
     window_end,
     workers_of,
 )
+from tandem.demand.queries import expected_by_day
 from tandem.engines.allocation import simulate
 from tandem.engines.worktime import to_epoch
 from tandem.org.models import Person, Unit
@@ -204,9 +205,11 @@ class Forecast:
 def expected_arrivals(
     unit: Unit, now: datetime, clock: Clock, efforts: dict[int, Effort], order: QueueOrder
 ) -> list[simulate.Arrival]:
-    """The arrivals the recent weekly rate per service predicts over the clock's window, spread
-    evenly over it, each due as many working hours after arrival as that service's recent
-    requests were (the median), less the head start ``order`` gives the service's usual channel."""
+    """The arrivals expected over the clock's window: each service's stored forecast
+    (``tandem.demand``: its expected arrivals day by day, spread over each day's working hours),
+    else its recent weekly rate spread evenly; each due as many working hours after arrival as
+    that service's recent requests were (the median), less the head start ``order`` gives the
+    service's usual channel."""
     since = now - timedelta(weeks=RATE_WEEKS)
     cal = calendar_for_unit(unit)
     sampled_hours = cal.between(since, now) / HOUR
@@ -219,17 +222,15 @@ def expected_arrivals(
     for service_id, submitted, resolve_by, due_at, channel in recent:
         by_service[service_id].append((cal.between(submitted, resolve_by or due_at) / HOUR, channel))
     needs = needed_skill(set(by_service))
+    step_days = [datetime.fromtimestamp(int(s), cal.zone).date() for s in clock.starts]
+    stored = expected_by_day(sorted(by_service), step_days[0], step_days[-1])
     items = []
     for service_id, rows in sorted(by_service.items()):
-        count = round(len(rows) * clock.steps / sampled_hours)
-        if count == 0:
-            continue
         skill, level = needs.get(service_id, (ANY_SKILL, 1))
         lead = statistics.median(h for h, _ in rows)
         external = sum(1 for _, c in rows if c == Channel.EXTERNAL) * 2 > len(rows)
         head_start = order.head_start(Channel.EXTERNAL if external else Channel.INTERNAL)
-        for k in range(count):
-            at = (k + 0.5) * clock.steps / count
+        for k, at in enumerate(_arrival_steps(step_days, stored.get(service_id), len(rows) / sampled_hours)):
             items.append(
                 simulate.Arrival(
                     f"expected-{service_id}-{k}", skill, float(level), effort_of(efforts, service_id).hours, at,
@@ -237,6 +238,23 @@ def expected_arrivals(
                 )
             )
     return items
+
+
+def _arrival_steps(step_days: list[date], by_day: dict[date, float] | None, hourly: float) -> list[float]:
+    """Where on the clock the expected arrivals fall: the expected count per step (a day's
+    forecast shared among its working hours, or the hourly rate), an arrival wherever the running
+    total passes a half (k + 0.5), at the middle of its step."""
+    steps = len(step_days)
+    if by_day:
+        per_day: dict[date, int] = defaultdict(int)
+        for d in step_days:
+            per_day[d] += 1
+        rate = np.array([by_day.get(d, 0.0) / per_day[d] for d in step_days])
+    else:
+        rate = np.full(steps, hourly)
+    total = np.cumsum(rate)
+    marks = np.arange(0.5, total[-1], 1.0) if steps and total[-1] >= 0.5 else np.zeros(0)
+    return [float(k) + 0.5 for k in np.searchsorted(total, marks, side="right")]
 
 
 def _spare(people: list[Person], now: datetime) -> dict[int, float]:

@@ -116,6 +116,8 @@ class WeekPlan:
     required_people: int  # Erlang C, for the agreement's target
     target_hours: float
     target_share: float
+    window_start: datetime  # Monday 00:00 in the unit calendar's zone
+    working_days_ahead: int  # working days from today to the end of the week (the loan simulation's window)
     forecast_missing: list[str] = field(default_factory=list)
 
     @property
@@ -130,6 +132,12 @@ class WeekPlan:
     def gap_hours(self) -> float:
         """Work beyond the capacity (negative: hours to spare)."""
         return self.hours - self.capacity_hours
+
+    @property
+    def loan_window(self) -> tuple[datetime, datetime]:
+        """Monday 00:00 to Saturday 00:00 of the week, in the unit calendar's zone: what a loan
+        to cover the week asks for."""
+        return self.window_start, self.window_start + timedelta(days=5)
 
     @property
     def spare_hours(self) -> float:
@@ -165,6 +173,12 @@ def agreement_target(unit: Unit, services: list[Service], calendar: WorkingCalen
     if not services:
         return 0.0, DEFAULT_SHARE
     return min(turnaround_seconds(s, calendar) for s in services) / 3600, DEFAULT_SHARE
+
+
+def _working_days(calendar: WorkingCalendar, first: date, last: date) -> int:
+    lo = datetime.combine(first, datetime.min.time(), tzinfo=calendar.zone)
+    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=calendar.zone)
+    return len({datetime.fromtimestamp(a, calendar.zone).date() for a, _ in calendar.working_intervals(lo, hi)})
 
 
 def four_week_plan(unit: Unit, today: date | None = None, *, now: datetime | None = None) -> list[WeekPlan]:
@@ -218,6 +232,7 @@ def four_week_plan(unit: Unit, today: date | None = None, *, now: datetime | Non
         plans.append(WeekPlan(
             monday=monday, services=rows, capacity_hours=capacity_hours, working_hours=working,
             required_people=required, target_hours=target_hours, target_share=target_share,
+            window_start=lo, working_days_ahead=_working_days(calendar, today, week_days[-1]),
             forecast_missing=missing,
         ))
     return plans
@@ -323,3 +338,14 @@ def demand_overview(user: AnyUser | None, today: date | None = None) -> list[Uni
         UnitOverview(unit=u, weeks=four_week_plan(u, today), accuracy=forecast_accuracy(u, today))
         for u in plan_units_for(user)
     ]
+
+
+def expected_by_day(service_ids: list[int], first: date, last: date) -> dict[int, dict[date, float]]:
+    """Service id → day → the stored forecast's expected arrivals, for days in ``[first, last]``
+    (services without a forecast are left out)."""
+    out: dict[int, dict[date, float]] = defaultdict(dict)
+    for service_id, day, expected in ArrivalForecast.objects.filter(
+        service_id__in=service_ids, day__gte=first, day__lte=last
+    ).values_list("service_id", "day", "expected"):
+        out[service_id][day] = expected
+    return out

@@ -236,3 +236,37 @@ def test_last_weeks_forecasts_are_held_against_what_came(
         client.force_login(cast.consultant.user)
         assert client.get("/api/demand/overview").status_code == 403
         assert client.get("/demand/").status_code == 403
+
+
+def test_a_short_week_points_to_the_loans_that_would_cover_it(
+    client: Client, cast: Cast, history: list[ServiceRequest]
+) -> None:
+    refresh_arrival_forecasts(TODAY)
+    lead = make_person("leeds_lead", cast.leeds, Role.LEAD)
+    declare_demand(lead, cast.leeds.pk, cast.timesheet.pk, "2026-11-23", 1000, today=TODAY)
+    with time_machine.travel(datetime.combine(TODAY, time(10), tzinfo=LONDON), tick=False):
+        client.force_login(cast.payroll_lead.user)
+        html = client.get("/manage/demand/?unit=payroll").content.decode()
+    # Week 2 needs (10 − 7.5 + 1000) × 0.5 h = 501.25 h against 112.5 h: short; the others are not.
+    assert 'data-testid="borrow-2"' in html and 'data-testid="borrow-1"' not in html
+    link = html.split('data-testid="borrow-2" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert link.startswith("/manage/loans/?unit=payroll&days=10&starts_at=2026-11-23T09:00&ends_at=2026-11-28T00:00")
+    assert "+389+h+short" in link  # 501.25 − 112.5 = 388.75, rounded
+
+
+def test_the_lending_forecast_places_the_stored_forecast_day_by_day(cast: Cast, history: list[ServiceRequest]) -> None:
+    from tandem.allocation.forecast import Clock, expected_arrivals
+    from tandem.allocation.order import QueueOrder
+    from tandem.work.effort import service_efforts
+
+    refresh_arrival_forecasts(TODAY)
+    start = datetime.combine(TODAY, time(9), tzinfo=LONDON)
+    clock = Clock(cast.payroll, start, start + timedelta(days=5))  # Monday 09:00 to Saturday 09:00
+    now = start - timedelta(minutes=1)
+    arrivals = expected_arrivals(cast.payroll, now, clock, service_efforts(cast.payroll, now),
+                                 QueueOrder.of(cast.payroll))
+    per_day: dict[date, int] = {}
+    for a in arrivals:
+        day = datetime.fromtimestamp(int(clock.starts[int(a.at)]), LONDON).date()
+        per_day[day] = per_day.get(day, 0) + 1
+    assert per_day == {TODAY + timedelta(days=k): PATTERN[k] for k in range(5)}
