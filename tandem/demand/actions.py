@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -14,9 +14,18 @@ from django.utils import timezone
 from tandem.agreements.queries import calendar_for_unit
 from tandem.catalogue.models import Service
 from tandem.demand.models import ArrivalForecast, DeclaredDemand, WeekForecast
-from tandem.demand.queries import closed_days, daily_arrivals, may_declare_for, services_unit_may_ask
+from tandem.demand.queries import (
+    closed_days,
+    daily_arrivals,
+    declaration_rows,
+    may_declare_for,
+    services_unit_may_ask,
+    weeks_ahead,
+)
 from tandem.engines.forecast.arrivals import Day, Forecast, TooShort, forecast, period_range
-from tandem.org.models import Person, Side, Unit
+from tandem.notifications.actions import notify
+from tandem.notifications.models import Notification
+from tandem.org.models import Person, Role, Side, Unit
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Forbidden, Invalid, NotFound
 
@@ -208,3 +217,30 @@ def _count(value: Any, errors: dict[str, list[str]]) -> int | None:
         errors["count"] = [f"A week's demand is 0 to {MAX_DECLARED:,} requests, not {number:,}."]
         return None
     return number
+
+
+def ask_for_demand(today: date | None = None) -> int:
+    """Once a month, ask each front-office lead for the demand their unit expects over the next
+    four weeks (a notification, so also in their email digest), with Tandem's own figure to
+    correct. Returns how many leads were asked."""
+    today = today or timezone.localdate()
+    month_start = datetime.combine(today.replace(day=1), datetime.min.time(), tzinfo=timezone.get_default_timezone())
+    asked = set(Notification.objects.filter(kind=Notification.Kind.DEMAND_ASK, created_at__gte=month_start)
+                .values_list("recipient_id", flat=True))
+    mondays = weeks_ahead(today + timedelta(days=1))
+    told = 0
+    for unit in Unit.objects.filter(side=Side.FRONT).order_by("pk"):
+        leads = [pk for pk in Person.objects.filter(unit=unit, role=Role.LEAD, user__is_active=True)
+                 .values_list("pk", flat=True) if pk not in asked]
+        if not leads:
+            continue
+        expected = sum(sum(f for _, f, _ in row.cells) for row in declaration_rows(unit, mondays, today))
+        message = (
+            f"How much will {unit.name} ask of the back office in the four weeks from {mondays[0]:%a %d %b}? "
+            f"Tandem expects about {expected:,.0f} requests: correct it where you know better under "
+            "Manage → Demand ahead."
+        )
+        with action_transaction():
+            notify(leads, Notification.Kind.DEMAND_ASK, None, message)
+        told += len(leads)
+    return told

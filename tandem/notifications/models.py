@@ -24,6 +24,7 @@ class Notification(models.Model):
         PROMISE_SLIPPING = "promise_slipping", "Promise slipping"
         PLAN_TO_REVIEW = "plan_to_review", "Allocation plan to review"
         LOAN = "loan", "Lending"
+        DEMAND_ASK = "demand_ask", "Demand ahead to declare"
 
     recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24, choices=Kind.choices)

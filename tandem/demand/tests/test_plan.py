@@ -270,3 +270,21 @@ def test_the_lending_forecast_places_the_stored_forecast_day_by_day(cast: Cast, 
         day = datetime.fromtimestamp(int(clock.starts[int(a.at)]), LONDON).date()
         per_day[day] = per_day.get(day, 0) + 1
     assert per_day == {TODAY + timedelta(days=k): PATTERN[k] for k in range(5)}
+
+
+def test_front_office_leads_are_asked_once_a_month(cast: Cast, history: list[ServiceRequest]) -> None:
+    from tandem.demand.actions import ask_for_demand
+    from tandem.notifications.models import Notification
+
+    refresh_arrival_forecasts(TODAY)
+    leeds_lead = make_person("leeds_lead", cast.leeds, Role.LEAD)
+    york_lead = make_person("york_lead", cast.york, Role.LEAD)
+    with time_machine.travel(datetime.combine(TODAY, time(10), tzinfo=LONDON), tick=False):
+        assert ask_for_demand(TODAY) == 2
+        assert ask_for_demand(TODAY + timedelta(days=3)) == 0  # the same month
+    asks = {n.recipient_id: n.message for n in Notification.objects.filter(kind=Notification.Kind.DEMAND_ASK)}
+    assert set(asks) == {leeds_lead.pk, york_lead.pk}  # leads only: not the consultants, not the back office
+    # Leeds's four weeks from Monday 23 November: three quarters of 10 a week, four weeks.
+    assert "in the four weeks from Mon 23 Nov? Tandem expects about 30 requests" in asks[leeds_lead.pk]
+    with time_machine.travel(datetime(2026, 12, 1, 10, tzinfo=LONDON), tick=False):
+        assert ask_for_demand(date(2026, 12, 1)) == 2  # a new month

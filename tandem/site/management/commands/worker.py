@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
 from tandem.allocation.actions import place_new_work
-from tandem.demand.actions import refresh_arrival_forecasts
+from tandem.demand.actions import ask_for_demand, refresh_arrival_forecasts
 from tandem.insights.actions import refresh_recent_flow
 from tandem.notifications.actions import send_digests
 from tandem.outbox.actions import deliver_due, purge_handled
@@ -35,7 +35,8 @@ class Command(BaseCommand):
         "refreshing promise forecasts and telling requesters once when a promise slips, "
         "rebuilding this week's and last week's evidence (at most every 10 minutes), "
         "summarising each month for the pulse results once it can no longer change, "
-        "forecasting every service's arrivals for the next five weeks (once a day), "
+        "forecasting every service's arrivals for the next five weeks (once a day) and asking "
+        "front-office leads for the demand they expect (once a month), "
         "emailing the pulse question about the period just ended and last month's kudos digests, "
         "placing new and returned work of units in auto allocation mode."
     )
@@ -86,6 +87,7 @@ class Command(BaseCommand):
         forecasts, slips = refresh_forecasts()
         refresh_recent_flow(force=options["once"])
         demand = refresh_arrival_forecasts()
+        ask_for_demand()
         summarise_pulse_months()
         invited = send_pulse_invitations()
         send_kudos_digests()
