@@ -156,14 +156,30 @@ def _week_snapshot(service: Service, today: date, expected: list[float], dispers
     return out
 
 
+@dataclass(frozen=True)
+class Declaration:
+    service_id: int
+    week: Any  # a Monday still to come, as a date or "YYYY-MM-DD"
+    count: Any  # a whole number from 0 to MAX_DECLARED
+    note: str = ""
+
+
 def declare_demand(
     actor: Person, unit_id: int, service_id: int, week: Any, count: Any, note: str = "",
     *, today: date | None = None,
 ) -> DeclaredDemand:
     """Record how many requests of a service the actor's front-office unit expects in a week
-    (replacing what it declared before for that week). Refused, and nothing saved, for a unit
-    the actor does not lead, a service it cannot ask, a week that has begun, or a count that
-    is not a whole number from 0 to 100,000."""
+    (replacing what it declared before for that week); see ``declare_weeks``."""
+    return declare_weeks(actor, unit_id, {"": Declaration(service_id, week, count, note)}, today=today)[0]
+
+
+def declare_weeks(
+    actor: Person, unit_id: int, entries: dict[str, Declaration], *, today: date | None = None
+) -> list[DeclaredDemand]:
+    """Record several declarations at once, or none: refused, and nothing saved, for a unit the
+    actor does not lead, a service it cannot ask, a week that has begun or is not a Monday, or a
+    count that is not a whole number from 0 to 100,000. The errors are keyed by each entry's key
+    (prefixed to the field: ``"<key>.count"``; the bare field for a single unnamed entry)."""
     today = today or timezone.localdate()
     unit = Unit.objects.filter(pk=unit_id).first()
     if unit is None:
@@ -171,23 +187,34 @@ def declare_demand(
     if not may_declare_for(actor, unit):
         raise Forbidden(f"Only a lead of {unit.name} (or an admin) declares its demand.")
     errors: dict[str, list[str]] = {}
-    service = services_unit_may_ask(unit).filter(pk=service_id).first()
-    if service is None:
-        errors["service"] = [f"{unit.name} cannot ask for service {service_id}: choose one of its catalogue."]
-    monday = _monday(week, errors, today)
-    number = _count(count, errors)
-    note = (note or "").strip()
-    if len(note) > 300:
-        errors["note"] = [f"A note has at most 300 characters, not {len(note)}."]
+    checked: list[tuple[Service, date, int, str]] = []
+    askable = {s.pk: s for s in services_unit_may_ask(unit).filter(pk__in=[e.service_id for e in entries.values()])}
+    for key, entry in entries.items():
+        mine: dict[str, list[str]] = {}
+        service = askable.get(entry.service_id)
+        if service is None:
+            mine["service"] = [f"{unit.name} cannot ask for service {entry.service_id}: choose one of its catalogue."]
+        monday = _monday(entry.week, mine, today)
+        number = _count(entry.count, mine)
+        note = (entry.note or "").strip()
+        if len(note) > 300:
+            mine["note"] = [f"A note has at most 300 characters, not {len(note)}."]
+        for field_name, messages in mine.items():
+            errors[f"{key}.{field_name}" if key else field_name] = messages
+        if not mine:
+            assert service is not None and monday is not None and number is not None
+            checked.append((service, monday, number, note))
     if errors:
         raise Invalid("The demand was not saved: " + " ".join(m for ms in errors.values() for m in ms), errors=errors)
-    assert service is not None and monday is not None and number is not None
+    now = timezone.now()
     with action_transaction():
-        declared, _ = DeclaredDemand.objects.update_or_create(
-            unit=unit, service=service, week=monday,
-            defaults={"count": number, "note": note, "declared_by": actor, "declared_at": timezone.now()},
-        )
-    return declared
+        return [
+            DeclaredDemand.objects.update_or_create(
+                unit=unit, service=service, week=monday,
+                defaults={"count": number, "note": note, "declared_by": actor, "declared_at": now},
+            )[0]
+            for service, monday, number, note in checked
+        ]
 
 
 def _monday(week: Any, errors: dict[str, list[str]], today: date) -> date | None:

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from tandem.demand.actions import declare_demand
+from tandem.demand.actions import Declaration, declare_weeks
 from tandem.demand.queries import (
     declaration_rows,
     demand_overview,
@@ -61,22 +61,24 @@ def declare(request: HttpRequest, me: Person) -> HttpResponse:
     problems: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        saved = 0
+        entries: dict[str, Declaration] = {}
         for key in request.POST:
             value = request.POST.get(key, "")
             if not key.startswith("n-") or value.strip() == "":
                 continue
             typed[key] = value
             _, service_id, week = key.split("-", 2)
-            try:
-                declare_demand(me, unit.pk, int(service_id) if service_id.isdigit() else 0, week, value,
-                               request.POST.get(f"note-{service_id}-{week}", ""), today=today)
-                saved += 1
-            except Refused as exc:
-                problems[key] = exc.message
-                status = exc.status
-        if not problems:
-            messages.success(request, f"Saved {saved} week{'s' if saved != 1 else ''} of demand for {unit.name}.")
+            entries[key] = Declaration(int(service_id) if service_id.isdigit() else 0, week, value,
+                                       request.POST.get(f"note-{service_id}-{week}", ""))
+        try:
+            saved = declare_weeks(me, unit.pk, entries, today=today)
+        except Refused as exc:
+            status = exc.status
+            for name, reasons in exc.errors.items():
+                problems[name.split(".", 1)[0]] = " ".join(reasons)
+        else:
+            messages.success(request, f"Saved {len(saved)} week{'s' if len(saved) != 1 else ''} of demand for "
+                                      f"{unit.name}.")
             return redirect("demand:declare")
     rows = [
         {"service": row.service, "cells": [

@@ -182,6 +182,7 @@ def test_the_declare_page_keeps_what_was_typed_and_says_what_to_fix(
         assert bad.status_code == 422
         text = bad.content.decode()
         assert 'value="-3"' in text and 'value="12"' in text and "0 to 100,000 requests, not -3" in text
+        assert not DeclaredDemand.objects.exists()  # one bad box: nothing of the form is saved
         good = client.post("/demand/declare/", {f"n-{sid}-2026-11-23": "12", f"n-{sid}-2026-11-30": ""})
         assert good.status_code == 302
     assert list(DeclaredDemand.objects.values_list("week", "count")) == [(date(2026, 11, 23), 12)]
