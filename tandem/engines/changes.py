@@ -13,7 +13,8 @@ takes plain data and answers:
 - ``free_slots``: the next days a change could land without any collision;
 - ``staging``: the same change to its audiences in turn, one week apart or more, each where it fits;
 - ``batch``: several changes moved into one declared change period;
-- ``schedule``: a date for every change, earliest fit from the date its owner asked for, such that
+- ``schedule``: a date for every change (where it is when it fits, else the earliest fit from the
+  date its owner asked for), such that
   following it leaves no audience-week over its limit (apart from what cannot be helped: changes
   already in effect, or a change that alone exceeds a limit), with every change within
   ``WINDOW_DAYS`` of its requested date where the greedy finds room, and the others named.
@@ -325,8 +326,9 @@ def schedule(
 ) -> Plan:
     """A date for each change such that no audience-week goes over its limit and no change lands
     in a blackout: fixed changes (and those effective before ``earliest``) stay; the others, in
-    the order of their requested dates, land on the first working day from the later of their
-    requested date and ``earliest`` where they fit."""
+    the order of their requested dates, stay where they are when they fit there, and otherwise
+    land on the first working day from the later of their requested date and ``earliest`` where
+    they fit."""
     changes = list(changes)
     cells: Cells = {}
     dates: dict[int, date] = {}
@@ -337,9 +339,18 @@ def schedule(
             dates[change.id] = change.effective
         else:
             movable.append(change)
-    late: list[int] = []
-    unplaceable: list[int] = []
+    # First keep every change that fits where it is, so that following the plan moves only
+    # what collides; then place the others, each at the first day from its requested date.
+    to_place: list[Change] = []
     for change in sorted(movable, key=lambda c: (c.asked, c.id)):
+        if change.effective.weekday() < 5 and _fits(change, change.effective, cells, rules):
+            dates[change.id] = change.effective
+            _add(cells, change, change.effective)
+        else:
+            to_place.append(change)
+    late = [c.id for c in movable if c.id in dates and (c.effective - c.asked).days > window_days]
+    unplaceable: list[int] = []
+    for change in to_place:
         start = max(change.asked, earliest)
         day = next((d for d in working_days(start, start + timedelta(days=horizon_days))
                     if _fits(change, d, cells, rules)), None)
