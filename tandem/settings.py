@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "tandem.notifications",
     "tandem.insights",
     "tandem.promises",
+    "tandem.changes",
     "tandem.allocation",
     "tandem.voice",
     "tandem.site",
@@ -241,6 +242,9 @@ if TANDEM_PULSE_MIN_ANSWERS < 3:
 TANDEM_PULSE_GRACE_DAYS = int(os.environ.get("TANDEM_PULSE_GRACE_DAYS", "7"))
 # Gifts and hospitality at or above this value are flagged for compliance review.
 TANDEM_GIFT_REVIEW_VALUE = float(os.environ.get("TANDEM_GIFT_REVIEW_VALUE", "50"))
+# The change calendar (docs/changes.md): minutes of change per person per week a front-office
+# unit absorbs when no executive set its own limit.
+TANDEM_CHANGE_WEEKLY_MINUTES = int(os.environ.get("TANDEM_CHANGE_WEEKLY_MINUTES", "60"))
 
 PASSWORD_HASHERS = [
     # Argon2id (argon2-cffi) for every new or changed password; the others only verify older
