@@ -159,12 +159,14 @@ def week_start(day: date) -> date:
 
 
 def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13,
-             audience_ids: list[int] | None = None, today: date | None = None) -> Calendar:
+             audience_ids: list[int] | None = None, today: date | None = None,
+             detail: int = 50) -> Calendar:
     """The change calendar from the week of ``start`` for ``weeks`` weeks: per front-office
     audience and week the changes landing (count and minutes per person, of every change not
     cancelled, visible or not), the audience's forecast requests and booked leave; the
     collisions, and for each colliding change the plan's date, the next free slots and a
-    staging; batches into the change periods ahead."""
+    staging (for the ``detail`` soonest; every one has the plan's date); batches into the change
+    periods ahead."""
     person = person_of(user)
     today = today or timezone.localdate()
     start = week_start(start or today)
@@ -196,19 +198,29 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
         row = Row(unit, limit, unit.pk in the_rules.batching)
         for week in week_list:
             cell = result.cells.get((unit.pk, week)) or engine.Cell()
+            requests = forecast.get((unit.pk, week))
+            days = leave.get((unit.pk, week), 0)
+            context = " · ".join(([f"~{requests:.0f} req"] if requests is not None else [])
+                                 + ([f"{days} d leave"] if days else []))
+            css = ("over" if cell.minutes > limit else "") + (" clash" if clash_at.get((unit.pk, week)) else "")
             row.cells.append({
+                "css": css, "context": context, "iso": week.isoformat(),
                 "week": week, "count": cell.count, "minutes": cell.minutes, "over": cell.minutes > limit,
                 "share": min(100, round(100 * cell.minutes / limit)) if limit else 0,
-                "changes": [{"id": c, "title": titles[c]} for c in cell.changes if c in titles],
+                "changes": [{"id": c, "title": titles[c]} for c in cell.changes if c in titles][:2],
+                "tip": "; ".join(titles[c] for c in cell.changes if c in titles),
+                "more": max(0, sum(1 for c in cell.changes if c in titles) - 2),
                 "hidden": sum(1 for c in cell.changes if c not in titles),
                 "clashes": clash_at.get((unit.pk, week), []),
-                "requests": forecast.get((unit.pk, week)), "leave_days": leave.get((unit.pk, week), 0),
+                "requests": requests, "leave_days": days,
             })
         rows.append(row)
 
     colliding = result.colliding() & visible_ids
     named = colliding | set(plan.late) | set(plan.unplaceable)
-    changes = {c.pk: c for c in changes_visible_to(user).filter(pk__in=named)}
+    named &= visible_ids
+    changes = {c.pk: c for c in Change.objects.filter(pk__in=named).select_related("unit").only(
+        "pk", "title", "minutes", "status", "effective_on", "requested_on", "unit__name", "unit__slug")}
     unit_names = {u.pk: u for u in Unit.objects.filter(side=Side.FRONT)}
     proposals = []
     reasons: dict[int, list[str]] = defaultdict(list)
@@ -218,14 +230,14 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
                               f"{o.week:%-d %b}")
     for cl in result.clashes:
         reasons[cl.change].append(f"{unit_names[cl.audience].name}: {cl.reason} on {cl.day:%-d %b}")
-    for pk in sorted(colliding, key=lambda pk: (by_id[pk].effective, pk)):
+    for n, pk in enumerate(sorted(colliding, key=lambda pk: (by_id[pk].effective, pk))):
         change = changes[pk]
         ec = by_id[pk]
-        stages = engine.staging(ec, result.cells, the_rules, earliest=today)
+        stages = engine.staging(ec, result.cells, the_rules, earliest=today) if n < detail else None
         proposals.append(Proposal(
             change=change,
             plan_on=plan.dates[pk] if plan.dates[pk] != ec.effective and pk not in plan.unplaceable else None,
-            slots=engine.free_slots(ec, result.cells, the_rules, earliest=today),
+            slots=engine.free_slots(ec, result.cells, the_rules, earliest=today) if n < detail else [],
             stages=[(unit_names[s.audience], s.day) for s in stages] if stages else None,
             reasons=reasons[pk], late=pk in plan.late, unplaceable=pk in plan.unplaceable,
         ))

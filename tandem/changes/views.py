@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tandem.catalogue.models import Service
@@ -76,7 +77,8 @@ def calendar_page(request: HttpRequest, me: Person) -> HttpResponse:
         weeks = 13
     cal = calendar(request.user, start=start, weeks=weeks)
     return render(request, "changes/calendar.html", {
-        "cal": cal, "owns": units_owned_by(request.user).exists(), "executive": sets_calendar_rules(me),
+        "cal": cal, "change_base": reverse("changes:calendar"), "owns": units_owned_by(request.user).exists(),
+        "executive": sets_calendar_rules(me),
         "blackouts": blackouts_visible_to(request.user).filter(ends_on__gte=cal.start)[:20],
         "periods": periods_visible_to(request.user).filter(ends_on__gte=cal.start)[:10],
     })

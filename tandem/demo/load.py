@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
+from tandem.demo.changes import load_changes
 from tandem.demo.organisation import DemoOrganisation, demo_organisation
 from tandem.demo.people import (
     ADMIN,
@@ -134,6 +135,9 @@ def build_demo(
     summary.counts.update(load_feedback(end, seed))
     summary.counts.update(load_recognition(end, seed))
     summary.seconds["pulse"] = time.perf_counter() - began
+    began = time.perf_counter()
+    summary.counts.update(load_changes(end.astimezone(timezone.get_default_timezone()).date(), seed))
+    summary.seconds["changes"] = time.perf_counter() - began
     summary.counts.update(
         people=len(ids.person) + 1, services=len(ids.service), units=len(ids.unit)
     )

@@ -106,16 +106,31 @@ class Rules:
     #: Audiences that take changes only inside a declared change period.
     batching: frozenset[int] = frozenset()
 
+    def __post_init__(self) -> None:
+        # Day by day, the blackouts that hold (a calendar checks many days for many audiences).
+        by_day: dict[date, list[Blackout]] = {}
+        for blackout in self.blackouts:
+            day = blackout.starts
+            while day <= blackout.ends:
+                by_day.setdefault(day, []).append(blackout)
+                day += timedelta(days=1)
+        object.__setattr__(self, "_by_day", by_day)
+        object.__setattr__(self, "_in_period", {})
+
     def limit(self, audience: int) -> int:
         return self.limits.get(audience, self.default_limit)
 
     def clash(self, audience: int, day: date) -> str | None:
         """Why ``day`` is no day for a change to land on ``audience``, or None."""
-        for blackout in self.blackouts:
-            if blackout.covers(audience, day):
+        for blackout in self._by_day.get(day, ()):  # type: ignore[attr-defined]
+            if blackout.audience is None or blackout.audience == audience:
                 return blackout.reason
-        if audience in self.batching and not any(p.covers(day) for p in self.periods):
-            return "outside a change period"
+        if audience in self.batching:
+            known: dict[date, bool] = self._in_period  # type: ignore[attr-defined]
+            if day not in known:
+                known[day] = any(p.covers(day) for p in self.periods)
+            if not known[day]:
+                return "outside a change period"
         return None
 
 
@@ -196,14 +211,41 @@ def check(changes: Iterable[Change], rules: Rules) -> Check:
 def _fits(change: Change, day: date, cells: Cells, rules: Rules, *, audiences: Iterable[int] | None = None) -> bool:
     """Whether ``change`` may land on ``day``: no clash, and no audience-week over its limit.
     ``cells`` must not hold the change itself."""
+    return _misfit(change, day, cells, rules, audiences) is None
+
+
+def _misfit(change: Change, day: date, cells: Cells, rules: Rules, audiences: Iterable[int] | None) -> str | None:
+    """None when it fits; "week" when some audience's week is full (no other day of that week
+    will do); "day" when only the day clashes."""
     week = week_of(day)
-    for audience in change.audiences if audiences is None else audiences:
-        if rules.clash(audience, day) is not None:
-            return False
+    targets = change.audiences if audiences is None else tuple(audiences)
+    for audience in targets:
         cell = cells.get((audience, week))
         if (cell.minutes if cell else 0) + change.minutes > rules.limit(audience):
-            return False
-    return True
+            return "week"
+    for audience in targets:
+        if rules.clash(audience, day) is not None:
+            return "day"
+    return None
+
+
+def _fitting_days(change: Change, start: date, end: date, cells: Cells, rules: Rules,
+                  audiences: Iterable[int] | None = None) -> Iterable[date]:
+    """The working days from ``start`` to ``end`` on which ``change`` fits, skipping full weeks."""
+    targets = None if audiences is None else tuple(audiences)
+    day = start
+    while day <= end:
+        if day.weekday() >= 5:
+            day += timedelta(days=1)
+            continue
+        why = _misfit(change, day, cells, rules, targets)
+        if why is None:
+            yield day
+            day += timedelta(days=1)
+        elif why == "week":
+            day = week_of(day) + timedelta(days=7)
+        else:
+            day += timedelta(days=1)
 
 
 def _without(cells: Cells, change: Change) -> Cells:
@@ -238,13 +280,12 @@ def free_slots(
     others = _without(cells, change)
     start = max(change.asked, earliest)
     slots: list[date] = []
-    for day in working_days(start, start + timedelta(days=horizon_days)):
+    for day in _fitting_days(change, start, start + timedelta(days=horizon_days), others, rules):
         if slots and week_of(slots[-1]) == week_of(day):
             continue
-        if _fits(change, day, others, rules):
-            slots.append(day)
-            if len(slots) == count:
-                break
+        slots.append(day)
+        if len(slots) == count:
+            break
     return slots
 
 
@@ -266,8 +307,8 @@ def staging(
     stages: list[Stage] = []
     start = max(change.asked, earliest)
     for audience in change.audiences:
-        day = next((d for d in working_days(start, start + timedelta(days=horizon_days))
-                    if _fits(change, d, others, rules, audiences=(audience,))), None)
+        day = next(iter(_fitting_days(change, start, start + timedelta(days=horizon_days), others, rules,
+                                      (audience,))), None)
         if day is None:
             return None
         stages.append(Stage(audience, day))
@@ -294,8 +335,7 @@ def batch(changes: Iterable[Change], period: Period, cells: Cells, rules: Rules,
     moves: dict[int, date] = {}
     left_out: list[int] = []
     for change in todo:
-        day = next((d for d in working_days(max(period.starts, earliest), period.ends)
-                    if _fits(change, d, state, rules)), None)
+        day = next(iter(_fitting_days(change, max(period.starts, earliest), period.ends, state, rules)), None)
         if day is None:
             left_out.append(change.id)
             _add(state, change, change.effective)
@@ -352,8 +392,7 @@ def schedule(
     unplaceable: list[int] = []
     for change in to_place:
         start = max(change.asked, earliest)
-        day = next((d for d in working_days(start, start + timedelta(days=horizon_days))
-                    if _fits(change, d, cells, rules)), None)
+        day = next(iter(_fitting_days(change, start, start + timedelta(days=horizon_days), cells, rules)), None)
         if day is None:
             unplaceable.append(change.id)
             day = change.effective

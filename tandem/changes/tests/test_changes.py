@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -26,6 +27,12 @@ NOW = datetime(2027, 3, 3, 9, tzinfo=UTC)
 def _today():
     with time_machine.travel(NOW, tick=False):
         yield
+
+
+def found(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    assert match is not None, pattern
+    return match.group(1)
 
 
 def client_for(person) -> Client:
@@ -79,7 +86,7 @@ def test_the_calendar_shows_what_a_plain_recomputation_of_its_changes_gives(cast
             if int(count):
                 shown[(row[0], week)] = [int(count), int(minutes)]
     assert shown == dict(expected)
-    assert re.search(r'data-testid="over-count">(\d+)<', page).group(1) == str(len(over))
+    assert found(r'data-testid="over-count">(\d+)<', page) == str(len(over))
     assert 'data-testid="over-after">0<' in page
     assert "4 d leave" in page and "1 d leave" in page  # Leeds: Tue 9 to Fri 12 March, then Mon 15
     body = ApiClient(cast.executive).get("/api/change-calendar", {"start": "2027-03-01", "weeks": 6}).json()
@@ -99,8 +106,8 @@ def test_accepting_the_proposed_slot_moves_the_change_and_clears_the_collision(c
     owner = client_for(cast.payroll_lead)
     page = owner.get(f"/changes/{second.pk}/").content.decode()
     assert "It collides" in page and "Leeds branch: 80 of 60 min" in page
-    proposed = re.search(r'name="effective_on" value="([\d-]+)"><button class="button" type="submit" '
-                         r'data-testid="accept"', page).group(1)
+    proposed = found(r'name="effective_on" value="([\d-]+)"><button class="button" type="submit" '
+                     r'data-testid="accept"', page)
     assert proposed == "2027-03-22"  # the week after is a payroll week: a blackout for everyone
     assert owner.post(f"/changes/{second.pk}/move/", {"effective_on": proposed}).status_code == 302
     second.refresh_from_db()
@@ -110,14 +117,14 @@ def test_accepting_the_proposed_slot_moves_the_change_and_clears_the_collision(c
 
 def test_it_refuses_every_bad_input_naming_the_field_and_keeps_what_was_typed(cast: Cast) -> None:
     owner = client_for(cast.payroll_lead)
-    bad = {
+    bad: dict[str, tuple[dict[str, Any], str]] = {
         "effective_on": ({"effective_on": "2027-03-01"}, "cannot take effect in the past"),
         "summary": ({"summary": "x" * 312}, "The summary is 312 characters"),
         "audiences": ({"audiences": ["atlantis"]}, "No front-office unit is called"),
         "minutes": ({"minutes": "-5"}, "positive whole number"),
     }
     for field, (change, message) in bad.items():
-        typed = {**FORM, "unit": str(cast.payroll.pk), **change}
+        typed: dict[str, Any] = {**FORM, "unit": str(cast.payroll.pk), **change}
         response = owner.post("/changes/new/", typed)
         page = response.content.decode()
         assert response.status_code == 422, field
