@@ -147,11 +147,11 @@ def load_changes(today: date, seed: int = 2026) -> dict[str, int]:
     plan: list[tuple[int, date]] = []
     order = list(range(len(CATALOGUE)))
     rng.shuffle(order)
-    months = [0, 0, 1, 1, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 5, 5]  # from last month; 3: the congested one
+    months = [0, 0, 1, 1, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 5, 5]  # from last month; 3: the congested one
     for index, m in zip(order, months, strict=True):
         start = _month_start(first, m)
         if start == congested:  # its first three weeks, several changes landing together
-            day = start + timedelta(days=rng.choice([0, 1, 2, 7, 8, 9, 14, 15]))
+            day = start + timedelta(days=rng.choice([0, 1, 2, 3, 7, 8, 9, 10]))
         else:
             day = start + timedelta(days=rng.randrange(0, 24))
         while day.weekday() >= 5:
