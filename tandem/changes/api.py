@@ -23,7 +23,7 @@ router = Router(tags=["changes"])
 Typed = Annotated[str, StringConstraints(max_length=5000)]
 
 
-class AudienceIn(InSchema):
+class ChangeAudienceIn(InSchema):
     unit: Slug = Field(..., description="A front-office unit's slug.")
     must_do: str = Field("", max_length=500, description="What its people must do.")
     by_when: date | None = None
@@ -37,12 +37,12 @@ class ChangeIn(InSchema):
     kind: str = Field(..., max_length=20, description="policy, process, system or form.")
     effective_on: date = Field(..., description="Today or later.")
     minutes: int = Field(..., description="Minutes each person needs to absorb it: a positive whole number.")
-    audiences: list[AudienceIn] = Field(default_factory=list, max_length=500)
+    audiences: list[ChangeAudienceIn] = Field(default_factory=list, max_length=500)
     everyone: bool = Field(False, description="Every front-office unit (then `audiences` only adds what they must do).")
     services: list[Slug] = Field(default_factory=list, max_length=50, description="Services of the unit it alters.")
 
 
-class AudienceOut(Schema):
+class ChangeAudienceOut(Schema):
     unit: str
     must_do: str
     by_when: date | None
@@ -61,7 +61,7 @@ class ChangeOut(Schema):
     requested_on: date = Field(..., description="The date first asked for.")
     minutes: int
     consultation_ends_on: date | None
-    audiences: list[AudienceOut]
+    audiences: list[ChangeAudienceOut]
     services: list[str]
 
     @classmethod
@@ -70,26 +70,26 @@ class ChangeOut(Schema):
             id=c.pk, unit=c.unit.slug, title=c.title, summary=c.summary, why=c.why, kind=c.kind, status=c.status,
             everyone=c.everyone, effective_on=c.effective_on, requested_on=c.requested_on, minutes=c.minutes,
             consultation_ends_on=c.consultation_ends_on,
-            audiences=[AudienceOut(unit=a.unit.slug, must_do=a.must_do, by_when=a.by_when)
+            audiences=[ChangeAudienceOut(unit=a.unit.slug, must_do=a.must_do, by_when=a.by_when)
                        for a in c.audiences.select_related("unit")],
             services=list(c.services.values_list("slug", flat=True)),
         )
 
 
-class ConsultIn(InSchema):
+class ChangeConsultIn(InSchema):
     ends_on: date = Field(..., description="The last day of the consultation: at the latest the effective date.")
 
 
-class MoveIn(InSchema):
+class ChangeMoveIn(InSchema):
     effective_on: date = Field(..., description="Today or later (a proposed slot, or any other day).")
 
 
-class CalendarQuery(Schema):
+class ChangeCalendarQuery(Schema):
     start: date | None = Field(None, description="A day in the first week shown (default: this week).")
     weeks: int = Field(13, ge=1, le=26)
 
 
-class CellOut(Schema):
+class ChangeCellOut(Schema):
     audience: str
     week: date = Field(..., description="The Monday of the ISO week.")
     count: int
@@ -101,7 +101,7 @@ class CellOut(Schema):
     leave_days: int = Field(..., description="Working days of booked leave among its people.")
 
 
-class ProposalOut(Schema):
+class ChangeProposalOut(Schema):
     change: int
     reasons: list[str]
     proposed_on: date | None = Field(..., description="The plan's date: following every proposal leaves no "
@@ -112,14 +112,14 @@ class ProposalOut(Schema):
     unplaceable: bool
 
 
-class CalendarOut(Schema):
+class ChangeCalendarOut(Schema):
     start: date
     weeks: list[date]
     over: int = Field(..., description="Audience-weeks over their limit.")
     clashes: int = Field(..., description="Landings in a blackout or outside a required change period.")
     over_after_proposals: int
-    cells: list[CellOut]
-    proposals: list[ProposalOut]
+    cells: list[ChangeCellOut]
+    proposals: list[ChangeProposalOut]
 
 
 def _draft(payload: ChangeIn) -> actions.Draft:
@@ -161,6 +161,7 @@ def draft_change(request: HttpRequest, payload: ChangeIn) -> HttpStatus:
 
 @router.get("/changes/{change_id}", response={200: ChangeOut, **errors(403, 404)}, summary="A change")
 def get_change(request: HttpRequest, change_id: PathId) -> ChangeOut:
+    """One change you may see, with its audiences and what each must do."""
     actor(request)
     return ChangeOut.of(_visible(request, change_id))
 
@@ -176,7 +177,8 @@ def edit_change(request: HttpRequest, change_id: PathId, payload: ChangeIn) -> C
 
 @router.post("/changes/{change_id}/consultation", response={200: ChangeOut, **errors(400, 403, 404, 409, 422)},
              summary="Open consultation")
-def open_consultation(request: HttpRequest, change_id: PathId, payload: ConsultIn) -> ChangeOut:
+def open_change_consultation(request: HttpRequest, change_id: PathId, payload: ChangeConsultIn) -> ChangeOut:
+    """Open a draft to its audiences' leads until `ends_on`, at the latest its effective date."""
     me = actor(request)
     _visible(request, change_id)
     return ChangeOut.of(actions.open_consultation(me, change_id, payload.ends_on))
@@ -185,6 +187,7 @@ def open_consultation(request: HttpRequest, change_id: PathId, payload: ConsultI
 @router.post("/changes/{change_id}/publish", response={200: ChangeOut, **errors(403, 404, 409, 422)},
              summary="Publish a change")
 def publish_change(request: HttpRequest, change_id: PathId) -> ChangeOut:
+    """Publish a draft or a change in consultation (its effective date must not have passed)."""
     me = actor(request)
     _visible(request, change_id)
     return ChangeOut.of(actions.publish_change(me, change_id))
@@ -192,7 +195,7 @@ def publish_change(request: HttpRequest, change_id: PathId) -> ChangeOut:
 
 @router.post("/changes/{change_id}/move", response={200: ChangeOut, **errors(400, 403, 404, 409, 422)},
              summary="Move a change")
-def move_change(request: HttpRequest, change_id: PathId, payload: MoveIn) -> ChangeOut:
+def move_change(request: HttpRequest, change_id: PathId, payload: ChangeMoveIn) -> ChangeOut:
     """Another effective date: a proposed slot accepted, or the owner's own choice."""
     me = actor(request)
     _visible(request, change_id)
@@ -202,23 +205,24 @@ def move_change(request: HttpRequest, change_id: PathId, payload: MoveIn) -> Cha
 @router.post("/changes/{change_id}/cancel", response={200: ChangeOut, **errors(403, 404, 409)},
              summary="Cancel a change")
 def cancel_change(request: HttpRequest, change_id: PathId) -> ChangeOut:
+    """Cancel a change: it no longer counts on the calendar."""
     me = actor(request)
     _visible(request, change_id)
     return ChangeOut.of(actions.cancel_change(me, change_id))
 
 
-@router.get("/change-calendar", response={200: CalendarOut, **errors(403, 422)}, summary="The change calendar")
-def get_calendar(request: HttpRequest, query: Query[CalendarQuery]) -> CalendarOut:
+@router.get("/change-calendar", response={200: ChangeCalendarOut, **errors(403, 422)}, summary="The change calendar")
+def get_change_calendar(request: HttpRequest, query: Query[ChangeCalendarQuery]) -> ChangeCalendarOut:
     """Per front-office audience and week: the load of changes (count, minutes per person) against
     its limit, its usual requests and booked leave; the collisions and the proposed slots."""
     actor(request)
     cal = calendar(auth_user(request), start=query.start, weeks=query.weeks)
-    return CalendarOut(
+    return ChangeCalendarOut(
         start=cal.start, weeks=cal.weeks, over=cal.over, clashes=cal.clashes, over_after_proposals=cal.plan_over_after,
-        cells=[CellOut(audience=row.unit.slug, week=c["week"], count=c["count"], minutes=c["minutes"],
+        cells=[ChangeCellOut(audience=row.unit.slug, week=c["week"], count=c["count"], minutes=c["minutes"],
                        limit=row.limit, over=c["over"], blackouts=c["clashes"], requests=c["requests"],
                        leave_days=c["leave_days"]) for row in cal.rows for c in row.cells],
-        proposals=[ProposalOut(change=p.change.pk, reasons=p.reasons, proposed_on=p.plan_on, free_slots=p.slots,
+        proposals=[ChangeProposalOut(change=p.change.pk, reasons=p.reasons, proposed_on=p.plan_on, free_slots=p.slots,
                                staging=[(u.slug, d) for u, d in p.stages] if p.stages else None, late=p.late,
                                unplaceable=p.unplaceable) for p in cal.proposals],
     )

@@ -206,7 +206,6 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
             row.cells.append({
                 "css": css, "context": context, "iso": week.isoformat(),
                 "week": week, "count": cell.count, "minutes": cell.minutes, "over": cell.minutes > limit,
-                "share": min(100, round(100 * cell.minutes / limit)) if limit else 0,
                 "changes": [{"id": c, "title": titles[c]} for c in cell.changes if c in titles][:2],
                 "tip": "; ".join(titles[c] for c in cell.changes if c in titles),
                 "more": max(0, sum(1 for c in cell.changes if c in titles) - 2),
