@@ -248,7 +248,8 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
                 and abs((c.asked - period.starts_on).days) <= engine.WINDOW_DAYS]
         b = engine.batch(near, engine.Period(period.starts_on, period.ends_on, period.name), result.cells,
                          the_rules, earliest=today)
-        batches.append({"period": period, "fits": [(changes.get(i) or Change.objects.get(pk=i), d)
+        fitting = {c.pk: c for c in Change.objects.filter(pk__in=b.moves).only("pk", "title")}
+        batches.append({"period": period, "fits": [(fitting[i], d)
                                                    for i, d in sorted(b.moves.items(), key=lambda kv: kv[1])],
                         "left_out": len(b.left_out)})
 

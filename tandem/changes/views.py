@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -27,6 +27,9 @@ from tandem.changes.queries import (
 from tandem.org.models import Person, Side, Unit
 from tandem.org.pages import refused, staff_page
 from tandem.refusal import NotFound, Refused
+
+#: Audiences (rows) per page of the calendar: the check always covers every audience.
+AUDIENCES_PER_PAGE = 30
 
 FIELDS = ("unit", "title", "summary", "why", "kind", "effective_on", "minutes", "must_do", "by_when")
 
@@ -75,8 +78,18 @@ def calendar_page(request: HttpRequest, me: Person) -> HttpResponse:
         weeks = int(request.GET.get("weeks", "13")[:4])
     except ValueError:
         weeks = 13
-    cal = calendar(request.user, start=start, weeks=weeks)
+    front = list(Unit.objects.filter(side=Side.FRONT).order_by("name").values_list("pk", flat=True))
+    pages = max(1, -(-len(front) // AUDIENCES_PER_PAGE))
+    try:
+        number = min(max(1, int(request.GET.get("page", "1")[:4])), pages)
+    except ValueError:
+        number = 1
+    shown = front[(number - 1) * AUDIENCES_PER_PAGE:number * AUDIENCES_PER_PAGE]
+    cal = calendar(request.user, start=start, weeks=weeks, audience_ids=shown)
     return render(request, "changes/calendar.html", {
+        "earlier": cal.start - timedelta(days=7 * len(cal.weeks)),
+        "later": cal.start + timedelta(days=7 * len(cal.weeks)),
+        "page_number": number, "pages": range(1, pages + 1) if pages > 1 else None,
         "cal": cal, "change_base": reverse("changes:calendar"), "owns": units_owned_by(request.user).exists(),
         "executive": sets_calendar_rules(me),
         "blackouts": blackouts_visible_to(request.user).filter(ends_on__gte=cal.start)[:20],

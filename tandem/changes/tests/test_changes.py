@@ -189,3 +189,17 @@ def test_only_owners_of_the_units_services_and_admins_draft_and_executives_see_e
     assert client_for(cast.consultant).get("/changes/").status_code == 200
     assert Client().get("/changes/").status_code == 302
     assert ApiClient().get("/api/change-calendar").status_code == 401
+
+
+def test_the_page_shows_thirty_audiences_at_a_time_and_the_check_covers_them_all(cast: Cast) -> None:
+    from tandem.org.models import Side, Unit
+
+    Unit.objects.bulk_create([Unit(name=f"Zeta branch {i:02d}", slug=f"zeta-{i:02d}", side=Side.FRONT)
+                              for i in range(30)])
+    draft(cast, "Far down the list", date(2027, 3, 8), 70, ["zeta-29"])
+    executive = client_for(cast.executive)
+    first = executive.get("/changes/?start=2027-03-01").content.decode()
+    assert 'data-audience="zeta-29"' not in first and 'data-testid="over-count">1<' in first
+    second = executive.get("/changes/?start=2027-03-01&page=2").content.decode()
+    assert 'data-audience="zeta-29"' in second and 'data-minutes="70"' in second
+    assert executive.get("/changes/?page=x").status_code == 200

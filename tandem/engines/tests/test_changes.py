@@ -164,3 +164,11 @@ def test_a_change_alone_over_the_limit_is_named_not_hidden() -> None:
     big = Change(1, (1,), date(2026, 3, 4), 90)
     plan = schedule([big], Rules(), earliest=MONDAY)
     assert plan.unplaceable == [1] and plan.dates[1] == big.effective
+
+
+def test_the_schedule_moves_only_what_collides() -> None:
+    # The later-asked change already sits in its week; the earlier-asked one that collides moves.
+    settled = Change(1, (1,), date(2026, 3, 16), 40, date(2026, 3, 2))
+    crowded = [Change(2, (1,), date(2026, 3, 17), 30, date(2026, 3, 17)), Change(3, (2,), date(2026, 3, 4), 10)]
+    plan = schedule([settled, *crowded], Rules(), earliest=MONDAY)
+    assert plan.moves([settled, *crowded]) == {2: date(2026, 3, 23)}
