@@ -11,7 +11,7 @@ from ninja.responses import Status as HttpStatus
 from pydantic import StringConstraints
 
 from tandem.changes import actions
-from tandem.changes.models import Change
+from tandem.changes.models import Change, Status
 from tandem.changes.queries import calendar, changes_visible_to
 from tandem.org.api_shared import InSchema, PathId, Schema, Slug, actor, auth_user, errors
 from tandem.org.models import Unit
@@ -139,12 +139,12 @@ def _visible(request: HttpRequest, change_id: int) -> Change:
 
 
 @router.get("/changes", response={200: list[ChangeOut], **errors(403)}, summary="Changes")
-def list_changes(request: HttpRequest, status: str | None = None) -> list[ChangeOut]:
+def list_changes(request: HttpRequest, status: Status | None = None) -> list[ChangeOut]:
     """The changes you may see, soonest first (at most 500): every function's for executives."""
     actor(request)
     qs = changes_visible_to(auth_user(request))
     if status:
-        qs = qs.filter(status=status[:20])
+        qs = qs.filter(status=status)
     return [ChangeOut.of(c) for c in qs[:500]]
 
 

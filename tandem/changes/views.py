@@ -184,8 +184,8 @@ def change_action(request: HttpRequest, me: Person, pk: int, what: str) -> HttpR
 def rules_page(request: HttpRequest, me: Person) -> HttpResponse:
     """Executives: each audience's weekly limit, blackouts and change periods."""
     refusal: Refused | None = None
-    typed = {k: request.POST.get(k, "")[:200] for k in ("form", "unit", "minutes_per_week", "starts_on", "ends_on",
-                                                         "reason", "kind", "name")}
+    names = ("form", "unit", "minutes_per_week", "starts_on", "ends_on", "reason", "kind", "name")
+    typed = {k: request.POST.get(k, "")[:200].replace("\x00", "") for k in names}
     if request.method == "POST":
         try:
             if typed["form"] == "limit":
