@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "tandem.insights",
     "tandem.promises",
     "tandem.demand",
+    "tandem.changes",
     "tandem.allocation",
     "tandem.voice",
     "tandem.site",
@@ -247,6 +248,9 @@ if TANDEM_PAY_MIN_GROUP < 3:
     raise ImproperlyConfigured("TANDEM_PAY_MIN_GROUP must be 3 or more: a smaller group's figures tell a person's pay.")
 # Gifts and hospitality at or above this value are flagged for compliance review.
 TANDEM_GIFT_REVIEW_VALUE = float(os.environ.get("TANDEM_GIFT_REVIEW_VALUE", "50"))
+# The change calendar (docs/changes.md): minutes of change per person per week a front-office
+# unit absorbs when no executive set its own limit.
+TANDEM_CHANGE_WEEKLY_MINUTES = int(os.environ.get("TANDEM_CHANGE_WEEKLY_MINUTES", "60"))
 
 PASSWORD_HASHERS = [
     # Argon2id (argon2-cffi) for every new or changed password; the others only verify older

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
 from tandem.demand.actions import backfill_week_forecasts, declare_demand, refresh_arrival_forecasts
+from tandem.demo.changes import load_changes
 from tandem.demo.organisation import DemoOrganisation, demo_organisation
 from tandem.demo.pay import load_pay
 from tandem.demo.people import (
@@ -142,6 +143,9 @@ def build_demo(
     began = time.perf_counter()
     summary.counts.update(load_pay(end, seed))
     summary.seconds["pay"] = time.perf_counter() - began
+    began = time.perf_counter()
+    summary.counts.update(load_changes(end.astimezone(timezone.get_default_timezone()).date(), seed))
+    summary.seconds["changes"] = time.perf_counter() - began
     summary.counts.update(
         people=len(ids.person) + 1, services=len(ids.service), units=len(ids.unit)
     )

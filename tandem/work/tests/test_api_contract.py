@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tandem.agreements.actions import define_agreement, define_customer_agreement
+from tandem.changes.actions import AudienceIn, Draft, draft_change
 from tandem.work import actions
 from tests.apiclient import ApiClient
 from tests.cast import TIMESHEET_OK, Cast
@@ -17,6 +20,15 @@ pytestmark = pytest.mark.django_db
 
 EXPECTED_OPERATIONS = {
     "getMe",
+    "listChanges",
+    "draftChange",
+    "getChange",
+    "editChange",
+    "openChangeConsultation",
+    "publishChange",
+    "moveChange",
+    "cancelChange",
+    "getChangeCalendar",
     "listUnits",
     "listTokens",
     "createToken",
@@ -225,8 +237,13 @@ def world(cast: Cast) -> dict:
     promise = define_customer_agreement(
         cast.admin, cast.leeds, name="Leeds", resolution_minutes=1350, margin_minutes=60, services=[cast.timesheet]
     )
+    change = draft_change(cast.payroll_lead, cast.payroll.pk, Draft(
+        title="Cut-off moves", summary="Earlier cut-off.", why="Checks.", kind="process",
+        effective_on=timezone.localdate() + timedelta(days=30), minutes=10, audiences=[AudienceIn("leeds")],
+    ))
     return {
         "unit_slug": "payroll",
+        "change_id": change.pk,
         "agreement_id": agreement.pk,
         "customer_agreement_id": promise.pk,
         "request_id": sr.pk,

@@ -1,0 +1,192 @@
+"""The change calendar: does the collision check find every audience-week over its limit, does
+following its proposals leave none, and how fast are the calendar and its check at scale.
+
+1. On the demo (built into a temporary folder, or a copy of ``--demo-dir``'s database): the
+   check's over-limit audience-weeks against a plain recomputation from the database rows;
+   then every proposal is accepted through the move action, as an owner would, and the
+   audience-weeks over the limit are counted again, plainly; with each moved change's distance
+   from the date asked for.
+2. At 1,000 changes and 100 audiences (a fresh database): the calendar (13 weeks, every audience,
+   as an executive sees it) and its check, through the page and the API, median of the runs.
+
+    python bench/change_calendar.py                   # builds the demo (about 40 s) first
+    python bench/change_calendar.py --demo-dir /tmp/tandem-demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--demo-dir", default="", help="a TANDEM_DATA_DIR holding a built demo (copied, not changed)")
+    parser.add_argument("--changes", type=int, default=1000)
+    parser.add_argument("--audiences", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=7)
+    return parser.parse_args()
+
+
+def plain_over(limit_of) -> set[tuple[int, date]]:  # type: ignore[no-untyped-def]
+    """Audience-weeks over their limit, from the rows, with no engine."""
+    from tandem.changes.models import ChangeAudience, Status
+
+    minutes: dict[tuple[int, date], int] = defaultdict(int)
+    for unit_id, effective, m in ChangeAudience.objects.exclude(change__status=Status.CANCELLED).values_list(
+            "unit_id", "change__effective_on", "change__minutes"):
+        minutes[(unit_id, effective - timedelta(days=effective.weekday()))] += m
+    return {key for key, total in minutes.items() if total > limit_of(key[0])}
+
+
+def demo_part(today: date) -> dict[str, object]:
+    from django.contrib.auth import get_user_model
+
+    from tandem.changes import actions
+    from tandem.changes.models import Change
+    from tandem.changes.queries import calendar, rules
+    from tandem.engines import changes as engine
+
+    admin = get_user_model().objects.filter(is_superuser=True).first() or get_user_model().objects.first()
+    the_rules = rules()
+    before = plain_over(the_rules.limit)
+    cal = calendar(admin, start=today - timedelta(days=35), weeks=26, today=today)
+    found = {(row.unit.pk, c["week"]) for row in cal.rows for c in row.cells if c["over"]}
+    shown_from = cal.weeks[0]
+    before_shown = {k for k in before if k[1] >= shown_from}
+    person = admin.person  # type: ignore[attr-defined]
+    now_cal = calendar(admin, weeks=26, today=today)
+    moves = [(p.change.pk, p.plan_on) for p in now_cal.proposals if p.plan_on]
+    for pk, day in moves:
+        actions.move_change(person, pk, day, today=today)
+    after = plain_over(the_rules.limit)
+    after_future = {k for k in after if k[1] >= engine.week_of(today)}
+    distances = [(c.effective_on - c.requested_on).days for c in Change.objects.filter(pk__in=[m[0] for m in moves])]
+    return {
+        "over-limit audience-weeks (plain recomputation)": len(before_shown),
+        "found by the check": len(found & before_shown),
+        "flagged that are not over": len(found - before_shown),
+        "proposals accepted": len(moves),
+        "over-limit audience-weeks after (from this week)": len(after_future),
+        "moved changes within four weeks of the date asked": f"{sum(d <= 28 for d in distances)}/{len(distances)}",
+        "named as late / no room": f"{len(now_cal.late)} / {len(now_cal.unplaceable)}",
+        "largest move (days)": max(distances, default=0),
+    }
+
+
+def scale_part(n_changes: int, n_audiences: int, runs: int, today: date) -> dict[str, object]:
+    from django.core.management import call_command
+    from django.test import Client
+
+    from tandem.catalogue.models import Service
+    from tandem.changes.models import AudienceLimit, Blackout, Change, ChangeAudience, Status
+    from tandem.org.models import Person, Role, Side, Unit
+    from tests.apiclient import token_for  # type: ignore[import-not-found]
+
+    call_command("migrate", verbosity=0)
+    from django.contrib.auth import get_user_model
+
+    rng = random.Random(7)
+    back = Unit.objects.create(name="Payroll", slug="payroll", side=Side.BACK)
+    units = Unit.objects.bulk_create([Unit(name=f"Branch {i:03d}", slug=f"branch-{i:03d}", side=Side.FRONT)
+                                      for i in range(n_audiences)])
+    user = get_user_model().objects.create_user("exec", password="pw")
+    me = Person.objects.create(user=user, unit=back, role=Role.EXECUTIVE)
+    Service.objects.create(unit=back, name="Pay", slug="pay", summary="Pay", scope_includes="Pay", owner=me,
+                           turnaround_days=2)
+    AudienceLimit.objects.bulk_create([AudienceLimit(unit=u, minutes_per_week=rng.choice([40, 60, 90]))
+                                       for u in units[::3]])
+    Blackout.objects.bulk_create([Blackout(starts_on=today + timedelta(days=28 * k + 25),
+                                           ends_on=today + timedelta(days=28 * k + 27), reason="Month end")
+                                  for k in range(8)])
+    changes = Change.objects.bulk_create([
+        Change(unit=back, title=f"Change {i}", summary="s", why="w", kind="policy", status=Status.DRAFT,
+               effective_on=(day := today + timedelta(days=rng.randrange(0, 26 * 7))), requested_on=day,
+               minutes=rng.choice([10, 15, 20, 30]), created_by=me)
+        for i in range(n_changes)])
+    ChangeAudience.objects.bulk_create([ChangeAudience(change=c, unit=u) for c in changes
+                                        for u in rng.sample(units, rng.choice([1, 2, 3, 5, 10, 20]))])
+    client = Client()
+    client.force_login(user)
+    api = Client(headers={"Authorization": f"Bearer {token_for(me)}"})
+
+    def timed(fn) -> float:  # type: ignore[no-untyped-def]
+        times = []
+        for _ in range(runs):
+            began = time.perf_counter()
+            response = fn()
+            times.append((time.perf_counter() - began) * 1000)
+            assert response.status_code == 200, response.status_code
+        return statistics.median(times)
+
+    from tandem.changes.queries import calendar
+
+    class Done:
+        status_code = 200
+
+    check = timed(lambda: (calendar(user), Done)[1])
+    page = timed(lambda: client.get("/changes/"))
+    api_ms = timed(lambda: api.get("/api/change-calendar"))
+    body = api.get("/api/change-calendar").json()
+    return {
+        "changes × audiences": f"{n_changes} × {n_audiences} ({ChangeAudience.objects.count()} landings)",
+        "over-limit audience-weeks shown": body["over"],
+        "proposals": len(body["proposals"]),
+        "over-limit after the proposals": body["over_after_proposals"],
+        "the check and calendar alone (no HTTP), median ms": round(check, 1),
+        "calendar page, median ms": round(page, 1),
+        "calendar API, median ms": round(api_ms, 1),
+    }
+
+
+def main() -> None:
+    args = parse()
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandem.settings")
+    work = Path(tempfile.mkdtemp(prefix="tandem-changes-"))
+    try:
+        demo_dir = work / "demo"
+        demo_dir.mkdir()
+        if args.demo_dir:
+            shutil.copy(Path(args.demo_dir) / "tandem.sqlite3", demo_dir / "tandem.sqlite3")
+        else:
+            subprocess.run([sys.executable, str(ROOT / "bench" / "demo_build.py"), "--data-dir", str(demo_dir)],
+                           check=True, stdout=subprocess.DEVNULL)
+        os.environ["TANDEM_DATA_DIR"] = str(demo_dir)
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.db import connections
+        from django.utils import timezone
+
+        settings.ALLOWED_HOSTS = ["*"]
+        today = timezone.localdate()
+        print(f"The demo ({today}):")
+        for key, value in demo_part(today).items():
+            print(f"  {key:54} {value}")
+        connections["default"].close()
+        scale_db = work / "scale.sqlite3"
+        settings.DATABASES["default"]["NAME"] = str(scale_db)
+        connections["default"].settings_dict["NAME"] = str(scale_db)
+        print(f"At scale ({args.runs} runs each; target < 300 ms):")
+        for key, value in scale_part(args.changes, args.audiences, args.runs, today).items():
+            print(f"  {key:54} {value}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""Back-office changes (policies, processes, systems, forms) and the rules of the change calendar:
+each front-office audience's weekly limit, blackouts and declared change periods."""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from tandem.catalogue.models import Service
+from tandem.org.models import Person, Side, Unit
+
+#: The notice people actually read.
+SUMMARY_LIMIT = 280
+#: The most minutes per person a single change may claim (a working day).
+MAX_MINUTES = 480
+
+
+class Kind(models.TextChoices):
+    POLICY = "policy", "Policy"
+    PROCESS = "process", "Process"
+    SYSTEM = "system", "System"
+    FORM = "form", "Form"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    CONSULTATION = "consultation", "In consultation"
+    PUBLISHED = "published", "Published"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Change(models.Model):
+    """A change a back-office unit brings to front-office audiences on its effective date."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="changes_owned",
+                             limit_choices_to={"side": Side.BACK}, help_text="The back-office unit that owns it.")
+    title = models.CharField(max_length=120)
+    summary = models.CharField(max_length=SUMMARY_LIMIT, help_text="The notice: at most 280 characters.")
+    why = models.TextField(help_text="Why it exists.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    everyone = models.BooleanField(default=False, help_text="Its audience is every front-office unit.")
+    effective_on = models.DateField()
+    requested_on = models.DateField(help_text="The date first asked for: a move is counted from it.")
+    minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_MINUTES)],
+        help_text="Minutes each person in the audience needs to absorb it.",
+    )
+    consultation_ends_on = models.DateField(null=True, blank=True)
+    services = models.ManyToManyField(Service, blank=True, related_name="changes")
+    created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="changes_drafted")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["effective_on", "id"]
+        indexes = [models.Index(fields=["status", "effective_on"], name="change_status_effective")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(minutes__gte=1), name="change_minutes_positive"),
+            models.CheckConstraint(
+                condition=models.Q(consultation_ends_on__isnull=True)
+                | models.Q(consultation_ends_on__lte=models.F("effective_on")),
+                name="change_consultation_before_effective",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ChangeAudience(models.Model):
+    """A front-office unit a change lands on, and what its people must do by when."""
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="audiences")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="changes_landing",
+                             limit_choices_to={"side": Side.FRONT})
+    must_do = models.CharField(max_length=500, blank=True)
+    by_when = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["unit__name"]
+        constraints = [models.UniqueConstraint(fields=["change", "unit"], name="one_audience_row_per_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.change} → {self.unit}"
+
+
+class AudienceLimit(models.Model):
+    """An executive's limit on the change one front-office unit absorbs per week (the default
+    is ``TANDEM_CHANGE_WEEKLY_MINUTES``), and whether it takes changes only in change periods."""
+
+    unit = models.OneToOneField(Unit, on_delete=models.CASCADE, related_name="change_limit",
+                                limit_choices_to={"side": Side.FRONT})
+    minutes_per_week = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(2400)])
+    batching_required = models.BooleanField(
+        default=False, help_text="Changes reach this unit only inside a declared change period.")
+    set_by = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, related_name="+")
+    set_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.unit}: {self.minutes_per_week} min/week"
+
+
+class Blackout(models.Model):
+    """Days no change should land: a month end, a payroll week, a declared busy period."""
+
+    class Kind(models.TextChoices):
+        MONTH_END = "month_end", "Month end"
+        PAYROLL = "payroll", "Payroll week"
+        BUSY = "busy", "Busy period"
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, null=True, blank=True, related_name="change_blackouts",
+                             limit_choices_to={"side": Side.FRONT}, help_text="Blank: every audience.")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.BUSY)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    reason = models.CharField(max_length=120)
+    declared_by = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
+                                              name="blackout_ends_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.starts_on}–{self.ends_on}"
+
+
+class ChangePeriod(models.Model):
+    """A declared window into which changes are batched, so that people absorb them together
+    and are then left alone."""
+
+    name = models.CharField(max_length=120)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    declared_by = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
+                                              name="change_period_ends_after_start")]
+
+    def __str__(self) -> str:
+        return self.name

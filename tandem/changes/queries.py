@@ -1,0 +1,303 @@
+"""Reads of the change calendar: who may see and own which changes, and the calendar itself
+(the load per audience and week, beside its workload and leave, with the collisions and the
+proposals of ``tandem.engines.changes``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tandem.catalogue.models import Service
+from tandem.changes.models import AudienceLimit, Blackout, Change, ChangeAudience, ChangePeriod, Status
+from tandem.engines import changes as engine
+from tandem.org.models import Absence, Person, Role, Side, Unit
+from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything
+from tandem.work.queries import requests_made_per_day
+
+#: Weeks of history the forecast workload is averaged over.
+WORKLOAD_WEEKS = 8
+#: The most weeks one calendar shows.
+MAX_WEEKS = 26
+
+
+# --- who may do what ------------------------------------------------------------------------------
+
+
+def may_own_changes(person: Person | None, unit_id: int) -> bool:
+    """Changes for a back-office unit are drafted and managed by the owners of its services, and
+    by administrators."""
+    if person is None:
+        return False
+    return is_admin(person) or Service.objects.filter(unit_id=unit_id, owner=person).exists()
+
+
+def units_owned_by(user: AnyUser | None) -> QuerySet[Unit]:
+    """The back-office units this user may draft changes for."""
+    person = person_of(user)
+    if person is None:
+        return Unit.objects.none()
+    back = Unit.objects.filter(side=Side.BACK)
+    if is_admin(person):
+        return back
+    return back.filter(services__owner=person).distinct()
+
+
+def sets_calendar_rules(person: Person | None) -> bool:
+    """Limits, blackouts and change periods are set by executives (and administrators)."""
+    return person is not None and (is_admin(person) or person.role == Role.EXECUTIVE)
+
+
+def changes_visible_to(user: AnyUser | None) -> QuerySet[Change]:
+    """Executives and administrators see every function's changes; everyone else sees the changes
+    in consultation or published, and the drafts and cancelled ones of the units whose services
+    they own or where they work."""
+    person = person_of(user)
+    if person is None:
+        return Change.objects.none()
+    qs = Change.objects.select_related("unit", "created_by__user")
+    if sees_everything(person):
+        return qs
+    own = Q(unit_id=person.unit_id) | Q(unit__services__owner=person)
+    return qs.filter(Q(status__in=[Status.CONSULTATION, Status.PUBLISHED]) | own).distinct()
+
+
+def limits_visible_to(user: AnyUser | None) -> QuerySet[AudienceLimit]:
+    return AudienceLimit.objects.select_related("unit") if person_of(user) else AudienceLimit.objects.none()
+
+
+def blackouts_visible_to(user: AnyUser | None) -> QuerySet[Blackout]:
+    return Blackout.objects.select_related("unit") if person_of(user) else Blackout.objects.none()
+
+
+def periods_visible_to(user: AnyUser | None) -> QuerySet[ChangePeriod]:
+    return ChangePeriod.objects.all() if person_of(user) else ChangePeriod.objects.none()
+
+
+def audiences_visible_to(user: AnyUser | None) -> QuerySet[ChangeAudience]:
+    return ChangeAudience.objects.filter(change__in=changes_visible_to(user)).select_related("unit")
+
+
+# --- the calendar ---------------------------------------------------------------------------------
+
+
+def rules() -> engine.Rules:
+    """The executives' rules, as the engine takes them."""
+    limits = {}
+    batching = set()
+    for row in AudienceLimit.objects.all():
+        limits[row.unit_id] = row.minutes_per_week
+        if row.batching_required:
+            batching.add(row.unit_id)
+    return engine.Rules(
+        limits=limits,
+        default_limit=settings.TANDEM_CHANGE_WEEKLY_MINUTES,
+        blackouts=tuple(engine.Blackout(b.starts_on, b.ends_on, b.reason, b.unit_id) for b in Blackout.objects.all()),
+        periods=tuple(engine.Period(p.starts_on, p.ends_on, p.name) for p in ChangePeriod.objects.all()),
+        batching=frozenset(batching),
+    )
+
+
+def engine_changes(since: date) -> dict[int, engine.Change]:
+    """Every change that is not cancelled and lands from ``since`` on, as the engine takes it."""
+    audiences: dict[int, list[int]] = defaultdict(list)
+    rows = ChangeAudience.objects.filter(
+        change__effective_on__gte=since, change__status__in=[Status.DRAFT, Status.CONSULTATION, Status.PUBLISHED]
+    ).order_by("unit_id").values_list("change_id", "unit_id")
+    for change_id, unit_id in rows:
+        audiences[change_id].append(unit_id)
+    out = {}
+    for pk, effective, requested, minutes in Change.objects.filter(pk__in=audiences).values_list(
+        "pk", "effective_on", "requested_on", "minutes"
+    ):
+        out[pk] = engine.Change(pk, tuple(audiences[pk]), effective, minutes, requested)
+    return out
+
+
+@dataclass
+class Proposal:
+    change: Change
+    plan_on: date | None
+    slots: list[date]
+    stages: list[tuple[Unit, date]] | None
+    reasons: list[str]
+    late: bool
+    unplaceable: bool
+
+
+@dataclass
+class Row:
+    unit: Unit
+    limit: int
+    batching: bool
+    cells: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Calendar:
+    start: date
+    weeks: list[date]
+    rows: list[Row]
+    proposals: list[Proposal]
+    batches: list[dict[str, Any]]
+    over: int
+    clashes: int
+    plan_over_after: int
+    late: list[Change]
+    unplaceable: list[Change]
+    hidden_drafts: int
+    today: date
+
+
+def week_start(day: date) -> date:
+    return engine.week_of(day)
+
+
+def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13,
+             audience_ids: list[int] | None = None, today: date | None = None,
+             detail: int = 50) -> Calendar:
+    """The change calendar from the week of ``start`` for ``weeks`` weeks: per front-office
+    audience and week the changes landing (count and minutes per person, of every change not
+    cancelled, visible or not), the audience's forecast requests and booked leave; the
+    collisions, and for each colliding change the plan's date, the next free slots and a
+    staging (for the ``detail`` soonest; every one has the plan's date); batches into the change
+    periods ahead."""
+    person = person_of(user)
+    today = today or timezone.localdate()
+    start = week_start(start or today)
+    weeks = max(1, min(weeks, MAX_WEEKS))
+    week_list = [start + timedelta(days=7 * i) for i in range(weeks)]
+    end = week_list[-1] + timedelta(days=6)
+    the_rules = rules()
+    by_id = engine_changes(min(start, today) - timedelta(days=7))
+    result = engine.check(by_id.values(), the_rules)
+    plan = engine.schedule(by_id.values(), the_rules, earliest=today)
+    after = engine.check(engine.moved(by_id.values(), plan.dates), the_rules)
+
+    units = Unit.objects.filter(side=Side.FRONT).order_by("name")
+    if audience_ids is not None:
+        units = units.filter(pk__in=audience_ids)
+    unit_list = list(units)
+    unit_ids = [u.pk for u in unit_list]
+    visible_ids = set(changes_visible_to(user).filter(pk__in=by_id).values_list("pk", flat=True)) if person else set()
+    forecast = _forecast(unit_ids, week_list, today)
+    leave = _leave(unit_ids, start, end)
+    titles = dict(Change.objects.filter(pk__in=visible_ids).values_list("pk", "title"))
+
+    clash_at: dict[tuple[int, date], list[str]] = defaultdict(list)
+    for clash in result.clashes:
+        clash_at[(clash.audience, engine.week_of(clash.day))].append(clash.reason)
+    rows = []
+    for unit in unit_list:
+        limit = the_rules.limit(unit.pk)
+        row = Row(unit, limit, unit.pk in the_rules.batching)
+        for week in week_list:
+            cell = result.cells.get((unit.pk, week)) or engine.Cell()
+            requests = forecast.get((unit.pk, week))
+            days = leave.get((unit.pk, week), 0)
+            context = " · ".join(([f"~{requests:.0f} req"] if requests is not None else [])
+                                 + ([f"{days} d leave"] if days else []))
+            css = ("over" if cell.minutes > limit else "") + (" clash" if clash_at.get((unit.pk, week)) else "")
+            row.cells.append({
+                "css": css, "context": context, "iso": week.isoformat(),
+                "week": week, "count": cell.count, "minutes": cell.minutes, "over": cell.minutes > limit,
+                "changes": [{"id": c, "title": titles[c]} for c in cell.changes if c in titles][:2],
+                "tip": "; ".join(titles[c] for c in cell.changes if c in titles),
+                "more": max(0, sum(1 for c in cell.changes if c in titles) - 2),
+                "hidden": sum(1 for c in cell.changes if c not in titles),
+                "clashes": clash_at.get((unit.pk, week), []),
+                "requests": requests, "leave_days": days,
+            })
+        rows.append(row)
+
+    colliding = result.colliding() & visible_ids
+    named = colliding | set(plan.late) | set(plan.unplaceable)
+    named &= visible_ids
+    changes = {c.pk: c for c in Change.objects.filter(pk__in=named).select_related("unit").only(
+        "pk", "title", "minutes", "status", "effective_on", "requested_on", "unit__name", "unit__slug")}
+    unit_names = {u.pk: u for u in Unit.objects.filter(side=Side.FRONT)}
+    proposals = []
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for o in result.overloads:
+        for c in o.changes:
+            reasons[c].append(f"{unit_names[o.audience].name}: {o.minutes} of {o.limit} min in the week of "
+                              f"{o.week:%-d %b}")
+    for cl in result.clashes:
+        reasons[cl.change].append(f"{unit_names[cl.audience].name}: {cl.reason} on {cl.day:%-d %b}")
+    for n, pk in enumerate(sorted(colliding, key=lambda pk: (by_id[pk].effective, pk))):
+        change = changes[pk]
+        ec = by_id[pk]
+        stages = engine.staging(ec, result.cells, the_rules, earliest=today) if n < detail else None
+        proposals.append(Proposal(
+            change=change,
+            plan_on=plan.dates[pk] if plan.dates[pk] != ec.effective and pk not in plan.unplaceable else None,
+            slots=engine.free_slots(ec, result.cells, the_rules, earliest=today) if n < detail else [],
+            stages=[(unit_names[s.audience], s.day) for s in stages] if stages else None,
+            reasons=reasons[pk], late=pk in plan.late, unplaceable=pk in plan.unplaceable,
+        ))
+
+    batches = []
+    for period in ChangePeriod.objects.filter(ends_on__gte=today).order_by("starts_on")[:3]:
+        near = [c for c in by_id.values() if c.id in visible_ids and c.effective >= today
+                and not (period.starts_on <= c.effective <= period.ends_on)
+                and abs((c.asked - period.starts_on).days) <= engine.WINDOW_DAYS]
+        b = engine.batch(near, engine.Period(period.starts_on, period.ends_on, period.name), result.cells,
+                         the_rules, earliest=today)
+        fitting = {c.pk: c for c in Change.objects.filter(pk__in=b.moves).only("pk", "title")}
+        batches.append({"period": period, "fits": [(fitting[i], d)
+                                                   for i, d in sorted(b.moves.items(), key=lambda kv: kv[1])],
+                        "left_out": len(b.left_out)})
+
+    return Calendar(
+        start=start, weeks=week_list, rows=rows, proposals=proposals, batches=batches,
+        over=len(result.overloads), clashes=len(result.clashes), plan_over_after=len(after.overloads),
+        late=[changes[i] for i in plan.late if i in changes],
+        unplaceable=[changes[i] for i in plan.unplaceable if i in changes],
+        hidden_drafts=len(set(by_id) - visible_ids), today=today,
+    )
+
+
+def _forecast(unit_ids: list[int], weeks: list[date], today: date) -> dict[tuple[int, date], float]:
+    """Each audience's expected requests per week: the mean of the last ``WORKLOAD_WEEKS`` whole
+    weeks, taken apart for weeks holding a month end (their own mean, when history has some)."""
+    this_week = week_start(today)
+    since = this_week - timedelta(days=7 * WORKLOAD_WEEKS * 3)
+    per_day = requests_made_per_day(unit_ids, since, this_week - timedelta(days=1))
+    if not per_day:
+        return {}
+    past_weeks = [this_week - timedelta(days=7 * i) for i in range(1, WORKLOAD_WEEKS * 3 + 1)]
+    per_week: dict[tuple[int, date], int] = defaultdict(int)
+    for (unit_id, day), n in per_day.items():
+        per_week[(unit_id, week_start(day))] += n
+    out = {}
+    for unit_id in unit_ids:
+        plain = [per_week[(unit_id, w)] for w in past_weeks[:WORKLOAD_WEEKS]]
+        ends = [per_week[(unit_id, w)] for w in past_weeks if _holds_month_end(w)]
+        mean_plain = sum(plain) / len(plain)
+        mean_end = sum(ends) / len(ends) if ends else mean_plain
+        for week in weeks:
+            out[(unit_id, week)] = round(mean_end if _holds_month_end(week) else mean_plain, 1)
+    return out
+
+
+def _holds_month_end(week: date) -> bool:
+    """Whether the month's last working days fall in this week (Monday to Friday)."""
+    return week.month != (week + timedelta(days=7)).month
+
+
+def _leave(unit_ids: list[int], start: date, end: date) -> dict[tuple[int, date], int]:
+    """Working days of booked leave among each audience's people, per week."""
+    out: dict[tuple[int, date], int] = defaultdict(int)
+    rows = Absence.objects.filter(
+        person__unit_id__in=unit_ids, person__user__is_active=True, kind=Absence.Kind.LEAVE,
+        starts_on__lte=end, ends_on__gte=start,
+    ).values_list("person__unit_id", "starts_on", "ends_on")
+    for unit_id, lo, hi in rows:
+        for day in engine.working_days(max(lo, start), min(hi, end)):
+            out[(unit_id, week_start(day))] += 1
+    return out

@@ -1,0 +1,52 @@
+"""An owner drafts a change in a real browser, sees it collide on the calendar, and accepts the
+proposed slot."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from tandem.changes import actions
+from tandem.changes.models import Change
+from tests.cast import Cast
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_an_owner_drafts_a_change_sees_the_collision_and_accepts_the_proposal(
+    live_server, page: Page, cast: Cast
+) -> None:
+    today = timezone.localdate()
+    monday = today + timedelta(days=14 - today.weekday())
+    actions.draft_change(cast.payroll_lead, cast.payroll.pk, actions.Draft(
+        title="New payslip portal", summary="Payslips move to the portal.", why="Security.", kind="system",
+        effective_on=monday, minutes=45, audiences=[actions.AudienceIn("leeds")],
+    ))
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("payroll_lead")
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Changes").click()
+    page.get_by_role("link", name="Draft a change").click()
+    page.get_by_label("Title").fill("Holiday pay shown per shift")
+    page.get_by_label("Summary").fill("Holiday pay now accrues per shift and shows on each payslip.")
+    page.get_by_label("Why it exists").fill("The rolled-up holiday pay ruling.")
+    page.get_by_label("Kind").select_option("process")
+    page.get_by_label("Takes effect on").fill((monday + timedelta(days=2)).isoformat())
+    page.get_by_label("Minutes each person needs").fill("30")
+    page.get_by_label("Leeds branch").check()
+    page.get_by_role("button", name="Save the draft").click()
+
+    expect(page.get_by_text("It collides")).to_be_visible()
+    expect(page.get_by_text("Leeds branch: 75 of 60 min")).to_be_visible()
+    accept = page.get_by_test_id("accept")
+    expect(accept).to_contain_text("Move to")
+    accept.click()
+    expect(page.get_by_test_id("no-collision")).to_be_visible()
+    moved = Change.objects.get(title="Holiday pay shown per shift")
+    assert moved.effective_on >= monday + timedelta(days=7)
+    page.get_by_role("link", name="The calendar").first.click()
+    expect(page.get_by_test_id("over-count")).to_have_text("0")

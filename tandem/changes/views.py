@@ -1,0 +1,214 @@
+"""Pages: the change calendar, drafting and managing a change, the executives' rules."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from tandem.catalogue.models import Service
+from tandem.changes import actions
+from tandem.changes.models import SUMMARY_LIMIT, Blackout, Kind, Status
+from tandem.changes.queries import (
+    blackouts_visible_to,
+    calendar,
+    changes_visible_to,
+    limits_visible_to,
+    may_own_changes,
+    periods_visible_to,
+    sets_calendar_rules,
+    units_owned_by,
+)
+from tandem.org.models import Person, Side, Unit
+from tandem.org.pages import refused, staff_page
+from tandem.refusal import NotFound, Refused
+
+#: Audiences (rows) per page of the calendar: the check always covers every audience.
+AUDIENCES_PER_PAGE = 30
+
+FIELDS = ("unit", "title", "summary", "why", "kind", "effective_on", "minutes", "must_do", "by_when")
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def _typed(request: HttpRequest) -> dict[str, Any]:
+    typed: dict[str, Any] = {k: request.POST.get(k, "")[:4000].replace("\x00", "") for k in FIELDS}
+    typed["audiences"] = [v[:80] for v in request.POST.getlist("audiences")][:200]
+    typed["services"] = [v[:80] for v in request.POST.getlist("services")][:50]
+    typed["everyone"] = request.POST.get("everyone") == "on"
+    return typed
+
+
+def _draft(typed: dict[str, Any]) -> actions.Draft:
+    by_when = _date(typed["by_when"])
+    audiences = [actions.AudienceIn(slug, typed["must_do"], by_when) for slug in typed["audiences"]]
+    return actions.Draft(
+        title=typed["title"], summary=typed["summary"], why=typed["why"], kind=typed["kind"],
+        effective_on=_date(typed["effective_on"]), minutes=typed["minutes"], audiences=audiences,
+        everyone=typed["everyone"], services=typed["services"],
+    )
+
+
+def _form_context(me: Person, typed: dict[str, Any], refusal: Refused | None, **extra: Any) -> dict[str, Any]:
+    owned = list(units_owned_by(me.user))
+    return {
+        "typed": typed, "refusal": refusal, "units": owned, "kinds": Kind.choices, "summary_limit": SUMMARY_LIMIT,
+        "audiences": Unit.objects.filter(side=Side.FRONT).order_by("name"),
+        "services": Service.objects.filter(unit__in=owned, active=True).select_related("unit").order_by("name"),
+        **extra,
+    }
+
+
+@staff_page
+def calendar_page(request: HttpRequest, me: Person) -> HttpResponse:
+    """Per audience and week: the changes landing, beside the audience's requests and leave, with
+    the collisions and the proposed slots."""
+    start = _date(request.GET.get("start", "")[:20])
+    try:
+        weeks = int(request.GET.get("weeks", "13")[:4])
+    except ValueError:
+        weeks = 13
+    front = list(Unit.objects.filter(side=Side.FRONT).order_by("name").values_list("pk", flat=True))
+    pages = max(1, -(-len(front) // AUDIENCES_PER_PAGE))
+    try:
+        number = min(max(1, int(request.GET.get("page", "1")[:4])), pages)
+    except ValueError:
+        number = 1
+    shown = front[(number - 1) * AUDIENCES_PER_PAGE:number * AUDIENCES_PER_PAGE]
+    cal = calendar(request.user, start=start, weeks=weeks, audience_ids=shown)
+    return render(request, "changes/calendar.html", {
+        "earlier": cal.start - timedelta(days=7 * len(cal.weeks)),
+        "later": cal.start + timedelta(days=7 * len(cal.weeks)),
+        "page_number": number, "pages": range(1, pages + 1) if pages > 1 else None,
+        "cal": cal, "change_base": reverse("changes:calendar"), "owns": units_owned_by(request.user).exists(),
+        "executive": sets_calendar_rules(me),
+        "blackouts": blackouts_visible_to(request.user).filter(ends_on__gte=cal.start)[:20],
+        "periods": periods_visible_to(request.user).filter(ends_on__gte=cal.start)[:10],
+    })
+
+
+@staff_page
+def new_change(request: HttpRequest, me: Person) -> HttpResponse:
+    """Draft a change for a back-office unit whose services you own."""
+    typed: dict[str, Any] = {"audiences": [], "services": [], "everyone": False}
+    refusal: Refused | None = None
+    if not units_owned_by(request.user).exists():
+        return refused(request, Refused("Only the owners of a back-office unit's services (and administrators) "
+                                        "draft changes."), status=403)
+    if request.method == "POST":
+        typed = _typed(request)
+        try:
+            unit_id = int(typed["unit"]) if typed["unit"].isdigit() else None
+            change = actions.draft_change(me, unit_id, _draft(typed))
+            messages.success(request, "Drafted. See where it lands on the calendar below.")
+            return redirect("changes:change", pk=change.pk)
+        except Refused as exc:
+            refusal = exc
+    return render(request, "changes/form.html", _form_context(me, typed, refusal),
+                  status=refusal.status if refusal else 200)
+
+
+@staff_page
+def change_page(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    change = changes_visible_to(request.user).filter(pk=pk).first()
+    if change is None:
+        return refused(request, NotFound("There is no such change, or it is not yours to see."))
+    refusal: Refused | None = None
+    manages = may_own_changes(me, change.unit_id)
+    audiences = list(change.audiences.select_related("unit"))
+    typed: dict[str, Any] = {
+        "unit": str(change.unit_id), "title": change.title, "summary": change.summary, "why": change.why,
+        "kind": change.kind, "effective_on": change.effective_on.isoformat(), "minutes": str(change.minutes),
+        "must_do": audiences[0].must_do if audiences else "",
+        "by_when": audiences[0].by_when.isoformat() if audiences and audiences[0].by_when else "",
+        "audiences": [a.unit.slug for a in audiences], "everyone": change.everyone,
+        "services": list(change.services.values_list("slug", flat=True)),
+    }
+    if request.method == "POST":
+        if not manages:
+            return refused(request, Refused("Only the owners of the unit's services manage this change."), status=403)
+        typed = _typed(request)
+        try:
+            actions.edit_change(me, change.pk, _draft(typed))
+            messages.success(request, "Saved.")
+            return redirect("changes:change", pk=change.pk)
+        except Refused as exc:
+            refusal = exc
+    cal = calendar(request.user, start=change.effective_on, weeks=5,
+                   audience_ids=[a.unit_id for a in audiences])
+    return render(request, "changes/change.html", _form_context(
+        me, typed, refusal, change=change, manages=manages, change_audiences=audiences, cal=cal,
+        editable=manages and change.status in (Status.DRAFT, Status.CONSULTATION),
+        proposal=next((p for p in cal.proposals if p.change.pk == change.pk), None),
+    ), status=refusal.status if refusal else 200)
+
+
+@require_POST
+@staff_page
+def change_action(request: HttpRequest, me: Person, pk: int, what: str) -> HttpResponse:
+    """Open consultation, publish, move (or accept a proposed slot), cancel."""
+    if not changes_visible_to(request.user).filter(pk=pk).exists():
+        return refused(request, NotFound("There is no such change, or it is not yours to see."))
+    try:
+        if what == "consult":
+            actions.open_consultation(me, pk, _date(request.POST.get("consultation_ends_on", "")[:20]))
+            messages.success(request, "Open for consultation.")
+        elif what == "publish":
+            actions.publish_change(me, pk)
+            messages.success(request, "Published.")
+        elif what == "move":
+            change = actions.move_change(me, pk, _date(request.POST.get("effective_on", "")[:20]))
+            messages.success(request, f"Moved to {change.effective_on:%-d %b %Y}.")
+        elif what == "cancel":
+            actions.cancel_change(me, pk)
+            messages.success(request, "Cancelled.")
+        else:
+            raise NotFound("No such action.")
+    except Refused as exc:
+        return refused(request, exc)
+    back = request.POST.get("next", "")
+    return redirect("changes:calendar") if back == "calendar" else redirect("changes:change", pk=pk)
+
+
+@staff_page
+def rules_page(request: HttpRequest, me: Person) -> HttpResponse:
+    """Executives: each audience's weekly limit, blackouts and change periods."""
+    refusal: Refused | None = None
+    names = ("form", "unit", "minutes_per_week", "starts_on", "ends_on", "reason", "kind", "name")
+    typed = {k: request.POST.get(k, "")[:200].replace("\x00", "") for k in names}
+    if request.method == "POST":
+        try:
+            if typed["form"] == "limit":
+                actions.set_limit(me, typed["unit"], typed["minutes_per_week"],
+                                  batching_required=request.POST.get("batching_required") == "on")
+            elif typed["form"] == "blackout":
+                actions.declare_blackout(me, starts_on=_date(typed["starts_on"]), ends_on=_date(typed["ends_on"]),
+                                         reason=typed["reason"], kind=typed["kind"] or Blackout.Kind.BUSY,
+                                         unit_slug=typed["unit"] or None)
+            elif typed["form"] == "period":
+                actions.declare_period(me, name=typed["name"], starts_on=_date(typed["starts_on"]),
+                                       ends_on=_date(typed["ends_on"]))
+            elif typed["form"] == "remove":
+                actions.remove_rule(me, blackout_id=int(request.POST.get("blackout") or 0) or None,
+                                    period_id=int(request.POST.get("period") or 0) or None)
+            messages.success(request, "Saved.")
+            return redirect("changes:rules")
+        except (Refused, ValueError) as exc:
+            refusal = exc if isinstance(exc, Refused) else Refused("That is not a number.")
+    return render(request, "changes/rules.html", {
+        "executive": sets_calendar_rules(me), "typed": typed, "refusal": refusal,
+        "limits": limits_visible_to(request.user).order_by("unit__name"),
+        "blackouts": blackouts_visible_to(request.user).order_by("-starts_on")[:60],
+        "periods": periods_visible_to(request.user).order_by("-starts_on")[:30],
+        "audiences": Unit.objects.filter(side=Side.FRONT).order_by("name"), "kinds": Blackout.Kind.choices,
+    }, status=refusal.status if refusal else 200)

@@ -1,0 +1,409 @@
+"""The change calendar: how much change each audience absorbs per week, where that collides, and
+where each change could land instead.
+
+A back-office change (a policy, a process, a system, a form) lands on its audiences (front-office
+units) on its effective date and costs each person in them some minutes to absorb. This module
+takes plain data and answers:
+
+- ``load``: per audience and ISO week (keyed by the week's Monday), the changes landing and their
+  minutes per person;
+- ``check``: the audience-weeks over their limit, and the changes landing in a blackout (month
+  end, payroll week, a declared busy period) or, for an audience that takes changes only in
+  declared change periods, outside one;
+- ``free_slots``: the next days a change could land without any collision;
+- ``staging``: the same change to its audiences in turn, one week apart or more, each where it fits;
+- ``batch``: several changes moved into one declared change period;
+- ``schedule``: a date for every change (where it is when it fits, else the earliest fit from the
+  date its owner asked for), such that
+  following it leaves no audience-week over its limit (apart from what cannot be helped: changes
+  already in effect, or a change that alone exceeds a limit), with every change within
+  ``WINDOW_DAYS`` of its requested date where the greedy finds room, and the others named.
+
+The scheduler is a greedy earliest fit in the order of the requested dates (ties by id). It never
+places a change where it would push an audience-week over its limit, which is what makes the
+zero-over-limit property hold by construction (``tandem/engines/tests/test_changes.py`` checks it
+against a brute-force recomputation). It does not promise the fewest late changes: packing minutes
+into weeks for several audiences at once is a bin-packing problem, and the plan says which changes
+it could not keep within the window.
+
+No Django here: ``tandem.changes`` calls it with plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+#: Minutes per person per week an audience absorbs when no executive set its limit.
+DEFAULT_WEEKLY_MINUTES = 60
+#: How far after its requested date a change may be moved and still count as on time.
+WINDOW_DAYS = 28
+#: How far the scheduler looks for room at all.
+HORIZON_DAYS = 365
+
+
+def week_of(day: date) -> date:
+    """The Monday of the ISO week holding ``day``: the key of an audience-week."""
+    return day - timedelta(days=day.weekday())
+
+
+def working_days(start: date, end: date) -> Iterable[date]:
+    """Monday to Friday from ``start`` to ``end`` inclusive: the days a change may take effect."""
+    day = start
+    while day <= end:
+        if day.weekday() < 5:
+            yield day
+        day += timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Change:
+    id: int
+    audiences: tuple[int, ...]
+    effective: date
+    minutes: int
+    #: The date its owner asked for; the window is counted from it. None: the effective date.
+    requested: date | None = None
+    #: Already in effect (or otherwise not to be moved): counted, never moved.
+    fixed: bool = False
+
+    @property
+    def asked(self) -> date:
+        return self.requested or self.effective
+
+
+@dataclass(frozen=True)
+class Blackout:
+    starts: date
+    ends: date
+    reason: str
+    #: None: every audience.
+    audience: int | None = None
+
+    def covers(self, audience: int, day: date) -> bool:
+        return self.starts <= day <= self.ends and (self.audience is None or self.audience == audience)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A declared change period: the window into which changes are batched."""
+
+    starts: date
+    ends: date
+    name: str
+
+    def covers(self, day: date) -> bool:
+        return self.starts <= day <= self.ends
+
+
+@dataclass(frozen=True)
+class Rules:
+    limits: Mapping[int, int] = field(default_factory=dict)
+    default_limit: int = DEFAULT_WEEKLY_MINUTES
+    blackouts: tuple[Blackout, ...] = ()
+    periods: tuple[Period, ...] = ()
+    #: Audiences that take changes only inside a declared change period.
+    batching: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        # Day by day, the blackouts that hold (a calendar checks many days for many audiences).
+        by_day: dict[date, list[Blackout]] = {}
+        for blackout in self.blackouts:
+            day = blackout.starts
+            while day <= blackout.ends:
+                by_day.setdefault(day, []).append(blackout)
+                day += timedelta(days=1)
+        object.__setattr__(self, "_by_day", by_day)
+        object.__setattr__(self, "_in_period", {})
+
+    def limit(self, audience: int) -> int:
+        return self.limits.get(audience, self.default_limit)
+
+    def clash(self, audience: int, day: date) -> str | None:
+        """Why ``day`` is no day for a change to land on ``audience``, or None."""
+        for blackout in self._by_day.get(day, ()):  # type: ignore[attr-defined]
+            if blackout.audience is None or blackout.audience == audience:
+                return blackout.reason
+        if audience in self.batching:
+            known: dict[date, bool] = self._in_period  # type: ignore[attr-defined]
+            if day not in known:
+                known[day] = any(p.covers(day) for p in self.periods)
+            if not known[day]:
+                return "outside a change period"
+        return None
+
+
+@dataclass
+class Cell:
+    """One audience-week: how many changes land, and their minutes per person."""
+
+    count: int = 0
+    minutes: int = 0
+    changes: list[int] = field(default_factory=list)
+
+
+Cells = dict[tuple[int, date], Cell]
+
+
+def load(changes: Iterable[Change]) -> Cells:
+    cells: Cells = {}
+    for change in changes:
+        week = week_of(change.effective)
+        for audience in change.audiences:
+            cell = cells.get((audience, week))
+            if cell is None:
+                cell = cells[(audience, week)] = Cell()
+            cell.count += 1
+            cell.minutes += change.minutes
+            cell.changes.append(change.id)
+    return cells
+
+
+@dataclass(frozen=True)
+class Overload:
+    audience: int
+    week: date
+    minutes: int
+    limit: int
+    changes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Clash:
+    change: int
+    audience: int
+    day: date
+    reason: str
+
+
+@dataclass
+class Check:
+    cells: Cells
+    overloads: list[Overload]
+    clashes: list[Clash]
+
+    def colliding(self) -> set[int]:
+        """The changes in an overloaded audience-week or landing in a blackout."""
+        out = {c.change for c in self.clashes}
+        for overload in self.overloads:
+            out.update(overload.changes)
+        return out
+
+
+def check(changes: Iterable[Change], rules: Rules) -> Check:
+    changes = list(changes)
+    cells = load(changes)
+    overloads = [
+        Overload(audience, week, cell.minutes, rules.limit(audience), tuple(cell.changes))
+        for (audience, week), cell in sorted(cells.items())
+        if cell.minutes > rules.limit(audience)
+    ]
+    clashes = []
+    for change in changes:
+        for audience in change.audiences:
+            reason = rules.clash(audience, change.effective)
+            if reason is not None:
+                clashes.append(Clash(change.id, audience, change.effective, reason))
+    return Check(cells, overloads, clashes)
+
+
+def _fits(change: Change, day: date, cells: Cells, rules: Rules, *, audiences: Iterable[int] | None = None) -> bool:
+    """Whether ``change`` may land on ``day``: no clash, and no audience-week over its limit.
+    ``cells`` must not hold the change itself."""
+    return _misfit(change, day, cells, rules, audiences) is None
+
+
+def _misfit(change: Change, day: date, cells: Cells, rules: Rules, audiences: Iterable[int] | None) -> str | None:
+    """None when it fits; "week" when some audience's week is full (no other day of that week
+    will do); "day" when only the day clashes."""
+    week = week_of(day)
+    targets = change.audiences if audiences is None else tuple(audiences)
+    for audience in targets:
+        cell = cells.get((audience, week))
+        if (cell.minutes if cell else 0) + change.minutes > rules.limit(audience):
+            return "week"
+    for audience in targets:
+        if rules.clash(audience, day) is not None:
+            return "day"
+    return None
+
+
+def _fitting_days(change: Change, start: date, end: date, cells: Cells, rules: Rules,
+                  audiences: Iterable[int] | None = None) -> Iterable[date]:
+    """The working days from ``start`` to ``end`` on which ``change`` fits, skipping full weeks."""
+    targets = None if audiences is None else tuple(audiences)
+    day = start
+    while day <= end:
+        if day.weekday() >= 5:
+            day += timedelta(days=1)
+            continue
+        why = _misfit(change, day, cells, rules, targets)
+        if why is None:
+            yield day
+            day += timedelta(days=1)
+        elif why == "week":
+            day = week_of(day) + timedelta(days=7)
+        else:
+            day += timedelta(days=1)
+
+
+def _without(cells: Cells, change: Change) -> Cells:
+    """``cells`` as if ``change`` did not land (a shallow copy of the cells it touches)."""
+    week = week_of(change.effective)
+    out = dict(cells)
+    for audience in change.audiences:
+        cell = cells.get((audience, week))
+        if cell is not None and change.id in cell.changes:
+            out[(audience, week)] = Cell(
+                cell.count - 1, cell.minutes - change.minutes, [c for c in cell.changes if c != change.id]
+            )
+    return out
+
+
+def _add(cells: Cells, change: Change, day: date, audiences: Iterable[int] | None = None) -> None:
+    week = week_of(day)
+    for audience in change.audiences if audiences is None else audiences:
+        cell = cells.get((audience, week))
+        if cell is None:
+            cell = cells[(audience, week)] = Cell()
+        cell.count += 1
+        cell.minutes += change.minutes
+        cell.changes.append(change.id)
+
+
+def free_slots(
+    change: Change, cells: Cells, rules: Rules, *, earliest: date, count: int = 3, horizon_days: int = HORIZON_DAYS
+) -> list[date]:
+    """The first day in each of the next ``count`` weeks (from the later of its requested date and
+    ``earliest``) on which ``change`` lands with no collision, given the others in ``cells``."""
+    others = _without(cells, change)
+    start = max(change.asked, earliest)
+    slots: list[date] = []
+    for day in _fitting_days(change, start, start + timedelta(days=horizon_days), others, rules):
+        if slots and week_of(slots[-1]) == week_of(day):
+            continue
+        slots.append(day)
+        if len(slots) == count:
+            break
+    return slots
+
+
+@dataclass(frozen=True)
+class Stage:
+    audience: int
+    day: date
+
+
+def staging(
+    change: Change, cells: Cells, rules: Rules, *, earliest: date, horizon_days: int = HORIZON_DAYS
+) -> list[Stage] | None:
+    """The same change to its audiences in turn, in the order given, each at least a week after
+    the previous one and on the first day it fits; None when it has one audience or some
+    audience finds no room within the horizon."""
+    if len(change.audiences) < 2:
+        return None
+    others = _without(cells, change)
+    stages: list[Stage] = []
+    start = max(change.asked, earliest)
+    for audience in change.audiences:
+        day = next(iter(_fitting_days(change, start, start + timedelta(days=horizon_days), others, rules,
+                                      (audience,))), None)
+        if day is None:
+            return None
+        stages.append(Stage(audience, day))
+        _add(others, change, day, (audience,))
+        start = week_of(day) + timedelta(days=7)
+    return stages
+
+
+@dataclass
+class Batch:
+    period: Period
+    moves: dict[int, date]
+    #: Changes that would bring an audience-week over its limit or clash inside the period.
+    left_out: list[int]
+
+
+def batch(changes: Iterable[Change], period: Period, cells: Cells, rules: Rules, *, earliest: date) -> Batch:
+    """Move each movable change of ``changes`` into ``period`` (the earliest day there it fits,
+    in the order of their requested dates); those that find no room stay where they are."""
+    todo = sorted((c for c in changes if not c.fixed), key=lambda c: (c.asked, c.id))
+    state = dict(cells)
+    for change in todo:
+        state = _without(state, change)
+    moves: dict[int, date] = {}
+    left_out: list[int] = []
+    for change in todo:
+        day = next(iter(_fitting_days(change, max(period.starts, earliest), period.ends, state, rules)), None)
+        if day is None:
+            left_out.append(change.id)
+            _add(state, change, change.effective)
+        else:
+            moves[change.id] = day
+            _add(state, change, day)
+    return Batch(period, moves, left_out)
+
+
+@dataclass
+class Plan:
+    #: Every change's proposed effective date.
+    dates: dict[int, date]
+    #: Changes placed more than ``window_days`` after their requested date.
+    late: list[int]
+    #: Changes for which no day within the horizon fits (kept where they are): a change that
+    #: alone exceeds an audience's limit, or whose audiences are never free together.
+    unplaceable: list[int]
+
+    def moves(self, changes: Iterable[Change]) -> dict[int, date]:
+        """The changes the plan moves, and where to."""
+        return {c.id: self.dates[c.id] for c in changes if self.dates[c.id] != c.effective}
+
+
+def schedule(
+    changes: Iterable[Change], rules: Rules, *, earliest: date,
+    window_days: int = WINDOW_DAYS, horizon_days: int = HORIZON_DAYS,
+) -> Plan:
+    """A date for each change such that no audience-week goes over its limit and no change lands
+    in a blackout: fixed changes (and those effective before ``earliest``) stay; the others, in
+    the order of their requested dates, stay where they are when they fit there, and otherwise
+    land on the first working day from the later of their requested date and ``earliest`` where
+    they fit."""
+    changes = list(changes)
+    cells: Cells = {}
+    dates: dict[int, date] = {}
+    movable: list[Change] = []
+    for change in changes:
+        if change.fixed or change.effective < earliest:
+            _add(cells, change, change.effective)
+            dates[change.id] = change.effective
+        else:
+            movable.append(change)
+    # First keep every change that fits where it is, so that following the plan moves only
+    # what collides; then place the others, each at the first day from its requested date.
+    to_place: list[Change] = []
+    for change in sorted(movable, key=lambda c: (c.asked, c.id)):
+        if change.effective.weekday() < 5 and _fits(change, change.effective, cells, rules):
+            dates[change.id] = change.effective
+            _add(cells, change, change.effective)
+        else:
+            to_place.append(change)
+    late = [c.id for c in movable if c.id in dates and (c.effective - c.asked).days > window_days]
+    unplaceable: list[int] = []
+    for change in to_place:
+        start = max(change.asked, earliest)
+        day = next(iter(_fitting_days(change, start, start + timedelta(days=horizon_days), cells, rules)), None)
+        if day is None:
+            unplaceable.append(change.id)
+            day = change.effective
+        elif (day - change.asked).days > window_days:
+            late.append(change.id)
+        dates[change.id] = day
+        _add(cells, change, day)
+    return Plan(dates, late, unplaceable)
+
+
+def moved(changes: Iterable[Change], dates: Mapping[int, date]) -> list[Change]:
+    """The changes with the effective dates of a plan (or of any mapping of moves)."""
+    return [Change(c.id, c.audiences, dates.get(c.id, c.effective), c.minutes, c.requested, c.fixed)
+            for c in changes]

@@ -1,0 +1,174 @@
+"""The change calendar's engine against a plain recomputation, on small generated calendars."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from itertools import pairwise
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tandem.engines.changes import (
+    WINDOW_DAYS,
+    Blackout,
+    Change,
+    Period,
+    Rules,
+    batch,
+    check,
+    free_slots,
+    load,
+    moved,
+    schedule,
+    staging,
+    week_of,
+)
+
+MONDAY = date(2026, 3, 2)
+AUDIENCES = (1, 2, 3)
+
+
+def brute_minutes(changes: list[Change]) -> dict[tuple[int, tuple[int, int]], int]:
+    """Minutes per person per audience and ISO (year, week), counted the plain way."""
+    out: dict[tuple[int, tuple[int, int]], int] = defaultdict(int)
+    for c in changes:
+        iso = c.effective.isocalendar()
+        for a in c.audiences:
+            out[(a, (iso[0], iso[1]))] += c.minutes
+    return out
+
+
+def brute_over(changes: list[Change], rules: Rules) -> set[tuple[int, tuple[int, int]]]:
+    return {k for k, m in brute_minutes(changes).items() if m > rules.limit(k[0])}
+
+
+def iso(day: date) -> tuple[int, int]:
+    y, w, _ = day.isocalendar()
+    return (y, w)
+
+
+@st.composite
+def calendars(draw: st.DrawFn) -> tuple[list[Change], Rules]:
+    n = draw(st.integers(0, 8))
+    changes = []
+    for i in range(n):
+        audiences = tuple(sorted(draw(st.sets(st.sampled_from(AUDIENCES), min_size=1, max_size=3))))
+        requested = MONDAY + timedelta(days=draw(st.integers(0, 40)))
+        effective = requested + timedelta(days=draw(st.integers(0, 10)))
+        changes.append(Change(i + 1, audiences, effective, draw(st.integers(5, 70)), requested,
+                              fixed=draw(st.booleans()) and draw(st.booleans())))
+    limits = {a: draw(st.integers(20, 90)) for a in AUDIENCES if draw(st.booleans())}
+    blackouts = []
+    for _ in range(draw(st.integers(0, 2))):
+        start = MONDAY + timedelta(days=draw(st.integers(0, 60)))
+        blackouts.append(Blackout(start, start + timedelta(days=draw(st.integers(0, 6))), "busy",
+                                  draw(st.sampled_from((None, *AUDIENCES)))))
+    periods: tuple[Period, ...] = ()
+    batching: frozenset[int] = frozenset()
+    if draw(st.booleans()):
+        start = MONDAY + timedelta(days=draw(st.integers(0, 50)))
+        periods = (Period(start, start + timedelta(days=draw(st.integers(4, 20))), "change period"),)
+        batching = frozenset(draw(st.sets(st.sampled_from(AUDIENCES), max_size=2)))
+    return changes, Rules(limits, 60, tuple(blackouts), periods, batching)
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars())
+def test_it_finds_every_audience_week_over_its_limit(calendar: tuple[list[Change], Rules]) -> None:
+    changes, rules = calendar
+    result = check(changes, rules)
+    assert {(a, week): cell.minutes for (a, week), cell in result.cells.items()} == {
+        (a, date.fromisocalendar(y, w, 1)): m for (a, (y, w)), m in brute_minutes(changes).items()
+    }
+    assert {(o.audience, iso(o.week)) for o in result.overloads} == brute_over(changes, rules)
+    expected_clashes = {
+        (c.id, a) for c in changes for a in c.audiences
+        if any(b.starts <= c.effective <= b.ends and b.audience in (None, a) for b in rules.blackouts)
+        or (a in rules.batching and not any(p.starts <= c.effective <= p.ends for p in rules.periods))
+    }
+    assert {(x.change, x.audience) for x in result.clashes} == expected_clashes
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars(), st.integers(0, 20))
+def test_following_the_schedule_leaves_no_audience_week_over_its_limit(
+    calendar: tuple[list[Change], Rules], offset: int
+) -> None:
+    changes, rules = calendar
+    earliest = MONDAY + timedelta(days=offset)
+    plan = schedule(changes, rules, earliest=earliest)
+    after = moved(changes, plan.dates)
+    stays = {c.id for c in changes if c.fixed or c.effective < earliest}
+    # Only what cannot be helped is over: weeks the fixed changes alone overload, or a change
+    # for which no day fits at all (which the plan names).
+    fixed_over = brute_over([c for c in after if c.id in stays], rules)
+    for key in brute_over(after, rules):
+        in_cell = [c for c in after if key[0] in c.audiences and iso(c.effective) == key[1]]
+        assert key in fixed_over or any(c.id in plan.unplaceable for c in in_cell), (key, plan)
+    for c in after:
+        if c.id in stays:
+            assert c.effective == next(o.effective for o in changes if o.id == c.id)
+            continue
+        if c.id in plan.unplaceable:
+            continue
+        assert c.effective >= max(c.asked, earliest) and c.effective.weekday() < 5
+        assert all(rules.clash(a, c.effective) is None for a in c.audiences)
+        assert ((c.effective - c.asked).days > WINDOW_DAYS) == (c.id in plan.late)
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendars())
+def test_a_calendar_with_room_at_the_requested_dates_is_left_alone(calendar: tuple[list[Change], Rules]) -> None:
+    changes, rules = calendar
+    asked = [Change(c.id, c.audiences, c.asked, c.minutes, c.asked) for c in changes if c.asked.weekday() < 5]
+    result = check(asked, rules)
+    if result.overloads or result.clashes:
+        return
+    plan = schedule(asked, rules, earliest=MONDAY)
+    assert plan.moves(asked) == {} and plan.late == [] and plan.unplaceable == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendars())
+def test_each_free_slot_and_stage_fits_beside_the_others(calendar: tuple[list[Change], Rules]) -> None:
+    changes, rules = calendar
+    cells = load(changes)
+    for change in changes:
+        others = [c for c in changes if c.id != change.id]
+        before = brute_minutes(others)
+        for day in free_slots(change, cells, rules, earliest=MONDAY):
+            assert day >= change.asked
+            for a in change.audiences:
+                assert before[(a, iso(day))] + change.minutes <= rules.limit(a)
+                assert rules.clash(a, day) is None
+        stages = staging(change, cells, rules, earliest=MONDAY)
+        if stages is None:
+            continue
+        assert [s.audience for s in stages] == list(change.audiences)
+        for first, second in pairwise(stages):
+            assert week_of(second.day) > week_of(first.day)
+        for s in stages:
+            assert before[(s.audience, iso(s.day))] + change.minutes <= rules.limit(s.audience)
+
+
+def test_a_batch_fills_the_change_period_up_to_the_limits() -> None:
+    period = Period(date(2026, 4, 6), date(2026, 4, 10), "April change week")
+    changes = [Change(i, (1,), date(2026, 3, 2) + timedelta(days=7 * i), 25, date(2026, 3, 2)) for i in range(4)]
+    result = batch(changes, period, load(changes), Rules(), earliest=MONDAY)
+    assert sorted(result.moves) == [0, 1] and result.left_out == [2, 3]
+    assert all(period.covers(day) for day in result.moves.values())
+
+
+def test_a_change_alone_over_the_limit_is_named_not_hidden() -> None:
+    big = Change(1, (1,), date(2026, 3, 4), 90)
+    plan = schedule([big], Rules(), earliest=MONDAY)
+    assert plan.unplaceable == [1] and plan.dates[1] == big.effective
+
+
+def test_the_schedule_moves_only_what_collides() -> None:
+    # The later-asked change already sits in its week; the earlier-asked one that collides moves.
+    settled = Change(1, (1,), date(2026, 3, 16), 40, date(2026, 3, 2))
+    crowded = [Change(2, (1,), date(2026, 3, 17), 30, date(2026, 3, 17)), Change(3, (2,), date(2026, 3, 4), 10)]
+    plan = schedule([settled, *crowded], Rules(), earliest=MONDAY)
+    assert plan.moves([settled, *crowded]) == {2: date(2026, 3, 23)}
