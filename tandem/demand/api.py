@@ -75,7 +75,7 @@ def _back_unit(slug: str) -> Unit:
 
 @router.get("/units/{unit_slug}/demand-plan", response={200: PlanOut, **errors(403, 404, 422)},
             summary="Get a back-office unit's four-week plan")
-def get_plan(request: HttpRequest, unit_slug: UnitSlug) -> PlanOut:
+def get_demand_plan(request: HttpRequest, unit_slug: UnitSlug) -> PlanOut:
     """The figures of the four-week plan page. For the unit's lead, executives and administrators."""
     person = actor(request)
     unit = _back_unit(unit_slug)
@@ -116,7 +116,7 @@ class OverviewUnitOut(Schema):
 
 @router.get("/demand/overview", response={200: list[OverviewUnitOut], **errors(403)},
             summary="Get every back-office team's next four weeks and last four weeks' forecast accuracy")
-def get_overview(request: HttpRequest) -> list[OverviewUnitOut]:
+def get_demand_overview(request: HttpRequest) -> list[OverviewUnitOut]:
     """The units you may plan for: executives and administrators every one, a back-office lead
     their own."""
     actor(request)
@@ -163,7 +163,10 @@ def _front_unit(request: HttpRequest, slug: str) -> tuple[Unit, Person]:
 
 @router.get("/units/{unit_slug}/declared-demand", response={200: list[DeclaredRowOut], **errors(403, 404, 422)},
             summary="Get a front-office unit's declared demand beside Tandem's forecast")
-def get_declared(request: HttpRequest, unit_slug: UnitSlug) -> list[DeclaredRowOut]:
+def get_declared_demand(request: HttpRequest, unit_slug: UnitSlug) -> list[DeclaredRowOut]:
+    """Per service the unit asked in the last twelve weeks (or declared ahead), each of the next
+    four weeks: Tandem's forecast of the unit's own requests (its share of the service's forecast)
+    and what the unit declared. For the unit's lead and administrators."""
     unit, _ = _front_unit(request, unit_slug)
     today = timezone.localdate()
     mondays = weeks_ahead(today + dt.timedelta(days=1))  # four weeks still to come
@@ -186,7 +189,7 @@ class DeclaredOut(Schema):
 
 @router.put("/units/{unit_slug}/declared-demand", response={200: DeclaredOut, **errors(400, 403, 404, 422)},
             summary="Declare a front-office unit's demand for a service in a week")
-def put_declared(request: HttpRequest, unit_slug: UnitSlug, payload: DeclareIn) -> DeclaredOut:
+def declare_demand_week(request: HttpRequest, unit_slug: UnitSlug, payload: DeclareIn) -> DeclaredOut:
     """Replaces what the unit declared before for that service and week."""
     unit, person = _front_unit(request, unit_slug)
     service = one_or_none(Service.objects.filter(slug=payload.service))

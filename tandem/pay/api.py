@@ -130,7 +130,7 @@ def list_pay_snapshots(request: HttpRequest) -> list[dict[str, Any]]:
              "imported_by": PersonRef.of(s.imported_by), "rows": getattr(s, "row_count", 0)} for s in qs]
 
 
-@router.post("/pay/snapshots", response={201: SnapshotOut, **errors(403, 409, 413, 422)},
+@router.post("/pay/snapshots", response={201: SnapshotOut, **errors(400, 403, 409, 413, 422)},
              summary="Import a pay snapshot")
 def import_pay_snapshot(
     request: HttpRequest, snapshot_date: Form[date], file: File[UploadedFile]
@@ -179,7 +179,7 @@ class ExplanationIn(InSchema):
     review_date: date
 
 
-@router.post("/pay/explanations", response={201: ExplanationOut, **errors(403, 404, 422)},
+@router.post("/pay/explanations", response={201: ExplanationOut, **errors(400, 403, 404, 422)},
              summary="Explain a grade's gap")
 def explain_pay_gap(request: HttpRequest, payload: ExplanationIn) -> HttpStatus:
     """HR's account of a grade's gap: why, what is being done, when it is reviewed again. The
