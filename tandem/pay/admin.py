@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from tandem.org.queries import person_of
 from tandem.pay import actions
-from tandem.pay.models import HrRole, PayAudit
+from tandem.pay.models import GradeExplanation, HrRole, PayAudit, PaySnapshot
 
 
 @admin.register(HrRole)
@@ -47,3 +47,28 @@ class PayAuditAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Seen here, changed only through the audited pages and API."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(PaySnapshot)
+class PaySnapshotAdmin(ReadOnlyAdmin):
+    """Which snapshots were imported, when and by whom: their rows are not here."""
+
+    list_display = ("snapshot_date", "file_name", "imported_by", "imported_at")
+
+
+@admin.register(GradeExplanation)
+class GradeExplanationAdmin(ReadOnlyAdmin):
+    list_display = ("grade", "review_date", "by", "at")
