@@ -16,15 +16,19 @@ from tandem.catalogue.models import Service
 from tandem.changes.models import (
     MAX_MINUTES,
     SUMMARY_LIMIT,
+    TEXT_LIMIT,
     AudienceLimit,
     Blackout,
     Change,
     ChangeAudience,
+    ChangeComment,
     ChangePeriod,
     Kind,
     Status,
 )
-from tandem.changes.queries import may_own_changes, sets_calendar_rules
+from tandem.changes.queries import audience_people, led_audience, may_own_changes, sets_calendar_rules
+from tandem.notifications.actions import notify
+from tandem.notifications.models import Notification
 from tandem.org.models import Person, Side, Unit
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
@@ -218,7 +222,10 @@ def open_consultation(actor: Person, change_id: int, ends_on: date | None, *, to
     return change
 
 
-def publish_change(actor: Person, change_id: int, *, today: date | None = None) -> Change:
+def publish_change(actor: Person, change_id: int, outcome: str = "", *, today: date | None = None) -> Change:
+    """Publish a draft or a change in consultation. When the consultation drew comments, every
+    one must be answered and ``outcome`` (what changed because of them, or why nothing did) is
+    required: the notice shows it."""
     today = today or timezone.localdate()
     change = _managed(actor, change_id)
     if change.status not in (Status.DRAFT, Status.CONSULTATION):
@@ -226,11 +233,33 @@ def publish_change(actor: Person, change_id: int, *, today: date | None = None) 
     if change.effective_on < today:
         raise Invalid("Its effective date has passed: move it to today or later, then publish.",
                       errors={"effective_on": ["In the past."]})
+    outcome = (outcome or "").replace("\x00", "").strip()
+    comments = change.comments.count()
+    unanswered = change.comments.filter(answered_at__isnull=True).count()
+    errors: dict[str, list[str]] = {}
+    if unanswered:
+        errors["comments"] = [f"{unanswered} of the consultation's {comments} comments "
+                              f"{'is' if unanswered == 1 else 'are'} not answered yet: answer each one first."]
+    if len(outcome) > TEXT_LIMIT:
+        errors["consultation_outcome"] = [f"It is {len(outcome)} characters; at most {TEXT_LIMIT}."]
+    elif comments and not outcome:
+        errors["consultation_outcome"] = [f"The consultation drew {comments} comment{'s' if comments != 1 else ''}: "
+                                          "say what changed because of it (or why nothing did)."]
+    if errors:
+        raise Invalid("Not published: " + " ".join(m for ms in errors.values() for m in ms), errors=errors)
     with action_transaction():
         change.status, change.published_at = Status.PUBLISHED, timezone.now()
-        change.updated_at = change.published_at
-        change.save(update_fields=["status", "published_at", "updated_at"])
+        change.updated_at, change.consultation_outcome = change.published_at, outcome
+        change.save(update_fields=["status", "published_at", "updated_at", "consultation_outcome"])
     return change
+
+
+def _tell_audience(change: Change, message: str) -> int:
+    """One notification to each active person of the change's audiences (in the caller's
+    transaction)."""
+    people = audience_people(change)
+    notify(people, Notification.Kind.CHANGE_MOVED, None, message)
+    return len(people)
 
 
 def move_change(actor: Person, change_id: int, effective_on: date | None, *, today: date | None = None) -> Change:
@@ -249,9 +278,15 @@ def move_change(actor: Person, change_id: int, effective_on: date | None, *, tod
     if change.consultation_ends_on and effective_on < change.consultation_ends_on:
         raise Invalid("The consultation must end by the effective date.",
                       errors={"effective_on": [f"The consultation ends on {change.consultation_ends_on:%-d %b %Y}."]})
+    was = change.effective_on
     with action_transaction():
         change.effective_on, change.updated_at = effective_on, timezone.now()
         change.save(update_fields=["effective_on", "updated_at"])
+        if change.status == Status.PUBLISHED and effective_on != was:
+            # Told again on the new day: the notices not yet acknowledged are forgotten.
+            change.receipts.filter(acknowledged_at__isnull=True).delete()
+            _tell_audience(change, f"Moved: “{change.title[:120]}” ({change.unit.name}) now takes effect on "
+                                   f"{effective_on:%a %-d %b %Y}, not {was:%a %-d %b}.")
     return change
 
 
@@ -259,11 +294,67 @@ def cancel_change(actor: Person, change_id: int) -> Change:
     change = _managed(actor, change_id)
     if change.status == Status.CANCELLED:
         raise Conflict("This change is already cancelled.")
+    published = change.status == Status.PUBLISHED
     with action_transaction():
         change.status, change.cancelled_at = Status.CANCELLED, timezone.now()
         change.updated_at = change.cancelled_at
         change.save(update_fields=["status", "cancelled_at", "updated_at"])
+        if published:
+            _tell_audience(change, f"Cancelled: “{change.title[:120]}” ({change.unit.name}) will not take effect "
+                                   f"on {change.effective_on:%a %-d %b %Y}. Nothing to do.")
     return change
+
+
+# --- consultation ---------------------------------------------------------------------------------
+
+
+def _text(value: str | None, field: str, what: str) -> str:
+    text = (value or "").replace("\x00", "").strip()
+    if not text:
+        raise Invalid(f"Write the {what}.", errors={field: [f"The {what} is empty."]})
+    if len(text) > TEXT_LIMIT:
+        raise Invalid(f"The {what} is {len(text)} characters; at most {TEXT_LIMIT}. Cut {len(text) - TEXT_LIMIT}.",
+                      errors={field: [f"{len(text)} characters; at most {TEXT_LIMIT}."]})
+    return text
+
+
+def comment_on_change(actor: Person, change_id: int, text: str | None, *, today: date | None = None) -> ChangeComment:
+    """A comment or suggestion of a lead of one of the change's audiences, while its consultation
+    is open (up to and including its last day)."""
+    today = today or timezone.localdate()
+    change = Change.objects.select_related("unit").filter(pk=change_id).first()
+    if change is None:
+        raise NotFound("There is no such change.")
+    if change.status != Status.CONSULTATION or change.consultation_ends_on is None:
+        raise Conflict(f"This change is not in consultation (it is {change.get_status_display().lower()}): "
+                       "comments are taken only while its consultation is open.")
+    if today > change.consultation_ends_on:
+        raise Conflict(f"The consultation closed on {change.consultation_ends_on:%-d %b %Y}: comments are no "
+                       "longer taken.")
+    unit = led_audience(actor, change)
+    if unit is None:
+        raise Forbidden("Only the leads of the change's audiences comment during its consultation.")
+    body = _text(text, "text", "comment")
+    with action_transaction():
+        return ChangeComment.objects.create(change=change, author=actor, unit=unit, text=body)
+
+
+def answer_comment(actor: Person, comment_id: int, text: str | None) -> ChangeComment:
+    """The owner's answer to a consultation comment (a second answer replaces the first)."""
+    comment = ChangeComment.objects.select_related("change__unit").filter(pk=comment_id).first()
+    if comment is None:
+        raise NotFound("There is no such comment.")
+    change = comment.change
+    if not may_own_changes(actor, change.unit_id):
+        raise Forbidden(f"Only the owners of {change.unit.name}'s services (and administrators) answer comments "
+                        "on its changes.")
+    if change.status == Status.CANCELLED:
+        raise Conflict("This change is cancelled.")
+    body = _text(text, "answer", "answer")
+    with action_transaction():
+        comment.answer, comment.answered_by, comment.answered_at = body, actor, timezone.now()
+        comment.save(update_fields=["answer", "answered_by", "answered_at"])
+    return comment
 
 
 # --- the executives' rules ------------------------------------------------------------------------

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from tandem.changes.models import AudienceLimit, Blackout, Change, ChangeAudience, ChangePeriod
+from tandem.changes.models import (
+    AudienceLimit,
+    Blackout,
+    Change,
+    ChangeAudience,
+    ChangeComment,
+    ChangePeriod,
+    ChangeReceipt,
+    NoticeDay,
+)
 
 
 class ChangeAudienceInline(admin.TabularInline):
@@ -20,7 +29,7 @@ class ChangeAdmin(admin.ModelAdmin):
     list_display = ("title", "unit", "kind", "status", "effective_on", "minutes")
     list_filter = ("status", "kind", "unit")
     readonly_fields = ("status", "requested_on", "created_by", "created_at", "updated_at", "published_at",
-                       "cancelled_at")
+                       "cancelled_at", "reminded_on")
     inlines = [ChangeAudienceInline]
 
 
@@ -37,3 +46,21 @@ class BlackoutAdmin(admin.ModelAdmin):
 @admin.register(ChangePeriod)
 class ChangePeriodAdmin(admin.ModelAdmin):
     list_display = ("name", "starts_on", "ends_on")
+
+
+@admin.register(ChangeComment)
+class ChangeCommentAdmin(admin.ModelAdmin):
+    list_display = ("change", "author", "unit", "created_at", "answered_at")
+    readonly_fields = ("change", "author", "unit", "text", "created_at", "answer", "answered_by", "answered_at")
+
+
+@admin.register(ChangeReceipt)
+class ChangeReceiptAdmin(admin.ModelAdmin):
+    list_display = ("change", "person", "noticed_on", "acknowledged_at")
+    readonly_fields = ("change", "person", "noticed_on", "acknowledged_at")
+
+
+@admin.register(NoticeDay)
+class NoticeDayAdmin(admin.ModelAdmin):
+    list_display = ("person", "day")
+    readonly_fields = ("person", "day")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from django.http import HttpRequest
@@ -10,12 +10,12 @@ from ninja import Field, Query, Router
 from ninja.responses import Status as HttpStatus
 from pydantic import StringConstraints
 
-from tandem.changes import actions
-from tandem.changes.models import Change, Status
-from tandem.changes.queries import calendar, changes_visible_to
+from tandem.changes import actions, notices
+from tandem.changes.models import TEXT_LIMIT, Change, ChangeComment, Status
+from tandem.changes.queries import acknowledgements, calendar, changes_visible_to, may_own_changes
 from tandem.org.api_shared import InSchema, PathId, Schema, Slug, actor, auth_user, errors
 from tandem.org.models import Unit
-from tandem.refusal import Invalid, NotFound
+from tandem.refusal import Forbidden, Invalid, NotFound
 
 router = Router(tags=["changes"])
 
@@ -48,6 +48,21 @@ class ChangeAudienceOut(Schema):
     by_when: date | None
 
 
+class ChangeCommentOut(Schema):
+    id: int
+    author: str
+    audience: str = Field(..., description="The audience the author leads.")
+    text: str
+    created_at: datetime
+    answer: str
+    answered_at: datetime | None
+
+    @classmethod
+    def of(cls, c: ChangeComment) -> ChangeCommentOut:
+        return cls(id=c.pk, author=c.author.user.get_full_name() or c.author.user.username, audience=c.unit.slug,
+                   text=c.text, created_at=c.created_at, answer=c.answer, answered_at=c.answered_at)
+
+
 class ChangeOut(Schema):
     id: int
     unit: str
@@ -63,6 +78,8 @@ class ChangeOut(Schema):
     consultation_ends_on: date | None
     audiences: list[ChangeAudienceOut]
     services: list[str]
+    comments: list[ChangeCommentOut] = Field(..., description="The consultation's comments and their answers.")
+    consultation_outcome: str = Field(..., description="What changed because of the consultation.")
 
     @classmethod
     def of(cls, c: Change) -> ChangeOut:
@@ -73,7 +90,37 @@ class ChangeOut(Schema):
             audiences=[ChangeAudienceOut(unit=a.unit.slug, must_do=a.must_do, by_when=a.by_when)
                        for a in c.audiences.select_related("unit")],
             services=list(c.services.values_list("slug", flat=True)),
+            comments=[ChangeCommentOut.of(m) for m in c.comments.select_related("author__user", "unit")],
+            consultation_outcome=c.consultation_outcome,
         )
+
+
+LongText = Annotated[str, StringConstraints(max_length=TEXT_LIMIT * 3)]
+
+
+class ChangeTextIn(InSchema):
+    text: LongText = Field(..., description=f"1 to {TEXT_LIMIT} characters.")
+
+
+class ChangePublishIn(InSchema):
+    consultation_outcome: LongText = Field(
+        "", description="What changed because of the consultation: required when it drew comments.")
+
+
+class ChangeAckOut(Schema):
+    change: int
+    acknowledged_at: datetime
+
+
+class ChangeAckUnitOut(Schema):
+    audience: str
+    acknowledged: int = Field(..., description="Its active people who acknowledged the change.")
+    people: int = Field(..., description="Its active people.")
+    noticed: int = Field(..., description="Of them, those sent the day's notice.")
+
+
+class ChangeRemindOut(Schema):
+    reminded: int = Field(..., description="People reminded: those of the audiences who have not acknowledged.")
 
 
 class ChangeConsultIn(InSchema):
@@ -184,13 +231,68 @@ def open_change_consultation(request: HttpRequest, change_id: PathId, payload: C
     return ChangeOut.of(actions.open_consultation(me, change_id, payload.ends_on))
 
 
-@router.post("/changes/{change_id}/publish", response={200: ChangeOut, **errors(403, 404, 409, 422)},
+@router.post("/changes/{change_id}/publish", response={200: ChangeOut, **errors(400, 403, 404, 409, 422)},
              summary="Publish a change")
-def publish_change(request: HttpRequest, change_id: PathId) -> ChangeOut:
-    """Publish a draft or a change in consultation (its effective date must not have passed)."""
+def publish_change(request: HttpRequest, change_id: PathId, payload: ChangePublishIn | None = None) -> ChangeOut:
+    """Publish a draft or a change in consultation (its effective date must not have passed).
+    When the consultation drew comments, each must be answered and `consultation_outcome` said."""
     me = actor(request)
     _visible(request, change_id)
-    return ChangeOut.of(actions.publish_change(me, change_id))
+    outcome = payload.consultation_outcome if payload else ""
+    return ChangeOut.of(actions.publish_change(me, change_id, outcome))
+
+
+@router.post("/changes/{change_id}/comments", response={201: ChangeCommentOut, **errors(400, 403, 404, 409, 422)},
+             summary="Comment on a change in consultation")
+def comment_on_change(request: HttpRequest, change_id: PathId, payload: ChangeTextIn) -> HttpStatus:
+    """A comment or suggestion by a lead of one of its audiences, while its consultation is open."""
+    me = actor(request)
+    _visible(request, change_id)
+    return HttpStatus(201, ChangeCommentOut.of(actions.comment_on_change(me, change_id, payload.text)))
+
+
+@router.post("/changes/{change_id}/comments/{comment_id}/answer",
+             response={200: ChangeCommentOut, **errors(400, 403, 404, 409, 422)}, summary="Answer a comment")
+def answer_change_comment(request: HttpRequest, change_id: PathId, comment_id: PathId,
+                          payload: ChangeTextIn) -> ChangeCommentOut:
+    """The owner's answer to a consultation comment (a second answer replaces the first)."""
+    me = actor(request)
+    change = _visible(request, change_id)
+    if not change.comments.filter(pk=comment_id).exists():
+        raise NotFound("There is no such comment on this change.")
+    return ChangeCommentOut.of(actions.answer_comment(me, comment_id, payload.text))
+
+
+@router.post("/changes/{change_id}/acknowledge", response={200: ChangeAckOut, **errors(403, 404, 409)},
+             summary="Acknowledge a change")
+def acknowledge_change(request: HttpRequest, change_id: PathId) -> ChangeAckOut:
+    """One click by a person of its audiences: they have read the published change."""
+    me = actor(request)
+    _visible(request, change_id)
+    receipt = notices.acknowledge_change(me, change_id)
+    assert receipt.acknowledged_at is not None
+    return ChangeAckOut(change=change_id, acknowledged_at=receipt.acknowledged_at)
+
+
+@router.get("/changes/{change_id}/acknowledgements", response={200: list[ChangeAckUnitOut], **errors(403, 404)},
+            summary="Acknowledgement per audience")
+def change_acknowledgements(request: HttpRequest, change_id: PathId) -> list[ChangeAckUnitOut]:
+    """For the change's owners: per audience unit, how many of its people acknowledged it, of how many."""
+    me = actor(request)
+    change = _visible(request, change_id)
+    if not may_own_changes(me, change.unit_id):
+        raise Forbidden("Only the owners of the unit's services (and administrators) see who acknowledged.")
+    return [ChangeAckUnitOut(audience=a.unit.slug, acknowledged=a.acknowledged, people=a.people, noticed=a.noticed)
+            for a in acknowledgements(change)]
+
+
+@router.post("/changes/{change_id}/remind", response={200: ChangeRemindOut, **errors(403, 404, 409)},
+             summary="Remind the audience")
+def remind_change_audience(request: HttpRequest, change_id: PathId) -> ChangeRemindOut:
+    """Remind those of its audiences who have not acknowledged it: one notification each, once a day."""
+    me = actor(request)
+    _visible(request, change_id)
+    return ChangeRemindOut(reminded=notices.remind_audience(me, change_id))
 
 
 @router.post("/changes/{change_id}/move", response={200: ChangeOut, **errors(400, 403, 404, 409, 422)},

@@ -54,6 +54,10 @@ class Change(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    consultation_outcome = models.TextField(
+        blank=True, db_default="", default="",
+        help_text="What changed because of the consultation: written by the owner when publishing.")
+    reminded_on = models.DateField(null=True, blank=True, help_text="The last day its audience was reminded.")
 
     class Meta:
         ordering = ["effective_on", "id"]
@@ -145,3 +149,59 @@ class ChangePeriod(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+#: The longest comment, answer or account of what the consultation changed.
+TEXT_LIMIT = 2000
+
+
+class ChangeComment(models.Model):
+    """A comment or suggestion an audience's lead makes while the change is in consultation, and
+    the owner's answer."""
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="change_comments")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+",
+                             help_text="The audience the author leads.")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField(blank=True, default="")
+    answered_by = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.change}"
+
+
+class ChangeReceipt(models.Model):
+    """A person of an audience and a published change: when they were told (the day's notice) and
+    when they acknowledged it. The row is also the worker's claim: one per change and person."""
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="receipts")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="change_receipts")
+    noticed_on = models.DateField(null=True, blank=True, help_text="The day's notice that named it.")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["change", "person"], name="one_receipt_per_person")]
+        indexes = [models.Index(fields=["person", "acknowledged_at"], name="receipt_person_ack")]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.change}"
+
+
+class NoticeDay(models.Model):
+    """The claim of one person's notice of the changes taking effect on one day: at most one a
+    day, whichever worker gets there first."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "day"], name="one_change_notice_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.day}"

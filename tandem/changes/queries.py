@@ -14,7 +14,17 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tandem.catalogue.models import Service
-from tandem.changes.models import AudienceLimit, Blackout, Change, ChangeAudience, ChangePeriod, Status
+from tandem.changes.models import (
+    AudienceLimit,
+    Blackout,
+    Change,
+    ChangeAudience,
+    ChangeComment,
+    ChangePeriod,
+    ChangeReceipt,
+    NoticeDay,
+    Status,
+)
 from tandem.engines import changes as engine
 from tandem.org.models import Absence, Person, Role, Side, Unit
 from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything
@@ -81,6 +91,93 @@ def periods_visible_to(user: AnyUser | None) -> QuerySet[ChangePeriod]:
 
 def audiences_visible_to(user: AnyUser | None) -> QuerySet[ChangeAudience]:
     return ChangeAudience.objects.filter(change__in=changes_visible_to(user)).select_related("unit")
+
+
+def comments_visible_to(user: AnyUser | None) -> QuerySet[ChangeComment]:
+    """Consultation comments are read by whoever sees the change."""
+    return ChangeComment.objects.filter(change__in=changes_visible_to(user)).select_related(
+        "author__user", "unit", "answered_by__user")
+
+
+def receipts_visible_to(user: AnyUser | None) -> QuerySet[ChangeReceipt]:
+    """A person's own receipts; the receipts of a unit's changes to the owners of its services;
+    every receipt to administrators and executives."""
+    person = person_of(user)
+    if person is None:
+        return ChangeReceipt.objects.none()
+    if sees_everything(person):
+        return ChangeReceipt.objects.all()
+    return ChangeReceipt.objects.filter(Q(person=person) | Q(change__unit__services__owner=person)).distinct()
+
+
+def notice_days_visible_to(user: AnyUser | None) -> QuerySet[NoticeDay]:
+    person = person_of(user)
+    if person is None:
+        return NoticeDay.objects.none()
+    return NoticeDay.objects.all() if is_admin(person) else NoticeDay.objects.filter(person=person)
+
+
+# --- consultation and notices ---------------------------------------------------------------------
+
+
+def people_of_units(unit_ids: list[int]) -> dict[int, list[int]]:
+    """The active people of each unit (by their home unit)."""
+    out: dict[int, list[int]] = defaultdict(list)
+    for pk, unit_id in Person.objects.filter(unit_id__in=unit_ids, user__is_active=True).order_by(
+            "pk").values_list("pk", "unit_id"):
+        out[unit_id].append(pk)
+    return out
+
+
+def audience_people(change: Change) -> list[int]:
+    """Everyone a change lands on: the active people of its audience units."""
+    units = list(change.audiences.values_list("unit_id", flat=True))
+    return sorted(pk for people in people_of_units(units).values() for pk in people)
+
+
+def led_audience(person: Person | None, change: Change) -> Unit | None:
+    """The audience of the change this person leads, if any (the leads comment in consultation)."""
+    if person is None or person.role != Role.LEAD:
+        return None
+    row = change.audiences.filter(unit_id=person.unit_id).select_related("unit").first()
+    return row.unit if row else None
+
+
+def in_audience(person: Person | None, change: Change) -> bool:
+    return person is not None and change.audiences.filter(unit_id=person.unit_id).exists()
+
+
+@dataclass
+class Acknowledgement:
+    unit: Unit
+    acknowledged: int
+    people: int
+    noticed: int
+
+
+def acknowledgements(change: Change) -> list[Acknowledgement]:
+    """Per audience unit: how many of its active people acknowledged the change, of how many,
+    and how many were sent its notice."""
+    units = [a.unit for a in change.audiences.select_related("unit")]
+    people = people_of_units([u.pk for u in units])
+    acked = set(change.receipts.filter(acknowledged_at__isnull=False).values_list("person_id", flat=True))
+    noticed = set(change.receipts.filter(noticed_on__isnull=False).values_list("person_id", flat=True))
+    return [Acknowledgement(u, sum(1 for p in people[u.pk] if p in acked), len(people[u.pk]),
+                            sum(1 for p in people[u.pk] if p in noticed)) for u in units]
+
+
+def to_acknowledge(user: AnyUser | None, *, today: date | None = None) -> QuerySet[Change]:
+    """The published changes landing on this person's unit, in effect or within a week, that they
+    have not acknowledged."""
+    person = person_of(user)
+    if person is None:
+        return Change.objects.none()
+    today = today or timezone.localdate()
+    return Change.objects.filter(
+        status=Status.PUBLISHED, audiences__unit_id=person.unit_id, effective_on__lte=today + timedelta(days=7),
+        effective_on__gte=today - timedelta(days=90),
+    ).exclude(pk__in=ChangeReceipt.objects.filter(person=person, acknowledged_at__isnull=False).values(
+        "change_id")).select_related("unit").distinct()
 
 
 # --- the calendar ---------------------------------------------------------------------------------

@@ -9,19 +9,26 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from tandem.catalogue.models import Service
-from tandem.changes import actions
-from tandem.changes.models import SUMMARY_LIMIT, Blackout, Kind, Status
+from tandem.changes import actions, notices
+from tandem.changes.models import SUMMARY_LIMIT, TEXT_LIMIT, Blackout, Kind, Status
 from tandem.changes.queries import (
+    acknowledgements,
     blackouts_visible_to,
     calendar,
     changes_visible_to,
+    comments_visible_to,
+    in_audience,
+    led_audience,
     limits_visible_to,
     may_own_changes,
     periods_visible_to,
+    receipts_visible_to,
     sets_calendar_rules,
+    to_acknowledge,
     units_owned_by,
 )
 from tandem.org.models import Person, Side, Unit
@@ -94,6 +101,7 @@ def calendar_page(request: HttpRequest, me: Person) -> HttpResponse:
         "executive": sets_calendar_rules(me),
         "blackouts": blackouts_visible_to(request.user).filter(ends_on__gte=cal.start)[:20],
         "periods": periods_visible_to(request.user).filter(ends_on__gte=cal.start)[:10],
+        "for_you": list(to_acknowledge(request.user)[:20]),
     })
 
 
@@ -134,7 +142,27 @@ def change_page(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
         "audiences": [a.unit.slug for a in audiences], "everyone": change.everyone,
         "services": list(change.services.values_list("slug", flat=True)),
     }
-    if request.method == "POST":
+    form = request.POST.get("form", "edit")[:20] if request.method == "POST" else ""
+    said = {k: request.POST.get(k, "")[:TEXT_LIMIT * 3].replace("\x00", "")
+            for k in ("text", "answer", "comment", "consultation_outcome")}
+    if form in ("comment", "answer", "publish"):
+        try:
+            if form == "comment":
+                actions.comment_on_change(me, change.pk, said["text"])
+                messages.success(request, "Your comment is with the change's owner.")
+            elif form == "answer":
+                comment_id = int(said["comment"]) if said["comment"].isdigit() else 0
+                if not change.comments.filter(pk=comment_id).exists():
+                    raise NotFound("There is no such comment on this change.")
+                actions.answer_comment(me, comment_id, said["answer"])
+                messages.success(request, "Answered.")
+            else:
+                actions.publish_change(me, change.pk, said["consultation_outcome"])
+                messages.success(request, "Published: its audience is told on the effective date.")
+            return redirect("changes:change", pk=change.pk)
+        except Refused as exc:
+            refusal = exc
+    elif request.method == "POST":
         if not manages:
             return refused(request, Refused("Only the owners of the unit's services manage this change."), status=403)
         typed = _typed(request)
@@ -146,17 +174,29 @@ def change_page(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
             refusal = exc
     cal = calendar(request.user, start=change.effective_on, weeks=5,
                    audience_ids=[a.unit_id for a in audiences])
+    own_refusal = refusal if form in ("comment", "answer", "publish") else None
     return render(request, "changes/change.html", _form_context(
-        me, typed, refusal, change=change, manages=manages, change_audiences=audiences, cal=cal,
+        me, typed, None if own_refusal else refusal, other_refusal=own_refusal, change=change, manages=manages,
+        change_audiences=audiences, cal=cal,
         editable=manages and change.status in (Status.DRAFT, Status.CONSULTATION),
         proposal=next((p for p in cal.proposals if p.change.pk == change.pk), None),
+        form=form, said=said, text_limit=TEXT_LIMIT,
+        comments=list(comments_visible_to(request.user).filter(change=change)),
+        may_comment=(change.status == Status.CONSULTATION and change.consultation_ends_on is not None
+                     and timezone.localdate() <= change.consultation_ends_on and led_audience(me, change) is not None),
+        in_audience=change.status == Status.PUBLISHED and in_audience(me, change),
+        acknowledged=receipts_visible_to(request.user).filter(
+            change=change, person=me, acknowledged_at__isnull=False).first(),
+        acks=acknowledgements(change) if manages and change.status == Status.PUBLISHED else None,
+        may_remind=(manages and change.status == Status.PUBLISHED and change.effective_on <= timezone.localdate()
+                    and change.reminded_on != timezone.localdate()),
     ), status=refusal.status if refusal else 200)
 
 
 @require_POST
 @staff_page
 def change_action(request: HttpRequest, me: Person, pk: int, what: str) -> HttpResponse:
-    """Open consultation, publish, move (or accept a proposed slot), cancel."""
+    """Open consultation, publish, move (or accept a proposed slot), cancel, acknowledge, remind."""
     if not changes_visible_to(request.user).filter(pk=pk).exists():
         return refused(request, NotFound("There is no such change, or it is not yours to see."))
     try:
@@ -164,8 +204,14 @@ def change_action(request: HttpRequest, me: Person, pk: int, what: str) -> HttpR
             actions.open_consultation(me, pk, _date(request.POST.get("consultation_ends_on", "")[:20]))
             messages.success(request, "Open for consultation.")
         elif what == "publish":
-            actions.publish_change(me, pk)
+            actions.publish_change(me, pk, request.POST.get("consultation_outcome", "")[:TEXT_LIMIT * 3])
             messages.success(request, "Published.")
+        elif what == "acknowledge":
+            notices.acknowledge_change(me, pk)
+            messages.success(request, "Acknowledged. Thank you.")
+        elif what == "remind":
+            count = notices.remind_audience(me, pk)
+            messages.success(request, f"Reminded {count} {'person' if count == 1 else 'people'}.")
         elif what == "move":
             change = actions.move_change(me, pk, _date(request.POST.get("effective_on", "")[:20]))
             messages.success(request, f"Moved to {change.effective_on:%-d %b %Y}.")

@@ -12,12 +12,24 @@ as the rest of the demo (the actions would refuse the past changes, which is wha
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
 
 from tandem.catalogue.models import Service
-from tandem.changes.models import AudienceLimit, Blackout, Change, ChangeAudience, ChangePeriod, Kind, Status
+from tandem.changes.models import (
+    AudienceLimit,
+    Blackout,
+    Change,
+    ChangeAudience,
+    ChangeComment,
+    ChangePeriod,
+    ChangeReceipt,
+    Kind,
+    Status,
+)
 from tandem.engines import changes as engine
-from tandem.org.models import Person, Unit
+from tandem.org.models import Person, Role, Unit
 
 BRANCHES = ("leeds", "manchester", "sheffield")
 FRONT = (*BRANCHES, "reception", "accounts", "leadership")
@@ -189,5 +201,63 @@ def load_changes(today: date, seed: int = 2026) -> dict[str, int]:
         for change, (index, _) in zip(rows, plan, strict=True) for slug in CATALOGUE[index][6]
     ]
     ChangeAudience.objects.bulk_create(audience_rows)
-    return {"changes": len(rows), "change audiences": len(audience_rows)}
+    comments, receipts = _consultation_and_receipts(rows, today, owners, rng)
+    return {"changes": len(rows), "change audiences": len(audience_rows), "change comments": comments,
+            "change receipts": receipts}
+
+
+#: What the audiences' leads say in consultation, and the owners' answers.
+COMMENTS = (
+    ("Can this wait until after the month end? Our branch is stretched then.",
+     "Yes: it lands after the month end, and the calendar keeps it clear of the blackout."),
+    ("Our temps work weekends: please give us the notice in a form we can pin up.",
+     "A one-page version is attached to the notice."),
+    ("Who do we call if a client refuses? The notice does not say.",
+     "The payroll help line; it is now named in the notice."),
+)
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=timezone.get_default_timezone())
+
+
+def _consultation_and_receipts(rows: list[Change], today: date, owners: dict[str, int],
+                               rng: random.Random) -> tuple[int, int]:
+    """A lead's comment on each change in consultation or published (answered once published),
+    what changed because of it, and for the changes already in effect each audience person's
+    notice and (for most) their acknowledgement."""
+    leads: dict[int, list[int]] = {}
+    people: dict[int, list[int]] = {}
+    for pk, unit_id, role in Person.objects.filter(user__is_active=True).values_list("pk", "unit_id", "role"):
+        people.setdefault(unit_id, []).append(pk)
+        if role == Role.LEAD:
+            leads.setdefault(unit_id, []).append(pk)
+    comments, receipts = [], []
+    for change in rows:
+        units = list(change.audiences.values_list("unit_id", flat=True))
+        if change.status in (Status.CONSULTATION, Status.PUBLISHED) and change.consultation_ends_on:
+            led = [u for u in units if leads.get(u)]
+            if led:
+                unit_id = rng.choice(led)
+                text, answer = rng.choice(COMMENTS)
+                said = min(change.consultation_ends_on, today) - timedelta(days=1)
+                answered = change.status == Status.PUBLISHED or rng.random() < 0.5
+                comments.append(ChangeComment(
+                    change=change, author_id=leads[unit_id][0], unit_id=unit_id, text=text, created_at=_at(said, 10),
+                    answer=answer if answered else "", answered_by_id=owners[change.unit.slug] if answered else None,
+                    answered_at=_at(said, 15) if answered else None))
+                if change.status == Status.PUBLISHED:
+                    change.consultation_outcome = answer
+                    change.save(update_fields=["consultation_outcome"])
+        if change.status == Status.PUBLISHED and change.effective_on < today:
+            for unit_id in units:
+                for person in people.get(unit_id, []):
+                    acked = rng.random() < 0.8
+                    receipts.append(ChangeReceipt(
+                        change=change, person_id=person, noticed_on=change.effective_on,
+                        acknowledged_at=_at(change.effective_on + timedelta(days=rng.randrange(0, 3)), 11)
+                        if acked else None))
+    ChangeComment.objects.bulk_create(comments)
+    ChangeReceipt.objects.bulk_create(receipts)
+    return len(comments), len(receipts)
 

@@ -25,6 +25,9 @@ class Notification(models.Model):
         PLAN_TO_REVIEW = "plan_to_review", "Allocation plan to review"
         LOAN = "loan", "Lending"
         DEMAND_ASK = "demand_ask", "Demand ahead to declare"
+        CHANGE_NOTICE = "change_notice", "Changes taking effect"
+        CHANGE_REMINDER = "change_reminder", "Change to acknowledge"
+        CHANGE_MOVED = "change_moved", "Change moved or cancelled"
 
     recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24, choices=Kind.choices)

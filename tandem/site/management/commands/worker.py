@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
 from tandem.allocation.actions import place_new_work
+from tandem.changes.notices import send_change_notices
 from tandem.demand.actions import ask_for_demand, refresh_arrival_forecasts
 from tandem.insights.actions import refresh_recent_flow
 from tandem.notifications.actions import send_digests
@@ -38,7 +39,8 @@ class Command(BaseCommand):
         "forecasting every service's arrivals for the next five weeks (once a day) and asking "
         "front-office leads for the demand they expect (once a month), "
         "emailing the pulse question about the period just ended and last month's kudos digests, "
-        "placing new and returned work of units in auto allocation mode."
+        "placing new and returned work of units in auto allocation mode, "
+        "telling each person of the changes taking effect for them (one notice a day)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -82,6 +84,7 @@ class Command(BaseCommand):
         warned, breached = fire_due_sla_alerts()
         unanswered = fire_due_response_alerts()
         closed = close_expired_resolutions()
+        noticed = send_change_notices()
         emailed = send_digests()
         mark_material_changes()
         forecasts, slips = refresh_forecasts()
@@ -96,7 +99,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"warned of {warned} and reported {breached} breached agreement(s); "
                 f"reported {unanswered} missed first response(s); "
-                f"closed {closed} resolved request(s); sent {emailed} digest(s); "
+                f"closed {closed} resolved request(s); told {noticed} person(s) of changes taking effect; "
+                f"sent {emailed} digest(s); "
                 f"refreshed {forecasts} forecast(s) and told of {slips} slipping promise(s); "
                 f"forecast the arrivals of {demand} service(s); "
                 f"sent {invited} pulse question(s); placed {placed} request(s) of units in auto mode; "

@@ -1,0 +1,123 @@
+"""Telling a change's audience: the notice on the effective date (one message per person per
+day, listing every change taking effect for them), the one-click acknowledgement, the owner's
+reminder of those who have not acknowledged.
+
+Each is a named action owning its transaction; the worker's duty claims its rows (a
+``NoticeDay`` per person and day, a ``ChangeReceipt`` per change and person, both unique) so that
+two workers never tell a person twice."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.db import IntegrityError
+from django.utils import timezone
+
+from tandem.changes.models import Change, ChangeReceipt, NoticeDay, Status
+from tandem.changes.queries import audience_people, in_audience, may_own_changes, people_of_units
+from tandem.notifications.actions import notify
+from tandem.notifications.models import Notification
+from tandem.org.models import Person
+from tandem.outbox.actions import action_transaction
+from tandem.refusal import Conflict, Forbidden, NotFound
+
+#: A worker that was down catches up on the changes that took effect this many days back.
+CATCH_UP_DAYS = 6
+
+
+def notice_message(changes: list[Change], today: date) -> str:
+    """The day's one message: every change taking effect for the person, titles first."""
+    if len(changes) == 1:
+        c = changes[0]
+        head = f"Taking effect {'today' if c.effective_on == today else c.effective_on.strftime('%-d %b')}: "
+        text = f"{head}“{c.title}” ({c.unit.name}). {c.summary}"
+    else:
+        titles = "; ".join(f"“{c.title}” ({c.unit.name})" for c in changes)
+        text = f"{len(changes)} changes take effect: {titles}."
+    tail = " Read and acknowledge under Changes."
+    return (text[: 300 - len(tail) - 1] + "…" if len(text) + len(tail) > 300 else text) + tail
+
+
+def due_notices(today: date) -> dict[int, list[int]]:
+    """Per person, the published changes in effect (today, or up to ``CATCH_UP_DAYS`` back) whose
+    notice they have not had, nor acknowledged."""
+    changes = list(Change.objects.filter(status=Status.PUBLISHED, effective_on__lte=today,
+                                         effective_on__gte=today - timedelta(days=CATCH_UP_DAYS))
+                   .prefetch_related("audiences"))
+    if not changes:
+        return {}
+    people = people_of_units(list({a.unit_id for c in changes for a in c.audiences.all()}))
+    have = set(ChangeReceipt.objects.filter(change__in=changes).values_list("change_id", "person_id"))
+    due: dict[int, list[int]] = defaultdict(list)
+    for c in changes:
+        for a in c.audiences.all():
+            for person in people[a.unit_id]:
+                if (c.pk, person) not in have and c.pk not in due[person]:
+                    due[person].append(c.pk)
+    return {p: ids for p, ids in due.items() if ids}
+
+
+def send_change_notices(today: date | None = None) -> int:
+    """The worker's duty: each person of each audience gets one notification a day listing the
+    changes taking effect for them. A person already told today (a change published later that
+    day) is told of the rest tomorrow. Returns how many people were told."""
+    today = today or timezone.localdate()
+    due = due_notices(today)
+    if not due:
+        return 0
+    changes = {c.pk: c for c in Change.objects.filter(pk__in={i for ids in due.values() for i in ids})
+               .select_related("unit")}
+    told = 0
+    for person_id, ids in sorted(due.items()):
+        listed = sorted((changes[i] for i in ids), key=lambda c: (c.effective_on, c.pk))
+        try:
+            with action_transaction():
+                NoticeDay.objects.create(person_id=person_id, day=today)  # the claim: once a day
+                ChangeReceipt.objects.bulk_create(
+                    [ChangeReceipt(change=c, person_id=person_id, noticed_on=today) for c in listed])
+                notify([person_id], Notification.Kind.CHANGE_NOTICE, None, notice_message(listed, today))
+        except IntegrityError:
+            continue  # told today already, or another worker got there first
+        told += 1
+    return told
+
+
+def acknowledge_change(actor: Person, change_id: int) -> ChangeReceipt:
+    """One click: the person of an audience has read the published change (again: nothing more)."""
+    change = Change.objects.filter(pk=change_id).first()
+    if change is None:
+        raise NotFound("There is no such change.")
+    if change.status != Status.PUBLISHED:
+        raise Conflict(f"Only a published change is acknowledged; this one is {change.get_status_display().lower()}.")
+    if not in_audience(actor, change):
+        raise Forbidden("Only the people of the change's audiences acknowledge it.")
+    with action_transaction():
+        receipt, _ = ChangeReceipt.objects.get_or_create(change=change, person=actor)
+        if receipt.acknowledged_at is None:
+            receipt.acknowledged_at = timezone.now()
+            receipt.save(update_fields=["acknowledged_at"])
+    return receipt
+
+
+def remind_audience(actor: Person, change_id: int, *, today: date | None = None) -> int:
+    """The owner reminds the people of the audiences who have not acknowledged a published change
+    in effect: one notification each, at most once a day per change. Returns how many."""
+    today = today or timezone.localdate()
+    change = Change.objects.select_related("unit").filter(pk=change_id).first()
+    if change is None:
+        raise NotFound("There is no such change.")
+    if not may_own_changes(actor, change.unit_id):
+        raise Forbidden(f"Only the owners of {change.unit.name}'s services (and administrators) remind its audience.")
+    if change.status != Status.PUBLISHED or change.effective_on > today:
+        raise Conflict("Reminders are for a published change that has taken effect.")
+    acked = set(change.receipts.filter(acknowledged_at__isnull=False).values_list("person_id", flat=True))
+    people = [p for p in audience_people(change) if p not in acked]
+    with action_transaction():
+        claimed = Change.objects.filter(pk=change.pk).exclude(reminded_on=today).update(reminded_on=today)
+        if claimed != 1:
+            raise Conflict("The audience was already reminded today: once a day is enough.")
+        notify(people, Notification.Kind.CHANGE_REMINDER, None,
+               f"Please acknowledge “{change.title[:120]}” ({change.unit.name}), in effect since "
+               f"{change.effective_on:%-d %b}: {change.summary}"[:260] + " See Changes.")
+    return len(people)
