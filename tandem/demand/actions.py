@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+from django.db import IntegrityError
 from django.utils import timezone
 
 from tandem.agreements.queries import calendar_for_unit
 from tandem.catalogue.models import Service
-from tandem.demand.models import ArrivalForecast, DeclaredDemand, WeekForecast
+from tandem.demand.models import ArrivalForecast, DeclaredDemand, DemandAsk, WeekForecast
 from tandem.demand.queries import (
     closed_days,
     daily_arrivals,
@@ -247,18 +248,19 @@ def _count(value: Any, errors: dict[str, list[str]]) -> int | None:
 
 
 def ask_for_demand(today: date | None = None) -> int:
-    """Once a month, ask each front-office lead for the demand their unit expects over the next
-    four weeks (a notification, so also in their email digest), with Tandem's own figure to
-    correct. Returns how many leads were asked."""
+    """Once a month, ask each front-office unit's leads for the demand the unit expects over the
+    next four weeks (a notification, so also in their email digest), with Tandem's own figure to
+    correct. The unit's ``DemandAsk`` row for the month is written with the notifications: a
+    second worker finds it and asks nobody again. Returns how many leads were asked."""
     today = today or timezone.localdate()
-    month_start = datetime.combine(today.replace(day=1), datetime.min.time(), tzinfo=timezone.get_default_timezone())
-    asked = set(Notification.objects.filter(kind=Notification.Kind.DEMAND_ASK, created_at__gte=month_start)
-                .values_list("recipient_id", flat=True))
+    month = today.replace(day=1)
+    done = set(DemandAsk.objects.filter(month=month).values_list("unit_id", flat=True))
     mondays = weeks_ahead(today + timedelta(days=1))
     told = 0
-    for unit in Unit.objects.filter(side=Side.FRONT).order_by("pk"):
-        leads = [pk for pk in Person.objects.filter(unit=unit, role=Role.LEAD, user__is_active=True)
-                 .values_list("pk", flat=True) if pk not in asked]
+    for unit in Unit.objects.filter(side=Side.FRONT).exclude(pk__in=done).order_by("pk"):
+        leads = list(
+            Person.objects.filter(unit=unit, role=Role.LEAD, user__is_active=True).values_list("pk", flat=True)
+        )
         if not leads:
             continue
         expected = sum(sum(f for _, f, _ in row.cells) for row in declaration_rows(unit, mondays, today))
@@ -267,7 +269,11 @@ def ask_for_demand(today: date | None = None) -> int:
             f"Tandem expects about {expected:,.0f} requests: correct it where you know better under "
             "Manage → Demand ahead."
         )
-        with action_transaction():
-            notify(leads, Notification.Kind.DEMAND_ASK, None, message)
+        try:
+            with action_transaction():
+                DemandAsk.objects.create(unit=unit, month=month, asked_at=timezone.now())
+                notify(leads, Notification.Kind.DEMAND_ASK, None, message)
+        except IntegrityError:
+            continue  # another worker asked this unit a moment ago
         told += len(leads)
     return told

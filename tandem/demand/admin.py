@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tandem.demand.models import ArrivalForecast, DeclaredDemand, WeekForecast
+from tandem.demand.models import ArrivalForecast, DeclaredDemand, DemandAsk, WeekForecast
 
 
 @admin.register(DeclaredDemand)
@@ -24,3 +24,8 @@ class WeekForecastAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(DemandAsk)
+class DemandAskAdmin(admin.ModelAdmin):
+    list_display = ("unit", "month", "asked_at")

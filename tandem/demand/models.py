@@ -72,3 +72,18 @@ class DeclaredDemand(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} expects {self.count} × {self.service} in the week of {self.week}"
+
+
+class DemandAsk(models.Model):
+    """A front-office unit's leads were asked for the month's demand: one row per unit and
+    month, written with the notifications, so that two workers never ask twice."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the month asked.")
+    asked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "month"], name="one_demand_ask_per_unit_month")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} asked for {self.month:%B %Y}"

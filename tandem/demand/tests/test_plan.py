@@ -12,7 +12,7 @@ import time_machine
 from django.test import Client
 
 from tandem.demand.actions import backfill_week_forecasts, declare_demand, refresh_arrival_forecasts
-from tandem.demand.models import ArrivalForecast, DeclaredDemand, WeekForecast
+from tandem.demand.models import ArrivalForecast, DeclaredDemand, DemandAsk, WeekForecast
 from tandem.demand.queries import forecast_accuracy
 from tandem.engines.durations import hours_text
 from tandem.org.models import Role
@@ -283,6 +283,8 @@ def test_front_office_leads_are_asked_once_a_month(cast: Cast, history: list[Ser
     with time_machine.travel(datetime.combine(TODAY, time(10), tzinfo=LONDON), tick=False):
         assert ask_for_demand(TODAY) == 2
         assert ask_for_demand(TODAY + timedelta(days=3)) == 0  # the same month
+        # The month's claim, not the notifications, says who was asked: a second worker asks nobody.
+        assert DemandAsk.objects.filter(month=date(2026, 11, 1)).count() == 2
     asks = {n.recipient_id: n.message for n in Notification.objects.filter(kind=Notification.Kind.DEMAND_ASK)}
     assert set(asks) == {leeds_lead.pk, york_lead.pk}  # leads only: not the consultants, not the back office
     # Leeds's four weeks from Monday 23 November: three quarters of 10 a week, four weeks.
