@@ -7,6 +7,7 @@ time on it, and only their own time.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, timedelta
 
@@ -32,7 +33,17 @@ NOTE_LIMIT = 200
 def parse_duration(text: str | int | float) -> int:
     """Seconds in a duration as people write it; ``Invalid`` (naming the field) otherwise."""
     if isinstance(text, int | float) and not isinstance(text, bool):
-        seconds = round(float(text) * 60)
+        # A number is minutes. Compared before any arithmetic: a huge or infinite one is simply too
+        # long (refused below), never an overflow.
+        if isinstance(text, float) and math.isnan(text):
+            raise Invalid("Time spent: not a number; write minutes (35) or hours and minutes (1 h 20 min).",
+                          errors={"duration": ["Write minutes (35) or hours and minutes (1 h 20 min)."]})
+        if text <= 0:
+            seconds = 0
+        elif text > TimeEntry.MAX_SECONDS:
+            seconds = TimeEntry.MAX_SECONDS + 1
+        else:
+            seconds = round(float(text) * 60)
     else:
         match = _DURATION.match(str(text))
         if not match or not any(match.groupdict().values()):

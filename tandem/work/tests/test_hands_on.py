@@ -126,6 +126,9 @@ def test_committed_hours_are_the_held_requests_efforts(cast: Cast, week: dict[st
     ({"duration": "0"}, 422, "at least 1 minute"),
     ({"duration": 0.2}, 422, "at least 1 minute"),
     ({"duration": "13 h"}, 422, "at most 12 hours"),
+    ({"duration": -5}, 422, "at least 1 minute"),
+    ({"duration": 1.7e308}, 422, "at most 12 hours"),  # times 60 overflows to infinity: never a 500
+    ({"duration": 10**30}, 422, "at most 12 hours"),
     ({"duration": "35 min", "worked_on": "2026-11-19"}, 422, "not come yet"),
     ({"duration": "35 min", "worked_on": "2026-10-01"}, 422, "last 31 days"),
     ({"duration": "35 min", "note": "x" * 201}, 422, "200"),
