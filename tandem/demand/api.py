@@ -66,7 +66,7 @@ class PlanOut(Schema):
     weeks: list[PlanWeekOut]
 
 
-def _back_unit(slug: str) -> Unit:
+def _unit_named(slug: str) -> Unit:
     unit = one_or_none(Unit.objects.filter(slug=slug))
     if unit is None:
         raise NotFound(f"There is no unit {slug!r}.")
@@ -78,7 +78,7 @@ def _back_unit(slug: str) -> Unit:
 def get_demand_plan(request: HttpRequest, unit_slug: UnitSlug) -> PlanOut:
     """The figures of the four-week plan page. For the unit's lead, executives and administrators."""
     person = actor(request)
-    unit = _back_unit(unit_slug)
+    unit = _unit_named(unit_slug)
     if unit.side != Side.BACK:
         raise Invalid(f"{unit.name} is a front-office unit: its demand ahead is at /units/{unit.slug}/declared-demand.")
     if not reads_plan(person, unit):
@@ -155,7 +155,7 @@ class DeclareIn(InSchema):
 
 def _front_unit(request: HttpRequest, slug: str) -> tuple[Unit, Person]:
     person = actor(request)
-    unit = _back_unit(slug)
+    unit = _unit_named(slug)
     if not may_declare_for(person, unit):
         raise Forbidden(f"Only a lead of {unit.name}, a front-office unit, (or an admin) declares its demand.")
     return unit, person

@@ -34,16 +34,20 @@ SHARE_WEEKS = 12
 DEFAULT_SHARE = 0.9
 
 
+def open_days(calendar: WorkingCalendar, first: date, last: date) -> set[date]:
+    """Days in ``[first, last]`` with working time on the calendar."""
+    lo = datetime.combine(first, datetime.min.time(), tzinfo=calendar.zone)
+    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=calendar.zone)
+    return {datetime.fromtimestamp(a, calendar.zone).date() for a, _ in calendar.working_intervals(lo, hi)}
+
+
 def closed_days(calendar: WorkingCalendar, first: date, last: date) -> set[date]:
     """Days in ``[first, last]`` whose weekday normally has working hours but that have none on
     the calendar: its public holidays and closures."""
-    zone = calendar.zone
-    lo = datetime.combine(first, datetime.min.time(), tzinfo=zone)
-    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-    open_days = {datetime.fromtimestamp(a, zone).date() for a, _ in calendar.working_intervals(lo, hi)}
+    working = open_days(calendar, first, last)
     weekly = calendar.spec.effective_weekly()
     days = (first + timedelta(days=n) for n in range((last - first).days + 1))
-    return {d for d in days if weekly[d.weekday()] and d not in open_days}
+    return {d for d in days if weekly[d.weekday()] and d not in working}
 
 
 def daily_arrivals(unit: Unit, first: date, today: date) -> dict[int, np.ndarray]:
@@ -175,12 +179,6 @@ def agreement_target(unit: Unit, services: list[Service], calendar: WorkingCalen
     return min(turnaround_seconds(s, calendar) for s in services) / 3600, DEFAULT_SHARE
 
 
-def _working_days(calendar: WorkingCalendar, first: date, last: date) -> int:
-    lo = datetime.combine(first, datetime.min.time(), tzinfo=calendar.zone)
-    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=calendar.zone)
-    return len({datetime.fromtimestamp(a, calendar.zone).date() for a, _ in calendar.working_intervals(lo, hi)})
-
-
 def four_week_plan(unit: Unit, today: date | None = None, *, now: datetime | None = None) -> list[WeekPlan]:
     now = now or timezone.now()
     today = today or timezone.localdate()
@@ -199,6 +197,7 @@ def four_week_plan(unit: Unit, today: date | None = None, *, now: datetime | Non
     efforts = service_efforts(unit, now)
     capacity = capacity_by_day(unit, mondays[0], last)
     target_hours, target_share = agreement_target(unit, services, calendar)
+    working_ahead = open_days(calendar, today, last)  # for each week, the loan simulation's window
     plans = []
     for monday in mondays:
         week_days = [monday + timedelta(days=k) for k in range(7)]
@@ -232,7 +231,7 @@ def four_week_plan(unit: Unit, today: date | None = None, *, now: datetime | Non
         plans.append(WeekPlan(
             monday=monday, services=rows, capacity_hours=capacity_hours, working_hours=working,
             required_people=required, target_hours=target_hours, target_share=target_share,
-            window_start=lo, working_days_ahead=_working_days(calendar, today, week_days[-1]),
+            window_start=lo, working_days_ahead=sum(d <= week_days[-1] for d in working_ahead),
             forecast_missing=missing,
         ))
     return plans
