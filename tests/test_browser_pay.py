@@ -45,6 +45,7 @@ def test_hr_imports_a_snapshot_and_the_report_shows_the_figures(live_server, pag
     expect(page.get_by_test_id("median-gap")).to_have_text("3.3 %")
     expect(page.locator('tr[data-grade="C3"]')).to_contain_text("gap to review")
     expect(page.locator('tr[data-grade="C2"]')).to_contain_text("Not shown")
+    expect(page.locator('tr[data-trend-grade="C3"]')).to_contain_text("Apr 2026: 5.0 % (6.1 %)")
     sign_out(page)
 
     sign_in(page, live_server.url, "executive")

@@ -5,7 +5,9 @@ Grades follow the job titles (entry, professional, senior and managers, director
 full-time equivalents for 37.5 hours, paid pro rata for the person's working pattern. The front
 office's consultants and branch managers earn monthly commission, which the regulations count
 as bonus pay (and as pay in the period, hence in hourly pay); account managers a quarterly
-bonus; the back office none. Written straight into the tables like the rest of the demo.
+bonus; the back office none. Somebody on long-term sickness past the company's four weeks of
+full sick pay is on statutory sick pay that month: reduced pay because of leave. Written
+straight into the tables like the rest of the demo.
 """
 
 from __future__ import annotations
@@ -18,12 +20,17 @@ from decimal import Decimal
 from django.utils import timezone
 
 from tandem.demo.people import PATTERNS, PEOPLE, UNITS, DemoPerson
-from tandem.org.models import Person
+from tandem.org.models import Absence, Person
 from tandem.pay.models import AuditWhat, GradeExplanation, HrRole, PayAudit, PayRow, PaySnapshot
 from tandem.pay.queries import threshold
 from tandem.pay.report import people_of, snapshot_figures
 
 HR_LEAD = "catherine.moss"
+#: Company sick pay is full pay for the first four weeks of a spell of sickness; then statutory
+#: sick pay (£118.75 a week, the 2025/26 rate) until the person is back. A month with any day on
+#: it is pay reduced because of leave: the person is left out of the hourly figures (regulation 1(2)).
+FULL_SICK_PAY_DAYS = 28
+SSP_WEEKLY = 118.75
 
 # job title -> (grade, full-time salary, monthly commission range, quarterly bonus)
 PAY: dict[str, tuple[str, int, tuple[int, int], int]] = {
@@ -80,9 +87,23 @@ def month_end_before(day: date) -> date:
     return day.replace(day=1) - timedelta(days=1)
 
 
-def _rows(snapshot: PaySnapshot, people: dict[str, Person], rng: random.Random, uplift: float) -> list[PayRow]:
+def days_on_sick_pay(first: date, last: date, spells: list[tuple[date, date]]) -> int:
+    """Days from ``first`` to ``last`` (included) that fall after the company sick pay of a
+    spell of sickness has run out: from its 29th day on, each spell counted from its own start."""
+    days: set[date] = set()
+    for start, end in spells:
+        day = max(first, start + timedelta(days=FULL_SICK_PAY_DAYS))
+        while day <= min(last, end):
+            days.add(day)
+            day += timedelta(days=1)
+    return len(days)
+
+
+def _rows(snapshot: PaySnapshot, people: dict[str, Person], rng: random.Random, uplift: float,
+          sick: dict[str, list[tuple[date, date]]]) -> list[PayRow]:
     side = {u.slug: u.side for u in UNITS}
     days = calendar.monthrange(snapshot.snapshot_date.year, snapshot.snapshot_date.month)[1]
+    first = snapshot.snapshot_date.replace(day=1)
     quarter_end = snapshot.snapshot_date.month % 3 == 0
     rows = []
     for p in PEOPLE:
@@ -99,11 +120,13 @@ def _rows(snapshot: PaySnapshot, people: dict[str, Person], rng: random.Random, 
         year = sum(level * rng.uniform(0.85, 1.15) for _ in range(11)) + this_month if high else 0.0
         year += 4 * quarterly * personal
         period_bonus = this_month + (quarterly * personal if quarter_end else 0.0)
+        on_ssp = days_on_sick_pay(first, snapshot.snapshot_date, sick.get(p.username, []))
+        ordinary = monthly * (days - on_ssp) / days + SSP_WEEKLY * on_ssp / 7
         rows.append(PayRow(
             snapshot=snapshot, person=people[p.username], side=side[p.unit], grade=grade,
-            weekly_hours=Decimal(f"{hours:.2f}"), period_days=days, ordinary_pay=Decimal(f"{monthly:.2f}"),
+            weekly_hours=Decimal(f"{hours:.2f}"), period_days=days, ordinary_pay=Decimal(f"{ordinary:.2f}"),
             period_bonus=Decimal(f"{period_bonus:.2f}"), bonus_12_months=Decimal(f"{year:.2f}"),
-            reduced_by_leave=False,
+            reduced_by_leave=on_ssp > 0,
         ))
     return rows
 
@@ -117,13 +140,16 @@ def load_pay(end: datetime, seed: int) -> dict[str, int]:
     HrRole.objects.create(person=hr, granted_by=None, granted_at=end - timedelta(days=400))
     latest = month_end_before(timezone.localtime(end).date())
     earlier = latest.replace(year=latest.year - 1, day=calendar.monthrange(latest.year - 1, latest.month)[1])
+    sick: dict[str, list[tuple[date, date]]] = {}
+    for a in Absence.objects.filter(kind=Absence.Kind.SICK).select_related("person__user"):
+        sick.setdefault(a.person.user.username, []).append((a.starts_on, a.ends_on))
     rows = 0
     snapshots = []
     for day, uplift in ((earlier, 1 / 1.035), (latest, 1.0)):
         at = timezone.make_aware(datetime.combine(day + timedelta(days=5), datetime.min.time())) + timedelta(hours=10)
         snapshot = PaySnapshot.objects.create(snapshot_date=day, file_name=f"payroll-{day:%Y-%m}.csv",
                                               imported_by=hr, imported_at=at)
-        made = PayRow.objects.bulk_create(_rows(snapshot, people, rng, uplift))
+        made = PayRow.objects.bulk_create(_rows(snapshot, people, rng, uplift, sick))
         PayAudit.objects.create(actor=hr, what=AuditWhat.IMPORTED, snapshot=snapshot, at=at,
                                 detail=f"{len(made)} rows from {snapshot.file_name}")
         rows += len(made)

@@ -51,11 +51,6 @@ class ExplanationOut(Schema):
     at: UtcTime
 
 
-class GradeOut(FiguresOut):
-    grade: str
-    explanation: ExplanationOut | None = None
-
-
 class QuartileOut(Schema):
     name: str
     people: float
@@ -71,6 +66,14 @@ class TrendOut(Schema):
     median_gap: float | None
     bonus_mean_gap: float | None
     bonus_median_gap: float | None
+
+
+class GradeOut(FiguresOut):
+    grade: str
+    explanation: ExplanationOut | None = None
+    quartiles: list[QuartileOut] = Field(..., description="The grade's own pay quartiles; empty when the grade "
+                                         "is withheld or a band would hold fewer people than the threshold.")
+    trend: list[TrendOut] = Field(..., description="The grade's gaps in each snapshot that has the grade.")
 
 
 class ReportOut(Schema):
@@ -97,7 +100,7 @@ def _explanation(e: Any) -> dict[str, Any] | None:
 @router.get("/pay/report", response={200: ReportOut, **errors(403, 404, 422)}, summary="The pay parity report")
 def get_pay_report(request: HttpRequest, query: Query[ReportQuery]) -> dict[str, Any]:
     """The front office against the back office, overall and per grade, for one snapshot (the
-    latest unless asked), with every snapshot's overall gaps as the trend. For executives, HR
+    latest unless asked), with every snapshot's gaps as the trend (overall and per grade). For executives, HR
     and administrators; no group under the threshold, directly or by subtraction."""
     actor(request)
     data = report(auth_user(request), snapshot_id=query.snapshot)
@@ -106,11 +109,16 @@ def get_pay_report(request: HttpRequest, query: Query[ReportQuery]) -> dict[str,
         "threshold": data["threshold"], "snapshot_id": snap.pk if snap else None,
         "snapshot_date": snap.snapshot_date if snap else None, "overall": data["overall"],
         "quartiles": data["quartiles"],
-        "grades": [{**g, "explanation": _explanation(g.get("explanation"))} for g in data["grades"]],
-        "trend": [{"snapshot_id": t["snapshot"].pk, "snapshot_date": t["date"], "shown": t["shown"],
-                   "mean_gap": t["mean_gap"], "median_gap": t["median_gap"], "bonus_mean_gap": t["bonus_mean_gap"],
-                   "bonus_median_gap": t["bonus_median_gap"]} for t in data["trend"]],
+        "grades": [{**g, "explanation": _explanation(g.get("explanation")), "trend": _trend(g["trend"])}
+                   for g in data["grades"]],
+        "trend": _trend(data["trend"]),
     }
+
+
+def _trend(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"snapshot_id": t["snapshot"].pk, "snapshot_date": t["date"], "shown": t["shown"],
+             "mean_gap": t["mean_gap"], "median_gap": t["median_gap"], "bonus_mean_gap": t["bonus_mean_gap"],
+             "bonus_median_gap": t["bonus_median_gap"]} for t in points]
 
 
 class SnapshotOut(Schema):

@@ -110,21 +110,26 @@ def block(m: Measures, *, hourly: dict[str, bool], bonus: dict[str, bool]) -> di
     }
 
 
+def bands(m: Measures, limit: int) -> list[dict[str, Any]]:
+    """The quartiles' shares, or none when a band holds fewer people than the threshold: in a
+    small grade a band of two says who the two best-paid people are."""
+    if any(q.people < limit for q in m.quartiles):
+        return []
+    return [{"name": q.name, "people": q.people, "front_share": q.front_share, "back_share": q.back_share}
+            for q in m.quartiles]
+
+
 def snapshot_figures(people: list[Pay], limit: int) -> dict[str, Any]:
     shown = decide(people, limit)
     overall = measure(people)
     whole = block(overall, hourly=shown.hourly, bonus=shown.bonus)
-    quartiles = [
-        {"name": q.name, "people": q.people, "front_share": q.front_share, "back_share": q.back_share}
-        for q in overall.quartiles
-    ] if whole["shown"] else []
     grades = []
     for grade, m in by_grade(people).items():
         visible = grade in shown.grades
         with_bonus = grade in shown.grade_bonus
         figures = block(m, hourly={FRONT: visible, BACK: visible}, bonus={FRONT: with_bonus, BACK: with_bonus})
-        grades.append({"grade": grade, **figures})
-    return {"overall": whole, "quartiles": quartiles, "grades": grades}
+        grades.append({"grade": grade, **figures, "quartiles": bands(m, limit) if visible else []})
+    return {"overall": whole, "quartiles": bands(overall, limit) if whole["shown"] else [], "grades": grades}
 
 
 def report(user: AnyUser | None, *, snapshot_id: int | None = None) -> dict[str, Any]:
@@ -144,17 +149,25 @@ def report(user: AnyUser | None, *, snapshot_id: int | None = None) -> dict[str,
         if chosen is None:
             raise NotFound("There is no such pay snapshot.")
     trend = []
+    grade_trend: dict[str, list[dict[str, Any]]] = {}
     current: dict[str, Any] = {}
     for s in snapshots:
         figures = snapshot_figures(people_of(s), limit)
         if s.pk == chosen.pk:
             current = figures
-        o = figures["overall"]
-        trend.append({"snapshot": s, "date": s.snapshot_date, "shown": o["shown"], "mean_gap": o["mean_gap"],
-                      "median_gap": o["median_gap"], "bonus_mean_gap": o["bonus_mean_gap"],
-                      "bonus_median_gap": o["bonus_median_gap"]})
+        trend.append(_trend_point(s, figures["overall"]))
+        for g in figures["grades"]:
+            grade_trend.setdefault(g["grade"], []).append(_trend_point(s, g))
     for g in current["grades"]:
         g["explanation"] = explanations.get(g["grade"]) if g["shown"] else None
+        g["trend"] = grade_trend[g["grade"]]
     return {"threshold": limit, "review_gap": REVIEW_GAP, "snapshot": chosen, "snapshots": snapshots,
             "trend": trend, "explanations": explanations, **current}
+
+
+def _trend_point(snapshot: PaySnapshot, figures: dict[str, Any]) -> dict[str, Any]:
+    """One snapshot's gaps in a trend (a grade absent from a snapshot has no point there)."""
+    return {"snapshot": snapshot, "date": snapshot.snapshot_date, "shown": figures["shown"],
+            "mean_gap": figures["mean_gap"], "median_gap": figures["median_gap"],
+            "bonus_mean_gap": figures["bonus_mean_gap"], "bonus_median_gap": figures["bonus_median_gap"]}
 

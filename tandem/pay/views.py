@@ -59,9 +59,9 @@ def report_page(request: HttpRequest, me: Person) -> HttpResponse:
     if data["overall"] is not None:
         data["overall"] = _present(data["overall"])
         data["grades"] = [_present(g) for g in data["grades"]]
-        for q in data["quartiles"]:
+        for q in [*data["quartiles"], *(q for g in data["grades"] for q in g["quartiles"])]:
             q["front_text"], q["back_text"] = pct(q["front_share"]), pct(q["back_share"])
-        for t in data["trend"]:
+        for t in [*data["trend"], *(t for g in data["grades"] for t in g["trend"])]:
             t["mean_gap_text"], t["median_gap_text"] = pct(t["mean_gap"]), pct(t["median_gap"])
             t["bonus_mean_gap_text"] = pct(t["bonus_mean_gap"])
     return render(request, "pay/report.html", {
@@ -75,6 +75,9 @@ REPORT_COLUMNS = (
     "front_median_hourly", "back_median_hourly", "mean_gap", "median_gap", "bonus_shown", "front_mean_bonus",
     "back_mean_bonus", "front_median_bonus", "back_median_bonus", "bonus_mean_gap", "bonus_median_gap",
     "front_bonus_share", "back_bonus_share", "flagged", "explanation", "action", "review_date",
+    # The front office's share of each pay quartile (the back office has the rest); blank when a
+    # band holds fewer people than the threshold.
+    "lower_front_share", "lower_middle_front_share", "upper_middle_front_share", "upper_front_share",
 )
 
 
@@ -85,10 +88,11 @@ def report_csv(data: dict[str, Any]) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="pay-parity-{day or "empty"}.csv"'
     writer = csv.writer(response)
     writer.writerow(REPORT_COLUMNS)
-    rows = ([("overall", data["overall"], None)] if data["overall"] else []) + [
+    rows = ([("overall", {**data["overall"], "quartiles": data["quartiles"]}, None)] if data["overall"] else []) + [
         (f"grade {g['grade']}", g, g.get("explanation")) for g in data["grades"]
     ]
     for scope, b, e in rows:
+        shares = [csv_number(q["front_share"]) for q in b["quartiles"]] or ["", "", "", ""]
         f, k = b["front"], b["back"]
         writer.writerow([
             day, scope, "yes" if b["shown"] else "no", f["people"] if f["people"] is not None else "",
@@ -98,7 +102,7 @@ def report_csv(data: dict[str, Any]) -> HttpResponse:
             csv_number(f["mean_bonus"], 2), csv_number(k["mean_bonus"], 2), csv_number(f["median_bonus"], 2),
             csv_number(k["median_bonus"], 2), csv_number(b["bonus_mean_gap"]), csv_number(b["bonus_median_gap"]),
             csv_number(f["bonus_share"]), csv_number(k["bonus_share"]), "yes" if b["flagged"] else "no",
-            e.explanation if e else "", e.action if e else "", e.review_date.isoformat() if e else "",
+            e.explanation if e else "", e.action if e else "", e.review_date.isoformat() if e else "", *shares,
         ])
     return response
 

@@ -86,6 +86,33 @@ def test_the_trend_follows_the_snapshots(cast: Cast, imported) -> None:
     assert [t["mean_gap"] for t in data["trend"]] == [pytest.approx(415 / 4848)] * 2
     earlier = ApiClient(cast.executive).get("/api/pay/report", {"snapshot": imported.pk}).json()
     assert earlier["snapshot_date"] == "2026-04-30"
+    # Each grade has its own trend: C3's 5 % both times, C1 and C2 withheld both times.
+    grades = {g["grade"]: g for g in data["grades"]}
+    assert [(t["shown"], t["mean_gap"]) for t in grades["C3"]["trend"]] == [(True, pytest.approx(0.05))] * 2
+    assert [(t["shown"], t["mean_gap"]) for t in grades["C1"]["trend"]] == [(False, None)] * 2
+
+
+def test_a_grade_has_its_own_quartiles_when_each_band_is_big_enough() -> None:
+    """One grade of 20 on full pay (hourly = ordinary pay / 7): front 10..19, back 5..14.
+    Ranked: 5b 6b 7b 8b 9b | 10b 10f 11b 11f 12? | 12? 13b 13f 14b 14f | 15f..19f, bands of 5;
+    the tie at 12 (one front, one back) straddles the second band's edge, half of each on each
+    side. Front shares: 0, 2.5/5, 2.5/5, 5/5. A grade of 12 (bands of 3) shows none."""
+    from tandem.engines.paygap import Pay
+    from tandem.pay.report import snapshot_figures
+
+    def person(group: str, grade: str, hourly: int) -> Pay:
+        return Pay(group, grade, weekly_hours=7, period_days=7, ordinary_pay=7 * hourly, period_bonus=0,
+                   bonus_12_months=0)
+
+    people = [person("front", "G", h) for h in range(10, 20)] + [person("back", "G", h) for h in range(5, 15)]
+    people += [person("front", "S", h) for h in range(6)] + [person("back", "S", h) for h in range(6)]
+    figures = snapshot_figures(people, 5)
+    grades = {g["grade"]: g for g in figures["grades"]}
+    assert [(q["people"], q["front_share"]) for q in grades["G"]["quartiles"]] == [
+        (5, 0), (5, pytest.approx(0.5)), (5, pytest.approx(0.5)), (5, 1)]
+    assert grades["S"]["shown"] and grades["S"]["quartiles"] == []
+    # 32 people overall: bands of 8, all shown.
+    assert [q["people"] for q in figures["quartiles"]] == [8, 8, 8, 8]
 
 
 def test_the_page_and_the_csv_show_the_same_figures(cast: Cast, imported) -> None:
@@ -94,11 +121,16 @@ def test_the_page_and_the_csv_show_the_same_figures(cast: Cast, imported) -> Non
     page = client.get("/pay/").content.decode()
     assert "8.6 %" in page and "3.3 %" in page and "£31.08" in page and "£28.42" in page
     assert "gap to review" in page and "Individual rows" not in page and "Import a snapshot" not in page
+    assert "none: one office paid no bonus" in page  # C3: the back office was paid none
     rows = list(csv.DictReader(io.StringIO(client.get("/pay/?format=csv").content.decode())))
     assert [r["scope"] for r in rows] == ["overall", "grade C1", "grade C2", "grade C3"]
     assert rows[0]["mean_gap"] == "0.0856" and rows[0]["front_mean_hourly"] == "31.08"
     assert rows[1]["shown"] == "no" and rows[1]["front_mean_hourly"] == "" and rows[1]["front_people"] == ""
     assert rows[3]["flagged"] == "yes" and rows[3]["mean_gap"] == "0.0500"
+    # The quartiles' front shares: 3/7, 1/2, 1/2, 4/6 overall; C3's bands of 3 are too small.
+    assert [rows[0][f"{band}_front_share"] for band in ("lower", "lower_middle", "upper_middle", "upper")] == [
+        "0.4286", "0.5000", "0.5000", "0.6667"]
+    assert rows[3]["lower_front_share"] == ""
 
 
 def test_hr_explains_a_flagged_grade_and_everybody_reading_the_report_sees_it(cast: Cast, imported) -> None:
