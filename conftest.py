@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# The test identity provider (a real OpenID Connect server): the ``identity_provider`` fixture.
+pytest_plugins = ["tests.oidc"]
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 

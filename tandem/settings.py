@@ -269,7 +269,15 @@ TANDEM_LOGIN_WINDOW_MINUTES = int(os.environ.get("TANDEM_LOGIN_WINDOW_MINUTES", 
 # The header a reverse proxy puts the client's address in (e.g. X-Forwarded-For; its last entry
 # counts, the one the proxy itself added). Unset: the connection's address (REMOTE_ADDR).
 TANDEM_CLIENT_IP_HEADER = os.environ.get("TANDEM_CLIENT_IP_HEADER", "")
-AUTHENTICATION_BACKENDS = ["tandem.org.lockout.ThrottledModelBackend"]
+AUTHENTICATION_BACKENDS = ["tandem.org.lockout.ThrottledModelBackend", "tandem.org.sso.OrganisationSignIn"]
+
+# Single sign-on (docs/sign-in.md): mozilla-django-oidc's code flow; each organisation's
+# provider (issuer, client, endpoints) is a row, not a setting.
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_CREATE_USER = False  # Tandem decides who is added (sign_in_through), not the library
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

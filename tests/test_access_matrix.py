@@ -38,7 +38,8 @@ VERDICT = "CONFIDENTIAL-RATING-7f3a"  # the requester's comment with their ratin
 REPLY = "CONFIDENTIAL-ANSWER-7f3a"  # the team's answer to it
 PAYLOAD = (SECRET, WHISPER, VERDICT, REPLY)
 OUTSIDERS = ("colleague", "other_consultant", "payroll_agent", "payroll_lead")
-PUBLIC_PAGES = ("/accounts/login/", "/accounts/logout/")
+# Signing in is public, and so is signing in through an organisation's provider (docs/sign-in.md).
+PUBLIC_PAGES = ("/accounts/login/", "/accounts/logout/", "/accounts/sso/")
 
 
 @pytest.fixture

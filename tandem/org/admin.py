@@ -6,18 +6,83 @@ everyday way to change these, through the actions and their rules.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from tandem.org.actions import revoke_api_tokens
-from tandem.org.models import Absence, ApiToken, Loan, LoginFailure, Person, PersonSkill, Skill, Unit
+from tandem.org.models import (
+    Absence,
+    ApiToken,
+    IdentityProvider,
+    Loan,
+    LoginFailure,
+    Organisation,
+    Person,
+    PersonSkill,
+    SignInIdentity,
+    Skill,
+    Unit,
+)
+from tandem.org.sso import discover
+from tandem.refusal import Refused
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "local_passwords")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class IdentityProviderForm(forms.ModelForm):
+    """Saving reads the issuer's discovery document: the endpoints are the provider's own word."""
+
+    issuer = forms.URLField(max_length=300, assume_scheme="https",
+                            help_text="The issuer, exactly as its tokens name it.")
+
+    class Meta:
+        model = IdentityProvider
+        fields = ("organisation", "issuer", "client_id", "client_secret", "email_domains", "new_accounts_unit",
+                  "enabled")
+        widgets = {"client_secret": forms.PasswordInput(render_value=True)}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        unit, organisation = data.get("new_accounts_unit"), data.get("organisation")
+        if unit is not None and organisation is not None and unit.organisation_id != organisation.pk:
+            self.add_error("new_accounts_unit", f"{unit} is not a unit of {organisation}.")
+        if data.get("issuer") and not self.errors:
+            try:
+                for key, value in discover(data["issuer"]).items():
+                    setattr(self.instance, key, value)
+            except Refused as refusal:
+                self.add_error("issuer", refusal.message)
+        return data
+
+
+@admin.register(IdentityProvider)
+class IdentityProviderAdmin(admin.ModelAdmin):
+    form = IdentityProviderForm
+    list_display = ("organisation", "issuer", "email_domains", "enabled")
+    readonly_fields = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
+
+
+@admin.register(SignInIdentity)
+class SignInIdentityAdmin(admin.ModelAdmin):
+    list_display = ("person", "provider", "first_at", "last_at")
+    search_fields = ("person__user__username", "person__user__email", "subject")
+    readonly_fields = ("provider", "subject", "person", "first_at", "last_at")
 
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "side", "time_zone", "customer_head_start_hours", "queue_jump_reason_required")
-    list_filter = ("side",)
+    list_display = ("name", "slug", "side", "organisation", "time_zone", "customer_head_start_hours",
+                    "queue_jump_reason_required")
+    list_filter = ("side", "organisation")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 

@@ -17,6 +17,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from tandem.org.actions import WEEKDAYS
 from tandem.org.lockout import Lockout, client_ip, lockout_for
 from tandem.org.models import Absence, Person, PersonSkill, Role, Side, Skill, Unit
+from tandem.org.sso import password_refusal
 
 TIME_ZONE_INPUT = forms.TextInput(
     attrs={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"}
@@ -226,7 +227,12 @@ class LockoutMessageMixin:
 
 
 class SignInForm(LockoutMessageMixin, AuthenticationForm):
-    pass
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        refusal = password_refusal(user)
+        if refusal:
+            self.sign_in_elsewhere = True
+            raise forms.ValidationError(refusal, code="sign_in_elsewhere")
 
 
 class AdminSignInForm(LockoutMessageMixin, AdminAuthenticationForm):

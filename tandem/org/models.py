@@ -51,7 +51,30 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known time zone (try e.g. Europe/London).")
 
 
+class Organisation(models.Model):
+    """An organisation whose people sign in to Tandem: the one that runs it and, where its back
+    office serves other organisations, each client. A unit without one belongs to the
+    organisation that runs Tandem."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    local_passwords = models.BooleanField(
+        default=True,
+        help_text="Off: its people (administrators apart) sign in only through its identity provider.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Unit(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="units",
+        help_text="Blank: the organisation that runs Tandem.",
+    )
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
     side = models.CharField(max_length=5, choices=Side.choices)
@@ -316,3 +339,49 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} from {self.ip or 'unknown address'} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class IdentityProvider(models.Model):
+    """An organisation's OpenID Connect provider: its people sign in there (docs/sign-in.md).
+    The endpoints come from the issuer's discovery document when the provider is saved."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="identity_provider")
+    issuer = models.URLField(max_length=300, unique=True, help_text="The issuer, exactly as its tokens name it.")
+    client_id = models.CharField(max_length=200)
+    client_secret = models.CharField(max_length=300)
+    authorization_endpoint = models.URLField(max_length=300, blank=True)
+    token_endpoint = models.URLField(max_length=300, blank=True)
+    userinfo_endpoint = models.URLField(max_length=300, blank=True)
+    jwks_uri = models.URLField(max_length=300, blank=True)
+    email_domains = models.CharField(
+        max_length=300, blank=True,
+        help_text="Comma-separated: a person who types an address at one of these is sent to this provider.",
+    )
+    new_accounts_unit = models.ForeignKey(
+        Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="Where a person without a Tandem account is added on first sign-in; blank: nobody is added.",
+    )
+    enabled = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.issuer}"
+
+    def domains(self) -> list[str]:
+        return [d.strip().lower().lstrip("@") for d in self.email_domains.split(",") if d.strip()]
+
+
+class SignInIdentity(models.Model):
+    """Who a provider's subject is: matched on the first sign-in, by email, then kept."""
+
+    provider = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE, related_name="identities")
+    subject = models.CharField(max_length=255)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="sign_in_identities")
+    first_at = models.DateTimeField(default=timezone.now)
+    last_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "subject"], name="one_person_per_subject")]
+        verbose_name_plural = "sign-in identities"
+
+    def __str__(self) -> str:
+        return f"{self.person} via {self.provider.organisation}"

@@ -10,6 +10,7 @@ from tandem.catalogue import manage_urls as catalogue_manage
 from tandem.catalogue import urls as catalogue
 from tandem.org import urls as org
 from tandem.org.forms import AdminSignInForm
+from tandem.org.sso import FinishSignIn, StartSignIn, choose_provider
 from tandem.org.views import SignInView
 from tandem.site import views
 from tandem.work import urls as work
@@ -30,6 +31,9 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/sso/", choose_provider, name="sso"),
+    path("accounts/sso/callback/", FinishSignIn.as_view(), name="sso_callback"),
+    path("accounts/sso/<slug:slug>/", StartSignIn.as_view(), name="sso_start"),
     path("admin/", admin.site.urls),
     path(
         "",
