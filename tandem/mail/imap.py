@@ -80,8 +80,8 @@ def poll_mailbox(*, limit: int | None = None) -> Round:
             if outcome is None:
                 continue  # another worker holds it: it flags it
             imap.uid("STORE", uid, "+FLAGS", f"(\\Seen {DONE})")
-            done.read += 1
-            if outcome:
+            if outcome:  # "" was handled before (a second delivery): only flagged
+                done.read += 1
                 done.outcomes[outcome] = done.outcomes.get(outcome, 0) + 1
     return done
 
