@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 
 from tandem.catalogue.models import IntakeField, Service
 from tandem.refusal import Invalid
+from tandem.work.actions.attachments import check_files
 
 
 def intake_files(service: Service, intake: dict[str, Any]) -> tuple[dict[str, Any], dict[str, ContentFile]]:
@@ -38,4 +39,5 @@ def intake_files(service: Service, intake: dict[str, Any]) -> tuple[dict[str, An
             raise Invalid(f"The content_base64 of {key!r} is not base64.",
                           errors={f"intake.{key}": ["Not base64."]}) from None
         files[key] = ContentFile(content, name=str(value.get("name") or "file"))
+        check_files(service, [files[key]], field_key=key, errors_key=f"intake.{key}")  # refused as intake.<key>
     return rest, files
