@@ -71,7 +71,7 @@ def list_attachments(request: HttpRequest, request_id: PathId) -> list[Attachmen
 
 @router.get(
     "/requests/{request_id}/attachments/{file_id}",
-    response={200: None, **errors(403, 404, 422)},
+    response=errors(403, 404, 422),
     openapi_extra={"responses": {"200": {"description": "The file, as a download.",
                                          "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}}},
     summary="Download a file",
