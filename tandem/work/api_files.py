@@ -9,19 +9,18 @@ or, for an intake field of type file, inside the submission's JSON
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status as HttpStatus
 
-from tandem.engines.attachments import CONTENT_TYPES, extension
 from tandem.org.api_shared import PathId, PersonRef, actor, errors
 from tandem.refusal import NotFound
 from tandem.rows import one_or_none
 from tandem.work import actions
 from tandem.work.api import MOVE_ERRORS, _visible_request
+from tandem.work.downloads import download
 from tandem.work.models import Attachment
 from tandem.work.queries import attachments_for
 from tandem.work.schemas import CommentOut
@@ -83,12 +82,7 @@ def download_attachment(request: HttpRequest, request_id: PathId, file_id: PathI
     item = one_or_none(attachments_for(person, _visible_request(request, request_id)).filter(pk=file_id))
     if item is None:
         raise NotFound(f"There is no file {file_id} on request {request_id} that you can open.")
-    content_type = CONTENT_TYPES.get(extension(item.name), "application/octet-stream")
-    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return cast(HttpResponse, response)
+    return download(item)
 
 
 @router.post(

@@ -8,19 +8,18 @@ whose order weighs the promise made to each requester, is the site's ``queue``; 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Count, Q, QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from tandem.engines.attachments import CONTENT_TYPES, extension
 from tandem.org.models import Person, Side, Unit
 from tandem.org.pages import refused, safe_next, staff_page
 from tandem.org.queries import (
@@ -34,6 +33,7 @@ from tandem.org.queries import (
 from tandem.refusal import Forbidden, Invalid, Refused
 from tandem.work import actions, clock
 from tandem.work import forms as f
+from tandem.work.downloads import download
 from tandem.work.models import Event, ServiceRequest
 from tandem.work.paging import NEWEST_FIRST, keyset_page, parse_cursor
 from tandem.work.queries import (
@@ -289,12 +289,7 @@ def attachment(request: HttpRequest, me: Person, pk: int, file_id: int) -> HttpR
     the allow-list, never sniffed, never shown as a page."""
     sr = visible_request(request, pk)
     item = get_object_or_404(attachments_for(me, sr), pk=file_id)
-    content_type = CONTENT_TYPES.get(extension(item.name), "application/octet-stream")
-    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return cast(HttpResponse, response)  # a streaming response: staff_page passes it through
+    return download(item)
 
 
 @require_POST

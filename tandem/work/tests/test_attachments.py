@@ -62,7 +62,7 @@ def test_it_keeps_files_with_a_comment_and_serves_them_only_as_downloads(cast: C
 
     response = client_for("payroll_agent").get(f"/requests/{sr.pk}/files/{files[0].pk}/")
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == PDF
+    assert b"".join(response.streaming_content) == PDF  # type: ignore[attr-defined]
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'attachment; filename="sheet.pdf"'
     assert response["X-Content-Type-Options"] == "nosniff"

@@ -3,6 +3,8 @@ what to do and the comment they typed kept, and the agent downloads the file."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -52,4 +54,4 @@ def test_a_requester_attaches_a_file_and_the_agent_downloads_it(
     with page.expect_download() as download:
         page.get_by_test_id("files").get_by_role("link", name="signed sheet.pdf").click()
     assert download.value.suggested_filename == "signed sheet.pdf"
-    assert open(download.value.path(), "rb").read() == b"%PDF-1.4\n%%EOF\n"
+    assert Path(download.value.path()).read_bytes() == b"%PDF-1.4\n%%EOF\n"

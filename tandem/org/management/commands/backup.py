@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tandem.org.backups import BackupRefused, backup_files, backup
+from tandem.org.backups import BackupRefused, backup, backup_files
 
 
 class Command(BaseCommand):

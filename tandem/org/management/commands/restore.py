@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tandem.org.backups import BackupRefused, restore_files, restore
+from tandem.org.backups import BackupRefused, restore, restore_files
 
 
 class Command(BaseCommand):
