@@ -6,6 +6,7 @@ switches to PostgreSQL (psycopg 3).
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "tandem.promises",
     "tandem.demand",
     "tandem.changes",
+    "tandem.mail",
     "tandem.allocation",
     "tandem.voice",
     "tandem.site",
@@ -218,6 +220,42 @@ EMAIL_HOST_USER = os.environ.get("TANDEM_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("TANDEM_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("TANDEM_EMAIL_USE_TLS", "") == "1"
 DEFAULT_FROM_EMAIL = os.environ.get("TANDEM_FROM_EMAIL", "tandem@localhost")
+
+# Files attached to requests and comments (docs/operations.md "Files"): kept through Django's
+# storage API, in TANDEM_FILES_DIR by default; any storage backend with its options in JSON
+# (e.g. django-storages' S3Storage for S3-compatible storage) by TANDEM_FILE_STORAGE.
+FILES_DIR = Path(os.environ.get("TANDEM_FILES_DIR", DATA_DIR / "files")).resolve()
+_FILE_STORAGE = os.environ.get("TANDEM_FILE_STORAGE", "django.core.files.storage.FileSystemStorage")
+try:
+    _FILE_STORAGE_OPTIONS = json.loads(os.environ.get("TANDEM_FILE_STORAGE_OPTIONS", "") or "{}")
+except json.JSONDecodeError as _error:
+    raise ImproperlyConfigured(f"TANDEM_FILE_STORAGE_OPTIONS is not JSON: {_error}.") from None
+if _FILE_STORAGE.endswith("FileSystemStorage"):
+    _FILE_STORAGE_OPTIONS.setdefault("location", str(FILES_DIR))
+STORAGES = {
+    "default": {"BACKEND": _FILE_STORAGE, "OPTIONS": _FILE_STORAGE_OPTIONS},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Each service may narrow these (its own limit and kinds); never widen the kinds.
+TANDEM_ATTACHMENT_MAX_MB = int(os.environ.get("TANDEM_ATTACHMENT_MAX_MB", "10"))
+TANDEM_ATTACHMENT_TYPES = tuple(
+    t.strip().lower().lstrip(".")
+    for t in os.environ.get("TANDEM_ATTACHMENT_TYPES", "pdf,png,jpg,jpeg,gif,txt,csv,docx,xlsx,odt,ods").split(",")
+    if t.strip()
+)
+# Requests by email (docs/email.md): the mailbox `tandem worker` reads over IMAP. Unset host:
+# no mail is read.
+TANDEM_IMAP_HOST = os.environ.get("TANDEM_IMAP_HOST", "")
+TANDEM_IMAP_SECURITY = os.environ.get("TANDEM_IMAP_SECURITY", "ssl").strip().lower()
+if TANDEM_IMAP_SECURITY not in ("ssl", "starttls", "none"):
+    raise ImproperlyConfigured(f"TANDEM_IMAP_SECURITY is {TANDEM_IMAP_SECURITY!r}: set ssl, starttls or none.")
+TANDEM_IMAP_PORT = int(os.environ.get("TANDEM_IMAP_PORT", "993" if TANDEM_IMAP_SECURITY == "ssl" else "143"))
+TANDEM_IMAP_USER = os.environ.get("TANDEM_IMAP_USER", "")
+TANDEM_IMAP_PASSWORD = os.environ.get("TANDEM_IMAP_PASSWORD", "")
+TANDEM_IMAP_FOLDER = os.environ.get("TANDEM_IMAP_FOLDER", "INBOX")
+TANDEM_IMAP_BATCH = int(os.environ.get("TANDEM_IMAP_BATCH", "200"))
+# The mailbox's own address: replies to notifications go to its plus-addresses.
+TANDEM_MAIL_ADDRESS = os.environ.get("TANDEM_MAIL_ADDRESS", "").strip()
 
 # Limits that protect the database and the pages from oversized input.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

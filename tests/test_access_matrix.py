@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tandem.org.actions import revoke_api_tokens
@@ -36,7 +37,8 @@ SECRET = "CONFIDENTIAL-PAYLOAD-7f3a"
 WHISPER = "CONFIDENTIAL-COMMENT-7f3a"
 VERDICT = "CONFIDENTIAL-RATING-7f3a"  # the requester's comment with their rating
 REPLY = "CONFIDENTIAL-ANSWER-7f3a"  # the team's answer to it
-PAYLOAD = (SECRET, WHISPER, VERDICT, REPLY)
+FILENAME = "CONFIDENTIAL-FILE-7f3a"  # the name of a file attached to it
+PAYLOAD = (SECRET, WHISPER, VERDICT, REPLY, FILENAME)
 OUTSIDERS = ("colleague", "other_consultant", "payroll_agent", "payroll_lead")
 # Signing in is public, and so is signing in through an organisation's provider (docs/sign-in.md).
 PUBLIC_PAGES = ("/accounts/login/", "/accounts/logout/", "/accounts/sso/")
@@ -50,9 +52,12 @@ def branch_lead(cast: Cast) -> Person:
 
 
 @pytest.fixture
-def secret(cast: Cast) -> tuple[int, str]:
+def secret(cast: Cast, settings, tmp_path) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
     sr = actions.submit_request(cast.consultant, cast.grievance, {"details": SECRET}, title="Grievance").request
-    actions.add_comment(cast.hr_agent, sr.pk, WHISPER)
+    actions.add_comment(cast.hr_agent, sr.pk, WHISPER,
+                        files=[SimpleUploadedFile(f"{FILENAME}.pdf", b"%PDF-1.4 " + WHISPER.encode())])
     actions.assign_request(cast.hr_agent, sr.pk, cast.hr_agent.pk)
     actions.start_request(cast.hr_agent, sr.pk)
     actions.resolve_request(cast.hr_agent, sr.pk, "Heard and settled.")

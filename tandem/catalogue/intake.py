@@ -20,7 +20,7 @@ from tandem.catalogue.models import IntakeField, Service
 from tandem.engines.intake_rules import date_problems, number_problems, text_problems, window
 
 SHORT_TEXT_LIMIT = 2_000
-FILE_HELP = "A document reference or link (the file stays where it is)."
+FILE_HELP = "Attach the file."
 
 
 def server_today(now: datetime | None = None) -> date:
@@ -75,7 +75,14 @@ def form_field(spec: IntakeField, today: date) -> forms.Field:
             validators=matches, **common,
         )
     if kind == IntakeField.Kind.FILE:
-        return forms.CharField(max_length=500, validators=matches, **common)
+        # The file itself; its size and kind are checked against the service's limits by the
+        # submission (tandem.work.actions.attachments), its name against the field's pattern here.
+        return forms.FileField(
+            validators=[_validator(lambda upload: text_problems(getattr(upload, "name", ""), rules))],
+            error_messages={"required": "Attach the file: this field needs one.",
+                            "empty": "The file is empty; attach it again."},
+            **common,
+        )
     return forms.CharField(max_length=SHORT_TEXT_LIMIT, validators=matches, **common)
 
 

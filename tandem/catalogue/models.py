@@ -57,6 +57,22 @@ class Service(models.Model):
         default=18, help_text="The owner reviews the process at least this often (1 to 60 months)."
     )
     active = models.BooleanField(default=True)
+    # Requests by email (docs/email.md): mail to this address from a known person becomes a
+    # request of this service. NULL, not "", when unset, so that the unique constraint holds.
+    intake_address = models.EmailField(
+        "intake email address", null=True, blank=True, unique=True,
+        help_text="Mail from a known person to this address becomes a request of this service "
+        "(the address must deliver to Tandem's mailbox).",
+    )
+    # Attachments (docs/api.md "Attachments"): a service may take less than the site allows.
+    attachment_max_mb = models.PositiveSmallIntegerField(
+        "largest attachment (MB)", null=True, blank=True,
+        help_text="Blank: the site's limit (TANDEM_ATTACHMENT_MAX_MB). Never more than it.",
+    )
+    attachment_types = models.CharField(
+        "kinds of attachment", max_length=200, blank=True, default="", db_default="",
+        help_text="Extensions taken, comma-separated (pdf, png): blank for all the site takes.",
+    )
     required_skills: models.ManyToManyField[Skill, ServiceSkill] = models.ManyToManyField(
         Skill, through="ServiceSkill", related_name="services"
     )
@@ -104,7 +120,7 @@ class IntakeField(models.Model):
         NUMBER = "number", "Number"
         DATE = "date", "Date"
         CHOICE = "choice", "Choice"
-        FILE = "file", "File reference"
+        FILE = "file", "File"
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="fields")
     position = models.PositiveSmallIntegerField(default=0)
@@ -187,7 +203,7 @@ RULES_BY_KIND = (
      "Days before and after today and a weekday apply to date fields only: clear them, or make this "
      "a date field."),
     ((IntakeField.Kind.TEXT, IntakeField.Kind.LONG_TEXT, IntakeField.Kind.FILE), ("pattern", "pattern_message"),
-     "A pattern applies to text, long text and file reference fields only: clear it, or change the kind."),
+     "A pattern applies to text, long text and file fields (their names) only: clear it, or change the kind."),
 )
 
 

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db.models import Q
 from django.utils import timezone
 
+from tandem.notifications import mailing
 from tandem.notifications.models import Notification
 from tandem.org.models import Person
 from tandem.outbox.actions import action_transaction
@@ -80,18 +80,27 @@ def send_digests(*, now: datetime | None = None) -> int:
             Notification.objects.filter(pk__in=[n.pk for n in notes]).update(emailed_at=now)
         if not person.user.email:
             continue
-        lines = [
-            f"- {n.message}\n  {settings.SITE_URL}/requests/{n.request_id}/" if n.request_id else f"- {n.message}"
-            for n in notes
-        ]
-        send_mail(
-            subject=f"Tandem: {len(notes)} thing{'s' if len(notes) != 1 else ''} waiting for you",
-            message="It is your move on:\n\n"
-            + "\n".join(lines)
+        # About one request: a reply to the digest lands on it (its Reply-To and Message-ID
+        # name it, signed). About several: each line says where to reply for its request.
+        requests = {n.request_id for n in notes}
+        single = next(iter(requests)) if len(requests) == 1 else None
+        lines = [_line(n, with_reply=single is None) for n in notes]
+        hint = "\n\nReply to this email to comment on it." if single and mailing.mailbox() else ""
+        mailing.send(
+            f"Tandem: {len(notes)} thing{'s' if len(notes) != 1 else ''} waiting for you",
+            "It is your move on:\n\n" + "\n".join(lines) + hint
             + f"\n\nSwitch these emails off at {settings.SITE_URL}/notifications/.",
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[person.user.email],
-            fail_silently=False,
+            [person.user.email],
+            request_id=single,
         )
         sent += 1
     return sent
+
+
+def _line(note: Notification, *, with_reply: bool) -> str:
+    if not note.request_id:
+        return f"- {note.message}"
+    line = f"- {note.message}\n  {settings.SITE_URL}/requests/{note.request_id}/"
+    if with_reply and mailing.mailbox():
+        line += f"\n  to comment by email, write to {mailing.reply_address(note.request_id)}"
+    return line

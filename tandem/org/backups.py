@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.core.files.storage import FileSystemStorage, storages
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 
@@ -172,3 +173,42 @@ def _pending(known: set[tuple[str, str]], connection: Any) -> set[tuple[str, str
         cursor.execute("SELECT app, name FROM django_migrations")
         applied = set(cursor.fetchall())
     return {key for key in known if key[0] in TANDEM_APPS} - applied
+
+
+# --- the attached files -------------------------------------------------------------------------
+
+
+def files_path(path: Path) -> Path:
+    """Where the files of the backup ``path`` go: the folder ``PATH.files`` beside it."""
+    path = path.expanduser().resolve()
+    return path.with_name(path.name + ".files")
+
+
+def _local_files() -> Path | None:
+    """The folder of the attached files when they are kept on this machine (None otherwise:
+    an object store such as S3 is backed up by its own versioning, docs/operations.md)."""
+    storage = storages["default"]
+    return Path(storage.location) if isinstance(storage, FileSystemStorage) else None
+
+
+def backup_files(path: Path) -> int:
+    """Copy the attached files beside the database backup; returns how many. Run after the
+    database copy: files are only ever added, so every file that copy names is there."""
+    source, target = _local_files(), files_path(path)
+    if source is None or not source.is_dir():
+        return 0
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(source, partial)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(partial, target)
+    return sum(1 for p in target.rglob("*") if p.is_file())
+
+
+def restore_files(path: Path) -> int:
+    """Put the backup's files back (beside those already there); returns how many."""
+    source, target = files_path(path), _local_files()
+    if target is None or not source.is_dir():
+        return 0
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    return sum(1 for p in source.rglob("*") if p.is_file())

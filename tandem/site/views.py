@@ -83,11 +83,15 @@ def submit(request: HttpRequest, me: Person, slug: str) -> HttpResponse:
     if request.method != "POST":
         meta = SubmitForm(service=service, cases=cases, initial={"case": request.GET.get("case")})
         return _submit_page(request, me, service, intake_class(prefix="intake"), meta)
-    intake = intake_class(request.POST, prefix="intake")
-    meta = SubmitForm(request.POST, service=service, cases=cases)
+    intake = intake_class(request.POST, request.FILES, prefix="intake")
+    meta = SubmitForm(request.POST, request.FILES, service=service, cases=cases)
+    field_files = {name: request.FILES.get(intake.add_prefix(name)) for name in intake.fields}
     try:
         refuse_invalid(meta)
-        done = submit_request(me, service, raw_values(intake), **meta.submission())
+        done = submit_request(
+            me, service, raw_values(intake), field_files={k: v for k, v in field_files.items() if v},
+            **meta.submission(),
+        )
     except Refused as exc:
         meta.attach(exc)
         if isinstance(exc, Conflict):

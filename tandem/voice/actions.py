@@ -10,12 +10,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from tandem.notifications import mailing
 from tandem.org.models import Person, Side, Unit
 from tandem.org.queries import is_admin, work_unit_ids
 from tandem.outbox.actions import action_transaction
@@ -202,8 +202,7 @@ def _email(person: Person, unit: Unit, start: date) -> None:
         lines.append(f"  {label}: {base}{reverse('voice:link', args=[link_token(person, unit, start, value)])}")
     lines += ["", f"Answers are anonymous: {unit.name} sees them only added up, and only when at least "
               "a few people answered. Answers close on " + f"{closes_on(start):%d %B}."]
-    send_mail(f"How was {unit.name} for you in {period_name(start)}?", "\n".join(lines),
-              settings.DEFAULT_FROM_EMAIL, [person.user.email])
+    mailing.send(f"How was {unit.name} for you in {period_name(start)}?", "\n".join(lines), [person.user.email])
 
 
 # --- satisfaction both ways ---------------------------------------------------------------------
@@ -371,7 +370,7 @@ def send_kudos_digests(*, now: datetime | None = None) -> int:
         lines = [f"Thanks received by {unit.name} in {last_month:%B %Y}:", ""]
         lines += [f"- {k.to_person.display_name + ': ' if k.to_person else ''}{k.message} "
                   f"({k.given_by.display_name})" for k in mine]
-        send_mail(f"Kudos for {unit.name} in {last_month:%B %Y}", "\n".join(lines), settings.DEFAULT_FROM_EMAIL,
-                  [p.user.email for p in people.select_related("user")])
+        mailing.send(f"Kudos for {unit.name} in {last_month:%B %Y}", "\n".join(lines),
+                     [p.user.email for p in people.select_related("user")])
         sent += 1
     return sent

@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from tandem.work.models import Case, Comment, Event, ServiceRequest, TimeEntry
+from tandem.work.models import Attachment, Case, Comment, Event, ServiceRequest, TimeEntry
 
 REFERENCE = re.compile(r"^\s*(?:SR-?)?0*(\d{1,12})\s*$", re.IGNORECASE)
 
@@ -74,6 +74,21 @@ class TimeEntryInline(admin.TabularInline):
         return False
 
 
+class AttachmentInline(admin.TabularInline):
+    """The request's files, listed (name, size, who, where); opened only through the request's
+    page, which checks who may see them."""
+
+    model = Attachment
+    fields = ("name", "content_type", "size", "comment", "field_key", "uploaded_by", "created_at")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     list_display = (
@@ -118,7 +133,7 @@ class ServiceRequestAdmin(ReadOnlyAdmin):
     raw_id_fields = ("service", "unit", "requesting_unit", "requester", "case", "assignee")
     exclude = ("submission_digest",)
     show_full_result_count = False
-    inlines = (EventInline, TimeEntryInline)
+    inlines = (EventInline, TimeEntryInline, AttachmentInline)
 
     @admin.display(description="reference", ordering="id")
     def reference(self, obj: ServiceRequest) -> str:

@@ -32,6 +32,7 @@ from tandem.org.models import Person, Unit
 from tandem.refusal import Forbidden, Invalid, NotFound
 from tandem.rows import one_or_none
 from tandem.work import actions
+from tandem.work.api_intake_files import intake_files
 from tandem.work.models import Case, ServiceRequest
 from tandem.work.queries import (
     can_see_payload,
@@ -250,9 +251,10 @@ def submit_request(
             f"There is no published service {payload.service!r}; GET /api/services lists them.",
             errors={"service": ["Unknown service."]},
         )
-    intake = _intake_values(service, payload.intake)
+    given, field_files = intake_files(service, payload.intake)
+    intake = _intake_values(service, given)
     try:
-        actions.validate_intake(service, intake, strict=True)
+        actions.validate_intake(service, intake, strict=True, files=field_files)
     except Invalid as refusal:
         raise Invalid(
             refusal.message, errors={f"intake.{k}": v for k, v in refusal.errors.items()}
@@ -266,6 +268,7 @@ def submit_request(
         case_id=payload.case,
         idempotency_key=idempotency_key,
         strict=True,
+        field_files=field_files,
     )
     if not submission.created:
         return HttpStatus(200, _request_out(request, person, submission.request.pk))

@@ -24,7 +24,7 @@ from tandem.work.queries import can_see_payload, can_work
 TEXT_LIMIT_ATTRS = {"maxlength": str(settings.TANDEM_MAX_TEXT_LENGTH)}
 
 # Refusals name the field in words ("Third party"); the forms name it in code ("party").
-ERROR_FIELD_ALIASES = {"third party": "party", "customer reference": "customer_reference"}
+ERROR_FIELD_ALIASES = {"third party": "party", "customer reference": "customer_reference", "files": "attachments"}
 
 
 class PageForm(forms.Form):
@@ -75,6 +75,27 @@ class CaseChoiceField(forms.ModelChoiceField):
         return f"{obj.reference} · {obj.customer_reference}: {obj.title}"
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class FilesField(forms.FileField):
+    """Several files in one input; their size and kind are the action's to check, so that the
+    page and the API refuse the same files with the same words."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Files")
+        kwargs.setdefault("help_text", "Attach documents or pictures (optional).")
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        # Empty files pass here: the action says which one and saves nothing.
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [f for f in files if f]
+
+
 class SubmitForm(PageForm):
     """Everything on the submit page besides the service's own intake fields."""
 
@@ -101,6 +122,7 @@ class SubmitForm(PageForm):
         help_text="Attach it to one of your open customer cases.",
     )
     token = forms.CharField(widget=forms.HiddenInput, max_length=80)
+    attachments = FilesField()
 
     def __init__(self, *args: Any, service: Service, cases: QuerySet[Case], **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("token", uuid.uuid4().hex)
@@ -123,6 +145,7 @@ class SubmitForm(PageForm):
             "title": data["title"],
             "case_id": data["case"].pk if data["case"] else None,
             "idempotency_key": data["token"],
+            "files": data.get("attachments") or [],
         }
 
     def renew_token(self) -> None:
@@ -184,6 +207,7 @@ class QuestionForm(PageForm):
 
 class AnswerForm(PageForm):
     answer = long_text("Your answer", rows=4)
+    attachments = FilesField()
 
 
 class ThirdPartyForm(PageForm):
@@ -245,6 +269,7 @@ class CommentForm(PageForm):
         empty_value=None,
         help_text="They are told it is their move.",
     )
+    attachments = FilesField()
 
     def __init__(
         self, *args: Any, people: Iterable[Person] = (), back_office: bool = False, **kwargs: Any

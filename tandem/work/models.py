@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -353,6 +354,9 @@ class Comment(models.Model):
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Where a comment came from outside the product (an email's Message-ID): the same source
+    # makes one comment, however often it is delivered. NULL for comments written here.
+    source_key = models.CharField(max_length=255, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["request", "created_at", "id"]
@@ -390,3 +394,31 @@ class TimeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.seconds // 60} min on {self.request_id}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """Where the storage keeps a file: never the name people gave it (that is kept in the row
+    and only ever sent back in a download's header), so no name can reach another folder."""
+    return f"requests/{instance.request_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file attached to a request: to one of its comments, to an intake field of type file
+    (``field_key``), or to the request itself. Seen by exactly those who see that comment or
+    the request's payload (``tandem.work.queries.attachments_for``)."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="attachments")
+    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments")
+    field_key = models.CharField(max_length=60, blank=True, help_text="The intake field it answers, if any.")
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    name = models.CharField(max_length=200, help_text="The name it was sent with, made safe.")
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["request", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.name}"

@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 from tandem.catalogue.models import ProcedureStep
 from tandem.org.models import Absence, Person
 from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything, work_unit_ids
-from tandem.work.models import Case, Comment, Event, ServiceRequest, Status, TimeEntry
+from tandem.work.models import Attachment, Case, Comment, Event, ServiceRequest, Status, TimeEntry
 
 
 def requests_visible_to(user: AnyUser | None) -> QuerySet[ServiceRequest]:
@@ -77,6 +77,18 @@ def comments_for(person: Person | None, sr: ServiceRequest) -> QuerySet[Comment]
     if not can_see_internal(person, sr):
         comments = comments.filter(visibility=Comment.Visibility.SHARED)
     return comments
+
+
+def attachments_for(person: Person | None, sr: ServiceRequest) -> QuerySet[Attachment]:
+    """The files of a request this person may open: exactly who sees its payload (so a
+    confidential request's files stay with the requester, the providing unit and admins, never
+    executives), and a file of an internal note only for those who see internal notes."""
+    if not can_see_payload(person, sr):
+        return Attachment.objects.none()
+    files = sr.attachments.order_by("id")
+    if not can_see_internal(person, sr):
+        files = files.exclude(comment__visibility=Comment.Visibility.INTERNAL)
+    return files
 
 
 @dataclass(frozen=True)

@@ -261,7 +261,7 @@ class SubmitIn(InSchema):
     intake: dict[str, Any] = Field(
         default_factory=dict,
         description="The intake form's values by field key: text, numbers, dates as YYYY-MM-DD, "
-        "choices by value. Unknown keys are refused.",
+        "choices by value, a file field's file as {\"name\": ..., \"content_base64\": ...}. Unknown keys are refused.",
     )
     channel: Channel = Channel.INTERNAL
     title: OptionalText200 = Field(

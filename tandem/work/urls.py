@@ -7,6 +7,7 @@ urlpatterns = [
     path("requests/", views.my_requests, name="my-requests"),
     path("requests/<int:pk>/acknowledge/<int:comment_id>/", views.acknowledge, name="acknowledge"),
     path("requests/<int:pk>/steps/<int:step_id>/", views.mark_step, name="mark-step"),
+    path("requests/<int:pk>/files/<int:file_id>/", views.attachment, name="attachment"),
     path("cases/", views.my_cases, name="my-cases"),
     path("cases/new/", views.case_new, name="case-new"),
     path("cases/<int:pk>/", views.case_detail, name="case"),

@@ -33,9 +33,11 @@ from tandem.org.queries import (
 from tandem.refusal import Forbidden, Invalid, Refused
 from tandem.work import actions, clock
 from tandem.work import forms as f
+from tandem.work.downloads import download
 from tandem.work.models import Event, ServiceRequest
 from tandem.work.paging import NEWEST_FIRST, keyset_page, parse_cursor
 from tandem.work.queries import (
+    attachments_for,
     can_see_internal,
     can_see_payload,
     can_work,
@@ -111,7 +113,7 @@ MOVES: dict[str, Move] = {
     ),
     "answer": (
         f.AnswerForm,
-        lambda me, pk, d: actions.provide_information(me, pk, d["answer"]),
+        lambda me, pk, d: actions.provide_information(me, pk, d["answer"], files=d.get("attachments") or []),
         "Answer sent; the back office has it back.",
     ),
     "wait": (
@@ -159,6 +161,7 @@ MOVES: dict[str, Move] = {
             internal=d["kind"] == "internal",
             advice=d["kind"] == "advice",
             addressed_to_id=d["addressed_to"],
+            files=d.get("attachments") or [],
         ),
         "Comment added.",
     ),
@@ -171,7 +174,7 @@ def visible_request(request: HttpRequest, pk: int) -> ServiceRequest:
     )
 
 
-def _move_form(verb: str, me: Person, sr: ServiceRequest, data: Any = None) -> f.PageForm:
+def _move_form(verb: str, me: Person, sr: ServiceRequest, data: Any = None, files: Any = None) -> f.PageForm:
     form_class = MOVES[verb][0]
     kwargs: dict[str, Any] = {"prefix": verb}
     if form_class is f.AssignForm:
@@ -181,7 +184,7 @@ def _move_form(verb: str, me: Person, sr: ServiceRequest, data: Any = None) -> f
     if form_class is f.CommentForm:
         kwargs["back_office"] = can_work(me, sr)
         kwargs["people"] = _addressees(me, sr)
-    return form_class(data, **kwargs)
+    return form_class(data, files, **kwargs)
 
 
 def _addressees(me: Person, sr: ServiceRequest) -> list[Person]:
@@ -212,6 +215,11 @@ def request_page(
     }
     payload = can_see_payload(me, sr)
     labels = {field.key: field.label for field in sr.service.fields.all()}
+    files = list(attachments_for(me, sr))
+    comments = list(comments_for(me, sr))
+    for comment in comments:
+        comment.files = [a for a in files if a.comment_id == comment.pk]  # type: ignore[attr-defined]
+    field_files = {a.field_key: a for a in files if a.field_key}
     return render(
         request,
         "work/request.html",
@@ -222,8 +230,9 @@ def request_page(
             "names": names,
             "payload": payload,
             "clock": clock.summary(sr, me, timezone.now()),
-            "intake": [(labels.get(k, k), v) for k, v in sr.intake.items()] if payload else [],
-            "comments": comments_for(me, sr),
+            "intake": [(labels.get(k, k), v, field_files.get(k)) for k, v in sr.intake.items()] if payload else [],
+            "request_files": [a for a in files if not a.comment_id and not a.field_key],
+            "comments": comments,
             "refusal": refusal,
             "internal": can_see_internal(me, sr),
             "reopen_until": actions.reopen_window_ends(sr),
@@ -256,7 +265,7 @@ def _with_reason_box(
 @staff_page
 def request_move(request: HttpRequest, me: Person, pk: int, verb: str) -> HttpResponse:
     sr = visible_request(request, pk)
-    form = _move_form(verb, me, sr, request.POST)
+    form = _move_form(verb, me, sr, request.POST, request.FILES)
     try:
         f.refuse_invalid(form)
         MOVES[verb][1](me, sr.pk, form.cleaned_data)
@@ -272,6 +281,15 @@ def request_move(request: HttpRequest, me: Person, pk: int, verb: str) -> HttpRe
         )
     messages.success(request, MOVES[verb][2])
     return redirect(safe_next(request, reverse("work:request", args=[sr.pk])))
+
+
+@staff_page
+def attachment(request: HttpRequest, me: Person, pk: int, file_id: int) -> HttpResponse:
+    """A file, to whoever may see it (404 to anyone else), always as a download: its type from
+    the allow-list, never sniffed, never shown as a page."""
+    sr = visible_request(request, pk)
+    item = get_object_or_404(attachments_for(me, sr), pk=file_id)
+    return download(item)
 
 
 @require_POST

@@ -82,7 +82,7 @@ REFUSED = [
     ({"kind": "text", "min_value": "0"}, "min_value", "apply to number fields only"),
     ({"kind": "number", "weekday": "6"}, "weekday", "apply to date fields only"),
     ({"kind": "choice", "choices": "Yes\nNo", "pattern": "Yes", "pattern_message": "Yes"}, "pattern",
-     "A pattern applies to text, long text and file reference fields only"),
+     "A pattern applies to text, long text and file fields (their names) only"),
 ]
 
 

@@ -184,3 +184,24 @@ def test_it_refuses_a_file_that_is_not_a_tandem_dump(tmp_path: Path) -> None:
     junk.write_text("not a dump")
     with pytest.raises(CommandError, match="not a pg_dump archive"):
         call_command("restore", str(junk), "--force", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_the_backup_keeps_the_attached_files_and_restore_puts_them_back(tmp_path: Path, settings, cast: Cast) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tandem.org.backups import backup_files, files_path, restore_files
+
+    store = tmp_path / "files"
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(store)}}}
+    sr = actions.submit_request(cast.consultant, cast.timesheet, TIMESHEET_OK).request
+    comment = actions.add_comment(cast.consultant, sr.pk, "Sheet", files=[SimpleUploadedFile("a.pdf", b"%PDF-1 x")])
+    kept = comment.attachments.get()
+    target = tmp_path / "backup.sqlite3"
+
+    assert backup_files(target) == 1
+    assert (files_path(target) / kept.file.name).read_bytes() == b"%PDF-1 x"
+    shutil.rmtree(store)  # the machine lost its files
+    assert restore_files(target) == 1
+    assert kept.file.storage.open(kept.file.name).read() == b"%PDF-1 x"

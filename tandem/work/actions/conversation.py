@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from django.core.files import File
 from django.utils import timezone
 
 from tandem.org.models import Person
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
+from tandem.rows import one_or_none
+from tandem.work.actions.attachments import check_files, discarded_on_failure, store
 from tandem.work.actions.moves import _append_event, _check_text, _locked, _note_first_response
 from tandem.work.models import FINAL_STATUSES, Comment, Event, Status
 from tandem.work.queries import can_see_payload, can_work, requests_visible_to
@@ -24,10 +28,19 @@ def add_comment(
     advice: bool = False,
     addressed_to_id: int | None = None,
     now: datetime | None = None,
+    files: Sequence[File] = (),
+    source_key: str | None = None,
 ) -> Comment:
+    """``files``: attached to the comment (checked against the service's limits first).
+    ``source_key``: where it came from outside (an email's Message-ID); a comment from the
+    same source already made is returned instead of a second one."""
     body = _check_text(body, "Comment")
     now = now or timezone.now()
-    with action_transaction():
+    if source_key is not None:
+        earlier = one_or_none(Comment.objects.filter(source_key=source_key))
+        if earlier is not None:
+            return earlier
+    with discarded_on_failure() as stored, action_transaction():
         sr = _locked(actor, request_id)
         if not can_see_payload(actor, sr):
             raise NotFound(f"There is no service request {request_id} that you can see.")
@@ -38,6 +51,7 @@ def add_comment(
             raise Invalid("Advice is for the requester, so it cannot be an internal note; choose one.")
         if sr.status in FINAL_STATUSES:
             raise Conflict(f"{sr.reference} is {Status(sr.status).label.lower()}; submit a new request instead.")
+        checked = check_files(sr.service, files)
         addressee = None
         if addressed_to_id is not None:
             addressee = Person.objects.select_related("user").filter(pk=addressed_to_id).first()
@@ -61,7 +75,9 @@ def add_comment(
             addressed_to=addressee,
             is_advice=advice,
             created_at=now,
+            source_key=source_key,
         )
+        store(sr, checked, actor, stored, comment)
         kind = Event.Kind.ADVICE_GIVEN if advice else Event.Kind.NOTE_ADDED if internal else Event.Kind.COMMENTED
         _append_event(sr, kind, actor, at=now, internal=internal, data={"comment": comment.pk})
         _note_first_response(sr, actor, now)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.core.files import File
 from django.db import IntegrityError
 from django.forms import Form
 from django.utils import timezone
@@ -17,12 +19,13 @@ from django.utils import timezone
 from tandem.agreements.queries import calendar_for_service, terms_for, turnaround_due
 from tandem.catalogue import runs
 from tandem.catalogue.intake import intake_form_class, server_today, to_json
-from tandem.catalogue.models import Service
+from tandem.catalogue.models import IntakeField, Service
 from tandem.org.models import Person
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Conflict, Invalid, NotFound
 from tandem.rows import one_or_none
 from tandem.work import clock
+from tandem.work.actions.attachments import check_files, discarded_on_failure, store
 from tandem.work.actions.moves import TITLE_LIMIT, _append_event, _check_text
 from tandem.work.models import Case, Channel, Event, ServiceRequest, Status
 from tandem.work.queries import cases_visible_to
@@ -35,7 +38,8 @@ class Submission:
 
 
 def validate_intake(
-    service: Service, data: dict[str, Any], *, strict: bool, today: date | None = None
+    service: Service, data: dict[str, Any], *, strict: bool, today: date | None = None,
+    files: Mapping[str, File] | None = None,
 ) -> dict[str, Any]:
     """Clean intake values through the service's generated form, or refuse with field errors.
 
@@ -44,7 +48,7 @@ def validate_intake(
     field's key (where the page puts them, and ``intake.<key>`` in the API) and the message
     names each field by its label, as the requester sees it.
     """
-    form = intake_form_class(service, today=today)(data=data)
+    form = intake_form_class(service, today=today)(data=data, files=dict(files or {}))  # type: ignore[arg-type]
     errors: dict[str, list[str]] = {}
     if strict:
         asked = ", ".join(str(f.label) for f in form.fields.values()) or "nothing"
@@ -58,7 +62,11 @@ def validate_intake(
             errors[key] = [str(m) for m in messages]
     if errors:
         raise Invalid(intake_refusal(form, errors), errors=errors)
-    return {key: to_json(value) for key, value in form.cleaned_data.items() if value not in (None, "")}
+    # A file field's value is the file (kept by the submission as an attachment), not data.
+    return {
+        key: to_json(value) for key, value in form.cleaned_data.items()
+        if value not in (None, "", False) and not isinstance(value, File)
+    }
 
 
 def intake_refusal(form: Form, errors: dict[str, list[str]]) -> str:
@@ -81,7 +89,12 @@ def submit_request(
     idempotency_key: str | None = None,
     strict: bool = False,
     now: datetime | None = None,
+    files: Sequence[File] = (),
+    field_files: Mapping[str, File] | None = None,
 ) -> Submission:
+    """``files``: attachments of the request; ``field_files``: the files of its intake fields
+    of type file, by key. All are checked against the service's limits before anything is
+    saved; the intake keeps each field file's name."""
     if not service.active:
         raise NotFound(f"The service {service.name!r} is not published; choose another from the catalogue.")
     if channel not in Channel.values:
@@ -91,7 +104,14 @@ def submit_request(
             f"{service.name} takes internal requests only; submit it on the internal channel.",
             errors={"channel": ["Internal only for this service."]},
         )
-    cleaned = validate_intake(service, intake, strict=strict, today=server_today(now))
+    field_files = {k: v for k, v in (field_files or {}).items() if v}
+    cleaned = validate_intake(service, intake, strict=strict, today=server_today(now), files=field_files)
+    checked = check_files(service, files)
+    for key, upload in field_files.items():
+        if key in {f.key for f in service.fields.all() if f.kind == IntakeField.Kind.FILE}:
+            one = check_files(service, [upload], field_key=key, errors_key=key)
+            checked += one
+            cleaned[key] = one[0].name
     title = _check_text(title, "Title", required=False, limit=TITLE_LIMIT)
     case = None
     if case_id is not None:
@@ -107,7 +127,8 @@ def submit_request(
                 "An idempotency key has 1 to 80 characters.", errors={"idempotency_key": ["1–80 characters."]}
             )
     digest = hashlib.sha256(
-        json.dumps([service.pk, channel, title, case_id, cleaned], sort_keys=True, separators=(",", ":")).encode()
+        json.dumps([service.pk, channel, title, case_id, cleaned, [(c.name, c.size) for c in checked]],
+                   sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
     if idempotency_key:
         earlier = _replayed(actor, idempotency_key, digest)
@@ -121,7 +142,7 @@ def submit_request(
     due = turnaround_due(service, now, calendar)
     run = runs.place(service, now, cleaned)
     try:
-        with action_transaction():
+        with discarded_on_failure() as stored, action_transaction():
             sr = ServiceRequest(
                 service=service,
                 unit=service.unit,
@@ -153,6 +174,7 @@ def submit_request(
                 data={"channel": channel, "case": case_id},
             )
             sr.save(update_fields=["last_event_seq"])
+            store(sr, checked, actor, stored)
     except IntegrityError:
         # Two submissions with the same key raced; the loser returns the winner's request.
         earlier = _replayed(actor, idempotency_key or "", digest)

@@ -4,10 +4,12 @@ resolve, tick a procedure step) and the requester's (accept, reopen, cancel).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.utils import timezone
 
 from tandem.catalogue.models import ProcedureStep
@@ -16,6 +18,7 @@ from tandem.org.queries import leads_unit, work_unit_ids
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
 from tandem.rows import one_or_none
+from tandem.work.actions.attachments import check_files, discarded_on_failure, store
 from tandem.work.actions.moves import (
     _append_event,
     _check_text,
@@ -131,16 +134,25 @@ def ask_requester(actor: Person, request_id: int, question: str, *, now: datetim
         return sr
 
 
-def provide_information(actor: Person, request_id: int, answer: str, *, now: datetime | None = None) -> ServiceRequest:
+def provide_information(
+    actor: Person, request_id: int, answer: str, *, now: datetime | None = None,
+    files: Sequence[File] = (), source_key: str | None = None,
+) -> ServiceRequest:
+    """The requester answers the question; the request goes back in progress and its clock
+    runs again. ``files`` go with the answer; ``source_key`` as for ``add_comment``."""
     answer = _check_text(answer, "Answer")
     now = now or timezone.now()
-    with action_transaction():
+    with discarded_on_failure() as stored, action_transaction():
         sr = _locked(actor, request_id)
         _require_requester(actor, sr, "answer for")
+        checked = check_files(sr.service, files)
         _move(sr, actor, Status.IN_PROGRESS, Event.Kind.INFORMATION_PROVIDED, now=now)
         sr.waiting_on = ""
         _save(sr, "waiting_on")
-        Comment.objects.create(request=sr, author=actor, body=answer, addressed_to=sr.assignee, created_at=now)
+        comment = Comment.objects.create(
+            request=sr, author=actor, body=answer, addressed_to=sr.assignee, created_at=now, source_key=source_key
+        )
+        store(sr, checked, actor, stored, comment)
         return sr
 
 

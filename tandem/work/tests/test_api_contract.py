@@ -20,6 +20,9 @@ pytestmark = pytest.mark.django_db
 
 EXPECTED_OPERATIONS = {
     "getMe",
+    "listAttachments",
+    "attachFiles",
+    "downloadAttachment",
     "listChanges",
     "draftChange",
     "getChange",
@@ -186,12 +189,13 @@ def test_it_resolves_every_schema_reference() -> None:
 
 def test_it_refuses_unknown_fields_in_every_request_body_schema() -> None:
     document = openapi()
-    # JSON bodies; the one multipart body is a file upload (a pay snapshot), its fields named by the form.
+    # JSON bodies; the multipart bodies are file uploads (a pay snapshot, a comment's files), their
+    # fields named by the form.
     bodies = [body_schema(op) for _, _, op in operations(document)
               if "application/json" in op.get("requestBody", {}).get("content", {})]
     uploads = [path for _, path, op in operations(document)
                if "multipart/form-data" in op.get("requestBody", {}).get("content", {})]
-    assert bodies and uploads == ["/api/pay/snapshots"]
+    assert bodies and sorted(uploads) == ["/api/pay/snapshots", "/api/requests/{request_id}/attachments"]
     for name in bodies:
         assert document["components"]["schemas"][name].get("additionalProperties") is False, name
 
@@ -266,6 +270,7 @@ def world(cast: Cast) -> dict:
         "customer_agreement_id": promise.pk,
         "request_id": sr.pk,
         "comment_id": comment.pk,
+        "file_id": 1,
         "case_id": case.pk,
         "token_id": 1,
         "plan_id": 1,

@@ -7,13 +7,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tandem.org.backups import BackupRefused, backup
+from tandem.org.backups import BackupRefused, backup, backup_files
 
 
 class Command(BaseCommand):
     help = (
         "Copy the whole database to PATH while the server runs: SQLite through its online backup API "
-        "(a consistent snapshot), PostgreSQL through pg_dump --format=custom."
+        "(a consistent snapshot), PostgreSQL through pg_dump --format=custom; "
+        "then the attached files kept on this machine to the folder PATH.files."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,3 +28,6 @@ class Command(BaseCommand):
         except BackupRefused as refusal:
             raise CommandError(str(refusal)) from refusal
         self.stdout.write(f"Backed up the database to {options['path']} ({kind}).")
+        copied = backup_files(Path(options["path"]))
+        if copied:
+            self.stdout.write(f"Copied {copied} attached file(s) to {options['path']}.files.")

@@ -5,11 +5,13 @@ Each duty claims its rows with a conditional UPDATE, so several workers may run 
 
 from __future__ import annotations
 
+import imaplib
 import logging
 import signal
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
@@ -17,6 +19,7 @@ from tandem.allocation.actions import place_new_work
 from tandem.changes.notices import send_change_notices
 from tandem.demand.actions import ask_for_demand, refresh_arrival_forecasts
 from tandem.insights.actions import refresh_recent_flow
+from tandem.mail.imap import poll_mailbox
 from tandem.notifications.actions import send_digests
 from tandem.outbox.actions import deliver_due, purge_handled
 from tandem.promises.actions import mark_material_changes, refresh_forecasts
@@ -40,7 +43,8 @@ class Command(BaseCommand):
         "front-office leads for the demand they expect (once a month), "
         "emailing the pulse question about the period just ended and last month's kudos digests, "
         "placing new and returned work of units in auto allocation mode, "
-        "telling each person of the changes taking effect for them (one notice a day)."
+        "telling each person of the changes taking effect for them (one notice a day), "
+        "reading the mailbox for requests and replies by email (TANDEM_IMAP_HOST; docs/email.md)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -81,6 +85,8 @@ class Command(BaseCommand):
         for a retry), so that nothing committed waits behind the rest of the round."""
         reacted = deliver_due()
         purge_handled()
+        # Mail first among the rest: an incoming mail becomes a request within this round.
+        mailed = self._mail()
         warned, breached = fire_due_sla_alerts()
         unanswered = fire_due_response_alerts()
         closed = close_expired_resolutions()
@@ -104,5 +110,15 @@ class Command(BaseCommand):
                 f"refreshed {forecasts} forecast(s) and told of {slips} slipping promise(s); "
                 f"forecast the arrivals of {demand} service(s); "
                 f"sent {invited} pulse question(s); placed {placed} request(s) of units in auto mode; "
-                f"handled {reacted} owed reaction(s)"
+                f"handled {reacted} owed reaction(s); {mailed}"
             )
+
+    def _mail(self) -> str:
+        """The mailbox's round. A mail server that is down or refuses the login must not stop
+        the other duties: it is logged and tried again next round."""
+        try:
+            return str(poll_mailbox())
+        except (OSError, imaplib.IMAP4.error) as error:
+            logger.warning("Could not read the mailbox %s: %s; trying again next round.",
+                           settings.TANDEM_IMAP_HOST, error)
+            return f"could not read the mailbox ({error})"
