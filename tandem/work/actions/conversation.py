@@ -86,3 +86,43 @@ def acknowledge_advice(actor: Person, comment_id: int, *, now: datetime | None =
         _append_event(sr, Event.Kind.ADVICE_ACKNOWLEDGED, actor, at=now, data={"comment": comment.pk})
         sr.save(update_fields=["last_event_seq"])
         return comment
+
+
+#: The longest reason for declining advice.
+REASON_LIMIT = 1000
+
+
+def decide_advice(actor: Person, comment_id: int, *, follow: bool, reason: str = "",
+                  now: datetime | None = None) -> Comment:
+    """The requester accepts the advice (they will follow it) or declines it, saying why; either
+    stays on the record as an event (the reason with it). Once: a second decision is refused."""
+    now = now or timezone.now()
+    reason = (reason or "").replace("\x00", "").strip()
+    if not follow and not reason:
+        raise Invalid("Say why you decline the advice: the team learns from it.",
+                      errors={"reason": ["Required when declining."]})
+    if len(reason) > REASON_LIMIT:
+        raise Invalid(f"The reason is {len(reason)} characters; at most {REASON_LIMIT}. "
+                      f"Cut {len(reason) - REASON_LIMIT}.", errors={"reason": [f"At most {REASON_LIMIT} characters."]})
+    with action_transaction():
+        comment = Comment.objects.select_for_update().filter(pk=comment_id, is_advice=True).first()
+        if comment is None:
+            raise NotFound("There is no such advice.")
+        sr = _locked(actor, comment.request_id)
+        if actor.pk not in (comment.addressed_to_id, sr.requester_id):
+            raise Forbidden("Only the person the advice was given to accepts or declines it.")
+        if comment.advice_outcome:
+            raise Conflict(f"This advice was already {comment.advice_outcome}.")
+        comment.advice_outcome = "accepted" if follow else "declined"
+        comment.advice_reason, comment.advice_decided_at = ("" if follow else reason), now
+        if comment.acknowledged_at is None:
+            comment.acknowledged_at, comment.acknowledged_by = now, actor
+        comment.save(update_fields=["advice_outcome", "advice_reason", "advice_decided_at", "acknowledged_at",
+                                    "acknowledged_by"])
+        kind = Event.Kind.ADVICE_ACCEPTED if follow else Event.Kind.ADVICE_DECLINED
+        data: dict[str, object] = {"comment": comment.pk}
+        if not follow:
+            data["reason"] = comment.advice_reason
+        _append_event(sr, kind, actor, at=now, data=data)
+        sr.save(update_fields=["last_event_seq"])
+        return comment
