@@ -45,9 +45,10 @@ def plain_over(limit_of) -> set[tuple[int, date]]:  # type: ignore[no-untyped-de
     from tandem.changes.models import ChangeAudience, Status
 
     minutes: dict[tuple[int, date], int] = defaultdict(int)
-    for unit_id, effective, m in ChangeAudience.objects.exclude(change__status=Status.CANCELLED).values_list(
-            "unit_id", "change__effective_on", "change__minutes"):
-        minutes[(unit_id, effective - timedelta(days=effective.weekday()))] += m
+    for unit_id, own, effective, m in ChangeAudience.objects.exclude(change__status=Status.CANCELLED).values_list(
+            "unit_id", "effective_on", "change__effective_on", "change__minutes"):
+        day = own or effective  # a staged change reaches each audience on its own day
+        minutes[(unit_id, day - timedelta(days=day.weekday()))] += m
     return {key for key, total in minutes.items() if total > limit_of(key[0])}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -96,7 +97,7 @@ def test_the_evidence_shows_per_team_how_often_its_advice_is_followed(cast: Cast
             actions.decide_advice(cast.consultant, given.pk, follow=False, reason="No.")
         truth[service.unit.name].append(choice)
     # A plain recount, from what was done above.
-    expected = [{"unit": unit, "given": len(c), "accepted": c.count("accept"), "declined": c.count("decline"),
+    expected: list[dict[str, Any]] = [{"unit": unit, "given": len(c), "accepted": c.count("accept"), "declined": c.count("decline"),
                  "undecided": c.count("none"), "followed": c.count("accept") / len(c)}
                 for unit, c in sorted(truth.items())]
     data = evidence(cast.admin.user, Filters(weeks=12))

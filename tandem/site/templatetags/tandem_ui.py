@@ -1,6 +1,7 @@
 """Small presentation helpers shared by every page: status badges, "3 days", the nav, and the
 read-only panels one area's page shows of another (the pull queue's "Next for you", a person's
-working time this week, the changes scheduled to alter a service). They live in the site because they reach into several areas."""
+working time this week, the changes scheduled to alter a service). They live in the site because
+they reach into several areas."""
 
 from __future__ import annotations
 
