@@ -11,7 +11,7 @@ from tandem.org.models import Person
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
 from tandem.work.actions.moves import _append_event, _check_text, _locked, _note_first_response
-from tandem.work.models import FINAL_STATUSES, Comment, Event, Status
+from tandem.work.models import FINAL_STATUSES, Comment, Event, ServiceRequest, Status
 from tandem.work.queries import can_see_payload, can_work, requests_visible_to
 
 
@@ -69,15 +69,21 @@ def add_comment(
         return comment
 
 
+def _advice(actor: Person, comment_id: int, may: str) -> tuple[Comment, ServiceRequest]:
+    """The advice and its request, locked, when the actor is the person it was given to."""
+    comment = Comment.objects.select_for_update().filter(pk=comment_id, is_advice=True).first()
+    if comment is None:
+        raise NotFound("There is no such advice.")
+    sr = _locked(actor, comment.request_id)
+    if actor.pk not in (comment.addressed_to_id, sr.requester_id):
+        raise Forbidden(f"Only the person the advice was given to {may}.")
+    return comment, sr
+
+
 def acknowledge_advice(actor: Person, comment_id: int, *, now: datetime | None = None) -> Comment:
     now = now or timezone.now()
     with action_transaction():
-        comment = Comment.objects.select_for_update().filter(pk=comment_id, is_advice=True).first()
-        if comment is None:
-            raise NotFound("There is no such advice.")
-        sr = _locked(actor, comment.request_id)
-        if actor.pk not in (comment.addressed_to_id, sr.requester_id):
-            raise Forbidden("Only the person the advice was given to can acknowledge it.")
+        comment, sr = _advice(actor, comment_id, "can acknowledge it")
         if comment.acknowledged_at is not None:
             raise Conflict("This advice was already acknowledged.")
         comment.acknowledged_at = now
@@ -105,12 +111,7 @@ def decide_advice(actor: Person, comment_id: int, *, follow: bool, reason: str =
         raise Invalid(f"The reason is {len(reason)} characters; at most {REASON_LIMIT}. "
                       f"Cut {len(reason) - REASON_LIMIT}.", errors={"reason": [f"At most {REASON_LIMIT} characters."]})
     with action_transaction():
-        comment = Comment.objects.select_for_update().filter(pk=comment_id, is_advice=True).first()
-        if comment is None:
-            raise NotFound("There is no such advice.")
-        sr = _locked(actor, comment.request_id)
-        if actor.pk not in (comment.addressed_to_id, sr.requester_id):
-            raise Forbidden("Only the person the advice was given to accepts or declines it.")
+        comment, sr = _advice(actor, comment_id, "accepts or declines it")
         if comment.advice_outcome:
             raise Conflict(f"This advice was already {comment.advice_outcome}.")
         comment.advice_outcome = "accepted" if follow else "declined"
