@@ -316,43 +316,74 @@ def save_intake_field(
     (None or "": no such rule), and refused when they contradict each other or the kind."""
     with action_transaction():
         service = _editable(actor, service_id)
-        if field_id is None:
-            last = service.fields.aggregate(last=models.Max("position"))["last"] or 0
-            field = IntakeField(service=service, position=last + 1)
-        else:
-            found = service.fields.filter(pk=field_id).first()
-            if found is None:
-                raise NotFound(f"{service.name} has no intake field {field_id}; reload the page.")
-            field = found
-        key = key.strip() or slugify(label).replace("-", "_")[:60]
-        if field.pk and field.key == service.run_field and (key != field.key or kind != IntakeField.Kind.DATE):
-            raise Invalid(
-                f"“{field.label}” names the run a request is for, so it stays a date field with its key; "
-                "choose another field (or none) under Cut-offs first.",
-                errors={"kind": ["The run's date field stays a date."]},
-            )
-        field.key, field.label, field.kind, field.required = key, label.strip(), kind, required
-        field.help_text = help_text.strip()
-        field.choices = clean_choices(choices) if kind == IntakeField.Kind.CHOICE else []
-        field.min_value, field.max_value = min_value, max_value
-        field.days_past, field.days_ahead, field.weekday = days_past, days_ahead, weekday
-        field.pattern, field.pattern_message = pattern.strip(), pattern_message.strip()
-        # The service is ours, so leave it out of the model's checks: that also skips the
-        # (service, key) constraint, whose generic message the check below says better.
-        errors = errors_of(field, exclude=["service"])
-        if (
-            key
-            and "key" not in errors
-            and service.fields.filter(key=key).exclude(pk=field.pk).exists()
-        ):
-            errors["key"] = [
-                f"{service.name} already has a field with the key {key!r}; choose another key."
-            ]
-        if kind == IntakeField.Kind.CHOICE and not field.choices:
-            errors["choices"] = ["A choice field needs its choices: write one per line."]
-        refuse_if(errors, "intake field")
+        field = intake_field(
+            service, field_id, key=key, label=label, kind=kind, required=required, help_text=help_text,
+            choices=choices, min_value=min_value, max_value=max_value, days_past=days_past,
+            days_ahead=days_ahead, weekday=weekday, pattern=pattern, pattern_message=pattern_message,
+        )
+        refuse_if(intake_field_errors(service, field), "intake field")
         field.save()
         return field
+
+
+def intake_field(
+    service: Service,
+    field_id: int | None = None,
+    *,
+    key: str,
+    label: str,
+    kind: str,
+    required: bool = True,
+    help_text: str = "",
+    choices: Iterable[str] = (),
+    min_value: Decimal | None = None,
+    max_value: Decimal | None = None,
+    days_past: int | None = None,
+    days_ahead: int | None = None,
+    weekday: int | None = None,
+    pattern: str = "",
+    pattern_message: str = "",
+) -> IntakeField:
+    """The intake field as the editor would save it (not saved): a new one at the end of the
+    form, or ``field_id`` changed. Refused when ``field_id`` is not the service's, or when the
+    change would take the run's date field away."""
+    if field_id is None:
+        last = service.fields.aggregate(last=models.Max("position"))["last"] or 0
+        field = IntakeField(service=service, position=last + 1)
+    else:
+        found = service.fields.filter(pk=field_id).first()
+        if found is None:
+            raise NotFound(f"{service.name} has no intake field {field_id}; reload the page.")
+        field = found
+    key = key.strip() or slugify(label).replace("-", "_")[:60]
+    if field.pk and field.key == service.run_field and (key != field.key or kind != IntakeField.Kind.DATE):
+        raise Invalid(
+            f"“{field.label}” names the run a request is for, so it stays a date field with its key; "
+            "choose another field (or none) under Cut-offs first.",
+            errors={"kind": ["The run's date field stays a date."]},
+        )
+    field.key, field.label, field.kind, field.required = key, label.strip(), kind, required
+    field.help_text = help_text.strip()
+    field.choices = clean_choices(choices) if kind == IntakeField.Kind.CHOICE else []
+    field.min_value, field.max_value = min_value, max_value
+    field.days_past, field.days_ahead, field.weekday = days_past, days_ahead, weekday
+    field.pattern, field.pattern_message = pattern.strip(), pattern_message.strip()
+    return field
+
+
+def intake_field_errors(service: Service, field: IntakeField, *, other_keys: Iterable[str] | None = None) -> Errors:
+    """What the editor refuses in an intake field. ``other_keys``: the keys of the form's other
+    fields (default: those saved)."""
+    # The service is ours, so leave it out of the model's checks: that also skips the
+    # (service, key) constraint, whose generic message the check below says better.
+    errors = errors_of(field, exclude=["service"])
+    taken = (set(other_keys) if other_keys is not None
+             else set(service.fields.exclude(pk=field.pk).values_list("key", flat=True)))
+    if field.key and "key" not in errors and field.key in taken:
+        errors["key"] = [f"{service.name} already has a field with the key {field.key!r}; choose another key."]
+    if field.kind == IntakeField.Kind.CHOICE and not field.choices:
+        errors["choices"] = ["A choice field needs its choices: write one per line."]
+    return errors
 
 
 def remove_intake_field(actor: Person, service_id: int, field_id: int) -> None:

@@ -263,11 +263,13 @@ class ProcedureStep(models.Model):
 
 class ServiceEvent(models.Model):
     """What happened to a service's ownership and reviews, append-only: who changed the owner
-    from whom to whom, and when a review was recorded."""
+    from whom to whom, when a review was recorded, and what a change altered on its effective
+    date (``data["change"]`` names it)."""
 
     class Kind(models.TextChoices):
         OWNER_CHANGED = "owner_changed", "Owner changed"
         REVIEWED = "reviewed", "Process reviewed"
+        CHANGED = "changed", "Changed by a change"
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="history")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -24,9 +24,16 @@ from tandem.changes.models import (
     ChangeComment,
     ChangePeriod,
     Kind,
+    ServiceEdit,
     Status,
 )
-from tandem.changes.queries import audience_people, led_audience, may_own_changes, sets_calendar_rules
+from tandem.changes.queries import (
+    audience_people,
+    change_owners,
+    led_audience,
+    may_own_changes,
+    sets_calendar_rules,
+)
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
 from tandem.org.models import Person, Side, Unit
@@ -197,6 +204,8 @@ def edit_change(actor: Person, change_id: int, draft: Draft, *, today: date | No
         change.save()
         _write_audiences(change, rows)
         change.services.set(services)
+        # A service no longer linked is no longer altered.
+        change.service_edits.filter(state=ServiceEdit.State.SCHEDULED).exclude(service__in=services).delete()
     return change
 
 
@@ -266,6 +275,16 @@ def move_change(actor: Person, change_id: int, effective_on: date | None, *, tod
     """Move a change to another effective date (a proposed slot accepted, or the owner's own)."""
     today = today or timezone.localdate()
     change = _managed(actor, change_id)
+    check_move(change, effective_on, today)
+    assert effective_on is not None
+    with action_transaction():
+        moved_to(change, effective_on)
+    return change
+
+
+def check_move(change: Change, effective_on: date | None, today: date) -> None:
+    """Refuse moving ``change`` to ``effective_on``: cancelled, in effect, in the past, before
+    its consultation ends."""
     if change.status == Status.CANCELLED:
         raise Conflict("A cancelled change is not moved.")
     if change.effective_on < today and change.status == Status.PUBLISHED:
@@ -278,16 +297,20 @@ def move_change(actor: Person, change_id: int, effective_on: date | None, *, tod
     if change.consultation_ends_on and effective_on < change.consultation_ends_on:
         raise Invalid("The consultation must end by the effective date.",
                       errors={"effective_on": [f"The consultation ends on {change.consultation_ends_on:%-d %b %Y}."]})
+
+
+def moved_to(change: Change, effective_on: date) -> None:
+    """Move the change (a staged one is no longer staged: every audience on the new day), in the
+    caller's transaction; a published one tells its audience once."""
     was = change.effective_on
-    with action_transaction():
-        change.effective_on, change.updated_at = effective_on, timezone.now()
-        change.save(update_fields=["effective_on", "updated_at"])
-        if change.status == Status.PUBLISHED and effective_on != was:
-            # Told again on the new day: the notices not yet acknowledged are forgotten.
-            change.receipts.filter(acknowledged_at__isnull=True).delete()
-            _tell_audience(change, f"Moved: “{change.title[:120]}” ({change.unit.name}) now takes effect on "
-                                   f"{effective_on:%a %-d %b %Y}, not {was:%a %-d %b}.")
-    return change
+    staged = change.audiences.filter(effective_on__isnull=False).update(effective_on=None)
+    change.effective_on, change.updated_at = effective_on, timezone.now()
+    change.save(update_fields=["effective_on", "updated_at"])
+    if change.status == Status.PUBLISHED and (effective_on != was or staged):
+        # Told again on the new day: the notices not yet acknowledged are forgotten.
+        change.receipts.filter(acknowledged_at__isnull=True).delete()
+        _tell_audience(change, f"Moved: “{change.title[:120]}” ({change.unit.name}) now takes effect on "
+                               f"{effective_on:%a %-d %b %Y}, not {was:%a %-d %b}.")
 
 
 def cancel_change(actor: Person, change_id: int) -> Change:
@@ -299,6 +322,7 @@ def cancel_change(actor: Person, change_id: int) -> Change:
         change.status, change.cancelled_at = Status.CANCELLED, timezone.now()
         change.updated_at = change.cancelled_at
         change.save(update_fields=["status", "cancelled_at", "updated_at"])
+        change.service_edits.filter(state=ServiceEdit.State.SCHEDULED).update(state=ServiceEdit.State.DROPPED)
         if published:
             _tell_audience(change, f"Cancelled: “{change.title[:120]}” ({change.unit.name}) will not take effect "
                                    f"on {change.effective_on:%a %-d %b %Y}. Nothing to do.")
@@ -336,7 +360,12 @@ def comment_on_change(actor: Person, change_id: int, text: str | None, *, today:
         raise Forbidden("Only the leads of the change's audiences comment during its consultation.")
     body = _text(text, "text", "comment")
     with action_transaction():
-        return ChangeComment.objects.create(change=change, author=actor, unit=unit, text=body)
+        comment = ChangeComment.objects.create(change=change, author=actor, unit=unit, text=body)
+        owners = set(change_owners(change)) - {actor.pk}
+        notify(owners, Notification.Kind.CHANGE_COMMENT, None,
+               f"{actor.display_name} ({unit.name}) commented on “{change.title[:120]}”: {body[:80]}"
+               + ("…" if len(body) > 80 else "") + " Answer it under Changes.")
+        return comment
 
 
 def answer_comment(actor: Person, comment_id: int, text: str | None) -> ChangeComment:
@@ -354,6 +383,10 @@ def answer_comment(actor: Person, comment_id: int, text: str | None) -> ChangeCo
     with action_transaction():
         comment.answer, comment.answered_by, comment.answered_at = body, actor, timezone.now()
         comment.save(update_fields=["answer", "answered_by", "answered_at"])
+        if comment.author_id != actor.pk:
+            notify([comment.author_id], Notification.Kind.CHANGE_ANSWER, None,
+                   f"{actor.display_name} answered your comment on “{change.title[:120]}”: {body[:80]}"
+                   + ("…" if len(body) > 80 else "") + " See Changes.")
     return comment
 
 

@@ -14,13 +14,14 @@ from tandem.changes.models import (
     ChangePeriod,
     ChangeReceipt,
     NoticeDay,
+    ServiceEdit,
 )
 
 
 class ChangeAudienceInline(admin.TabularInline):
     model = ChangeAudience
     extra = 0
-    readonly_fields = ("unit", "must_do", "by_when")
+    readonly_fields = ("unit", "must_do", "by_when", "effective_on")
     can_delete = False
 
 
@@ -64,3 +65,10 @@ class ChangeReceiptAdmin(admin.ModelAdmin):
 class NoticeDayAdmin(admin.ModelAdmin):
     list_display = ("person", "day")
     readonly_fields = ("person", "day")
+
+
+@admin.register(ServiceEdit)
+class ServiceEditAdmin(admin.ModelAdmin):
+    list_display = ("change", "service", "state", "applied_at")
+    list_filter = ("state",)
+    readonly_fields = ("change", "service", "edit", "describe", "state", "applied_at", "problem")

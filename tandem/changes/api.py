@@ -46,6 +46,21 @@ class ChangeAudienceOut(Schema):
     unit: str
     must_do: str
     by_when: date | None
+    effective_on: date | None = Field(..., description="A staged change: the day it reaches this audience "
+                                                       "(null: the change's effective date).")
+
+
+class ServiceEditOut(Schema):
+    service: str
+    state: str = Field(..., description="scheduled, applied, failed (not applied: see `problem`) or dropped.")
+    describe: str = Field(..., description="What changes, in words.")
+    turnaround_days: int | None
+    procedure: list[str] | None
+    add_fields: list[dict] = Field(..., description="Intake fields added: label, kind, key, required, help_text, "
+                                                   "choices.")
+    remove_fields: list[str]
+    applied_at: datetime | None
+    problem: str
 
 
 class ChangeCommentOut(Schema):
@@ -80,6 +95,8 @@ class ChangeOut(Schema):
     services: list[str]
     comments: list[ChangeCommentOut] = Field(..., description="The consultation's comments and their answers.")
     consultation_outcome: str = Field(..., description="What changed because of the consultation.")
+    service_edits: list[ServiceEditOut] = Field(
+        ..., description="What changes in the linked services on the effective date.")
 
     @classmethod
     def of(cls, c: Change) -> ChangeOut:
@@ -87,11 +104,17 @@ class ChangeOut(Schema):
             id=c.pk, unit=c.unit.slug, title=c.title, summary=c.summary, why=c.why, kind=c.kind, status=c.status,
             everyone=c.everyone, effective_on=c.effective_on, requested_on=c.requested_on, minutes=c.minutes,
             consultation_ends_on=c.consultation_ends_on,
-            audiences=[ChangeAudienceOut(unit=a.unit.slug, must_do=a.must_do, by_when=a.by_when)
+            audiences=[ChangeAudienceOut(unit=a.unit.slug, must_do=a.must_do, by_when=a.by_when,
+                                         effective_on=a.effective_on)
                        for a in c.audiences.select_related("unit")],
             services=list(c.services.values_list("slug", flat=True)),
             comments=[ChangeCommentOut.of(m) for m in c.comments.select_related("author__user", "unit")],
             consultation_outcome=c.consultation_outcome,
+            service_edits=[ServiceEditOut(
+                service=e.service.slug, state=e.state, describe=e.describe,
+                turnaround_days=e.edit.get("turnaround_days"), procedure=e.edit.get("procedure"),
+                add_fields=e.edit.get("add_fields", []), remove_fields=e.edit.get("remove_fields", []),
+                applied_at=e.applied_at, problem=e.problem) for e in c.service_edits.select_related("service")],
         )
 
 
@@ -159,6 +182,13 @@ class ChangeProposalOut(Schema):
     unplaceable: bool
 
 
+class ChangeBatchOut(Schema):
+    period: int
+    name: str
+    moves: list[tuple[int, date]] = Field(..., description="Each change that fits and the day it would land.")
+    left_out: int = Field(..., description="Nearby changes that would not fit.")
+
+
 class ChangeCalendarOut(Schema):
     start: date
     weeks: list[date]
@@ -167,6 +197,7 @@ class ChangeCalendarOut(Schema):
     over_after_proposals: int
     cells: list[ChangeCellOut]
     proposals: list[ChangeProposalOut]
+    batches: list[ChangeBatchOut] = Field(..., description="For each change period ahead (three at most).")
 
 
 def _draft(payload: ChangeIn) -> actions.Draft:
@@ -327,4 +358,6 @@ def get_change_calendar(request: HttpRequest, query: Query[ChangeCalendarQuery])
         proposals=[ChangeProposalOut(change=p.change.pk, reasons=p.reasons, proposed_on=p.plan_on, free_slots=p.slots,
                                staging=[(u.slug, d) for u, d in p.stages] if p.stages else None, late=p.late,
                                unplaceable=p.unplaceable) for p in cal.proposals],
+        batches=[ChangeBatchOut(period=b["period"].pk, name=b["period"].name,
+                                moves=[(c.pk, d) for c, d in b["fits"]], left_out=b["left_out"]) for b in cal.batches],
     )

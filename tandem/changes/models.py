@@ -3,6 +3,8 @@ each front-office audience's weekly limit, blackouts and declared change periods
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -76,13 +78,17 @@ class Change(models.Model):
 
 
 class ChangeAudience(models.Model):
-    """A front-office unit a change lands on, and what its people must do by when."""
+    """A front-office unit a change lands on, and what its people must do by when. A staging
+    accepted gives each audience its own day; the change's effective date is then the first."""
 
     change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="audiences")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="changes_landing",
                              limit_choices_to={"side": Side.FRONT})
     must_do = models.CharField(max_length=500, blank=True)
     by_when = models.DateField(null=True, blank=True)
+    effective_on = models.DateField(
+        null=True, blank=True,
+        help_text="A staged change: the day it reaches this audience (blank: the change's effective date).")
 
     class Meta:
         ordering = ["unit__name"]
@@ -90,6 +96,10 @@ class ChangeAudience(models.Model):
 
     def __str__(self) -> str:
         return f"{self.change} → {self.unit}"
+
+    @property
+    def lands_on(self) -> date:
+        return self.effective_on or self.change.effective_on
 
 
 class AudienceLimit(models.Model):
@@ -205,3 +215,30 @@ class NoticeDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} · {self.day}"
+
+
+class ServiceEdit(models.Model):
+    """What a change does to one of the services it links, on its effective date: a new
+    turnaround, procedure or intake fields (``tandem.catalogue.scheduled``). Moving the change
+    moves it; cancelling the change drops it; the worker applies it once."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        APPLIED = "applied", "Applied"
+        FAILED = "failed", "Not applied"
+        DROPPED = "dropped", "Dropped"
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="service_edits")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="scheduled_edits")
+    edit = models.JSONField(default=dict, help_text="The turnaround, procedure and intake fields it brings.")
+    describe = models.CharField(max_length=400, blank=True, help_text="In words, as written when scheduled.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SCHEDULED)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    problem = models.CharField(max_length=600, blank=True, help_text="Why it could not be applied.")
+
+    class Meta:
+        ordering = ["change", "service__name"]
+        constraints = [models.UniqueConstraint(fields=["change", "service"], name="one_edit_per_service")]
+
+    def __str__(self) -> str:
+        return f"{self.change} → {self.service}"

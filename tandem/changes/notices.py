@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from django.db import IntegrityError
+from django.db.models import Q
 from django.utils import timezone
 
 from tandem.changes.models import Change, ChangeReceipt, NoticeDay, Status
@@ -42,9 +43,11 @@ def notice_message(changes: list[Change], today: date) -> str:
 def due_notices(today: date) -> dict[int, list[int]]:
     """Per person, the published changes in effect (today, or up to ``CATCH_UP_DAYS`` back) whose
     notice they have not had, nor acknowledged."""
-    changes = list(Change.objects.filter(status=Status.PUBLISHED, effective_on__lte=today,
-                                         effective_on__gte=today - timedelta(days=CATCH_UP_DAYS))
-                   .prefetch_related("audiences"))
+    since = today - timedelta(days=CATCH_UP_DAYS)
+    # A staged change reaches each audience on its own day.
+    changes = list(Change.objects.filter(status=Status.PUBLISHED, effective_on__lte=today).filter(
+        Q(effective_on__gte=since) | Q(audiences__effective_on__gte=since)).distinct()
+        .prefetch_related("audiences"))
     if not changes:
         return {}
     people = people_of_units(list({a.unit_id for c in changes for a in c.audiences.all()}))
@@ -52,6 +55,9 @@ def due_notices(today: date) -> dict[int, list[int]]:
     due: dict[int, list[int]] = defaultdict(list)
     for c in changes:
         for a in c.audiences.all():
+            day = a.effective_on or c.effective_on
+            if not since <= day <= today:
+                continue
             for person in people[a.unit_id]:
                 if (c.pk, person) not in have and c.pk not in due[person]:
                     due[person].append(c.pk)
@@ -112,7 +118,7 @@ def remind_audience(actor: Person, change_id: int, *, today: date | None = None)
     if change.status != Status.PUBLISHED or change.effective_on > today:
         raise Conflict("Reminders are for a published change that has taken effect.")
     acked = set(change.receipts.filter(acknowledged_at__isnull=False).values_list("person_id", flat=True))
-    people = [p for p in audience_people(change) if p not in acked]
+    people = [p for p in audience_people(change, reached_by=today) if p not in acked]
     with action_transaction():
         claimed = Change.objects.filter(pk=change.pk).exclude(reminded_on=today).update(reminded_on=today)
         if claimed != 1:

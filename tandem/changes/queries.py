@@ -23,6 +23,7 @@ from tandem.changes.models import (
     ChangePeriod,
     ChangeReceipt,
     NoticeDay,
+    ServiceEdit,
     Status,
 )
 from tandem.engines import changes as engine
@@ -45,6 +46,16 @@ def may_own_changes(person: Person | None, unit_id: int) -> bool:
     if person is None:
         return False
     return is_admin(person) or Service.objects.filter(unit_id=unit_id, owner=person).exists()
+
+
+def change_owners(change: Change) -> list[int]:
+    """Who is told of a comment on a change: the person who drafted it and the owners of its
+    unit's services (active ones)."""
+    owners = set(Service.objects.filter(unit_id=change.unit_id, owner__user__is_active=True)
+                 .values_list("owner_id", flat=True))
+    if change.created_by.user.is_active:
+        owners.add(change.created_by_id)
+    return sorted(owners)
 
 
 def units_owned_by(user: AnyUser | None) -> QuerySet[Unit]:
@@ -110,6 +121,13 @@ def receipts_visible_to(user: AnyUser | None) -> QuerySet[ChangeReceipt]:
     return ChangeReceipt.objects.filter(Q(person=person) | Q(change__unit__services__owner=person)).distinct()
 
 
+def scheduled_edits_for(user: AnyUser | None, service: Service) -> QuerySet[ServiceEdit]:
+    """The edits of a service scheduled with changes this user sees, soonest first."""
+    return ServiceEdit.objects.filter(
+        service=service, state=ServiceEdit.State.SCHEDULED, change__in=changes_visible_to(user),
+    ).exclude(change__status=Status.CANCELLED).select_related("change").order_by("change__effective_on", "pk")
+
+
 def notice_days_visible_to(user: AnyUser | None) -> QuerySet[NoticeDay]:
     person = person_of(user)
     if person is None:
@@ -129,10 +147,20 @@ def people_of_units(unit_ids: list[int]) -> dict[int, list[int]]:
     return out
 
 
-def audience_people(change: Change) -> list[int]:
-    """Everyone a change lands on: the active people of its audience units."""
-    units = list(change.audiences.values_list("unit_id", flat=True))
+def audience_people(change: Change, *, reached_by: date | None = None) -> list[int]:
+    """Everyone a change lands on: the active people of its audience units (with ``reached_by``:
+    of the audiences it has reached by that day, a staged change reaching each on its own)."""
+    rows = change.audiences.all()
+    if reached_by is not None:
+        rows = rows.filter(Q(effective_on__lte=reached_by)
+                           | Q(effective_on__isnull=True, change__effective_on__lte=reached_by))
+    units = list(rows.values_list("unit_id", flat=True))
     return sorted(pk for people in people_of_units(units).values() for pk in people)
+
+
+def audience_people_by_unit(change: Change) -> dict[int, list[int]]:
+    """The active people of each audience unit of the change."""
+    return people_of_units(list(change.audiences.values_list("unit_id", flat=True)))
 
 
 def led_audience(person: Person | None, change: Change) -> Unit | None:
@@ -173,9 +201,13 @@ def to_acknowledge(user: AnyUser | None, *, today: date | None = None) -> QueryS
     if person is None:
         return Change.objects.none()
     today = today or timezone.localdate()
+    soon, since = today + timedelta(days=7), today - timedelta(days=90)
+    # A staged change reaches the person's unit on the unit's own day.
+    mine = ChangeAudience.objects.filter(unit_id=person.unit_id).filter(
+        Q(effective_on__isnull=True, change__effective_on__lte=soon, change__effective_on__gte=since)
+        | Q(effective_on__lte=soon, effective_on__gte=since))
     return Change.objects.filter(
-        status=Status.PUBLISHED, audiences__unit_id=person.unit_id, effective_on__lte=today + timedelta(days=7),
-        effective_on__gte=today - timedelta(days=90),
+        status=Status.PUBLISHED, pk__in=mine.values("change_id"),
     ).exclude(pk__in=ChangeReceipt.objects.filter(person=person, acknowledged_at__isnull=False).values(
         "change_id")).select_related("unit").distinct()
 
@@ -201,19 +233,54 @@ def rules() -> engine.Rules:
 
 
 def engine_changes(since: date) -> dict[int, engine.Change]:
-    """Every change that is not cancelled and lands from ``since`` on, as the engine takes it."""
+    """Every change that is not cancelled and lands from ``since`` on, as the engine takes it (a
+    staged change with each audience's own day)."""
     audiences: dict[int, list[int]] = defaultdict(list)
+    stages: dict[int, list[tuple[int, date]]] = defaultdict(list)
+    live = [Status.DRAFT, Status.CONSULTATION, Status.PUBLISHED]
     rows = ChangeAudience.objects.filter(
-        change__effective_on__gte=since, change__status__in=[Status.DRAFT, Status.CONSULTATION, Status.PUBLISHED]
-    ).order_by("unit_id").values_list("change_id", "unit_id")
-    for change_id, unit_id in rows:
+        Q(change__effective_on__gte=since) | Q(effective_on__gte=since), change__status__in=live,
+    ).order_by("unit_id").values_list("change_id", "unit_id", "effective_on")
+    for change_id, unit_id, own_day in rows:
         audiences[change_id].append(unit_id)
+        if own_day is not None:
+            stages[change_id].append((unit_id, own_day))
     out = {}
     for pk, effective, requested, minutes in Change.objects.filter(pk__in=audiences).values_list(
         "pk", "effective_on", "requested_on", "minutes"
     ):
-        out[pk] = engine.Change(pk, tuple(audiences[pk]), effective, minutes, requested)
+        out[pk] = engine.Change(pk, tuple(audiences[pk]), effective, minutes, requested,
+                                stages=tuple(stages.get(pk, ())))
     return out
+
+
+def staging_proposal(change_id: int, *, today: date | None = None) -> list[tuple[int, date]] | None:
+    """The staging the collision check proposes for a change now: (audience unit id, day) in
+    turn, or None."""
+    today = today or timezone.localdate()
+    by_id = engine_changes(today - timedelta(days=7))
+    if change_id not in by_id or by_id[change_id].stages:
+        return None
+    stages = engine.staging(by_id[change_id], engine.load(by_id.values()), rules(), earliest=today)
+    return [(s.audience, s.day) for s in stages] if stages else None
+
+
+def batch_proposal(user: AnyUser | None, period: ChangePeriod, *, today: date | None = None,
+                   by_id: dict[int, engine.Change] | None = None, cells: engine.Cells | None = None,
+                   the_rules: engine.Rules | None = None) -> engine.Batch:
+    """Which nearby changes (asked for within four weeks of the period, that this user sees)
+    would fit into a change period, and on which day."""
+    today = today or timezone.localdate()
+    if by_id is None:
+        by_id = engine_changes(today - timedelta(days=7))
+    the_rules = the_rules or rules()
+    cells = cells if cells is not None else engine.load(by_id.values())
+    visible = set(changes_visible_to(user).filter(pk__in=by_id).values_list("pk", flat=True))
+    near = [c for c in by_id.values() if c.id in visible and c.effective >= today and not c.stages
+            and not (period.starts_on <= c.effective <= period.ends_on)
+            and abs((c.asked - period.starts_on).days) <= engine.WINDOW_DAYS]
+    return engine.batch(near, engine.Period(period.starts_on, period.ends_on, period.name), cells, the_rules,
+                        earliest=today)
 
 
 @dataclass
@@ -329,7 +396,7 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
     for n, pk in enumerate(sorted(colliding, key=lambda pk: (by_id[pk].effective, pk))):
         change = changes[pk]
         ec = by_id[pk]
-        stages = engine.staging(ec, result.cells, the_rules, earliest=today) if n < detail else None
+        stages = engine.staging(ec, result.cells, the_rules, earliest=today) if n < detail and not ec.stages else None
         proposals.append(Proposal(
             change=change,
             plan_on=plan.dates[pk] if plan.dates[pk] != ec.effective and pk not in plan.unplaceable else None,
@@ -340,15 +407,12 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
 
     batches = []
     for period in ChangePeriod.objects.filter(ends_on__gte=today).order_by("starts_on")[:3]:
-        near = [c for c in by_id.values() if c.id in visible_ids and c.effective >= today
-                and not (period.starts_on <= c.effective <= period.ends_on)
-                and abs((c.asked - period.starts_on).days) <= engine.WINDOW_DAYS]
-        b = engine.batch(near, engine.Period(period.starts_on, period.ends_on, period.name), result.cells,
-                         the_rules, earliest=today)
+        b = batch_proposal(user, period, today=today, by_id=by_id, cells=result.cells, the_rules=the_rules)
         fitting = {c.pk: c for c in Change.objects.filter(pk__in=b.moves).only("pk", "title")}
         batches.append({"period": period, "fits": [(fitting[i], d)
                                                    for i, d in sorted(b.moves.items(), key=lambda kv: kv[1])],
-                        "left_out": len(b.left_out)})
+                        "left_out": len(b.left_out),
+                        "token": ",".join(f"{i}:{d.isoformat()}" for i, d in sorted(b.moves.items()))})
 
     return Calendar(
         start=start, weeks=week_list, rows=rows, proposals=proposals, batches=batches,

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from tandem.catalogue.models import Service
-from tandem.changes import actions, notices
+from tandem.catalogue import scheduled
+from tandem.catalogue.models import IntakeField, Service
+from tandem.changes import actions, notices, proposals, service_edits
 from tandem.changes.models import SUMMARY_LIMIT, TEXT_LIMIT, Blackout, Kind, Status
 from tandem.changes.queries import (
     acknowledgements,
@@ -33,11 +34,12 @@ from tandem.changes.queries import (
 )
 from tandem.org.models import Person, Side, Unit
 from tandem.org.pages import refused, staff_page
-from tandem.refusal import NotFound, Refused
+from tandem.refusal import Invalid, NotFound, Refused
 
 #: Audiences (rows) per page of the calendar: the check always covers every audience.
 AUDIENCES_PER_PAGE = 30
 
+EDIT_FIELDS = ("service", "turnaround_days", "procedure", "add_label", "add_kind", "add_required", "add_choices")
 FIELDS = ("unit", "title", "summary", "why", "kind", "effective_on", "minutes", "must_do", "by_when")
 
 
@@ -93,11 +95,13 @@ def calendar_page(request: HttpRequest, me: Person) -> HttpResponse:
         number = 1
     shown = front[(number - 1) * AUDIENCES_PER_PAGE:number * AUDIENCES_PER_PAGE]
     cal = calendar(request.user, start=start, weeks=weeks, audience_ids=shown)
+    owned = list(units_owned_by(request.user))
     return render(request, "changes/calendar.html", {
         "earlier": cal.start - timedelta(days=7 * len(cal.weeks)),
         "later": cal.start + timedelta(days=7 * len(cal.weeks)),
         "page_number": number, "pages": range(1, pages + 1) if pages > 1 else None,
-        "cal": cal, "change_base": reverse("changes:calendar"), "owns": units_owned_by(request.user).exists(),
+        "cal": cal, "change_base": reverse("changes:calendar"), "owns": bool(owned),
+        "owned_units": owned, "may_batch": bool(owned) or sets_calendar_rules(me),
         "executive": sets_calendar_rules(me),
         "blackouts": blackouts_visible_to(request.user).filter(ends_on__gte=cal.start)[:20],
         "periods": periods_visible_to(request.user).filter(ends_on__gte=cal.start)[:10],
@@ -143,11 +147,15 @@ def change_page(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
         "services": list(change.services.values_list("slug", flat=True)),
     }
     form = request.POST.get("form", "edit")[:20] if request.method == "POST" else ""
-    said = {k: request.POST.get(k, "")[:TEXT_LIMIT * 3].replace("\x00", "")
-            for k in ("text", "answer", "comment", "consultation_outcome")}
-    if form in ("comment", "answer", "publish"):
+    said: dict[str, Any] = {k: request.POST.get(k, "")[:TEXT_LIMIT * 3].replace("\x00", "")
+            for k in ("text", "answer", "comment", "consultation_outcome", *EDIT_FIELDS)}
+    said["remove_fields"] = [v[:80] for v in request.POST.getlist("remove_fields")][:200]
+    if form in ("comment", "answer", "publish", "service_edit"):
         try:
-            if form == "comment":
+            if form == "service_edit":
+                service_edits.schedule_service_edit(me, change.pk, said["service"], _service_edit(said))
+                messages.success(request, "Scheduled: the service changes with the change.")
+            elif form == "comment":
                 actions.comment_on_change(me, change.pk, said["text"])
                 messages.success(request, "Your comment is with the change's owner.")
             elif form == "answer":
@@ -174,13 +182,16 @@ def change_page(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
             refusal = exc
     cal = calendar(request.user, start=change.effective_on, weeks=5,
                    audience_ids=[a.unit_id for a in audiences])
-    own_refusal = refusal if form in ("comment", "answer", "publish") else None
+    own_refusal = refusal if form in ("comment", "answer", "publish", "service_edit") else None
     return render(request, "changes/change.html", _form_context(
         me, typed, None if own_refusal else refusal, other_refusal=own_refusal, change=change, manages=manages,
         change_audiences=audiences, cal=cal,
         editable=manages and change.status in (Status.DRAFT, Status.CONSULTATION),
         proposal=next((p for p in cal.proposals if p.change.pk == change.pk), None),
-        form=form, said=said, text_limit=TEXT_LIMIT,
+        form=form, said=said, said_for=said["service"] if form == "service_edit" else None,
+        text_limit=TEXT_LIMIT, field_kinds=IntakeField.Kind.choices,
+        linked=list(change.services.prefetch_related("fields").order_by("name")),
+        service_edits=list(change.service_edits.select_related("service")),
         comments=list(comments_visible_to(request.user).filter(change=change)),
         may_comment=(change.status == Status.CONSULTATION and change.consultation_ends_on is not None
                      and timezone.localdate() <= change.consultation_ends_on and led_audience(me, change) is not None),
@@ -218,12 +229,58 @@ def change_action(request: HttpRequest, me: Person, pk: int, what: str) -> HttpR
         elif what == "cancel":
             actions.cancel_change(me, pk)
             messages.success(request, "Cancelled.")
+        elif what == "stage":
+            stages = [(v.partition(":")[0], _date(v.partition(":")[2])) for v in request.POST.getlist("stage")[:500]]
+            if any(d is None for _, d in stages):
+                raise Invalid("Give the staging as proposed: each audience and its day.")
+            proposals.accept_staging(me, pk, [(u, d) for u, d in stages if d is not None])
+            messages.success(request, "Staged: each audience now has its own day.")
+        elif what == "unschedule":
+            service_edits.drop_service_edit(me, pk, request.POST.get("service", "")[:80])
+            messages.success(request, "The service stays as it is on the day.")
         else:
             raise NotFound("No such action.")
     except Refused as exc:
         return refused(request, exc)
     back = request.POST.get("next", "")
     return redirect("changes:calendar") if back == "calendar" else redirect("changes:change", pk=pk)
+
+
+@require_POST
+@staff_page
+def accept_batch(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    """Move every change of the batch proposed for a change period into it, as shown."""
+    moves: dict[int, date] = {}
+    for value in request.POST.getlist("move")[:1000]:
+        change_id, _, day = value.partition(":")
+        when = _date(day)
+        if not change_id.isdigit() or when is None:
+            return refused(request, Invalid("Give the batch as proposed: each change and its day."))
+        moves[int(change_id)] = when
+    try:
+        moved = proposals.accept_batch(me, pk, moves)
+    except Refused as exc:
+        return refused(request, exc)
+    messages.success(request, f"Batched: {len(moved)} change{'s' if len(moved) != 1 else ''} moved into the period.")
+    return redirect("changes:calendar")
+
+
+def _service_edit(said: dict[str, Any]) -> scheduled.ServiceEditIn:
+    """The page's one form for a linked service: blank parts stay as they are."""
+    days = said["turnaround_days"].strip()
+    procedure = [line for line in said["procedure"].splitlines() if line.strip()]
+    add = []
+    if said["add_label"].strip():
+        add.append(scheduled.FieldIn(label=said["add_label"], kind=said["add_kind"] or IntakeField.Kind.TEXT,
+                                     required=said["add_required"] == "on",
+                                     choices=said["add_choices"].splitlines()))
+    try:
+        turnaround = int(days) if days else None
+    except ValueError:
+        raise Invalid("The turnaround is a whole number of working days.",
+                      errors={"turnaround_days": [f"{days[:20]!r} is not a whole number."]}) from None
+    return scheduled.ServiceEditIn(turnaround_days=turnaround, procedure=procedure or None, add_fields=add,
+                                   remove_fields=said["remove_fields"])
 
 
 @staff_page

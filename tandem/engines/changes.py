@@ -11,7 +11,9 @@ takes plain data and answers:
   end, payroll week, a declared busy period) or, for an audience that takes changes only in
   declared change periods, outside one;
 - ``free_slots``: the next days a change could land without any collision;
-- ``staging``: the same change to its audiences in turn, one week apart or more, each where it fits;
+- ``staging``: the same change to its audiences in turn, one week apart or more, each where it fits
+  (a staging accepted is a change with ``stages``: each audience reached on its own day; the
+  scheduler keeps it where it is);
 - ``batch``: several changes moved into one declared change period;
 - ``schedule``: a date for every change (where it is when it fits, else the earliest fit from the
   date its owner asked for), such that
@@ -67,10 +69,18 @@ class Change:
     requested: date | None = None
     #: Already in effect (or otherwise not to be moved): counted, never moved.
     fixed: bool = False
+    #: A staged change: (audience, day) for the audiences it reaches on a day of their own
+    #: (the others: ``effective``).
+    stages: tuple[tuple[int, date], ...] = ()
 
     @property
     def asked(self) -> date:
         return self.requested or self.effective
+
+    def landings(self) -> Iterable[tuple[int, date]]:
+        """Each audience and the day the change reaches it."""
+        own = dict(self.stages)
+        return ((audience, own.get(audience, self.effective)) for audience in self.audiences)
 
 
 @dataclass(frozen=True)
@@ -149,8 +159,8 @@ Cells = dict[tuple[int, date], Cell]
 def load(changes: Iterable[Change]) -> Cells:
     cells: Cells = {}
     for change in changes:
-        week = week_of(change.effective)
-        for audience in change.audiences:
+        for audience, day in change.landings():
+            week = week_of(day)
             cell = cells.get((audience, week))
             if cell is None:
                 cell = cells[(audience, week)] = Cell()
@@ -201,10 +211,10 @@ def check(changes: Iterable[Change], rules: Rules) -> Check:
     ]
     clashes = []
     for change in changes:
-        for audience in change.audiences:
-            reason = rules.clash(audience, change.effective)
+        for audience, day in change.landings():
+            reason = rules.clash(audience, day)
             if reason is not None:
-                clashes.append(Clash(change.id, audience, change.effective, reason))
+                clashes.append(Clash(change.id, audience, day, reason))
     return Check(cells, overloads, clashes)
 
 
@@ -250,9 +260,9 @@ def _fitting_days(change: Change, start: date, end: date, cells: Cells, rules: R
 
 def _without(cells: Cells, change: Change) -> Cells:
     """``cells`` as if ``change`` did not land (a shallow copy of the cells it touches)."""
-    week = week_of(change.effective)
     out = dict(cells)
-    for audience in change.audiences:
+    for audience, day in change.landings():
+        week = week_of(day)
         cell = cells.get((audience, week))
         if cell is not None and change.id in cell.changes:
             out[(audience, week)] = Cell(
@@ -270,6 +280,12 @@ def _add(cells: Cells, change: Change, day: date, audiences: Iterable[int] | Non
         cell.count += 1
         cell.minutes += change.minutes
         cell.changes.append(change.id)
+
+
+def _add_landed(cells: Cells, change: Change) -> None:
+    """Add ``change`` where it lands now (each audience on its own day when staged)."""
+    for audience, day in change.landings():
+        _add(cells, change, day, (audience,))
 
 
 def free_slots(
@@ -328,7 +344,7 @@ class Batch:
 def batch(changes: Iterable[Change], period: Period, cells: Cells, rules: Rules, *, earliest: date) -> Batch:
     """Move each movable change of ``changes`` into ``period`` (the earliest day there it fits,
     in the order of their requested dates); those that find no room stay where they are."""
-    todo = sorted((c for c in changes if not c.fixed), key=lambda c: (c.asked, c.id))
+    todo = sorted((c for c in changes if not c.fixed and not c.stages), key=lambda c: (c.asked, c.id))
     state = dict(cells)
     for change in todo:
         state = _without(state, change)
@@ -338,7 +354,7 @@ def batch(changes: Iterable[Change], period: Period, cells: Cells, rules: Rules,
         day = next(iter(_fitting_days(change, max(period.starts, earliest), period.ends, state, rules)), None)
         if day is None:
             left_out.append(change.id)
-            _add(state, change, change.effective)
+            _add_landed(state, change)
         else:
             moves[change.id] = day
             _add(state, change, day)
@@ -374,8 +390,8 @@ def schedule(
     dates: dict[int, date] = {}
     movable: list[Change] = []
     for change in changes:
-        if change.fixed or change.effective < earliest:
-            _add(cells, change, change.effective)
+        if change.fixed or change.stages or change.effective < earliest:
+            _add_landed(cells, change)
             dates[change.id] = change.effective
         else:
             movable.append(change)
@@ -405,5 +421,6 @@ def schedule(
 
 def moved(changes: Iterable[Change], dates: Mapping[int, date]) -> list[Change]:
     """The changes with the effective dates of a plan (or of any mapping of moves)."""
-    return [Change(c.id, c.audiences, dates.get(c.id, c.effective), c.minutes, c.requested, c.fixed)
+    return [c if c.id not in dates or dates[c.id] == c.effective
+            else Change(c.id, c.audiences, dates[c.id], c.minutes, c.requested, c.fixed)
             for c in changes]

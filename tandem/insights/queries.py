@@ -15,6 +15,7 @@ from tandem.catalogue.models import Service
 from tandem.engines.evidence import control
 from tandem.engines.evidence.phases import BAND_LABELS
 from tandem.insights.actions import monday
+from tandem.insights.advice import advice_followed
 from tandem.insights.models import WeeklyFlow, WeeklyTeamWait
 from tandem.org.models import Unit
 from tandem.org.queries import AnyUser, person_of, sees_everything, work_unit_ids
@@ -135,6 +136,8 @@ def evidence(user: AnyUser | None, f: Filters, *, now: datetime | None = None) -
     return {
         "weeks": weeks, "services": rows, "waiting": waiting_matrix(qs), "team_waits": team_waits(team_qs),
         "band_labels": BAND_LABELS,
+        "advice": advice_followed(user, weeks, unit=f.unit, requesting_unit=f.requesting_unit, service=f.service,
+                                  channel=f.channel),
     }
 
 

@@ -28,6 +28,9 @@ class Notification(models.Model):
         CHANGE_NOTICE = "change_notice", "Changes taking effect"
         CHANGE_REMINDER = "change_reminder", "Change to acknowledge"
         CHANGE_MOVED = "change_moved", "Change moved or cancelled"
+        CHANGE_COMMENT = "change_comment", "Comment on your change"
+        CHANGE_ANSWER = "change_answer", "Answer to your comment"
+        SERVICE_CHANGED = "service_changed", "Service changed by a change"
 
     recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24, choices=Kind.choices)

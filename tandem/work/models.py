@@ -292,6 +292,8 @@ class Event(models.Model):
         NOTE_ADDED = "note_added", "Internal note"
         ADVICE_GIVEN = "advice_given", "Advice given"
         ADVICE_ACKNOWLEDGED = "advice_acknowledged", "Advice acknowledged"
+        ADVICE_ACCEPTED = "advice_accepted", "Advice accepted"
+        ADVICE_DECLINED = "advice_declined", "Advice declined"
         CASE_LINKED = "case_linked", "Linked to case"
         AGREEMENT_CHANGED = "agreement_changed", "Agreement changed"
         SLA_WARNING = "sla_warning", "Agreed time nearly used"
@@ -353,6 +355,10 @@ class Comment(models.Model):
     acknowledged_by = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    #: Advice: whether the requester chose to follow it ("accepted", "declined"; blank: not yet).
+    advice_outcome = models.CharField(max_length=8, blank=True, default="", db_default="")
+    advice_reason = models.TextField(blank=True, default="", db_default="", help_text="Why it was declined.")
+    advice_decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Where a comment came from outside the product (an email's Message-ID): the same source
     # makes one comment, however often it is delivered. NULL for comments written here.

@@ -342,6 +342,8 @@ class CommentOut(Schema):
     addressed_to: PersonRef | None
     acknowledged_at: UtcTime | None
     acknowledged_by: PersonRef | None
+    advice_outcome: str = Field("", description="Advice: accepted or declined by the requester (blank: not yet).")
+    advice_reason: str = Field("", description="Why the advice was declined.")
     created_at: UtcTime
 
     @classmethod
@@ -356,6 +358,8 @@ class CommentOut(Schema):
             addressed_to=PersonRef.maybe(comment.addressed_to),
             acknowledged_at=comment.acknowledged_at,
             acknowledged_by=PersonRef.maybe(comment.acknowledged_by),
+            advice_outcome=comment.advice_outcome,
+            advice_reason=comment.advice_reason,
             created_at=comment.created_at,
         )
 

@@ -6,6 +6,7 @@ app_name = "work"
 urlpatterns = [
     path("requests/", views.my_requests, name="my-requests"),
     path("requests/<int:pk>/acknowledge/<int:comment_id>/", views.acknowledge, name="acknowledge"),
+    path("requests/<int:pk>/advice/<int:comment_id>/", views.decide_advice, name="decide_advice"),
     path("requests/<int:pk>/steps/<int:step_id>/", views.mark_step, name="mark-step"),
     path("requests/<int:pk>/files/<int:file_id>/", views.attachment, name="attachment"),
     path("cases/", views.my_cases, name="my-cases"),

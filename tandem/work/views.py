@@ -306,6 +306,20 @@ def acknowledge(request: HttpRequest, me: Person, pk: int, comment_id: int) -> H
 
 @require_POST
 @staff_page
+def decide_advice(request: HttpRequest, me: Person, pk: int, comment_id: int) -> HttpResponse:
+    """Accept the advice, or decline it saying why (the page keeps what was typed if refused)."""
+    sr = visible_request(request, pk)
+    follow = request.POST.get("follow") == "yes"
+    try:
+        actions.decide_advice(me, comment_id, follow=follow, reason=request.POST.get("reason", "")[:5000])
+    except Refused as exc:
+        return request_page(request, me, sr, status=exc.status, refusal=exc)
+    messages.success(request, "Advice accepted." if follow else "Advice declined; your reason is on the record.")
+    return redirect("work:request", pk=sr.pk)
+
+
+@require_POST
+@staff_page
 def mark_step(request: HttpRequest, me: Person, pk: int, step_id: int) -> HttpResponse:
     """Tick (done=1) or untick (done=0) a step of the request's procedure checklist."""
     sr = visible_request(request, pk)

@@ -73,10 +73,13 @@ KINDS: tuple[str, ...] = (
     "step_done",
     "step_undone",
     "queue_jump",  # never simulated
+    "advice_accepted",  # never simulated
+    "advice_declined",  # never simulated
 )
 K = {name: code for code, name in enumerate(KINDS)}
 # Events that change no status (from/to stay empty); note_added is the internal one.
-COMMENT_KINDS = frozenset({"commented", "note_added", "advice_given", "advice_acknowledged"})
+COMMENT_KINDS = frozenset({"commented", "note_added", "advice_given", "advice_acknowledged", "advice_accepted",
+                           "advice_declined"})
 
 MONDAY_TO_FRIDAY = (0, 1, 2, 3, 4)
 

@@ -33,10 +33,18 @@ def brute_minutes(changes: list[Change]) -> dict[tuple[int, tuple[int, int]], in
     """Minutes per person per audience and ISO (year, week), counted the plain way."""
     out: dict[tuple[int, tuple[int, int]], int] = defaultdict(int)
     for c in changes:
-        iso = c.effective.isocalendar()
         for a in c.audiences:
+            iso = day_of(c, a).isocalendar()
             out[(a, (iso[0], iso[1]))] += c.minutes
     return out
+
+
+def day_of(c: Change, audience: int) -> date:
+    """The day the change reaches the audience: its own stage's day, else the effective date."""
+    for a, day in c.stages:
+        if a == audience:
+            return day
+    return c.effective
 
 
 def brute_over(changes: list[Change], rules: Rules) -> set[tuple[int, tuple[int, int]]]:
@@ -56,8 +64,13 @@ def calendars(draw: st.DrawFn) -> tuple[list[Change], Rules]:
         audiences = tuple(sorted(draw(st.sets(st.sampled_from(AUDIENCES), min_size=1, max_size=3))))
         requested = MONDAY + timedelta(days=draw(st.integers(0, 40)))
         effective = requested + timedelta(days=draw(st.integers(0, 10)))
+        # Some are staged: each audience reached on its own day (a staging accepted).
+        stages: tuple[tuple[int, date], ...] = ()
+        if len(audiences) > 1 and draw(st.integers(0, 4)) == 0:
+            stages = tuple((a, effective + timedelta(days=7 * n + draw(st.integers(0, 4))))
+                           for n, a in enumerate(audiences))
         changes.append(Change(i + 1, audiences, effective, draw(st.integers(5, 70)), requested,
-                              fixed=draw(st.booleans()) and draw(st.booleans())))
+                              fixed=draw(st.booleans()) and draw(st.booleans()), stages=stages))
     limits = {a: draw(st.integers(20, 90)) for a in AUDIENCES if draw(st.booleans())}
     blackouts = []
     for _ in range(draw(st.integers(0, 2))):
@@ -84,8 +97,8 @@ def test_it_finds_every_audience_week_over_its_limit(calendar: tuple[list[Change
     assert {(o.audience, iso(o.week)) for o in result.overloads} == brute_over(changes, rules)
     expected_clashes = {
         (c.id, a) for c in changes for a in c.audiences
-        if any(b.starts <= c.effective <= b.ends and b.audience in (None, a) for b in rules.blackouts)
-        or (a in rules.batching and not any(p.starts <= c.effective <= p.ends for p in rules.periods))
+        if any(b.starts <= day_of(c, a) <= b.ends and b.audience in (None, a) for b in rules.blackouts)
+        or (a in rules.batching and not any(p.starts <= day_of(c, a) <= p.ends for p in rules.periods))
     }
     assert {(x.change, x.audience) for x in result.clashes} == expected_clashes
 
@@ -99,12 +112,12 @@ def test_following_the_schedule_leaves_no_audience_week_over_its_limit(
     earliest = MONDAY + timedelta(days=offset)
     plan = schedule(changes, rules, earliest=earliest)
     after = moved(changes, plan.dates)
-    stays = {c.id for c in changes if c.fixed or c.effective < earliest}
+    stays = {c.id for c in changes if c.fixed or c.stages or c.effective < earliest}
     # Only what cannot be helped is over: weeks the fixed changes alone overload, or a change
     # for which no day fits at all (which the plan names).
     fixed_over = brute_over([c for c in after if c.id in stays], rules)
     for key in brute_over(after, rules):
-        in_cell = [c for c in after if key[0] in c.audiences and iso(c.effective) == key[1]]
+        in_cell = [c for c in after if key[0] in c.audiences and iso(day_of(c, key[0])) == key[1]]
         assert key in fixed_over or any(c.id in plan.unplaceable for c in in_cell), (key, plan)
     for c in after:
         if c.id in stays:

@@ -1,6 +1,7 @@
 """Small presentation helpers shared by every page: status badges, "3 days", the nav, and the
 read-only panels one area's page shows of another (the pull queue's "Next for you", a person's
-working time this week). They live in the site because they reach into several areas."""
+working time this week, the changes scheduled to alter a service). They live in the site because
+they reach into several areas."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from django.utils.timesince import timesince
 from tandem.agreements.queries import working_seconds_this_week
 from tandem.allocation.modes import may_take
 from tandem.allocation.modes import next_for_you as next_requests_for
+from tandem.changes.queries import scheduled_edits_for
 from tandem.engines.durations import duration_text, hours_text
 from tandem.org.models import Person, Unit
 from tandem.org.queries import can_use_management, person_of, work_unit_ids
@@ -201,6 +203,14 @@ def next_for_you(context: template.Context, unit: Unit) -> list | None:
     if me is None or not may_take(me, unit):
         return None
     return next_requests_for(me, unit, timezone.now())
+
+
+@register.simple_tag(takes_context=True)
+def scheduled_service_changes(context: template.Context, service: Any) -> list:
+    """The changes that will alter this service, with what they change ("Changes on 4 Jan with
+    …"), among the changes the signed-in person sees."""
+    request = context.get("request")
+    return list(scheduled_edits_for(getattr(request, "user", None), service)[:10])
 
 
 @register.simple_tag

@@ -14,7 +14,7 @@ cycle and the actor's rights, and appends its event.
 """
 
 from tandem.work.actions.cases import close_case, create_case
-from tandem.work.actions.conversation import acknowledge_advice, add_comment
+from tandem.work.actions.conversation import acknowledge_advice, add_comment, decide_advice
 from tandem.work.actions.deadlines import (
     change_agreement,
     close_expired_resolutions,
@@ -54,6 +54,7 @@ __all__ = [
     "close_case",
     "close_expired_resolutions",
     "create_case",
+    "decide_advice",
     "fire_due_response_alerts",
     "fire_due_sla_alerts",
     "hand_over_locked",

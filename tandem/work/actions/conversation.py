@@ -15,7 +15,7 @@ from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
 from tandem.rows import one_or_none
 from tandem.work.actions.attachments import check_files, discarded_on_failure, store
 from tandem.work.actions.moves import _append_event, _check_text, _locked, _note_first_response
-from tandem.work.models import FINAL_STATUSES, Comment, Event, Status
+from tandem.work.models import FINAL_STATUSES, Comment, Event, ServiceRequest, Status
 from tandem.work.queries import can_see_payload, can_work, requests_visible_to
 
 
@@ -85,20 +85,61 @@ def add_comment(
         return comment
 
 
+def _advice(actor: Person, comment_id: int, may: str) -> tuple[Comment, ServiceRequest]:
+    """The advice and its request, locked, when the actor is the person it was given to."""
+    comment = Comment.objects.select_for_update().filter(pk=comment_id, is_advice=True).first()
+    if comment is None:
+        raise NotFound("There is no such advice.")
+    sr = _locked(actor, comment.request_id)
+    if actor.pk not in (comment.addressed_to_id, sr.requester_id):
+        raise Forbidden(f"Only the person the advice was given to {may}.")
+    return comment, sr
+
+
 def acknowledge_advice(actor: Person, comment_id: int, *, now: datetime | None = None) -> Comment:
     now = now or timezone.now()
     with action_transaction():
-        comment = Comment.objects.select_for_update().filter(pk=comment_id, is_advice=True).first()
-        if comment is None:
-            raise NotFound("There is no such advice.")
-        sr = _locked(actor, comment.request_id)
-        if actor.pk not in (comment.addressed_to_id, sr.requester_id):
-            raise Forbidden("Only the person the advice was given to can acknowledge it.")
+        comment, sr = _advice(actor, comment_id, "can acknowledge it")
         if comment.acknowledged_at is not None:
             raise Conflict("This advice was already acknowledged.")
         comment.acknowledged_at = now
         comment.acknowledged_by = actor
         comment.save(update_fields=["acknowledged_at", "acknowledged_by"])
         _append_event(sr, Event.Kind.ADVICE_ACKNOWLEDGED, actor, at=now, data={"comment": comment.pk})
+        sr.save(update_fields=["last_event_seq"])
+        return comment
+
+
+#: The longest reason for declining advice.
+REASON_LIMIT = 1000
+
+
+def decide_advice(actor: Person, comment_id: int, *, follow: bool, reason: str = "",
+                  now: datetime | None = None) -> Comment:
+    """The requester accepts the advice (they will follow it) or declines it, saying why; either
+    stays on the record as an event (the reason with it). Once: a second decision is refused."""
+    now = now or timezone.now()
+    reason = (reason or "").replace("\x00", "").strip()
+    if not follow and not reason:
+        raise Invalid("Say why you decline the advice: the team learns from it.",
+                      errors={"reason": ["Required when declining."]})
+    if len(reason) > REASON_LIMIT:
+        raise Invalid(f"The reason is {len(reason)} characters; at most {REASON_LIMIT}. "
+                      f"Cut {len(reason) - REASON_LIMIT}.", errors={"reason": [f"At most {REASON_LIMIT} characters."]})
+    with action_transaction():
+        comment, sr = _advice(actor, comment_id, "accepts or declines it")
+        if comment.advice_outcome:
+            raise Conflict(f"This advice was already {comment.advice_outcome}.")
+        comment.advice_outcome = "accepted" if follow else "declined"
+        comment.advice_reason, comment.advice_decided_at = ("" if follow else reason), now
+        if comment.acknowledged_at is None:
+            comment.acknowledged_at, comment.acknowledged_by = now, actor
+        comment.save(update_fields=["advice_outcome", "advice_reason", "advice_decided_at", "acknowledged_at",
+                                    "acknowledged_by"])
+        kind = Event.Kind.ADVICE_ACCEPTED if follow else Event.Kind.ADVICE_DECLINED
+        data: dict[str, object] = {"comment": comment.pk}
+        if not follow:
+            data["reason"] = comment.advice_reason
+        _append_event(sr, kind, actor, at=now, data=data)
         sr.save(update_fields=["last_event_seq"])
         return comment

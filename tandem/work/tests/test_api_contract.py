@@ -37,6 +37,11 @@ EXPECTED_OPERATIONS = {
     "changeAcknowledgements",
     "remindChangeAudience",
     "getChangeCalendar",
+    "scheduleServiceEdit",
+    "dropServiceEdit",
+    "acceptStaging",
+    "acceptBatch",
+    "decideAdvice",
     "listUnits",
     "listTokens",
     "createToken",
@@ -262,6 +267,7 @@ def world(cast: Cast) -> dict:
     change = draft_change(cast.payroll_lead, cast.payroll.pk, Draft(
         title="Cut-off moves", summary="Earlier cut-off.", why="Checks.", kind="process",
         effective_on=timezone.localdate() + timedelta(days=30), minutes=10, audiences=[AudienceIn("leeds")],
+        services=["timesheet-correction"],
     ))
     return {
         "unit_slug": "payroll",
@@ -277,6 +283,8 @@ def world(cast: Cast) -> dict:
         "loan_id": 1,
         "snapshot_id": 1,
         "slug": "timesheet-correction",
+        "service": "timesheet-correction",
+        "period_id": 1,
         "step_id": cast.timesheet.steps.values_list("pk", flat=True).first(),
     }
 

@@ -17,6 +17,7 @@ from django.db import DatabaseError, connections
 
 from tandem.allocation.actions import place_new_work
 from tandem.changes.notices import send_change_notices
+from tandem.changes.service_edits import apply_due_service_edits
 from tandem.demand.actions import ask_for_demand, refresh_arrival_forecasts
 from tandem.insights.actions import refresh_recent_flow
 from tandem.mail.imap import poll_mailbox
@@ -91,6 +92,7 @@ class Command(BaseCommand):
         unanswered = fire_due_response_alerts()
         closed = close_expired_resolutions()
         noticed = send_change_notices()
+        apply_due_service_edits()
         emailed = send_digests()
         mark_material_changes()
         forecasts, slips = refresh_forecasts()

@@ -1,0 +1,113 @@
+"""Advice and the choice to follow it: the requester accepts advice or declines it with a reason
+(required, at most 1,000 characters); both stay on the record as events; the evidence page shows
+per team how often its advice is followed, recounted here in plain Python."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tandem.insights.advice import advice_followed
+from tandem.insights.queries import Filters, evidence
+from tandem.refusal import Conflict, Forbidden, Invalid
+from tandem.work import actions
+from tandem.work.models import Comment, Event
+from tests.apiclient import ApiClient
+from tests.cast import PASSWORD, TIMESHEET_OK, Cast
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def advice(cast: Cast, body: str = "Send the client's approval email first.", service=None) -> Comment:  # type: ignore[no-untyped-def]
+    service = service or cast.timesheet
+    agent = cast.payroll_agent if service == cast.timesheet else cast.hr_agent
+    sr = actions.submit_request(cast.consultant, service, dict(TIMESHEET_OK) if service == cast.timesheet
+                                else {"details": "x"}, title="Hours").request
+    return actions.add_comment(agent, sr.pk, body, advice=True)
+
+
+def test_the_requester_accepts_or_declines_advice_with_a_reason_on_the_record(cast: Cast) -> None:
+    given = advice(cast)
+    api = ApiClient(cast.consultant)
+    url = f"/api/comments/{given.pk}/decision"
+    refusals = [
+        (api, {"follow": False}, 422, "Say why"),
+        (api, {"follow": False, "reason": "   "}, 422, "Say why"),
+        (api, {"follow": False, "reason": "x" * 1001}, 422, "1001 characters"),
+        (api, {"follow": "maybe"}, 422, ""),
+        (ApiClient(cast.payroll_agent2), {"follow": True}, 403, "Only the person"),
+        (ApiClient(cast.hr_agent), {"follow": True}, 404, ""),
+    ]
+    for client, body, status, says in refusals:
+        response = client.post(url, body)
+        assert response.status_code == status, (body, response.json())
+        assert says in str(response.json())
+    given.refresh_from_db()
+    assert given.advice_outcome == "" and not Event.objects.filter(kind__in=["advice_accepted", "advice_declined"])
+
+    response = api.post(url, {"follow": False, "reason": "The client approves by phone, not by email."})
+    assert response.status_code == 200, response.json()
+    assert response.json()["advice_outcome"] == "declined"
+    event = Event.objects.get(request=given.request, kind=Event.Kind.ADVICE_DECLINED)
+    assert event.data == {"comment": given.pk, "reason": "The client approves by phone, not by email."}
+    assert api.post(url, {"follow": True}).status_code == 409  # decided once
+    given.refresh_from_db()
+    assert given.acknowledged_at is not None  # declining it says it was read
+
+    other = advice(cast, "Attach the timesheet.")
+    actions.decide_advice(cast.consultant, other.pk, follow=True)
+    assert Event.objects.filter(kind=Event.Kind.ADVICE_ACCEPTED, request=other.request).count() == 1
+    with pytest.raises(Conflict):
+        actions.decide_advice(cast.consultant, other.pk, follow=False, reason="changed my mind")
+    with pytest.raises(Forbidden):
+        actions.decide_advice(cast.colleague, advice(cast).pk, follow=True)
+    with pytest.raises(Invalid):
+        actions.decide_advice(cast.consultant, advice(cast).pk, follow=False)
+
+
+def test_the_request_page_declines_advice_and_keeps_what_was_typed_when_refused(cast: Cast) -> None:
+    given = advice(cast)
+    client = Client()
+    assert client.login(username="consultant", password=PASSWORD)
+    page = f"/requests/{given.request_id}/"
+    assert "I will follow it" in client.get(page).content.decode()
+    url = f"/requests/{given.request_id}/advice/{given.pk}/"
+    refused = client.post(url, {"follow": "no", "reason": "y" * 1200})
+    assert refused.status_code == 422
+    body = refused.content.decode()
+    assert "1200 characters" in body and "y" * 1200 in body
+    assert client.post(url, {"follow": "no", "reason": "We already sent it."}).status_code == 302
+    assert "Declined" in client.get(page).content.decode() and "We already sent it." in client.get(page).content.decode()
+
+
+def test_the_evidence_shows_per_team_how_often_its_advice_is_followed(cast: Cast) -> None:
+    rng = random.Random(18)
+    truth: dict[str, list[str]] = defaultdict(list)
+    for n in range(30):
+        service = cast.timesheet if rng.random() < 0.7 else cast.grievance
+        given = advice(cast, f"Advice {n}", service)
+        choice = rng.choice(["accept", "decline", "none"])
+        if choice == "accept":
+            actions.decide_advice(cast.consultant, given.pk, follow=True)
+        elif choice == "decline":
+            actions.decide_advice(cast.consultant, given.pk, follow=False, reason="No.")
+        truth[service.unit.name].append(choice)
+    # A plain recount, from what was done above.
+    expected: list[dict[str, Any]] = [{"unit": unit, "given": len(c), "accepted": c.count("accept"), "declined": c.count("decline"),
+                 "undecided": c.count("none"), "followed": c.count("accept") / len(c)}
+                for unit, c in sorted(truth.items())]
+    data = evidence(cast.admin.user, Filters(weeks=12))
+    assert data["advice"] == expected
+    # Confidential HR advice is not counted for someone outside HR.
+    outsider = advice_followed(cast.payroll_agent.user, data["weeks"])
+    assert [r["unit"] for r in outsider] == ["Payroll"]
+    client = Client()
+    assert client.login(username="admin", password=PASSWORD)
+    page = client.get("/evidence/").content.decode()
+    payroll = expected[[r["unit"] for r in expected].index("Payroll")]
+    assert f"({payroll['accepted']} of {payroll['given']})" in page
+    assert f"{round(100 * payroll['accepted'] / payroll['given'])} %" in page
