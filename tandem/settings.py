@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "tandem.promises",
     "tandem.demand",
     "tandem.changes",
+    "tandem.search",
     "tandem.allocation",
     "tandem.voice",
     "tandem.site",
