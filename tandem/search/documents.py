@@ -110,9 +110,10 @@ def rebuild(apps: Any = None) -> int:
     """Every document written again from the requests (after a change of people's names, or to
     mend an index that is out of step), then the full-text index rebuilt and compacted."""
     request_model, _, document_model = _models(apps)
-    ids = request_model.objects.order_by("pk").values_list("pk", flat=True)
+    # Read first: SQLite must not write the table it is reading through an open cursor.
+    ids = list(request_model.objects.order_by("pk").values_list("pk", flat=True))
     done = 0
-    for batch in _batches(ids.iterator(chunk_size=BATCH)):
+    for batch in _batches(ids):
         with transaction.atomic():
             done += index_requests(batch, apps)
     with transaction.atomic():

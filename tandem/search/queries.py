@@ -23,7 +23,8 @@ from html import escape
 from django.db.models import QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
-from tandem.engines.textsearch import Query, parse_query, parse_reference, snippet
+from tandem.engines.textsearch import Query, QueryError, parse_query, parse_reference, snippet
+from tandem.refusal import Invalid
 from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything, work_unit_ids
 from tandem.search.backends import COLUMNS, matching
 from tandem.search.models import SearchDocument
@@ -56,6 +57,16 @@ class Results:
     has_next: bool = False
     #: The text was a reference, looked up exactly.
     reference: bool = False
+    size: int = PAGE_SIZE
+
+    @property
+    def first(self) -> int:
+        """The number of the page's first result, counting from 1."""
+        return (self.page - 1) * self.size + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.hits) - 1
 
 
 def _tiers(user: AnyUser | None) -> list[tuple[tuple[str, ...], QuerySet[ServiceRequest]]]:
@@ -85,15 +96,18 @@ def _mark(text: str, query: Query | None = None) -> SafeString:
 
 
 def search_requests(user: AnyUser | None, text: str, *, page: int = 1, size: int = PAGE_SIZE) -> Results:
-    """The requests this user may find by ``text``, best first, a page at a time. Raises
-    ``QueryError`` (from the engine) for an empty, over-long or punctuation-only text."""
+    """The requests this user may find by ``text``, best first, a page at a time. Refuses
+    (``Invalid``, naming ``q``) an empty, over-long or punctuation-only text."""
     page = min(max(page, 1), MAX_PAGE)
     number = parse_reference(text)
     if number is not None:
         found = requests_visible_to(user).filter(pk=number).select_related(*_ROW_RELATED).first()
         hits = [Hit(found, _mark(found.title), _mark(found.requester.display_name))] if found else []
         return Results(text=text.strip(), hits=hits if page == 1 else [], reference=True)
-    query = parse_query(text)
+    try:
+        query = parse_query(text)
+    except QueryError as refusal:
+        raise Invalid(str(refusal), errors={"q": [str(refusal)]}) from refusal
     wanted = page * size + 1
     best: dict[int, tuple[float, int]] = {}  # request id -> (score, tier)
     tiers = _tiers(user)
@@ -117,4 +131,5 @@ def search_requests(user: AnyUser | None, text: str, *, page: int = 1, size: int
                     hit.snippet, hit.found_in = mark_safe(found), _WHERE[column]  # noqa: S308 (escaped)
                     break
         hits.append(hit)
-    return Results(text=query.text, page=page, hits=hits, has_next=len(ordered) > page * size and page < MAX_PAGE)
+    return Results(text=query.text, page=page, hits=hits, has_next=len(ordered) > page * size and page < MAX_PAGE,
+                   size=size)

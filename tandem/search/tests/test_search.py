@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tandem.engines.textsearch import QueryError
 from tandem.org.models import Role
+from tandem.refusal import Invalid
 from tandem.search.documents import rebuild
 from tandem.search.queries import search_requests
 from tandem.work import actions
@@ -110,7 +112,7 @@ def test_search_follows_requests_visible_to_exactly(cast: Cast) -> None:
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * 201, "!!! ((( ***", '"', "\x00"])
 def test_it_refuses_a_text_with_nothing_to_search_for_or_too_long(cast: Cast, text: str) -> None:
-    with pytest.raises(QueryError) as refusal:
+    with pytest.raises(Invalid) as refusal:
         search_requests(cast.payroll_agent.user, text)
     assert str(refusal.value)
 
@@ -130,3 +132,70 @@ def test_the_rebuild_writes_every_document_again(cast: Cast) -> None:
     assert rebuild() == 1
     assert found(cast.payroll_agent.user, "paddington") == [sr.pk]
     assert found(cast.payroll_agent.user, "marmalade") == [sr.pk]
+
+
+# --- the page and the API ---------------------------------------------------------------------
+
+
+def test_the_page_shows_ranked_hits_with_marked_snippets_and_pages(cast: Cast, client) -> None:
+    from django.test import Client
+
+    made = [ask(cast, f"Capybara {n}") for n in range(27)]
+    actions.add_comment(cast.payroll_agent, made[0].pk, "A <b>bold</b> capybara note")
+    browser = Client()
+    browser.force_login(cast.payroll_agent.user)
+    first = browser.get("/search/", {"q": "capybara"}).content.decode()
+    assert "Results 1–25 for “capybara”" in first and 'rel="next"' in first
+    second = browser.get("/search/", {"q": "capybara", "page": "2"}).content.decode()
+    assert "<mark>Capybara</mark>" in first and "&lt;b&gt;bold&lt;/b&gt; <mark>capybara</mark>" in first + second
+    assert "Results 26–27" in second and 'rel="prev"' in second
+    refs = set(re.findall(r'<span class="ref">(SR-\d{6})</span>', first + second))
+    assert refs == {sr.reference for sr in made}
+    assert browser.get("/search/").status_code == 200  # the box alone
+
+
+@pytest.mark.parametrize("text", ["", "x" * 10_000, "*** ((( ", '"'])
+def test_the_page_answers_bad_input_with_its_message_and_keeps_the_text(cast: Cast, text: str) -> None:
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(cast.payroll_agent.user)
+    response = browser.get("/search/", {"q": text})
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert 'role="alert"' in body and ("Type a word" in body or "limit is 200" in body or "punctuation" in body)
+    if text.strip():
+        assert f'value="{text[:50]}' in body.replace("&quot;", '"')
+
+
+def test_the_api_searches_and_refuses_bad_input(cast: Cast) -> None:
+    from tests.apiclient import ApiClient
+
+    sr = ask(cast, "Armadillo overtime")
+    api = ApiClient(cast.payroll_agent)
+    answer = api.get("/api/search?q=armadillo").json()
+    assert [item["reference"] for item in answer["items"]] == [sr.reference]
+    assert answer["next_page"] is None and answer["reference"] is False
+    assert api.get(f"/api/search?q={sr.reference}").json()["reference"] is True
+    for bad in ("", "%22", "*" * 5, "a" * 10_000):
+        response = api.get(f"/api/search?q={bad}")
+        assert response.status_code == 422, bad
+        assert response.json()["detail"]
+    assert api.get("/api/search").status_code == 422
+    assert ApiClient(cast.other_consultant).get("/api/search?q=armadillo").json()["items"] == []
+
+
+def test_the_index_command_indexes_what_is_missing(cast: Cast) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    from tandem.search.models import SearchDocument
+
+    sr = ask(cast, "Narwhal")
+    SearchDocument.objects.all().delete()
+    assert found(cast.payroll_agent.user, "narwhal") == []
+    out = io.StringIO()
+    call_command("search-index", stdout=out)
+    assert "Indexed 1 request" in out.getvalue()
+    assert found(cast.payroll_agent.user, "narwhal") == [sr.pk]

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 
 EXPECTED_OPERATIONS = {
     "getMe",
+    "search",
     "listChanges",
     "draftChange",
     "getChange",
