@@ -68,7 +68,8 @@ def parse_query(text: str) -> Query:
     # An unbalanced quote is read as a plain character: the words around it still count.
     if text.count('"') % 2:
         text = text.replace('"', " ")
-    rest = _PHRASE.sub(lambda m: terms.append(tuple(_words(m.group(1)))) or " ", text)
+    terms += [tuple(_words(phrase)) for phrase in _PHRASE.findall(text)]
+    rest = _PHRASE.sub(" ", text)
     terms = [t for t in terms if t]
     terms += [(w,) for w in _words(rest)]
     unique = list(dict.fromkeys(terms))[:MAX_TERMS]

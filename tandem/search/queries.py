@@ -24,8 +24,8 @@ from django.db.models import QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
 from tandem.engines.textsearch import Query, QueryError, parse_query, parse_reference, snippet
-from tandem.refusal import Invalid
 from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything, work_unit_ids
+from tandem.refusal import Invalid
 from tandem.search.backends import COLUMNS, matching
 from tandem.search.models import SearchDocument
 from tandem.work.models import ServiceRequest
@@ -69,7 +69,10 @@ class Results:
         return self.first + len(self.hits) - 1
 
 
-def _tiers(user: AnyUser | None) -> list[tuple[tuple[str, ...], QuerySet[ServiceRequest]]]:
+Tier = tuple[tuple[str, ...], QuerySet[ServiceRequest]]
+
+
+def _tiers(user: AnyUser | None) -> list[Tier]:
     """The columns each group of requests may be found by, widest first."""
     person = person_of(user)
     visible = requests_visible_to(user)
@@ -77,7 +80,7 @@ def _tiers(user: AnyUser | None) -> list[tuple[tuple[str, ...], QuerySet[Service
         return []
     if is_admin(person):
         return [(ALL, visible)]
-    tiers = []
+    tiers: list[Tier] = []
     worked = work_unit_ids(person)
     payload = requests_with_payload_visible_to(user)
     if worked:
@@ -112,7 +115,7 @@ def search_requests(user: AnyUser | None, text: str, *, page: int = 1, size: int
     best: dict[int, tuple[float, int]] = {}  # request id -> (score, tier)
     tiers = _tiers(user)
     for index, (columns, qs) in enumerate(tiers):
-        rows = matching(qs.order_by(), query, columns).values_list("pk", "search_score")
+        rows = matching(qs.order_by(), query, columns).values_list("pk", "search_score")  # type: ignore[misc]
         for pk, score in rows.order_by("search_score", "-pk")[:wanted]:
             earlier = best.get(pk)  # found already by a wider tier: it keeps that tier's columns
             best[pk] = (min(score, earlier[0]), earlier[1]) if earlier else (score, index)
@@ -126,9 +129,9 @@ def search_requests(user: AnyUser | None, text: str, *, page: int = 1, size: int
         hit = Hit(sr, _mark(sr.title, query), _mark(sr.requester.display_name, query))
         if document is not None:
             for column in tiers[best[pk][1]][0][2:]:
-                found = snippet(getattr(document, column), query.words)
-                if found:
-                    hit.snippet, hit.found_in = mark_safe(found), _WHERE[column]  # noqa: S308 (escaped)
+                window = snippet(getattr(document, column), query.words)
+                if window:
+                    hit.snippet, hit.found_in = mark_safe(window), _WHERE[column]  # noqa: S308 (escaped)
                     break
         hits.append(hit)
     return Results(text=query.text, page=page, hits=hits, has_next=len(ordered) > page * size and page < MAX_PAGE,

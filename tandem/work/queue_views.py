@@ -70,7 +70,7 @@ def bulk(request: HttpRequest, me: Person) -> HttpResponse:
     assignee = request.POST.get("assignee", "")
     values = {"assignee": me.pk if assignee == "me" else int(assignee) if assignee.isdigit() else None,
               "reason": request.POST.get("reason", ""), "note": request.POST.get("note", "")}
-    context = {"verb": verb, "done_words": DONE.get(verb, ""), "next": _back(request), "note": values["note"]}
+    context: dict[str, object] = {"verb": verb, "done_words": DONE.get(verb, ""), "next": _back(request)}
     try:
         outcomes = actions.bulk_move(me, verb, ids, **values)
     except Refused as refusal:

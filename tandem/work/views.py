@@ -424,7 +424,7 @@ def queue_page(request: HttpRequest, me: Person, *, due: Any) -> HttpResponse:
     away = work_held_by_absent(unit.pk, timezone.localdate()) if lead and template == "work/queue.html" else []
     context = {"form": form, "page": page, "unit": unit, "units": units, "sections": f.QUEUE_SECTIONS,
                "away": away, "lead": lead, "saved_views": list(SavedView.objects.filter(unit=unit)),
-               "members": form.fields["assignee"].choices[3:]}
+               "members": [(str(p.pk), p.display_name) for p in form.members]}
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tandem.org.models import Role
+from tandem.org.queries import AnyUser
 from tandem.refusal import Invalid
 from tandem.search.documents import rebuild
 from tandem.search.queries import search_requests
@@ -22,7 +23,7 @@ def ask(cast: Cast, title: str, **intake: str) -> ServiceRequest:
     return actions.submit_request(cast.consultant, cast.timesheet, {**TIMESHEET_OK, **intake}, title=title).request
 
 
-def found(user: object, text: str) -> list[int]:
+def found(user: AnyUser, text: str) -> list[int]:
     return [hit.request.pk for hit in search_requests(user, text).hits]
 
 
@@ -52,6 +53,7 @@ def test_it_marks_the_words_found_in_a_snippet_and_escapes_the_text(cast: Cast) 
     sr = ask(cast, "Plain title")
     actions.add_comment(cast.payroll_agent, sr.pk, "<script>alert(1)</script> the quokka arrived late")
     hit = search_requests(cast.payroll_agent.user, "quokka").hits[0]
+    assert hit.snippet is not None
     assert "<mark>quokka</mark>" in hit.snippet and "<script>" not in hit.snippet
     assert "&lt;script&gt;" in hit.snippet and hit.found_in == "Intake or comments"
 

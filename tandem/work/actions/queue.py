@@ -40,7 +40,9 @@ def _require_lead(actor: Person, unit: Unit) -> None:
 
 def _check_name(unit: Unit, name: str, *, other_than: int | None = None) -> str:
     name = _check_text(name, "Name", limit=SavedView.NAME_LIMIT)
-    taken = SavedView.objects.filter(unit=unit, name__iexact=name).exclude(pk=other_than)
+    taken = SavedView.objects.filter(unit=unit, name__iexact=name)
+    if other_than is not None:
+        taken = taken.exclude(pk=other_than)
     if taken.exists():
         raise Invalid(f"{unit.name} already has a view called “{name}”; choose another name.",
                       errors={"name": ["Already used in this team."]})
@@ -57,7 +59,8 @@ def _check_filter(unit: Unit, query: str) -> str:
     form = QueueFilterForm(data, units=[unit], unit=unit, services=list(unit.services.all()),
                            members=list(unit_members(unit.pk)))
     if form.errors or data.get("unit", str(unit.pk)) != str(unit.pk):
-        wrong = ", ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items()) or "another unit"
+        wrong = ", ".join(f"{name}: {' '.join(str(e) for e in errs)}" for name, errs in form.errors.items())
+        wrong = wrong or "another unit"
         raise Invalid(f"The filter does not parse ({wrong}); choose the filters again on the queue page.",
                       errors={"query": [wrong]})
     return form.query_string(unit=unit.pk)
