@@ -9,19 +9,9 @@ from playwright.sync_api import Page, expect
 from tandem.work import actions
 from tandem.work.models import Event, ServiceRequest, Status
 from tests.cast import TIMESHEET_OK, build_cast
+from tests.test_browser_security import fast_passwords, sign_in
 
-
-@pytest.fixture
-def fast_passwords(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(base + "/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+__all__ = ["fast_passwords"]  # the fixture, used by name
 
 
 @pytest.mark.browser
