@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "tandem.demand",
     "tandem.changes",
     "tandem.mail",
+    "tandem.search",
     "tandem.allocation",
     "tandem.voice",
     "tandem.site",

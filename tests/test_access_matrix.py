@@ -221,6 +221,32 @@ def test_a_branch_lead_sees_the_branchs_requests_and_cases_and_nothing_more(
         assert sorted(item["id"] for item in items) == [sr.pk for sr in ours], query
 
 
+def test_search_finds_the_request_only_where_the_lists_show_it(cast: Cast, secret: tuple[int, str],
+                                                                branch_lead: Person) -> None:
+    """By its payload words only for its circle; by its reference also for executives (the path);
+    never for anyone else, and never a marker in any answer."""
+    pk, reference = secret
+    everyone = (*OUTSIDERS, "branch_lead", "executive", "consultant", "hr_agent", "admin")
+    for username in everyone:
+        person = branch_lead if username == "branch_lead" else getattr(cast, username)
+        api = ApiClient(person)
+        client = Client()
+        assert client.login(username=username, password=PASSWORD)
+        for text in (*PAYLOAD, reference, "Grievance"):
+            answer = api.get(f"/api/search?q={text}")
+            assert answer.status_code == 200, (username, text)
+            ids = [item["id"] for item in answer.json()["items"]]
+            in_circle = username in ("consultant", "hr_agent", "admin")
+            by_path = text in (reference, "Grievance") and username == "executive"
+            if text in (VERDICT, REPLY):
+                in_circle = False  # a rating and its answer are voice's, not the request's words
+            assert (pk in ids) is (in_circle or by_path), (username, text, ids)
+            body = answer.content.decode() + client.get("/search/", {"q": text}).content.decode()
+            shown = None if in_circle or by_path else reference
+            # The query is echoed back; any other marker in an answer is a leak.
+            assert not [m for m in leaks(body, shown) if m != text], (username, text)
+
+
 # --- pay: nobody but HR and administrators sees a person's pay or a small group's figures --------
 
 # Grade C2 holds two front-office people and one back-office person: under the threshold, so no

@@ -11,7 +11,7 @@ import pytest
 COMMANDS = [
     "demo", "serve", "createuser", "check", "worker", "migrate", "createtoken", "import-log", "export-log", "promise",
     "allocate", "backup", "restore", "unlock", "verify-audit", "analyse", "convert-log", "insights-rebuild", "forecast",
-    "outbox", "sla_report",
+    "outbox", "sla_report", "search-index",
 ]
 
 

@@ -49,6 +49,7 @@ from tandem.org.models import Absence, Person, PersonSkill, Skill, Unit
 from tandem.promises.backtest import past_promises
 from tandem.promises.models import Promise
 from tandem.promises.queries import default_confidence
+from tandem.search.documents import index_missing
 from tandem.work.clock_replay import rebuild_clocks
 from tandem.work.models import Case, Comment, Event, ServiceRequest
 
@@ -146,6 +147,9 @@ def build_demo(
     began = time.perf_counter()
     summary.counts.update(load_changes(end.astimezone(timezone.get_default_timezone()).date(), seed))
     summary.seconds["changes"] = time.perf_counter() - began
+    began = time.perf_counter()
+    summary.counts["search documents"] = index_missing()
+    summary.seconds["search"] = time.perf_counter() - began
     summary.counts.update(
         people=len(ids.person) + 1, services=len(ids.service), units=len(ids.unit)
     )

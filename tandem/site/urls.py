@@ -56,6 +56,7 @@ urlpatterns = [
     path("", include("tandem.promises.urls")),
     path("", include("tandem.demand.urls")),
     path("", include("tandem.changes.urls")),
+    path("", include("tandem.search.urls")),
     path("", include("tandem.allocation.urls")),
     path("", include("tandem.insights.urls")),
     path("", include("tandem.voice.urls")),

@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from tandem.work.models import Attachment, Case, Comment, Event, ServiceRequest, TimeEntry
+from tandem.work.models import Attachment, Case, Comment, Event, SavedView, ServiceRequest, TimeEntry
 
 REFERENCE = re.compile(r"^\s*(?:SR-?)?0*(\d{1,12})\s*$", re.IGNORECASE)
 
@@ -206,3 +206,11 @@ class CommentAdmin(admin.ModelAdmin):
         if request_id is None:
             return (queryset.none(), False) if search_term.strip() else (queryset, False)
         return queryset.filter(request_id=request_id), False
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    """A team queue's named filters: leads keep them from the queue page."""
+
+    list_display = ("name", "unit", "query", "created_by", "created_at")
+    list_filter = ("unit",)

@@ -348,6 +348,7 @@ class QueueFilterForm(PageForm):
             data["sort"] = "oldest" if data.get("status") in FINISHED_VIEWS else "due"
         super().__init__(data, label_suffix="")
         self.unit_obj = unit
+        self.members = members
         self._set_choices("unit", [(u.pk, u.name) for u in units])
         self._set_choices("service", [("", "Any service")] + [(s.pk, s.name) for s in services])
         self._set_choices(

@@ -428,3 +428,21 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.name}"
+class SavedView(models.Model):
+    """A team queue's filter, saved by a lead under a name for everyone who works the queue."""
+
+    NAME_LIMIT = 60
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=NAME_LIMIT)
+    #: The queue's filters as its address's query string (``status=waiting_requester&sort=oldest``).
+    query = models.CharField(max_length=500)
+    created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["unit", "name"]
+        constraints = [models.UniqueConstraint(fields=["unit", "name"], name="saved_view_name_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.unit}: {self.name}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tandem.work import views
+from tandem.work import queue_views, views
 
 app_name = "work"
 urlpatterns = [
@@ -10,6 +10,10 @@ urlpatterns = [
     path("requests/<int:pk>/steps/<int:step_id>/", views.mark_step, name="mark-step"),
     path("requests/<int:pk>/files/<int:file_id>/", views.attachment, name="attachment"),
     path("cases/", views.my_cases, name="my-cases"),
+    path("queue/bulk/", queue_views.bulk, name="queue-bulk"),
+    path("queue/views/", queue_views.save_view, name="view-save"),
+    path("queue/views/<int:pk>/rename/", queue_views.rename_view, name="view-rename"),
+    path("queue/views/<int:pk>/delete/", queue_views.delete_view, name="view-delete"),
     path("cases/new/", views.case_new, name="case-new"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/close/", views.case_close, name="case-close"),

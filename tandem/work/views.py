@@ -34,7 +34,7 @@ from tandem.refusal import Forbidden, Invalid, Refused
 from tandem.work import actions, clock
 from tandem.work import forms as f
 from tandem.work.downloads import download
-from tandem.work.models import Event, ServiceRequest
+from tandem.work.models import Event, SavedView, ServiceRequest
 from tandem.work.paging import NEWEST_FIRST, keyset_page, parse_cursor
 from tandem.work.queries import (
     attachments_for,
@@ -455,7 +455,8 @@ def queue_page(request: HttpRequest, me: Person, *, due: Any) -> HttpResponse:
     lead = leads_unit(me, unit.pk)
     away = work_held_by_absent(unit.pk, timezone.localdate()) if lead and template == "work/queue.html" else []
     context = {"form": form, "page": page, "unit": unit, "units": units, "sections": f.QUEUE_SECTIONS,
-               "away": away, "lead": lead}
+               "away": away, "lead": lead, "saved_views": list(SavedView.objects.filter(unit=unit)),
+               "members": [(str(p.pk), p.display_name) for p in form.members]}
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response

@@ -4,6 +4,7 @@
 - ``lifecycle``: the back office's and the requester's moves;
 - ``conversation``: comments, notes and advice;
 - ``cases``: opening and closing a customer's case;
+- ``queue``: the team queue's saved views and bulk moves (one action per request);
 - ``time``: time entries, people's own hands-on time on a request;
 - ``deadlines``: the worker's duties on the clocks, and a change of a request's agreement;
 - ``moves``: what they all share (the row lock, the status machine, the hash-chained event).
@@ -39,22 +40,26 @@ from tandem.work.actions.lifecycle import (
     wait_third_party,
 )
 from tandem.work.actions.moves import TITLE_LIMIT, hand_over_locked
+from tandem.work.actions.queue import BulkOutcome, bulk_move, delete_view, rename_view, save_view
 from tandem.work.actions.time import log_time, parse_duration
 
 __all__ = [
     "TITLE_LIMIT",
+    "BulkOutcome",
     "Submission",
     "accept_resolution",
     "acknowledge_advice",
     "add_comment",
     "ask_requester",
     "assign_request",
+    "bulk_move",
     "cancel_request",
     "change_agreement",
     "close_case",
     "close_expired_resolutions",
     "create_case",
     "decide_advice",
+    "delete_view",
     "fire_due_response_alerts",
     "fire_due_sla_alerts",
     "hand_over_locked",
@@ -62,10 +67,12 @@ __all__ = [
     "mark_step",
     "parse_duration",
     "provide_information",
+    "rename_view",
     "reopen_request",
     "reopen_window_ends",
     "resolve_request",
     "resume_request",
+    "save_view",
     "start_request",
     "submit_request",
     "unassign_request",

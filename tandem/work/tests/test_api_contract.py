@@ -23,6 +23,7 @@ EXPECTED_OPERATIONS = {
     "listAttachments",
     "attachFiles",
     "downloadAttachment",
+    "search",
     "listChanges",
     "draftChange",
     "getChange",

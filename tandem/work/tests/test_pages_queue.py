@@ -224,7 +224,7 @@ def test_it_puts_work_to_do_first_by_what_is_due_then_what_waits_then_what_is_re
     assert refs(html) == [by_pk[pk].reference for pk in expected]
     assert refs(client.get("/queue/?sort=due").content.decode()) == refs(html)
     assert elsewhere.reference not in html and customer.reference not in html
-    sections = re.findall(r'<th colspan="7" scope="rowgroup">([^<]+)</th>', html)
+    sections = re.findall(r'<th colspan="8" scope="rowgroup">([^<]+)</th>', html)
     assert sections == ["To do", "Waiting on someone else", "Resolved, waiting for the requester to accept"]
     # Each row says when it is due, and that the promise is what makes it due when it is.
     def row(pk: int) -> str:

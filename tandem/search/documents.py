@@ -1,0 +1,127 @@
+"""Writing the search documents: a request's words, read from its rows, by who may read them.
+
+``index_requests`` writes the documents of some requests again (the reaction to a request's
+change, in the action's transaction); ``index_missing`` and ``rebuild`` write them in batches
+for every request (the migration's backfill, ``tandem search_index``, the demo). They read
+plain values, never model methods, so that the migration can run them on its historical models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db import connection, transaction
+
+#: The longest text one column keeps: PostgreSQL's tsvector holds at most 1 MB, and a search
+#: finds a request by its first words as well as by its last.
+COLUMN_LIMIT = 100_000
+BATCH = 2_000
+
+
+def _models(apps: Any = None) -> tuple[Any, Any, Any]:
+    if apps is None:
+        from django.apps import apps as live
+
+        apps = live
+    return (apps.get_model("work", "ServiceRequest"), apps.get_model("work", "Comment"),
+            apps.get_model("search", "SearchDocument"))
+
+
+def _flatten(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _flatten(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _flatten(item)
+    elif value not in (None, ""):
+        yield str(value)
+
+
+def _documents(ids: list[int], apps: Any = None) -> list[Any]:
+    request_model, comment_model, document_model = _models(apps)
+    rows = request_model.objects.filter(pk__in=ids).values_list(
+        "pk", "title", "intake", "resolution", "requester__user__first_name", "requester__user__last_name",
+        "requester__user__username",
+    )
+    shared: dict[int, list[str]] = {}
+    internal: dict[int, list[str]] = {}
+    comments = comment_model.objects.filter(request_id__in=ids).order_by("request_id", "created_at", "id")
+    for request_id, body, visibility in comments.values_list("request_id", "body", "visibility"):
+        (internal if visibility == "internal" else shared).setdefault(request_id, []).append(body)
+    documents = []
+    for pk, title, intake, resolution, first, last, username in rows:
+        name = f"{first} {last}".strip()
+        payload = [*_flatten(intake or {}), *shared.get(pk, []), resolution or ""]
+        documents.append(document_model(
+            request_id=pk,
+            heading=f"SR-{pk:06d} {title}",
+            requester=f"{name} {username}" if name else username,
+            payload="\n".join(p for p in payload if p)[:COLUMN_LIMIT],
+            internal="\n".join(internal.get(pk, []))[:COLUMN_LIMIT],
+        ))
+    return documents
+
+
+def index_requests(ids: Iterable[int], apps: Any = None) -> int:
+    """Write the documents of these requests again (deleted and inserted: on SQLite the
+    triggers take the old words out of the index and put the new ones in)."""
+    ids = list(ids)
+    _, _, document_model = _models(apps)
+    documents = _documents(ids, apps)
+    document_model.objects.filter(request_id__in=ids).delete()
+    document_model.objects.bulk_create(documents, batch_size=500)
+    return len(documents)
+
+
+def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
+    batch: list[int] = []
+    for pk in ids:
+        batch.append(pk)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def index_missing(apps: Any = None) -> int:
+    """Give every request without a document its document, in batches of their own
+    transactions (a million requests take minutes; readers see the batches arrive)."""
+    request_model, _, document_model = _models(apps)
+    done = 0
+    last = 0
+    while True:
+        ids = list(
+            request_model.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:BATCH * 10]
+        )
+        if not ids:
+            return done
+        last = ids[-1]
+        have = set(document_model.objects.filter(request_id__in=ids).values_list("request_id", flat=True))
+        for batch in _batches(pk for pk in ids if pk not in have):
+            with transaction.atomic():
+                document_model.objects.bulk_create(_documents(batch, apps), batch_size=500)
+            done += len(batch)
+
+
+def rebuild(apps: Any = None) -> int:
+    """Every document written again from the requests (after a change of people's names, or to
+    mend an index that is out of step), then the full-text index rebuilt and compacted."""
+    request_model, _, document_model = _models(apps)
+    # Read first: SQLite must not write the table it is reading through an open cursor.
+    ids = list(request_model.objects.order_by("pk").values_list("pk", flat=True))
+    done = 0
+    for batch in _batches(ids):
+        with transaction.atomic():
+            done += index_requests(batch, apps)
+    with transaction.atomic():
+        document_model.objects.exclude(request_id__in=request_model.objects.values("pk")).delete()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+        else:
+            cursor.execute("ANALYZE search_searchdocument")
+    return done

@@ -1,0 +1,142 @@
+"""Finding requests: one entry, ``search_requests(user, text, page)``, for the page and the API.
+
+What may be found follows the request lists exactly, because every part of the search starts
+from their permission-aware entries (``tandem.work.queries``):
+
+- by its reference, title and requester: the requests the person may see
+  (``requests_visible_to``);
+- by its intake values, the comments both sides read and its resolution: the requests whose
+  payload the person may read (``requests_with_payload_visible_to``): an executive never finds
+  a confidential request by the words of its payload, as no list shows them those words;
+- by its internal notes: the requests of the units whose queue the person works (administrators:
+  all), the only people the request page shows internal notes to.
+
+Each of these is one match in its columns over its requests; a request found by several keeps
+its best score. A reference (``SR-000123``) is looked up exactly, through the same entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+
+from django.db.models import QuerySet
+from django.utils.safestring import SafeString, mark_safe
+
+from tandem.engines.textsearch import Query, QueryError, parse_query, parse_reference, snippet
+from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything, work_unit_ids
+from tandem.refusal import Invalid
+from tandem.search.backends import COLUMNS, matching, newest_first
+from tandem.search.models import SearchDocument
+from tandem.work.models import ServiceRequest
+from tandem.work.queries import requests_visible_to, requests_with_payload_visible_to
+
+PAGE_SIZE = 25
+#: Search pages stop here: past 20 pages, better words find it sooner.
+MAX_PAGE = 20
+#: The matches ranked: the newest this many a person may see for each group of columns. Ranking
+#: every match of a common word costs seconds at a million requests (every match scored); the
+#: newest thousand are what a person looking for a request nearly always means.
+CANDIDATES = 1_000
+ALL, PUBLIC, BASIC = COLUMNS, COLUMNS[:3], COLUMNS[:2]
+_ROW_RELATED = ("service", "unit", "requesting_unit", "requester__user", "assignee__user")
+_WHERE = {"payload": "Intake or comments", "internal": "Internal note"}
+
+
+@dataclass
+class Hit:
+    request: ServiceRequest
+    title: SafeString
+    requester: SafeString
+    #: A window of the payload or the internal notes around the words found, if found there.
+    snippet: SafeString | None = None
+    found_in: str = ""
+
+
+@dataclass
+class Results:
+    text: str
+    page: int = 1
+    hits: list[Hit] = field(default_factory=list)
+    has_next: bool = False
+    #: The text was a reference, looked up exactly.
+    reference: bool = False
+    size: int = PAGE_SIZE
+
+    @property
+    def first(self) -> int:
+        """The number of the page's first result, counting from 1."""
+        return (self.page - 1) * self.size + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.hits) - 1
+
+
+Tier = tuple[tuple[str, ...], QuerySet[ServiceRequest]]
+
+
+def _tiers(user: AnyUser | None) -> list[Tier]:
+    """The columns each group of requests may be found by, widest first."""
+    person = person_of(user)
+    visible = requests_visible_to(user)
+    if person is None:
+        return []
+    if is_admin(person):
+        return [(ALL, visible)]
+    tiers: list[Tier] = []
+    worked = work_unit_ids(person)
+    payload = requests_with_payload_visible_to(user)
+    if worked:
+        tiers.append((ALL, visible.filter(unit_id__in=worked)))
+        payload = payload.exclude(unit_id__in=worked)
+    tiers.append((PUBLIC, payload))
+    if sees_everything(person):  # executives: the path of every request, its payload not always
+        tiers.append((BASIC, visible))
+    return tiers
+
+
+def _mark(text: str, query: Query | None = None) -> SafeString:
+    """The text escaped, with the query's words marked."""
+    marked = snippet(text, query.words, width=10_000) if query else None
+    return mark_safe(marked or escape(text))  # noqa: S308 (escaped above)
+
+
+def search_requests(user: AnyUser | None, text: str, *, page: int = 1, size: int = PAGE_SIZE) -> Results:
+    """The requests this user may find by ``text``, best first, a page at a time. Refuses
+    (``Invalid``, naming ``q``) an empty, over-long or punctuation-only text."""
+    page = min(max(page, 1), MAX_PAGE)
+    number = parse_reference(text)
+    if number is not None:
+        found = requests_visible_to(user).filter(pk=number).select_related(*_ROW_RELATED).first()
+        hits = [Hit(found, _mark(found.title), _mark(found.requester.display_name))] if found else []
+        return Results(text=text.strip(), hits=hits if page == 1 else [], reference=True)
+    try:
+        query = parse_query(text)
+    except QueryError as refusal:
+        raise Invalid(str(refusal), errors={"q": [str(refusal)]}) from refusal
+    wanted = page * size + 1
+    best: dict[int, tuple[float, int]] = {}  # request id -> (score, tier)
+    tiers = _tiers(user)
+    for index, (columns, qs) in enumerate(tiers):
+        rows = newest_first(matching(qs.order_by(), query, columns)).values_list("pk", "search_score")  # type: ignore[misc]
+        for pk, score in sorted(rows[:CANDIDATES], key=lambda row: (row[1], -row[0]))[:wanted]:
+            earlier = best.get(pk)  # found already by a wider tier: it keeps that tier's columns
+            best[pk] = (min(score, earlier[0]), earlier[1]) if earlier else (score, index)
+    ordered = sorted(best, key=lambda pk: (best[pk][0], -pk))
+    chosen = ordered[(page - 1) * size: page * size]
+    requests = ServiceRequest.objects.select_related(*_ROW_RELATED).in_bulk(chosen)
+    documents = SearchDocument.objects.in_bulk(chosen)
+    hits = []
+    for pk in chosen:
+        sr, document = requests[pk], documents.get(pk)
+        hit = Hit(sr, _mark(sr.title, query), _mark(sr.requester.display_name, query))
+        if document is not None:
+            for column in tiers[best[pk][1]][0][2:]:
+                window = snippet(getattr(document, column), query.words)
+                if window:
+                    hit.snippet, hit.found_in = mark_safe(window), _WHERE[column]  # noqa: S308 (escaped)
+                    break
+        hits.append(hit)
+    return Results(text=query.text, page=page, hits=hits, has_next=len(ordered) > page * size and page < MAX_PAGE,
+                   size=size)
