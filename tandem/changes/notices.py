@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tandem.changes.models import Change, ChangeReceipt, NoticeDay, Status
-from tandem.changes.queries import audience_people, in_audience, may_own_changes, people_of_audiences
+from tandem.changes.queries import in_audience, may_own_changes, people_of_audiences
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
 from tandem.org.models import Person
@@ -120,12 +120,18 @@ def remind_audience(actor: Person, change_id: int, *, today: date | None = None)
     if change.status != Status.PUBLISHED or change.effective_on > today:
         raise Conflict("Reminders are for a published change that has taken effect.")
     acked = set(change.receipts.filter(acknowledged_at__isnull=False).values_list("person_id", flat=True))
-    people = [p for p in audience_people(change, reached_by=today) if p not in acked]
+    # The audiences it has reached (a staged change: each on its own day), of their role.
+    reached = [a for a in change.audiences.all() if a.lands_on <= today]
+    people = people_of_audiences([(a.unit_id, a.role) for a in reached])
+    told = 0
     with action_transaction():
         claimed = Change.objects.filter(pk=change.pk).exclude(reminded_on=today).update(reminded_on=today)
         if claimed != 1:
             raise Conflict("The audience was already reminded today: once a day is enough.")
-        notify(people, Notification.Kind.CHANGE_REMINDER, None,
-               f"Please acknowledge “{change.title[:120]}” ({change.unit.name}), in effect since "
-               f"{change.effective_on:%-d %b}: {change.summary}"[:260] + " See Changes.")
-    return len(people)
+        for a in reached:
+            waiting = [p for p in people[(a.unit_id, a.role)] if p not in acked]
+            notify(waiting, Notification.Kind.CHANGE_REMINDER, None,
+                   f"Please acknowledge “{change.title[:120]}” ({change.unit.name}), in effect since "
+                   f"{a.lands_on:%-d %b}: {change.summary}"[:260] + " See Changes.")
+            told += len(waiting)
+    return told

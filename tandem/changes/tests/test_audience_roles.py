@@ -221,3 +221,9 @@ def test_a_later_stage_is_noticed_with_its_own_day(cast: Cast) -> None:
                 for n in Notification.objects.filter(kind=Notification.Kind.CHANGE_NOTICE).select_related("recipient")}
     assert messages[cast.leeds.pk].startswith("Taking effect today")
     assert messages[cast.york.pk].startswith("Taking effect 15 Mar") and "8 Mar" not in messages[cast.york.pk]
+    # A reminder names each audience's own day too.
+    with time_machine.travel(datetime(2027, 3, 16, 9, tzinfo=UTC), tick=False):
+        notices.remind_audience(cast.payroll_lead, change.pk)
+    reminders = {n.recipient.unit_id: n.message for n in Notification.objects.filter(
+        kind=Notification.Kind.CHANGE_REMINDER).select_related("recipient")}
+    assert "in effect since 8 Mar" in reminders[cast.leeds.pk] and "in effect since 15 Mar" in reminders[cast.york.pk]
