@@ -399,7 +399,8 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
                 "css": css, "context": context, "iso": week.isoformat(),
                 "week": week, "count": cell.count, "minutes": cell.minutes, "over": cell.minutes > limit,
                 "role": cell.role or "", "for_role": ROLE_PLURALS[cell.role] if cell.role else "",
-                "changes": [{"id": c, "title": t} for c, t in shown.items()][:2],
+                "changes": [{"id": c, "title": titles[c], "for": ROLE_PLURALS.get(by_id[c].role_of(unit.pk) or "", "")}
+                            for c in shown][:2],
                 "tip": "; ".join(shown.values()),
                 "more": max(0, sum(1 for c in cell.changes if c in titles) - 2),
                 "hidden": sum(1 for c in cell.changes if c not in titles),

@@ -216,17 +216,21 @@ def _heaviest(parts: dict[str | None, tuple[int, list[int]]],
     return whole_minutes + best[0], len(whole) + best[1], best[2]
 
 
-def _put(cell: Cell, change: Change, audience: int, present: frozenset[str] | None) -> None:
+def _put(cell: Cell, change: Change, audience: int, rules: Rules) -> None:
     """Add ``change`` to ``cell`` (in place)."""
-    role = change.role_of(audience)
-    minutes, ids = cell.parts.get(role, (0, []))
-    cell.parts[role] = (minutes + change.minutes, [*ids, change.id])
+    role = change.role_of(audience) if change.roles else None
+    part = cell.parts.get(role)
+    if part is None:
+        cell.parts[role] = (change.minutes, [change.id])
+    else:
+        part[1].append(change.id)
+        cell.parts[role] = (part[0] + change.minutes, part[1])
     cell.changes.append(change.id)
     if role is None:
         cell.minutes += change.minutes
         cell.count += 1
     else:
-        cell.weigh(present)
+        cell.weigh(rules.present(audience))
 
 
 Cells = dict[tuple[int, date], Cell]
@@ -243,7 +247,7 @@ def load(changes: Iterable[Change], rules: Rules | None = None) -> Cells:
             cell = cells.get((audience, week))
             if cell is None:
                 cell = cells[(audience, week)] = Cell()
-            _put(cell, change, audience, rules.present(audience))
+            _put(cell, change, audience, rules)
     return cells
 
 
@@ -309,6 +313,10 @@ def _misfit(change: Change, day: date, cells: Cells, rules: Rules, audiences: It
     targets = change.audiences if audiences is None else tuple(audiences)
     for audience in targets:
         cell = cells.get((audience, week))
+        if not change.roles:  # the common case: everyone of each unit
+            if (cell.minutes if cell else 0) + change.minutes > rules.limit(audience):
+                return "week"
+            continue
         role = change.role_of(audience)
         if cell is None:
             lands = role is None or (present := rules.present(audience)) is None or role in present
@@ -358,22 +366,25 @@ def _without(cells: Cells, change: Change, rules: Rules) -> Cells:
     return out
 
 
-def _add(cells: Cells, change: Change, day: date, rules: Rules, audiences: Iterable[int] | None = None) -> None:
-    """Add ``change`` landing on ``day`` (in place; a cell it touches is copied first, so that a
-    shallow copy of ``cells`` is never changed through its cells)."""
+def _add(cells: Cells, change: Change, day: date, rules: Rules, audiences: Iterable[int] | None = None, *,
+         shared: bool = True) -> None:
+    """Add ``change`` landing on ``day`` (in place). ``shared``: ``cells`` is a shallow copy of
+    the caller's, so a cell it touches is copied first and the caller's cells never change."""
     week = week_of(day)
     for audience in change.audiences if audiences is None else audiences:
         cell = cells.get((audience, week))
-        fresh = Cell() if cell is None else Cell(cell.count, cell.minutes, list(cell.changes), dict(cell.parts),
-                                                 cell.role)
-        _put(fresh, change, audience, rules.present(audience))
-        cells[(audience, week)] = fresh
+        if cell is None:
+            cell = cells[(audience, week)] = Cell()
+        elif shared:
+            parts = {role: (minutes, list(ids)) for role, (minutes, ids) in cell.parts.items()}
+            cell = cells[(audience, week)] = Cell(cell.count, cell.minutes, list(cell.changes), parts, cell.role)
+        _put(cell, change, audience, rules)
 
 
-def _add_landed(cells: Cells, change: Change, rules: Rules) -> None:
+def _add_landed(cells: Cells, change: Change, rules: Rules, *, shared: bool = True) -> None:
     """Add ``change`` where it lands now (each audience on its own day when staged)."""
     for audience, day in change.landings():
-        _add(cells, change, day, rules, (audience,))
+        _add(cells, change, day, rules, (audience,), shared=shared)
 
 
 def free_slots(
@@ -479,7 +490,7 @@ def schedule(
     movable: list[Change] = []
     for change in changes:
         if change.fixed or change.stages or change.effective < earliest:
-            _add_landed(cells, change, rules)
+            _add_landed(cells, change, rules, shared=False)
             dates[change.id] = change.effective
         else:
             movable.append(change)
@@ -489,7 +500,7 @@ def schedule(
     for change in sorted(movable, key=lambda c: (c.asked, c.id)):
         if change.effective.weekday() < 5 and _fits(change, change.effective, cells, rules):
             dates[change.id] = change.effective
-            _add(cells, change, change.effective, rules)
+            _add(cells, change, change.effective, rules, shared=False)
         else:
             to_place.append(change)
     late = [c.id for c in movable if c.id in dates and (c.effective - c.asked).days > window_days]
@@ -503,7 +514,7 @@ def schedule(
         elif (day - change.asked).days > window_days:
             late.append(change.id)
         dates[change.id] = day
-        _add(cells, change, day, rules)
+        _add(cells, change, day, rules, shared=False)
     return Plan(dates, late, unplaceable)
 
 

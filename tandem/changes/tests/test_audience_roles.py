@@ -149,7 +149,7 @@ def test_the_calendar_counts_the_most_loaded_person_and_the_proposals_leave_no_o
     assert {(c["audience"], c["week"]): (c["minutes"], c["count"], c["role"]) for c in body["cells"] if c["count"]} \
         == {(slug, week.isoformat()): (*expected[(slug, week)], role) for (slug, week), role in heaviest.items()}
     page = client_for(cast.executive).get("/changes/?start=2027-03-08&weeks=3").content.decode()
-    assert "(its leads)" in page and "For the leads (leads)" in page
+    assert "(its leads)" in page and 'For the leads</a> <span class="small muted">(leads)</span>' in page
 
     # Following every proposal leaves nobody over the limit, recounted from the people.
     assert body["over_after_proposals"] == 0
