@@ -243,3 +243,18 @@ def test_a_lead_absorbs_the_unit_wide_changes_and_the_leads_changes() -> None:
                   Change(5, (1,), date(2026, 3, 3), 40, roles=((1, "lead"),))], rules)
     assert free_slots(leads, cells, rules, earliest=MONDAY)[0] == date(2026, 3, 9)
     assert free_slots(replace(leads, minutes=20), cells, rules, earliest=MONDAY)[0] == date(2026, 3, 4)
+
+
+@settings(max_examples=100, deadline=None)
+@given(calendars())
+def test_proposals_leave_the_cells_they_are_given_as_they_were(calendar: tuple[list[Change], Rules]) -> None:
+    # The calendar computes many proposals from one set of cells: one must not leak into the next.
+    changes, rules = calendar
+    cells = load(changes, rules)
+    before = {k: (c.minutes, c.count, list(c.changes)) for k, c in cells.items()}
+    for change in changes:
+        staging(change, cells, rules, earliest=MONDAY)
+        free_slots(change, cells, rules, earliest=MONDAY)
+    batch(changes, Period(MONDAY + timedelta(days=14), MONDAY + timedelta(days=18), "p"), cells, rules,
+          earliest=MONDAY)
+    assert {k: (c.minutes, c.count, list(c.changes)) for k, c in cells.items()} == before
