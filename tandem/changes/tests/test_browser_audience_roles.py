@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tandem.changes import actions
 from tandem.changes.models import Change
+from tandem.changes.tests.pages import fill_draft, open_draft_form
 from tandem.org.models import Role
 from tests.cast import Cast, make_person
 
@@ -20,25 +21,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_an_owner_drafts_a_change_for_every_lead_and_the_calendar_counts_the_leads(
     live_server, page: Page, cast: Cast
 ) -> None:
-    make_person("leeds_lead", cast.leeds, Role.LEAD)
     today = timezone.localdate()
     monday = today + timedelta(days=14 - today.weekday())
-    actions.draft_change(cast.payroll_lead, cast.payroll.pk, actions.Draft(
-        title="New payslip portal", summary="Payslips move to the portal.", why="Security.", kind="system",
-        effective_on=monday, minutes=30, audiences=[actions.AudienceIn("leeds")],
-    ))
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("payroll_lead")
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("link", name="Changes").click()
-    page.get_by_role("link", name="Draft a change").click()
-    page.get_by_label("Title").fill("Leads approve overtime")
-    page.get_by_label("Summary").fill("Overtime is approved by the branch lead in Tandem before the shift.")
-    page.get_by_label("Why it exists").fill("Unapproved overtime doubled this quarter.")
-    page.get_by_label("Kind").select_option("process")
-    page.get_by_label("Takes effect on").fill((monday + timedelta(days=1)).isoformat())
-    page.get_by_label("Minutes each person needs").fill("20")
+    # Leeds has a lead (and members) and already takes a 30-minute change for everyone that week.
+    make_person("leeds_lead", cast.leeds, Role.LEAD)
+    portal = actions.Draft(title="New payslip portal", summary="Payslips move to the portal.", why="Security.",
+                           kind="system", effective_on=monday, minutes=30, audiences=[actions.AudienceIn("leeds")])
+    actions.draft_change(cast.payroll_lead, cast.payroll.pk, portal)
+    open_draft_form(page, live_server.url, "payroll_lead")
+    fill_draft(page, title="Leads approve overtime",
+               summary="Overtime is approved by the branch lead in Tandem before the shift.",
+               why="Unapproved overtime doubled this quarter.", kind="process", day=monday + timedelta(days=1),
+               minutes=20)
     page.get_by_test_id("every-lead").check()
     page.get_by_role("button", name="Save the draft").click()
 

@@ -32,6 +32,22 @@ def advice(cast: Cast, body: str = "Send the client's approval email first.", se
     return actions.add_comment(agent, sr.pk, body, advice=True)
 
 
+def scattered_advice(cast: Cast, rng: random.Random, n: int, *, timesheet_share: float) -> dict[str, list[str]]:
+    """Advice given on ``n`` requests to Payroll or (confidential) HR, each accepted, declined or
+    left undecided at random; per providing unit, what became of each (the truth to recount)."""
+    truth: dict[str, list[str]] = defaultdict(list)
+    for i in range(n):
+        service = cast.timesheet if rng.random() < timesheet_share else cast.grievance
+        given = advice(cast, f"Advice {i}", service)
+        choice = rng.choice(["accept", "decline", "none"])
+        if choice == "accept":
+            actions.decide_advice(cast.consultant, given.pk, follow=True)
+        elif choice == "decline":
+            actions.decide_advice(cast.consultant, given.pk, follow=False, reason="No.")
+        truth[service.unit.name].append(choice)
+    return truth
+
+
 def test_the_requester_accepts_or_declines_advice_with_a_reason_on_the_record(cast: Cast) -> None:
     given = advice(cast)
     api = ApiClient(cast.consultant)
@@ -87,17 +103,7 @@ def test_the_request_page_declines_advice_and_keeps_what_was_typed_when_refused(
 
 
 def test_the_evidence_shows_per_team_how_often_its_advice_is_followed(cast: Cast) -> None:
-    rng = random.Random(18)
-    truth: dict[str, list[str]] = defaultdict(list)
-    for n in range(30):
-        service = cast.timesheet if rng.random() < 0.7 else cast.grievance
-        given = advice(cast, f"Advice {n}", service)
-        choice = rng.choice(["accept", "decline", "none"])
-        if choice == "accept":
-            actions.decide_advice(cast.consultant, given.pk, follow=True)
-        elif choice == "decline":
-            actions.decide_advice(cast.consultant, given.pk, follow=False, reason="No.")
-        truth[service.unit.name].append(choice)
+    truth = scattered_advice(cast, random.Random(18), 30, timesheet_share=0.7)
     # A plain recount, from what was done above.
     expected: list[dict[str, Any]] = [{"unit": unit, "given": len(c), "accepted": c.count("accept"), "declined": c.count("decline"),
                  "undecided": c.count("none"), "followed": c.count("accept") / len(c)}
@@ -116,17 +122,7 @@ def test_the_evidence_shows_per_team_how_often_its_advice_is_followed(cast: Cast
 
 
 def test_the_advice_csv_and_the_api_give_a_plain_recount(cast: Cast) -> None:
-    rng = random.Random(7)
-    truth: dict[str, list[str]] = defaultdict(list)
-    for n in range(17):
-        service = cast.timesheet if rng.random() < 0.6 else cast.grievance
-        given = advice(cast, f"Advice {n}", service)
-        choice = rng.choice(["accept", "decline", "none"])
-        if choice == "accept":
-            actions.decide_advice(cast.consultant, given.pk, follow=True)
-        elif choice == "decline":
-            actions.decide_advice(cast.consultant, given.pk, follow=False, reason="No.")
-        truth[service.unit.name].append(choice)
+    truth = scattered_advice(cast, random.Random(7), 17, timesheet_share=0.6)
     recount = {unit: (len(c), c.count("accept"), c.count("decline"), c.count("none"), c.count("accept") / len(c))
                for unit, c in truth.items()}
 
