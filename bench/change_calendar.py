@@ -41,15 +41,27 @@ def parse() -> argparse.Namespace:
 
 
 def plain_over(limit_of) -> set[tuple[int, date]]:  # type: ignore[no-untyped-def]
-    """Audience-weeks over their limit, from the rows, with no engine."""
+    """Audience-weeks over their limit, from the rows and the people, with no engine: each active
+    person of a unit absorbs the changes for the whole unit and those for their role; the
+    most-loaded person's minutes are held against the limit."""
     from tandem.changes.models import ChangeAudience, Status
+    from tandem.org.models import Person
 
-    minutes: dict[tuple[int, date], int] = defaultdict(int)
-    for unit_id, own, effective, m in ChangeAudience.objects.exclude(change__status=Status.CANCELLED).values_list(
-            "unit_id", "effective_on", "change__effective_on", "change__minutes"):
+    roles: dict[int, list[str]] = defaultdict(list)
+    for unit_id, role in Person.objects.filter(user__is_active=True).values_list("unit_id", "role"):
+        roles[unit_id].append(role)
+    minutes: dict[tuple[int, date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for unit_id, role, own, effective, m in ChangeAudience.objects.exclude(
+            change__status=Status.CANCELLED).values_list(
+            "unit_id", "role", "effective_on", "change__effective_on", "change__minutes"):
         day = own or effective  # a staged change reaches each audience on its own day
-        minutes[(unit_id, day - timedelta(days=day.weekday()))] += m
-    return {key for key, total in minutes.items() if total > limit_of(key[0])}
+        minutes[(unit_id, day - timedelta(days=day.weekday()))][role] += m
+    over = set()
+    for key, by_role in minutes.items():
+        loads = [by_role[""] + (by_role[r] if r else 0) for r in roles[key[0]]] or [by_role[""]]
+        if max(loads) > limit_of(key[0]):
+            over.add(key)
+    return over
 
 
 def demo_part(today: date) -> dict[str, object]:

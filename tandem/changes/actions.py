@@ -36,18 +36,20 @@ from tandem.changes.queries import (
 )
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
-from tandem.org.models import Person, Side, Unit
+from tandem.org.models import Person, Role, Side, Unit
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
 
 
 @dataclass
 class AudienceIn:
-    """One audience of a change: a front-office unit's slug, what its people must do, by when."""
+    """One audience of a change: a front-office unit's slug, what its people must do, by when,
+    and the one role of its people it is for ("": everyone of the unit; blank takes the draft's)."""
 
     unit: str
     must_do: str = ""
     by_when: date | None = None
+    role: str = ""
 
 
 @dataclass
@@ -63,6 +65,9 @@ class Draft:
     audiences: list[AudienceIn]
     everyone: bool = False
     services: list[str] | None = None
+    #: Every audience only for the people of this role ("": everyone of the units). With
+    #: ``everyone``: every lead of every front-office unit, say.
+    role: str = ""
 
 
 def _refuse(errors: dict[str, list[str]]) -> None:
@@ -105,6 +110,7 @@ def _checked(draft: Draft, unit: Unit, today: date, errors: dict[str, list[str]]
     if minutes is None:
         errors["minutes"] = [f"The effort to absorb it is a positive whole number of minutes per person "
                              f"(1 to {MAX_MINUTES}); {str(draft.minutes)[:20]!r} is not."]
+    _check_roles(draft, errors)
     front = {u.slug: u for u in Unit.objects.filter(side=Side.FRONT)}
     rows: list[tuple[Unit, AudienceIn]] = []
     if draft.everyone:
@@ -121,6 +127,8 @@ def _checked(draft: Draft, unit: Unit, today: date, errors: dict[str, list[str]]
             errors["audiences"] = ["Name each audience once."]
         else:
             rows = [(front[a.unit], a) for a in draft.audiences]
+    # An audience's own role, else the draft's.
+    rows = [(u, AudienceIn(a.unit, a.must_do, a.by_when, a.role or draft.role or "")) for u, a in rows]
     for _, a in rows:
         if len(a.must_do) > 500:
             errors["audiences"] = ["What an audience must do fits in 500 characters."]
@@ -137,6 +145,17 @@ def _checked(draft: Draft, unit: Unit, today: date, errors: dict[str, list[str]]
     return minutes or 0, rows, services
 
 
+def _check_roles(draft: Draft, errors: dict[str, list[str]]) -> None:
+    """Each role named is one a person holds (or blank: everyone of the unit)."""
+    named = [("", draft.role or "")] + [(a.unit, a.role or "") for a in draft.audiences]
+    unknown = [(unit, role) for unit, role in named if role and role not in Role.values]
+    if unknown:
+        where = ", ".join(f"{role[:30]!r}" + (f" (audience {unit[:60]!r})" if unit else "")
+                          for unit, role in unknown[:5])
+        errors["role"] = [f"No role is called {where}: choose {', '.join(Role.values)}, or none for everyone "
+                          "of the unit."]
+
+
 def _owned_unit(actor: Person, unit_id: int | None) -> Unit:
     unit = Unit.objects.filter(pk=unit_id, side=Side.BACK).first() if unit_id else None
     if unit is None:
@@ -150,7 +169,8 @@ def _owned_unit(actor: Person, unit_id: int | None) -> Unit:
 def _write_audiences(change: Change, rows: list[tuple[Unit, AudienceIn]]) -> None:
     change.audiences.all().delete()
     ChangeAudience.objects.bulk_create(
-        [ChangeAudience(change=change, unit=u, must_do=a.must_do.strip(), by_when=a.by_when) for u, a in rows]
+        [ChangeAudience(change=change, unit=u, must_do=a.must_do.strip(), by_when=a.by_when, role=a.role)
+         for u, a in rows]
     )
 
 

@@ -21,7 +21,7 @@ from tandem.changes.models import (
 class ChangeAudienceInline(admin.TabularInline):
     model = ChangeAudience
     extra = 0
-    readonly_fields = ("unit", "must_do", "by_when", "effective_on")
+    readonly_fields = ("unit", "role", "must_do", "by_when", "effective_on")
     can_delete = False
 
 

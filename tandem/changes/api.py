@@ -27,6 +27,8 @@ class ChangeAudienceIn(InSchema):
     unit: Slug = Field(..., description="A front-office unit's slug.")
     must_do: str = Field("", max_length=500, description="What its people must do.")
     by_when: date | None = None
+    role: str = Field("", max_length=40, description="Only its people of this role: member, lead, executive or "
+                                                     "admin (blank: the change's `role`, else everyone of the unit).")
 
 
 class ChangeIn(InSchema):
@@ -39,11 +41,15 @@ class ChangeIn(InSchema):
     minutes: int = Field(..., description="Minutes each person needs to absorb it: a positive whole number.")
     audiences: list[ChangeAudienceIn] = Field(default_factory=list, max_length=500)
     everyone: bool = Field(False, description="Every front-office unit (then `audiences` only adds what they must do).")
+    role: str = Field("", max_length=40, description="Every audience only for its people of this role: member, lead, "
+                                                     "executive or admin (blank: everyone of the units). With "
+                                                     "`everyone`: `lead` is every front-office lead.")
     services: list[Slug] = Field(default_factory=list, max_length=50, description="Services of the unit it alters.")
 
 
 class ChangeAudienceOut(Schema):
     unit: str
+    role: str = Field(..., description="Only its people of this role (blank: everyone of the unit).")
     must_do: str
     by_when: date | None
     effective_on: date | None = Field(..., description="A staged change: the day it reaches this audience "
@@ -104,7 +110,7 @@ class ChangeOut(Schema):
             id=c.pk, unit=c.unit.slug, title=c.title, summary=c.summary, why=c.why, kind=c.kind, status=c.status,
             everyone=c.everyone, effective_on=c.effective_on, requested_on=c.requested_on, minutes=c.minutes,
             consultation_ends_on=c.consultation_ends_on,
-            audiences=[ChangeAudienceOut(unit=a.unit.slug, must_do=a.must_do, by_when=a.by_when,
+            audiences=[ChangeAudienceOut(unit=a.unit.slug, role=a.role, must_do=a.must_do, by_when=a.by_when,
                                          effective_on=a.effective_on)
                        for a in c.audiences.select_related("unit")],
             services=list(c.services.values_list("slug", flat=True)),
@@ -137,8 +143,9 @@ class ChangeAckOut(Schema):
 
 class ChangeAckUnitOut(Schema):
     audience: str
-    acknowledged: int = Field(..., description="Its active people who acknowledged the change.")
-    people: int = Field(..., description="Its active people.")
+    role: str = Field(..., description="The audience's role (blank: everyone of the unit).")
+    acknowledged: int = Field(..., description="Its active people in the audience who acknowledged the change.")
+    people: int = Field(..., description="Its active people in the audience (of its role, when it has one).")
     noticed: int = Field(..., description="Of them, those sent the day's notice.")
 
 
@@ -162,8 +169,11 @@ class ChangeCalendarQuery(Schema):
 class ChangeCellOut(Schema):
     audience: str
     week: date = Field(..., description="The Monday of the ISO week.")
-    count: int
-    minutes: int = Field(..., description="Minutes per person of the changes landing.")
+    count: int = Field(..., description="Changes landing on the most-loaded person of the unit that week.")
+    minutes: int = Field(..., description="Minutes per person: the load of the most-loaded person of the unit that "
+                                          "week (the changes for the whole unit plus those for their role).")
+    role: str = Field(..., description="That person's role when changes for one role weigh on them (blank: the "
+                                       "unit-wide changes alone).")
     limit: int
     over: bool
     blackouts: list[str]
@@ -204,8 +214,8 @@ def _draft(payload: ChangeIn) -> actions.Draft:
     return actions.Draft(
         title=payload.title, summary=payload.summary, why=payload.why, kind=payload.kind,
         effective_on=payload.effective_on, minutes=payload.minutes, everyone=payload.everyone,
-        audiences=[actions.AudienceIn(a.unit, a.must_do, a.by_when) for a in payload.audiences],
-        services=payload.services,
+        audiences=[actions.AudienceIn(a.unit, a.must_do, a.by_when, a.role) for a in payload.audiences],
+        services=payload.services, role=payload.role,
     )
 
 
@@ -313,7 +323,8 @@ def change_acknowledgements(request: HttpRequest, change_id: PathId) -> list[Cha
     change = _visible(request, change_id)
     if not may_own_changes(me, change.unit_id):
         raise Forbidden("Only the owners of the unit's services (and administrators) see who acknowledged.")
-    return [ChangeAckUnitOut(audience=a.unit.slug, acknowledged=a.acknowledged, people=a.people, noticed=a.noticed)
+    return [ChangeAckUnitOut(audience=a.unit.slug, role=a.role, acknowledged=a.acknowledged, people=a.people,
+                             noticed=a.noticed)
             for a in acknowledgements(change)]
 
 
@@ -353,6 +364,7 @@ def get_change_calendar(request: HttpRequest, query: Query[ChangeCalendarQuery])
     return ChangeCalendarOut(
         start=cal.start, weeks=cal.weeks, over=cal.over, clashes=cal.clashes, over_after_proposals=cal.plan_over_after,
         cells=[ChangeCellOut(audience=row.unit.slug, week=c["week"], count=c["count"], minutes=c["minutes"],
+                       role=c["role"],
                        limit=row.limit, over=c["over"], blackouts=c["clashes"], requests=c["requests"],
                        leave_days=c["leave_days"]) for row in cal.rows for c in row.cells],
         proposals=[ChangeProposalOut(change=p.change.pk, reasons=p.reasons, proposed_on=p.plan_on, free_slots=p.slots,

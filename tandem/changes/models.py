@@ -10,7 +10,11 @@ from django.db import models
 from django.utils import timezone
 
 from tandem.catalogue.models import Service
-from tandem.org.models import Person, Side, Unit
+from tandem.org.models import Person, Role, Side, Unit
+
+#: An audience narrowed to one role, in words.
+ROLE_PLURALS: dict[str, str] = {
+    Role.MEMBER: "members", Role.LEAD: "leads", Role.EXECUTIVE: "executives", Role.ADMIN: "administrators"}
 
 #: The notice people actually read.
 SUMMARY_LIMIT = 280
@@ -78,12 +82,16 @@ class Change(models.Model):
 
 
 class ChangeAudience(models.Model):
-    """A front-office unit a change lands on, and what its people must do by when. A staging
-    accepted gives each audience its own day; the change's effective date is then the first."""
+    """A front-office unit a change lands on (everyone of it, or only its people of one role:
+    its leads, say), and what they must do by when. A staging accepted gives each audience its
+    own day; the change's effective date is then the first."""
 
     change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="audiences")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="changes_landing",
                              limit_choices_to={"side": Side.FRONT})
+    role = models.CharField(
+        max_length=10, choices=Role.choices, blank=True, default="", db_default="",
+        help_text="Only the people of the unit with this role (blank: everyone of the unit).")
     must_do = models.CharField(max_length=500, blank=True)
     by_when = models.DateField(null=True, blank=True)
     effective_on = models.DateField(
@@ -95,7 +103,12 @@ class ChangeAudience(models.Model):
         constraints = [models.UniqueConstraint(fields=["change", "unit"], name="one_audience_row_per_unit")]
 
     def __str__(self) -> str:
-        return f"{self.change} → {self.unit}"
+        return f"{self.change} → {self.who}"
+
+    @property
+    def who(self) -> str:
+        """The audience in words: "Leeds branch", or "Leeds branch: leads"."""
+        return f"{self.unit.name}: {ROLE_PLURALS[self.role]}" if self.role else self.unit.name
 
     @property
     def lands_on(self) -> date:

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tandem.changes.models import Change, ChangeReceipt, NoticeDay, Status
-from tandem.changes.queries import audience_people, in_audience, may_own_changes, people_of_units
+from tandem.changes.queries import in_audience, may_own_changes, people_of_audiences
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
 from tandem.org.models import Person
@@ -27,22 +27,24 @@ from tandem.refusal import Conflict, Forbidden, NotFound
 CATCH_UP_DAYS = 6
 
 
-def notice_message(changes: list[Change], today: date) -> str:
-    """The day's one message: every change taking effect for the person, titles first."""
+def notice_message(changes: list[tuple[Change, date]], today: date) -> str:
+    """The day's one message: every change taking effect for the person, titles first, each with
+    the day it reaches them (a staged change: their audience's own day)."""
     if len(changes) == 1:
-        c = changes[0]
-        head = f"Taking effect {'today' if c.effective_on == today else c.effective_on.strftime('%-d %b')}: "
+        c, day = changes[0]
+        head = f"Taking effect {'today' if day == today else day.strftime('%-d %b')}: "
         text = f"{head}“{c.title}” ({c.unit.name}). {c.summary}"
     else:
-        titles = "; ".join(f"“{c.title}” ({c.unit.name})" for c in changes)
+        titles = "; ".join(f"“{c.title}” ({c.unit.name}{'' if day == today else day.strftime(', %-d %b')})"
+                           for c, day in changes)
         text = f"{len(changes)} changes take effect: {titles}."
     tail = " Read and acknowledge under Changes."
     return (text[: 300 - len(tail) - 1] + "…" if len(text) + len(tail) > 300 else text) + tail
 
 
-def due_notices(today: date) -> dict[int, list[int]]:
-    """Per person, the published changes in effect (today, or up to ``CATCH_UP_DAYS`` back) whose
-    notice they have not had, nor acknowledged."""
+def due_notices(today: date) -> dict[int, list[tuple[int, date]]]:
+    """Per person, the published changes in effect for them (today, or up to ``CATCH_UP_DAYS``
+    back) whose notice they have not had, nor acknowledged, each with the day it reached them."""
     since = today - timedelta(days=CATCH_UP_DAYS)
     # A staged change reaches each audience on its own day.
     changes = list(Change.objects.filter(status=Status.PUBLISHED, effective_on__lte=today).filter(
@@ -50,18 +52,18 @@ def due_notices(today: date) -> dict[int, list[int]]:
         .prefetch_related("audiences"))
     if not changes:
         return {}
-    people = people_of_units(list({a.unit_id for c in changes for a in c.audiences.all()}))
+    people = people_of_audiences({(a.unit_id, a.role) for c in changes for a in c.audiences.all()})
     have = set(ChangeReceipt.objects.filter(change__in=changes).values_list("change_id", "person_id"))
-    due: dict[int, list[int]] = defaultdict(list)
+    due: dict[int, list[tuple[int, date]]] = defaultdict(list)
     for c in changes:
         for a in c.audiences.all():
             day = a.effective_on or c.effective_on
             if not since <= day <= today:
                 continue
-            for person in people[a.unit_id]:
-                if (c.pk, person) not in have and c.pk not in due[person]:
-                    due[person].append(c.pk)
-    return {p: ids for p, ids in due.items() if ids}
+            for person in people[(a.unit_id, a.role)]:
+                if (c.pk, person) not in have and all(c.pk != i for i, _ in due[person]):
+                    due[person].append((c.pk, day))
+    return {p: items for p, items in due.items() if items}
 
 
 def send_change_notices(today: date | None = None) -> int:
@@ -72,16 +74,16 @@ def send_change_notices(today: date | None = None) -> int:
     due = due_notices(today)
     if not due:
         return 0
-    changes = {c.pk: c for c in Change.objects.filter(pk__in={i for ids in due.values() for i in ids})
+    changes = {c.pk: c for c in Change.objects.filter(pk__in={i for items in due.values() for i, _ in items})
                .select_related("unit")}
     told = 0
-    for person_id, ids in sorted(due.items()):
-        listed = sorted((changes[i] for i in ids), key=lambda c: (c.effective_on, c.pk))
+    for person_id, items in sorted(due.items()):
+        listed = sorted(((changes[i], day) for i, day in items), key=lambda cd: (cd[1], cd[0].pk))
         try:
             with action_transaction():
                 NoticeDay.objects.create(person_id=person_id, day=today)  # the claim: once a day
                 ChangeReceipt.objects.bulk_create(
-                    [ChangeReceipt(change=c, person_id=person_id, noticed_on=today) for c in listed])
+                    [ChangeReceipt(change=c, person_id=person_id, noticed_on=today) for c, _ in listed])
                 notify([person_id], Notification.Kind.CHANGE_NOTICE, None, notice_message(listed, today))
         except IntegrityError:
             continue  # told today already, or another worker got there first
@@ -118,12 +120,18 @@ def remind_audience(actor: Person, change_id: int, *, today: date | None = None)
     if change.status != Status.PUBLISHED or change.effective_on > today:
         raise Conflict("Reminders are for a published change that has taken effect.")
     acked = set(change.receipts.filter(acknowledged_at__isnull=False).values_list("person_id", flat=True))
-    people = [p for p in audience_people(change, reached_by=today) if p not in acked]
+    # The audiences it has reached (a staged change: each on its own day), of their role.
+    reached = [a for a in change.audiences.all() if a.lands_on <= today]
+    people = people_of_audiences([(a.unit_id, a.role) for a in reached])
+    told = 0
     with action_transaction():
         claimed = Change.objects.filter(pk=change.pk).exclude(reminded_on=today).update(reminded_on=today)
         if claimed != 1:
             raise Conflict("The audience was already reminded today: once a day is enough.")
-        notify(people, Notification.Kind.CHANGE_REMINDER, None,
-               f"Please acknowledge “{change.title[:120]}” ({change.unit.name}), in effect since "
-               f"{change.effective_on:%-d %b}: {change.summary}"[:260] + " See Changes.")
-    return len(people)
+        for a in reached:
+            waiting = [p for p in people[(a.unit_id, a.role)] if p not in acked]
+            notify(waiting, Notification.Kind.CHANGE_REMINDER, None,
+                   f"Please acknowledge “{change.title[:120]}” ({change.unit.name}), in effect since "
+                   f"{a.lands_on:%-d %b}: {change.summary}"[:260] + " See Changes.")
+            told += len(waiting)
+    return told

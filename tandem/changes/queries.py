@@ -5,6 +5,7 @@ proposals of ``tandem.engines.changes``)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from tandem.catalogue.models import Service
 from tandem.changes.models import (
+    ROLE_PLURALS,
     AudienceLimit,
     Blackout,
     Change,
@@ -138,33 +140,40 @@ def notice_days_visible_to(user: AnyUser | None) -> QuerySet[NoticeDay]:
 # --- consultation and notices ---------------------------------------------------------------------
 
 
-def people_of_units(unit_ids: list[int]) -> dict[int, list[int]]:
-    """The active people of each unit (by their home unit)."""
-    out: dict[int, list[int]] = defaultdict(list)
-    for pk, unit_id in Person.objects.filter(unit_id__in=unit_ids, user__is_active=True).order_by(
-            "pk").values_list("pk", "unit_id"):
-        out[unit_id].append(pk)
+def people_of_audiences(audiences: Iterable[tuple[int, str]]) -> dict[tuple[int, str], list[int]]:
+    """The active people of each audience: a unit and a role ("": everyone of the unit), by
+    their home unit."""
+    wanted = set(audiences)
+    out: dict[tuple[int, str], list[int]] = {a: [] for a in wanted}
+    rows = Person.objects.filter(unit_id__in={u for u, _ in wanted}, user__is_active=True).order_by("pk")
+    for pk, unit_id, role in rows.values_list("pk", "unit_id", "role"):
+        for key in ((unit_id, ""), (unit_id, role)):
+            if key in out:
+                out[key].append(pk)
     return out
 
 
 def audience_people(change: Change, *, reached_by: date | None = None) -> list[int]:
-    """Everyone a change lands on: the active people of its audience units (with ``reached_by``:
-    of the audiences it has reached by that day, a staged change reaching each on its own)."""
+    """Everyone a change lands on: the active people of its audiences, of the audience's role
+    when it has one (with ``reached_by``: of the audiences it has reached by that day, a staged
+    change reaching each on its own)."""
     rows = change.audiences.all()
     if reached_by is not None:
         rows = rows.filter(Q(effective_on__lte=reached_by)
                            | Q(effective_on__isnull=True, change__effective_on__lte=reached_by))
-    units = list(rows.values_list("unit_id", flat=True))
-    return sorted(pk for people in people_of_units(units).values() for pk in people)
+    audiences = list(rows.values_list("unit_id", "role"))
+    return sorted({pk for people in people_of_audiences(audiences).values() for pk in people})
 
 
 def audience_people_by_unit(change: Change) -> dict[int, list[int]]:
-    """The active people of each audience unit of the change."""
-    return people_of_units(list(change.audiences.values_list("unit_id", flat=True)))
+    """The active people of each audience of the change, by its unit."""
+    audiences = list(change.audiences.values_list("unit_id", "role"))
+    return {unit_id: people for (unit_id, _), people in people_of_audiences(audiences).items()}
 
 
 def led_audience(person: Person | None, change: Change) -> Unit | None:
-    """The audience of the change this person leads, if any (the leads comment in consultation)."""
+    """The audience of the change this person leads, if any (the leads of the audience units
+    comment in consultation, whatever role the audience is narrowed to)."""
     if person is None or person.role != Role.LEAD:
         return None
     row = change.audiences.filter(unit_id=person.unit_id).select_related("unit").first()
@@ -172,7 +181,9 @@ def led_audience(person: Person | None, change: Change) -> Unit | None:
 
 
 def in_audience(person: Person | None, change: Change) -> bool:
-    return person is not None and change.audiences.filter(unit_id=person.unit_id).exists()
+    """Whether the change lands on this person: their unit is an audience, of their role if it has one."""
+    return person is not None and change.audiences.filter(
+        Q(role="") | Q(role=person.role), unit_id=person.unit_id).exists()
 
 
 @dataclass
@@ -181,29 +192,35 @@ class Acknowledgement:
     acknowledged: int
     people: int
     noticed: int
+    role: str = ""
+    who: str = ""
 
 
 def acknowledgements(change: Change) -> list[Acknowledgement]:
-    """Per audience unit: how many of its active people acknowledged the change, of how many,
-    and how many were sent its notice."""
-    units = [a.unit for a in change.audiences.select_related("unit")]
-    people = people_of_units([u.pk for u in units])
+    """Per audience: how many of its active people (of its role, when it has one) acknowledged
+    the change, of how many, and how many were sent its notice."""
+    rows = list(change.audiences.select_related("unit"))
+    people = people_of_audiences([(a.unit_id, a.role) for a in rows])
     acked = set(change.receipts.filter(acknowledged_at__isnull=False).values_list("person_id", flat=True))
     noticed = set(change.receipts.filter(noticed_on__isnull=False).values_list("person_id", flat=True))
-    return [Acknowledgement(u, sum(1 for p in people[u.pk] if p in acked), len(people[u.pk]),
-                            sum(1 for p in people[u.pk] if p in noticed)) for u in units]
+    out = []
+    for a in rows:
+        mine = people[(a.unit_id, a.role)]
+        out.append(Acknowledgement(a.unit, sum(1 for p in mine if p in acked), len(mine),
+                                   sum(1 for p in mine if p in noticed), a.role, a.who))
+    return out
 
 
 def to_acknowledge(user: AnyUser | None, *, today: date | None = None) -> QuerySet[Change]:
-    """The published changes landing on this person's unit, in effect or within a week, that they
-    have not acknowledged."""
+    """The published changes landing on this person (their unit, of their role when the audience
+    has one), in effect or within a week, that they have not acknowledged."""
     person = person_of(user)
     if person is None:
         return Change.objects.none()
     today = today or timezone.localdate()
     soon, since = today + timedelta(days=7), today - timedelta(days=90)
     # A staged change reaches the person's unit on the unit's own day.
-    mine = ChangeAudience.objects.filter(unit_id=person.unit_id).filter(
+    mine = ChangeAudience.objects.filter(Q(role="") | Q(role=person.role), unit_id=person.unit_id).filter(
         Q(effective_on__isnull=True, change__effective_on__lte=soon, change__effective_on__gte=since)
         | Q(effective_on__lte=soon, effective_on__gte=since))
     return Change.objects.filter(
@@ -223,12 +240,17 @@ def rules() -> engine.Rules:
         limits[row.unit_id] = row.minutes_per_week
         if row.batching_required:
             batching.add(row.unit_id)
+    held: dict[int, set[str]] = {u: set() for u in Unit.objects.filter(side=Side.FRONT).values_list("pk", flat=True)}
+    for unit_id, role in Person.objects.filter(unit__side=Side.FRONT, user__is_active=True).values_list(
+            "unit_id", "role").distinct():
+        held[unit_id].add(role)
     return engine.Rules(
         limits=limits,
         default_limit=settings.TANDEM_CHANGE_WEEKLY_MINUTES,
         blackouts=tuple(engine.Blackout(b.starts_on, b.ends_on, b.reason, b.unit_id) for b in Blackout.objects.all()),
         periods=tuple(engine.Period(p.starts_on, p.ends_on, p.name) for p in ChangePeriod.objects.all()),
         batching=frozenset(batching),
+        roles={u: frozenset(r) for u, r in held.items()},
     )
 
 
@@ -237,20 +259,23 @@ def engine_changes(since: date) -> dict[int, engine.Change]:
     staged change with each audience's own day)."""
     audiences: dict[int, list[int]] = defaultdict(list)
     stages: dict[int, list[tuple[int, date]]] = defaultdict(list)
+    roles: dict[int, list[tuple[int, str]]] = defaultdict(list)
     live = [Status.DRAFT, Status.CONSULTATION, Status.PUBLISHED]
     rows = ChangeAudience.objects.filter(
         Q(change__effective_on__gte=since) | Q(effective_on__gte=since), change__status__in=live,
-    ).order_by("unit_id").values_list("change_id", "unit_id", "effective_on")
-    for change_id, unit_id, own_day in rows:
+    ).order_by("unit_id").values_list("change_id", "unit_id", "effective_on", "role")
+    for change_id, unit_id, own_day, role in rows:
         audiences[change_id].append(unit_id)
         if own_day is not None:
             stages[change_id].append((unit_id, own_day))
+        if role:
+            roles[change_id].append((unit_id, role))
     out = {}
     for pk, effective, requested, minutes in Change.objects.filter(pk__in=audiences).values_list(
         "pk", "effective_on", "requested_on", "minutes"
     ):
         out[pk] = engine.Change(pk, tuple(audiences[pk]), effective, minutes, requested,
-                                stages=tuple(stages.get(pk, ())))
+                                stages=tuple(stages.get(pk, ())), roles=tuple(roles.get(pk, ())))
     return out
 
 
@@ -261,7 +286,8 @@ def staging_proposal(change_id: int, *, today: date | None = None) -> list[tuple
     by_id = engine_changes(today - timedelta(days=7))
     if change_id not in by_id or by_id[change_id].stages:
         return None
-    stages = engine.staging(by_id[change_id], engine.load(by_id.values()), rules(), earliest=today)
+    the_rules = rules()
+    stages = engine.staging(by_id[change_id], engine.load(by_id.values(), the_rules), the_rules, earliest=today)
     return [(s.audience, s.day) for s in stages] if stages else None
 
 
@@ -274,7 +300,7 @@ def batch_proposal(user: AnyUser | None, period: ChangePeriod, *, today: date | 
     if by_id is None:
         by_id = engine_changes(today - timedelta(days=7))
     the_rules = the_rules or rules()
-    cells = cells if cells is not None else engine.load(by_id.values())
+    cells = cells if cells is not None else engine.load(by_id.values(), the_rules)
     visible = set(changes_visible_to(user).filter(pk__in=by_id).values_list("pk", flat=True))
     near = [c for c in by_id.values() if c.id in visible and c.effective >= today and not c.stages
             and not (period.starts_on <= c.effective <= period.ends_on)
@@ -367,11 +393,15 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
             context = " · ".join(([f"~{requests:.0f} req"] if requests is not None else [])
                                  + ([f"{days} d leave"] if days else []))
             css = ("over" if cell.minutes > limit else "") + (" clash" if clash_at.get((unit.pk, week)) else "")
+            shown = {c: titles[c] + (f" ({ROLE_PLURALS[role]})" if (role := by_id[c].role_of(unit.pk)) else "")
+                     for c in cell.changes if c in titles}
             row.cells.append({
                 "css": css, "context": context, "iso": week.isoformat(),
                 "week": week, "count": cell.count, "minutes": cell.minutes, "over": cell.minutes > limit,
-                "changes": [{"id": c, "title": titles[c]} for c in cell.changes if c in titles][:2],
-                "tip": "; ".join(titles[c] for c in cell.changes if c in titles),
+                "role": cell.role or "", "for_role": ROLE_PLURALS[cell.role] if cell.role else "",
+                "changes": [{"id": c, "title": titles[c], "for": ROLE_PLURALS.get(by_id[c].role_of(unit.pk) or "", "")}
+                            for c in shown][:2],
+                "tip": "; ".join(shown.values()),
                 "more": max(0, sum(1 for c in cell.changes if c in titles) - 2),
                 "hidden": sum(1 for c in cell.changes if c not in titles),
                 "clashes": clash_at.get((unit.pk, week), []),

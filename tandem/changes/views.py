@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from tandem.catalogue import scheduled
 from tandem.catalogue.models import IntakeField, Service
 from tandem.changes import actions, notices, proposals, service_edits
-from tandem.changes.models import SUMMARY_LIMIT, TEXT_LIMIT, Blackout, Kind, Status
+from tandem.changes.models import ROLE_PLURALS, SUMMARY_LIMIT, TEXT_LIMIT, Blackout, Kind, Status
 from tandem.changes.queries import (
     acknowledgements,
     blackouts_visible_to,
@@ -32,7 +32,7 @@ from tandem.changes.queries import (
     to_acknowledge,
     units_owned_by,
 )
-from tandem.org.models import Person, Side, Unit
+from tandem.org.models import Person, Role, Side, Unit
 from tandem.org.pages import refused, staff_page
 from tandem.refusal import Invalid, NotFound, Refused
 
@@ -40,7 +40,7 @@ from tandem.refusal import Invalid, NotFound, Refused
 AUDIENCES_PER_PAGE = 30
 
 EDIT_FIELDS = ("service", "turnaround_days", "procedure", "add_label", "add_kind", "add_required", "add_choices")
-FIELDS = ("unit", "title", "summary", "why", "kind", "effective_on", "minutes", "must_do", "by_when")
+FIELDS = ("unit", "title", "summary", "why", "kind", "effective_on", "minutes", "must_do", "by_when", "role")
 
 
 def _date(value: str) -> date | None:
@@ -55,6 +55,7 @@ def _typed(request: HttpRequest) -> dict[str, Any]:
     typed["audiences"] = [v[:80] for v in request.POST.getlist("audiences")][:200]
     typed["services"] = [v[:80] for v in request.POST.getlist("services")][:50]
     typed["everyone"] = request.POST.get("everyone") == "on"
+    typed["every_lead"] = request.POST.get("every_lead") == "on"
     return typed
 
 
@@ -64,7 +65,8 @@ def _draft(typed: dict[str, Any]) -> actions.Draft:
     return actions.Draft(
         title=typed["title"], summary=typed["summary"], why=typed["why"], kind=typed["kind"],
         effective_on=_date(typed["effective_on"]), minutes=typed["minutes"], audiences=audiences,
-        everyone=typed["everyone"], services=typed["services"],
+        everyone=typed["everyone"] or typed["every_lead"], services=typed["services"],
+        role=Role.LEAD if typed["every_lead"] else typed["role"],
     )
 
 
@@ -72,6 +74,7 @@ def _form_context(me: Person, typed: dict[str, Any], refusal: Refused | None, **
     owned = list(units_owned_by(me.user))
     return {
         "typed": typed, "refusal": refusal, "units": owned, "kinds": Kind.choices, "summary_limit": SUMMARY_LIMIT,
+        "roles": [(value, ROLE_PLURALS[value]) for value in Role.values],
         "audiences": Unit.objects.filter(side=Side.FRONT).order_by("name"),
         "services": Service.objects.filter(unit__in=owned, active=True).select_related("unit").order_by("name"),
         **extra,
@@ -112,7 +115,7 @@ def calendar_page(request: HttpRequest, me: Person) -> HttpResponse:
 @staff_page
 def new_change(request: HttpRequest, me: Person) -> HttpResponse:
     """Draft a change for a back-office unit whose services you own."""
-    typed: dict[str, Any] = {"audiences": [], "services": [], "everyone": False}
+    typed: dict[str, Any] = {"audiences": [], "services": [], "everyone": False, "every_lead": False, "role": ""}
     refusal: Refused | None = None
     if not units_owned_by(request.user).exists():
         return refused(request, Refused("Only the owners of a back-office unit's services (and administrators) "
@@ -144,6 +147,8 @@ def change_page(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
         "must_do": audiences[0].must_do if audiences else "",
         "by_when": audiences[0].by_when.isoformat() if audiences and audiences[0].by_when else "",
         "audiences": [a.unit.slug for a in audiences], "everyone": change.everyone,
+        "role": audiences[0].role if audiences and len({a.role for a in audiences}) == 1 else "",
+        "every_lead": change.everyone and bool(audiences) and all(a.role == Role.LEAD for a in audiences),
         "services": list(change.services.values_list("slug", flat=True)),
     }
     form = request.POST.get("form", "edit")[:20] if request.method == "POST" else ""

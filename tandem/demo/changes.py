@@ -201,8 +201,21 @@ def load_changes(today: date, seed: int = 2026) -> dict[str, int]:
         for change, (index, _) in zip(rows, plan, strict=True) for slug in CATALOGUE[index][6]
     ]
     ChangeAudience.objects.bulk_create(audience_rows)
+    # A draft for every front-office lead (an audience narrowed to one role).
+    day = today + timedelta(days=15)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    leads_only = Change.objects.create(
+        unit=units["hr"], title="Leads sign the weekly rota off", kind=Kind.PROCESS, status=Status.DRAFT,
+        summary="Each branch lead signs their team's rota off in Tandem by Friday noon for the week after.",
+        why="Unsigned rotas left shifts uncovered twice last quarter.", everyone=True, effective_on=day,
+        requested_on=day, minutes=15, created_by_id=owners["hr"])
+    leads_rows = [ChangeAudience(change=leads_only, unit=units[slug], role=Role.LEAD,
+                                 must_do="Sign next week's rota off by Friday noon") for slug in FRONT]
+    ChangeAudience.objects.bulk_create(leads_rows)
+    audience_rows += leads_rows
     comments, receipts = _consultation_and_receipts(rows, today, owners, rng)
-    return {"changes": len(rows), "change audiences": len(audience_rows), "change comments": comments,
+    return {"changes": len(rows) + 1, "change audiences": len(audience_rows), "change comments": comments,
             "change receipts": receipts}
 
 

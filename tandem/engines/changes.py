@@ -2,11 +2,14 @@
 where each change could land instead.
 
 A back-office change (a policy, a process, a system, a form) lands on its audiences (front-office
-units) on its effective date and costs each person in them some minutes to absorb. This module
-takes plain data and answers:
+units) on its effective date and costs each person in them some minutes to absorb. An audience
+may be narrowed to one role of the unit (its leads, say): the change then lands only on the
+people of that role. This module takes plain data and answers:
 
-- ``load``: per audience and ISO week (keyed by the week's Monday), the changes landing and their
-  minutes per person;
+- ``load``: per audience and ISO week (keyed by the week's Monday), the changes landing and the
+  load of the **most-loaded person** of the unit: the minutes of the changes for the whole unit
+  plus those for the one role whose people absorb the most (a lead absorbs the unit-wide changes
+  and the leads' changes; a member only the unit-wide ones);
 - ``check``: the audience-weeks over their limit, and the changes landing in a blackout (month
   end, payroll week, a declared busy period) or, for an audience that takes changes only in
   declared change periods, outside one;
@@ -34,7 +37,7 @@ No Django here: ``tandem.changes`` calls it with plain data.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 #: Minutes per person per week an audience absorbs when no executive set its limit.
@@ -72,6 +75,9 @@ class Change:
     #: A staged change: (audience, day) for the audiences it reaches on a day of their own
     #: (the others: ``effective``).
     stages: tuple[tuple[int, date], ...] = ()
+    #: (audience, role) for the audiences it reaches only through the people of one role (the
+    #: others: everyone of the unit).
+    roles: tuple[tuple[int, str], ...] = ()
 
     @property
     def asked(self) -> date:
@@ -81,6 +87,12 @@ class Change:
         """Each audience and the day the change reaches it."""
         own = dict(self.stages)
         return ((audience, own.get(audience, self.effective)) for audience in self.audiences)
+
+    def role_of(self, audience: int) -> str | None:
+        """The one role of ``audience`` the change reaches, or None: everyone of the unit."""
+        if not self.roles:
+            return None
+        return dict(self.roles).get(audience)
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,10 @@ class Rules:
     periods: tuple[Period, ...] = ()
     #: Audiences that take changes only inside a declared change period.
     batching: frozenset[int] = frozenset()
+    #: The roles held by the people of each audience. An audience left out may hold any role
+    #: (a change for one role counts as landing on someone); one holding none counts only the
+    #: changes for the whole unit.
+    roles: Mapping[int, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Day by day, the blackouts that hold (a calendar checks many days for many audiences).
@@ -129,6 +145,10 @@ class Rules:
 
     def limit(self, audience: int) -> int:
         return self.limits.get(audience, self.default_limit)
+
+    def present(self, audience: int) -> frozenset[str] | None:
+        """The roles held in ``audience``; None: not known, any may be."""
+        return self.roles.get(audience)
 
     def clash(self, audience: int, day: date) -> str | None:
         """Why ``day`` is no day for a change to land on ``audience``, or None."""
@@ -146,17 +166,80 @@ class Rules:
 
 @dataclass
 class Cell:
-    """One audience-week: how many changes land, and their minutes per person."""
+    """One audience-week: the load of its most-loaded person (how many changes they absorb, and
+    their minutes), and every change landing on someone of the unit."""
 
     count: int = 0
     minutes: int = 0
     changes: list[int] = field(default_factory=list)
+    #: Per role (None: the whole unit): the minutes and the changes landing on its people.
+    parts: dict[str | None, tuple[int, list[int]]] = field(default_factory=dict)
+    #: The role of the most-loaded person when changes for that role weigh on them (None: the
+    #: load is the unit-wide changes alone).
+    role: str | None = None
+
+    def weigh(self, present: frozenset[str] | None) -> None:
+        """Set ``minutes``, ``count`` and ``role`` from the parts: the whole unit's changes plus
+        the heaviest role's (among the roles held in the unit), ties to the role with more changes."""
+        self.minutes, self.count, self.role = _heaviest(self.parts, present)
+
+    def after(self, minutes: int, role: str | None, present: frozenset[str] | None) -> int:
+        """The most-loaded person's minutes once a change of ``minutes`` for ``role`` lands too."""
+        if role is None:
+            return self.minutes + minutes
+        if present is not None and role not in present:
+            return self.minutes  # it lands on nobody here
+        whole = self.parts.get(None, (0, []))[0]
+        own = self.parts.get(role, (0, []))[0]
+        return max(self.minutes, whole + own + minutes)
+
+    def people_over(self, limit: int, present: frozenset[str] | None) -> list[int]:
+        """The changes landing on the people over ``limit``: the unit-wide ones and those of each
+        role whose people are over."""
+        whole_minutes, whole = self.parts.get(None, (0, []))
+        over_roles = [r for r, (m, _) in self.parts.items()
+                      if r is not None and (present is None or r in present) and whole_minutes + m > limit]
+        if whole_minutes <= limit and not over_roles:
+            return []
+        keep = set(whole).union(*(self.parts[r][1] for r in over_roles))
+        return [c for c in self.changes if c in keep]
+
+
+def _heaviest(parts: dict[str | None, tuple[int, list[int]]],
+              present: frozenset[str] | None) -> tuple[int, int, str | None]:
+    whole_minutes, whole = parts.get(None, (0, []))
+    best: tuple[int, int, str | None] = (0, 0, None)
+    for role in sorted(r for r in parts if r is not None and (present is None or r in present)):
+        minutes, changes = parts[role]
+        if (minutes, len(changes)) > best[:2]:
+            best = (minutes, len(changes), role)
+    return whole_minutes + best[0], len(whole) + best[1], best[2]
+
+
+def _put(cell: Cell, change: Change, audience: int, rules: Rules) -> None:
+    """Add ``change`` to ``cell`` (in place)."""
+    role = change.role_of(audience) if change.roles else None
+    part = cell.parts.get(role)
+    if part is None:
+        cell.parts[role] = (change.minutes, [change.id])
+    else:
+        part[1].append(change.id)
+        cell.parts[role] = (part[0] + change.minutes, part[1])
+    cell.changes.append(change.id)
+    if role is None:
+        cell.minutes += change.minutes
+        cell.count += 1
+    else:
+        cell.weigh(rules.present(audience))
 
 
 Cells = dict[tuple[int, date], Cell]
 
 
-def load(changes: Iterable[Change]) -> Cells:
+def load(changes: Iterable[Change], rules: Rules | None = None) -> Cells:
+    """Per audience and week, the changes landing and the load of the most-loaded person
+    (``rules``: the roles held in each audience; without them, any role may be held)."""
+    rules = rules or Rules()
     cells: Cells = {}
     for change in changes:
         for audience, day in change.landings():
@@ -164,9 +247,7 @@ def load(changes: Iterable[Change]) -> Cells:
             cell = cells.get((audience, week))
             if cell is None:
                 cell = cells[(audience, week)] = Cell()
-            cell.count += 1
-            cell.minutes += change.minutes
-            cell.changes.append(change.id)
+            _put(cell, change, audience, rules)
     return cells
 
 
@@ -203,10 +284,11 @@ class Check:
 
 def check(changes: Iterable[Change], rules: Rules) -> Check:
     changes = list(changes)
-    cells = load(changes)
+    cells = load(changes, rules)
     overloads = [
-        Overload(audience, week, cell.minutes, rules.limit(audience), tuple(cell.changes))
-        for (audience, week), cell in sorted(cells.items())
+        Overload(audience, week, cell.minutes, rules.limit(audience),
+                 tuple(cell.people_over(rules.limit(audience), rules.present(audience))))
+        for (audience, week), cell in sorted(cells.items(), key=lambda kv: kv[0])
         if cell.minutes > rules.limit(audience)
     ]
     clashes = []
@@ -231,7 +313,17 @@ def _misfit(change: Change, day: date, cells: Cells, rules: Rules, audiences: It
     targets = change.audiences if audiences is None else tuple(audiences)
     for audience in targets:
         cell = cells.get((audience, week))
-        if (cell.minutes if cell else 0) + change.minutes > rules.limit(audience):
+        if not change.roles:  # the common case: everyone of each unit
+            if (cell.minutes if cell else 0) + change.minutes > rules.limit(audience):
+                return "week"
+            continue
+        role = change.role_of(audience)
+        if cell is None:
+            lands = role is None or (present := rules.present(audience)) is None or role in present
+            after = change.minutes if lands else 0
+        else:
+            after = cell.after(change.minutes, role, rules.present(audience))
+        if after > rules.limit(audience):
             return "week"
     for audience in targets:
         if rules.clash(audience, day) is not None:
@@ -258,34 +350,41 @@ def _fitting_days(change: Change, start: date, end: date, cells: Cells, rules: R
             day += timedelta(days=1)
 
 
-def _without(cells: Cells, change: Change) -> Cells:
-    """``cells`` as if ``change`` did not land (a shallow copy of the cells it touches)."""
+def _without(cells: Cells, change: Change, rules: Rules) -> Cells:
+    """``cells`` as if ``change`` did not land (a copy of the cells it touches)."""
     out = dict(cells)
     for audience, day in change.landings():
         week = week_of(day)
         cell = cells.get((audience, week))
         if cell is not None and change.id in cell.changes:
-            out[(audience, week)] = Cell(
-                cell.count - 1, cell.minutes - change.minutes, [c for c in cell.changes if c != change.id]
-            )
+            parts = {role: (m - change.minutes, [c for c in ids if c != change.id]) if change.id in ids else (m, ids)
+                     for role, (m, ids) in cell.parts.items()}
+            fresh = Cell(changes=[c for c in cell.changes if c != change.id],
+                         parts={role: part for role, part in parts.items() if part[1]})
+            fresh.weigh(rules.present(audience))
+            out[(audience, week)] = fresh
     return out
 
 
-def _add(cells: Cells, change: Change, day: date, audiences: Iterable[int] | None = None) -> None:
+def _add(cells: Cells, change: Change, day: date, rules: Rules, audiences: Iterable[int] | None = None, *,
+         shared: bool = True) -> None:
+    """Add ``change`` landing on ``day`` (in place). ``shared``: ``cells`` is a shallow copy of
+    the caller's, so a cell it touches is copied first and the caller's cells never change."""
     week = week_of(day)
     for audience in change.audiences if audiences is None else audiences:
         cell = cells.get((audience, week))
         if cell is None:
             cell = cells[(audience, week)] = Cell()
-        cell.count += 1
-        cell.minutes += change.minutes
-        cell.changes.append(change.id)
+        elif shared:
+            parts = {role: (minutes, list(ids)) for role, (minutes, ids) in cell.parts.items()}
+            cell = cells[(audience, week)] = Cell(cell.count, cell.minutes, list(cell.changes), parts, cell.role)
+        _put(cell, change, audience, rules)
 
 
-def _add_landed(cells: Cells, change: Change) -> None:
+def _add_landed(cells: Cells, change: Change, rules: Rules, *, shared: bool = True) -> None:
     """Add ``change`` where it lands now (each audience on its own day when staged)."""
     for audience, day in change.landings():
-        _add(cells, change, day, (audience,))
+        _add(cells, change, day, rules, (audience,), shared=shared)
 
 
 def free_slots(
@@ -293,7 +392,7 @@ def free_slots(
 ) -> list[date]:
     """The first day in each of the next ``count`` weeks (from the later of its requested date and
     ``earliest``) on which ``change`` lands with no collision, given the others in ``cells``."""
-    others = _without(cells, change)
+    others = _without(cells, change, rules)
     start = max(change.asked, earliest)
     slots: list[date] = []
     for day in _fitting_days(change, start, start + timedelta(days=horizon_days), others, rules):
@@ -319,7 +418,7 @@ def staging(
     audience finds no room within the horizon."""
     if len(change.audiences) < 2:
         return None
-    others = _without(cells, change)
+    others = _without(cells, change, rules)
     stages: list[Stage] = []
     start = max(change.asked, earliest)
     for audience in change.audiences:
@@ -328,7 +427,7 @@ def staging(
         if day is None:
             return None
         stages.append(Stage(audience, day))
-        _add(others, change, day, (audience,))
+        _add(others, change, day, rules, (audience,))
         start = week_of(day) + timedelta(days=7)
     return stages
 
@@ -347,17 +446,17 @@ def batch(changes: Iterable[Change], period: Period, cells: Cells, rules: Rules,
     todo = sorted((c for c in changes if not c.fixed and not c.stages), key=lambda c: (c.asked, c.id))
     state = dict(cells)
     for change in todo:
-        state = _without(state, change)
+        state = _without(state, change, rules)
     moves: dict[int, date] = {}
     left_out: list[int] = []
     for change in todo:
         day = next(iter(_fitting_days(change, max(period.starts, earliest), period.ends, state, rules)), None)
         if day is None:
             left_out.append(change.id)
-            _add_landed(state, change)
+            _add_landed(state, change, rules)
         else:
             moves[change.id] = day
-            _add(state, change, day)
+            _add(state, change, day, rules)
     return Batch(period, moves, left_out)
 
 
@@ -391,7 +490,7 @@ def schedule(
     movable: list[Change] = []
     for change in changes:
         if change.fixed or change.stages or change.effective < earliest:
-            _add_landed(cells, change)
+            _add_landed(cells, change, rules, shared=False)
             dates[change.id] = change.effective
         else:
             movable.append(change)
@@ -401,7 +500,7 @@ def schedule(
     for change in sorted(movable, key=lambda c: (c.asked, c.id)):
         if change.effective.weekday() < 5 and _fits(change, change.effective, cells, rules):
             dates[change.id] = change.effective
-            _add(cells, change, change.effective)
+            _add(cells, change, change.effective, rules, shared=False)
         else:
             to_place.append(change)
     late = [c.id for c in movable if c.id in dates and (c.effective - c.asked).days > window_days]
@@ -415,12 +514,12 @@ def schedule(
         elif (day - change.asked).days > window_days:
             late.append(change.id)
         dates[change.id] = day
-        _add(cells, change, day)
+        _add(cells, change, day, rules, shared=False)
     return Plan(dates, late, unplaceable)
 
 
 def moved(changes: Iterable[Change], dates: Mapping[int, date]) -> list[Change]:
     """The changes with the effective dates of a plan (or of any mapping of moves)."""
     return [c if c.id not in dates or dates[c.id] == c.effective
-            else Change(c.id, c.audiences, dates[c.id], c.minutes, c.requested, c.fixed)
+            else replace(c, effective=dates[c.id], stages=())
             for c in changes]

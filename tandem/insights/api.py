@@ -69,11 +69,21 @@ class TeamWaitOut(Schema):
     hours: float = Field(..., description="Working hours waited, summed over those requests.")
 
 
+class AdviceOut(Schema):
+    unit: str = Field(..., description="The providing team whose people gave the advice.")
+    given: int = Field(..., description="Advice given on requests in the period.")
+    accepted: int
+    declined: int = Field(..., description="Declined by the requester, with a reason on the request's record.")
+    undecided: int
+    followed: float | None = Field(..., description="Accepted of given (0 to 1); null when none was given.")
+
+
 class EvidenceOut(Schema):
     weeks: list[date] = Field(..., description="The Monday of each week, oldest first.")
     services: list[ServiceEvidenceOut]
     waiting: list[WaitingOut]
     team_waits: list[TeamWaitOut] = Field(..., description="Back office waiting on back office, largest first.")
+    advice: list[AdviceOut] = Field(..., description="Per providing team: how often its advice is followed.")
 
 
 def _unit(slug: str | None, field: str, side: str | None = None) -> Unit | None:
@@ -109,14 +119,15 @@ def _filters(request: HttpRequest, query: EvidenceQuery) -> Filters:
 def get_evidence(request: HttpRequest, query: Query[EvidenceQuery]) -> dict:
     """Per service: requests resolved in the period, mean working days beside the published
     turnaround, turnaround bands, where the time went, the weekly control chart and its verdict;
-    and who waited on whom between units. Confidential services count only for their providing
-    unit, executives and administrators."""
+    who waited on whom between units; how often each team's advice is followed. Confidential
+    services count only for their providing unit, executives and administrators."""
     filters = _filters(request, query)
     data = evidence(auth_user(request), filters)
     return {
         "weeks": data["weeks"],
         "waiting": data["waiting"],
         "team_waits": data["team_waits"],
+        "advice": data["advice"],
         "services": [
             {
                 "service": row["service"],

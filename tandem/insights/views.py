@@ -23,7 +23,7 @@ from tandem.org.pages import csv_number, refused, staff_page
 from tandem.refusal import Invalid
 from tandem.work.queries import requests_visible_to
 
-FIGURES = ("services", "chart", "waiting", "team_waits")
+FIGURES = ("services", "chart", "waiting", "team_waits", "advice")
 
 
 def csv3(value: float | None) -> str:
@@ -83,6 +83,10 @@ def _csv(figure: str, data: dict) -> HttpResponse:
         out.writerow(["unit", "waited_on", "requests", "hours"])
         for t in data["team_waits"]:
             out.writerow([t["unit"], t["waited_on"], t["requests"], csv3(t["hours"])])
+    elif figure == "advice":
+        out.writerow(["unit", "given", "accepted", "declined", "undecided", "followed"])
+        for a in data["advice"]:
+            out.writerow([a["unit"], a["given"], a["accepted"], a["declined"], a["undecided"], csv3(a["followed"])])
     else:
         out.writerow(["requesting_unit", "unit", "resolved", "front_waits_on_back_h", "back_waits_on_front_h",
                       "waits_on_third_party_h", "waits_on_other_team_h"])

@@ -9,16 +9,10 @@ from playwright.sync_api import Page, expect
 
 from tandem.changes import actions, notices
 from tandem.changes.models import ChangeReceipt
+from tandem.changes.tests.pages import sign_in
 from tests.cast import Cast
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page: Page, url: str, username: str) -> None:
-    page.goto(url + "/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_front_office_person_sees_the_notice_and_acknowledges_it(live_server, page: Page, cast: Cast) -> None:

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tandem.changes import actions
 from tandem.changes.models import Change
+from tandem.changes.tests.pages import fill_draft, open_draft_form
 from tests.cast import Cast
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,18 +26,10 @@ def test_an_owner_drafts_a_change_sees_the_collision_and_accepts_the_proposal(
         title="New payslip portal", summary="Payslips move to the portal.", why="Security.", kind="system",
         effective_on=monday, minutes=45, audiences=[actions.AudienceIn("leeds")],
     ))
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("payroll_lead")
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("link", name="Changes").click()
-    page.get_by_role("link", name="Draft a change").click()
-    page.get_by_label("Title").fill("Holiday pay shown per shift")
-    page.get_by_label("Summary").fill("Holiday pay now accrues per shift and shows on each payslip.")
-    page.get_by_label("Why it exists").fill("The rolled-up holiday pay ruling.")
-    page.get_by_label("Kind").select_option("process")
-    page.get_by_label("Takes effect on").fill((monday + timedelta(days=2)).isoformat())
-    page.get_by_label("Minutes each person needs").fill("30")
+    open_draft_form(page, live_server.url, "payroll_lead")
+    fill_draft(page, title="Holiday pay shown per shift",
+               summary="Holiday pay now accrues per shift and shows on each payslip.",
+               why="The rolled-up holiday pay ruling.", kind="process", day=monday + timedelta(days=2), minutes=30)
     page.get_by_label("Leeds branch").check()
     page.get_by_role("button", name="Save the draft").click()
 

@@ -252,7 +252,7 @@ def test_people_acknowledge_with_one_click_and_the_owner_sees_it_per_unit_and_re
     expected = []
     for slug in ("leeds", "york"):
         people = set(Person.objects.filter(unit__slug=slug, user__is_active=True).values_list("pk", flat=True))
-        expected.append({"audience": slug, "acknowledged": len(people & acked), "people": len(people),
+        expected.append({"audience": slug, "role": "", "acknowledged": len(people & acked), "people": len(people),
                          "noticed": len(people)})
     owner = ApiClient(cast.payroll_lead)
     assert owner.get(f"{url}/acknowledgements").json() == expected

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from itertools import pairwise
 
@@ -27,16 +27,37 @@ from tandem.engines.changes import (
 
 MONDAY = date(2026, 3, 2)
 AUDIENCES = (1, 2, 3)
+#: Every role a person may hold (an audience whose roles are not given may hold any).
+ROLES = ("member", "lead", "executive", "admin")
 
 
-def brute_minutes(changes: list[Change]) -> dict[tuple[int, tuple[int, int]], int]:
-    """Minutes per person per audience and ISO (year, week), counted the plain way."""
-    out: dict[tuple[int, tuple[int, int]], int] = defaultdict(int)
-    for c in changes:
-        for a in c.audiences:
-            iso = day_of(c, a).isocalendar()
-            out[(a, (iso[0], iso[1]))] += c.minutes
+def people(rules: Rules, audience: int) -> list[str | None]:
+    """One stand-in person per role held in the audience, and one who holds none of the roles a
+    change names (so that a unit with nobody still counts its unit-wide changes)."""
+    return [None, *rules.roles.get(audience, ROLES)]
+
+
+def reaches(c: Change, audience: int, role: str | None) -> bool:
+    """Whether the change lands on a person of ``role`` in ``audience``."""
+    wanted = dict(c.roles).get(audience)
+    return wanted is None or wanted == role
+
+
+def brute_person_loads(changes: list[Change], rules: Rules) -> dict[tuple[int, tuple[int, int]], list[tuple[int, list[int]]]]:
+    """Per audience and ISO (year, week): each stand-in person's minutes and changes, counted the
+    plain way."""
+    weeks = {(a, iso(day_of(c, a))) for c in changes for a in c.audiences}
+    out = {}
+    for a, week in weeks:
+        landing = [c for c in changes if a in c.audiences and iso(day_of(c, a)) == week]
+        out[(a, week)] = [(sum(c.minutes for c in landing if reaches(c, a, r)),
+                           [c.id for c in landing if reaches(c, a, r)]) for r in people(rules, a)]
     return out
+
+
+def brute_minutes(changes: list[Change], rules: Rules | None = None) -> dict[tuple[int, tuple[int, int]], int]:
+    """The most-loaded person's minutes per audience and ISO (year, week)."""
+    return {k: max(m for m, _ in loads) for k, loads in brute_person_loads(changes, rules or Rules()).items()}
 
 
 def day_of(c: Change, audience: int) -> date:
@@ -48,7 +69,7 @@ def day_of(c: Change, audience: int) -> date:
 
 
 def brute_over(changes: list[Change], rules: Rules) -> set[tuple[int, tuple[int, int]]]:
-    return {k for k, m in brute_minutes(changes).items() if m > rules.limit(k[0])}
+    return {k for k, m in brute_minutes(changes, rules).items() if m > rules.limit(k[0])}
 
 
 def iso(day: date) -> tuple[int, int]:
@@ -69,9 +90,14 @@ def calendars(draw: st.DrawFn) -> tuple[list[Change], Rules]:
         if len(audiences) > 1 and draw(st.integers(0, 4)) == 0:
             stages = tuple((a, effective + timedelta(days=7 * n + draw(st.integers(0, 4))))
                            for n, a in enumerate(audiences))
+        # Some reach only one role of some of their audiences (every lead of a unit, say).
+        roles = tuple((a, draw(st.sampled_from(("lead", "member", "executive")))) for a in audiences
+                      if draw(st.integers(0, 2)) == 0)
         changes.append(Change(i + 1, audiences, effective, draw(st.integers(5, 70)), requested,
-                              fixed=draw(st.booleans()) and draw(st.booleans()), stages=stages))
+                              fixed=draw(st.booleans()) and draw(st.booleans()), stages=stages, roles=roles))
     limits = {a: draw(st.integers(20, 90)) for a in AUDIENCES if draw(st.booleans())}
+    # The roles held in some audiences (the others may hold any); a unit may hold none.
+    held = {a: frozenset(draw(st.sets(st.sampled_from(ROLES), max_size=3))) for a in AUDIENCES if draw(st.booleans())}
     blackouts = []
     for _ in range(draw(st.integers(0, 2))):
         start = MONDAY + timedelta(days=draw(st.integers(0, 60)))
@@ -83,7 +109,7 @@ def calendars(draw: st.DrawFn) -> tuple[list[Change], Rules]:
         start = MONDAY + timedelta(days=draw(st.integers(0, 50)))
         periods = (Period(start, start + timedelta(days=draw(st.integers(4, 20))), "change period"),)
         batching = frozenset(draw(st.sets(st.sampled_from(AUDIENCES), max_size=2)))
-    return changes, Rules(limits, 60, tuple(blackouts), periods, batching)
+    return changes, Rules(limits, 60, tuple(blackouts), periods, batching, held)
 
 
 @settings(max_examples=300, deadline=None)
@@ -91,10 +117,17 @@ def calendars(draw: st.DrawFn) -> tuple[list[Change], Rules]:
 def test_it_finds_every_audience_week_over_its_limit(calendar: tuple[list[Change], Rules]) -> None:
     changes, rules = calendar
     result = check(changes, rules)
-    assert {(a, week): cell.minutes for (a, week), cell in result.cells.items()} == {
-        (a, date.fromisocalendar(y, w, 1)): m for (a, (y, w)), m in brute_minutes(changes).items()
+    loads = brute_person_loads(changes, rules)
+    # The cell is the most-loaded person: their minutes, and (ties: the one with more) their count.
+    assert {(a, week): (cell.minutes, cell.count) for (a, week), cell in result.cells.items()} == {
+        (a, date.fromisocalendar(y, w, 1)): max((m, len(ids)) for m, ids in person)
+        for (a, (y, w)), person in loads.items()
     }
     assert {(o.audience, iso(o.week)) for o in result.overloads} == brute_over(changes, rules)
+    # The changes named in an overload are those landing on someone over the limit.
+    for o in result.overloads:
+        limit = rules.limit(o.audience)
+        assert set(o.changes) == {i for m, ids in loads[(o.audience, iso(o.week))] if m > limit for i in ids}
     expected_clashes = {
         (c.id, a) for c in changes for a in c.audiences
         if any(b.starts <= day_of(c, a) <= b.ends and b.audience in (None, a) for b in rules.blackouts)
@@ -113,6 +146,7 @@ def test_following_the_schedule_leaves_no_audience_week_over_its_limit(
     plan = schedule(changes, rules, earliest=earliest)
     after = moved(changes, plan.dates)
     stays = {c.id for c in changes if c.fixed or c.stages or c.effective < earliest}
+    assert [c.roles for c in after] == [c.roles for c in changes]  # moving keeps whom it reaches
     # Only what cannot be helped is over: weeks the fixed changes alone overload, or a change
     # for which no day fits at all (which the plan names).
     fixed_over = brute_over([c for c in after if c.id in stays], rules)
@@ -134,7 +168,8 @@ def test_following_the_schedule_leaves_no_audience_week_over_its_limit(
 @given(calendars())
 def test_a_calendar_with_room_at_the_requested_dates_is_left_alone(calendar: tuple[list[Change], Rules]) -> None:
     changes, rules = calendar
-    asked = [Change(c.id, c.audiences, c.asked, c.minutes, c.asked) for c in changes if c.asked.weekday() < 5]
+    asked = [Change(c.id, c.audiences, c.asked, c.minutes, c.asked, roles=c.roles) for c in changes
+             if c.asked.weekday() < 5]
     result = check(asked, rules)
     if result.overloads or result.clashes:
         return
@@ -146,14 +181,14 @@ def test_a_calendar_with_room_at_the_requested_dates_is_left_alone(calendar: tup
 @given(calendars())
 def test_each_free_slot_and_stage_fits_beside_the_others(calendar: tuple[list[Change], Rules]) -> None:
     changes, rules = calendar
-    cells = load(changes)
+    cells = load(changes, rules)
     for change in changes:
         others = [c for c in changes if c.id != change.id]
-        before = brute_minutes(others)
         for day in free_slots(change, cells, rules, earliest=MONDAY):
             assert day >= change.asked
+            landed = replace(change, effective=day, stages=())
             for a in change.audiences:
-                assert before[(a, iso(day))] + change.minutes <= rules.limit(a)
+                assert brute_minutes([*others, landed], rules)[(a, iso(day))] <= rules.limit(a)
                 assert rules.clash(a, day) is None
         stages = staging(change, cells, rules, earliest=MONDAY)
         if stages is None:
@@ -161,8 +196,10 @@ def test_each_free_slot_and_stage_fits_beside_the_others(calendar: tuple[list[Ch
         assert [s.audience for s in stages] == list(change.audiences)
         for first, second in pairwise(stages):
             assert week_of(second.day) > week_of(first.day)
+        staged = replace(change, stages=tuple((s.audience, s.day) for s in stages))
+        after = brute_minutes([*others, staged], rules)
         for s in stages:
-            assert before[(s.audience, iso(s.day))] + change.minutes <= rules.limit(s.audience)
+            assert after[(s.audience, iso(s.day))] <= rules.limit(s.audience)
 
 
 def test_a_batch_fills_the_change_period_up_to_the_limits() -> None:
@@ -185,3 +222,39 @@ def test_the_schedule_moves_only_what_collides() -> None:
     crowded = [Change(2, (1,), date(2026, 3, 17), 30, date(2026, 3, 17)), Change(3, (2,), date(2026, 3, 4), 10)]
     plan = schedule([settled, *crowded], Rules(), earliest=MONDAY)
     assert plan.moves([settled, *crowded]) == {2: date(2026, 3, 23)}
+
+
+def test_a_lead_absorbs_the_unit_wide_changes_and_the_leads_changes() -> None:
+    everyone = Change(1, (1,), date(2026, 3, 3), 30)
+    leads = Change(2, (1,), date(2026, 3, 4), 25, roles=((1, "lead"),))
+    members = Change(3, (1,), date(2026, 3, 5), 10, roles=((1, "member"),))
+    rules = Rules(roles={1: frozenset({"member", "lead"})})
+    cell = load([everyone, leads, members], rules)[(1, MONDAY)]
+    assert (cell.minutes, cell.count, cell.role, cell.changes) == (55, 2, "lead", [1, 2, 3])
+    # A unit with no lead: the leads' change lands on nobody there.
+    cell = load([everyone, leads, members], Rules(roles={1: frozenset({"member"})}))[(1, MONDAY)]
+    assert (cell.minutes, cell.count, cell.role) == (40, 2, "member")
+    # Over 50: only the changes landing on the leads collide; the members' change does not.
+    result = check([everyone, leads, members], Rules(limits={1: 50}, roles={1: frozenset({"member", "lead"})}))
+    assert [(o.minutes, o.changes) for o in result.overloads] == [(55, (1, 2))]
+    # The leads' change fits beside a members' change of any size, not beside another leads' one.
+    rules = Rules(roles={1: frozenset({"member", "lead"})})
+    cells = load([Change(4, (1,), date(2026, 3, 3), 50, roles=((1, "member"),)),
+                  Change(5, (1,), date(2026, 3, 3), 40, roles=((1, "lead"),))], rules)
+    assert free_slots(leads, cells, rules, earliest=MONDAY)[0] == date(2026, 3, 9)
+    assert free_slots(replace(leads, minutes=20), cells, rules, earliest=MONDAY)[0] == date(2026, 3, 4)
+
+
+@settings(max_examples=100, deadline=None)
+@given(calendars())
+def test_proposals_leave_the_cells_they_are_given_as_they_were(calendar: tuple[list[Change], Rules]) -> None:
+    # The calendar computes many proposals from one set of cells: one must not leak into the next.
+    changes, rules = calendar
+    cells = load(changes, rules)
+    before = {k: (c.minutes, c.count, list(c.changes)) for k, c in cells.items()}
+    for change in changes:
+        staging(change, cells, rules, earliest=MONDAY)
+        free_slots(change, cells, rules, earliest=MONDAY)
+    batch(changes, Period(MONDAY + timedelta(days=14), MONDAY + timedelta(days=18), "p"), cells, rules,
+          earliest=MONDAY)
+    assert {k: (c.minutes, c.count, list(c.changes)) for k, c in cells.items()} == before

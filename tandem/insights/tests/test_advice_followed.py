@@ -4,6 +4,8 @@ per team how often its advice is followed, recounted here in plain Python."""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from collections import defaultdict
 from typing import Any
@@ -28,6 +30,22 @@ def advice(cast: Cast, body: str = "Send the client's approval email first.", se
     sr = actions.submit_request(cast.consultant, service, dict(TIMESHEET_OK) if service == cast.timesheet
                                 else {"details": "x"}, title="Hours").request
     return actions.add_comment(agent, sr.pk, body, advice=True)
+
+
+def scattered_advice(cast: Cast, rng: random.Random, n: int, *, timesheet_share: float) -> dict[str, list[str]]:
+    """Advice given on ``n`` requests to Payroll or (confidential) HR, each accepted, declined or
+    left undecided at random; per providing unit, what became of each (the truth to recount)."""
+    truth: dict[str, list[str]] = defaultdict(list)
+    for i in range(n):
+        service = cast.timesheet if rng.random() < timesheet_share else cast.grievance
+        given = advice(cast, f"Advice {i}", service)
+        choice = rng.choice(["accept", "decline", "none"])
+        if choice == "accept":
+            actions.decide_advice(cast.consultant, given.pk, follow=True)
+        elif choice == "decline":
+            actions.decide_advice(cast.consultant, given.pk, follow=False, reason="No.")
+        truth[service.unit.name].append(choice)
+    return truth
 
 
 def test_the_requester_accepts_or_declines_advice_with_a_reason_on_the_record(cast: Cast) -> None:
@@ -85,17 +103,7 @@ def test_the_request_page_declines_advice_and_keeps_what_was_typed_when_refused(
 
 
 def test_the_evidence_shows_per_team_how_often_its_advice_is_followed(cast: Cast) -> None:
-    rng = random.Random(18)
-    truth: dict[str, list[str]] = defaultdict(list)
-    for n in range(30):
-        service = cast.timesheet if rng.random() < 0.7 else cast.grievance
-        given = advice(cast, f"Advice {n}", service)
-        choice = rng.choice(["accept", "decline", "none"])
-        if choice == "accept":
-            actions.decide_advice(cast.consultant, given.pk, follow=True)
-        elif choice == "decline":
-            actions.decide_advice(cast.consultant, given.pk, follow=False, reason="No.")
-        truth[service.unit.name].append(choice)
+    truth = scattered_advice(cast, random.Random(18), 30, timesheet_share=0.7)
     # A plain recount, from what was done above.
     expected: list[dict[str, Any]] = [{"unit": unit, "given": len(c), "accepted": c.count("accept"), "declined": c.count("decline"),
                  "undecided": c.count("none"), "followed": c.count("accept") / len(c)}
@@ -111,3 +119,25 @@ def test_the_evidence_shows_per_team_how_often_its_advice_is_followed(cast: Cast
     payroll = expected[[r["unit"] for r in expected].index("Payroll")]
     assert f"({payroll['accepted']} of {payroll['given']})" in page
     assert f"{round(100 * payroll['accepted'] / payroll['given'])} %" in page
+
+
+def test_the_advice_csv_and_the_api_give_a_plain_recount(cast: Cast) -> None:
+    truth = scattered_advice(cast, random.Random(7), 17, timesheet_share=0.6)
+    recount = {unit: (len(c), c.count("accept"), c.count("decline"), c.count("none"), c.count("accept") / len(c))
+               for unit, c in truth.items()}
+
+    body = ApiClient(cast.admin).get("/api/evidence?weeks=12").json()
+    assert {a["unit"]: (a["given"], a["accepted"], a["declined"], a["undecided"], a["followed"])
+            for a in body["advice"]} == recount
+
+    client = Client()
+    assert client.login(username="admin", password=PASSWORD)
+    response = client.get("/evidence/?weeks=12&format=csv&figure=advice")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["unit", "given", "accepted", "declined", "undecided", "followed"]
+    assert {r[0]: (int(r[1]), int(r[2]), int(r[3]), int(r[4]), float(r[5])) for r in rows[1:]} == {
+        unit: (g, a, d, u, round(f, 3)) for unit, (g, a, d, u, f) in recount.items()}
+    # Confidential HR advice stays out of an outsider's API answer.
+    outsider = ApiClient(cast.payroll_agent).get("/api/evidence?weeks=12").json()
+    assert [a["unit"] for a in outsider["advice"]] == ["Payroll"]
