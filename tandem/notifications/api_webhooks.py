@@ -6,6 +6,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router
+from ninja.responses import Status
 
 from tandem.notifications.actions import add_subscriber, replay_delivery, replay_failed
 from tandem.notifications.models import WEBHOOK_KINDS, Delivery, Subscriber
@@ -132,12 +133,12 @@ def list_webhook_subscribers(request: HttpRequest) -> list[SubscriberOut]:
 
 @router.post("/webhooks/subscribers", response={201: SubscriberCreatedOut, **errors(400, 403, 422)},
              summary="Add a webhook subscriber")
-def add_webhook_subscriber(request: HttpRequest, payload: SubscriberIn) -> tuple[int, SubscriberCreatedOut]:
+def add_webhook_subscriber(request: HttpRequest, payload: SubscriberIn) -> Status:
     """A new subscriber with a secret of its own (in the answer). A wrong address, an unknown
     event kind or a name in use is refused with 422 saying what to fix."""
     made = add_subscriber(_admin(request), name=payload.name, url=payload.url, kinds=payload.kinds,
                           active=payload.active)
-    return 201, SubscriberCreatedOut(**SubscriberOut.of(made).model_dump(), secret=made.secret)
+    return Status(201, SubscriberCreatedOut(**SubscriberOut.of(made).model_dump(), secret=made.secret))
 
 
 @router.get("/webhooks/subscribers/{subscriber_id}/deliveries",

@@ -226,7 +226,9 @@ def test_a_delivery_is_given_up_after_its_attempts_and_replayed(cast: Cast, rece
     actions.submit_request(cast.consultant, cast.timesheet, dict(TIMESHEET_OK), now=t)
     for _ in range(MAX_ATTEMPTS):
         assert send_due(now=t) == (0, 1)
-        t = Subscriber.objects.get(pk=subscriber.pk).retry_at
+        retry_at = Subscriber.objects.get(pk=subscriber.pk).retry_at
+        assert retry_at is not None
+        t = retry_at
     delivery = Delivery.objects.get()
     assert delivery.status == Delivery.Status.FAILED and delivery.attempts == MAX_ATTEMPTS
     assert send_due(now=t + timedelta(days=1)) == (0, 0)  # given up: waits for a replay
