@@ -114,7 +114,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_display = ("id", "subscriber", "kind", "request", "status", "attempts", "created_at", "delivered_at",
                     "last_error")
     list_filter = ("status", "subscriber", "kind")
-    search_fields = ("=uuid", "request__reference")
+    search_fields = ("=uuid",)  # see get_search_results
     list_select_related = ("subscriber", "request")
     readonly_fields = ("uuid", "subscriber", "kind", "request", "payload", "status", "created_at",
                        "next_attempt_at", "attempts", "delivered_at", "last_error", "claimed_by", "claimed_until")
@@ -128,11 +128,18 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Delivery], search_term: str
                            ) -> tuple[QuerySet[Delivery], bool]:
+        """A delivery id (X-Tandem-Delivery), or a request's reference (SR-000123) or number."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
         try:
-            uuid.UUID(search_term)
+            return queryset.filter(uuid=uuid.UUID(term)), False
         except ValueError:
-            return queryset.filter(request__reference__iexact=search_term.strip()), False
-        return queryset.filter(uuid=search_term), False
+            pass
+        number = term.upper().removeprefix("SR-")
+        if number.isdigit() and len(number) < 18:
+            return queryset.filter(request_id=int(number)), False
+        return queryset.none(), False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # written when an event owes them

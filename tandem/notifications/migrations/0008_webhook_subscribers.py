@@ -15,41 +15,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Delivery',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(editable=False, unique=True)),
-                ('kind', models.CharField(max_length=24)),
-                ('payload', models.JSONField(help_text='The body, frozen when the event happened (sent_at is added when sent).')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='Since it was queued or last replayed.')),
-                ('claimed_until', models.DateTimeField(blank=True, null=True)),
-                ('claimed_by', models.CharField(blank=True, max_length=100)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=300)),
-                ('request', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='work.servicerequest')),
-            ],
-            options={
-                'verbose_name_plural': 'deliveries',
-            },
-        ),
-        migrations.CreateModel(
-            name='DeliveryAttempt',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('status_code', models.PositiveSmallIntegerField(null=True)),
-                ('milliseconds', models.PositiveIntegerField()),
-                ('error', models.CharField(blank=True, max_length=300)),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempt_log', to='notifications.delivery')),
-            ],
-            options={
-                'ordering': ['id'],
-            },
-        ),
-        migrations.CreateModel(
             name='Subscriber',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -69,10 +34,41 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(condition=models.Q(('from_settings', True)), fields=('from_settings',), name='webhook_one_settings_subscriber')],
             },
         ),
-        migrations.AddField(
-            model_name='delivery',
-            name='subscriber',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='notifications.subscriber'),
+        migrations.CreateModel(
+            name='Delivery',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('uuid', models.UUIDField(editable=False, unique=True)),
+                ('kind', models.CharField(max_length=24)),
+                ('payload', models.JSONField(help_text='The body, frozen when the event happened (sent_at is added when sent).')),
+                ('status', models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered'), ('failed', 'Failed')], default='pending', max_length=10)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='Since it was queued or last replayed.')),
+                ('claimed_until', models.DateTimeField(blank=True, null=True)),
+                ('claimed_by', models.CharField(blank=True, max_length=100)),
+                ('delivered_at', models.DateTimeField(blank=True, null=True)),
+                ('last_error', models.CharField(blank=True, max_length=300)),
+                ('request', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='work.servicerequest')),
+                ('subscriber', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='notifications.subscriber')),
+            ],
+            options={
+                'verbose_name_plural': 'deliveries',
+            },
+        ),
+        migrations.CreateModel(
+            name='DeliveryAttempt',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('at', models.DateTimeField()),
+                ('status_code', models.PositiveSmallIntegerField(null=True)),
+                ('milliseconds', models.PositiveIntegerField()),
+                ('error', models.CharField(blank=True, max_length=300)),
+                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempt_log', to='notifications.delivery')),
+            ],
+            options={
+                'ordering': ['id'],
+            },
         ),
         migrations.AddIndex(
             model_name='delivery',

@@ -276,6 +276,8 @@ def world(cast: Cast) -> dict:
         "request_id": sr.pk,
         "comment_id": comment.pk,
         "file_id": 1,
+        "subscriber_id": 1,
+        "delivery_id": 1,
         "case_id": case.pk,
         "token_id": 1,
         "plan_id": 1,
