@@ -268,6 +268,10 @@ TANDEM_DIGEST_MINUTES = int(os.environ.get("TANDEM_DIGEST_MINUTES", "60"))
 # SLA alerts (warnings and breaches) POSTed as signed JSON (docs/agreements.md, "Webhooks").
 TANDEM_WEBHOOK_URL = os.environ.get("TANDEM_WEBHOOK_URL", "")
 TANDEM_WEBHOOK_SECRET = os.environ.get("TANDEM_WEBHOOK_SECRET", "")
+# Seconds a receiver has to answer one POST, and the first wait after a failure (then doubling
+# up to an hour): docs/webhooks.md.
+TANDEM_WEBHOOK_TIMEOUT = float(os.environ.get("TANDEM_WEBHOOK_TIMEOUT", "10"))
+TANDEM_WEBHOOK_RETRY_SECONDS = float(os.environ.get("TANDEM_WEBHOOK_RETRY_SECONDS", "30"))
 # The confidence of the promise quoted to requesters (per cent): 85 means "kept 85 times in 100".
 TANDEM_PROMISE_CONFIDENCE = int(os.environ.get("TANDEM_PROMISE_CONFIDENCE", "85"))
 if not 50 <= TANDEM_PROMISE_CONFIDENCE <= 99:

@@ -312,9 +312,12 @@ def call(
 # --- commands run inside the stack (python -m tests.stack ...) ----------------------------------
 
 
-def _seed(requests: int = 0, extra_agents: int = 0, overdue: int = 0) -> dict[str, Any]:
+def _seed(
+    requests: int = 0, extra_agents: int = 0, overdue: int = 0, subscribers: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The test cast, a token for each person, ``requests`` new timesheet requests, and
-    ``overdue`` ones submitted two weeks ago (their agreement is breached: the worker's work)."""
+    ``overdue`` ones submitted two weeks ago (their agreement is breached: the worker's work).
+    ``subscribers``: webhook addresses that want every new request, subscribed first."""
     from datetime import timedelta
 
     from django.conf import settings
@@ -334,6 +337,10 @@ def _seed(requests: int = 0, extra_agents: int = 0, overdue: int = 0) -> dict[st
     for i in range(extra_agents):
         people[f"payroll_extra{i}"] = make_person(f"payroll_extra{i}", cast.payroll, Role.MEMBER)
     tokens = {name: issue_token(p.user, "stack").raw for name, p in people.items()}
+    from tandem.notifications.actions import add_subscriber
+
+    secrets = {url: add_subscriber(None, name=f"receiver {i}", url=url, kinds=["submitted"]).secret
+               for i, url in enumerate(subscribers)}
     ids = {name: p.pk for name, p in people.items()}
     made = [
         submit_request(cast.consultant, cast.timesheet, dict(TIMESHEET_OK), title=f"race {i}").request.pk
@@ -344,7 +351,8 @@ def _seed(requests: int = 0, extra_agents: int = 0, overdue: int = 0) -> dict[st
         submit_request(cast.consultant, cast.timesheet, dict(TIMESHEET_OK), title=f"late {i}", now=past).request.pk
         for i in range(overdue)
     ]
-    return {"tokens": tokens, "people": ids, "requests": made, "overdue": late, "service": cast.timesheet.slug}
+    return {"tokens": tokens, "people": ids, "requests": made, "overdue": late, "service": cast.timesheet.slug,
+            "secrets": secrets}
 
 
 def _report() -> dict[str, Any]:
@@ -425,8 +433,13 @@ def _report() -> dict[str, Any]:
         audit = json.loads(out.getvalue() or '{"ok": false}')
     pending = Message.objects.filter(PENDING).values_list("consumer", flat=True)
     handled = Message.objects.filter(handled_at__isnull=False, attempts=1).values_list("created_at", "handled_at")
+    from tandem.notifications.models import Delivery
+
+    hooks = Counter(Delivery.objects.values_list("status", flat=True))
     return {
         "problems": problems,
+        "hooks": {"pending": hooks["pending"], "delivered": hooks["delivered"], "failed": hooks["failed"],
+                  "deliveries": sum(hooks.values())},
         "requests": {str(k): v for k, v in requests.items()},
         "promised": sorted(Promise.objects.values_list("request_id", flat=True)),
         # Reactions this release still owes (a consumer it does not know is not its to handle).
@@ -475,13 +488,37 @@ def _die_after_commit(action: str) -> dict[str, Any]:
     return {"survived": True}  # never reached: the reaction kills the process
 
 
+def _die_after_post() -> dict[str, Any]:
+    """Send the due webhooks and die by SIGKILL right after the first receiver's answer, before
+    the delivery is noted as delivered."""
+    from tandem.notifications import sending
+
+    post = sending.post
+
+    def post_then_die(subscriber: Any, delivery: Any) -> Any:
+        post(subscriber, delivery)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    sending.post = post_then_die  # type: ignore[assignment]
+    sending.send_due()
+    return {"survived": True}  # never reached
+
+
+def _hook_ids() -> list[str]:
+    """Every webhook delivery's X-Tandem-Delivery."""
+    from tandem.notifications.models import Delivery
+
+    return [str(u) for u in Delivery.objects.values_list("uuid", flat=True)]
+
+
 def main() -> None:
     import django
 
     django.setup()
     command = sys.argv[1]
     arguments = json.loads(sys.stdin.read() or "{}")
-    handler = {"seed": _seed, "report": _report, "fire": _fire, "die_after_commit": _die_after_commit}[command]
+    handler = {"seed": _seed, "report": _report, "fire": _fire, "die_after_commit": _die_after_commit,
+               "die_after_post": _die_after_post, "hook_ids": _hook_ids}[command]
     json.dump(handler(**arguments), sys.stdout, default=str)
 
 

@@ -73,7 +73,8 @@ def test_a_breach_keeps_its_webhook_through_a_kill(stack: Stack, receiver: Recei
     before = stack.inside("report")
     assert before["requests"][str(overdue)]["kinds"].count("sla_breached") == 1
     assert [overdue, "sla_breached"] in before["notified"]  # told in the alert's own transaction
-    assert receiver.received == [] and before["owed"] == 1  # the webhook is owed
+    # The webhook is a delivery row written with the breach: owed, not yet sent.
+    assert receiver.received == [] and before["hooks"]["pending"] == 1
 
     worker = stack.tandem("worker", "--once")
     assert worker.returncode == 0, worker.stderr
@@ -82,3 +83,21 @@ def test_a_breach_keeps_its_webhook_through_a_kill(stack: Stack, receiver: Recei
     assert len(sent) == 1 and sent[0][0]["x-tandem-delivery"]
     after = stack.inside("report")
     assert (after["owed"], after["failed"]) == (0, 0) and after["duplicated_notifications"] == []
+    assert after["hooks"]["pending"] == 0
+
+
+def test_a_worker_killed_after_the_receiver_took_a_hook_sends_it_again_with_the_same_id(
+    stack: Stack, receiver: Receiver
+) -> None:
+    """At least once, never a new id: the kill falls between the receiver's 2xx and the note."""
+    stack.inside("seed", requests=3, subscribers=[receiver.url])
+    assert stack.dies_inside("die_after_post") == -signal.SIGKILL
+    assert len(receiver.received) == 1  # the receiver took one, and the sender died before noting it
+    assert stack.inside("report")["hooks"] == {"pending": 3, "delivered": 0, "failed": 0, "deliveries": 3}
+
+    worker = stack.tandem("worker", "--once")
+    assert worker.returncode == 0, worker.stderr
+    ids = [h["x-tandem-delivery"] for h, _ in receiver.received]
+    assert len(ids) == 4 and len(set(ids)) == 3 and ids[0] == ids[1]  # the one sent again kept its id
+    assert receiver.received[0][1] == {**receiver.received[1][1], "sent_at": receiver.received[0][1]["sent_at"]}
+    assert stack.inside("report")["hooks"] == {"pending": 0, "delivered": 3, "failed": 0, "deliveries": 3}

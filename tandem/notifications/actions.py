@@ -8,13 +8,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tandem.notifications import mailing
-from tandem.notifications.models import Notification
+from tandem.notifications.models import Delivery, Notification, Subscriber, subscriber_problems
+from tandem.notifications.queries import may_manage_webhooks
 from tandem.org.models import Person
+from tandem.org.queries import AnyUser
 from tandem.outbox.actions import action_transaction
+from tandem.refusal import Forbidden, Invalid, NotFound
 
 if TYPE_CHECKING:
     from tandem.work.models import ServiceRequest
@@ -104,3 +107,67 @@ def _line(note: Notification, *, with_reply: bool) -> str:
     if with_reply and mailing.mailbox():
         line += f"\n  to comment by email, write to {mailing.reply_address(note.request_id)}"
     return line
+
+
+# --- webhook subscribers (docs/webhooks.md) ------------------------------------------------------
+
+
+def _require_admin(actor: AnyUser | None, doing: str) -> None:
+    """``actor`` None: the operator at the command line (``tandem webhooks``), who holds the
+    database already."""
+    if actor is not None and not may_manage_webhooks(actor):
+        raise Forbidden(f"Only an administrator can {doing}; ask one of your administrators.")
+
+
+def add_subscriber(actor: AnyUser | None, *, name: str, url: str, kinds: list[str], active: bool = True) -> Subscriber:
+    """A new webhook subscriber with a secret of its own; refused, changing nothing, when its
+    address or kinds are wrong or its name is taken."""
+    _require_admin(actor, "add webhook subscribers")
+    name = name.strip()
+    problems = subscriber_problems(url, kinds)
+    if not name or len(name) > 100:
+        problems["name"] = ["Give it a name of 1 to 100 characters (for example the receiving system's)."]
+    elif Subscriber.objects.filter(name=name).exists():
+        problems["name"] = [f"There is already a subscriber named {name!r}; choose another name."]
+    if problems:
+        raise Invalid(" ".join(m for ms in problems.values() for m in ms), errors=problems)
+    with action_transaction():
+        return Subscriber.objects.create(name=name, url=url, kinds=list(dict.fromkeys(kinds)), active=active)
+
+
+def replay_delivery(actor: AnyUser | None, delivery_id: int, *, now: datetime | None = None) -> Delivery:
+    """Send one delivery again, as soon as the worker's next round: a failed or delivered one
+    (with the same X-Tandem-Delivery, so a receiver that has it can tell), or a pending one now
+    instead of after its wait. Its earlier attempts stay in the log."""
+    _require_admin(actor, "replay webhooks")
+    at = now or timezone.now()
+    with action_transaction():
+        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None:
+            raise NotFound(f"There is no webhook delivery {delivery_id}.")
+        _replay(Delivery.objects.filter(pk=delivery.pk), at)
+        Subscriber.objects.filter(pk=delivery.subscriber_id).update(retry_at=None)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def replay_failed(actor: AnyUser | None, subscriber_id: int | None = None, *, now: datetime | None = None) -> int:
+    """Send again every failed delivery (of one subscriber, or of all): once the receiver is
+    mended. Returns how many."""
+    _require_admin(actor, "replay webhooks")
+    at = now or timezone.now()
+    with action_transaction():
+        failed = Delivery.objects.filter(status=Delivery.Status.FAILED)
+        subscribers = Subscriber.objects.all()
+        if subscriber_id is not None:
+            if not Subscriber.objects.filter(pk=subscriber_id).exists():
+                raise NotFound(f"There is no webhook subscriber {subscriber_id}.")
+            failed, subscribers = failed.filter(subscriber_id=subscriber_id), subscribers.filter(pk=subscriber_id)
+        count = _replay(failed, at)
+        subscribers.update(retry_at=None)
+    return count
+
+
+def _replay(deliveries: QuerySet[Delivery], at: datetime) -> int:
+    return deliveries.update(status=Delivery.Status.PENDING, attempts=0, next_attempt_at=at, delivered_at=None,
+                             claimed_by="", claimed_until=None)

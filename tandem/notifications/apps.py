@@ -11,5 +11,6 @@ class NotificationsConfig(AppConfig):
         from tandem.notifications import reactions, webhooks
 
         subscribe("notifications", reactions.TOPICS, reactions.react)
-        # The network must never hold the database: webhooks are sent outside any transaction.
-        subscribe("webhooks", webhooks.SLA_TOPICS, webhooks.react, in_transaction=False)
+        # The deliveries a request event owes are rows written with it; the worker sends them
+        # (tandem.notifications.sending), since the network must never hold the database.
+        subscribe("webhooks", webhooks.TOPICS, webhooks.react)

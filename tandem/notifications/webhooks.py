@@ -1,37 +1,38 @@
-"""Webhooks: SLA alerts POSTed as signed JSON to one URL (``TANDEM_WEBHOOK_URL``).
+"""Webhooks: what each subscriber is owed when a request moves (docs/webhooks.md).
 
-Each ``sla_warning``, ``sla_breached`` and ``sla_response_missed`` alert is sent once the alert
-has committed (so no receiver hears of an alert that rolled back), with a 5-second timeout, by
-the ``webhooks`` consumer of the outbox (``tandem.outbox``). A receiver that is down or answers
-anything but 2xx is tried again later (30 s, then doubling up to an hour, for about eight hours),
-and a process that dies before sending leaves the alert for the worker: none is dropped. A
-receiver may hear an alert twice (a retry after it answered but before Tandem noted it):
-``X-Tandem-Delivery`` is the same on both, so it can ignore the second.
+The ``webhooks`` consumer of the outbox runs inside the action's transaction: for each request
+event it writes one ``Delivery`` per active subscriber that wants the event's kind, with the
+body frozen as it was then. So a delivery commits with the change or not at all: no receiver
+hears of a change that rolled back, and a process that dies after the commit loses nothing,
+because the delivery is already a row. The worker sends them (tandem.notifications.sending),
+retrying with back-off; each carries ``X-Tandem-Delivery``, the same on every attempt.
 
-The body is JSON; ``X-Tandem-Signature: sha256=<hex>`` is the HMAC-SHA256 of the exact body
-bytes with ``TANDEM_WEBHOOK_SECRET``, and ``X-Tandem-Timestamp`` the Unix time of sending
-(also in the body as ``sent_at``, so it is covered by the signature). Receivers recompute the
-HMAC over the raw body and compare in constant time (docs/agreements.md, "Webhooks").
+The subscriber of ``TANDEM_WEBHOOK_URL`` is a row like the others (``from_settings``), kept in
+step with the settings here, where the subscribers are read anyway: its address and secret are
+the settings', and it is made inactive when the setting is removed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import logging
-import time
-import urllib.error
-import urllib.request
+import uuid
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from tandem.notifications.models import SETTINGS_KINDS, Delivery, Subscriber
 from tandem.outbox.models import Message
 from tandem.work.models import ServiceRequest
 
-log = logging.getLogger(__name__)
-TIMEOUT_SECONDS = 5
+#: The request messages the consumer reads: all of them, since a status move may come from
+#: any event.
+TOPICS = ("request.*",)
+SETTINGS_NAME = "TANDEM_WEBHOOK_URL"
+_DIRECT = {"submitted", "commented", "sla_warning", "sla_breached", "sla_response_missed"}
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -39,52 +40,89 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def sla_payload(sr: ServiceRequest, event: str) -> dict[str, Any]:
-    return {
-        "event": event,
-        "reference": sr.reference,
-        "id": sr.pk,
-        "service": sr.service.name,
-        "unit": sr.unit.name,
-        "resolve_by": sr.resolve_by.isoformat() if sr.resolve_by else None,
-        "respond_by": sr.respond_by.isoformat() if sr.respond_by else None,
-        "url": f"{settings.SITE_URL}/requests/{sr.pk}/",
-    }
-
-
-def post(payload: dict[str, Any], *, delivery: str = "") -> bool:
-    """POST one payload to ``TANDEM_WEBHOOK_URL``; True when it answered 2xx. Never raises."""
-    url = settings.TANDEM_WEBHOOK_URL
-    if not url:
-        return False
-    sent_at = int(time.time())
-    body = json.dumps({**payload, "sent_at": sent_at}, separators=(",", ":"), sort_keys=True).encode()
-    headers = {"Content-Type": "application/json", "User-Agent": "Tandem", "X-Tandem-Timestamp": str(sent_at)}
-    if delivery:
-        headers["X-Tandem-Delivery"] = delivery
-    if settings.TANDEM_WEBHOOK_SECRET:
-        headers["X-Tandem-Signature"] = sign(body, settings.TANDEM_WEBHOOK_SECRET)
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (URL from settings)
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return 200 <= response.status < 300
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        log.warning("Webhook %s for %s to %s failed: %s", payload.get("event"), payload.get("reference"), url, error)
-        return False
-
-
-class NotDelivered(Exception):
-    """The receiver did not take the webhook; the outbox tries again later."""
-
-
-SLA_TOPICS = ("request.sla_warning", "request.sla_breached", "request.sla_response_missed")
+def kind_of(topic: str, payload: dict[str, Any]) -> str | None:
+    """The subscriber kind of a request message, or None when no subscriber may want it."""
+    event = topic.removeprefix("request.")
+    if event in _DIRECT:
+        return event
+    moved_to = payload.get("to_status") or ""
+    if moved_to and moved_to != payload.get("from_status"):
+        return "status_changed"
+    return None
 
 
 def react(message: Message) -> None:
-    """Send the webhook of an SLA alert (the ``webhooks`` consumer). Raises when the receiver
-    did not take it, so that the outbox retries."""
-    if not settings.TANDEM_WEBHOOK_URL:
+    """The ``webhooks`` consumer: queue the deliveries a request event owes, in its transaction."""
+    kind = kind_of(message.topic, message.payload)
+    if kind is None:
         return
-    sr = ServiceRequest.objects.select_related("service", "unit").get(pk=message.payload["request"])
-    if not post(sla_payload(sr, message.topic.removeprefix("request.")), delivery=str(message.pk)):
-        raise NotDelivered(f"{settings.TANDEM_WEBHOOK_URL} did not take the {message.topic} of {sr.reference}")
+    p = message.payload
+    extra: dict[str, Any] = {"change": message.topic.removeprefix("request."), "seq": p.get("seq")}
+    if kind == "status_changed":
+        extra.update(from_status=p.get("from_status"), to_status=p.get("to_status"))
+    queue_webhooks(kind, p["request"], at=datetime.fromisoformat(p["at"]), extra=extra)
+
+
+def queue_webhooks(kind: str, request_id: int, *, at: datetime, extra: dict[str, Any] | None = None) -> int:
+    """Write the deliveries of one event of ``kind`` about a request, one per active subscriber
+    that wants it, inside the caller's transaction. Returns how many."""
+    wanting = [s for s in _active_subscribers() if kind in s.kinds]
+    if not wanting:
+        return 0
+    body = request_body(kind, request_id, at, extra or {})
+    due = min(at, timezone.now())  # due from the event's time (an action told its time), never later
+    Delivery.objects.bulk_create(
+        Delivery(uuid=uuid.uuid4(), subscriber=s, kind=kind, request_id=request_id, payload=body,
+                 next_attempt_at=due)
+        for s in wanting
+    )
+    return len(wanting)
+
+
+def request_body(kind: str, request_id: int, at: datetime, extra: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body about a request: what happened and where the request stands, never its
+    payload (title, intake values, comments): a receiver reads those through the API with its
+    own token, where the visibility rules apply."""
+    sr = (ServiceRequest.objects.select_related("service", "unit")
+          .only("status", "resolve_by", "respond_by", "service__name", "unit__name").get(pk=request_id))
+    return {
+        "event": kind,
+        "reference": sr.reference,
+        "id": request_id,
+        "service": sr.service.name,
+        "unit": sr.unit.name,
+        "status": sr.status,
+        "resolve_by": sr.resolve_by.isoformat() if sr.resolve_by else None,
+        "respond_by": sr.respond_by.isoformat() if sr.respond_by else None,
+        "at": at.isoformat(),
+        "url": f"{settings.SITE_URL}/requests/{request_id}/",
+        **extra,
+    }
+
+
+def _active_subscribers() -> list[Subscriber]:
+    """The active subscribers, with the settings' one brought in step with the settings first."""
+    rows = list(Subscriber.objects.filter(active=True).only("id", "kinds", "from_settings", "url", "secret"))
+    url, secret = settings.TANDEM_WEBHOOK_URL, settings.TANDEM_WEBHOOK_SECRET
+    ours = next((s for s in rows if s.from_settings), None)
+    if ours is not None and (ours.url, ours.secret) == (url, secret):
+        return rows
+    if ours is None and not url:
+        return rows
+    _follow_settings(url, secret)
+    return list(Subscriber.objects.filter(active=True).only("id", "kinds", "from_settings", "url", "secret"))
+
+
+def _follow_settings(url: str, secret: str) -> None:
+    """Make the settings' subscriber say what the settings say (inactive when there is no URL)."""
+    if not url:
+        Subscriber.objects.filter(from_settings=True).update(active=False)
+        return
+    if Subscriber.objects.filter(from_settings=True).update(url=url, secret=secret, active=True):
+        return
+    try:
+        with transaction.atomic():  # another process may make it at the same moment
+            Subscriber.objects.create(name=SETTINGS_NAME, url=url, secret=secret, kinds=list(SETTINGS_KINDS),
+                                      from_settings=True)
+    except IntegrityError:
+        Subscriber.objects.filter(from_settings=True).update(url=url, secret=secret, active=True)

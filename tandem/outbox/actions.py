@@ -193,7 +193,7 @@ def deliver(name: str, key: str, *, now: datetime | None = None, first: Message 
                 # died holding it): one process wins, the others stop.
                 claimed = (
                     Message.objects.filter(_next_in_line(head), claimed_until=head.claimed_until)
-                    .update(claimed_until=at + LEASE, claimed_by=_holder())
+                    .update(claimed_until=at + LEASE, claimed_by=holder())
                 )
                 if not claimed:
                     if tried_first:
@@ -219,24 +219,32 @@ def _next_in_line(message: Message) -> Q:
     return Q(PENDING, pk=message.pk) & ~Q(Exists(older))
 
 
-def _holder() -> str:
+def holder() -> str:
+    """Who claims: ``host:pid`` of this process (other claimed rows, such as webhook deliveries,
+    use it too, so that a process seen to be dead frees them at once)."""
     return f"{HOST}:{os.getpid()}"
+
+
+def holder_gone(claimed_by: str) -> bool:
+    """Whether the process named by ``claimed_by`` (``host:pid``) is seen to be gone: only on
+    this machine, where a process that is not there is known to be dead."""
+    host, _, pid = claimed_by.rpartition(":")
+    if host != HOST or not pid.isdigit():
+        return False  # another machine's: only the lease can tell
+    try:
+        os.kill(int(pid), 0)  # signal 0: is it there?
+    except ProcessLookupError:
+        return True  # died holding it (killed, crashed): free now, not when the lease ends
+    except PermissionError:
+        return False  # there, and someone else's
+    return False
 
 
 def _held(message: Message, at: datetime) -> bool:
     """Another live process holds the message (its lease runs, and it is not seen to be dead)."""
     if message.claimed_until is None or message.claimed_until <= at:
         return False
-    host, _, pid = message.claimed_by.rpartition(":")
-    if host != HOST or not pid.isdigit():
-        return True  # another machine's: only the lease can tell
-    try:
-        os.kill(int(pid), 0)  # signal 0: is it there?
-    except ProcessLookupError:
-        return False  # died holding it (killed, crashed): free now, not when the lease ends
-    except PermissionError:
-        return True  # there, and someone else's
-    return True
+    return not holder_gone(message.claimed_by)
 
 
 def _mark_handled(message: Message, at: datetime) -> None:

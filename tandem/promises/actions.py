@@ -13,6 +13,7 @@ from django.utils import timezone
 from tandem.engines.worktime import WorkingCalendar
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification
+from tandem.notifications.webhooks import queue_webhooks
 from tandem.org.models import Unit
 from tandem.promises import books
 from tandem.promises.models import Promise
@@ -186,4 +187,8 @@ def _tell_slip(promise: Promise, sr: ServiceRequest, queue_hours: float, now: da
             message = (f"{sr.reference} missed its promised time ({promised}): {reason}. Tandem now expects it "
                        f"by {expected}; tell the customer.")
         notify(recipients, Notification.Kind.PROMISE_SLIPPING, sr, message)  # commits with the claim
+        queue_webhooks("promise_slipping", sr.pk, at=now, extra={
+            "promised_at": promise.promised_at.isoformat(),
+            "forecast_at": promise.forecast_at.isoformat() if promise.forecast_at else None,
+            "missed": tells_missed(promise, now)})
     return 1

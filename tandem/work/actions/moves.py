@@ -90,7 +90,7 @@ def _append_event(
         f"request.{kind}",
         f"request:{sr.pk}",
         {"request": sr.pk, "event": event.pk, "seq": event.seq, "actor": actor_id, "at": at.isoformat(),
-         "data": stored},
+         "from_status": str(from_status), "to_status": str(to_status), "data": stored},
         subject=sr,
     )
     return event

@@ -22,6 +22,7 @@ from tandem.demand.actions import ask_for_demand, refresh_arrival_forecasts
 from tandem.insights.actions import refresh_recent_flow
 from tandem.mail.imap import poll_mailbox
 from tandem.notifications.actions import send_digests
+from tandem.notifications.sending import purge_delivered, send_due
 from tandem.outbox.actions import deliver_due, purge_handled
 from tandem.promises.actions import mark_material_changes, refresh_forecasts
 from tandem.voice.actions import send_kudos_digests, send_pulse_invitations
@@ -45,7 +46,8 @@ class Command(BaseCommand):
         "emailing the pulse question about the period just ended and last month's kudos digests, "
         "placing new and returned work of units in auto allocation mode, "
         "telling each person of the changes taking effect for them (one notice a day), "
-        "reading the mailbox for requests and replies by email (TANDEM_IMAP_HOST; docs/email.md)."
+        "reading the mailbox for requests and replies by email (TANDEM_IMAP_HOST; docs/email.md), "
+        "sending the webhooks owed to subscribers, with retries (docs/webhooks.md)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -103,6 +105,9 @@ class Command(BaseCommand):
         invited = send_pulse_invitations()
         send_kudos_digests()
         placed = place_new_work()
+        # Last, so that the webhooks this round's duties owe (breaches, slips) go out in it too.
+        hooked, hook_failures = send_due()
+        purge_delivered()
         if options["verbosity"] >= 2 or options["once"]:
             self.stdout.write(
                 f"warned of {warned} and reported {breached} breached agreement(s); "
@@ -112,7 +117,8 @@ class Command(BaseCommand):
                 f"refreshed {forecasts} forecast(s) and told of {slips} slipping promise(s); "
                 f"forecast the arrivals of {demand} service(s); "
                 f"sent {invited} pulse question(s); placed {placed} request(s) of units in auto mode; "
-                f"handled {reacted} owed reaction(s); {mailed}"
+                f"handled {reacted} owed reaction(s); delivered {hooked} webhook(s) "
+                f"({hook_failures} failed attempt(s)); {mailed}"
             )
 
     def _mail(self) -> str:
