@@ -28,6 +28,9 @@ class Notification(models.Model):
         CHANGE_NOTICE = "change_notice", "Changes taking effect"
         CHANGE_REMINDER = "change_reminder", "Change to acknowledge"
         CHANGE_MOVED = "change_moved", "Change moved or cancelled"
+        APPROVAL_NEEDED = "approval_needed", "Your approval is asked"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
 
     recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tandem.work import views
+from tandem.work import views, views_approvals
 
 app_name = "work"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("requests/<int:pk>/acknowledge/<int:comment_id>/", views.acknowledge, name="acknowledge"),
     path("requests/<int:pk>/steps/<int:step_id>/", views.mark_step, name="mark-step"),
     path("requests/<int:pk>/files/<int:file_id>/", views.attachment, name="attachment"),
+    path("approvals/<str:token>/", views_approvals.approval_link, name="approval-link"),
     path("cases/", views.my_cases, name="my-cases"),
     path("cases/new/", views.case_new, name="case-new"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
