@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from tandem.org.models import Person
-from tandem.refusal import Invalid, Refused
+from tandem.refusal import Forbidden, Invalid, Refused
 from tandem.rows import one_or_none
 from tandem.work import actions
 from tandem.work import forms as f
@@ -47,7 +47,11 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
     if link.expired:
         days = settings.TANDEM_APPROVAL_LINK_DAYS
         return _page(request, {**base, "expired": days}, 410)
-    if sr.status != Status.WAITING_APPROVAL or sr.approver_id != approver.pk:
+    if sr.approver_id != approver.pk:
+        who = sr.approver.display_name if sr.approver else "its approver"
+        refusal = Forbidden(f"Only {who} can approve or decline {sr.reference}; nothing was changed.")
+        return _page(request, {**base, "refusal": refusal, "refused": True}, 403)
+    if sr.status != Status.WAITING_APPROVAL:
         return _page(request, {**base, "decided": actions.decided_words(sr)}, 409 if request.method == "POST" else 200)
     decline = f.ReasonForm(request.POST if request.POST.get("decision") == "decline" else None, prefix="decline")
     approve = f.ApproveForm(request.POST if request.POST.get("decision") == "approve" else None, prefix="approve")
