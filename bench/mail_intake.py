@@ -183,12 +183,7 @@ def run(server: Any, args: argparse.Namespace, settings: Any, folder: str) -> di
     second = [(kind, _renamed(raw)) for kind, raw in mails]
 
     started = time.perf_counter()
-    imap = server.connect()
-    try:
-        for _kind, raw in mails:
-            imap.append("INBOX", None, None, raw)
-    finally:
-        imap.logout()
+    deliver(server, mails)
     delivered_seconds = time.perf_counter() - started
 
     requests_before = ServiceRequest.objects.count()
@@ -248,6 +243,16 @@ def run(server: Any, args: argparse.Namespace, settings: Any, folder: str) -> di
     return figures
 
 
+def deliver(server: Any, mails: list[tuple[str, bytes]]) -> None:
+    """Into the mailbox by IMAP APPEND over one connection, as a mail server would."""
+    imap = server.connect()
+    try:
+        for _kind, raw in mails:
+            imap.append("INBOX", None, None, raw)
+    finally:
+        imap.logout()
+
+
 def _renamed(raw: bytes) -> bytes:
     """The same mail with a new Message-ID: a second, different mail."""
     head, sep, body = raw.partition(b"\n\n")
@@ -262,12 +267,7 @@ def with_worker(server: Any, mails: list[tuple[str, bytes]], folder: str, before
 
     from tandem.mail.models import InboundMail
 
-    imap = server.connect()
-    try:
-        for _kind, raw in mails:
-            imap.append("INBOX", None, None, raw)
-    finally:
-        imap.logout()
+    deliver(server, mails)
     env = {**os.environ, "TANDEM_DATA_DIR": folder, "TANDEM_IMAP_HOST": server.host,
            "TANDEM_IMAP_PORT": str(server.port), "TANDEM_IMAP_SECURITY": "none", "TANDEM_IMAP_USER": server.user,
            "TANDEM_IMAP_PASSWORD": server.password, "TANDEM_MAIL_ADDRESS": BOX, "TANDEM_FROM_EMAIL": BOX,
