@@ -263,6 +263,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 TANDEM_MAX_TEXT_LENGTH = 20_000
 # How long a requester may reopen a resolved request before it closes by itself (working days).
 TANDEM_REOPEN_WINDOW_DAYS = int(os.environ.get("TANDEM_REOPEN_WINDOW_DAYS", "5"))
+# How long the link in an approver's email stays valid (docs/approvals.md).
+TANDEM_APPROVAL_LINK_DAYS = int(os.environ.get("TANDEM_APPROVAL_LINK_DAYS", "7"))
 # At most one notification email per person per this many minutes.
 TANDEM_DIGEST_MINUTES = int(os.environ.get("TANDEM_DIGEST_MINUTES", "60"))
 # SLA alerts (warnings and breaches) POSTed as signed JSON (docs/agreements.md, "Webhooks").

@@ -449,6 +449,44 @@ def set_run_field(actor: Person, service_id: int, key: str) -> Service:
         return service
 
 
+def set_approval(
+    actor: Person, service_id: int, approver_id: int | None, field: str = "", above: Decimal | None = None
+) -> Service:
+    """Who approves the service's requests before work starts (None: nobody), and optionally
+    only those whose number ``field`` is above ``above`` (docs/approvals.md)."""
+    with action_transaction():
+        service = _editable(actor, service_id)
+        field = (field or "").strip()
+        errors: Errors = {}
+        approver = None
+        if approver_id is not None:
+            approver = Person.objects.filter(pk=approver_id, user__is_active=True).first()
+            if approver is None:
+                errors["approver"] = ["Choose an active person."]
+        if field and not service.fields.filter(key=field, kind=IntakeField.Kind.NUMBER).exists():
+            numbers = ", ".join(service.fields.filter(kind=IntakeField.Kind.NUMBER).values_list("key", flat=True))
+            errors["approval_field"] = [
+                f"{service.name} has no number field {field!r}; "
+                + (f"its number fields are: {numbers}." if numbers else "add a number field to its form first.")
+            ]
+        if bool(field) != (above is not None):
+            errors["approval_above" if field else "approval_field"] = [
+                "Give both the number field and the amount above which approval is needed, or neither."
+            ]
+        if (field or above is not None) and approver_id is None:
+            errors["approver"] = ["Name the approver the amount rule sends requests to."]
+        if above is not None and not (Decimal("-1e13") < above < Decimal("1e13")):
+            errors["approval_above"] = ["Give an amount of at most 13 digits."]
+        if errors:
+            said = " ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+            raise Invalid(f"The approval rule of {service.name} cannot be saved. {said}", errors=errors)
+        service.approver = approver
+        service.approval_field = field
+        service.approval_above = above
+        service.save(update_fields=["approver", "approval_field", "approval_above"])
+        return service
+
+
 def remove_cutoff(actor: Person, service_id: int, cutoff_id: int) -> None:
     with action_transaction():
         service = _editable(actor, service_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
@@ -137,6 +138,12 @@ class SkillNeedOut(Schema):
     min_level: int = Field(..., description="1 learning, 2 practised, 3 proficient, 4 expert.")
 
 
+class ApprovalRuleOut(Schema):
+    approver: PersonRef | None = Field(..., description="Who approves requests before work starts; null: nobody.")
+    field: str = Field(..., description="The number field whose value decides; empty: every request.")
+    above: str | None = Field(..., description="Approval when that value is above this amount.")
+
+
 class ServiceOut(ServiceSummaryOut):
     scope_includes: str = Field(..., description="What we do.")
     scope_excludes: str = Field(..., description="What we don't.")
@@ -148,6 +155,7 @@ class ServiceOut(ServiceSummaryOut):
                            "empty: requests go in the next run and are never late.")
     steps: list[StepOut] = Field(..., description="The documented procedure, in order.")
     skills: list[SkillNeedOut] = Field(..., description="Skills the work needs.")
+    approval: ApprovalRuleOut = Field(..., description="Whether requests wait for an approver (docs/approvals.md).")
 
     @classmethod
     def of(cls, service: Service) -> ServiceOut:  # type: ignore[override]
@@ -176,11 +184,18 @@ class ServiceOut(ServiceSummaryOut):
                 for c in cutoffs
             ],
             steps=[StepOut(position=s.position, text=s.text) for s in steps],
+            approval=approval_rule(service),
             skills=[
                 SkillNeedOut(slug=n.skill.slug, name=n.skill.name, min_level=n.min_level)
                 for n in needs
             ],
         )
+
+
+def approval_rule(service: Service) -> ApprovalRuleOut:
+    above = service.approval_above
+    return ApprovalRuleOut(approver=PersonRef.maybe(service.approver), field=service.approval_field,
+                           above=None if above is None else number(above))
 
 
 class ServicePage(Schema):
@@ -244,6 +259,14 @@ def get_service(request: HttpRequest, slug: ServiceSlug) -> ServiceOut:
 # --- owned processes -----------------------------------------------------------------------------
 
 
+class ApprovalIn(InSchema):
+    approver: int | None = Field(..., ge=1, le=2**31 - 1, description="The approver's person id; null: no approval.")
+    field: str = Field("", max_length=60, description="A number field's key: approval only above the amount.")
+    above: Decimal | None = Field(
+        None, max_digits=17, decimal_places=4, description="The amount above which approval is needed."
+    )
+
+
 class OwnerIn(InSchema):
     owner: int = Field(..., description="The id of the person who becomes the one accountable owner.")
 
@@ -289,6 +312,17 @@ def service_at(request: HttpRequest, slug: str) -> Service:
     if service is None:
         raise NotFound(f"There is no service {slug!r}; GET /api/services lists them.")
     return service
+
+
+@router.post("/services/{slug}/approval", response={200: ApprovalRuleOut, **errors(400, 403, 404, 422)},
+             summary="Set who approves a service's requests")
+def set_approval(request: HttpRequest, slug: ServiceSlug, payload: ApprovalIn) -> ApprovalRuleOut:
+    """Name the approver whose yes a request waits for before work starts, on every request or
+    only when a number field is above an amount; `approver: null` removes approval. Only the
+    providing unit's lead or an administrator."""
+    me = actor(request)
+    service = actions.set_approval(me, service_at(request, slug).pk, payload.approver, payload.field, payload.above)
+    return approval_rule(Service.objects.select_related("approver__user").get(pk=service.pk))
 
 
 @router.post("/services/{slug}/owner", response={200: ServiceSummaryOut, **errors(400, 403, 404, 422)},

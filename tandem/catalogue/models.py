@@ -73,6 +73,21 @@ class Service(models.Model):
         "kinds of attachment", max_length=200, blank=True, default="", db_default="",
         help_text="Extensions taken, comma-separated (pdf, png): blank for all the site takes.",
     )
+    # Approval (docs/approvals.md): a named person says yes before work starts, on every
+    # request or only on those whose number field (``approval_field``) is above an amount.
+    approver = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="services_approved",
+        help_text="Who approves this service's requests before work starts. Blank: no approval.",
+    )
+    approval_field = models.CharField(
+        max_length=60, blank=True, default="", db_default="",
+        help_text="The key of a number field: approval only when its value is above the amount. "
+        "Blank: every request needs approval.",
+    )
+    approval_above = models.DecimalField(
+        max_digits=18, decimal_places=4, null=True, blank=True,
+        help_text="With the field: approval when the value is above this amount.",
+    )
     required_skills: models.ManyToManyField[Skill, ServiceSkill] = models.ManyToManyField(
         Skill, through="ServiceSkill", related_name="services"
     )

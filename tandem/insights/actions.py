@@ -208,7 +208,8 @@ def _rows(requests: list[tuple], events: list[tuple]) -> tuple[list[WeeklyFlow],
     day_of = np.array([day[r[1]] for r in requests], dtype=np.float64)
     band = phases.band_index(total / day_of)
     zone = timezone.get_default_timezone()
-    sums: dict[tuple, np.ndarray] = defaultdict(lambda: np.zeros(13, dtype=np.int64))
+    n_phases = len(phases.PHASES)
+    sums: dict[tuple, np.ndarray] = defaultdict(lambda: np.zeros(3 + n_phases + 5, dtype=np.int64))
     keys = []
     for i, (_pk, sid, unit_id, requesting_id, channel, _sub, resolved_at) in enumerate(requests):
         key = (monday(resolved_at.astimezone(zone).date()), sid, unit_id, requesting_id, channel)
@@ -217,15 +218,15 @@ def _rows(requests: list[tuple], events: list[tuple]) -> tuple[list[WeeklyFlow],
         acc[0] += 1
         acc[1] += reopened[i]
         acc[2] += total[i]
-        acc[3:8] += split[i]
-        acc[8 + band[i]] += 1
+        acc[3:3 + n_phases] += split[i]
+        acc[3 + n_phases + band[i]] += 1
     flows = [
         WeeklyFlow(
             week=week, service_id=sid, unit_id=unit_id, requesting_unit_id=requesting_id, channel=channel,
             resolved=int(a[0]), reopened=int(a[1]), total_seconds=int(a[2]), queued_seconds=int(a[3]),
             in_progress_seconds=int(a[4]), waiting_requester_seconds=int(a[5]), waiting_third_party_seconds=int(a[6]),
-            waiting_team_seconds=int(a[7]),
-            band_3=int(a[8]), band_6=int(a[9]), band_15=int(a[10]), band_30=int(a[11]), band_over=int(a[12]),
+            waiting_team_seconds=int(a[7]), waiting_approval_seconds=int(a[8]),
+            band_3=int(a[9]), band_6=int(a[10]), band_15=int(a[11]), band_30=int(a[12]), band_over=int(a[13]),
         )
         for (week, sid, unit_id, requesting_id, channel), a in sums.items()
     ]

@@ -60,6 +60,9 @@ class WaitingOut(Schema):
     back_waits_on_front_hours: float
     waits_on_third_party_hours: float
     waits_on_other_team_hours: float = Field(..., description="The providing unit waited on another back-office team.")
+    waits_on_approver_hours: float = Field(
+        ..., description="Requests waited on their approver before work could start (docs/approvals.md)."
+    )
 
 
 class TeamWaitOut(Schema):

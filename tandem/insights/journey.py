@@ -20,6 +20,7 @@ WORDS = {
     "waiting_requester": "waiting on {requester} for information",
     "waiting_third_party": "waiting on a third party",
     "waiting_team": "waiting on {team}",
+    "waiting_approval": "waiting on {approver} to approve it",
 }
 
 
@@ -59,7 +60,8 @@ def journey(me: Person, sr: ServiceRequest, *, now: datetime | None = None) -> J
         raw.append((PHASES[index], at, stop, cal.between(at, stop), team or "another team"))
     total = sum(r[3] for r in raw)
     whose = {"queued": "back office", "in_progress": "back office", "waiting_requester": "requester",
-             "waiting_third_party": "third party"}
+             "waiting_third_party": "third party",
+             "waiting_approval": sr.approver.display_name if sr.approver else "the approver"}
     segments, x = [], 0.0
     for phase, a, b, seconds, team in raw:
         width = 100.0 * seconds / total if total else 0.0
@@ -76,14 +78,15 @@ def _sentence(
     me: Person, sr: ServiceRequest, total: float, by_phase: dict[str, float], still_open: bool, teams: str
 ) -> str:
     requester = "you" if me.pk == sr.requester_id else sr.requester.display_name
-    head = (f"Open for {total:.1f} working days so far" if still_open
-            else f"{'Resolved' if sr.status != Status.CANCELLED else 'Cancelled'} after {total:.1f} working days")
+    ended = {Status.CANCELLED: "Cancelled", Status.DECLINED: "Declined"}.get(Status(sr.status), "Resolved")
+    head = f"Open for {total:.1f} working days so far" if still_open else f"{ended} after {total:.1f} working days"
     if total <= 0:
         return f"{head}."
     parts = sorted(((days, phase) for phase, days in by_phase.items() if days > 0), reverse=True)
     main_days, main = parts[0]
-    words = [f"{days:.1f} {WORDS[phase].format(unit=sr.unit.name, requester=requester, team=teams)}"
-             for days, phase in parts]
+    approver = "you" if me.pk == sr.approver_id else sr.approver.display_name if sr.approver else "the approver"
+    said = {"unit": sr.unit.name, "requester": requester, "team": teams, "approver": approver}
+    words = [f"{days:.1f} {WORDS[phase].format(**said)}" for days, phase in parts]
     share = round(100 * main_days / total)
-    lead = WORDS[main].format(unit=sr.unit.name, requester=requester, team=teams)
+    lead = WORDS[main].format(**said)
     return f"{head}: most of it ({share} %) {lead}. In working days: {'; '.join(words)}."

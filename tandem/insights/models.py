@@ -35,6 +35,9 @@ class WeeklyFlow(WeeklySlice):
     waiting_requester_seconds = models.BigIntegerField()
     waiting_third_party_seconds = models.BigIntegerField()
     waiting_team_seconds = models.BigIntegerField(db_default=0, help_text="Waiting on another back-office team.")
+    waiting_approval_seconds = models.BigIntegerField(
+        db_default=0, help_text="Waiting on the approver before work started."
+    )
     band_3 = models.PositiveIntegerField(help_text="Resolved within 3 working days.")
     band_6 = models.PositiveIntegerField(help_text="4 to 6 working days.")
     band_15 = models.PositiveIntegerField(help_text="7 to 15 working days.")

@@ -27,7 +27,7 @@ MIN_WEEKLY = 5
 BAND_FIELDS = ("band_3", "band_6", "band_15", "band_30", "band_over")
 PHASE_FIELDS = (
     "queued_seconds", "in_progress_seconds", "waiting_requester_seconds", "waiting_third_party_seconds",
-    "waiting_team_seconds",
+    "waiting_team_seconds", "waiting_approval_seconds",
 )
 
 Summary = TypeVar("Summary", WeeklyFlow, WeeklyTeamWait)
@@ -171,8 +171,8 @@ def _chart(series: list[float | None], band_counts: list[int]) -> control.Chart 
 
 def waiting_matrix(qs: QuerySet[WeeklyFlow]) -> list[dict[str, Any]]:
     """Per requesting unit and providing unit: working hours the requester's side waited on the
-    back office (queued + in progress), and the back office waited on the requester or on a
-    third party."""
+    back office (queued + in progress), and the back office waited on the requester, on a
+    third party, on another team, or on the approver before work could start."""
     rows = (
         qs.values("requesting_unit__name", "unit__name")
         .annotate(resolved=Sum("resolved"), **_sums(*PHASE_FIELDS))
@@ -187,6 +187,7 @@ def waiting_matrix(qs: QuerySet[WeeklyFlow]) -> list[dict[str, Any]]:
             "back_waits_on_front_hours": r["waiting_requester_seconds"] / 3600,
             "waits_on_third_party_hours": r["waiting_third_party_seconds"] / 3600,
             "waits_on_other_team_hours": r["waiting_team_seconds"] / 3600,
+            "waits_on_approver_hours": r["waiting_approval_seconds"] / 3600,
         }
         for r in rows
     ]

@@ -65,7 +65,8 @@ def _csv(figure: str, data: dict) -> HttpResponse:
     if figure == "services":
         out.writerow(["unit", "service", "resolved", "mean_working_days", "published_days", "reopen_rate",
                       *[f"band {label}" for label in BAND_LABELS], "queued_h", "in_progress_h",
-                      "waiting_requester_h", "waiting_third_party_h", "waiting_other_team_h", "verdict"])
+                      "waiting_requester_h", "waiting_third_party_h", "waiting_other_team_h", "waiting_approver_h",
+                      "verdict"])
         for r in data["services"]:
             out.writerow([r["service"].unit.name, r["service"].name, r["resolved"], csv3(r["mean_days"]),
                           r["published_days"], csv3(r["reopen_rate"]), *r["bands"],
@@ -89,11 +90,11 @@ def _csv(figure: str, data: dict) -> HttpResponse:
             out.writerow([a["unit"], a["given"], a["accepted"], a["declined"], a["undecided"], csv3(a["followed"])])
     else:
         out.writerow(["requesting_unit", "unit", "resolved", "front_waits_on_back_h", "back_waits_on_front_h",
-                      "waits_on_third_party_h", "waits_on_other_team_h"])
+                      "waits_on_third_party_h", "waits_on_other_team_h", "waits_on_approver_h"])
         for w in data["waiting"]:
             out.writerow([w["requesting_unit"], w["unit"], w["resolved"], csv3(w["front_waits_on_back_hours"]),
                           csv3(w["back_waits_on_front_hours"]), csv3(w["waits_on_third_party_hours"]),
-                          csv3(w["waits_on_other_team_hours"])])
+                          csv3(w["waits_on_other_team_hours"]), csv3(w["waits_on_approver_hours"])])
     return response
 
 
@@ -101,8 +102,10 @@ def _csv(figure: str, data: dict) -> HttpResponse:
 @staff_page
 def journey_page(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
     """Whoever may see the request may follow it (404 otherwise, as for the request itself)."""
-    sr = get_object_or_404(requests_visible_to(request.user).select_related("service__unit", "unit", "requester__user"),
-                           pk=pk)
+    sr = get_object_or_404(
+        requests_visible_to(request.user).select_related("service__unit", "unit", "requester__user", "approver__user"),
+        pk=pk,
+    )
     return render(request, "insights/journey.html", {"sr": sr, "journey": journey(me, sr)})
 
 

@@ -36,6 +36,7 @@ DONE = "$TandemDone"
 class Round:
     read: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    more: bool = False  # more mail was waiting than one batch: the worker goes again at once
 
     def __str__(self) -> str:
         said = ", ".join(f"{n} {Outcome(k).label.lower()}" for k, n in sorted(self.outcomes.items()))
@@ -71,7 +72,9 @@ def poll_mailbox(*, limit: int | None = None) -> Round:
         if status != "OK":
             raise imaplib.IMAP4.error(f"cannot open the folder {settings.TANDEM_IMAP_FOLDER!r}")
         _, found = imap.uid("SEARCH", "UNKEYWORD", DONE)
-        uids = [u.decode() for u in (found[0] or b"").split()][: limit or settings.TANDEM_IMAP_BATCH]
+        waiting = (found[0] or b"").split()
+        uids = [u.decode() for u in waiting][: limit or settings.TANDEM_IMAP_BATCH]
+        done.more = len(waiting) > len(uids)
         for uid in uids:
             raw = _fetch(imap, uid)
             if raw is None:

@@ -18,6 +18,8 @@ from tandem.org.models import Person
 from tandem.org.queries import AnyUser
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Forbidden, Invalid, NotFound
+from tandem.work.approval_links import approval_url
+from tandem.work.models import Status
 
 if TYPE_CHECKING:
     from tandem.work.models import ServiceRequest
@@ -104,6 +106,11 @@ def _line(note: Notification, *, with_reply: bool) -> str:
     if not note.request_id:
         return f"- {note.message}"
     line = f"- {note.message}\n  {settings.SITE_URL}/requests/{note.request_id}/"
+    sr = note.request
+    if note.kind == Notification.Kind.APPROVAL_NEEDED and sr is not None and sr.approver_id == note.recipient_id \
+            and sr.status == Status.WAITING_APPROVAL:
+        # Opening it only shows a page with the two decisions; a click there decides.
+        line += f"\n  approve or decline (a page asks you to confirm): {approval_url(sr.pk, note.recipient_id)}"
     if with_reply and mailing.mailbox():
         line += f"\n  to comment by email, write to {mailing.reply_address(note.request_id)}"
     return line

@@ -31,6 +31,9 @@ class Notification(models.Model):
         CHANGE_COMMENT = "change_comment", "Comment on your change"
         CHANGE_ANSWER = "change_answer", "Answer to your comment"
         SERVICE_CHANGED = "service_changed", "Service changed by a change"
+        APPROVAL_NEEDED = "approval_needed", "Your approval is asked"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
 
     recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24, choices=Kind.choices)

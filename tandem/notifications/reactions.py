@@ -104,7 +104,28 @@ def _response_missed(m: Moved) -> Tell | None:
     return _leads(m.sr), Notification.Kind.SLA_RESPONSE_MISSED, message
 
 
+def _approval_asked(m: Moved) -> Tell | None:
+    why = m.data.get("why", "")
+    return (
+        [m.data["approver"]],
+        Notification.Kind.APPROVAL_NEEDED,
+        f"Approve or decline {m.sr.reference}: {m.sr.title}" + (f" ({why})" if why else ""),
+    )
+
+
+def _approved(m: Moved) -> Tell | None:
+    return [m.sr.requester_id], Notification.Kind.APPROVED, f"{m.actor_name} approved {m.sr.reference}: {m.sr.title}"
+
+
+def _declined(m: Moved) -> Tell | None:
+    reason = m.data.get("reason", "")
+    return [m.sr.requester_id], Notification.Kind.DECLINED, f"{m.actor_name} declined {m.sr.reference}: {reason}"
+
+
 RULES: dict[str, Rule] = {
+    Event.Kind.APPROVAL_ASKED: _approval_asked,
+    Event.Kind.APPROVED: _approved,
+    Event.Kind.DECLINED: _declined,
     Event.Kind.ASSIGNED: _assigned,
     Event.Kind.ASKED_REQUESTER: _asked,
     Event.Kind.INFORMATION_PROVIDED: _answered,

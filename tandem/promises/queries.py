@@ -138,10 +138,11 @@ def quote(
 
 
 def quote_submitted(sr: ServiceRequest, *, confidence: int | None = None) -> Quote:
-    """The promise of a stored request as at its submission: on the terms and the calendar its
-    clock was given then (``tandem.work.clock``), with the unit's queue ahead of it."""
+    """The promise of a stored request as at its submission (or its approval, for a request
+    that waited for its approver): on the terms and the calendar its clock was given then
+    (``tandem.work.clock``), with the unit's queue ahead of it."""
     return _quote(
-        sr.service, sr.requester.time_zone, sr.submitted_at, clock.terms(sr), clock.calendar(sr),
+        sr.service, sr.requester.time_zone, sr.approved_at or sr.submitted_at, clock.terms(sr), clock.calendar(sr),
         confidence=confidence, without=sr.pk,
     )
 
@@ -200,7 +201,7 @@ def forecast(sr: ServiceRequest, promise: Promise, now: datetime) -> Forecast:
     book = books.book_for(sr.unit, now)
     load_now, queue_hours, _people = current_load(book, now)
     return forecast_from(
-        book, clock.calendar(sr), promise, service_id=sr.service_id, submitted_at=sr.submitted_at,
+        book, clock.calendar(sr), promise, service_id=sr.service_id, submitted_at=sr.approved_at or sr.submitted_at,
         started=sr.status not in NOT_STARTED, now=now, load_now=load_now, queue_hours=queue_hours,
     )
 

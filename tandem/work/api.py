@@ -70,7 +70,9 @@ from tandem.work.schemas import (
 
 router = Router()
 
-REQUEST_RELATED = ("service", "unit", "requesting_unit", "requester__user", "assignee__user", "waiting_on_unit")
+REQUEST_RELATED = (
+    "service", "unit", "requesting_unit", "requester__user", "assignee__user", "waiting_on_unit", "approver__user",
+)
 # One request with its agreement clock: the agreement and both calendars it may run on come
 # along, so that reading the clock asks the database nothing more.
 REQUEST_WITH_CLOCK = (*REQUEST_RELATED, "agreement", "unit__calendar", "service__calendar")

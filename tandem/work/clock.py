@@ -12,6 +12,9 @@ own transaction (``CLOCK_FIELDS`` lists the columns).
 - ``warn_at``: when 80 % of the resolution target is used; NULL while paused.
 - The clock stops at resolution and cancellation (``resolve_by`` is kept to show whether it
   was met); a reopen restarts it, and the time it spent resolved counts as paused.
+- Waiting on the approver (``waiting_approval``, before work starts) always pauses it, whatever
+  the agreement says: the back office cannot start yet. ``respond_by`` is NULL meanwhile and,
+  once approved, counts from the approval (docs/approvals.md).
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ CLOCK_FIELDS = (
     "breached_at",
     "response_alerted_at",
 )
-STOPPING = frozenset({"resolved", "closed", "cancelled"})
+STOPPING = frozenset({"resolved", "closed", "cancelled", "declined"})
+APPROVAL = "waiting_approval"
 CALENDAR_KEPT = "_clock_calendar"  # where ``calendar`` keeps a request's calendar once looked up
 
 
@@ -60,7 +64,7 @@ def pause_statuses(sr: ServiceRequest) -> frozenset[str]:
 
 
 def is_stopped(sr: ServiceRequest, status: str) -> bool:
-    return status in STOPPING or status in pause_statuses(sr)
+    return status in STOPPING or status == APPROVAL or status in pause_statuses(sr)
 
 
 def calendar(sr: ServiceRequest) -> WorkingCalendar:
@@ -124,6 +128,8 @@ def status_changed(sr: ServiceRequest, old: str, new: str, now: datetime) -> Non
     assert sr.resolve_seconds is not None
     if now_stopped:
         sr.clock_paused_at = now
+        if new == APPROVAL:
+            sr.respond_by = None  # nobody can answer before the approver has said yes
         if new in STOPPING:
             return  # resolve_by stays: it shows whether the target was met
     elif sr.clock_paused_at is not None:
@@ -131,6 +137,8 @@ def status_changed(sr: ServiceRequest, old: str, new: str, now: datetime) -> Non
             cal, sr.submitted_at, sr.resolve_seconds, sr.paused_seconds, sr.clock_paused_at, now
         )
         sr.clock_paused_at = None
+        if old == APPROVAL:
+            sr.respond_by = _at(cal.add(to_epoch(now), sr.respond_seconds or 0))
     _set_deadlines(sr, cal)
 
 
@@ -173,10 +181,13 @@ def summary(sr: ServiceRequest, viewer: Person | None, now: datetime) -> str:
     cal = calendar(sr)
     day = slaclock.day_length(cal.spec)
     parts = [f"{slaclock.words(clock.elapsed, day)} of {slaclock.target_words(clock.target, day)} used"]
-    waiting = sr.status in pause_statuses(sr)
+    waiting = sr.status in pause_statuses(sr) or sr.status == APPROVAL
     if clock.paused or waiting:
         pause = f"paused {slaclock.words(clock.paused, day)}"
-        if waiting:
+        if sr.status == APPROVAL:
+            you = viewer is not None and viewer.pk == sr.approver_id
+            pause += f" waiting on {'you' if you else sr.waiting_on or 'the approver'} to approve it"
+        elif waiting:
             who = "you" if viewer is not None and viewer.pk == sr.requester_id else sr.holder
             pause += f" waiting on {who}" if sr.status == "waiting_requester" else f" waiting on {sr.waiting_on or who}"
         parts.append(pause)

@@ -243,6 +243,11 @@ class ReasonForm(PageForm):
     reason = long_text("Reason", rows=2)
 
 
+class ApproveForm(PageForm):
+    note = forms.CharField(label="Note (optional)", max_length=2000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class TimeForm(PageForm):
     duration = forms.CharField(label="Time spent", max_length=40,
                                help_text="Minutes (35) or hours and minutes (1 h 20 min).")
@@ -293,9 +298,10 @@ class CommentForm(PageForm):
 # waits on someone else, then what waits for the requester to accept it, then what is over.
 QUEUE_SECTIONS: list[tuple[str, tuple[Status, ...]]] = [
     ("To do", (Status.NEW, Status.REOPENED, Status.ASSIGNED, Status.IN_PROGRESS)),
-    ("Waiting on someone else", (Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY, Status.WAITING_TEAM)),
+    ("Waiting on someone else",
+     (Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY, Status.WAITING_TEAM, Status.WAITING_APPROVAL)),
     ("Resolved, waiting for the requester to accept", (Status.RESOLVED,)),
-    ("Finished", (Status.CLOSED, Status.CANCELLED)),
+    ("Finished", (Status.CLOSED, Status.CANCELLED, Status.DECLINED)),
 ]
 QUEUE_SECTION = models.Case(
     *(models.When(status__in=statuses, then=models.Value(n)) for n, (_, statuses) in enumerate(QUEUE_SECTIONS)),
@@ -308,7 +314,7 @@ SORTS: dict[str, tuple[str, Sort]] = {
     "newest": ("Newest first", NEWEST_FIRST),
 }
 STATUS_FILTERS = [("open", "Open"), ("all", "All statuses"), *Status.choices]
-FINISHED_VIEWS = frozenset({"all", Status.CLOSED.value, Status.CANCELLED.value})
+FINISHED_VIEWS = frozenset({"all", Status.CLOSED.value, Status.CANCELLED.value, Status.DECLINED.value})
 
 
 class QueueFilterForm(PageForm):
@@ -442,6 +448,8 @@ def moves_for(me: Person, sr: ServiceRequest) -> set[str]:
             moves.add("resume")
         if status != Status.NEW:
             moves.add("log_time")
+    if status == Status.WAITING_APPROVAL and me.pk == sr.approver_id:
+        moves |= {"approve", "decline"}
     if me.pk == sr.requester_id or is_admin(me):
         if status == Status.WAITING_REQUESTER:
             moves.add("answer")

@@ -23,10 +23,12 @@ class Status(models.TextChoices):
     WAITING_REQUESTER = "waiting_requester", "Waiting on requester"
     WAITING_THIRD_PARTY = "waiting_third_party", "Waiting on third party"
     WAITING_TEAM = "waiting_team", "Waiting on another team"
+    WAITING_APPROVAL = "waiting_approval", "Waiting on approver"
     RESOLVED = "resolved", "Resolved"
     CLOSED = "closed", "Closed"
     CANCELLED = "cancelled", "Cancelled"
     REOPENED = "reopened", "Reopened"
+    DECLINED = "declined", "Declined"
 
     @property
     def colour(self) -> str:
@@ -40,10 +42,12 @@ STATUS_COLOURS = {
     "waiting_requester": "amber",
     "waiting_third_party": "orange",
     "waiting_team": "purple",
+    "waiting_approval": "amber",
     "resolved": "green",
     "closed": "grey",
     "cancelled": "grey",
     "reopened": "red",
+    "declined": "grey",
 }
 
 OPEN_STATUSES = frozenset(
@@ -55,15 +59,21 @@ OPEN_STATUSES = frozenset(
         Status.WAITING_THIRD_PARTY,
         Status.WAITING_TEAM,
         Status.REOPENED,
+        Status.WAITING_APPROVAL,
     }
 )
-FINAL_STATUSES = frozenset({Status.CLOSED, Status.CANCELLED})
+FINAL_STATUSES = frozenset({Status.CLOSED, Status.CANCELLED, Status.DECLINED})
 # Open and not resolved: where an agreement clock can fall due (the breach worker's indexes).
-OPEN_STATUS_VALUES = sorted(s.value for s in OPEN_STATUSES)
+# A request waiting on its approver cannot: its clock is paused and its deadlines are NULL
+# until the approval (nor is it work of its unit's queue yet).
+OPEN_STATUS_VALUES = sorted(s.value for s in OPEN_STATUSES - {Status.WAITING_APPROVAL})
 
 # The life cycle: every status change an action may make. Anything else is refused.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.NEW: frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.CANCELLED}),
+    # A service that requires approval sends a new request straight to its approver
+    # (tandem.work.actions.approvals); approved, it is new again, in the queue.
+    Status.NEW: frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.CANCELLED, Status.WAITING_APPROVAL}),
+    Status.WAITING_APPROVAL: frozenset({Status.NEW, Status.DECLINED, Status.CANCELLED}),
     Status.ASSIGNED: frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.NEW, Status.CANCELLED}),
     Status.IN_PROGRESS: frozenset(
         {Status.ASSIGNED, Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY, Status.WAITING_TEAM,
@@ -76,6 +86,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.REOPENED: frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.CANCELLED}),
     Status.CLOSED: frozenset(),
     Status.CANCELLED: frozenset(),
+    Status.DECLINED: frozenset(),
 }
 
 
@@ -138,6 +149,13 @@ class ServiceRequest(models.Model):
         help_text="The other back-office team it waits for, while waiting on another team.",
     )
     resolution = models.TextField(blank=True)
+    # Approval (docs/approvals.md): the person whose yes the request waits for before work
+    # starts, set at submission when its service requires approval; kept after the decision.
+    approver = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="approvals_asked",
+        help_text="Who approves it before work starts (blank: its service needs no approval).",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, help_text="When its approver approved it.")
     submitted_at = models.DateTimeField(default=timezone.now)
     status_changed_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField(help_text="Published turnaround, from submission, in working days.")
@@ -198,6 +216,7 @@ class ServiceRequest(models.Model):
             models.Index(fields=["assignee", "is_open", "id"], name="sr_assignee_open"),
             models.Index(fields=["requester", "id"], name="sr_requester"),
             models.Index(fields=["requesting_unit", "id"], name="sr_requesting_unit"),
+            models.Index(fields=["approver", "status"], name="sr_approver"),
             models.Index(fields=["status", "resolved_at"], name="sr_status_resolved"),
             # The breach worker's lookups: only open, not yet alerted requests are indexed, so
             # "what fell due" never scans the history.
@@ -257,6 +276,8 @@ class ServiceRequest(models.Model):
             return self.waiting_on or "a third party"
         if self.status == Status.WAITING_TEAM:
             return self.waiting_on or "another team"
+        if self.status == Status.WAITING_APPROVAL:
+            return f"{self.approver.display_name if self.approver else 'the approver'} (to approve)"
         if self.status == Status.RESOLVED:
             return f"{self.requester.display_name} (to accept or reopen)"
         return "nobody (finished)"
@@ -303,6 +324,9 @@ class Event(models.Model):
         STEP_UNDONE = "step_undone", "Procedure step unmarked"
         IMPORTED = "imported", "Imported activity"  # history loaded by `tandem import-log`
         QUEUE_JUMP = "queue_jump", "Taken ahead of the queue"
+        APPROVAL_ASKED = "approval_asked", "Approval asked"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()

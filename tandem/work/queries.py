@@ -20,6 +20,7 @@ def requests_visible_to(user: AnyUser | None) -> QuerySet[ServiceRequest]:
     - the requester, the providing unit's members, admins and executives see them all;
     - colleagues of the requesting unit and the case owner see non-confidential ones, so that
       the front office can cover for each other;
+    - its approver sees it, confidential or not: they decide on its details;
     - anyone else sees nothing, and a confidential request answers 404, not 403.
     """
     person = person_of(user)
@@ -28,7 +29,7 @@ def requests_visible_to(user: AnyUser | None) -> QuerySet[ServiceRequest]:
         return qs.none()
     if sees_everything(person):
         return qs
-    scope = Q(requester=person) | Q(unit_id__in=work_unit_ids(person))
+    scope = Q(requester=person) | Q(unit_id__in=work_unit_ids(person)) | Q(approver=person)
     scope |= Q(confidential=False) & (Q(requesting_unit_id=person.unit_id) | Q(case__owner=person))
     return qs.filter(scope)
 
@@ -45,7 +46,7 @@ def can_see_payload(person: Person | None, sr: ServiceRequest) -> bool:
         return False
     if not sr.confidential:
         return True
-    return sr.requester_id == person.pk or can_work(person, sr)
+    return sr.requester_id == person.pk or sr.approver_id == person.pk or can_work(person, sr)
 
 
 def requests_with_payload_visible_to(user: AnyUser | None) -> QuerySet[ServiceRequest]:
@@ -55,7 +56,9 @@ def requests_with_payload_visible_to(user: AnyUser | None) -> QuerySet[ServiceRe
     qs = requests_visible_to(user)
     if person is None or is_admin(person):
         return qs
-    return qs.filter(Q(confidential=False) | Q(requester=person) | Q(unit_id__in=work_unit_ids(person)))
+    return qs.filter(
+        Q(confidential=False) | Q(requester=person) | Q(approver=person) | Q(unit_id__in=work_unit_ids(person))
+    )
 
 
 def can_see_internal(person: Person | None, sr: ServiceRequest) -> bool:

@@ -98,6 +98,9 @@ class RequestSummaryOut(Schema):
     holder: str = Field(..., description="Whose move it is, in words.")
     waiting_on: str = Field(..., description="What or whom it waits for, when waiting.")
     waiting_on_unit: str | None = Field(None, description="While waiting on another team: that team's slug.")
+    approver: PersonRef | None = Field(
+        None, description="Who approves it before work starts (its service requires approval); kept after the decision."
+    )
     confidential: bool
     is_open: bool
     submitted_at: UtcTime
@@ -127,6 +130,7 @@ class RequestSummaryOut(Schema):
             "holder": sr.holder,
             "waiting_on": sr.waiting_on,
             "waiting_on_unit": sr.waiting_on_unit.slug if sr.waiting_on_unit else None,
+            "approver": PersonRef.maybe(sr.approver),
             "confidential": sr.confidential,
             "is_open": sr.is_open,
             "submitted_at": sr.submitted_at,
@@ -444,3 +448,13 @@ class ResolveIn(InSchema):
 
 class ReasonIn(InSchema):
     reason: LongText
+
+
+class ApproveIn(InSchema):
+    note: OptionalLongText = Field("", description="Optional: a word for the requester and the team.")
+
+
+class DeclineIn(InSchema):
+    reason: OptionalLongText = Field(
+        "", description="Why it is declined; required (an empty reason answers 422). The requester reads it."
+    )

@@ -52,7 +52,7 @@ from tandem.work.queries import (
 
 PAGE_SIZE = 25
 # What a row of a request list shows: fetched with the rows, never one query per row.
-ROW_RELATED = ("service", "unit", "requesting_unit", "requester__user", "assignee__user", "case")
+ROW_RELATED = ("service", "unit", "requesting_unit", "requester__user", "assignee__user", "case", "approver__user")
 
 
 @staff_page
@@ -146,6 +146,16 @@ MOVES: dict[str, Move] = {
         f.ReasonForm,
         lambda me, pk, d: actions.cancel_request(me, pk, d["reason"]),
         "Cancelled.",
+    ),
+    "approve": (
+        f.ApproveForm,
+        lambda me, pk, d: actions.approve_request(me, pk, d.get("note") or ""),
+        "Approved: it goes to the providing unit's queue.",
+    ),
+    "decline": (
+        f.ReasonForm,
+        lambda me, pk, d: actions.decline_request(me, pk, d["reason"]),
+        "Declined; the requester is told why.",
     ),
     "log_time": (
         f.TimeForm,
@@ -241,6 +251,7 @@ def request_page(
             "your_turn": bool(moves - {"comment", "cancel", "log_time"}),
             "procedure": procedure_for(me, sr),
             "time_entries": list(time_entries_for(me, sr)),
+            "approval_why": next((e.data.get("why", "") for e in events if e.kind == Event.Kind.APPROVAL_ASKED), ""),
         },
         status=status,
     )

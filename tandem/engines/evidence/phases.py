@@ -1,5 +1,6 @@
 """Where a request's time went: working time queued, in progress, waiting on the requester,
-waiting on a third party and waiting on another back-office team, from its status changes.
+waiting on a third party, waiting on another back-office team and waiting on its approver
+before work started, from its status changes.
 
     seconds = phase_seconds(request, at, phase, until, calendars, calendar_of_request)
 
@@ -19,7 +20,7 @@ import numpy.typing as npt
 
 from tandem.engines.worktime import WorkingCalendar
 
-PHASES = ("queued", "in_progress", "waiting_requester", "waiting_third_party", "waiting_team")
+PHASES = ("queued", "in_progress", "waiting_requester", "waiting_third_party", "waiting_team", "waiting_approval")
 #: Status → phase index; statuses not listed (resolved, closed, cancelled) stop the clock.
 STATUS_PHASE = {
     "new": 0, "assigned": 0, "reopened": 0,
@@ -27,6 +28,7 @@ STATUS_PHASE = {
     "waiting_requester": 2,
     "waiting_third_party": 3,
     "waiting_team": 4,
+    "waiting_approval": 5,
 }
 STOPPED = -1
 

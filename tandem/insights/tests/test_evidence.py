@@ -62,11 +62,12 @@ def test_the_page_and_api_show_it_and_keep_confidential_services_to_their_unit(c
         [timesheet] = body["services"]
         assert timesheet["resolved"] == 1 and timesheet["bands"]["≤ 3"] == 1
         assert timesheet["phase_hours"] == {"queued": 1.0, "in_progress": 1.5, "waiting_requester": 1.5,
-                                            "waiting_third_party": 0.0, "waiting_team": 0.0}
+                                            "waiting_third_party": 0.0, "waiting_team": 0.0, "waiting_approval": 0.0}
         [pair] = body["waiting"]
         assert pair == {"requesting_unit": "Leeds branch", "unit": "Payroll", "resolved": 1,
                         "front_waits_on_back_hours": 2.5, "back_waits_on_front_hours": 1.5,
-                        "waits_on_third_party_hours": 0.0, "waits_on_other_team_hours": 0.0}
+                        "waits_on_third_party_hours": 0.0, "waits_on_other_team_hours": 0.0,
+                        "waits_on_approver_hours": 0.0}
         hr = ApiClient(cast.hr_agent).get("/api/evidence", {"weeks": 12}).json()
         assert {s["service"]["slug"] for s in hr["services"]} == {cast.timesheet.slug, cast.grievance.slug}
         exec_view = ApiClient(cast.executive).get("/api/evidence", {"weeks": 12, "unit": "hr"}).json()

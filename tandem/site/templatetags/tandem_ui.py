@@ -154,6 +154,9 @@ EVENT_DETAIL_KEYS: dict[str, tuple[str, str]] = {
     Event.Kind.STEP_DONE: ("text", "Step"),
     Event.Kind.STEP_UNDONE: ("text", "Step"),
     Event.Kind.QUEUE_JUMP: ("reason", "Reason"),
+    Event.Kind.APPROVAL_ASKED: ("why", "Why"),
+    Event.Kind.APPROVED: ("note", "Note"),
+    Event.Kind.DECLINED: ("reason", "Reason"),
 }
 
 

@@ -7,6 +7,7 @@
 - ``queue``: the team queue's saved views and bulk moves (one action per request);
 - ``time``: time entries, people's own hands-on time on a request;
 - ``deadlines``: the worker's duties on the clocks, and a change of a request's agreement;
+- ``approvals``: an approver's yes or no before work starts;
 - ``moves``: what they all share (the row lock, the status machine, the hash-chained event).
 
 Each action owns its transaction (``durable=True``: it is never nested inside a caller's
@@ -14,6 +15,7 @@ transaction, so "returned" means "committed"), locks the row it changes, checks 
 cycle and the actor's rights, and appends its event.
 """
 
+from tandem.work.actions.approvals import approve_request, decided_words, decline_request
 from tandem.work.actions.cases import close_case, create_case
 from tandem.work.actions.conversation import acknowledge_advice, add_comment, decide_advice
 from tandem.work.actions.deadlines import (
@@ -50,6 +52,7 @@ __all__ = [
     "accept_resolution",
     "acknowledge_advice",
     "add_comment",
+    "approve_request",
     "ask_requester",
     "assign_request",
     "bulk_move",
@@ -59,6 +62,8 @@ __all__ = [
     "close_expired_resolutions",
     "create_case",
     "decide_advice",
+    "decided_words",
+    "decline_request",
     "delete_view",
     "fire_due_response_alerts",
     "fire_due_sla_alerts",

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from tandem.agreements.queries import calendar_for_service, terms_for, turnaround_due
 from tandem.catalogue import runs
+from tandem.catalogue.approvals import approval_reason
 from tandem.catalogue.intake import intake_form_class, server_today, to_json
 from tandem.catalogue.models import IntakeField, Service
 from tandem.org.models import Person
@@ -25,6 +26,7 @@ from tandem.outbox.actions import action_transaction
 from tandem.refusal import Conflict, Invalid, NotFound
 from tandem.rows import one_or_none
 from tandem.work import clock
+from tandem.work.actions.approvals import ask_approval_locked
 from tandem.work.actions.attachments import check_files, discarded_on_failure, store
 from tandem.work.actions.moves import TITLE_LIMIT, _append_event, _check_text
 from tandem.work.models import Case, Channel, Event, ServiceRequest, Status
@@ -141,6 +143,9 @@ def submit_request(
     terms = terms_for(service, actor.unit_id, channel, calendar=calendar)
     due = turnaround_due(service, now, calendar)
     run = runs.place(service, now, cleaned)
+    # A service that requires approval: the request waits on its approver from the start.
+    needs_approval = approval_reason(service, cleaned, actor.pk)
+    approver = service.approver if needs_approval else None
     try:
         with discarded_on_failure() as stored, action_transaction():
             sr = ServiceRequest(
@@ -171,10 +176,12 @@ def submit_request(
                 actor,
                 at=now,
                 to_status=Status.NEW,
-                data={"channel": channel, "case": case_id},
+                data={"channel": channel, "case": case_id, **({"approver": approver.pk} if approver else {})},
             )
             sr.save(update_fields=["last_event_seq"])
             store(sr, checked, actor, stored)
+            if approver is not None and needs_approval:
+                ask_approval_locked(sr, approver, needs_approval, now=now)
     except IntegrityError:
         # Two submissions with the same key raced; the loser returns the winner's request.
         earlier = _replayed(actor, idempotency_key or "", digest)

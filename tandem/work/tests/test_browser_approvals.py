@@ -1,0 +1,50 @@
+"""In a real browser: the approver opens a request waiting for them, sees why it needs their
+approval, tries to decline without a reason (refused, nothing changes), then approves it, and
+the request goes to the providing unit's queue."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tandem.catalogue import actions as catalogue
+from tandem.work import actions
+from tandem.work.models import ServiceRequest, Status
+from tests.cast import TIMESHEET_OK, Cast, make_person
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sign_in(page: Page, url: str, username: str) -> None:
+    page.goto(url + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_the_approver_approves_from_the_request_page(live_server, page: Page, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+    approver = make_person("account_manager", cast.leeds, first="Alice", last="Manager")
+    catalogue.set_approval(cast.payroll_lead, cast.timesheet.pk, approver.pk, "hours", Decimal("40"))
+    cast.timesheet.refresh_from_db()
+    sr = actions.submit_request(cast.consultant, cast.timesheet, {**TIMESHEET_OK, "hours": "45"}).request
+
+    sign_in(page, live_server.url, "account_manager")
+    page.goto(f"{live_server.url}/requests/{sr.pk}/")
+    approval = page.get_by_test_id("approval")
+    expect(approval).to_contain_text("Your approval is asked")
+    expect(approval).to_contain_text("Corrected hours 45 is above 40")
+    expect(page.locator(".request-head__status")).to_contain_text("Waiting on Alice Manager")
+
+    page.get_by_text("Decline it").click()
+    page.get_by_role("button", name="Decline").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please check what you entered")
+    expect(page.locator("details.move--danger[open]").first).to_contain_text("This field is required")
+    assert ServiceRequest.objects.get(pk=sr.pk).status == Status.WAITING_APPROVAL
+
+    page.get_by_test_id("approval").get_by_label("Note (optional)").fill("Agreed with the client.")
+    page.get_by_test_id("approval").get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("Approved: it goes to the providing unit's queue.")).to_be_visible()
+    expect(page.locator(".request-head__status")).to_contain_text("New")
+    assert ServiceRequest.objects.get(pk=sr.pk).status == Status.NEW
