@@ -26,9 +26,10 @@ LOGS = {
 }
 
 
-def evaluate(path: Path) -> dict:
-    r = subprocess.run([sys.executable, "-m", "tandem.cli", "promise", "evaluate", "--log", str(path), "--json"],
-                       capture_output=True, text=True, cwd=ROOT, timeout=900)
+def evaluate(path: Path, case_attributes: list[str]) -> dict:
+    extra = [a for name in case_attributes for a in ("--case-attribute", name)]
+    command = [sys.executable, "-m", "tandem.cli", "promise", "evaluate", "--log", str(path), "--json", *extra]
+    r = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=1800)
     if r.returncode:
         raise SystemExit(f"{path}: exit {r.returncode}\n{r.stderr}")
     return json.loads(r.stdout)
@@ -39,17 +40,19 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("/work/shared/data"))
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--log", type=Path, action="append", default=[], help="another log to evaluate (repeatable)")
+    parser.add_argument("--case-attribute", action="append", default=[], metavar="NAME",
+                        help="for the --log logs: a case attribute to use (e.g. unit for the demo's history)")
     args = parser.parse_args()
     head = ["log", "test prefixes", "MAE P50 (d)", "target", "best published", "global median", "median by k",
             "P80 hit", "P90 hit", "P80 quote (d)", "P90 quote (d)", "fit (s)", "predictions/s"]
     rows, rolling = [], []
-    logs = [(args.data / name, *info) for name, info in LOGS.items()]
-    logs += [(path, path.name, None, "") for path in args.log]
-    for path, label, target, best in logs:
+    logs = [(args.data / name, *info, []) for name, info in LOGS.items()]
+    logs += [(path, path.name, None, "", args.case_attribute) for path in args.log]
+    for path, label, target, best, attributes in logs:
         if not path.is_file():
             print(f"skipped {path}: not there", file=sys.stderr)
             continue
-        f = evaluate(path)
+        f = evaluate(path, attributes)
         rolling += rolling_rows(label, f)
         b = f["baselines"]
         rows.append([label, f"{f['test_prefixes']:,}", f"{f['mae_days']:.2f}",

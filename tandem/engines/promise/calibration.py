@@ -3,7 +3,8 @@
 A quantile booster's quote drifts with the process. For a prediction at instant t, the shift added to the
 booster's quote (in log1p(days)) is the conformal quantile of the scores log1p(truth) − log1p(raw quote) of
 the ``WINDOW_CASES`` latest cases by start (for the quote at k = 1; for k ≥ 2, the latest prefixes, as many
-as those cases have on average), as they stood at the last midnight (UTC) before t. A case that had ended
+as those cases have on average) of which at least half had ended, as they stood at the last midnight
+(UTC) before t. A case that had ended
 by then (its first end: an end activity, or a silence longer than the time-out, the rule of the queue
 features) gives its score; one still running gives a lower bound (it lasts at least until then), and the
 quantile is the Kaplan–Meier quantile of those scores. Without the cases still running, the window would
@@ -25,6 +26,7 @@ import numpy as np
 
 WINDOW_CASES = 300
 MIN_CASES = 30
+ENDED_SHARE = 0.5  # the window is the latest one in which at least this share of the cases had ended
 US_PER_DAY = 86_400_000_000
 
 
@@ -51,6 +53,19 @@ def km_quantile(scores: np.ndarray, ended: np.ndarray, alpha: float) -> float | 
     return float(s[reached[0]]) if len(reached) else None
 
 
+def last_window(ended: np.ndarray, window: int) -> int | None:
+    """The end of the latest window of ``window`` items (fewer, if there are fewer) of which at least
+    ``ENDED_SHARE`` have ended; None when no window has, or fewer than ``MIN_CASES`` items."""
+    n = len(ended)
+    if n < MIN_CASES:
+        return None
+    size = min(window, n)
+    running = np.r_[0, np.cumsum(~ended)]
+    ends = np.arange(size, n + 1)
+    ok = np.flatnonzero(running[ends] - running[ends - size] <= (1 - ENDED_SHARE) * size)
+    return int(ends[ok[-1]]) if len(ok) else None
+
+
 def online_shifts(*, start_at: np.ndarray, first_end_event: np.ndarray, first_end_at: np.ndarray,
                   case_bounds: np.ndarray, case_codes: np.ndarray, after_us: int, row_case: np.ndarray,
                   row_k: np.ndarray, row_event: np.ndarray, time: np.ndarray, raw: Mapping[float, np.ndarray],
@@ -73,6 +88,8 @@ def online_shifts(*, start_at: np.ndarray, first_end_event: np.ndarray, first_en
         pool = np.flatnonzero(sel_pool)
         pool = pool[np.lexsort((row_k[pool], case[pool], at[pool]))]  # by instant; ties in a fixed order
         pool_at = at[pool]
+        known = first_end_at[case[pool]]
+        known = np.where(known >= 0, known, np.iinfo(np.int64).max)  # never ended (in this log)
         queries = np.flatnonzero(sel_rows)
         for alpha in raw:
             out[alpha][queries] = static[group][alpha]
@@ -80,11 +97,11 @@ def online_shifts(*, start_at: np.ndarray, first_end_event: np.ndarray, first_en
         by_day = np.split(queries[np.argsort(inverse, kind="stable")], np.cumsum(np.bincount(inverse))[:-1])
         for g, hit_rows in zip(days.tolist(), by_day, strict=True):
             upto = int(np.searchsorted(pool_at, g, "right"))
-            if upto < MIN_CASES:
+            end = last_window(known[:upto] <= g, window)
+            if end is None:
                 continue
-            items = pool[max(0, upto - window):upto]
-            c = case[items]
-            ended = first_end_at[c] <= g
+            items = pool[max(0, end - window):end]
+            ended = known[max(0, end - window):end] <= g
             end_t = time[np.maximum(end_ev[items], 0)]
             reach = np.where(ended, end_t, g)  # a case running at g lasts at least until g
             truth = np.log1p(np.maximum(reach - at[items], 0) / US_PER_DAY)

@@ -49,7 +49,8 @@ def _hits(truth: np.ndarray, quote: np.ndarray) -> float:
     return float((truth <= quote).mean()) if len(truth) else float("nan")
 
 
-def evaluate(log: EventLog, *, rolling: bool = True, leave_out: tuple[str, ...] = ()) -> dict[str, Any]:
+def evaluate(log: EventLog, *, rolling: bool = True, leave_out: tuple[str, ...] = (),
+             case_attributes: tuple[str, ...] = ()) -> dict[str, Any]:
     """Fit on the first 80 % of cases, score the last 20 %: MAE of P50 over prefixes k ≥ 2, hit rates at k = 1.
 
     With ``rolling``, also the rolling origins (:func:`rolling_origins`), the 80 % one sharing its fits.
@@ -57,7 +58,8 @@ def evaluate(log: EventLog, *, rolling: bool = True, leave_out: tuple[str, ...] 
     check_fittable(log)
     is_fit = split(log)
     check_fittable(select_cases(log, is_fit))
-    runs = rolling_origins(log, leave_out=leave_out, shares=ORIGINS if rolling else (FIT_SHARE,))
+    runs = rolling_origins(log, leave_out=leave_out, shares=ORIGINS if rolling else (FIT_SHARE,),
+                           case_attributes=case_attributes)
     last = runs[-1]
     model, quotes, fit_seconds, predict_seconds = last["model"], last["quotes"], last["fit_s"], last["predict_s"]
     rows = prefixes(log)  # same rows, same order as the quotes
@@ -136,8 +138,8 @@ def _block_figures(y: np.ndarray, k: np.ndarray, sel: np.ndarray, q: Any, prefix
     }
 
 
-def rolling_origins(log: EventLog, *, shares: tuple[float, ...] = ORIGINS,
-                    leave_out: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def rolling_origins(log: EventLog, *, shares: tuple[float, ...] = ORIGINS, leave_out: tuple[str, ...] = (),
+                    case_attributes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Per origin: the fitted models, their quotes of every prefix, timings and the block's figures (or None)."""
     order = case_start_order(log)
     bounds = log.case_bounds()
@@ -154,13 +156,13 @@ def rolling_origins(log: EventLog, *, shares: tuple[float, ...] = ORIGINS,
         block = np.zeros(len(log.case.names), dtype=bool)
         block[order[cuts[i]:cuts[i + 1]]] = True
         t0 = time.perf_counter()
-        model = fit(log, cases=is_fit, leave_out=leave_out)
+        model = fit(log, cases=is_fit, leave_out=leave_out, case_attributes=case_attributes)
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         quotes = model.predict_prefixes(log)
         predict_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        blind_model = fit(log, cases=is_fit, queue_features=False)
+        blind_model = fit(log, cases=is_fit, queue_features=False, case_attributes=case_attributes)
         blind_fit_s = time.perf_counter() - t0
         blind = blind_model.predict_prefixes(log)
         static = model.predict_prefixes(log, online=False)

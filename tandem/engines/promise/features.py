@@ -14,7 +14,7 @@ import numpy as np
 
 from tandem.engines.eventlog import EventLog
 from tandem.engines.eventlog.model import LIFECYCLE, RESOURCE
-from tandem.engines.promise.queue import QueueSpec, learn_queue, queue_features
+from tandem.engines.promise.queue import QueueSpec, learn_queue, queue_features, stab
 
 US_PER_DAY = 86_400_000_000
 MAX_TOKENS = 60  # activity(+lifecycle) values kept as their own bag column; the rest share "other"
@@ -61,7 +61,7 @@ class FeatureSpec:
         if self.inter_case:
             base += [f"{what}_{int(w)}d" for w in WINDOWS_DAYS for what in ("arrivals", "events")]
             if self.queue is not None:
-                base += self.queue.names
+                base += self.queue.names + [f"queue:wip_case:{a}" for a in self.case_attributes]
         base += [f"extra:{e}" for e in self.extra]
         return base
 
@@ -214,8 +214,14 @@ def features(log: EventLog, spec: FeatureSpec, rows: Prefixes,
         ex.append(values[ev])
     head = np.column_stack(cols) if cols else np.zeros((len(ev), 0))
     if spec.inter_case and spec.queue is not None:
-        qcols, _ = queue_features(log, spec.queue, codes, names, tok, rcodes if spec.resources else None, ev)
+        qcols, states = queue_features(log, spec.queue, codes, names, tok, rcodes if spec.resources else None, ev)
         load += list(qcols.T)
+        # Work in progress among the cases with the same value of each case attribute (e.g. the providing unit).
+        for key, vocab in spec.case_attributes.items():
+            group = _remap(log.case_attributes[key].codes, log.case_attributes[key].names, vocab)[log.case.codes]
+            ok = group >= 0
+            wip = stab(t[ok], states.open_until[ok], group[ok], t[ev], np.maximum(group[ev], 0))
+            load.append(np.where(group[ev] >= 0, wip, np.nan))
     tail = np.column_stack(load + ex) if load or ex else np.zeros((len(ev), 0))
     X = np.hstack([head, bag, tail]).astype(np.float32)
     if spec.leave_out:

@@ -24,7 +24,8 @@ class Command(BaseCommand):
         f.add_argument("--log", required=True, metavar="TRAIN_FILE", help="a .csv or .xes file, optionally .gz")
         f.add_argument("--out", required=True, metavar="MODEL_FILE", help="where to write the model (JSON)")
         f.add_argument("--case-attribute", action="append", default=[], metavar="NAME",
-                       help="a categorical case attribute to use as a feature, e.g. service (repeatable)")
+                       help="a categorical case attribute to use as a feature, and to count the work in progress "
+                       "among cases sharing its value, e.g. service (repeatable)")
         p = sub.add_parser("predict", help="quote every case after each of its events but the last")
         p.add_argument("--model", required=True, metavar="MODEL_FILE", help="a model written by `tandem promise fit`")
         p.add_argument("--log", required=True, metavar="FILE", help="a .csv or .xes file, optionally .gz")
@@ -33,6 +34,9 @@ class Command(BaseCommand):
                            "and three rolling origins, beside the queue-blind model")
         e.add_argument("--log", required=True, metavar="FILE", help="a .csv or .xes file, optionally .gz")
         e.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+        e.add_argument("--case-attribute", action="append", default=[], metavar="NAME",
+                       help="a categorical case attribute to use as a feature, and to count the work in progress "
+                       "among cases sharing its value, e.g. unit (repeatable)")
         for command in (f, p, e):
             command.add_argument(
                 "--drop-duplicates", action="store_true",
@@ -85,7 +89,8 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
 
     def evaluate(self, o: dict[str, Any]) -> None:
-        figures = evaluate(self._read(o["log"], "evaluate", o["drop_duplicates"]))
+        figures = evaluate(self._read(o["log"], "evaluate", o["drop_duplicates"]),
+                           case_attributes=tuple(o["case_attribute"]))
         if o["json"]:
             self.stdout.write(json.dumps(figures, indent=2, ensure_ascii=False))
             return
