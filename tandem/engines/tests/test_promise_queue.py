@@ -144,3 +144,39 @@ def test_without_a_learnable_end_activity_the_silence_rule_is_used_and_said(tmp_
     assert any("falls silent" in n for n in model.info["notes"]) and any("no resources" in n for n in model.info["notes"])
     figures = evaluate(log)
     assert any("falls silent" in n for n in figures["notes"])
+
+
+def km_by_hand(scores: list[float], ended: list[bool], level: float) -> float | None:
+    """Kaplan–Meier in plain Python: walk the sorted scores, multiply the survival at each end."""
+    pairs = sorted(zip(scores, [not e for e in ended], strict=True))  # ends before censorings at a tie
+    surv, at_risk = 1.0, len(pairs)
+    for s, censored in pairs:
+        if not censored:
+            surv *= 1 - 1 / at_risk
+            if 1 - surv >= level - 1e-12:
+                return s
+        at_risk -= 1
+    return None
+
+
+def test_the_kaplan_meier_quantile_matches_a_recount_and_split_conformal_without_censoring() -> None:
+    from tandem.engines.promise.calibration import conformal, km_quantile
+
+    rng = np.random.default_rng(7)
+    for n in (5, 31, 200):
+        scores = rng.normal(size=n)
+        none = np.ones(n, dtype=bool)
+        for alpha in (0.8, 0.9):
+            assert km_quantile(scores, none, alpha) == pytest.approx(conformal(scores, alpha))
+            ended = rng.random(n) < 0.7
+            level = min(1.0, (n + 1) * alpha / n)
+            assert km_quantile(scores, ended, alpha) == km_by_hand(scores.tolist(), ended.tolist(), level)
+
+
+def test_the_calibration_window_is_the_latest_with_half_its_cases_ended() -> None:
+    from tandem.engines.promise.calibration import last_window
+
+    ended = np.array([True] * 40 + [False] * 30)
+    assert last_window(ended, 40) == 60  # cases 20..59: 20 ended, 20 running
+    assert last_window(ended[:20], 40) is None  # too few
+    assert last_window(np.zeros(50, dtype=bool), 40) is None  # nothing ended
