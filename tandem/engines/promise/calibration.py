@@ -3,7 +3,7 @@
 A quantile booster's quote drifts with the process. For a prediction at instant t, the shift added to the
 booster's quote (in log1p(days)) is the conformal quantile of the scores log1p(truth) − log1p(raw quote) of
 the ``WINDOW_CASES`` latest cases by start (for the quote at k = 1; for k ≥ 2, the latest prefixes, as many
-as those cases have on average) of which at least half had ended, as they stood at the last midnight
+as those cases have on average) of which at least 95 % had ended, as they stood at the last midnight
 (UTC) before t. A case that had ended
 by then (its first end: an end activity, or a silence longer than the time-out, the rule of the queue
 features) gives its score; one still running gives a lower bound (it lasts at least until then), and the
@@ -26,7 +26,8 @@ import numpy as np
 
 WINDOW_CASES = 300
 MIN_CASES = 30
-ENDED_SHARE = 0.5  # the window is the latest one in which at least this share of the cases had ended
+ENDED_SHARE = 0.95  # the window is the latest one in which at least this share of the cases had ended (so the
+# Kaplan–Meier curve can reach the P90 level: the cases still running are the long ones)
 US_PER_DAY = 86_400_000_000
 
 

@@ -173,10 +173,11 @@ def test_the_kaplan_meier_quantile_matches_a_recount_and_split_conformal_without
             assert km_quantile(scores, ended, alpha) == km_by_hand(scores.tolist(), ended.tolist(), level)
 
 
-def test_the_calibration_window_is_the_latest_with_half_its_cases_ended() -> None:
+def test_the_calibration_window_is_the_latest_with_95_percent_of_its_cases_ended() -> None:
     from tandem.engines.promise.calibration import last_window
 
-    ended = np.array([True] * 40 + [False] * 30)
-    assert last_window(ended, 40) == 60  # cases 20..59: 20 ended, 20 running
+    ended = np.array([True] * 60 + [False] * 30)
+    ended[50] = False
+    assert last_window(ended, 40) == 61  # cases 21..60: 2 running (50 and 60), 95 % ended; 22..61 has 3
     assert last_window(ended[:20], 40) is None  # too few
     assert last_window(np.zeros(50, dtype=bool), 40) is None  # nothing ended
