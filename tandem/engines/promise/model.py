@@ -69,15 +69,16 @@ class PromiseModel:
     calibrate_after_us: int | None = None
     window_prefixes: int = WINDOW_CASES
 
-    def predict_matrix(self, X: np.ndarray, k: np.ndarray,
-                       shifts: Mapping[float, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def predict_matrix(self, X: np.ndarray, k: np.ndarray, shifts: Mapping[float, np.ndarray] | None = None,
+                       raw: Mapping[float, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """P50, P80, P90 in days for a feature matrix (columns ``spec.names``) whose rows have prefix lengths k.
 
-        ``shifts`` (per alpha, one per row, in log1p(days)) replaces the static calibration shifts.
+        ``shifts`` (per alpha, one per row, in log1p(days)) replaces the static calibration shifts; ``raw``,
+        the upper boosters' predictions of ``X`` when already computed.
         """
         p50 = np.maximum(np.expm1(self.raw_p50(X)), 0.0)
         out = [p50]
-        raw = self.raw_upper(X)
+        raw = raw if raw is not None else self.raw_upper(X)
         first = k == 1
         for alpha in QUANTILES:
             shift = shifts[alpha] if shifts is not None else np.where(
@@ -103,14 +104,15 @@ class PromiseModel:
         """
         every = prefixes(log, include_last=True)
         X = features(log, self.spec, every, extra_features)
-        shifts = self.online(log, every, X) if online and self.calibrate_after_us is not None else None
-        p50, p80, p90 = self.predict_matrix(X, every.k, shifts)
+        raw = self.raw_upper(X)
+        shifts = self.online(log, every, raw) if online and self.calibrate_after_us is not None else None
+        p50, p80, p90 = self.predict_matrix(X, every.k, shifts, raw)
         keep = slice(None) if include_last else every.k < every.length
         names = np.array(log.case.names, dtype=object)
         return Quotes(names[every.case[keep]].tolist(), every.k[keep], p50[keep], p80[keep], p90[keep])
 
-    def online(self, log: EventLog, every: Prefixes, X: np.ndarray) -> dict[float, np.ndarray]:
-        """The shifts of every prefix (``every``: all events of ``log``) from the cases ended before it."""
+    def online(self, log: EventLog, every: Prefixes, raw: Mapping[float, np.ndarray]) -> dict[float, np.ndarray]:
+        """The shifts of every prefix (``every``: all events of ``log``; ``raw``: the upper boosters' predictions)."""
         codes, names = _token_names(log, self.spec.use_lifecycle)
         queue = self.spec.queue or QueueSpec.from_dict(self.info["ends"])
         states = case_states(log, codes, names, queue)
@@ -122,7 +124,7 @@ class PromiseModel:
                              first_end_at=states.first_end_at, case_bounds=bounds, case_codes=log.case.codes,
                              after_us=self.calibrate_after_us,
                              row_case=every.case, row_k=every.k, row_event=every.event, time=log.time,
-                             raw=self.raw_upper(X), static=self.shifts, window_prefixes=self.window_prefixes)
+                             raw=raw, static=self.shifts, window_prefixes=self.window_prefixes)
 
     def to_json(self) -> str:
         return json.dumps({
