@@ -28,7 +28,6 @@ from tandem.engines.promise.model import case_start_order  # noqa: E402
 
 LOGS = ["Helpdesk.xes.gz", "BPI_Challenge_2012_W.xes.gz", "env_permit.xes.gz"]
 GROUPS = {
-    "work in progress": ["queue:wip", "queue:wip_activity", "queue:wip_resource"],
     "throughput": ["queue:done_1d", "queue:done_5d", "queue:done_20d"],
     "drain time": ["queue:drain_days"],
     "active resources": ["queue:resources_active_7d"],

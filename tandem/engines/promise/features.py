@@ -215,7 +215,8 @@ def features(log: EventLog, spec: FeatureSpec, rows: Prefixes,
     head = np.column_stack(cols) if cols else np.zeros((len(ev), 0))
     if spec.inter_case and spec.queue is not None:
         qcols, states = queue_features(log, spec.queue, codes, names, tok, rcodes if spec.resources else None, ev)
-        load += list(qcols.T)
+        computed = spec.queue.computed_names
+        load += [qcols[:, computed.index(name)] for name in spec.queue.names]
         # Work in progress among the cases with the same value of each case attribute (e.g. the providing unit).
         for key, vocab in spec.case_attributes.items():
             group = _remap(log.case_attributes[key].codes, log.case_attributes[key].names, vocab)[log.case.codes]

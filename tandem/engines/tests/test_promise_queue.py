@@ -72,7 +72,7 @@ def test_the_queue_features_match_a_plain_python_recount(tmp_path) -> None:
     rows = prefixes(log, include_last=True)
     X, _ = queue_features(log, spec, codes, names, _remap(codes, names, names), _remap(res.codes, res.names, res.names),
                           rows.event)
-    col = {n.removeprefix("queue:"): i for i, n in enumerate(spec.names)}
+    col = {n.removeprefix("queue:"): i for i, n in enumerate(spec.computed_names)}
     t0 = log.time.min()
     for i, ev in enumerate(rows.event.tolist()):
         t = (log.time[ev] - t0) / US_PER_DAY
@@ -109,7 +109,8 @@ def test_the_ends_and_opening_hours_are_learnt_from_the_fitting_cases(tmp_path) 
 def test_the_queue_blind_model_has_no_inter_case_column_and_online_calibration_moves_quotes(tmp_path) -> None:
     log = read_log(synthetic(tmp_path, n_cases=300))
     full, blind = fit(log), fit(log, queue_features=False)
-    assert "queue:wip" in full.spec.names and "arrivals_1d" in full.spec.names
+    assert "queue:drain_days" in full.spec.names and "arrivals_1d" in full.spec.names
+    assert "queue:wip" not in full.spec.names  # computed, measured, not read (queue.NOT_USED)
     assert not [n for n in blind.spec.names if n.startswith(("queue:", "arrivals_", "events_"))]
     online, static = full.predict_prefixes(log), full.predict_prefixes(log, online=False)
     assert np.array_equal(online.p50, static.p50) and not np.array_equal(online.p80, static.p80)
