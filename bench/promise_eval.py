@@ -68,12 +68,12 @@ def main() -> None:
 
 
 ROLLING_HEAD = ["log", "origin", "cases", "cut short", "MAE", "MAE k=1", "P80 hit", "P90 hit", "blind MAE",
-                "blind k=1", "blind P80", "blind P90", "static P80", "static P90", "fit (s)", "blind fit (s)",
+                "blind k=1", "blind P80", "blind P90", "online P80", "online P90", "fit (s)", "blind fit (s)",
                 "predictions/s"]
 
 
 def rolling_rows(label: str, f: dict) -> list[list[str]]:
-    """One row per rolling origin and one for them all; "static": the P80/P90 shifts fixed at fit time."""
+    """One row per rolling origin and one for them all; "online": the P80/P90 shifts recomputed every day."""
     if not f.get("rolling") or not f["rolling"]["origins"]:
         return [[label, "too few cases", *[""] * (len(ROLLING_HEAD) - 2)]]
 
@@ -89,7 +89,7 @@ def rolling_rows(label: str, f: dict) -> list[list[str]]:
         out.append([label, o["origin"][:10], f"{o['test_cases']:,}", str(o.get("left_out_cut_short", "")),
                     num(o["mae_days"]), num(o["mae_p50_k1_days"]), pct(o["hit_rate_p80"]), pct(o["hit_rate_p90"]),
                     num(b["mae_days"]), num(b["mae_p50_k1_days"]), pct(b["hit_rate_p80"]), pct(b["hit_rate_p90"]),
-                    pct(o["static_hit_rate_p80"]), pct(o["static_hit_rate_p90"]),
+                    pct(o["online_hit_rate_p80"]), pct(o["online_hit_rate_p90"]),
                     num(o.get("fit_seconds")), num(b.get("fit_seconds")),
                     f"{o['predictions_per_second']:,.0f}" if "predictions_per_second" in o else ""])
     return out

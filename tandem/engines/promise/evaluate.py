@@ -165,14 +165,14 @@ def rolling_origins(log: EventLog, *, shares: tuple[float, ...] = ORIGINS, leave
         blind_model = fit(log, cases=is_fit, queue_features=False, case_attributes=case_attributes)
         blind_fit_s = time.perf_counter() - t0
         blind = blind_model.predict_prefixes(log)
-        static = model.predict_prefixes(log, online=False)
+        online = model.predict_prefixes(log, online=True)
         run: dict[str, Any] = {"model": model, "quotes": quotes, "blind": blind, "fit_s": fit_s,
                                "predict_s": predict_s, "blind_fit_s": blind_fit_s, "figures": None}
         runs.append(run)
         # A block case is scored when its longest P90 quote at k = 1 ends by the end of the log.
         k1 = rows.k == 1
         reach = np.zeros(len(log.case.names), dtype=np.int64)
-        longest = np.maximum.reduce([quotes.p90[k1], blind.p90[k1], static.p90[k1]])
+        longest = np.maximum.reduce([quotes.p90[k1], blind.p90[k1], online.p90[k1]])
         reach[rows.case[k1]] = start_at[rows.case[k1]] + (longest * 86_400_000_000).astype(np.int64)
         scored = block & (reach <= end_of_log)
         sel = scored[rows.case]
@@ -182,15 +182,15 @@ def rolling_origins(log: EventLog, *, shares: tuple[float, ...] = ORIGINS, leave
                    "fit_cases": int(is_fit.sum()), "test_cases": int(scored.sum()),
                    "left_out_cut_short": int((block & ~scored).sum()),
                    "test_prefixes": int((sel & (rows.k >= 2)).sum()), **_block_figures(y, rows.k, sel, quotes)}
-        static_figures = _block_figures(y, rows.k, sel, static, "static_")
-        figures["static_hit_rate_p80"] = static_figures["static_hit_rate_p80"]
-        figures["static_hit_rate_p90"] = static_figures["static_hit_rate_p90"]
+        online_figures = _block_figures(y, rows.k, sel, online, "online_")
+        figures["online_hit_rate_p80"] = online_figures["online_hit_rate_p80"]
+        figures["online_hit_rate_p90"] = online_figures["online_hit_rate_p90"]
         figures["queue_blind"] = _block_figures(y, rows.k, sel, blind)
         figures["fit_seconds"] = round(fit_s, 3)
         figures["queue_blind"]["fit_seconds"] = round(blind_fit_s, 3)
         figures["predictions_per_second"] = round(len(quotes.k) / max(predict_s, 1e-9), 1)
         run["figures"], run["sel"] = figures, sel
-        run["static"] = static
+        run["online"] = online
     return runs
 
 
@@ -211,9 +211,9 @@ def _pooled(log: EventLog, runs: list[dict[str, Any]]) -> dict[str, Any] | None:
     kk = np.concatenate([rows.k[r["sel"]] for r in runs])
     out: dict[str, Any] = {"test_cases": sum(r["figures"]["test_cases"] for r in runs),
                            **_block_figures(yy, kk, sel, stack("quotes"))}
-    static = _block_figures(yy, kk, sel, stack("static"), "static_")
-    out["static_hit_rate_p80"], out["static_hit_rate_p90"] = static["static_hit_rate_p80"], static[
-        "static_hit_rate_p90"]
+    online = _block_figures(yy, kk, sel, stack("online"), "online_")
+    out["online_hit_rate_p80"], out["online_hit_rate_p90"] = online["online_hit_rate_p80"], online[
+        "online_hit_rate_p90"]
     out["queue_blind"] = _block_figures(yy, kk, sel, stack("blind"))
     return out
 

@@ -61,14 +61,17 @@ def test_it_learns_the_service_from_the_case_attribute(log_and_model) -> None:
     assert slow > 3 * fast  # true medians: about 1.2 and 0.2 days
 
 
-def test_a_quote_never_changes_when_later_events_are_removed(log_and_model) -> None:
-    log, model = log_and_model
-    full = model.predict_prefixes(log)
+@pytest.mark.parametrize("online", [False, True])
+def test_a_quote_never_changes_when_later_events_are_removed(log_and_model, online) -> None:
+    log, model = log_and_model  # queue features on; with ``online``, the daily calibration too
+    full = model.predict_prefixes(log, online=online)
     rows = prefixes(log)
-    for cut in np.quantile(log.time, [0.3, 0.7]).astype(np.int64):
+    moved = 0  # quotes the daily calibration changed, among those compared
+    for cut in np.quantile(log.time, [0.3, 0.7, 0.97]).astype(np.int64):  # 0.97: after the validation cases
         short = truncate(log, int(cut))
         assert len(short) < len(log)
-        part = model.predict_prefixes(short)
+        part = model.predict_prefixes(short, online=online)
+        moved += int((part.p80 != model.predict_prefixes(short).p80).sum())
         index = {(c, k): i for i, (c, k) in enumerate(zip(full.case_id, full.k.tolist(), strict=True))}
         matched = 0
         for j, (c, k) in enumerate(zip(part.case_id, part.k.tolist(), strict=True)):
@@ -77,6 +80,7 @@ def test_a_quote_never_changes_when_later_events_are_removed(log_and_model) -> N
             assert (full.p50[i], full.p80[i], full.p90[i]) == (part.p50[j], part.p80[j], part.p90[j])
             matched += 1
         assert matched > 100
+    assert (moved > 0) == online
 
 
 def test_the_model_round_trips_through_json_and_refuses_garbage(log_and_model) -> None:

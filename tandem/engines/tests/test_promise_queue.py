@@ -112,7 +112,7 @@ def test_the_queue_blind_model_has_no_inter_case_column_and_online_calibration_m
     assert "queue:drain_days" in full.spec.names and "arrivals_1d" in full.spec.names
     assert "queue:wip" not in full.spec.names  # computed, measured, not read (queue.NOT_USED)
     assert not [n for n in blind.spec.names if n.startswith(("queue:", "arrivals_", "events_"))]
-    online, static = full.predict_prefixes(log), full.predict_prefixes(log, online=False)
+    online, static = full.predict_prefixes(log, online=True), full.predict_prefixes(log)
     assert np.array_equal(online.p50, static.p50) and not np.array_equal(online.p80, static.p80)
 
 
