@@ -101,6 +101,7 @@ class Command(BaseCommand):
             f"test prefixes (k >= 2): {figures['test_prefixes']:,}",
             "",
             f"{'MAE of P50, days':<40} {figures['mae_days']:>8.3f}",
+            f"{'MAE of P50 at k = 1 (submission), days':<40} {figures['mae_p50_k1_days']:>8.3f}",
             f"{'  baseline: global median':<40} {b['global_median_mae_days']:>8.3f}",
             f"{'  baseline: median by prefix length':<40} {b['median_by_prefix_length_mae_days']:>8.3f}",
             "",
