@@ -32,12 +32,16 @@ US_PER_DAY = 86_400_000_000
 
 
 def conformal(scores: np.ndarray, alpha: float) -> float:
-    """The shift that makes ``alpha`` of the scores (truth minus quote) ≤ 0: the ⌈(n + 1) alpha⌉-th smallest."""
-    n = len(scores)
-    if n == 0:
+    """The shift that makes ``alpha`` of the scores (truth minus quote) ≤ 0, with the n+1 correction.
+
+    The quantile at level ⌈(n + 1) alpha⌉ / n, taking the higher score between two: at most one rank above
+    the textbook ⌈(n + 1) alpha⌉-th smallest, which the quantile boosters' refit on every case needs (their
+    quotes move a little after the shift is measured).
+    """
+    if len(scores) == 0:
         return 0.0
-    rank = min(n, int(np.ceil((n + 1) * alpha - 1e-9)))
-    return float(np.partition(scores, rank - 1)[rank - 1])
+    level = min(1.0, np.ceil((len(scores) + 1) * alpha) / len(scores))
+    return float(np.quantile(scores, level, method="higher"))
 
 
 def km_quantile(scores: np.ndarray, ended: np.ndarray, alpha: float) -> float | None:

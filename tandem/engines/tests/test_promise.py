@@ -63,11 +63,15 @@ def test_it_learns_the_service_from_the_case_attribute(log_and_model) -> None:
 
 @pytest.mark.parametrize("online", [False, True])
 def test_a_quote_never_changes_when_later_events_are_removed(log_and_model, online) -> None:
-    log, model = log_and_model  # queue features on; with ``online``, the daily calibration too
+    log, model = log_and_model  # queue features on
+    if online:  # the daily recalibration reads cases started after the fitted ones
+        early = np.zeros(len(log.case.names), dtype=bool)
+        early[:120] = True
+        model = fit(log, cases=early, case_attributes=["service"])
     full = model.predict_prefixes(log, online=online)
     rows = prefixes(log)
     moved = 0  # quotes the daily calibration changed, among those compared
-    for cut in np.quantile(log.time, [0.3, 0.7, 0.97]).astype(np.int64):  # 0.97: after the validation cases
+    for cut in np.quantile(log.time, [0.3, 0.7, 0.97]).astype(np.int64):
         short = truncate(log, int(cut))
         assert len(short) < len(log)
         part = model.predict_prefixes(short, online=online)
@@ -110,7 +114,11 @@ def test_the_protocol_scores_the_last_fifth_and_calibrates_the_quotes(tmp_path) 
     f = evaluate(log)
     assert (f["fit_cases"], f["test_cases"], f["test_prefixes"], f["test_cases_quoted"]) == (480, 120, 240, 120)
     assert f["mae_days"] < f["baselines"]["global_median_mae_days"]
-    assert 0.68 <= f["hit_rate_p80"] <= 0.92 and 0.8 <= f["hit_rate_p90"] <= 0.98
+    # 120 quotes on one split move by ±4 points from a change of trees; the three rolling blocks pooled
+    # (about 300 quotes) are the steadier check
+    assert 0.6 <= f["hit_rate_p80"] <= 0.92 and 0.8 <= f["hit_rate_p90"] <= 0.98
+    overall = f["rolling"]["overall"]
+    assert 0.7 <= overall["hit_rate_p80"] <= 0.9 and 0.82 <= overall["hit_rate_p90"] <= 0.98
     assert f["mean_quote_days_p90"] >= f["mean_quote_days_p80"] > 0
     assert f["predictions_per_second"] > 0 and f["fit_seconds"] > 0
 

@@ -108,7 +108,9 @@ def test_the_ends_and_opening_hours_are_learnt_from_the_fitting_cases(tmp_path) 
 
 def test_the_queue_blind_model_has_no_inter_case_column_and_online_calibration_moves_quotes(tmp_path) -> None:
     log = read_log(synthetic(tmp_path, n_cases=300))
-    full, blind = fit(log), fit(log, queue_features=False)
+    early = np.zeros(len(log.case.names), dtype=bool)
+    early[:150] = True  # cases are in start order: the daily recalibration reads the later ones
+    full, blind = fit(log, cases=early), fit(log, cases=early, queue_features=False)
     assert "queue:drain_days" in full.spec.names and "arrivals_1d" in full.spec.names
     assert "queue:wip" not in full.spec.names  # computed, measured, not read (queue.NOT_USED)
     assert not [n for n in blind.spec.names if n.startswith(("queue:", "arrivals_", "events_"))]
@@ -160,15 +162,16 @@ def km_by_hand(scores: list[float], ended: list[bool], level: float) -> float | 
     return None
 
 
-def test_the_kaplan_meier_quantile_matches_a_recount_and_split_conformal_without_censoring() -> None:
-    from tandem.engines.promise.calibration import conformal, km_quantile
+def test_the_kaplan_meier_quantile_matches_a_recount_and_the_conformal_rank_without_censoring() -> None:
+    from tandem.engines.promise.calibration import km_quantile
 
     rng = np.random.default_rng(7)
     for n in (5, 31, 200):
         scores = rng.normal(size=n)
         none = np.ones(n, dtype=bool)
         for alpha in (0.8, 0.9):
-            assert km_quantile(scores, none, alpha) == pytest.approx(conformal(scores, alpha))
+            rank = min(n, int(np.ceil((n + 1) * alpha - 1e-9)))  # the textbook split-conformal rank
+            assert km_quantile(scores, none, alpha) == pytest.approx(np.sort(scores)[rank - 1])
             ended = rng.random(n) < 0.7
             level = min(1.0, (n + 1) * alpha / n)
             assert km_quantile(scores, ended, alpha) == km_by_hand(scores.tolist(), ended.tolist(), level)
