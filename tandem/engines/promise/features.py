@@ -14,6 +14,7 @@ import numpy as np
 
 from tandem.engines.eventlog import EventLog
 from tandem.engines.eventlog.model import LIFECYCLE, RESOURCE
+from tandem.engines.promise.queue import QueueSpec, learn_queue, queue_features, stab
 
 US_PER_DAY = 86_400_000_000
 MAX_TOKENS = 60  # activity(+lifecycle) values kept as their own bag column; the rest share "other"
@@ -46,31 +47,46 @@ class FeatureSpec:
     resources: list[str]  # empty: no resource feature
     case_attributes: dict[str, list[str]] = field(default_factory=dict)
     extra: list[str] = field(default_factory=list)
+    inter_case: bool = True  # False: the queue-blind model (no load, no queue columns)
+    queue: QueueSpec | None = None  # the queue columns (None: not used)
+    leave_out: list[str] = field(default_factory=list)  # column names left out (for measuring what they add)
 
     @property
-    def names(self) -> list[str]:
+    def all_names(self) -> list[str]:
         base = ["k", "elapsed_days", "since_prev_days", "hour", "weekday", "last_token", "prev_token"]
         if self.resources:
             base.append("last_resource")
         base += [f"case:{a}" for a in self.case_attributes]
         base += [f"count:{t}" for t in self.tokens] + ["count:other"]
-        base += [f"{what}_{int(w)}d" for w in WINDOWS_DAYS for what in ("arrivals", "events")]
+        if self.inter_case:
+            base += [f"{what}_{int(w)}d" for w in WINDOWS_DAYS for what in ("arrivals", "events")]
+            if self.queue is not None:
+                base += self.queue.names + [f"queue:wip_case:{a}" for a in self.case_attributes]
         base += [f"extra:{e}" for e in self.extra]
         return base
 
     @property
+    def names(self) -> list[str]:
+        return [n for n in self.all_names if n not in self.leave_out]
+
+    @property
     def categorical(self) -> list[int]:
         n = 7 + bool(self.resources) + len(self.case_attributes)
-        return [5, 6, *range(7, n)]
+        cats = set(self.all_names[i] for i in [5, 6, *range(7, n)])
+        return [i for i, name in enumerate(self.names) if name in cats]
 
     def to_dict(self) -> dict:
         return {"tokens": self.tokens, "use_lifecycle": self.use_lifecycle, "resources": self.resources,
-                "case_attributes": self.case_attributes, "extra": self.extra}
+                "case_attributes": self.case_attributes, "extra": self.extra, "inter_case": self.inter_case,
+                "queue": self.queue.to_dict() if self.queue is not None else None, "leave_out": self.leave_out}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> FeatureSpec:
+        queue = d.get("queue")
         return cls(list(d["tokens"]), bool(d["use_lifecycle"]), list(d["resources"]),
-                   {str(k): list(v) for k, v in d["case_attributes"].items()}, list(d["extra"]))
+                   {str(k): list(v) for k, v in d["case_attributes"].items()}, list(d["extra"]),
+                   bool(d.get("inter_case", True)), QueueSpec.from_dict(queue) if queue else None,
+                   list(d.get("leave_out", [])))
 
 
 def _token_names(log: EventLog, use_lifecycle: bool) -> tuple[np.ndarray, list[str]]:
@@ -104,7 +120,9 @@ def uses_lifecycle(log: EventLog) -> bool:
     return life is not None and len(set(life.names)) > 1
 
 
-def learn_spec(log: EventLog, case_attributes: Sequence[str] = (), extra: Sequence[str] = ()) -> FeatureSpec:
+def learn_spec(log: EventLog, case_attributes: Sequence[str] = (), extra: Sequence[str] = (), *,
+               queue_features: bool = True, leave_out: Sequence[str] = ()) -> FeatureSpec:
+    """The vocabularies (and, with ``queue_features``, the queue's ends and hours) of the fitting cases ``log``."""
     use_life = uses_lifecycle(log)
     codes, names = _token_names(log, use_life)
     res = log.attributes.get(RESOURCE)
@@ -116,7 +134,9 @@ def learn_spec(log: EventLog, case_attributes: Sequence[str] = (), extra: Sequen
             raise PromiseError(f"no case attribute {key!r}; the log has: {have}")
         attr = log.case_attributes[key]
         cats[key] = _top(attr.codes, attr.names, MAX_CASE_LEVELS)
-    return FeatureSpec(_top(codes, names, MAX_TOKENS), use_life, resources, cats, list(extra))
+    queue = learn_queue(log, codes, names) if queue_features else None
+    return FeatureSpec(_top(codes, names, MAX_TOKENS), use_life, resources, cats, list(extra),
+                       inter_case=queue_features, queue=queue, leave_out=list(leave_out))
 
 
 def prefixes(log: EventLog, *, include_last: bool = False) -> Prefixes:
@@ -157,9 +177,9 @@ def features(log: EventLog, spec: FeatureSpec, rows: Prefixes,
     tok = _remap(codes, names, spec.tokens)
     cols.append(tok[ev].astype(np.float64))
     cols.append(np.where(ev > first[ev], tok[np.maximum(ev - 1, 0)], -1).astype(np.float64))
+    res = log.attributes.get(RESOURCE)
+    rcodes = _remap(res.codes, res.names, spec.resources) if res is not None else np.full(n, -1, np.int32)
     if spec.resources:
-        res = log.attributes.get(RESOURCE)
-        rcodes = _remap(res.codes, res.names, spec.resources) if res is not None else np.full(n, -1, np.int32)
         cols.append(rcodes[ev].astype(np.float64))
     for key, vocab in spec.case_attributes.items():
         attr = log.case_attributes.get(key)
@@ -180,7 +200,7 @@ def features(log: EventLog, spec: FeatureSpec, rows: Prefixes,
     arrivals = np.sort(t[starts]) if len(starts) else sorted_t
     now = t[ev]
     load = []
-    for w in WINDOWS_DAYS:
+    for w in WINDOWS_DAYS if spec.inter_case else ():
         since = now - int(w * US_PER_DAY)
         load.append(np.searchsorted(arrivals, now, "right") - np.searchsorted(arrivals, since, "right"))
         load.append(np.searchsorted(sorted_t, now, "right") - np.searchsorted(sorted_t, since, "right"))
@@ -193,8 +213,20 @@ def features(log: EventLog, spec: FeatureSpec, rows: Prefixes,
             raise PromiseError(f"extra feature {key!r} has shape {values.shape}, expected ({n},)")
         ex.append(values[ev])
     head = np.column_stack(cols) if cols else np.zeros((len(ev), 0))
+    if spec.inter_case and spec.queue is not None:
+        qcols, states = queue_features(log, spec.queue, codes, names, tok, rcodes if spec.resources else None, ev)
+        computed = spec.queue.computed_names
+        load += [qcols[:, computed.index(name)] for name in spec.queue.names]
+        # Work in progress among the cases with the same value of each case attribute (e.g. the providing unit).
+        for key, vocab in spec.case_attributes.items():
+            group = _remap(log.case_attributes[key].codes, log.case_attributes[key].names, vocab)[log.case.codes]
+            ok = group >= 0
+            wip = stab(t[ok], states.open_until[ok], group[ok], t[ev], np.maximum(group[ev], 0))
+            load.append(np.where(group[ev] >= 0, wip, np.nan))
     tail = np.column_stack(load + ex) if load or ex else np.zeros((len(ev), 0))
     X = np.hstack([head, bag, tail]).astype(np.float32)
+    if spec.leave_out:
+        X = X[:, [i for i, name in enumerate(spec.all_names) if name not in spec.leave_out]]
     cats = X[:, spec.categorical]
     cats[cats < 0] = np.nan  # missing category: LightGBM's missing value (a negative code makes it warn on stdout)
     X[:, spec.categorical] = cats

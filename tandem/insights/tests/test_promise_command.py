@@ -39,13 +39,23 @@ def test_it_evaluates_with_the_protocol_as_one_json_object(logfile, capsys) -> N
             "fit_seconds", "predictions_per_second", "test_prefixes"} <= f.keys()
     assert {"global_median_mae_days", "median_by_prefix_length_mae_days"} <= f["baselines"].keys()
     assert (f["fit_cases"], f["test_cases"]) == (96, 24)
+    origins = f["rolling"]["origins"]
+    assert [o["share"] for o in origins] == [0.5, 0.65, 0.8] and f["rolling"]["overall"]["test_cases"] == sum(
+        o["test_cases"] for o in origins)
+    for o in [*origins, f["rolling"]["overall"]]:
+        assert {"mae_days", "mae_p50_k1_days", "hit_rate_p80", "hit_rate_p90"} <= o.keys()
+        assert {"mae_days", "mae_p50_k1_days", "hit_rate_p80", "hit_rate_p90"} <= o["queue_blind"].keys()
+    assert {"mae_days", "mae_p50_k1_days", "hit_rate_p80", "hit_rate_p90"} <= f["queue_blind"].keys()
+    assert f["notes"] == []
+    code, out, err = run("evaluate", "--log", str(logfile), capsys=capsys)
+    assert code == 0 and "rolling origins" in out and "queue-blind" in out and "overall" in out
 
 
 def test_it_fits_saves_json_and_predicts_every_prefix(logfile, tmp_path, capsys) -> None:
     model = tmp_path / "model.json"
     code, _, err = run("fit", "--log", str(logfile), "--out", str(model), "--case-attribute", "service", capsys=capsys)
     assert code == 0 and "fitted on 120 cases" in err
-    assert json.loads(model.read_text())["format"] == "tandem-promise/1"  # JSON, no pickle
+    assert json.loads(model.read_text())["format"] == "tandem-promise/2"  # JSON, no pickle
     code, out, err = run("predict", "--model", str(model), "--log", str(logfile), "--json", capsys=capsys)
     records = json.loads(out)
     assert code == 0 and len(records) == 120 * 3
@@ -77,6 +87,8 @@ BAD_LOGS = {
     "cases with one event": ("case_id,activity,timestamp\nc1,a,2024-01-01T00:00:00Z\nc2,b,2024-01-02T00:00:00Z\n",
                              "two or more events"),
     "unknown columns": ("ticket,step,when\nc1,a,2024-01-01T00:00:00Z\n", "no 'case_id' column"),
+    "all events at one instant": ("case_id,activity,timestamp\n" + "".join(
+        f"c{i},{a},2024-01-01T09:00:00Z\n" for i in range(6) for a in "ab"), "same timestamp"),
 }
 
 
@@ -95,6 +107,7 @@ def test_it_refuses_a_file_that_is_not_a_log_and_bad_model_files(tmp_path, logfi
     (tmp_path / "bin.xes").write_bytes(b"\x00\x01garbage")
     (tmp_path / "garbage.json").write_text("this is not json")
     (tmp_path / "other.json").write_text('{"format": "something else"}')
+    (tmp_path / "old.json").write_text('{"format": "tandem-promise/1"}')
     (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00\x01")
     cases = [
         (["evaluate", "--log", str(tmp_path / "bin.xes")], "XES"),
@@ -103,6 +116,7 @@ def test_it_refuses_a_file_that_is_not_a_log_and_bad_model_files(tmp_path, logfi
         (["predict", "--model", str(tmp_path / "garbage.json"), "--log", str(logfile)], "not a Tandem promise model"),
         (["predict", "--model", str(tmp_path / "other.json"), "--log", str(logfile)], "not a Tandem promise model"),
         (["predict", "--model", str(tmp_path / "binary.json"), "--log", str(logfile)], "not a Tandem promise model"),
+        (["predict", "--model", str(tmp_path / "old.json"), "--log", str(logfile)], "fit it again"),
     ]
     for args, words in cases:
         code, out, err = run(*args, "--json", capsys=capsys)
@@ -126,3 +140,16 @@ def test_the_console_script_prints_pure_json_and_no_traceback(tmp_path, logfile)
     r = subprocess.run([*cli, "predict", "--model", str(model), "--log", str(logfile), "--json"], capture_output=True,
                        text=True, env=env, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "damaged" in r.stderr and r.stdout == ""
+
+
+def test_it_says_which_fallback_it_took_when_no_activity_ends_the_cases(tmp_path, capsys) -> None:
+    lines = ["case_id,activity,timestamp"]
+    for c in range(30):  # "a", "b" and "c" each end a third of the cases
+        route = "abc"[c % 3:] + "abc"[:c % 3]
+        day = f"2024-01-{1 + c % 28:02d}"
+        lines += [f"c{c},{act},{day}T1{i}:{c % 60:02d}:00Z" for i, act in enumerate(route)]
+    (tmp_path / "noend.csv").write_text("\n".join(lines) + "\n")
+    code, _, err = run("fit", "--log", str(tmp_path / "noend.csv"), "--out", str(tmp_path / "m.json"), capsys=capsys)
+    assert code == 0 and "note: no activity ends most of the cases" in err and "falls silent" in err
+    code, out, err = run("evaluate", "--log", str(tmp_path / "noend.csv"), capsys=capsys)
+    assert code == 0 and "fallbacks taken:" in out and "falls silent" in out and "Traceback" not in err

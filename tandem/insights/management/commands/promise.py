@@ -24,14 +24,19 @@ class Command(BaseCommand):
         f.add_argument("--log", required=True, metavar="TRAIN_FILE", help="a .csv or .xes file, optionally .gz")
         f.add_argument("--out", required=True, metavar="MODEL_FILE", help="where to write the model (JSON)")
         f.add_argument("--case-attribute", action="append", default=[], metavar="NAME",
-                       help="a categorical case attribute to use as a feature, e.g. service (repeatable)")
+                       help="a categorical case attribute to use as a feature, and to count the work in progress "
+                       "among cases sharing its value, e.g. service (repeatable)")
         p = sub.add_parser("predict", help="quote every case after each of its events but the last")
         p.add_argument("--model", required=True, metavar="MODEL_FILE", help="a model written by `tandem promise fit`")
         p.add_argument("--log", required=True, metavar="FILE", help="a .csv or .xes file, optionally .gz")
         p.add_argument("--json", action="store_true", help="print one JSON array of records on stdout")
-        e = sub.add_parser("evaluate", help="first 80 %% of cases (by first event) to fit, last 20 %% to score")
+        e = sub.add_parser("evaluate", help="first 80 %% of cases (by first event) to fit, last 20 %% to score; "
+                           "and three rolling origins, beside the queue-blind model")
         e.add_argument("--log", required=True, metavar="FILE", help="a .csv or .xes file, optionally .gz")
         e.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+        e.add_argument("--case-attribute", action="append", default=[], metavar="NAME",
+                       help="a categorical case attribute to use as a feature, and to count the work in progress "
+                       "among cases sharing its value, e.g. unit (repeatable)")
         for command in (f, p, e):
             command.add_argument(
                 "--drop-duplicates", action="store_true",
@@ -60,6 +65,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise PromiseError(f"cannot write {o['out']}: {exc.strerror or exc}") from exc
         info = model.info
+        for note in info.get("notes", []):
+            sys.stderr.write(f"tandem promise fit: note: {note}\n")
         sys.stderr.write(f"fitted on {info['fit_cases']:,} cases ({info['fit_prefixes']:,} prefixes) "
                          f"in {info['fit_seconds']:.1f} s; saved {o['out']}\n")
 
@@ -82,7 +89,8 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
 
     def evaluate(self, o: dict[str, Any]) -> None:
-        figures = evaluate(self._read(o["log"], "evaluate", o["drop_duplicates"]))
+        figures = evaluate(self._read(o["log"], "evaluate", o["drop_duplicates"]),
+                           case_attributes=tuple(o["case_attribute"]))
         if o["json"]:
             self.stdout.write(json.dumps(figures, indent=2, ensure_ascii=False))
             return
@@ -93,6 +101,7 @@ class Command(BaseCommand):
             f"test prefixes (k >= 2): {figures['test_prefixes']:,}",
             "",
             f"{'MAE of P50, days':<40} {figures['mae_days']:>8.3f}",
+            f"{'MAE of P50 at k = 1 (submission), days':<40} {figures['mae_p50_k1_days']:>8.3f}",
             f"{'  baseline: global median':<40} {b['global_median_mae_days']:>8.3f}",
             f"{'  baseline: median by prefix length':<40} {b['median_by_prefix_length_mae_days']:>8.3f}",
             "",
@@ -109,6 +118,41 @@ class Command(BaseCommand):
             f"{'fit time (s)':<40} {figures['fit_seconds']:>8.1f}",
             f"{'predictions per second':<40} {figures['predictions_per_second']:>8,.0f}",
         ]
+        lines += self._rolling_lines(figures)
+        if figures["notes"]:
+            lines += ["", "fallbacks taken:", *(f"  - {n}" for n in figures["notes"])]
         if figures["problems"]:
             lines += ["", "problems in the log:", *(f"  - {p}" for p in figures["problems"])]
         self.stdout.write("\n".join(lines))
+
+    @staticmethod
+    def _rolling_lines(figures: dict[str, Any]) -> list[str]:
+        blind = figures["queue_blind"]
+        lines = ["", f"{'queue-blind model: MAE, MAE at k = 1':<40} {blind['mae_days']:>8.3f} "
+                 f"{blind['mae_p50_k1_days']:>8.3f}",
+                 f"{'queue-blind model: P80, P90 hit rates':<40} {blind['hit_rate_p80']:>8.1%} "
+                 f"{blind['hit_rate_p90']:>8.1%}"]
+        rolling = figures.get("rolling")
+        if not rolling or not rolling["origins"]:
+            return [*lines, "", "rolling origins: too few cases to score a block"]
+
+        def pct(v: float | None) -> str:
+            return "-" if v is None else f"{v:.1%}"
+
+        def num(v: float | None) -> str:
+            return "-" if v is None else f"{v:.2f}"
+
+        head = ["origin", "cases", "MAE", "MAE k=1", "P80", "P90", "blind MAE", "blind k=1", "blind P80",
+                "blind P90", "fit s"]
+        rows = []
+        for o in [*rolling["origins"], {**rolling["overall"], "origin": "overall"}]:
+            b = o["queue_blind"]
+            rows.append([o["origin"], f"{o['test_cases']:,}", num(o["mae_days"]), num(o["mae_p50_k1_days"]),
+                         pct(o["hit_rate_p80"]), pct(o["hit_rate_p90"]), num(b["mae_days"]), num(b["mae_p50_k1_days"]),
+                         pct(b["hit_rate_p80"]), pct(b["hit_rate_p90"]),
+                         f"{o['fit_seconds']:.1f}" if "fit_seconds" in o else ""])
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+        lines += ["", "rolling origins (fit on the cases started before, score the block after; "
+                  "cases whose P90 reaches past the log's end left out):"]
+        lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *rows]]
+        return lines
