@@ -26,13 +26,17 @@ STATUSES: tuple[str, ...] = (
     "cancelled",
     "reopened",
     "waiting_team",
+    "waiting_approval",  # never simulated: the demo's services need no approval
+    "declined",  # never simulated
 )
 S = {name: code for code, name in enumerate(STATUSES)}
 OPEN_STATUSES = frozenset(
-    {"new", "assigned", "in_progress", "waiting_requester", "waiting_third_party", "waiting_team", "reopened"}
+    {"new", "assigned", "in_progress", "waiting_requester", "waiting_third_party", "waiting_team", "reopened",
+     "waiting_approval"}
 )
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "new": frozenset({"assigned", "in_progress", "cancelled"}),
+    "new": frozenset({"assigned", "in_progress", "cancelled", "waiting_approval"}),
+    "waiting_approval": frozenset({"new", "declined", "cancelled"}),
     "assigned": frozenset({"assigned", "in_progress", "new", "cancelled"}),
     "in_progress": frozenset(
         {"assigned", "waiting_requester", "waiting_third_party", "waiting_team", "resolved", "cancelled"}
@@ -44,6 +48,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "reopened": frozenset({"assigned", "in_progress", "cancelled"}),
     "closed": frozenset(),
     "cancelled": frozenset(),
+    "declined": frozenset(),
 }
 KINDS: tuple[str, ...] = (
     "submitted",
@@ -75,6 +80,9 @@ KINDS: tuple[str, ...] = (
     "queue_jump",  # never simulated
     "advice_accepted",  # never simulated
     "advice_declined",  # never simulated
+    "approval_asked",  # never simulated: the demo's services need no approval
+    "approved",  # never simulated
+    "declined",  # never simulated
 )
 K = {name: code for code, name in enumerate(KINDS)}
 # Events that change no status (from/to stay empty); note_added is the internal one.

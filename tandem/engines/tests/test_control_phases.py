@@ -68,7 +68,7 @@ def test_each_status_opens_a_phase_that_runs_in_working_time_until_the_next() ->
     # queued 1 h + 1 h after the reopen; in progress 2 + 2 + 0.5; waiting Mon 12:00 → Tue 09:00 = 5 h;
     # resolved Tue 11:00 → reopened Wed 09:00 counts nowhere.
     assert hours == {"queued": 2.0, "in_progress": 4.5, "waiting_requester": 5.0, "waiting_third_party": 0.0,
-                     "waiting_team": 0.0}
+                     "waiting_team": 0.0, "waiting_approval": 0.0}
 
 
 def test_bands_follow_the_articles_working_day_bands() -> None:
