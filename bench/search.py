@@ -74,9 +74,10 @@ def grow(target: int) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {table} (id, {', '.join(columns)}) "
                            f"SELECT id + {offset}, {', '.join(picked)} FROM {table} WHERE id <= {base}")
+            # The copy keeps the original's unit, requester and case, so its access keys too.
             cursor.execute("INSERT INTO search_searchdocument (request_id, heading, requester, payload, internal, "
-                           f"indexed_at) SELECT request_id + {offset}, {reference} || substr(heading, 10), "
-                           f"requester, payload, internal, indexed_at FROM search_searchdocument "
+                           f"access, indexed_at) SELECT request_id + {offset}, {reference} || substr(heading, 10), "
+                           f"requester, payload, internal, access, indexed_at FROM search_searchdocument "
                            f"WHERE request_id <= {base}")
         count = ServiceRequest.objects.count()
         print(f"  copied round {rounds}: {count:,} requests ({time.perf_counter() - began:.0f} s)", flush=True)

@@ -4,6 +4,15 @@
 change, in the action's transaction); ``index_missing`` and ``rebuild`` write them in batches
 for every request (the migration's backfill, ``tandem search_index``, the demo). They read
 plain values, never model methods, so that the migration can run them on its historical models.
+
+Besides its words, a document holds the request's **access keys** (``access``): hidden words
+naming who may see the request, so that the full-text index narrows a search to what the person
+may see before a row is read (``tandem.search.queries``). Every key is a column of the request
+that never changes once it is submitted (the providing unit, the requester, the requesting unit,
+the case, confidentiality), so the keys need no reindexing when people move, are lent or take
+over a case: who holds which key is decided when searching. The keys only narrow; the
+permission-aware queryset stays the final filter, so a wrong key can hide a request from a
+search but never show one.
 """
 
 from __future__ import annotations
@@ -39,11 +48,47 @@ def _flatten(value: Any) -> Iterator[str]:
         yield str(value)
 
 
+def unit_key(unit_id: int) -> str:
+    """Held by the people who work the unit's queue (the providing unit's key)."""
+    return f"unit{unit_id}"
+
+
+def asker_key(person_id: int) -> str:
+    """Held by the requester."""
+    return f"asker{person_id}"
+
+
+def from_key(unit_id: int) -> str:
+    """Held by the people of the requesting unit (only on a request that is not confidential)."""
+    return f"from{unit_id}"
+
+
+def case_key(case_id: int) -> str:
+    """Held by the case's owner, whoever that is now (only on a request that is not confidential)."""
+    return f"case{case_id}"
+
+
+def access_keys(unit_id: int, requester_id: int, requesting_unit_id: int, case_id: int | None,
+                confidential: bool) -> str:
+    """The request's access keys, following ``requests_visible_to``: its providing unit and its
+    requester see it always; the requesting unit's people and the case owner only when it is not
+    confidential, so a confidential request carries no key of theirs."""
+    keys = [unit_key(unit_id), asker_key(requester_id)]
+    if not confidential:
+        keys.append(from_key(requesting_unit_id))
+        if case_id is not None:
+            keys.append(case_key(case_id))
+    return " ".join(keys)
+
+
+_KEY_FIELDS = ("unit_id", "requester_id", "requesting_unit_id", "case_id", "confidential")
+
+
 def _documents(ids: list[int], apps: Any = None) -> list[Any]:
     request_model, comment_model, document_model = _models(apps)
     rows = request_model.objects.filter(pk__in=ids).values_list(
         "pk", "title", "intake", "resolution", "requester__user__first_name", "requester__user__last_name",
-        "requester__user__username",
+        "requester__user__username", *_KEY_FIELDS,
     )
     shared: dict[int, list[str]] = {}
     internal: dict[int, list[str]] = {}
@@ -51,7 +96,7 @@ def _documents(ids: list[int], apps: Any = None) -> list[Any]:
     for request_id, body, visibility in comments.values_list("request_id", "body", "visibility"):
         (internal if visibility == "internal" else shared).setdefault(request_id, []).append(body)
     documents = []
-    for pk, title, intake, resolution, first, last, username in rows:
+    for pk, title, intake, resolution, first, last, username, *keys in rows:
         name = f"{first} {last}".strip()
         payload = [*_flatten(intake or {}), *shared.get(pk, []), resolution or ""]
         documents.append(document_model(
@@ -60,6 +105,7 @@ def _documents(ids: list[int], apps: Any = None) -> list[Any]:
             requester=f"{name} {username}" if name else username,
             payload="\n".join(p for p in payload if p)[:COLUMN_LIMIT],
             internal="\n".join(internal.get(pk, []))[:COLUMN_LIMIT],
+            access=access_keys(*keys),
         ))
     return documents
 
@@ -73,6 +119,22 @@ def index_requests(ids: Iterable[int], apps: Any = None) -> int:
     document_model.objects.filter(request_id__in=ids).delete()
     document_model.objects.bulk_create(documents, batch_size=500)
     return len(documents)
+
+
+def write_access(apps: Any = None) -> int:
+    """Write the access keys of every document from its request, in batches of their own
+    transactions (the migration that brought the keys; documents written since carry theirs)."""
+    request_model, _, document_model = _models(apps)
+    done = 0
+    last = 0
+    while True:
+        rows = list(request_model.objects.filter(pk__gt=last).order_by("pk").values_list("pk", *_KEY_FIELDS)[:BATCH])
+        if not rows:
+            return done
+        last = rows[-1][0]
+        with transaction.atomic():
+            documents = [document_model(request_id=pk, access=access_keys(*keys)) for pk, *keys in rows]
+            done += document_model.objects.bulk_update(documents, ["access"], batch_size=500)
 
 
 def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
