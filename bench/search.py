@@ -134,7 +134,7 @@ def main() -> None:
             continue
         visible = requests_visible_to(person.user)
         top = visible.order_by("-pk").values_list("pk", flat=True)[:1].first() or 0
-        ids = [rng.randint(1, top) for _ in range(args.samples * 4)]
+        ids = [rng.randint(1, top) for _ in range(args.samples * 20)]  # enough to find `samples` visible ones
         rows = list(visible.filter(pk__in=ids).select_related("requester__user")[: args.samples])
         queries: dict[str, list[str]] = {k: [] for k in ("title word", "two title words", "requester surname",
                                                           "form value", "form or comment word", "reference")}
