@@ -34,7 +34,7 @@ from tandem.engines.textsearch import Query, QueryError, parse_query, parse_refe
 from tandem.org.models import Person
 from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything, work_unit_ids
 from tandem.refusal import Invalid
-from tandem.search.backends import COLUMNS, matching, newest_first
+from tandem.search.backends import COLUMNS, matching, newest_matches
 from tandem.search.documents import asker_key, case_key, from_key, unit_key
 from tandem.search.models import SearchDocument
 from tandem.work.models import Case, ServiceRequest
@@ -144,8 +144,8 @@ def search_requests(user: AnyUser | None, text: str, *, page: int = 1, size: int
     best: dict[int, tuple[float, int]] = {}  # request id -> (score, tier)
     tiers = _tiers(user)
     for index, (columns, qs, keys) in enumerate(tiers):
-        rows = newest_first(matching(qs.order_by(), query, columns, keys)).values_list("pk", "search_score")  # type: ignore[misc]
-        for pk, score in sorted(rows[:CANDIDATES], key=lambda row: (row[1], -row[0]))[:wanted]:
+        rows = newest_matches(matching(qs.order_by(), query, columns, keys), CANDIDATES)
+        for pk, score in sorted(rows, key=lambda row: (row[1], -row[0]))[:wanted]:
             earlier = best.get(pk)  # found already by a wider tier: it keeps that tier's columns
             best[pk] = (min(score, earlier[0]), earlier[1]) if earlier else (score, index)
     ordered = sorted(best, key=lambda pk: (best[pk][0], -pk))

@@ -95,6 +95,24 @@ def test_search_finds_exactly_what_the_permission_queries_allow_on_generated_dat
     assert any(expected(p, ids)["title"] for p in people if p.role == Role.MEMBER)  # the data is not empty
 
 
+def test_looking_in_windows_of_the_newest_requests_finds_the_same(
+        world: tuple[list[Person], list[int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL looks among the newest requests first, widening the window until enough
+    matches are found (``newest_matches``): with tiny windows and few candidates wanted, every
+    step is taken, and what is found is the newest of what the permission queries allow."""
+    from tandem.search import backends, queries
+
+    people, ids = world
+    monkeypatch.setattr(backends, "FIRST_WINDOW", 3)
+    assert_exact(people, ids)
+    monkeypatch.setattr(queries, "CANDIDATES", 5)  # the newest five of each group of columns
+    for person in people:
+        visible = expected(person, ids)["title"]
+        hits = found(person.user, "zebra")
+        assert set(sorted(visible, reverse=True)[:5]) <= hits <= visible, person.user.username
+        assert len(hits) <= 5 * len(queries._tiers(person.user)), person.user.username
+
+
 def test_a_forged_key_never_shows_a_request_and_a_missing_key_only_hides(
         world: tuple[list[Person], list[int]], cast: Cast) -> None:
     people, ids = world
