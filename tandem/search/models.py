@@ -33,8 +33,11 @@ class SearchDocument(models.Model):
     requester = models.TextField()
     payload = models.TextField(blank=True)
     internal = models.TextField(blank=True)
-    #: Who may see the request, as hidden words (``tandem.search.documents.access_keys``).
-    access = models.TextField(blank=True, default="")
+    #: Who may see the request, as hidden words (``tandem.search.documents.access_keys``). The
+    #: database default serves a release without the keys still writing documents during an
+    #: upgrade: such a document is found by administrators and executives only until
+    #: ``tandem search-index`` gives it its keys.
+    access = models.TextField(blank=True, default="", db_default="")
     indexed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -15,9 +15,9 @@ Each of these is one match in its columns over its requests; a request found by 
 its best score. A reference (``SR-000123``) is looked up exactly, through the same entry.
 
 Each match also names the **access keys** the person holds for its group (``_tiers``): the
-units whose queue they work; their own requests, their unit's and their cases' (the keys of
-``tandem.search.documents``). The full-text index then walks only the documents holding one of
-them, instead of every match of a word that is common in other teams' requests; the
+units whose queue they work; their own requests, those they approve, their unit's and their
+cases' (the keys of ``tandem.search.documents``). The full-text index then walks only the
+documents holding one of them, instead of every match of a word that is common in other teams' requests; the
 permission-aware queryset still decides, so the keys can only ever leave out, never let in.
 Administrators and executives hold no keys: they see (nearly) every match anyway.
 """
@@ -35,7 +35,7 @@ from tandem.org.models import Person
 from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything, work_unit_ids
 from tandem.refusal import Invalid
 from tandem.search.backends import COLUMNS, matching, newest_matches
-from tandem.search.documents import asker_key, case_key, from_key, unit_key
+from tandem.search.documents import approver_key, asker_key, case_key, from_key, unit_key
 from tandem.search.models import SearchDocument
 from tandem.work.models import Case, ServiceRequest
 from tandem.work.queries import requests_visible_to, requests_with_payload_visible_to
@@ -92,12 +92,13 @@ Tier = tuple[tuple[str, ...], QuerySet[ServiceRequest], tuple[str, ...] | None]
 
 def _own_keys(person: Person) -> tuple[str, ...] | None:
     """The keys of the requests a person sees without working them (``requests_visible_to``):
-    their own, their unit's and their cases' that are not confidential. None when they own too
-    many cases to name."""
+    their own, those they approve, their unit's and their cases' that are not confidential.
+    None when they own too many cases to name."""
     cases = list(Case.objects.filter(owner=person).order_by().values_list("pk", flat=True)[:MAX_CASE_KEYS + 1])
     if len(cases) > MAX_CASE_KEYS:
         return None
-    return (asker_key(person.pk), from_key(person.unit_id), *(case_key(pk) for pk in sorted(cases)))
+    return (asker_key(person.pk), approver_key(person.pk), from_key(person.unit_id),
+            *(case_key(pk) for pk in sorted(cases)))
 
 
 def _tiers(user: AnyUser | None) -> list[Tier]:

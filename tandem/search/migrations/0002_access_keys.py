@@ -89,6 +89,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('search', '0001_initial'),
+        ('work', '0015_approvals'),  # the approver is a key
     ]
 
     operations = [
@@ -96,7 +97,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='searchdocument',
             name='access',
-            field=models.TextField(blank=True, default=''),
+            field=models.TextField(blank=True, db_default='', default=''),
         ),
         migrations.RunPython(write_access, migrations.RunPython.noop),
         migrations.RunPython(index_access, unindex_access),

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tandem.org.models import Loan, Person, Role, Unit
 from tandem.org.queries import AnyUser, is_admin, work_unit_ids
-from tandem.search.documents import access_keys, index_requests, rebuild, write_access
+from tandem.search.documents import access_keys, index_missing, index_requests, rebuild, write_access
 from tandem.search.models import SearchDocument
 from tandem.search.queries import search_requests
 from tandem.work.models import Case, Comment, ServiceRequest
@@ -29,12 +29,13 @@ def found(user: AnyUser, text: str) -> set[int]:
 
 
 def make_request(requester: Person, unit: Unit, *, title: str, case: Case | None = None, confidential: bool = False,
-                 requesting_unit: Unit | None = None, intake: dict[str, str] | None = None) -> ServiceRequest:
+                 requesting_unit: Unit | None = None, intake: dict[str, str] | None = None,
+                 approver: Person | None = None) -> ServiceRequest:
     service = unit.services.first()
     assert service is not None
     return ServiceRequest.objects.create(
         service=service, unit=unit, requesting_unit=requesting_unit or requester.unit, requester=requester,
-        case=case, confidential=confidential, title=title, intake=intake or {},
+        case=case, confidential=confidential, title=title, intake=intake or {}, approver=approver,
         due_at=timezone.now() + timedelta(days=2),
     )
 
@@ -53,8 +54,8 @@ def expected(person: Person, ids: list[int]) -> dict[str, set[int]]:
 
 @pytest.fixture
 def world(cast: Cast) -> tuple[list[Person], list[int]]:
-    """Requests between every unit of the cast and a lent person, a lead, cases and confidential
-    requests, drawn at random (a fixed seed): each with the same word in its title ("zebra"),
+    """Requests between every unit of the cast and a lent person, a lead, cases, approvers and
+    confidential requests, drawn at random (a fixed seed): each with the same word in its title ("zebra"),
     its form ("quince") and an internal note ("ledger")."""
     rng = random.Random(19)
     branch_lead = make_person("branch_lead", cast.leeds, Role.LEAD)
@@ -73,6 +74,7 @@ def world(cast: Cast) -> tuple[list[Person], list[int]]:
             requester, rng.choice([cast.payroll, cast.hr]), title=f"Zebra {n}",
             case=rng.choice([None, *cases]), confidential=rng.random() < 0.3,
             requesting_unit=rng.choice([requester.unit, cast.leeds, cast.york]), intake={"notes": "quince"},
+            approver=rng.choice([None, None, *askers, cast.payroll_lead]),
         )
         Comment.objects.create(request=sr, author=cast.payroll_agent, body="ledger", visibility="internal")
         ids.append(sr.pk)
@@ -127,6 +129,10 @@ def test_a_forged_key_never_shows_a_request_and_a_missing_key_only_hides(
     assert found(cast.consultant.user, "zebra") == set()
     assert found(cast.payroll_agent.user, "ledger") == set()
     assert found(cast.admin.user, "zebra") == set(ids)  # administrators hold no keys: all, as before
+    assert index_missing() == len(ids)  # `tandem search-index` gives documents without keys theirs
+    assert dict(SearchDocument.objects.values_list("request_id", "access")) == written
+    assert index_missing() == 0
+    SearchDocument.objects.update(access="unit0")
     assert write_access() == len(ids)  # the migration's writer (in SQL) puts back the same keys
     assert dict(SearchDocument.objects.values_list("request_id", "access")) == written
     assert_exact(people, ids)
@@ -163,15 +169,18 @@ def test_the_keys_follow_a_move_a_loan_and_a_new_case_owner_without_reindexing(c
     assert dict(SearchDocument.objects.values_list("request_id", "indexed_at")) == written  # nothing rewritten
 
 
-def test_a_confidential_request_carries_only_the_keys_of_its_requester_and_its_team(cast: Cast) -> None:
+def test_a_confidential_request_carries_only_the_keys_of_its_requester_approver_and_team(cast: Cast) -> None:
     case = Case.objects.create(customer_reference="L1", title="Matter", owner=cast.colleague, unit=cast.leeds)
     open_one = make_request(cast.consultant, cast.payroll, title="Open", case=case)
-    secret = make_request(cast.consultant, cast.hr, title="Secret", case=case, confidential=True)
+    secret = make_request(cast.consultant, cast.hr, title="Secret", case=case, confidential=True,
+                          approver=cast.payroll_lead)
     index_requests([open_one.pk, secret.pk])
     keys = dict(SearchDocument.objects.values_list("request_id", "access"))
-    p, hr, leeds, me = cast.payroll.pk, cast.hr.pk, cast.leeds.pk, cast.consultant.pk
+    p, hr, leeds, me, boss = cast.payroll.pk, cast.hr.pk, cast.leeds.pk, cast.consultant.pk, cast.payroll_lead.pk
     assert keys[open_one.pk] == f"unit{p} asker{me} from{leeds} case{case.pk}"
-    assert keys[secret.pk] == f"unit{hr} asker{me}" == access_keys(hr, me, leeds, case.pk, True)
+    assert keys[secret.pk] == f"unit{hr} asker{me} approver{boss}" == access_keys(hr, me, boss, leeds, case.pk, True)
+    assert {h.request.pk for h in search_requests(cast.payroll_lead.user, "secret").hits} == {secret.pk}
+    assert search_requests(cast.colleague.user, "secret").hits == []
 
 
 def test_the_keys_are_not_words_of_the_request(cast: Cast) -> None:
