@@ -4,9 +4,10 @@ back-office unit.
 
 Typical queries are drawn from the data itself, each from a different request the person may
 see: a word of its title, its requester's surname, a value typed on its form, a word of one of
-its comments, two words of a title, and its reference. Each is timed in-process through the
-search page (``/search/?q=``: the query, the snippets and the template) with Django's test
-client, after a warm-up; the figures are p50/p95/max in milliseconds per kind and overall.
+its comments, two words of a title, and its reference; and a word of the title of a request the
+person may not see (another team's word: many matches, few or none of them visible). Each is
+timed in-process through the search page (``/search/?q=``: the query, the snippets and the
+template) with Django's test client, after a warm-up; the figures are p50/p95/max in milliseconds per kind and overall.
 
     TANDEM_DATA_DIR=/tmp/tandem-1m python bench/search.py --samples 40
     TANDEM_DATABASE_URL=postgres://... python bench/search.py --samples 40
@@ -74,9 +75,10 @@ def grow(target: int) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {table} (id, {', '.join(columns)}) "
                            f"SELECT id + {offset}, {', '.join(picked)} FROM {table} WHERE id <= {base}")
+            # The copy keeps the original's unit, requester and case, so its access keys too.
             cursor.execute("INSERT INTO search_searchdocument (request_id, heading, requester, payload, internal, "
-                           f"indexed_at) SELECT request_id + {offset}, {reference} || substr(heading, 10), "
-                           f"requester, payload, internal, indexed_at FROM search_searchdocument "
+                           f"access, indexed_at) SELECT request_id + {offset}, {reference} || substr(heading, 10), "
+                           f"requester, payload, internal, access, indexed_at FROM search_searchdocument "
                            f"WHERE request_id <= {base}")
         count = ServiceRequest.objects.count()
         print(f"  copied round {rounds}: {count:,} requests ({time.perf_counter() - began:.0f} s)", flush=True)
@@ -133,10 +135,18 @@ def main() -> None:
             continue
         visible = requests_visible_to(person.user)
         top = visible.order_by("-pk").values_list("pk", flat=True)[:1].first() or 0
-        ids = [rng.randint(1, top) for _ in range(args.samples * 4)]
+        ids = [rng.randint(1, top) for _ in range(args.samples * 20)]  # enough to find `samples` visible ones
         rows = list(visible.filter(pk__in=ids).select_related("requester__user")[: args.samples])
         queries: dict[str, list[str]] = {k: [] for k in ("title word", "two title words", "requester surname",
-                                                          "form value", "form or comment word", "reference")}
+                                                          "form value", "form or comment word", "reference",
+                                                          "another team's word")}
+        # Words of requests the person may not see: common in other teams' requests, rare or
+        # absent in theirs (the index must not walk every match to find the few visible).
+        seen = set(visible.filter(pk__in=ids).values_list("pk", flat=True))
+        hidden = ServiceRequest.objects.filter(pk__in=set(ids) - seen).values_list("title", flat=True)
+        for title in list(hidden)[: args.samples]:
+            if words(title):
+                queries["another team's word"].append(rng.choice(words(title)))
         for sr in rows:
             title = words(sr.title)
             if title:

@@ -1,54 +1,123 @@
 """The two full-text backends behind one interface, chosen by the database's vendor:
-``matching(qs, query, columns)`` narrows a queryset of requests to those whose document matches
-every term of the query in the given columns, with a ``search_score`` to order by (lower first).
+``matching(qs, query, columns, keys)`` narrows a queryset of requests to those whose document
+matches every term of the query in the given columns and, when ``keys`` are given, holds at
+least one of those access keys, with a ``search_score`` to order by (lower first).
 
-- SQLite: FTS5 ``MATCH`` with a column filter, scored by ``bm25`` (heading weighs most);
+- SQLite: FTS5 ``MATCH`` with a column filter, ``AND access : (key OR key ...)``, scored by
+  ``bm25`` (heading weighs most; the access column weighs nothing);
 - PostgreSQL: ``@@`` on the weighted tsvector with the query's lexemes restricted to the
-  columns' weights, scored by ``ts_rank`` (negated, so that both order the same way).
+  columns' weights, and ``@@`` on the keys' own tsvector (one GIN index holds both, so the
+  index intersects them), scored by ``ts_rank`` on the words alone (negated, so that both
+  order the same way).
 
 Both join the document on the request's id, so the permission-aware queryset passed in decides
-what may be found: the backends only add the match."""
+what may be found: the backends only add the match, and the keys only spare the database the
+matches the person could not see anyway."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.db import connection
 from django.db.models import QuerySet
 
 from tandem.engines.textsearch import Query, fts5_match, tsquery_text
+from tandem.search.models import SearchDocument
 from tandem.work.models import ServiceRequest
 
 #: The columns of the document, in the order of the FTS5 table and of the weights A–D.
 COLUMNS = ("heading", "requester", "payload", "internal")
 _WEIGHTS = dict(zip(COLUMNS, "ABCD", strict=True))
 # bm25 weights per column (heading, requester, payload, internal) and ts_rank's {D, C, B, A}.
-_BM25 = "bm25(search_fts, 10.0, 6.0, 2.0, 1.0)"
+_BM25 = "bm25(search_fts, 10.0, 6.0, 2.0, 1.0, 0.0)"
 _TS_RANK_WEIGHTS = "{0.2, 0.3, 0.6, 1.0}"
 
 
-def newest_first(qs: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
-    """The matches newest first, in the order the index can give without ranking them all:
-    FTS5 walks its matches by rowid, so this streams instead of scoring every match."""
+def fts5_any(words: tuple[str, ...], column: str) -> str:
+    """An FTS5 expression true when any of these words is in the column. The words are access
+    keys the program makes (letters and digits), never typed text."""
+    return column + " : (" + " OR ".join(f'"{word}"' for word in words) + ")"
+
+
+#: PostgreSQL: the newest requests a search looks among first, then a window wide enough for the
+#: matches wanted at the density found, until enough matches are found (``newest_matches``).
+FIRST_WINDOW = 30_000
+
+
+def newest_matches(qs: QuerySet[ServiceRequest], limit: int) -> list[tuple[int, float]]:
+    """The newest ``limit`` matches of a ``matching`` queryset, as (request id, score), in the
+    order the index can give without ranking every match.
+
+    - SQLite: FTS5 walks its matches by rowid, newest first, and stops at the limit.
+    - PostgreSQL: a GIN index gives its matches in no order, and asked for the newest few, the
+      planner walks the requests newest first checking each document instead, which takes
+      seconds when the word is rare among the person's requests. So the matches are asked for
+      without an order among the newest 30,000 requests, then in a window as much wider as the
+      matches found there say is needed (all requests when none were found), until there are
+      enough: each step reads the documents of its window only, and most stop at the first."""
+    rows = qs.values_list("pk", "search_score")  # type: ignore[misc]  # an extra select
     if connection.vendor == "sqlite":
-        return qs.extra(order_by=["-search_fts.rowid"])
-    return qs.order_by("-pk")
+        return list(rows.extra(order_by=["-search_fts.rowid"])[:limit])
+    top = SearchDocument.objects.order_by("-request_id").values_list("request_id", flat=True).first() or 0
+    window = FIRST_WINDOW
+    with _planned_with_values():
+        while True:
+            low = top - window
+            found = list(rows.extra(where=["search_searchdocument.request_id > %s"], params=[low]) if low > 0 else rows)
+            if len(found) >= limit or low <= 0:
+                return sorted(found, key=lambda row: -row[0])[:limit]
+            # Wide enough, at the density of matches seen so far, to hold half as many again as
+            # wanted; everything when there were none.
+            window = max(2 * window, window * limit * 3 // (2 * len(found))) if found else top
 
 
-def matching(qs: QuerySet[ServiceRequest], query: Query, columns: tuple[str, ...]) -> QuerySet[ServiceRequest]:
+@contextmanager
+def _planned_with_values() -> Iterator[None]:
+    """PostgreSQL plans these queries with their words, keys and window each time. psycopg
+    prepares a query run five times (``tandem.settings.prepared_statements``), and after five
+    runs of a prepared statement PostgreSQL may keep a generic plan made without the values:
+    for a search, one that walks the requests newest first checking every document (measured:
+    60 ms a search planned with its values, 600–900 ms with the generic plan)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    before = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = before
+
+
+def matching(qs: QuerySet[ServiceRequest], query: Query, columns: tuple[str, ...],
+             keys: tuple[str, ...] | None = None) -> QuerySet[ServiceRequest]:
+    """``keys`` None: every match of the words; otherwise only the documents holding one of
+    the keys (an empty tuple matches nothing)."""
+    if keys is not None and not keys:
+        return qs.none()
     table = ServiceRequest._meta.db_table
     if connection.vendor == "sqlite":
+        match = fts5_match(query, columns)
+        if keys is not None:
+            match = f"{match} AND {fts5_any(keys, 'access')}"
         return qs.extra(  # noqa: S610 (constant SQL; the text goes in params)
             select={"search_score": _BM25},
             tables=["search_fts"],
             where=[f"search_fts.rowid = {table}.id", "search_fts MATCH %s"],
-            params=[fts5_match(query, columns)],
+            params=[match],
         )
     weights = "".join(_WEIGHTS[c] for c in columns)
     text = tsquery_text(query, weights)
     tsquery = "to_tsquery('english'::regconfig, %s)"
+    where = [f"search_searchdocument.request_id = {table}.id", f"search_searchdocument.vector @@ {tsquery}"]
+    params = [text]
+    if keys is not None:
+        where.append("search_searchdocument.access_vector @@ to_tsquery('simple'::regconfig, %s)")
+        params.append(" | ".join(keys))
     return qs.extra(  # noqa: S610 (constant SQL; the text goes in params)
         select={"search_score": f"-ts_rank('{_TS_RANK_WEIGHTS}', search_searchdocument.vector, {tsquery})"},
         select_params=[text],
         tables=["search_searchdocument"],
-        where=[f"search_searchdocument.request_id = {table}.id", f"search_searchdocument.vector @@ {tsquery}"],
-        params=[text],
+        where=where,
+        params=params,
     )

@@ -13,6 +13,13 @@ from their permission-aware entries (``tandem.work.queries``):
 
 Each of these is one match in its columns over its requests; a request found by several keeps
 its best score. A reference (``SR-000123``) is looked up exactly, through the same entry.
+
+Each match also names the **access keys** the person holds for its group (``_tiers``): the
+units whose queue they work; their own requests, those they approve, their unit's and their
+cases' (the keys of ``tandem.search.documents``). The full-text index then walks only the
+documents holding one of them, instead of every match of a word that is common in other teams' requests; the
+permission-aware queryset still decides, so the keys can only ever leave out, never let in.
+Administrators and executives hold no keys: they see (nearly) every match anyway.
 """
 
 from __future__ import annotations
@@ -24,11 +31,13 @@ from django.db.models import QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
 from tandem.engines.textsearch import Query, QueryError, parse_query, parse_reference, snippet
+from tandem.org.models import Person
 from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything, work_unit_ids
 from tandem.refusal import Invalid
-from tandem.search.backends import COLUMNS, matching, newest_first
+from tandem.search.backends import COLUMNS, matching, newest_matches
+from tandem.search.documents import approver_key, asker_key, case_key, from_key, unit_key
 from tandem.search.models import SearchDocument
-from tandem.work.models import ServiceRequest
+from tandem.work.models import Case, ServiceRequest
 from tandem.work.queries import requests_visible_to, requests_with_payload_visible_to
 
 PAGE_SIZE = 25
@@ -39,6 +48,9 @@ MAX_PAGE = 20
 #: newest thousand are what a person looking for a request nearly always means.
 CANDIDATES = 1_000
 ALL, PUBLIC, BASIC = COLUMNS, COLUMNS[:3], COLUMNS[:2]
+#: A person owning more cases than this searches their requests without the access keys (one
+#: key per case would make a long query): slower, never wrong.
+MAX_CASE_KEYS = 500
 _ROW_RELATED = ("service", "unit", "requesting_unit", "requester__user", "assignee__user")
 _WHERE = {"payload": "Intake or comments", "internal": "Internal note"}
 
@@ -73,7 +85,20 @@ class Results:
         return self.first + len(self.hits) - 1
 
 
-Tier = tuple[tuple[str, ...], QuerySet[ServiceRequest]]
+#: The columns a group of requests may be found by, the group, and the access keys that narrow
+#: the index to it (None: every match, for people who see nearly all).
+Tier = tuple[tuple[str, ...], QuerySet[ServiceRequest], tuple[str, ...] | None]
+
+
+def _own_keys(person: Person) -> tuple[str, ...] | None:
+    """The keys of the requests a person sees without working them (``requests_visible_to``):
+    their own, those they approve, their unit's and their cases' that are not confidential.
+    None when they own too many cases to name."""
+    cases = list(Case.objects.filter(owner=person).order_by().values_list("pk", flat=True)[:MAX_CASE_KEYS + 1])
+    if len(cases) > MAX_CASE_KEYS:
+        return None
+    return (asker_key(person.pk), approver_key(person.pk), from_key(person.unit_id),
+            *(case_key(pk) for pk in sorted(cases)))
 
 
 def _tiers(user: AnyUser | None) -> list[Tier]:
@@ -83,16 +108,17 @@ def _tiers(user: AnyUser | None) -> list[Tier]:
     if person is None:
         return []
     if is_admin(person):
-        return [(ALL, visible)]
+        return [(ALL, visible, None)]
     tiers: list[Tier] = []
     worked = work_unit_ids(person)
     payload = requests_with_payload_visible_to(user)
     if worked:
-        tiers.append((ALL, visible.filter(unit_id__in=worked)))
+        tiers.append((ALL, visible.filter(unit_id__in=worked), tuple(unit_key(pk) for pk in sorted(worked))))
         payload = payload.exclude(unit_id__in=worked)
-    tiers.append((PUBLIC, payload))
     if sees_everything(person):  # executives: the path of every request, its payload not always
-        tiers.append((BASIC, visible))
+        tiers += [(PUBLIC, payload, None), (BASIC, visible, None)]
+    else:
+        tiers.append((PUBLIC, payload, _own_keys(person)))
     return tiers
 
 
@@ -118,9 +144,9 @@ def search_requests(user: AnyUser | None, text: str, *, page: int = 1, size: int
     wanted = page * size + 1
     best: dict[int, tuple[float, int]] = {}  # request id -> (score, tier)
     tiers = _tiers(user)
-    for index, (columns, qs) in enumerate(tiers):
-        rows = newest_first(matching(qs.order_by(), query, columns)).values_list("pk", "search_score")  # type: ignore[misc]
-        for pk, score in sorted(rows[:CANDIDATES], key=lambda row: (row[1], -row[0]))[:wanted]:
+    for index, (columns, qs, keys) in enumerate(tiers):
+        rows = newest_matches(matching(qs.order_by(), query, columns, keys), CANDIDATES)
+        for pk, score in sorted(rows, key=lambda row: (row[1], -row[0]))[:wanted]:
             earlier = best.get(pk)  # found already by a wider tier: it keeps that tier's columns
             best[pk] = (min(score, earlier[0]), earlier[1]) if earlier else (score, index)
     ordered = sorted(best, key=lambda pk: (best[pk][0], -pk))
