@@ -131,6 +131,28 @@ def test_comments_notes_and_cases_hang_together(small_demo: str) -> None:
     assert not Notification.objects.filter(emailed_at__isnull=True).exists()
 
 
+def test_requesters_answer_advice_as_the_actions_would_record_it(small_demo: str) -> None:
+    """Each advice comment carries what its requester did, exactly as its answering event says:
+    accepted, declined with the reason on both, or only acknowledged; a decision is also an
+    acknowledgement. The demo has some of each, so "advice followed" has something to show."""
+    answers = {e.data["comment"]: e for e in Event.objects.filter(
+        kind__in=["advice_acknowledged", "advice_accepted", "advice_declined"])}
+    outcomes: dict[str, int] = {}
+    for comment in Comment.objects.filter(is_advice=True):
+        event = answers.get(comment.pk)
+        expected = "" if event is None or event.kind == "advice_acknowledged" else event.kind.removeprefix("advice_")
+        assert comment.advice_outcome == expected
+        assert (comment.acknowledged_at is None) == (event is None)
+        if event is not None:
+            assert event.request_id == comment.request_id and event.actor_id == comment.addressed_to_id
+            assert comment.acknowledged_at == event.at
+            assert comment.advice_decided_at == (None if expected == "" else event.at)
+        assert comment.advice_reason == (event.data["reason"] if event is not None and expected == "declined" else "")
+        assert bool(comment.advice_reason) == (expected == "declined")
+        outcomes[expected] = outcomes.get(expected, 0) + 1
+    assert outcomes.get("accepted", 0) > outcomes.get("declined", 0) > 0
+
+
 def test_a_second_run_keeps_the_demo(small_demo: str) -> None:
     before = ServiceRequest.objects.count()
     out = StringIO()
