@@ -27,6 +27,7 @@ from tandem.outbox.actions import deliver_due, purge_handled
 from tandem.promises.actions import mark_material_changes, refresh_forecasts
 from tandem.voice.actions import send_kudos_digests, send_pulse_invitations
 from tandem.voice.months import summarise as summarise_pulse_months
+from tandem.voice.service_reports import make_service_reports
 from tandem.work.actions import close_expired_resolutions, fire_due_response_alerts, fire_due_sla_alerts
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class Command(BaseCommand):
         summarise_pulse_months()
         invited = send_pulse_invitations()
         send_kudos_digests()
+        reports = make_service_reports()
         placed = place_new_work()
         # Last, so that the webhooks this round's duties owe (breaches, slips) go out in it too.
         hooked, hook_failures = send_due()
@@ -121,7 +123,8 @@ class Command(BaseCommand):
                 f"sent {emailed} digest(s); "
                 f"refreshed {forecasts} forecast(s) and told of {slips} slipping promise(s); "
                 f"forecast the arrivals of {demand} service(s); "
-                f"sent {invited} pulse question(s); placed {placed} request(s) of units in auto mode; "
+                f"sent {invited} pulse question(s); made {reports} client service report(s); "
+                f"placed {placed} request(s) of units in auto mode; "
                 f"handled {reacted} owed reaction(s); delivered {hooked} webhook(s) "
                 f"({hook_failures} failed attempt(s)); {mailed}"
             )
