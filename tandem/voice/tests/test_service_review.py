@@ -114,13 +114,14 @@ def expected(history: dict) -> dict:
     paused = {history["r2"]: [(at(3, 10), at(4, 10))]}  # only waiting on the requester stops the clock
     resolved = [sr for sr in rows.values() if sr.resolved_at and SINCE <= sr.resolved_at < UNTIL]
     met = [sr for sr in resolved
-           if working_minutes(sr.submitted_at, sr.resolved_at, paused.get(sr.pk, [])) <= TARGET_MINUTES]
+           if working_minutes(sr.submitted_at, sr.resolved_at or UNTIL, paused.get(sr.pk, [])) <= TARGET_MINUTES]
     kept = known = 0
     for p in Promise.objects.filter(request_id__in=ids, quoted_at__gte=SINCE, quoted_at__lt=UNTIL):
-        done = p.request.resolved_at is not None and p.request.resolved_at < UNTIL
+        resolved_at = p.request.resolved_at
+        done = resolved_at is not None and resolved_at < UNTIL
         if done or p.promised_at < UNTIL:
             known += 1
-            kept += done and p.request.resolved_at <= p.promised_at
+            kept += resolved_at is not None and done and resolved_at <= p.promised_at
     return {"submitted": sum(SINCE <= sr.submitted_at < UNTIL for sr in rows.values()),
             "resolved": len(resolved), "met": len(met), "known": known, "kept": kept}
 
