@@ -45,6 +45,7 @@ class Command(BaseCommand):
         "forecasting every service's arrivals for the next five weeks (once a day) and asking "
         "front-office leads for the demand they expect (once a month), "
         "emailing the pulse question about the period just ended and last month's kudos digests, "
+        "making each client organisation's service report of the month just ended (docs/organisations.md), "
         "placing new and returned work of units in auto allocation mode, "
         "telling each person of the changes taking effect for them (one notice a day), "
         "reading the mailbox for requests and replies by email (TANDEM_IMAP_HOST; docs/email.md), "
