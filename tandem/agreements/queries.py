@@ -89,6 +89,15 @@ def client_holidays(requesting_unit_id: int | None) -> tuple[str, str] | None:
     return (row[0], row[1]) if row else None
 
 
+def unit_holidays(unit: Unit) -> tuple[str, str] | None:
+    """``client_holidays`` of a loaded unit: no query for the provider's own units (most
+    requests), one for a client's unless its organisation is loaded with it."""
+    if unit.organisation_id is None:
+        return None
+    org = unit.organisation
+    return (org.holiday_country, org.holiday_subdivision) if org is not None and org.holiday_country else None
+
+
 def request_calendar_data(service: Service, holidays: tuple[str, str] | None, unit: Unit | None = None) -> dict:
     """The working time a request's clock runs on: the service's calendar (hours, time zone,
     closures of the team that provides it), with the client's public holidays in place of the
@@ -100,11 +109,12 @@ def request_calendar_data(service: Service, holidays: tuple[str, str] | None, un
 
 
 def calendar_for_request(
-    service: Service, requesting_unit_id: int | None, unit: Unit | None = None
+    service: Service, requesting: Unit | int | None, unit: Unit | None = None
 ) -> WorkingCalendar:
-    """``calendar_for_service`` for a request from ``requesting_unit_id``: a client's own
-    holidays replace the team's (one small query for the requesting unit's organisation)."""
-    return _compile(request_calendar_data(service, client_holidays(requesting_unit_id), unit))
+    """``calendar_for_service`` for a request from the ``requesting`` unit (loaded, or its id:
+    one small query): a client's own holidays replace the team's."""
+    holidays = unit_holidays(requesting) if isinstance(requesting, Unit) else client_holidays(requesting)
+    return _compile(request_calendar_data(service, holidays, unit))
 
 
 def _absence_dates(person: Person) -> list[date]:

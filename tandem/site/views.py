@@ -65,7 +65,7 @@ def _submit_page(
         "catalogue/submit.html",
         {
             "service": service, "intake": intake, "meta": meta, "refusal": refusal, "quote": promise,
-            "turnaround_due": turnaround_due(service, now, calendar_for_request(service, me.unit_id)),
+            "turnaround_due": turnaround_due(service, now, calendar_for_request(service, me.unit)),
             "run_now": runs.place(service, now, {}, rows=cutoffs), "run_field": run_field, "cutoffs": cutoffs,
         },
         status=refusal.status if refusal else 200,

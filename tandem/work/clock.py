@@ -75,7 +75,10 @@ def calendar(sr: ServiceRequest) -> WorkingCalendar:
     cal = sr.__dict__.get(CALENDAR_KEPT)
     if cal is None:
         # A client's own holidays replace the team's (docs/organisations.md, "Calendars").
-        cal = sr.__dict__[CALENDAR_KEPT] = calendar_for_request(sr.service, sr.requesting_unit_id, sr.unit)
+        # The requesting unit when it was loaded with the request (no query for the provider's
+        # own units), else its id.
+        requesting = sr.requesting_unit if type(sr).requesting_unit.is_cached(sr) else sr.requesting_unit_id
+        cal = sr.__dict__[CALENDAR_KEPT] = calendar_for_request(sr.service, requesting, sr.unit)
     return cal
 
 

@@ -149,7 +149,7 @@ def submit_request(
     now = now or timezone.now()
     # The service's calendar and terms are resolved once, here, and stored on the request with
     # its clock: the promise, the forecasts and the alerts read them from the request.
-    calendar = calendar_for_request(service, actor.unit_id)
+    calendar = calendar_for_request(service, actor.unit)
     terms = terms_for(service, actor.unit_id, channel, calendar=calendar)
     due = turnaround_due(service, now, calendar)
     run = runs.place(service, now, cleaned, rows=runs.cutoffs_for(service, organisation_id))

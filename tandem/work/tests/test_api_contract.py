@@ -296,6 +296,7 @@ def world(cast: Cast) -> dict:
         "token_id": 1,
         "plan_id": 1,
         "loan_id": 1,
+        "client_id": 1,
         "snapshot_id": 1,
         "slug": "timesheet-correction",
         "service": "timesheet-correction",
