@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 
 from tandem.agreements.clients import NewClient, NewContract, NewPerson, add_client
 from tandem.agreements.models import Agreement
-from tandem.catalogue.models import Contract
+from tandem.catalogue.models import Contract, Service
 from tandem.org.models import Organisation, Person
 from tandem.org.queries import is_admin
 from tandem.org.views import manage_page, page, require
@@ -132,10 +132,17 @@ def client_new(request: HttpRequest, me: Person) -> HttpResponse:
                               errors={k: [str(e) for e in v] for k, v in form.errors.items()})
             org = add_client(me, parse(form.cleaned_data))
         except Invalid as exc:
-            return page(request, "manage/client_form.html", {"form": form}, by_form_field(exc))
+            return page(request, "manage/client_form.html", {"form": form, "services": _catalogue()},
+                        by_form_field(exc))
         messages.success(request, f"{org.name} was added.")
         return redirect("agreements:client", pk=org.pk)
-    return page(request, "manage/client_form.html", {"form": form})
+    return page(request, "manage/client_form.html", {"form": form, "services": _catalogue()})
+
+
+def _catalogue() -> list[Service]:
+    """The services a client may contract, for the form's list of slugs."""
+    return list(Service.objects.filter(active=True, unit__side="back").select_related("unit").order_by("unit__name",
+                                                                                                        "name"))
 
 
 @manage_page

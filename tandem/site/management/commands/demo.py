@@ -181,9 +181,16 @@ class Command(BaseCommand):
             f"{c['comments']:,} comments, {c['cases']:,} cases "
             f"from {summary.start:%d %b %Y} to {summary.end:%d %b %Y %H:%M}."
         )
+        if "clients" in c:
+            self.stdout.write(
+                f"{c['clients']} client organisations; {c['client clocks replayed']:,} of their requests' clocks "
+                f"worked out on their own calendars and targets; {c['service reports']} service reports."
+            )
 
     def _print_accounts(self, host: str, port: int) -> None:
-        rows = sign_in_accounts() + (provider_accounts() if provider_present() else [])
+        clients = provider_accounts() if provider_present() else []
+        named = {row[0] for row in clients}  # a client's person is listed once, as the client's
+        rows = [row for row in sign_in_accounts() if row[0] not in named] + clients
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Tandem is at {address(host, port)}"))
         self.stdout.write(f'Sign in as any of these people; every password is "{PASSWORD}":')
