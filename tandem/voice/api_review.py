@@ -16,7 +16,8 @@ router = Router(tags=["service review"])
 
 
 class ReviewQuery(Schema):
-    client: str | None = Field(None, max_length=60, description="Provider staff: the client's id or slug.")
+    client: str | None = Field(None, pattern=r"^[-a-zA-Z0-9_]{1,60}$",
+                               description="Provider staff: the client's id or slug.")
     month: str | None = Field(None, max_length=7, description="YYYY-MM; default: the last complete month.")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from datetime import date
 
 from django.http import HttpRequest, HttpResponse
@@ -15,11 +16,15 @@ from tandem.refusal import Invalid, NotFound, Refused
 from tandem.voice.models import ServiceReport
 from tandem.voice.service_review import csv_rows, last_complete_month, reads_review, review
 
+SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,60}$")
+
 
 def client_for(me: Person, client: str | None) -> Organisation:
     """The organisation reviewed: a client's person's own (another one is not found), or the
     one a provider's administrator or executive names (``client``: its id or slug)."""
     mine = organisation_id_of(me)
+    if client and not SLUG.match(client):
+        client = "-"  # not a slug nor an id: no organisation has it
     if mine is not None and client in (None, "", str(mine)):
         wanted = Organisation.objects.filter(pk=mine).first()
     elif mine is None and client:

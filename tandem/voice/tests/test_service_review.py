@@ -178,6 +178,7 @@ def test_the_clients_executive_reads_the_page_the_csv_and_the_api_and_nobody_els
     assert browser.get(f"/service-review/?client={history['lowland'].pk}").status_code == 404
     assert browser.get("/service-review/?client=lowland").status_code == 404
     assert browser.get("/service-review/?month=November").status_code == 422
+    assert browser.get("/service-review/?client=%00").status_code == 404
     download = browser.get("/service-review/?month=2026-11&format=csv")
     table = list(csv.reader(io.StringIO(download.content.decode())))
     assert table == [[str(c) for c in row] for row in csv_rows(review(history["highland"], NOV))]
