@@ -11,7 +11,7 @@ from django.utils import timezone
 from tandem.catalogue.models import Service
 from tandem.engines.agreements import legs
 from tandem.engines.worktime import CalendarError, CalendarSpec
-from tandem.org.models import Unit
+from tandem.org.models import Organisation, Unit
 from tandem.refusal import Invalid
 
 DEFAULT_WEEKLY = {str(d): [["09:00", "12:30"], ["13:30", "17:30"]] for d in range(5)}
@@ -105,12 +105,18 @@ class Calendar(models.Model):
 
 
 class Agreement(models.Model):
-    """Targets for one service, optionally only for one requesting unit and/or channel (the most
-    specific active agreement wins). Targets are in working minutes of the providing unit's calendar."""
+    """Targets for one service, optionally only for one requesting unit, or for one client
+    organisation (its units' requests), and/or channel: the most specific active agreement wins
+    (unit, then organisation, then the service-wide one). Targets are in working minutes of the
+    calendar the request's clock runs on."""
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="agreements")
     requesting_unit = models.ForeignKey(
         Unit, on_delete=models.CASCADE, null=True, blank=True, related_name="agreements_as_requester"
+    )
+    requesting_organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="agreements",
+        help_text="A client organisation's own targets (every unit of it); blank: not one client's.",
     )
     channel = models.CharField(max_length=8, blank=True, help_text="internal, external, or blank for both.")
     name = models.CharField(max_length=120)

@@ -38,6 +38,11 @@ def _compile(data: dict) -> WorkingCalendar:
     return _compiled(json.dumps(data, sort_keys=True))
 
 
+def compile_calendar(data: dict) -> WorkingCalendar:
+    """A calendar from its JSON form, compiled once per distinct spec."""
+    return _compile(data)
+
+
 def calendar_data(unit: Unit) -> dict:
     try:
         return unit.calendar.spec
@@ -68,6 +73,48 @@ def calendar_for_service(service: Service, unit: Unit | None = None) -> WorkingC
     """The calendar a service's clocks run on: its own (e.g. an out-of-hours line), else its
     providing unit's, else the default one; compiled once per spec."""
     return _compile(service_calendar_data(service, unit))
+
+
+def client_holidays(requesting_unit_id: int | None) -> tuple[str, str] | None:
+    """The public holidays of the client organisation a requesting unit belongs to, when it
+    keeps its own (``("GB", "SCT")``); None for the provider's own units and clients without."""
+    if requesting_unit_id is None:
+        return None
+    row = (
+        Unit.objects.filter(pk=requesting_unit_id, organisation__isnull=False)
+        .exclude(organisation__holiday_country="")
+        .values_list("organisation__holiday_country", "organisation__holiday_subdivision")
+        .first()
+    )
+    return (row[0], row[1]) if row else None
+
+
+def unit_holidays(unit: Unit) -> tuple[str, str] | None:
+    """``client_holidays`` of a loaded unit: no query for the provider's own units (most
+    requests), one for a client's unless its organisation is loaded with it."""
+    if unit.organisation_id is None:
+        return None
+    org = unit.organisation
+    return (org.holiday_country, org.holiday_subdivision) if org is not None and org.holiday_country else None
+
+
+def request_calendar_data(service: Service, holidays: tuple[str, str] | None, unit: Unit | None = None) -> dict:
+    """The working time a request's clock runs on: the service's calendar (hours, time zone,
+    closures of the team that provides it), with the client's public holidays in place of the
+    team's when the requesting organisation keeps its own (docs/organisations.md, "Calendars")."""
+    data = service_calendar_data(service, unit)
+    if holidays is None:
+        return data
+    return {**data, "country": holidays[0], "subdivision": holidays[1] or None}
+
+
+def calendar_for_request(
+    service: Service, requesting: Unit | int | None, unit: Unit | None = None
+) -> WorkingCalendar:
+    """``calendar_for_service`` for a request from the ``requesting`` unit (loaded, or its id:
+    one small query): a client's own holidays replace the team's."""
+    holidays = unit_holidays(requesting) if isinstance(requesting, Unit) else client_holidays(requesting)
+    return _compile(request_calendar_data(service, holidays, unit))
 
 
 def _absence_dates(person: Person) -> list[date]:
@@ -150,19 +197,32 @@ def turnaround_due(service: Service, at: datetime, calendar: WorkingCalendar) ->
     return calendar.add(at, turnaround_seconds(service, calendar))
 
 
+def organisation_of_unit(unit_id: int | None) -> int | None:
+    """The client organisation a requesting unit belongs to (None: the provider's own)."""
+    if unit_id is None:
+        return None
+    return Unit.objects.filter(pk=unit_id).values_list("organisation_id", flat=True).first()
+
+
 def matching_agreement(service: Service, requesting_unit_id: int | None, channel: str) -> Agreement | None:
-    """The most specific active agreement: unit and channel, then unit, then channel, then
-    the service's general one; the newest wins a tie."""
+    """The most specific active agreement: the requesting unit's, then its client
+    organisation's, then the service's general one (each with the request's channel before one
+    for both channels); the newest wins a tie."""
+    organisation_id = organisation_of_unit(requesting_unit_id)
     specificity = Case(
-        When(Q(requesting_unit__isnull=False) & ~Q(channel=""), then=Value(3)),
-        When(requesting_unit__isnull=False, then=Value(2)),
+        When(Q(requesting_unit__isnull=False) & ~Q(channel=""), then=Value(5)),
+        When(requesting_unit__isnull=False, then=Value(4)),
+        When(Q(requesting_organisation__isnull=False) & ~Q(channel=""), then=Value(3)),
+        When(requesting_organisation__isnull=False, then=Value(2)),
         When(~Q(channel=""), then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),
     )
+    whose = Q(requesting_unit__isnull=True) | Q(requesting_unit_id=requesting_unit_id)
+    whose &= Q(requesting_organisation__isnull=True) | Q(requesting_organisation_id=organisation_id)
     return (
         Agreement.objects.filter(service=service, active=True)
-        .filter(Q(requesting_unit__isnull=True) | Q(requesting_unit_id=requesting_unit_id))
+        .filter(whose)
         .filter(Q(channel="") | Q(channel=channel))
         .annotate(specificity=specificity)
         .order_by("-specificity", "-id")

@@ -2,10 +2,13 @@
 
 from django.urls import path
 
-from tandem.agreements import views
+from tandem.agreements import client_views, views
 
 app_name = "agreements"
 urlpatterns = [
+    path("manage/clients/", client_views.clients, name="clients"),
+    path("manage/clients/new/", client_views.client_new, name="client-new"),
+    path("manage/clients/<int:pk>/", client_views.client, name="client"),
     path("manage/calendars/", views.calendars, name="calendars"),
     path("manage/calendars/<slug:slug>/", views.calendar_edit, name="calendar"),
     path("manage/calendars/service/<slug:slug>/", views.service_calendar_edit, name="service-calendar"),

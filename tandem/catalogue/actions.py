@@ -421,7 +421,7 @@ def add_cutoff(
             run_weekday=run_weekday, run_name=(run_name or "").strip(),
         )
         errors = errors_of(cutoff)
-        if service.cutoffs.filter(weekday=weekday, time=time).exists():
+        if service.cutoffs.filter(organisation__isnull=True, weekday=weekday, time=time).exists():
             errors.setdefault("time", []).append(
                 f"{service.name} already has a cut-off on {Weekday(weekday).label} "
                 f"at {time:%H:%M}; "

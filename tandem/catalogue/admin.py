@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from tandem.catalogue.models import (
+    Contract,
     CutOff,
     IntakeField,
     ProcedureStep,
@@ -100,3 +101,12 @@ class ServiceEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    """A client's contracted services (the everyday page is /manage/clients/)."""
+
+    list_display = ("organisation", "service", "starts_on", "ends_on")
+    list_filter = ("organisation",)
+    autocomplete_fields = ("service",)

@@ -160,7 +160,7 @@ class ServiceOut(ServiceSummaryOut):
     @classmethod
     def of(cls, service: Service) -> ServiceOut:  # type: ignore[override]
         fields: list[IntakeField] = list(service.fields.all())
-        cutoffs: list[CutOff] = list(service.cutoffs.all())
+        cutoffs: list[CutOff] = [c for c in service.cutoffs.all() if c.organisation_id is None]
         steps: list[ProcedureStep] = list(service.steps.all())
         needs: list[ServiceSkill] = list(service.skill_needs.all())
         return cls(

@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from tandem.engines.intake_rules import MAX_DAYS, Rules, definition_problems, describe
-from tandem.org.models import Person, Side, Skill, Unit
+from tandem.org.models import Organisation, Person, Side, Skill, Unit
 
 
 class ServiceQuerySet(models.QuerySet["Service"]):
@@ -227,6 +227,10 @@ class CutOff(models.Model):
     payroll" (tandem.engines.agreements.cutoffs)."""
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="cutoffs")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="cutoffs",
+        help_text="A client's own cut-off (its requests follow its own, not the service's); blank: everyone's.",
+    )
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     time = models.TimeField()
     description = models.CharField(max_length=200, help_text="What the cut-off is for.")
@@ -331,3 +335,36 @@ class ReviewAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description} ({self.owner}, by {self.due_on})"
+
+
+class ContractQuerySet(models.QuerySet["Contract"]):
+    def current(self, today: date | None = None) -> ContractQuerySet:
+        """In force on ``today``: started, and not ended before it."""
+        today = today or timezone.localdate()
+        return self.filter(starts_on__lte=today).filter(models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=today))
+
+
+class Contract(models.Model):
+    """A client organisation's contract for one service of the provider's catalogue: its people
+    see and request only the services it has contracted (docs/organisations.md)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="contracts")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="contracts")
+    starts_on = models.DateField(default=timezone.localdate)
+    ends_on = models.DateField(null=True, blank=True, help_text="The last day; blank: open-ended.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organisation__name", "service__name"]
+        indexes = [models.Index(fields=["organisation", "service"], name="contract_org_service")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=models.F("starts_on")),
+                name="contract_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.service}"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from tandem.catalogue.models import Service
+from tandem.catalogue.models import Contract, Service
 from tandem.org.models import Person, Role
 from tandem.org.queries import AnyUser, is_admin, leads_unit, person_of, sees_everything
 
@@ -19,9 +19,33 @@ def services_visible_to(user: AnyUser | None) -> QuerySet[Service]:
     if person is None:
         return Service.objects.none()
     qs = Service.objects.select_related("unit", "owner__user")
+    organisation_id = person.unit.organisation_id
+    if organisation_id is not None:
+        # A client's people see the provider's catalogue only as far as their organisation
+        # has contracted it (docs/organisations.md).
+        return qs.filter(active=True).filter(contracted_by(organisation_id))
     if is_admin(person):
         return qs
     return qs.filter(Q(active=True) | Q(unit_id=person.unit_id))
+
+
+def contracted_by(organisation_id: int, today: date | None = None) -> Exists:
+    """A filter: services the organisation has a contract for that is in force ``today``."""
+    return Exists(
+        Contract.objects.current(today).filter(organisation_id=organisation_id, service_id=OuterRef("pk"))
+    )
+
+
+def is_contracted(organisation_id: int | None, service_id: int, today: date | None = None) -> bool:
+    """May a person of ``organisation_id`` ask ``service_id``? The provider's own people
+    (``None``) always may; a client's only for a service it has contracted, in force today."""
+    if organisation_id is None:
+        return True
+    return Contract.objects.current(today).filter(organisation_id=organisation_id, service_id=service_id).exists()
+
+
+def contracts_of(organisation_id: int) -> QuerySet[Contract]:
+    return Contract.objects.filter(organisation_id=organisation_id).select_related("service__unit")
 
 
 def can_edit_service(user: AnyUser | None, service: Service) -> bool:

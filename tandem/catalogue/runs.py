@@ -45,12 +45,23 @@ def asked_on(service: Service, intake: dict[str, Any]) -> date | None:
         return None  # stored before the field was a date: it asks for no particular run
 
 
+def cutoffs_for(service: Service, organisation_id: int | None = None) -> list[CutOff]:
+    """The cut-offs a request of ``service`` from ``organisation_id`` follows: the client's own
+    for this service when it has any, else the service's (those for no client in particular)."""
+    rows = list(service.cutoffs.filter(organisation__isnull=True))
+    if organisation_id is None:
+        return rows
+    own = list(service.cutoffs.filter(organisation_id=organisation_id))
+    return own or rows
+
+
 def place(
     service: Service, at: datetime, intake: dict[str, Any], rows: Sequence[CutOff] | None = None
 ) -> RunPlace | None:
     """The run a request of ``service`` submitted at ``at`` with ``intake`` goes in; ``None``
-    when the service has no cut-offs. ``rows``: the service's cut-offs, when already loaded."""
-    rows = list(service.cutoffs.all()) if rows is None else list(rows)
+    when the service has no cut-offs. ``rows``: the cut-offs it follows (``cutoffs_for``), when
+    already loaded; by default the service's own."""
+    rows = cutoffs_for(service) if rows is None else list(rows)
     zone = ZoneInfo(service.unit.time_zone)
     placed = engine.place(at, [c.as_spec() for c in rows], zone, asked_on(service, intake))
     if placed is None:

@@ -37,12 +37,17 @@ def service_detail(request: HttpRequest, me: Person, slug: str) -> HttpResponse:
         ),
         slug=slug,
     )
+    # A client's own cut-offs when it has them, else the service's; never another client's.
+    mine = me.unit.organisation_id
+    cutoffs = [c for c in service.cutoffs.all() if c.organisation_id == mine] if mine is not None else []
+    cutoffs = cutoffs or [c for c in service.cutoffs.all() if c.organisation_id is None]
     return render(
         request,
         "catalogue/service.html",
         {
             "service": service,
-            "run_now": runs.place(service, timezone.now(), {}, rows=list(service.cutoffs.all())),
+            "run_now": runs.place(service, timezone.now(), {}, rows=cutoffs),
+            "cutoffs": cutoffs,
             "can_edit": can_edit_service(request.user, service),
             "case": request.GET.get("case", ""),
         },

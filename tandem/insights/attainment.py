@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from tandem.agreements.models import DEFAULT_PAUSE_STATUSES, Agreement
-from tandem.agreements.queries import Terms, calendar_for_service, terms_for
+from tandem.agreements.queries import Terms, calendar_for_service, compile_calendar, request_calendar_data, terms_for
 from tandem.catalogue.models import Service
 from tandem.catalogue.queries import services_visible_to
 from tandem.engines.agreements import attainment, slaclock
@@ -49,12 +49,18 @@ def _epoch(values: list[datetime]) -> np.ndarray:
     return np.array([int(v.timestamp()) for v in values], dtype=np.int64)
 
 
-def outcomes(since: datetime, until: datetime, service_ids: list[int] | None = None) -> list[Outcome]:
+def outcomes(
+    since: datetime, until: datetime, service_ids: list[int] | None = None,
+    requesting_unit_ids: set[int] | None = None,
+) -> list[Outcome]:
     """Every request finally resolved in ``[since, until)`` (resolved or closed), met or missed
-    (of the services ``service_ids`` only, when given)."""
+    (of the services ``service_ids`` only, and of the requesting units ``requesting_unit_ids``
+    only — a client's — when given). A client's requests are judged on its own holidays."""
     finished = ServiceRequest.objects.filter(status__in=FINISHED, resolved_at__gte=since, resolved_at__lt=until)
     if service_ids is not None:
         finished = finished.filter(service_id__in=service_ids)
+    if requesting_unit_ids is not None:
+        finished = finished.filter(requesting_unit_id__in=requesting_unit_ids)
     rows = list(
         finished.order_by("pk").values_list(
             "pk", "service_id", "unit_id", "requesting_unit_id", "channel", "submitted_at", "agreement_id",
@@ -95,11 +101,25 @@ def outcomes(since: datetime, until: datetime, service_ids: list[int] | None = N
     submitted = _epoch([r[5] for r in rows])
     tgt = np.array(target, dtype=np.int64)
     service_of = np.array([r[1] for r in rows], dtype=np.int64)
+    # A client keeping its own holidays has its requests judged on them (docs/organisations.md):
+    # each (service, holidays) pair is one calendar.
+    holidays_of = {
+        uid: (country, subdivision)
+        for uid, country, subdivision in Unit.objects.filter(
+            pk__in={r[3] for r in rows}, organisation__isnull=False
+        ).exclude(organisation__holiday_country="").values_list(
+            "pk", "organisation__holiday_country", "organisation__holiday_subdivision"
+        )
+    }
+    region = [holidays_of.get(r[3]) for r in rows]
+    regions = sorted({h for h in region if h is not None})
+    region_of = np.array([0 if h is None else 1 + regions.index(h) for h in region], dtype=np.int64)
     result: list[Outcome] = []
-    for service_id in np.unique(service_of):  # each service's clocks run on its calendar
-        cal = calendar_for_service(services[int(service_id)])
+    for service_id, r in sorted({(int(a), int(b)) for a, b in zip(service_of, region_of, strict=True)}):
+        data = request_calendar_data(services[service_id], regions[r - 1] if r else None)
+        cal = compile_calendar(data)
         day = slaclock.day_length(cal.spec)
-        sel = np.flatnonzero((service_of == service_id) & (resolved > 0))
+        sel = np.flatnonzero((service_of == service_id) & (region_of == r) & (resolved > 0))
         local = np.full(len(ids), -1, dtype=np.int64)
         local[sel] = np.arange(len(sel))
         mine = local[stop_req] >= 0

@@ -23,6 +23,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from tandem.catalogue.models import Service
+from tandem.catalogue.queries import is_contracted
 from tandem.engines import mail as mails
 from tandem.engines.mail import Mail
 from tandem.mail.models import Outcome
@@ -117,6 +118,11 @@ def reply(person: Person, request_id: int, mail: Mail) -> Decision:
 
 
 def new_request(person: Person, service: Service, mail: Mail) -> Decision:
+    if not is_contracted(person.unit.organisation_id, service.pk):
+        # Before anything about the service's form: a client's person is not sent to a form
+        # of a service their organisation has not contracted (docs/organisations.md).
+        refusal = f"Your organisation has not contracted {service.name}, so no request was made."
+        return Decision(Outcome.REFUSED, refusal, answer=f"{refusal} Ask your provider to add it to your contract.")
     form = settings.SITE_URL + reverse("catalogue:submit", args=[service.slug])
     required = [f.label for f in service.fields.all() if f.required]
     if required:

@@ -33,7 +33,7 @@ from tandem.refusal import Refused
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "local_passwords")
+    list_display = ("name", "slug", "local_passwords", "holiday_country", "holiday_subdivision")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 

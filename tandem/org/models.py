@@ -62,12 +62,38 @@ class Organisation(models.Model):
         default=True,
         help_text="Off: its people (administrators apart) sign in only through its identity provider.",
     )
+    # A client's public holidays (docs/organisations.md, "Calendars"): its requests' clocks run on
+    # the providing team's hours and time zone, with these holidays in place of the team's.
+    holiday_country = models.CharField(
+        max_length=2, blank=True, default="", db_default="",
+        help_text="ISO country code of the client's public holidays (GB); blank: the providing team's.",
+    )
+    holiday_subdivision = models.CharField(
+        max_length=10, blank=True, default="", db_default="",
+        help_text="Its subdivision, e.g. SCT for Scotland; blank: the whole country's.",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from tandem.engines.worktime import CalendarError
+        from tandem.engines.worktime.spec import canonical_region, check_holiday_region
+
+        if not self.holiday_country:
+            if self.holiday_subdivision:
+                raise ValidationError({"holiday_country": "A subdivision needs a country."})
+            return
+        country, subdivision = canonical_region(self.holiday_country, self.holiday_subdivision or None)
+        try:
+            check_holiday_region(country, subdivision)
+        except CalendarError as error:
+            field = "holiday_subdivision" if str(error).startswith("subdivision") else "holiday_country"
+            raise ValidationError({field: str(error)}) from error
+        self.holiday_country, self.holiday_subdivision = country or "", subdivision or ""
 
 
 class Unit(models.Model):

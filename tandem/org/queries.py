@@ -109,3 +109,16 @@ def units_led_by(user: AnyUser | None) -> QuerySet[Unit]:
     if person is not None and person.role == Role.LEAD:
         return Unit.objects.filter(pk=person.unit_id)
     return Unit.objects.none()
+
+
+# --- client organisations (docs/organisations.md) ----------------------------------------------
+
+
+def organisation_id_of(person: Person | None) -> int | None:
+    """The client organisation a person belongs to; None for the provider's own staff."""
+    return None if person is None else person.unit.organisation_id
+
+
+def client_unit_ids(organisation_id: int) -> set[int]:
+    """The units of a client organisation: its rows are those of requests from these units."""
+    return set(Unit.objects.filter(organisation_id=organisation_id).values_list("pk", flat=True))

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from tandem.agreements.queries import calendar_for_service, turnaround_due
+from tandem.agreements.queries import calendar_for_request, turnaround_due
 from tandem.catalogue import actions as catalogue_actions
 from tandem.catalogue import runs
 from tandem.catalogue.forms import ReviewForm
@@ -58,14 +58,15 @@ def _submit_page(
         channel = Channel.INTERNAL
     promise = quote(service, me, channel=channel)
     now = timezone.now()
+    cutoffs = runs.cutoffs_for(service, me.unit.organisation_id)  # a client's own, else the service's
     run_field = next((f.label for f in service.fields.all() if f.key == service.run_field), "")
     return render(
         request,
         "catalogue/submit.html",
         {
             "service": service, "intake": intake, "meta": meta, "refusal": refusal, "quote": promise,
-            "turnaround_due": turnaround_due(service, now, calendar_for_service(service)),
-            "run_now": runs.place(service, now, {}), "run_field": run_field,
+            "turnaround_due": turnaround_due(service, now, calendar_for_request(service, me.unit)),
+            "run_now": runs.place(service, now, {}, rows=cutoffs), "run_field": run_field, "cutoffs": cutoffs,
         },
         status=refusal.status if refusal else 200,
     )

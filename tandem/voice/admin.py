@@ -12,6 +12,7 @@ from tandem.voice.models import (
     PulseInvitation,
     PulseMonth,
     RequestRating,
+    ServiceReport,
     UsedPulseLink,
 )
 
@@ -96,3 +97,13 @@ class GiftAdmin(admin.ModelAdmin):
     list_filter = ("flagged",)
     search_fields = ("giver", "description")
     raw_id_fields = ("received_by", "reviewed_by")
+
+
+@admin.register(ServiceReport)
+class ServiceReportAdmin(_ReadOnly):
+    """The worker's monthly reports per client (read on /service-review/); a claim left
+    unfinished shows without a made time."""
+
+    list_display = ("organisation", "month", "claimed_at", "made_at")
+    list_filter = ("organisation",)
+    fields = ("organisation", "month", "claimed_at", "made_at", "markdown")

@@ -198,3 +198,22 @@ class PulseAsker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.month:%Y-%m}"
+
+
+class ServiceReport(models.Model):
+    """A client's monthly service report, made once by the worker (``tandem.voice.service_reports``):
+    the row is the claim, so two workers never make the same client's month twice."""
+
+    organisation = models.ForeignKey("org.Organisation", on_delete=models.CASCADE, related_name="service_reports")
+    month = models.DateField(help_text="The first day of the month reported on.")
+    claimed_at = models.DateTimeField(default=timezone.now)
+    made_at = models.DateTimeField(null=True, blank=True, help_text="Blank while being made.")
+    markdown = models.TextField(blank=True)
+    csv = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-month", "organisation__name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "month"], name="one_service_report")]
+
+    def __str__(self) -> str:
+        return f"Service report of {self.organisation_id} for {self.month:%Y-%m}"

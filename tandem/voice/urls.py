@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tandem.voice import views
+from tandem.voice import review_views, views
 
 app_name = "voice"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("feedback/", views.feedback, name="feedback"),
     path("executive/", views.executive, name="executive"),
     path("kudos/", views.kudos, name="kudos"),
+    path("service-review/", review_views.service_review, name="service-review"),
+    path("service-review/reports/<int:pk>/", review_views.service_report, name="service-report"),
     path("gifts/", views.gifts, name="gifts"),
     path("requests/<int:pk>/rating/", views.rate, name="rate"),
     path("requests/<int:pk>/rating/answer/", views.answer, name="answer"),

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tandem.agreements.models import DEFAULT_PAUSE_STATUSES
-from tandem.agreements.queries import Terms, calendar_for_service
+from tandem.agreements.queries import Terms, calendar_for_request
 from tandem.engines.agreements import slaclock
 from tandem.engines.worktime import WorkingCalendar, to_epoch
 
@@ -74,7 +74,11 @@ def calendar(sr: ServiceRequest) -> WorkingCalendar:
     reads the same one."""
     cal = sr.__dict__.get(CALENDAR_KEPT)
     if cal is None:
-        cal = sr.__dict__[CALENDAR_KEPT] = calendar_for_service(sr.service, sr.unit)
+        # A client's own holidays replace the team's (docs/organisations.md, "Calendars").
+        # The requesting unit when it was loaded with the request (no query for the provider's
+        # own units), else its id.
+        requesting = sr.requesting_unit if type(sr).requesting_unit.is_cached(sr) else sr.requesting_unit_id
+        cal = sr.__dict__[CALENDAR_KEPT] = calendar_for_request(sr.service, requesting, sr.unit)
     return cal
 
 

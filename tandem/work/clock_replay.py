@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from tandem.agreements.queries import Terms, calendar_for_service, terms_for, turnaround_due
+from tandem.agreements.queries import Terms, compile_calendar, request_calendar_data, terms_for, turnaround_due
 from tandem.catalogue import runs
 from tandem.catalogue.models import CutOff, Service
 from tandem.engines.worktime import WorkingCalendar
+from tandem.org.models import Unit
 from tandem.rows import EpochSeconds, update_rows
 from tandem.work import clock
 from tandem.work.models import Event, ServiceRequest
@@ -37,11 +38,18 @@ def rebuild_clocks(now: datetime, alerted_before: datetime, *, only_missing: boo
     if only_missing:
         requests = requests.filter(resolve_seconds__isnull=True)
     services = {s.pk: s for s in Service.objects.select_related("unit__calendar", "calendar")}
-    cutoffs: dict[int, list[CutOff]] = defaultdict(list)
+    cutoffs: dict[tuple[int, int | None], list[CutOff]] = defaultdict(list)
     for c in CutOff.objects.all():
-        cutoffs[c.service_id].append(c)
+        cutoffs[c.service_id, c.organisation_id].append(c)
+    # Requests of a client follow its own cut-offs and holidays (docs/organisations.md).
+    client_of: dict[int, tuple[int, tuple[str, str] | None]] = {
+        uid: (oid, (country, subdivision) if country else None)
+        for uid, oid, country, subdivision in Unit.objects.filter(organisation__isnull=False).values_list(
+            "pk", "organisation_id", "organisation__holiday_country", "organisation__holiday_subdivision"
+        )
+    }
     terms: dict[tuple[int, int, str], Terms] = {}
-    calendars: dict[int, WorkingCalendar] = {}
+    calendars: dict[tuple[int, tuple[str, str] | None], WorkingCalendar] = {}
     done = 0
     pks = list(requests.values_list("pk", flat=True))
     for lo in range(0, len(pks), BATCH):
@@ -54,13 +62,17 @@ def rebuild_clocks(now: datetime, alerted_before: datetime, *, only_missing: boo
             moves[rid].append((at, frm, to, actor))
         for sr in chunk:
             service = sr.service = services[sr.service_id]
-            cal = calendars.get(service.pk)
+            organisation_id, holidays = client_of.get(sr.requesting_unit_id, (None, None))
+            cal = calendars.get((service.pk, holidays))
             if cal is None:
-                cal = calendars[service.pk] = calendar_for_service(service, service.unit)
+                cal = calendars[service.pk, holidays] = compile_calendar(
+                    request_calendar_data(service, holidays, service.unit)
+                )
             key = (service.pk, sr.requesting_unit_id, sr.channel)
             if key not in terms:
                 terms[key] = terms_for(service, sr.requesting_unit_id, sr.channel, calendar=cal)
-            _place(sr, service, cal, cutoffs[service.pk])
+            own = cutoffs.get((service.pk, organisation_id)) if organisation_id is not None else None
+            _place(sr, service, cal, own or cutoffs[service.pk, None])
             _replay(sr, terms[key], cal, moves[sr.pk], now, alerted_before)
         update_rows(chunk, (*clock.CLOCK_FIELDS, *SUBMISSION_FIELDS))
         done += len(chunk)

@@ -20,12 +20,13 @@ from tandem.allocation.modes import next_for_you as next_requests_for
 from tandem.changes.queries import scheduled_edits_for
 from tandem.engines.durations import duration_text, hours_text
 from tandem.org.models import Person, Unit
-from tandem.org.queries import can_use_management, person_of, work_unit_ids
+from tandem.org.queries import can_use_management, person_of, sees_everything, work_unit_ids
 from tandem.pay.queries import reads_pay_report
 from tandem.promises.queries import reads_integrity_report
 from tandem.refusal import Invalid
 from tandem.voice.models import Frequency
 from tandem.voice.queries import feedback_for, questions_for
+from tandem.voice.service_review import reads_review
 from tandem.work.models import STATUS_COLOURS, Event, Status
 
 register = template.Library()
@@ -126,6 +127,17 @@ def reads_pay(context: template.Context) -> bool:
     """Executives, HR and administrators get the pay parity report in the nav."""
     request = context.get("request")
     return reads_pay_report(person_of(getattr(request, "user", None)))
+
+
+@register.simple_tag(takes_context=True)
+def reads_service_review(context: template.Context) -> bool:
+    """A client's executives and leads (their own review), the provider's executives and
+    administrators (every client's) get the service review in the nav."""
+    person = person_of(getattr(context.get("request"), "user", None))
+    if person is None:
+        return False
+    mine = person.unit.organisation_id
+    return reads_review(person, mine) if mine is not None else sees_everything(person)
 
 
 @register.simple_tag(takes_context=True)

@@ -16,11 +16,12 @@ from django.db import IntegrityError
 from django.forms import Form
 from django.utils import timezone
 
-from tandem.agreements.queries import calendar_for_service, terms_for, turnaround_due
+from tandem.agreements.queries import calendar_for_request, terms_for, turnaround_due
 from tandem.catalogue import runs
 from tandem.catalogue.approvals import approval_reason
 from tandem.catalogue.intake import intake_form_class, server_today, to_json
 from tandem.catalogue.models import IntakeField, Service
+from tandem.catalogue.queries import is_contracted
 from tandem.org.models import Person
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Conflict, Invalid, NotFound
@@ -99,6 +100,15 @@ def submit_request(
     saved; the intake keeps each field file's name."""
     if not service.active:
         raise NotFound(f"The service {service.name!r} is not published; choose another from the catalogue.")
+    organisation_id = actor.unit.organisation_id
+    if not is_contracted(organisation_id, service.pk):
+        # Pages, the API and mail intake all come here: nothing is created for a service the
+        # requester's organisation has not contracted (docs/organisations.md).
+        message = (
+            f"Your organisation has not contracted {service.name}; choose a service from your "
+            "catalogue, or ask your provider to add it to your contract."
+        )
+        raise Invalid(message, errors={"service": [message]})
     if channel not in Channel.values:
         raise Invalid(f"Channel must be one of: {', '.join(Channel.values)}.", errors={"channel": ["Unknown channel."]})
     if channel == Channel.EXTERNAL and not service.external_allowed:
@@ -139,10 +149,10 @@ def submit_request(
     now = now or timezone.now()
     # The service's calendar and terms are resolved once, here, and stored on the request with
     # its clock: the promise, the forecasts and the alerts read them from the request.
-    calendar = calendar_for_service(service)
+    calendar = calendar_for_request(service, actor.unit)
     terms = terms_for(service, actor.unit_id, channel, calendar=calendar)
     due = turnaround_due(service, now, calendar)
-    run = runs.place(service, now, cleaned)
+    run = runs.place(service, now, cleaned, rows=runs.cutoffs_for(service, organisation_id))
     # A service that requires approval: the request waits on its approver from the start.
     needs_approval = approval_reason(service, cleaned, actor.pk)
     approver = service.approver if needs_approval else None

@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 
 from tandem.demo.load import build_demo, database_is_empty, demo_present, sign_in_accounts
 from tandem.demo.people import PASSWORD
+from tandem.demo.provider import build_provider_demo, provider_accounts, provider_present
 from tandem.site.management.commands.serve import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -60,6 +61,13 @@ class Command(BaseCommand):
             "--no-serve", action="store_true", help="Build and print the accounts, then stop."
         )
         parser.add_argument(
+            "--provider",
+            action="store_true",
+            help="Build the provider demo instead: the back office serving three client agencies "
+            "(Northern Recruitment, Caledonia Staffing in Scotland, Harbour Temps) over the same "
+            "history (docs/organisations.md). Into an empty database (with --rebuild).",
+        )
+        parser.add_argument(
             "--host", default=DEFAULT_HOST, help=f"Address to serve on (default {DEFAULT_HOST})."
         )
         parser.add_argument(
@@ -91,6 +99,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 "The demo is already in the database (use --rebuild to build it again)."
             )
+            if options["provider"] and not provider_present():
+                self.stdout.write(
+                    "It is the default demo, not the provider demo: add --rebuild to build that."
+                )
         elif not database_is_empty():
             raise CommandError(
                 f"The database ({self._where()}) already holds data that is not the demo, so "
@@ -151,7 +163,7 @@ class Command(BaseCommand):
             f"(seed {options['seed']})…"
         )
         self.stdout.flush()
-        summary = build_demo(
+        summary = (build_provider_demo if options["provider"] else build_demo)(
             seed=options["seed"],
             weeks=options["weeks"],
             end=end,
@@ -169,9 +181,16 @@ class Command(BaseCommand):
             f"{c['comments']:,} comments, {c['cases']:,} cases "
             f"from {summary.start:%d %b %Y} to {summary.end:%d %b %Y %H:%M}."
         )
+        if "clients" in c:
+            self.stdout.write(
+                f"{c['clients']} client organisations; {c['client clocks replayed']:,} of their requests' clocks "
+                f"worked out on their own calendars and targets; {c['service reports']} service reports."
+            )
 
     def _print_accounts(self, host: str, port: int) -> None:
-        rows = sign_in_accounts()
+        clients = provider_accounts() if provider_present() else []
+        named = {row[0] for row in clients}  # a client's person is listed once, as the client's
+        rows = [row for row in sign_in_accounts() if row[0] not in named] + clients
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Tandem is at {address(host, port)}"))
         self.stdout.write(f'Sign in as any of these people; every password is "{PASSWORD}":')

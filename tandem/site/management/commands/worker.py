@@ -27,6 +27,7 @@ from tandem.outbox.actions import deliver_due, purge_handled
 from tandem.promises.actions import mark_material_changes, refresh_forecasts
 from tandem.voice.actions import send_kudos_digests, send_pulse_invitations
 from tandem.voice.months import summarise as summarise_pulse_months
+from tandem.voice.service_reports import make_service_reports
 from tandem.work.actions import close_expired_resolutions, fire_due_response_alerts, fire_due_sla_alerts
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Command(BaseCommand):
         "forecasting every service's arrivals for the next five weeks (once a day) and asking "
         "front-office leads for the demand they expect (once a month), "
         "emailing the pulse question about the period just ended and last month's kudos digests, "
+        "making each client organisation's service report of the month just ended (docs/organisations.md), "
         "placing new and returned work of units in auto allocation mode, "
         "telling each person of the changes taking effect for them (one notice a day), "
         "reading the mailbox for requests and replies by email (TANDEM_IMAP_HOST; docs/email.md), "
@@ -109,6 +111,7 @@ class Command(BaseCommand):
         summarise_pulse_months()
         invited = send_pulse_invitations()
         send_kudos_digests()
+        reports = make_service_reports()
         placed = place_new_work()
         # Last, so that the webhooks this round's duties owe (breaches, slips) go out in it too.
         hooked, hook_failures = send_due()
@@ -121,7 +124,8 @@ class Command(BaseCommand):
                 f"sent {emailed} digest(s); "
                 f"refreshed {forecasts} forecast(s) and told of {slips} slipping promise(s); "
                 f"forecast the arrivals of {demand} service(s); "
-                f"sent {invited} pulse question(s); placed {placed} request(s) of units in auto mode; "
+                f"sent {invited} pulse question(s); made {reports} client service report(s); "
+                f"placed {placed} request(s) of units in auto mode; "
                 f"handled {reacted} owed reaction(s); delivered {hooked} webhook(s) "
                 f"({hook_failures} failed attempt(s)); {mailed}"
             )
