@@ -367,7 +367,6 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
     by_id = engine_changes(min(start, today) - timedelta(days=7))
     result = engine.check(by_id.values(), the_rules)
     plan = engine.schedule(by_id.values(), the_rules, earliest=today)
-    after = engine.check(engine.moved(by_id.values(), plan.dates), the_rules)
 
     units = Unit.objects.filter(side=Side.FRONT).order_by("name")
     if audience_ids is not None:
@@ -446,7 +445,7 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
 
     return Calendar(
         start=start, weeks=week_list, rows=rows, proposals=proposals, batches=batches,
-        over=len(result.overloads), clashes=len(result.clashes), plan_over_after=len(after.overloads),
+        over=len(result.overloads), clashes=len(result.clashes), plan_over_after=engine.over_limit(plan.cells, the_rules),
         late=[changes[i] for i in plan.late if i in changes],
         unplaceable=[changes[i] for i in plan.unplaceable if i in changes],
         hidden_drafts=len(set(by_id) - visible_ids), today=today,
