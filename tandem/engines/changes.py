@@ -346,21 +346,22 @@ def _misfit(change: Change, day: date, cells: Cells, rules: Rules, audiences: It
 
 def _week_fits(change: Change, week: date, cells: Cells, rules: Rules, targets: tuple[int, ...]) -> bool:
     """Whether ``change`` landing in ``week`` keeps every audience of ``targets`` within its limit."""
-    limits, default = rules.limits, rules.default_limit
+    limits, default, minutes, get = rules.limits, rules.default_limit, change.minutes, cells.get
     if not change.roles:  # the common case: everyone of each unit
         for audience in targets:
-            cell = cells.get((audience, week))
-            if (cell.minutes if cell else 0) + change.minutes > limits.get(audience, default):
+            cell = get((audience, week))
+            if (cell.minutes if cell is not None else 0) + minutes > limits.get(audience, default):
                 return False
         return True
+    role_of, held = change._roles.get, rules.roles  # type: ignore[attr-defined]
     for audience in targets:
-        cell = cells.get((audience, week))
-        role = change.role_of(audience)
+        cell = get((audience, week))
+        role = role_of(audience)
         if cell is None:
-            lands = role is None or (present := rules.present(audience)) is None or role in present
-            after = change.minutes if lands else 0
+            lands = role is None or (present := held.get(audience)) is None or role in present
+            after = minutes if lands else 0
         else:
-            after = cell.after(change.minutes, role, rules.present(audience))
+            after = cell.after(minutes, role, held.get(audience))
         if after > limits.get(audience, default):
             return False
     return True
