@@ -174,6 +174,9 @@ def scale_part(n_changes: int, n_audiences: int, runs: int, today: date, *,
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM INTO %s", [keep])
     user = me.user
+    # As gunicorn's workers serve it: tandem.wsgi freezes what the process loaded (see settle()).
+    import tandem.wsgi  # noqa: F401
+
     client = Client()
     client.force_login(user)
     api = Client(headers={"Authorization": f"Bearer {token_for(me)}"})

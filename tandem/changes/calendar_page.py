@@ -18,8 +18,8 @@ from typing import Any
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from tandem.changes.models import Change, Status
-from tandem.changes.queries import Calendar, Proposal, Row
+from tandem.changes.models import Status
+from tandem.changes.queries import Calendar, ChangeBrief, Proposal, Row
 
 #: Proposals the page details (the API has them all).
 PROPOSALS_SHOWN = 50
@@ -123,7 +123,7 @@ def _proposal_row(p: Proposal, base: str, owned: set[int], statuses: dict[str, s
     c = p.change
     return ProposalRow(
         pk=c.pk, href=f"{base}{c.pk}/", title=c.title,
-        meta=f"{c.unit.name} · {c.minutes} min/person · {statuses.get(c.status, c.status)}",
+        meta=f"{c.unit_name} · {c.minutes} min/person · {statuses.get(c.status, c.status)}",
         lands=day(c.effective_on),
         reasons=mark_safe("<br>".join(escape(r) for r in p.reasons)),  # noqa: S308 (each escaped)
         plan_iso=p.plan_on.isoformat() if p.plan_on else "", plan_text=day(p.plan_on) if p.plan_on else "",
@@ -135,6 +135,6 @@ def _proposal_row(p: Proposal, base: str, owned: set[int], statuses: dict[str, s
     )
 
 
-def named(changes: list[Change], change_base: str) -> list[Named]:
+def named(changes: list[ChangeBrief], change_base: str) -> list[Named]:
     """Changes named in a sentence (late, or with no room), each with its link."""
     return [Named(f"{change_base}{c.pk}/", c.title) for c in changes]

@@ -323,9 +323,23 @@ def batch_proposal(user: AnyUser | None, period: ChangePeriod, *, today: date | 
                         earliest=today)
 
 
+@dataclass(frozen=True)
+class ChangeBrief:
+    """What the calendar says of a change it names (a proposal, a late one): read as values, not
+    as a thousand model instances."""
+
+    pk: int
+    title: str
+    minutes: int
+    status: str
+    effective_on: date
+    unit_id: int
+    unit_name: str
+
+
 @dataclass
 class Proposal:
-    change: Change
+    change: ChangeBrief
     plan_on: date | None
     slots: list[date]
     stages: list[tuple[Unit, date]] | None
@@ -352,8 +366,8 @@ class Calendar:
     over: int
     clashes: int
     plan_over_after: int
-    late: list[Change]
-    unplaceable: list[Change]
+    late: list[ChangeBrief]
+    unplaceable: list[ChangeBrief]
     hidden_drafts: int
     today: date
 
@@ -389,9 +403,9 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
     unit_list = list(units)
     unit_ids = [u.pk for u in unit_list]
     # The changes this user sees among those counted, in one query, with what the proposals show.
-    seen = changes_visible_to(user).filter(landing_from(since)).select_related(None).select_related("unit").only(
-        "pk", "title", "minutes", "status", "effective_on", "requested_on", "unit__name", "unit__slug")
-    changes = {c.pk: c for c in seen if c.pk in by_id} if person else {}
+    seen = changes_visible_to(user).filter(landing_from(since)).values_list(
+        "pk", "title", "minutes", "status", "effective_on", "unit_id", "unit__name")
+    changes = {row[0]: ChangeBrief(*row) for row in seen if row[0] in by_id} if person else {}
     visible_ids = set(changes)
     forecast = _forecast(unit_ids, week_list, today)
     leave = _leave(unit_ids, start, end)
@@ -411,17 +425,17 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
             context = " · ".join(([f"~{requests:.0f} req"] if requests is not None else [])
                                  + ([f"{days} d leave"] if days else []))
             css = ("over" if cell.minutes > limit else "") + (" clash" if clash_at.get((unit.pk, week)) else "")
-            shown = {c: titles[c] + (f" ({ROLE_PLURALS[role]})" if (role := by_id[c].role_of(unit.pk)) else "")
-                     for c in cell.changes if c in titles}
+            # The changes this user sees, each with the role it is for here ("": the whole unit).
+            mine = [(c, titles[c], ROLE_PLURALS[role] if (role := by_id[c].role_of(unit.pk)) else "")
+                    for c in cell.changes if c in titles]
             row.cells.append({
                 "css": css, "context": context, "iso": week.isoformat(),
                 "week": week, "count": cell.count, "minutes": cell.minutes, "over": cell.minutes > limit,
                 "role": cell.role or "", "for_role": ROLE_PLURALS[cell.role] if cell.role else "",
-                "changes": [{"id": c, "title": titles[c], "for": ROLE_PLURALS.get(by_id[c].role_of(unit.pk) or "", "")}
-                            for c in shown][:2],
-                "tip": "; ".join(shown.values()),
-                "more": max(0, sum(1 for c in cell.changes if c in titles) - 2),
-                "hidden": sum(1 for c in cell.changes if c not in titles),
+                "changes": [{"id": c, "title": title, "for": who} for c, title, who in mine[:2]],
+                "tip": "; ".join(title + (f" ({who})" if who else "") for _, title, who in mine),
+                "more": max(0, len(mine) - 2),
+                "hidden": len(cell.changes) - len(mine),
                 "clashes": clash_at.get((unit.pk, week), []),
                 "requests": requests, "leave_days": days,
             })
@@ -434,9 +448,9 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
     proposals = []
     reasons: dict[int, list[str]] = defaultdict(list)
     for o in result.overloads:
+        reason = f"{unit_names[o.audience].name}: {o.minutes} of {o.limit} min in the week of {o.week:%-d %b}"
         for c in o.changes:
-            reasons[c].append(f"{unit_names[o.audience].name}: {o.minutes} of {o.limit} min in the week of "
-                              f"{o.week:%-d %b}")
+            reasons[c].append(reason)
     for cl in result.clashes:
         reasons[cl.change].append(f"{unit_names[cl.audience].name}: {cl.reason} on {cl.day:%-d %b}")
     for n, pk in enumerate(sorted(colliding, key=lambda pk: (by_id[pk].effective, pk))):

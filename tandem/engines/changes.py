@@ -337,32 +337,37 @@ def _misfit(change: Change, day: date, cells: Cells, rules: Rules, audiences: It
     """None when it fits; "week" when some audience's week is full (no other day of that week
     will do); "day" when only the day clashes."""
     targets = change.audiences if audiences is None else tuple(audiences)
-    if not _week_fits(change, week_of(day), cells, rules, targets):
+    if not _week_fits(change.minutes, _reach(change, rules, targets), week_of(day), cells):
         return "week"
     if not _day_clear(day, rules, targets):
         return "day"
     return None
 
 
-def _week_fits(change: Change, week: date, cells: Cells, rules: Rules, targets: tuple[int, ...]) -> bool:
-    """Whether ``change`` landing in ``week`` keeps every audience of ``targets`` within its limit."""
-    limits, default, minutes, get = rules.limits, rules.default_limit, change.minutes, cells.get
-    if not change.roles:  # the common case: everyone of each unit
-        for audience in targets:
-            cell = get((audience, week))
-            if (cell.minutes if cell is not None else 0) + minutes > limits.get(audience, default):
-                return False
-        return True
-    role_of, held = change._roles.get, rules.roles  # type: ignore[attr-defined]
-    for audience in targets:
+Reach = list[tuple[int, str | None, frozenset[str] | None, int]]
+
+
+def _reach(change: Change, rules: Rules, targets: tuple[int, ...]) -> Reach:
+    """For each audience of ``targets``: the role the change reaches there (None: everyone), the
+    roles held there (None: not known) and its limit; worked out once for all the weeks tried."""
+    limits, default, held = rules.limits, rules.default_limit, rules.roles
+    return [(audience, role := change.role_of(audience), held.get(audience) if role is not None else None,
+             limits.get(audience, default)) for audience in targets]
+
+
+def _week_fits(minutes: int, reach: Reach, week: date, cells: Cells) -> bool:
+    """Whether a change of ``minutes`` landing in ``week`` keeps every audience of ``reach``
+    within its limit."""
+    get = cells.get
+    for audience, role, present, limit in reach:
         cell = get((audience, week))
-        role = role_of(audience)
-        if cell is None:
-            lands = role is None or (present := held.get(audience)) is None or role in present
-            after = minutes if lands else 0
-        else:
-            after = cell.after(minutes, role, held.get(audience))
-        if after > limits.get(audience, default):
+        if role is None:  # the common case: everyone of the unit
+            if (cell.minutes if cell is not None else 0) + minutes > limit:
+                return False
+        elif cell is None:
+            if (present is None or role in present) and minutes > limit:
+                return False
+        elif cell.after(minutes, role, present) > limit:
             return False
     return True
 
@@ -380,12 +385,13 @@ def _fitting_days(change: Change, start: date, end: date, cells: Cells, rules: R
     weighed once (a full week is skipped whole), then its days are checked for blackouts.
     ``cells`` must not change while the days are read."""
     targets = change.audiences if audiences is None else tuple(audiences)
+    reach, minutes = _reach(change, rules, targets), change.minutes
     day = start
-    one = timedelta(days=1)
+    one, seven = timedelta(days=1), timedelta(days=7)
     while day <= end:
         week = week_of(day)
-        following = week + timedelta(days=7)
-        if _week_fits(change, week, cells, rules, targets):
+        following = week + seven
+        if _week_fits(minutes, reach, week, cells):
             while day <= end and day < following:
                 if day.weekday() < 5 and _day_clear(day, rules, targets):
                     yield day
