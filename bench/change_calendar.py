@@ -37,7 +37,19 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--changes", type=int, default=1000)
     parser.add_argument("--audiences", type=int, default=100)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile one page view at scale (cProfile) and print where its time goes")
+    parser.add_argument("--scale-only", action="store_true", help="skip the demo part")
+    parser.add_argument("--keep-db", default="",
+                        help="a file for the scale part's database: made on the first run, copied on the next ones "
+                             "(SQLite only; the changes and audiences then come from it)")
     return parser.parse_args()
+
+
+def load_average() -> str:
+    """The machine's load average (1, 5, 15 minutes), printed beside every timing: the machine
+    is shared, and a figure means little without it."""
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def plain_over(limit_of) -> set[tuple[int, date]]:  # type: ignore[no-untyped-def]
@@ -99,17 +111,17 @@ def demo_part(today: date) -> dict[str, object]:
     }
 
 
-def scale_part(n_changes: int, n_audiences: int, runs: int, today: date) -> dict[str, object]:
+def scale_setup(n_changes: int, n_audiences: int, today: date):  # type: ignore[no-untyped-def]
+    """A fresh database's calendar: ``n_changes`` changes of one back-office unit landing on
+    ``n_audiences`` branches, each with a lead and four members; returns the executive."""
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.test import Client
 
     from tandem.catalogue.models import Service
     from tandem.changes.models import AudienceLimit, Blackout, Change, ChangeAudience, Status
     from tandem.org.models import Person, Role, Side, Unit
-    from tests.apiclient import token_for  # type: ignore[import-not-found]
 
     call_command("migrate", verbosity=0)
-    from django.contrib.auth import get_user_model
 
     rng = random.Random(7)
     back = Unit.objects.create(name="Payroll", slug="payroll", side=Side.BACK)
@@ -129,20 +141,59 @@ def scale_part(n_changes: int, n_audiences: int, runs: int, today: date) -> dict
                effective_on=(day := today + timedelta(days=rng.randrange(0, 26 * 7))), requested_on=day,
                minutes=rng.choice([10, 15, 20, 30]), created_by=me)
         for i in range(n_changes)])
-    ChangeAudience.objects.bulk_create([ChangeAudience(change=c, unit=u) for c in changes
-                                        for u in rng.sample(units, rng.choice([1, 2, 3, 5, 10, 20]))])
+    # Each branch has people: a lead and four members (a tenth of the branches have no lead), so
+    # that a change for one role weighs on that role's people only, as it does in use.
+    User = get_user_model()
+    staff = User.objects.bulk_create([User(username=f"p{u.pk}-{k}", password="!") for u in units for k in range(5)])
+    Person.objects.bulk_create([
+        Person(user=account, unit=units[i // 5],
+               role=Role.LEAD if i % 5 == 0 and (i // 5) % 10 else Role.MEMBER)
+        for i, account in enumerate(staff)])
+    # A fifth of the landings reach the leads only, a tenth the members only.
+    ChangeAudience.objects.bulk_create([
+        ChangeAudience(change=c, unit=u, role=rng.choices(["", Role.LEAD, Role.MEMBER], [7, 2, 1])[0])
+        for c in changes for u in rng.sample(units, rng.choice([1, 2, 3, 5, 10, 20]))])
+    return me
+
+
+def scale_part(n_changes: int, n_audiences: int, runs: int, today: date, *,
+               profile: bool = False, ready: bool = False, keep: str = "") -> dict[str, object]:
+    from django.test import Client
+
+    from tandem.changes.models import ChangeAudience
+    from tandem.org.models import Person, Side
+    from tests.apiclient import token_for  # type: ignore[import-not-found]
+
+    if ready:  # a database kept from an earlier run (--keep-db)
+        me = Person.objects.get(user__username="exec")
+    else:
+        me = scale_setup(n_changes, n_audiences, today)
+        if keep:
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM INTO %s", [keep])
+    user = me.user
+    # As gunicorn's workers serve it: tandem.wsgi freezes what the process loaded (see settle()).
+    import tandem.wsgi  # noqa: F401
+
     client = Client()
     client.force_login(user)
     api = Client(headers={"Authorization": f"Bearer {token_for(me)}"})
 
-    def timed(fn) -> float:  # type: ignore[no-untyped-def]
-        times = []
+    def timed(fn) -> str:  # type: ignore[no-untyped-def]
+        """The median wall time of ``runs`` calls, with the median CPU time of this process (less
+        sensitive to the other work on a shared machine) and the load average after them."""
+        fn()  # the first call warms the caches (templates, URL resolvers), as a served page's have
+        times, cpu = [], []
         for _ in range(runs):
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             response = fn()
             times.append((time.perf_counter() - began) * 1000)
+            cpu.append((time.process_time() - began_cpu) * 1000)
             assert response.status_code == 200, response.status_code
-        return statistics.median(times)
+        return (f"{statistics.median(times):.1f} (CPU {statistics.median(cpu):.1f}; "
+                f"load {load_average()})")
 
     from tandem.changes.queries import calendar
 
@@ -153,6 +204,8 @@ def scale_part(n_changes: int, n_audiences: int, runs: int, today: date) -> dict
     page = timed(lambda: client.get("/changes/"))
     api_ms = timed(lambda: api.get("/api/change-calendar"))
     body = api.get("/api/change-calendar").json()
+    if profile:
+        _profile(lambda: client.get("/changes/"))
 
     # A staging accepted in one action, for the first 20 colliding changes that have one: each
     # stage lands where it fits, so the audience-weeks over the limit never grow.
@@ -185,14 +238,30 @@ def scale_part(n_changes: int, n_audiences: int, runs: int, today: date) -> dict
         "over-limit audience-weeks shown": body["over"],
         "proposals": len(body["proposals"]),
         "over-limit after the proposals": body["over_after_proposals"],
-        "the check and calendar alone (no HTTP), median ms": round(check, 1),
-        "calendar page, median ms": round(page, 1),
-        "calendar API, median ms": round(api_ms, 1),
+        "people (leads, members) / role landings": f"{Person.objects.filter(unit__side=Side.FRONT).count()} / "
+        f"{ChangeAudience.objects.exclude(role='').count()}",
+        "the check and calendar alone (no HTTP), median ms": check,
+        "calendar page, median ms": page,
+        "calendar API, median ms": api_ms,
         "stagings accepted / refused as stale": f"{staged} / {stale}",
         "over-limit audience-weeks before / after the stagings": f"{over_before} / {over_after_staging}",
         "accepting a staging (it recomputes the proposal), median ms": round(statistics.median(stage_ms), 1)
         if stage_ms else None,
     }
+
+
+def _profile(view) -> None:  # type: ignore[no-untyped-def]
+    """One page view under cProfile: the functions where its time goes."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    view()
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats("tandem/", 30)
+    stats.sort_stats("tottime").print_stats(25)
 
 
 def _admin(me):  # type: ignore[no-untyped-def]
@@ -211,7 +280,9 @@ def main() -> None:
     try:
         demo_dir = work / "demo"
         demo_dir.mkdir()
-        if args.demo_dir:
+        if args.scale_only:
+            pass
+        elif args.demo_dir:
             shutil.copy(Path(args.demo_dir) / "tandem.sqlite3", demo_dir / "tandem.sqlite3")
         else:
             subprocess.run([sys.executable, str(ROOT / "bench" / "demo_build.py"), "--data-dir", str(demo_dir)],
@@ -226,15 +297,20 @@ def main() -> None:
 
         settings.ALLOWED_HOSTS = ["*"]
         today = timezone.localdate()
-        print(f"The demo ({today}):")
-        for key, value in demo_part(today).items():
-            print(f"  {key:54} {value}")
+        if not args.scale_only:
+            print(f"The demo ({today}):")
+            for key, value in demo_part(today).items():
+                print(f"  {key:54} {value}")
         connections["default"].close()
         scale_db = work / "scale.sqlite3"
+        ready = bool(args.keep_db) and Path(args.keep_db).exists()
+        if ready:
+            shutil.copy(args.keep_db, scale_db)
         settings.DATABASES["default"]["NAME"] = str(scale_db)
         connections["default"].settings_dict["NAME"] = str(scale_db)
         print(f"At scale ({args.runs} runs each; target < 300 ms):")
-        for key, value in scale_part(args.changes, args.audiences, args.runs, today).items():
+        for key, value in scale_part(args.changes, args.audiences, args.runs, today, profile=args.profile,
+                                     ready=ready, keep="" if ready else args.keep_db).items():
             print(f"  {key:54} {value}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -254,28 +254,40 @@ def rules() -> engine.Rules:
     )
 
 
+def _landing_from(since: date) -> QuerySet[ChangeAudience]:
+    """The audiences of the changes that are not cancelled and land from ``since`` on."""
+    live = [Status.DRAFT, Status.CONSULTATION, Status.PUBLISHED]
+    return ChangeAudience.objects.filter(
+        Q(change__effective_on__gte=since) | Q(effective_on__gte=since), change__status__in=live)
+
+
+def landing_from(since: date) -> Q:
+    """The changes of ``engine_changes(since)``, as a filter on changes (a subquery: the calendar
+    holds a thousand of them, too many to list in an ``IN``)."""
+    return Q(pk__in=_landing_from(since).values("change_id"))
+
+
 def engine_changes(since: date) -> dict[int, engine.Change]:
     """Every change that is not cancelled and lands from ``since`` on, as the engine takes it (a
-    staged change with each audience's own day)."""
+    staged change with each audience's own day): two queries, the audiences and their changes
+    (each change's dates read once, not once per audience)."""
     audiences: dict[int, list[int]] = defaultdict(list)
     stages: dict[int, list[tuple[int, date]]] = defaultdict(list)
     roles: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    live = [Status.DRAFT, Status.CONSULTATION, Status.PUBLISHED]
-    rows = ChangeAudience.objects.filter(
-        Q(change__effective_on__gte=since) | Q(effective_on__gte=since), change__status__in=live,
-    ).order_by("unit_id").values_list("change_id", "unit_id", "effective_on", "role")
-    for change_id, unit_id, own_day, role in rows:
+    for change_id, unit_id, own_day, role in _landing_from(since).order_by("unit_id").values_list(
+            "change_id", "unit_id", "effective_on", "role"):
         audiences[change_id].append(unit_id)
         if own_day is not None:
             stages[change_id].append((unit_id, own_day))
         if role:
             roles[change_id].append((unit_id, role))
     out = {}
-    for pk, effective, requested, minutes in Change.objects.filter(pk__in=audiences).values_list(
-        "pk", "effective_on", "requested_on", "minutes"
-    ):
-        out[pk] = engine.Change(pk, tuple(audiences[pk]), effective, minutes, requested,
-                                stages=tuple(stages.get(pk, ())), roles=tuple(roles.get(pk, ())))
+    # In the changes' own order (effective date, id): a cell lists its changes in that order.
+    for pk, effective, requested, minutes in Change.objects.filter(landing_from(since)).values_list(
+            "pk", "effective_on", "requested_on", "minutes"):
+        if pk in audiences:  # (a change given its first audience between the two reads waits for the next)
+            out[pk] = engine.Change(pk, tuple(audiences[pk]), effective, minutes, requested,
+                                    stages=tuple(stages.get(pk, ())), roles=tuple(roles.get(pk, ())))
     return out
 
 
@@ -293,7 +305,7 @@ def staging_proposal(change_id: int, *, today: date | None = None) -> list[tuple
 
 def batch_proposal(user: AnyUser | None, period: ChangePeriod, *, today: date | None = None,
                    by_id: dict[int, engine.Change] | None = None, cells: engine.Cells | None = None,
-                   the_rules: engine.Rules | None = None) -> engine.Batch:
+                   the_rules: engine.Rules | None = None, visible: set[int] | None = None) -> engine.Batch:
     """Which nearby changes (asked for within four weeks of the period, that this user sees)
     would fit into a change period, and on which day."""
     today = today or timezone.localdate()
@@ -301,7 +313,9 @@ def batch_proposal(user: AnyUser | None, period: ChangePeriod, *, today: date | 
         by_id = engine_changes(today - timedelta(days=7))
     the_rules = the_rules or rules()
     cells = cells if cells is not None else engine.load(by_id.values(), the_rules)
-    visible = set(changes_visible_to(user).filter(pk__in=by_id).values_list("pk", flat=True))
+    if visible is None:
+        visible = set(changes_visible_to(user).filter(landing_from(today - timedelta(days=7)))
+                      .values_list("pk", flat=True))
     near = [c for c in by_id.values() if c.id in visible and c.effective >= today and not c.stages
             and not (period.starts_on <= c.effective <= period.ends_on)
             and abs((c.asked - period.starts_on).days) <= engine.WINDOW_DAYS]
@@ -309,9 +323,23 @@ def batch_proposal(user: AnyUser | None, period: ChangePeriod, *, today: date | 
                         earliest=today)
 
 
+@dataclass(frozen=True)
+class ChangeBrief:
+    """What the calendar says of a change it names (a proposal, a late one): read as values, not
+    as a thousand model instances."""
+
+    pk: int
+    title: str
+    minutes: int
+    status: str
+    effective_on: date
+    unit_id: int
+    unit_name: str
+
+
 @dataclass
 class Proposal:
-    change: Change
+    change: ChangeBrief
     plan_on: date | None
     slots: list[date]
     stages: list[tuple[Unit, date]] | None
@@ -338,8 +366,8 @@ class Calendar:
     over: int
     clashes: int
     plan_over_after: int
-    late: list[Change]
-    unplaceable: list[Change]
+    late: list[ChangeBrief]
+    unplaceable: list[ChangeBrief]
     hidden_drafts: int
     today: date
 
@@ -364,20 +392,24 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
     week_list = [start + timedelta(days=7 * i) for i in range(weeks)]
     end = week_list[-1] + timedelta(days=6)
     the_rules = rules()
-    by_id = engine_changes(min(start, today) - timedelta(days=7))
+    since = min(start, today) - timedelta(days=7)
+    by_id = engine_changes(since)
     result = engine.check(by_id.values(), the_rules)
     plan = engine.schedule(by_id.values(), the_rules, earliest=today)
-    after = engine.check(engine.moved(by_id.values(), plan.dates), the_rules)
 
     units = Unit.objects.filter(side=Side.FRONT).order_by("name")
     if audience_ids is not None:
         units = units.filter(pk__in=audience_ids)
     unit_list = list(units)
     unit_ids = [u.pk for u in unit_list]
-    visible_ids = set(changes_visible_to(user).filter(pk__in=by_id).values_list("pk", flat=True)) if person else set()
+    # The changes this user sees among those counted, in one query, with what the proposals show.
+    seen = changes_visible_to(user).filter(landing_from(since)).values_list(
+        "pk", "title", "minutes", "status", "effective_on", "unit_id", "unit__name")
+    changes = {row[0]: ChangeBrief(*row) for row in seen if row[0] in by_id} if person else {}
+    visible_ids = set(changes)
     forecast = _forecast(unit_ids, week_list, today)
     leave = _leave(unit_ids, start, end)
-    titles = dict(Change.objects.filter(pk__in=visible_ids).values_list("pk", "title"))
+    titles = {pk: c.title for pk, c in changes.items()}
 
     clash_at: dict[tuple[int, date], list[str]] = defaultdict(list)
     for clash in result.clashes:
@@ -393,17 +425,17 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
             context = " · ".join(([f"~{requests:.0f} req"] if requests is not None else [])
                                  + ([f"{days} d leave"] if days else []))
             css = ("over" if cell.minutes > limit else "") + (" clash" if clash_at.get((unit.pk, week)) else "")
-            shown = {c: titles[c] + (f" ({ROLE_PLURALS[role]})" if (role := by_id[c].role_of(unit.pk)) else "")
-                     for c in cell.changes if c in titles}
+            # The changes this user sees, each with the role it is for here ("": the whole unit).
+            mine = [(c, titles[c], ROLE_PLURALS[role] if (role := by_id[c].role_of(unit.pk)) else "")
+                    for c in cell.changes if c in titles]
             row.cells.append({
                 "css": css, "context": context, "iso": week.isoformat(),
                 "week": week, "count": cell.count, "minutes": cell.minutes, "over": cell.minutes > limit,
                 "role": cell.role or "", "for_role": ROLE_PLURALS[cell.role] if cell.role else "",
-                "changes": [{"id": c, "title": titles[c], "for": ROLE_PLURALS.get(by_id[c].role_of(unit.pk) or "", "")}
-                            for c in shown][:2],
-                "tip": "; ".join(shown.values()),
-                "more": max(0, sum(1 for c in cell.changes if c in titles) - 2),
-                "hidden": sum(1 for c in cell.changes if c not in titles),
+                "changes": [{"id": c, "title": title, "for": who} for c, title, who in mine[:2]],
+                "tip": "; ".join(title + (f" ({who})" if who else "") for _, title, who in mine),
+                "more": max(0, len(mine) - 2),
+                "hidden": len(cell.changes) - len(mine),
                 "clashes": clash_at.get((unit.pk, week), []),
                 "requests": requests, "leave_days": days,
             })
@@ -412,15 +444,13 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
     colliding = result.colliding() & visible_ids
     named = colliding | set(plan.late) | set(plan.unplaceable)
     named &= visible_ids
-    changes = {c.pk: c for c in Change.objects.filter(pk__in=named).select_related("unit").only(
-        "pk", "title", "minutes", "status", "effective_on", "requested_on", "unit__name", "unit__slug")}
     unit_names = {u.pk: u for u in Unit.objects.filter(side=Side.FRONT)}
     proposals = []
     reasons: dict[int, list[str]] = defaultdict(list)
     for o in result.overloads:
+        reason = f"{unit_names[o.audience].name}: {o.minutes} of {o.limit} min in the week of {o.week:%-d %b}"
         for c in o.changes:
-            reasons[c].append(f"{unit_names[o.audience].name}: {o.minutes} of {o.limit} min in the week of "
-                              f"{o.week:%-d %b}")
+            reasons[c].append(reason)
     for cl in result.clashes:
         reasons[cl.change].append(f"{unit_names[cl.audience].name}: {cl.reason} on {cl.day:%-d %b}")
     for n, pk in enumerate(sorted(colliding, key=lambda pk: (by_id[pk].effective, pk))):
@@ -437,7 +467,8 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
 
     batches = []
     for period in ChangePeriod.objects.filter(ends_on__gte=today).order_by("starts_on")[:3]:
-        b = batch_proposal(user, period, today=today, by_id=by_id, cells=result.cells, the_rules=the_rules)
+        b = batch_proposal(user, period, today=today, by_id=by_id, cells=result.cells, the_rules=the_rules,
+                           visible=visible_ids)
         fitting = {c.pk: c for c in Change.objects.filter(pk__in=b.moves).only("pk", "title")}
         batches.append({"period": period, "fits": [(fitting[i], d)
                                                    for i, d in sorted(b.moves.items(), key=lambda kv: kv[1])],
@@ -446,7 +477,8 @@ def calendar(user: AnyUser | None, *, start: date | None = None, weeks: int = 13
 
     return Calendar(
         start=start, weeks=week_list, rows=rows, proposals=proposals, batches=batches,
-        over=len(result.overloads), clashes=len(result.clashes), plan_over_after=len(after.overloads),
+        over=len(result.overloads), clashes=len(result.clashes),
+        plan_over_after=engine.over_limit(plan.cells, the_rules),
         late=[changes[i] for i in plan.late if i in changes],
         unplaceable=[changes[i] for i in plan.unplaceable if i in changes],
         hidden_drafts=len(set(by_id) - visible_ids), today=today,

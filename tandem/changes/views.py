@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from tandem.catalogue import scheduled
 from tandem.catalogue.models import IntakeField, Service
 from tandem.changes import actions, notices, proposals, service_edits
+from tandem.changes.calendar_page import grid, named, proposal_rows
 from tandem.changes.models import ROLE_PLURALS, SUMMARY_LIMIT, TEXT_LIMIT, Blackout, Kind, Status
 from tandem.changes.queries import (
     acknowledgements,
@@ -99,12 +100,15 @@ def calendar_page(request: HttpRequest, me: Person) -> HttpResponse:
     shown = front[(number - 1) * AUDIENCES_PER_PAGE:number * AUDIENCES_PER_PAGE]
     cal = calendar(request.user, start=start, weeks=weeks, audience_ids=shown)
     owned = list(units_owned_by(request.user))
+    base = reverse("changes:calendar")
     return render(request, "changes/calendar.html", {
+        "grid": grid(cal, base), "proposals": proposal_rows(cal, base, {u.pk for u in owned}),
+        "late": named(cal.late, base), "unplaceable": named(cal.unplaceable, base),
         "earlier": cal.start - timedelta(days=7 * len(cal.weeks)),
         "later": cal.start + timedelta(days=7 * len(cal.weeks)),
         "page_number": number, "pages": range(1, pages + 1) if pages > 1 else None,
-        "cal": cal, "change_base": reverse("changes:calendar"), "owns": bool(owned),
-        "owned_units": owned, "may_batch": bool(owned) or sets_calendar_rules(me),
+        "cal": cal, "owns": bool(owned),
+        "may_batch": bool(owned) or sets_calendar_rules(me),
         "executive": sets_calendar_rules(me),
         "blackouts": blackouts_visible_to(request.user).filter(ends_on__gte=cal.start)[:20],
         "periods": periods_visible_to(request.user).filter(ends_on__gte=cal.start)[:10],

@@ -79,20 +79,27 @@ class Change:
     #: others: everyone of the unit).
     roles: tuple[tuple[int, str], ...] = ()
 
+    def __post_init__(self) -> None:
+        # Worked out once per change, not on every landing the calendar counts: each audience
+        # with the day it is reached, the week and the role (None: everyone of the unit).
+        own = dict(self.stages)
+        role_map = dict(self.roles)
+        object.__setattr__(self, "_roles", role_map)
+        object.__setattr__(self, "_landed", tuple(
+            (audience, day, week_of(day), role_map.get(audience))
+            for audience in self.audiences for day in (own.get(audience, self.effective),)))
+
     @property
     def asked(self) -> date:
         return self.requested or self.effective
 
     def landings(self) -> Iterable[tuple[int, date]]:
         """Each audience and the day the change reaches it."""
-        own = dict(self.stages)
-        return ((audience, own.get(audience, self.effective)) for audience in self.audiences)
+        return ((audience, day) for audience, day, _, _ in self._landed)  # type: ignore[attr-defined]
 
     def role_of(self, audience: int) -> str | None:
         """The one role of ``audience`` the change reaches, or None: everyone of the unit."""
-        if not self.roles:
-            return None
-        return dict(self.roles).get(audience)
+        return self._roles.get(audience) if self.roles else None  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -205,32 +212,47 @@ class Cell:
         return [c for c in self.changes if c in keep]
 
 
+def _heavier(minutes: int, count: int, role: str, than: tuple[int, int, str | None]) -> bool:
+    """Whether a role's (minutes, changes) weighs more than the best so far: more minutes, then
+    more changes, then (a tie) the role first in alphabetical order."""
+    return (minutes, count) > than[:2] or (
+        (minutes, count) == than[:2] and than[2] is not None and role < than[2])
+
+
 def _heaviest(parts: dict[str | None, tuple[int, list[int]]],
               present: frozenset[str] | None) -> tuple[int, int, str | None]:
     whole_minutes, whole = parts.get(None, (0, []))
     best: tuple[int, int, str | None] = (0, 0, None)
-    for role in sorted(r for r in parts if r is not None and (present is None or r in present)):
-        minutes, changes = parts[role]
-        if (minutes, len(changes)) > best[:2]:
+    for role, (minutes, changes) in parts.items():
+        if role is not None and (present is None or role in present) and _heavier(minutes, len(changes), role, best):
             best = (minutes, len(changes), role)
     return whole_minutes + best[0], len(whole) + best[1], best[2]
 
 
-def _put(cell: Cell, change: Change, audience: int, rules: Rules) -> None:
-    """Add ``change`` to ``cell`` (in place)."""
-    role = change.role_of(audience) if change.roles else None
+def _put(cell: Cell, change: Change, role: str | None, present: frozenset[str] | None) -> None:
+    """Add ``change`` (reaching ``role`` of the unit, None: everyone) to ``cell`` (in place).
+
+    The most-loaded person is kept up to date without weighing every role again: adding to one
+    part only makes that part heavier, so the heaviest role is either the one it was or this one."""
     part = cell.parts.get(role)
     if part is None:
-        cell.parts[role] = (change.minutes, [change.id])
+        ids = [change.id]
+        cell.parts[role] = (change.minutes, ids)
     else:
-        part[1].append(change.id)
-        cell.parts[role] = (part[0] + change.minutes, part[1])
+        ids = part[1]
+        ids.append(change.id)
+        cell.parts[role] = (part[0] + change.minutes, ids)
     cell.changes.append(change.id)
     if role is None:
         cell.minutes += change.minutes
         cell.count += 1
-    else:
-        cell.weigh(rules.present(audience))
+    elif present is None or role in present:
+        whole_minutes, whole = cell.parts.get(None, (0, []))
+        best_role = cell.role
+        best = cell.parts[best_role] if best_role is not None else (0, [])
+        minutes = cell.parts[role][0]
+        if best_role == role or _heavier(minutes, len(ids), role, (best[0], len(best[1]), best_role)):
+            cell.minutes, cell.count, cell.role = whole_minutes + minutes, len(whole) + len(ids), role
 
 
 Cells = dict[tuple[int, date], Cell]
@@ -242,12 +264,7 @@ def load(changes: Iterable[Change], rules: Rules | None = None) -> Cells:
     rules = rules or Rules()
     cells: Cells = {}
     for change in changes:
-        for audience, day in change.landings():
-            week = week_of(day)
-            cell = cells.get((audience, week))
-            if cell is None:
-                cell = cells[(audience, week)] = Cell()
-            _put(cell, change, audience, rules)
+        _add_landed(cells, change, rules, shared=False)
     return cells
 
 
@@ -282,22 +299,32 @@ class Check:
         return out
 
 
-def check(changes: Iterable[Change], rules: Rules) -> Check:
+def check(changes: Iterable[Change], rules: Rules, *, cells: Cells | None = None) -> Check:
+    """The audience-weeks over their limit and the landings that clash (``cells``: the load of
+    exactly these changes, when the caller has it already)."""
     changes = list(changes)
-    cells = load(changes, rules)
-    overloads = [
-        Overload(audience, week, cell.minutes, rules.limit(audience),
-                 tuple(cell.people_over(rules.limit(audience), rules.present(audience))))
-        for (audience, week), cell in sorted(cells.items(), key=lambda kv: kv[0])
-        if cell.minutes > rules.limit(audience)
-    ]
+    if cells is None:
+        cells = load(changes, rules)
+    limits, default = rules.limits, rules.default_limit
+    over = sorted(key for key, cell in cells.items() if cell.minutes > limits.get(key[0], default))
+    overloads = []
+    for audience, week in over:
+        cell, limit = cells[(audience, week)], limits.get(audience, default)
+        overloads.append(Overload(audience, week, cell.minutes, limit,
+                                  tuple(cell.people_over(limit, rules.present(audience)))))
     clashes = []
     for change in changes:
-        for audience, day in change.landings():
+        for audience, day, _week, _role in change._landed:  # type: ignore[attr-defined]
             reason = rules.clash(audience, day)
             if reason is not None:
                 clashes.append(Clash(change.id, audience, day, reason))
     return Check(cells, overloads, clashes)
+
+
+def over_limit(cells: Cells, rules: Rules) -> int:
+    """How many audience-weeks of ``cells`` are over their limit."""
+    return sum(1 for (audience, _), cell in cells.items()
+               if cell.minutes > rules.limits.get(audience, rules.default_limit))
 
 
 def _fits(change: Change, day: date, cells: Cells, rules: Rules, *, audiences: Iterable[int] | None = None) -> bool:
@@ -309,45 +336,67 @@ def _fits(change: Change, day: date, cells: Cells, rules: Rules, *, audiences: I
 def _misfit(change: Change, day: date, cells: Cells, rules: Rules, audiences: Iterable[int] | None) -> str | None:
     """None when it fits; "week" when some audience's week is full (no other day of that week
     will do); "day" when only the day clashes."""
-    week = week_of(day)
     targets = change.audiences if audiences is None else tuple(audiences)
-    for audience in targets:
-        cell = cells.get((audience, week))
-        if not change.roles:  # the common case: everyone of each unit
-            if (cell.minutes if cell else 0) + change.minutes > rules.limit(audience):
-                return "week"
-            continue
-        role = change.role_of(audience)
-        if cell is None:
-            lands = role is None or (present := rules.present(audience)) is None or role in present
-            after = change.minutes if lands else 0
-        else:
-            after = cell.after(change.minutes, role, rules.present(audience))
-        if after > rules.limit(audience):
-            return "week"
-    for audience in targets:
-        if rules.clash(audience, day) is not None:
-            return "day"
+    if not _week_fits(change.minutes, _reach(change, rules, targets), week_of(day), cells):
+        return "week"
+    if not _day_clear(day, rules, targets):
+        return "day"
     return None
+
+
+Reach = list[tuple[int, str | None, frozenset[str] | None, int]]
+
+
+def _reach(change: Change, rules: Rules, targets: tuple[int, ...]) -> Reach:
+    """For each audience of ``targets``: the role the change reaches there (None: everyone), the
+    roles held there (None: not known) and its limit; worked out once for all the weeks tried."""
+    limits, default, held = rules.limits, rules.default_limit, rules.roles
+    return [(audience, role := change.role_of(audience), held.get(audience) if role is not None else None,
+             limits.get(audience, default)) for audience in targets]
+
+
+def _week_fits(minutes: int, reach: Reach, week: date, cells: Cells) -> bool:
+    """Whether a change of ``minutes`` landing in ``week`` keeps every audience of ``reach``
+    within its limit."""
+    get = cells.get
+    for audience, role, present, limit in reach:
+        cell = get((audience, week))
+        if role is None:  # the common case: everyone of the unit
+            if (cell.minutes if cell is not None else 0) + minutes > limit:
+                return False
+        elif cell is None:
+            if (present is None or role in present) and minutes > limit:
+                return False
+        elif cell.after(minutes, role, present) > limit:
+            return False
+    return True
+
+
+def _day_clear(day: date, rules: Rules, targets: tuple[int, ...]) -> bool:
+    """Whether no audience of ``targets`` has a blackout on ``day`` (or needs a change period)."""
+    if not rules.batching and day not in rules._by_day:  # type: ignore[attr-defined]
+        return True
+    return all(rules.clash(audience, day) is None for audience in targets)
 
 
 def _fitting_days(change: Change, start: date, end: date, cells: Cells, rules: Rules,
                   audiences: Iterable[int] | None = None) -> Iterable[date]:
-    """The working days from ``start`` to ``end`` on which ``change`` fits, skipping full weeks."""
-    targets = None if audiences is None else tuple(audiences)
+    """The working days from ``start`` to ``end`` on which ``change`` fits: each week's load is
+    weighed once (a full week is skipped whole), then its days are checked for blackouts.
+    ``cells`` must not change while the days are read."""
+    targets = change.audiences if audiences is None else tuple(audiences)
+    reach, minutes = _reach(change, rules, targets), change.minutes
     day = start
+    one, seven = timedelta(days=1), timedelta(days=7)
     while day <= end:
-        if day.weekday() >= 5:
-            day += timedelta(days=1)
-            continue
-        why = _misfit(change, day, cells, rules, targets)
-        if why is None:
-            yield day
-            day += timedelta(days=1)
-        elif why == "week":
-            day = week_of(day) + timedelta(days=7)
-        else:
-            day += timedelta(days=1)
+        week = week_of(day)
+        following = week + seven
+        if _week_fits(minutes, reach, week, cells):
+            while day <= end and day < following:
+                if day.weekday() < 5 and _day_clear(day, rules, targets):
+                    yield day
+                day += one
+        day = following
 
 
 def _without(cells: Cells, change: Change, rules: Rules) -> Cells:
@@ -372,19 +421,24 @@ def _add(cells: Cells, change: Change, day: date, rules: Rules, audiences: Itera
     the caller's, so a cell it touches is copied first and the caller's cells never change."""
     week = week_of(day)
     for audience in change.audiences if audiences is None else audiences:
-        cell = cells.get((audience, week))
-        if cell is None:
-            cell = cells[(audience, week)] = Cell()
-        elif shared:
-            parts = {role: (minutes, list(ids)) for role, (minutes, ids) in cell.parts.items()}
-            cell = cells[(audience, week)] = Cell(cell.count, cell.minutes, list(cell.changes), parts, cell.role)
-        _put(cell, change, audience, rules)
+        _add_to(cells, change, audience, week, change.role_of(audience), rules, shared)
+
+
+def _add_to(cells: Cells, change: Change, audience: int, week: date, role: str | None, rules: Rules,
+            shared: bool) -> None:
+    cell = cells.get((audience, week))
+    if cell is None:
+        cell = cells[(audience, week)] = Cell()
+    elif shared:
+        parts = {r: (minutes, list(ids)) for r, (minutes, ids) in cell.parts.items()}
+        cell = cells[(audience, week)] = Cell(cell.count, cell.minutes, list(cell.changes), parts, cell.role)
+    _put(cell, change, role, rules.roles.get(audience) if role is not None else None)
 
 
 def _add_landed(cells: Cells, change: Change, rules: Rules, *, shared: bool = True) -> None:
     """Add ``change`` where it lands now (each audience on its own day when staged)."""
-    for audience, day in change.landings():
-        _add(cells, change, day, rules, (audience,), shared=shared)
+    for audience, _day, week, role in change._landed:  # type: ignore[attr-defined]
+        _add_to(cells, change, audience, week, role, rules, shared)
 
 
 def free_slots(
@@ -469,6 +523,8 @@ class Plan:
     #: Changes for which no day within the horizon fits (kept where they are): a change that
     #: alone exceeds an audience's limit, or whose audiences are never free together.
     unplaceable: list[int]
+    #: The load once the plan is followed (as ``load`` of the moved changes would count it).
+    cells: Cells = field(default_factory=dict)
 
     def moves(self, changes: Iterable[Change]) -> dict[int, date]:
         """The changes the plan moves, and where to."""
@@ -515,7 +571,7 @@ def schedule(
             late.append(change.id)
         dates[change.id] = day
         _add(cells, change, day, rules, shared=False)
-    return Plan(dates, late, unplaceable)
+    return Plan(dates, late, unplaceable, cells)
 
 
 def moved(changes: Iterable[Change], dates: Mapping[int, date]) -> list[Change]:

@@ -20,6 +20,7 @@ from tandem.engines.changes import (
     free_slots,
     load,
     moved,
+    over_limit,
     schedule,
     staging,
     week_of,
@@ -258,3 +259,18 @@ def test_proposals_leave_the_cells_they_are_given_as_they_were(calendar: tuple[l
     batch(changes, Period(MONDAY + timedelta(days=14), MONDAY + timedelta(days=18), "p"), cells, rules,
           earliest=MONDAY)
     assert {k: (c.minutes, c.count, list(c.changes)) for k, c in cells.items()} == before
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendars())
+def test_it_keeps_the_load_after_the_plan_as_a_recount_of_the_moved_changes(
+        calendar: tuple[list[Change], Rules]) -> None:
+    # The calendar counts the audience-weeks left over the limit from the plan's own cells rather
+    # than loading every change again: they must be what a fresh count of the moved changes says.
+    changes, rules = calendar
+    plan = schedule(changes, rules, earliest=MONDAY + timedelta(days=7))
+    after = moved(changes, plan.dates)
+    assert {k: c.minutes for k, c in plan.cells.items() if c.changes} == {
+        k: c.minutes for k, c in load(after, rules).items()}
+    assert over_limit(plan.cells, rules) == len(check(after, rules).overloads)
+    assert {(a, iso(w)): c.minutes for (a, w), c in plan.cells.items() if c.changes} == brute_minutes(after, rules)
