@@ -146,11 +146,15 @@ def test_the_adaptive_quote_reads_nothing_after_its_midnight():
     group = rng.integers(0, 3, 300)
     p50 = rng.uniform(0.5, 3, 300)
     at = np.array([30 * DAY + 7, 45 * DAY + 3])
-    kwargs = dict(at_s=at, group=[0, 2], p50_days=[1.0, 2.0], level=0.85, min_cases=10)
-    full = adaptive_upper(hist_start_s=start, hist_end_s=end, hist_group=group, hist_p50_days=p50, **kwargs)
+
+    def quote(hist_start: np.ndarray, hist_end: np.ndarray, hist_group: np.ndarray, hist_p50: np.ndarray) -> np.ndarray:
+        return adaptive_upper(at_s=at, group=[0, 2], p50_days=[1.0, 2.0], level=0.85, min_cases=10,
+                              hist_start_s=hist_start, hist_end_s=hist_end, hist_group=hist_group,
+                              hist_p50_days=hist_p50)
+
+    full = quote(start, end, group, p50)
     for i, t in enumerate(at):
         m = np.floor(t / DAY) * DAY
         keep = start < m
-        cut = adaptive_upper(hist_start_s=start[keep], hist_end_s=np.where(end[keep] <= m, end[keep], INF),
-                             hist_group=group[keep], hist_p50_days=p50[keep], **kwargs)
+        cut = quote(start[keep], np.where(end[keep] <= m, end[keep], INF), group[keep], p50[keep])
         assert cut[i] == full[i]
