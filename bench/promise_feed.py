@@ -1,6 +1,6 @@
 """The promise at submission on the demo's history: today's product quote against the promise engine
-queue-blind, with the log's queue features, and with the product's feed (queue ahead with its corrected
-effort, people on shift; tandem/engines/promise/feed.py).
+queue-blind, with the log's queue features, with them and the product's feed (queue ahead with its
+corrected effort, people on shift; tandem/engines/promise/feed.py), and with the feed alone.
 
 Builds the demo into a fresh SQLite file (or reuses ``--data-dir``), exports its history as an event
 log cut at each request's resolution (the promise is for the resolution), then at each origin (a share
@@ -11,7 +11,9 @@ by the end of the history (the same requests for every method):
 - MAE of the P50 at submission, in calendar days, against submission → resolution;
 - P85 kept per back-office unit: the engine's P50 with the per-unit shift recomputed every midnight
   from the unit's latest requests of the block (``adaptive_upper``; censored while running); today's
-  product quote is its own stored P85.
+  product quote is its own stored P85;
+- the engine's part of one quote with the feed alone, from a log of the request's submission only
+  (and that it gives the same P50 as the whole log).
 
     python bench/promise_feed.py                       # three origins (50 / 65 / 80 %)
     python bench/promise_feed.py --data-dir /tmp/tandem-demo --shares 0.8 --json
