@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +33,10 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _demo import open_demo  # noqa: E402
+
 LEVEL = 0.85
 METHODS = ("product", "blind", "log", "feed", "feedonly")
 DAY_S = 86_400.0
@@ -45,19 +48,7 @@ def main() -> None:
     parser.add_argument("--shares", default="0.5,0.65,0.8", help="origins, as shares of requests by submission")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    os.environ["TANDEM_DATA_DIR"] = args.data_dir or tempfile.mkdtemp(prefix="tandem-feed-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandem.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from tandem.demo.load import build_demo, database_is_empty
-
-    call_command("migrate", verbosity=0)
-    if database_is_empty():
-        build_demo()
+    open_demo(args.data_dir, "tandem-feed-")
     shares = [float(s) for s in args.shares.split(",")]
     result = run(shares)
     result["load_average"] = [round(x, 1) for x in os.getloadavg()]

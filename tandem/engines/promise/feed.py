@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from tandem.engines.promise.calibration import km_quantile
 from tandem.engines.quoting import backlog_at
 
 Floats = npt.NDArray[np.float64]
@@ -130,17 +131,6 @@ def event_feed(time_us: npt.ArrayLike, case: npt.ArrayLike, unit_of_case: npt.Ar
     return out
 
 
-def _km_quantile(scores: Floats, ended: npt.NDArray[np.bool_], level: float) -> float:
-    """Kaplan–Meier quantile of scores with the not-ended ones right-censored (n+1 corrected); where the
-    curve does not reach the level, the highest score (a lower bound: the best the window can say)."""
-    n = len(scores)
-    order = np.lexsort((~ended, scores))
-    s, e = scores[order], ended[order]
-    surv = np.cumprod(1.0 - e / (n - np.arange(n)))
-    reached = np.flatnonzero(1.0 - surv >= min(1.0, (n + 1) * level / n) - 1e-12)
-    return float(s[reached[0]]) if len(reached) else float(s[-1])
-
-
 def adaptive_upper(*, at_s: npt.ArrayLike, group: npt.ArrayLike, p50_days: npt.ArrayLike,
                    hist_start_s: npt.ArrayLike, hist_end_s: npt.ArrayLike, hist_group: npt.ArrayLike,
                    hist_p50_days: npt.ArrayLike, level: float, fallback_days: npt.ArrayLike | None = None,
@@ -177,6 +167,8 @@ def adaptive_upper(*, at_s: npt.ArrayLike, group: npt.ArrayLike, p50_days: npt.A
             ended = he[pick] <= m
             days = (np.where(ended, he[pick], m) - hs[pick]) / DAY_S
             scores = np.log1p(np.maximum(days, 0.0)) - hp[pick]
-            shift[rows[midnight[rows] == m]] = _km_quantile(scores, ended, level)
+            # Where the curve does not reach the level, the highest score: a lower bound, the best the window says.
+            reached = km_quantile(scores, ended, level)
+            shift[rows[midnight[rows] == m]] = float(scores.max()) if reached is None else reached
     upper = np.where(np.isnan(shift), fallback, np.expm1(np.log1p(np.maximum(p50, 0.0)) + np.nan_to_num(shift)))
     return np.maximum(upper, p50)
