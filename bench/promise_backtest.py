@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _demo import open_demo  # noqa: E402
 
 
 def main() -> None:
@@ -30,22 +31,11 @@ def main() -> None:
     parser.add_argument("--confidence", type=int, default=85, help="per cent (default 85)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    os.environ["TANDEM_DATA_DIR"] = args.data_dir or tempfile.mkdtemp(prefix="tandem-backtest-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandem.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    open_demo(args.data_dir, "tandem-backtest-")
     from django.utils import timezone
 
-    from tandem.demo.load import build_demo, database_is_empty
     from tandem.promises.backtest import backtest, summary
     from tandem.work.models import ServiceRequest
-
-    call_command("migrate", verbosity=0)
-    if database_is_empty():
-        build_demo()
     end = ServiceRequest.objects.order_by("-submitted_at").values_list("submitted_at", flat=True).first() or (
         timezone.now()
     )

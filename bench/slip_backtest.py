@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -39,6 +37,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _demo import open_demo  # noqa: E402
 
 
 @dataclass
@@ -89,20 +90,8 @@ def parse() -> argparse.Namespace:
 
 def main() -> None:
     args = parse()
-    os.environ["TANDEM_DATA_DIR"] = args.data_dir or tempfile.mkdtemp(prefix="tandem-slip-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandem.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from tandem.demo.load import build_demo, database_is_empty
+    open_demo(args.data_dir, "tandem-slip-")
     from tandem.work.models import Event
-
-    call_command("migrate", verbosity=0)
-    if database_is_empty():
-        build_demo()
     last = Event.objects.order_by("-at").values_list("at", flat=True).first()
     assert last is not None, "the demo has no history"
     end = last - timedelta(weeks=args.before)
