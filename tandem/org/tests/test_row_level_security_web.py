@@ -1,0 +1,81 @@
+"""Row-level security under the web app: each request runs in the signed-in person's
+organisation context, and no context outlives its request (docs/isolation.md)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client, override_settings
+
+from tandem.org.models import Person
+from tandem.org.tests.test_row_level_security import Scene, as_app_role, scene  # noqa: F401
+from tandem.org.tokens import issue_token
+from tandem.work.models import ServiceRequest
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="row-level security is PostgreSQL's; on SQLite the query entries' scoping holds alone",
+    ),
+]
+
+
+def _requests_of(person: Person) -> int:
+    organisation_id = Person.objects.values_list("unit__organisation_id", flat=True).get(pk=person.pk)
+    return ServiceRequest.objects.filter(requesting_unit__organisation_id=organisation_id).count()
+
+
+@override_settings(ROOT_URLCONF="tandem.org.tests.rls_urls")
+def test_it_runs_each_request_in_the_signed_in_persons_organisation(scene: Scene, client: Client) -> None:
+    everything = ServiceRequest.objects.count()
+    a_requests, b_requests = _requests_of(scene.a_person), _requests_of(scene.b_person)
+    assert (a_requests, b_requests, everything) == (2, 2, 6)
+    provider_person = Person.objects.get(user__username="payroll_agent")
+    with as_app_role():
+        for person, count, setting in (
+            (scene.a_person, a_requests, str(scene.a.pk)),
+            (scene.b_person, b_requests, str(scene.b.pk)),
+            (provider_person, everything, "provider"),
+        ):
+            client.force_login(person.user)
+            assert client.get("/unscoped/").json() == {"requests": count, "setting": setting}
+        client.logout()
+        assert client.get("/unscoped/").json() == {"requests": 0, "setting": ""}
+
+
+def test_it_answers_404_for_another_clients_request_as_the_app_role(scene: Scene, client: Client) -> None:
+    theirs = ServiceRequest.objects.filter(requester=scene.b_person).first()
+    ours = ServiceRequest.objects.filter(requester=scene.a_person).first()
+    assert theirs is not None and ours is not None
+    client.force_login(scene.a_person.user)
+    with as_app_role():
+        assert client.get(f"/requests/{ours.pk}/").status_code == 200
+        assert client.get(f"/requests/{theirs.pk}/").status_code == 404
+        listing = client.get("/requests/").content.decode()
+    assert ours.reference in listing and theirs.reference not in listing
+
+
+def test_it_runs_an_api_token_in_its_persons_organisation(scene: Scene) -> None:
+    raw = issue_token(scene.b_person.user, "script").raw
+    with as_app_role():
+        answer = Client().get("/api/requests?scope=mine", headers={"authorization": f"Bearer {raw}"})
+    assert answer.status_code == 200, answer.content
+    ids = {item["id"] for item in answer.json()["items"]}
+    assert ids == set(ServiceRequest.objects.filter(requester=scene.b_person).values_list("id", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(ROOT_URLCONF="tandem.org.tests.rls_urls")
+def test_it_leaves_no_organisation_on_the_connection_for_the_next_request(scene: Scene) -> None:
+    """Transactions commit here as in production: what a request set ends with its transactions,
+    so the same connection (as a pooler would hand it on) carries nothing into the next one."""
+    a, b = Client(), Client()
+    a.force_login(scene.a_person.user)
+    b.force_login(scene.b_person.user)
+    assert a.get("/unscoped/").json()["setting"] == str(scene.a.pk)
+    raw = connection.connection  # the same connection the request used, outside Django's wrapper
+    assert raw.execute("SELECT coalesce(current_setting('tandem.organisation', true), '')").fetchone() == ("",)
+    assert b.get("/unscoped/").json()["setting"] == str(scene.b.pk)
+    assert Client().get("/unscoped/").json()["setting"] == ""
+    assert raw.execute("SELECT coalesce(current_setting('tandem.organisation', true), '')").fetchone() == ("",)
