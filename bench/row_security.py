@@ -65,10 +65,11 @@ def build(clients: int, requests: int) -> None:
         (who,) = cursor.fetchone()
         listed = ", ".join(f'"{c}"' for c in columns)
         cursor.execute(
-            f"INSERT INTO work_servicerequest ({listed}, requesting_unit_id, requester_id) "
+            # Column names from information_schema, values as parameters.
+            f"INSERT INTO work_servicerequest ({listed}, requesting_unit_id, requester_id) "  # noqa: S608
             f"SELECT {', '.join(f't.{c}' for c in listed.split(', '))}, w.unit_id, w.person_id "
             f"FROM (SELECT * FROM work_servicerequest ORDER BY id LIMIT 1) t "
-            f"CROSS JOIN generate_series(1, %s) g JOIN bench_who w ON w.k = g %% %s ORDER BY g",  # interleaved
+            f"CROSS JOIN generate_series(1, %s) g JOIN bench_who w ON w.k = g %% %s ORDER BY g",
             [requests, who],
         )
         cursor.execute(
@@ -77,7 +78,7 @@ def build(clients: int, requests: int) -> None:
         )
         event_columns = ", ".join(f'"{c}"' for (c,) in cursor.fetchall())
         cursor.execute(
-            f"INSERT INTO work_event ({event_columns}, request_id) "
+            f"INSERT INTO work_event ({event_columns}, request_id) "  # noqa: S608
             f"SELECT {', '.join('e.' + c for c in event_columns.split(', '))}, r.id "
             f"FROM work_servicerequest r CROSS JOIN (SELECT * FROM work_event ORDER BY id LIMIT 1) e "
             f"WHERE NOT EXISTS (SELECT 1 FROM work_event x WHERE x.request_id = r.id)"
@@ -129,7 +130,10 @@ def main() -> None:
             print(f"built {ServiceRequest.objects.count():,} requests in {time.perf_counter() - started:.0f} s")
         lead = Person.objects.get(user__username="payroll_lead")
         client_person = Person.objects.get(user__username="agent_of_0")
-        tokens = {"provider": issue_token(lead.user, "bench").raw, "client": issue_token(client_person.user, "bench").raw}
+        tokens = {
+            "provider": issue_token(lead.user, "bench").raw,
+            "client": issue_token(client_person.user, "bench").raw,
+        }
         total = ServiceRequest.objects.count()
         theirs = ServiceRequest.objects.filter(requesting_unit_id=client_person.unit_id).count()
     print(f"{total:,} requests; the client's consultant's organisation has {theirs:,}; "
@@ -156,7 +160,7 @@ def main() -> None:
         one = ServiceRequest.objects.filter(requesting_unit_id=client_person.unit_id).values_list("id", flat=True)[0]
         for title, sql in (
             ("the client's newest 50 requests", "SELECT id FROM work_servicerequest ORDER BY id DESC LIMIT 50"),
-            ("one request's events", f"SELECT * FROM work_event WHERE request_id = {one}"),
+            ("one request's events", f"SELECT * FROM work_event WHERE request_id = {int(one)}"),  # noqa: S608
         ):
             cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) " + sql)
             print(f"\nEXPLAIN {title} (as the client):")

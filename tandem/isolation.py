@@ -35,7 +35,9 @@ SETTING = "tandem.organisation"
 _SET = "SELECT set_config('tandem.organisation', %s, true)"
 # The statements that read or write rows, which the policies govern. Others (CREATE DATABASE,
 # VACUUM, ...) may refuse to run inside a transaction and touch no row.
-_READS_OR_WRITES_ROWS = re.compile(r"\s*\(?\s*(SELECT|INSERT|UPDATE|DELETE|WITH|DECLARE|COPY|MERGE|EXPLAIN|TABLE)\b", re.IGNORECASE)
+_READS_OR_WRITES_ROWS = re.compile(
+    r"\s*\(?\s*(SELECT|INSERT|UPDATE|DELETE|WITH|DECLARE|COPY|MERGE|EXPLAIN|TABLE)\b", re.IGNORECASE
+)
 
 # None: no context (fail closed). PROVIDER or str(organisation id) otherwise.
 _context: ContextVar[str | None] = ContextVar("tandem_organisation", default=None)

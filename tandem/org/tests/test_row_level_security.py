@@ -116,6 +116,12 @@ class Scene:
 
 @pytest.fixture
 def scene() -> Scene:
+    return build_scene()
+
+
+def build_scene() -> Scene:
+    """Two client agencies (Leeds is A's branch, York B's) and the provider's own head office,
+    each with a case and two requests with a comment each, through the actions."""
     cast = build_cast()
     a = Organisation.objects.create(name="Agency A", slug="agency-a")
     b = Organisation.objects.create(name="Agency B", slug="agency-b")

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import Client, override_settings
 
 from tandem.org.models import Person
-from tandem.org.tests.test_row_level_security import Scene, as_app_role, scene  # noqa: F401
+from tandem.org.tests.test_row_level_security import Scene, as_app_role, build_scene
 from tandem.org.tokens import issue_token
 from tandem.work.models import ServiceRequest
 
@@ -19,6 +19,11 @@ pytestmark = [
         reason="row-level security is PostgreSQL's; on SQLite the query entries' scoping holds alone",
     ),
 ]
+
+
+@pytest.fixture
+def scene() -> Scene:
+    return build_scene()
 
 
 def _requests_of(person: Person) -> int:
