@@ -5,6 +5,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
+from tandem import isolation
 from tandem.site.urls import urlpatterns as site
 from tandem.work.models import ServiceRequest
 
@@ -16,4 +17,8 @@ def unscoped(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"requests": ServiceRequest.objects.count(), "setting": setting or ""})
 
 
-urlpatterns = [path("unscoped/", unscoped), *site]
+def context(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"context": isolation.current()})
+
+
+urlpatterns = [path("unscoped/", unscoped), path("context/", context), *site]

@@ -12,13 +12,11 @@ from tandem.org.tests.test_row_level_security import Scene, as_app_role, build_s
 from tandem.org.tokens import issue_token
 from tandem.work.models import ServiceRequest
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="row-level security is PostgreSQL's; on SQLite the query entries' scoping holds alone",
-    ),
-]
+pytestmark = pytest.mark.django_db
+on_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="row-level security is PostgreSQL's; on SQLite the query entries' scoping holds alone",
+)
 
 
 @pytest.fixture
@@ -31,6 +29,7 @@ def _requests_of(person: Person) -> int:
     return ServiceRequest.objects.filter(requesting_unit__organisation_id=organisation_id).count()
 
 
+@on_postgres
 @override_settings(ROOT_URLCONF="tandem.org.tests.rls_urls")
 def test_it_runs_each_request_in_the_signed_in_persons_organisation(scene: Scene, client: Client) -> None:
     everything = ServiceRequest.objects.count()
@@ -49,6 +48,7 @@ def test_it_runs_each_request_in_the_signed_in_persons_organisation(scene: Scene
         assert client.get("/unscoped/").json() == {"requests": 0, "setting": ""}
 
 
+@on_postgres
 def test_it_answers_404_for_another_clients_request_as_the_app_role(scene: Scene, client: Client) -> None:
     theirs = ServiceRequest.objects.filter(requester=scene.b_person).first()
     ours = ServiceRequest.objects.filter(requester=scene.a_person).first()
@@ -61,6 +61,7 @@ def test_it_answers_404_for_another_clients_request_as_the_app_role(scene: Scene
     assert ours.reference in listing and theirs.reference not in listing
 
 
+@on_postgres
 def test_it_runs_an_api_token_in_its_persons_organisation(scene: Scene) -> None:
     raw = issue_token(scene.b_person.user, "script").raw
     with as_app_role():
@@ -70,6 +71,7 @@ def test_it_runs_an_api_token_in_its_persons_organisation(scene: Scene) -> None:
     assert ids == set(ServiceRequest.objects.filter(requester=scene.b_person).values_list("id", flat=True))
 
 
+@on_postgres
 @pytest.mark.django_db(transaction=True)
 @override_settings(ROOT_URLCONF="tandem.org.tests.rls_urls")
 def test_it_leaves_no_organisation_on_the_connection_for_the_next_request(scene: Scene) -> None:
@@ -84,3 +86,14 @@ def test_it_leaves_no_organisation_on_the_connection_for_the_next_request(scene:
     assert b.get("/unscoped/").json()["setting"] == str(scene.b.pk)
     assert Client().get("/unscoped/").json()["setting"] == ""
     assert raw.execute("SELECT coalesce(current_setting('tandem.organisation', true), '')").fetchone() == ("",)
+
+
+@override_settings(ROOT_URLCONF="tandem.org.tests.rls_urls")
+def test_it_sets_the_context_on_either_database(scene: Scene, client: Client) -> None:
+    """The same context on SQLite, where nothing reads it: the scoping layer holds alone there."""
+    client.force_login(scene.a_person.user)
+    assert client.get("/context/").json() == {"context": str(scene.a.pk)}
+    client.force_login(Person.objects.get(user__username="payroll_agent").user)
+    assert client.get("/context/").json() == {"context": "provider"}
+    client.logout()
+    assert client.get("/context/").json() == {"context": ""}
