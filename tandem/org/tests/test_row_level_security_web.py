@@ -7,7 +7,9 @@ import pytest
 from django.db import connection
 from django.test import Client, override_settings
 
-from tandem.org.models import Person
+from tandem.isolation import no_context
+from tandem.org.models import Organisation, Person
+from tandem.org.sso import password_refusal
 from tandem.org.tests.test_row_level_security import Scene, as_app_role, build_scene
 from tandem.org.tokens import issue_token
 from tandem.work.models import ServiceRequest
@@ -97,3 +99,14 @@ def test_it_sets_the_context_on_either_database(scene: Scene, client: Client) ->
     assert client.get("/context/").json() == {"context": "provider"}
     client.logout()
     assert client.get("/context/").json() == {"context": ""}
+
+
+@on_postgres
+def test_it_still_refuses_a_switched_off_password_whatever_the_context(scene: Scene) -> None:
+    """Whether an organisation switched local passwords off is asked before anybody is signed
+    in: with no context the person would be invisible and the password would pass."""
+    Organisation.objects.filter(pk=scene.a.pk).update(local_passwords=False)
+    with no_context(), as_app_role():
+        assert "signs its people in through its own account" in (password_refusal(scene.a_person.user) or "")
+        answer = Client().post("/accounts/login/", {"username": "consultant", "password": "pw"})
+    assert "signs its people in through its own account" in answer.content.decode()
