@@ -7,11 +7,15 @@ import pytest
 from django.db import connection
 from django.test import Client, override_settings
 
-from tandem.isolation import no_context
+from tandem.catalogue.models import Service
+from tandem.catalogue.tests.test_intake_rules import TIMESHEET_OK
+from tandem.isolation import no_context, organisation_context
 from tandem.org.models import Organisation, Person
 from tandem.org.sso import password_refusal
 from tandem.org.tests.test_row_level_security import Scene, as_app_role, build_scene
 from tandem.org.tokens import issue_token
+from tandem.search.models import SearchDocument
+from tandem.work import actions
 from tandem.work.models import ServiceRequest
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +114,34 @@ def test_it_still_refuses_a_switched_off_password_whatever_the_context(scene: Sc
         assert "signs its people in through its own account" in (password_refusal(scene.a_person.user) or "")
         answer = Client().post("/accounts/login/", {"username": "consultant", "password": "pw"})
     assert "signs its people in through its own account" in answer.content.decode()
+
+
+@on_postgres
+def test_a_client_works_as_the_app_role_submitting_commenting_and_reading_its_pages(scene: Scene) -> None:
+    """The policies let a client's own work through: its writes pass their checks (the
+    reactions, run as the provider, write notifications, promises and search documents), and
+    its pages answer."""
+    client = Client()
+    client.force_login(scene.a_person.user)
+    with organisation_context(scene.a.pk), as_app_role():
+        service = Service.objects.get(slug="timesheet-correction")
+        sr = actions.submit_request(scene.a_person, service, dict(TIMESHEET_OK)).request
+        actions.add_comment(scene.a_person, sr.pk, "Thanks")
+        for path in ("/requests/", f"/requests/{sr.pk}/", "/catalogue/", "/cases/", "/notifications/", "/pulse/"):
+            assert client.get(path).status_code == 200, path
+    assert ServiceRequest.objects.get(pk=sr.pk).requesting_unit.organisation_id == scene.a.pk
+    assert SearchDocument.objects.filter(request_id=sr.pk).exists()
+
+
+@on_postgres
+def test_the_provider_works_across_clients_as_the_app_role(scene: Scene) -> None:
+    lead = Person.objects.get(user__username="payroll_lead")
+    theirs = ServiceRequest.objects.filter(requester=scene.b_person).first()
+    assert theirs is not None
+    client = Client()
+    client.force_login(lead.user)
+    with as_app_role():
+        for path in ("/queue/", f"/requests/{theirs.pk}/", "/manage/", "/catalogue/"):
+            assert client.get(path).status_code == 200, path
+        queue = client.get("/queue/?status=all").content.decode()
+    assert all(sr.reference in queue for sr in ServiceRequest.objects.all())
