@@ -100,15 +100,16 @@ def _carry_organisation(
             raw.execute(_SET, (value,))
             db.tandem_organisation_applied = value
             return execute(sql, params, many, context)
-    if sql.startswith("ROLLBACK TO SAVEPOINT"):
-        # Rolling back to a savepoint also rolls back a setting applied after it: apply it again
-        # before the next statement.
-        result = execute(sql, params, many, context)
-        db.tandem_organisation_applied = None
-        return result
+    idle = raw.info.transaction_status == 0  # psycopg.pq.TransactionStatus.IDLE
+    if not _READS_OR_WRITES_ROWS.match(sql):
+        if idle or sql.startswith("ROLLBACK TO SAVEPOINT"):
+            # A new transaction (which may have to begin with SET TRANSACTION ISOLATION LEVEL), or
+            # a rollback that also undid a setting applied after the savepoint: the setting goes
+            # before the next statement that reads or writes rows.
+            db.tandem_organisation_applied = None
+        return execute(sql, params, many, context)
     # psycopg begins a transaction before the first statement when it is idle: the setting goes
     # first. Within a transaction, apply it again only when the context changed meanwhile.
-    idle = raw.info.transaction_status == 0  # psycopg.pq.TransactionStatus.IDLE
     if idle or getattr(db, "tandem_organisation_applied", None) != value:
         raw.execute(_SET, (value,))
         db.tandem_organisation_applied = value
