@@ -29,8 +29,13 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    from tandem.isolation import provider_context
+
     try:
-        execute_from_command_line(argv)
+        # Commands and the worker act for the provider, across every client's rows (the web
+        # server's requests each set their own context in OrganisationContextMiddleware).
+        with provider_context():
+            execute_from_command_line(argv)
     except ImproperlyConfigured as error:
         # The settings refused the environment (e.g. production with the demo secret key): the
         # message says which variable to set; a traceback would only hide it.

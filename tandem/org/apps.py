@@ -7,4 +7,7 @@ class OrgConfig(AppConfig):
     verbose_name = "Organisation"
 
     def ready(self) -> None:
+        from tandem import isolation
         from tandem.org import checks  # noqa: F401  (registers `tandem check` sanity checks)
+
+        isolation.install()  # every PostgreSQL transaction carries the organisation context

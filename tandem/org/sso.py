@@ -29,6 +29,7 @@ from django.views import View
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from tandem.isolation import provider_context
 from tandem.org.models import IdentityProvider, Organisation, Person, Role, SignInIdentity
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Forbidden, Invalid, Refused
@@ -82,8 +83,11 @@ def provider_for_email(email: str) -> IdentityProvider | None:
 
 def password_refusal(user: Any) -> str | None:
     """Why this account may not sign in with a password: its organisation switched local
-    passwords off (administrators keep theirs, so that a broken provider never locks everybody out)."""
-    person = Person.objects.select_related("unit__organisation").filter(user=user).first()
+    passwords off (administrators keep theirs, so that a broken provider never locks everybody out).
+    Read as the provider: asked before anybody is signed in (the admin's sign-in page too), it
+    must find the person whatever the page's context, or it would let the password through."""
+    with provider_context():
+        person = Person.objects.select_related("unit__organisation").filter(user=user).first()
     if person is None or person.role == Role.ADMIN or user.is_superuser:
         return None
     organisation = person.unit.organisation

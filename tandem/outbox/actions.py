@@ -36,6 +36,7 @@ from django.db import transaction
 from django.db.models import Exists, F, Q
 from django.utils import timezone
 
+from tandem.isolation import provider_context
 from tandem.outbox import registry
 from tandem.outbox.models import PENDING, Message
 
@@ -149,9 +150,10 @@ def _run_each(owed: list[tuple[registry.Consumer, Message]]) -> None:
     while done < len(owed):  # the list may grow: a reaction may publish
         consumer, message = owed[done]
         done += 1
-        apply = consumer.handler(message)
-        if apply is not None:
-            apply()
+        with provider_context():  # a reaction acts for the system, across clients
+            apply = consumer.handler(message)
+            if apply is not None:
+                apply()
 
 
 def deliver(name: str, key: str, *, now: datetime | None = None, first: Message | None = None) -> int:
@@ -184,9 +186,10 @@ def deliver(name: str, key: str, *, now: datetime | None = None, first: Message 
                     message = next(iter(Message.objects.select_for_update().filter(_next_in_line(head))), None)
                     if message is None:
                         continue  # handled by another process meanwhile, or an older one is first
-                    apply = consumer.handler(message)
-                    if apply is not None:
-                        apply()
+                    with provider_context():
+                        apply = consumer.handler(message)
+                        if apply is not None:
+                            apply()
                     _mark_handled(message, at)
             else:
                 # A conditional UPDATE claims it for the lease (or takes it over from a process that
@@ -199,9 +202,10 @@ def deliver(name: str, key: str, *, now: datetime | None = None, first: Message 
                     if tried_first:
                         continue  # an older message of the key is first in line: read it
                     return handled  # another process holds the key: it goes on with it
-                apply = consumer.handler(head)
-                if apply is not None:
-                    apply()  # repeatable, like the handler: a crash before the mark runs both again
+                with provider_context():  # after the commit, still the system's reaction
+                    apply = consumer.handler(head)
+                    if apply is not None:
+                        apply()  # repeatable, like the handler: a crash before the mark runs both again
                 _mark_handled(head, now or timezone.now())
         except Exception as error:
             _record_failure(head, error, at)

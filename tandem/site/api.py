@@ -26,7 +26,9 @@ from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from tandem.isolation import provider_context
 from tandem.org.api_shared import ERROR_DESCRIPTIONS
+from tandem.org.middleware import enter_context_of
 from tandem.org.tokens import HOW_TO_GET_ONE, TokenRefused, user_for_token
 from tandem.refusal import Refused
 
@@ -43,7 +45,10 @@ class TokenAuth(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         try:
-            return user_for_token(token)
+            with provider_context():  # the token says who asks, whatever their organisation
+                user = user_for_token(token)
+            enter_context_of(user)
+            return user
         except TokenRefused as refusal:
             # Raised, not returned as None: a client that sent a token wants to hear what is
             # wrong with it, not fall through to "not signed in".

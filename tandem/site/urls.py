@@ -10,6 +10,7 @@ from tandem.catalogue import manage_urls as catalogue_manage
 from tandem.catalogue import urls as catalogue
 from tandem.org import urls as org
 from tandem.org.forms import AdminSignInForm
+from tandem.org.middleware import before_sign_in
 from tandem.org.sso import FinishSignIn, StartSignIn, choose_provider
 from tandem.org.views import SignInView
 from tandem.site import views
@@ -29,11 +30,11 @@ urlpatterns = [
     # First: most traffic is the API, and Django tries the patterns in order.
     path("api/", include("tandem.site.api_urls")),
     path("", home, name="home"),
-    path("accounts/login/", SignInView.as_view(), name="login"),
+    path("accounts/login/", before_sign_in(SignInView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/sso/", choose_provider, name="sso"),
-    path("accounts/sso/callback/", FinishSignIn.as_view(), name="sso_callback"),
-    path("accounts/sso/<slug:slug>/", StartSignIn.as_view(), name="sso_start"),
+    path("accounts/sso/", before_sign_in(choose_provider), name="sso"),
+    path("accounts/sso/callback/", before_sign_in(FinishSignIn.as_view()), name="sso_callback"),
+    path("accounts/sso/<slug:slug>/", before_sign_in(StartSignIn.as_view()), name="sso_start"),
     path("admin/", admin.site.urls),
     path(
         "",

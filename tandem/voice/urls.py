@@ -1,12 +1,13 @@
 from django.urls import path
 
+from tandem.org.middleware import before_sign_in
 from tandem.voice import review_views, views
 
 app_name = "voice"
 urlpatterns = [
     path("pulse/", views.pulse, name="pulse"),
     path("pulse/results/", views.results_page, name="results"),
-    path("pulse/link/<str:token>/", views.link, name="link"),
+    path("pulse/link/<str:token>/", before_sign_in(views.link), name="link"),
     path("feedback/", views.feedback, name="feedback"),
     path("executive/", views.executive, name="executive"),
     path("kudos/", views.kudos, name="kudos"),

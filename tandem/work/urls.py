@@ -1,5 +1,6 @@
 from django.urls import path
 
+from tandem.org.middleware import before_sign_in
 from tandem.work import queue_views, views, views_approvals
 
 app_name = "work"
@@ -9,7 +10,7 @@ urlpatterns = [
     path("requests/<int:pk>/advice/<int:comment_id>/", views.decide_advice, name="decide_advice"),
     path("requests/<int:pk>/steps/<int:step_id>/", views.mark_step, name="mark-step"),
     path("requests/<int:pk>/files/<int:file_id>/", views.attachment, name="attachment"),
-    path("approvals/<str:token>/", views_approvals.approval_link, name="approval-link"),
+    path("approvals/<str:token>/", before_sign_in(views_approvals.approval_link), name="approval-link"),
     path("cases/", views.my_cases, name="my-cases"),
     path("queue/bulk/", queue_views.bulk, name="queue-bulk"),
     path("queue/views/", queue_views.save_view, name="view-save"),
