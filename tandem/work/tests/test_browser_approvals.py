@@ -13,6 +13,7 @@ from tandem.catalogue import actions as catalogue
 from tandem.work import actions
 from tandem.work.models import ServiceRequest, Status
 from tests.cast import TIMESHEET_OK, Cast, make_person
+from tests.test_browser_journey import RESULTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,3 +49,25 @@ def test_the_approver_approves_from_the_request_page(live_server, page: Page, ca
     expect(page.get_by_text("Approved: it goes to the providing unit's queue.")).to_be_visible()
     expect(page.locator(".request-head__status")).to_contain_text("New")
     assert ServiceRequest.objects.get(pk=sr.pk).status == Status.NEW
+
+
+def test_the_approver_finds_what_waits_for_them_and_the_list_empties_as_they_decide(  # type: ignore[no-untyped-def]
+    live_server, page: Page, cast: Cast
+) -> None:
+    approver = make_person("account_manager", cast.leeds, first="Alice", last="Manager")
+    catalogue.set_approval(cast.payroll_lead, cast.timesheet.pk, approver.pk, "hours", Decimal("40"))
+    cast.timesheet.refresh_from_db()
+    sr = actions.submit_request(cast.consultant, cast.timesheet, {**TIMESHEET_OK, "hours": "45"}).request
+
+    sign_in(page, live_server.url, "account_manager")
+    page.goto(f"{live_server.url}/requests/")
+    page.get_by_test_id("approvals-waiting").get_by_role("link", name="1 request waiting for your approval").click()
+    table = page.locator("#approvals")
+    expect(table).to_contain_text(sr.reference)
+    expect(table).to_contain_text("Corrected hours 45 is above 40")
+    page.screenshot(path=str(RESULTS / "my-approvals.png"), full_page=True)
+    table.get_by_role("link", name=sr.reference).click()
+    page.get_by_test_id("approval").get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("Approved: it goes to the providing unit's queue.")).to_be_visible()
+    page.goto(f"{live_server.url}/my-approvals/")
+    expect(page.get_by_text("Nothing is waiting for your approval.")).to_be_visible()
