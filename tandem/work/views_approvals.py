@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from tandem.org.models import Person
 from tandem.org.pages import staff_page
+from tandem.org.queries import AnyUser
 from tandem.refusal import Forbidden, Invalid, Refused
 from tandem.rows import one_or_none
 from tandem.work import actions
@@ -87,7 +88,7 @@ def _intake(sr: ServiceRequest) -> list[tuple[str, object]]:
 WAITING_LIMIT = 200
 
 
-def waiting(user: object) -> list[dict]:
+def waiting(user: AnyUser | None) -> list[dict]:
     """The requests waiting for this user's approval, the longest waiting first, each with why
     it needs approval and the hours it has waited (wall-clock, since it was sent for approval)."""
     rows = list(approvals_waiting_for(user).select_related("service", "unit", "requester__user")[:WAITING_LIMIT + 1])
