@@ -25,11 +25,16 @@ def sign_in(page: Page, url: str, username: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_the_approver_approves_from_the_request_page(live_server, page: Page, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def waiting_request(cast: Cast) -> ServiceRequest:
+    """A timesheet of 45 hours, waiting for Alice Manager, who approves those above 40."""
     approver = make_person("account_manager", cast.leeds, first="Alice", last="Manager")
     catalogue.set_approval(cast.payroll_lead, cast.timesheet.pk, approver.pk, "hours", Decimal("40"))
     cast.timesheet.refresh_from_db()
-    sr = actions.submit_request(cast.consultant, cast.timesheet, {**TIMESHEET_OK, "hours": "45"}).request
+    return actions.submit_request(cast.consultant, cast.timesheet, {**TIMESHEET_OK, "hours": "45"}).request
+
+
+def test_the_approver_approves_from_the_request_page(live_server, page: Page, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+    sr = waiting_request(cast)
 
     sign_in(page, live_server.url, "account_manager")
     page.goto(f"{live_server.url}/requests/{sr.pk}/")
@@ -54,10 +59,7 @@ def test_the_approver_approves_from_the_request_page(live_server, page: Page, ca
 def test_the_approver_finds_what_waits_for_them_and_the_list_empties_as_they_decide(  # type: ignore[no-untyped-def]
     live_server, page: Page, cast: Cast
 ) -> None:
-    approver = make_person("account_manager", cast.leeds, first="Alice", last="Manager")
-    catalogue.set_approval(cast.payroll_lead, cast.timesheet.pk, approver.pk, "hours", Decimal("40"))
-    cast.timesheet.refresh_from_db()
-    sr = actions.submit_request(cast.consultant, cast.timesheet, {**TIMESHEET_OK, "hours": "45"}).request
+    sr = waiting_request(cast)
 
     sign_in(page, live_server.url, "account_manager")
     page.goto(f"{live_server.url}/requests/")
