@@ -18,6 +18,7 @@ search but never show one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ from django.db import connection, transaction
 #: The longest text one column keeps: PostgreSQL's tsvector holds at most 1 MB, and a search
 #: finds a request by its first words as well as by its last.
 COLUMN_LIMIT = 100_000
+_NAME_PARTS = re.compile(r"[\W_]+")
 BATCH = 2_000
 
 
@@ -119,7 +121,9 @@ def _documents(ids: list[int], apps: Any = None) -> list[Any]:
     if attachment_model is not None:
         files = attachment_model.objects.filter(request_id__in=ids).order_by("request_id", "id")
         for request_id, name, visibility in files.values_list("request_id", "name", "comment__visibility"):
-            (internal if visibility == "internal" else shared).setdefault(request_id, []).append(name)
+            # As words: PostgreSQL's parser reads "rota-june.pdf" as one host name, not three words.
+            words = _NAME_PARTS.sub(" ", name).strip()
+            (internal if visibility == "internal" else shared).setdefault(request_id, []).append(words)
     # The migration that brought search (0001) runs this on a model without the keys' column.
     keyed = any(f.name == "access" for f in document_model._meta.concrete_fields)
     documents = []
