@@ -182,6 +182,7 @@ def run(server: Any, args: argparse.Namespace, settings: Any, folder: str) -> di
     rng.shuffle(mails)
     second = [(kind, _renamed(raw)) for kind, raw in mails]
 
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     deliver(server, mails)
     delivered_seconds = time.perf_counter() - started
@@ -237,6 +238,7 @@ def run(server: Any, args: argparse.Namespace, settings: Any, folder: str) -> di
         "read by a further round": again,
         "every mail handled exactly once": once,
         "under target": duty_seconds < TARGET_SECONDS,
+        "load average (1 min) before / after the duty": f"{load_before:.1f} / {os.getloadavg()[0]:.1f}",
     }
     if not args.no_worker:
         figures.update(with_worker(server, second, folder, records))

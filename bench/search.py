@@ -130,6 +130,7 @@ def main() -> None:
         for role in (Role.MEMBER, Role.LEAD)
     }
     results: dict[str, dict[str, float]] = {}
+    print(f"load average at the start: {os.getloadavg()[0]:.1f}")
     for role, person in people.items():
         if person is None:
             continue
@@ -182,6 +183,7 @@ def main() -> None:
                 results[f"{role}: {kind}"] = summarise(f"{role}: {kind}", samples)
                 everything += samples
         results[f"{role}: all"] = summarise(f"{role}: all queries", everything)
+        print(f"load average after the {role}: {os.getloadavg()[0]:.1f}")
     if args.json:
         print(json.dumps(results, indent=2))
 

@@ -2,11 +2,12 @@
 imaplib) and handle each mail not yet marked done (docs/email.md).
 
 A round lists the mailbox's messages without the ``$TandemDone`` keyword, oldest first, up to
-``TANDEM_IMAP_BATCH``; for each it fetches the bytes without marking them read, claims the mail
-(``tandem.mail.actions.claim``: one worker only), decides and records what it becomes, answers
-the sender where a person should be told, then flags the message ``$TandemDone`` and ``\\Seen``.
-A mail another worker holds is left for it; one already handled (delivered twice, or flagged by
-a worker that died just before) is only flagged.
+``TANDEM_IMAP_BATCH``; it fetches their bytes 50 at a time (one FETCH, without marking them
+read); for each it claims the mail (``tandem.mail.actions.claim``: one worker only), decides and
+records what it becomes, answers the sender where a person should be told; then it flags the 50
+``$TandemDone`` and ``\\Seen`` in one STORE. A mail another worker holds is left for it; one
+already handled (delivered twice, or handled by a worker that died before flagging it) is only
+flagged. The senders and service addresses looked up are kept for the round (``Lookups``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import imaplib
 import logging
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -25,11 +27,13 @@ from django.conf import settings
 from tandem.engines import mail as mails
 from tandem.mail.actions import claim, finish
 from tandem.mail.models import Outcome
-from tandem.mail.routing import Decision, decide
+from tandem.mail.routing import Decision, Lookups, decide
 from tandem.notifications import mailing
 
 logger = logging.getLogger(__name__)
 DONE = "$TandemDone"
+#: Messages fetched (and then flagged) per IMAP command.
+FETCH_CHUNK = 50
 
 
 @dataclass
@@ -67,6 +71,7 @@ def poll_mailbox(*, limit: int | None = None) -> Round:
     if not settings.TANDEM_IMAP_HOST:
         return done
     worker = worker_name()
+    lookups = Lookups()
     with connect() as imap:
         status, _ = imap.select(_quoted(settings.TANDEM_IMAP_FOLDER))
         if status != "OK":
@@ -75,17 +80,20 @@ def poll_mailbox(*, limit: int | None = None) -> Round:
         waiting = (found[0] or b"").split()
         uids = [u.decode() for u in waiting][: limit or settings.TANDEM_IMAP_BATCH]
         done.more = len(waiting) > len(uids)
-        for uid in uids:
-            raw = _fetch(imap, uid)
-            if raw is None:
-                continue  # expunged meanwhile
-            outcome = handle(raw, worker)
-            if outcome is None:
-                continue  # another worker holds it: it flags it
-            imap.uid("STORE", uid, "+FLAGS", f"(\\Seen {DONE})")
-            if outcome:  # "" was handled before (a second delivery): only flagged
-                done.read += 1
-                done.outcomes[outcome] = done.outcomes.get(outcome, 0) + 1
+        for start in range(0, len(uids), FETCH_CHUNK):
+            chunk = uids[start:start + FETCH_CHUNK]
+            flag = []
+            for uid, raw in _fetch_many(imap, chunk):  # those expunged meanwhile are not there
+                outcome = handle(raw, worker, lookups)
+                if outcome is None:
+                    continue  # another worker holds it: it flags it
+                flag.append(uid)
+                if outcome:  # "" was handled before (a second delivery): only flagged
+                    done.read += 1
+                    done.outcomes[outcome] = done.outcomes.get(outcome, 0) + 1
+            if flag:  # a worker that dies before this line leaves them unflagged: the next round
+                # finds them handled (their rows) and only flags them
+                imap.uid("STORE", ",".join(flag), "+FLAGS", f"(\\Seen {DONE})")
     return done
 
 
@@ -93,23 +101,31 @@ def _quoted(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _fetch(imap: imaplib.IMAP4, uid: str) -> bytes | None:
-    _, data = imap.uid("FETCH", uid, "(BODY.PEEK[])")
+_UID = re.compile(rb"\bUID (\d+)")
+
+
+def _fetch_many(imap: imaplib.IMAP4, uids: list[str]) -> list[tuple[str, bytes]]:
+    """The bytes of these messages, by UID, in one FETCH, without marking them read."""
+    _, data = imap.uid("FETCH", ",".join(uids), "(UID BODY.PEEK[])")
+    found: dict[str, bytes] = {}
     for item in data:
         if isinstance(item, tuple) and len(item) == 2:
-            return item[1]
-    return None
+            uid = _UID.search(item[0])
+            if uid:
+                found[uid.group(1).decode()] = item[1]
+    return [(uid, found[uid]) for uid in uids if uid in found]
 
 
-def handle(raw: bytes, worker: str) -> str | None:
+def handle(raw: bytes, worker: str, lookups: Lookups | None = None) -> str | None:
     """Claim, decide, record and answer one mail. Returns the outcome; "" when it had been
-    handled already; None when another worker holds it."""
+    handled already; None when another worker holds it. ``lookups``: the round's senders and
+    addresses already looked up."""
     mail = mails.read(raw)
     claimed = claim(mail, worker)
     if claimed.row is None:
         return "" if claimed.done else None
     try:
-        decision = decide(mail)
+        decision = decide(mail, lookups)
     except Exception as error:
         logger.exception("Mail %s could not be handled", mail.key)
         decision = Decision(Outcome.FAILED, f"Tandem failed on this mail ({type(error).__name__}: {error}); "

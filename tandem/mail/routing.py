@@ -16,7 +16,7 @@ A refusal to a person (3 to 5) answers them with the reason; nothing is ever hal
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -43,20 +43,41 @@ class Decision:
     answer: str = ""  # what to write back to the sender ("" for nothing)
 
 
-def decide(mail: Mail) -> Decision:
+@dataclass
+class Lookups:
+    """The people and services a worker round has looked up, by address: a round of 200 mails
+    mostly comes from a few senders to a few addresses."""
+
+    senders: dict[str, Person | None] = field(default_factory=dict)
+    services: dict[tuple[str, ...], Service | None] = field(default_factory=dict)
+
+    def sender(self, address: str) -> Person | None:
+        if address not in self.senders:
+            self.senders[address] = sender(address)
+        return self.senders[address]
+
+    def service(self, mail: Mail) -> Service | None:
+        key = tuple(sorted(a.lower() for a in mail.recipients))
+        if key not in self.services:
+            self.services[key] = addressed_service(mail)
+        return self.services[key]
+
+
+def decide(mail: Mail, lookups: Lookups | None = None) -> Decision:
+    lookups = lookups or Lookups()
     if mail.automated:
         return Decision(Outcome.IGNORED, f"Not read: {mail.automated}. Tandem never answers a program's mail.")
     own = {a.lower() for a in (settings.DEFAULT_FROM_EMAIL, mailing.mailbox()) if a}
     if mail.sender in own:
         return Decision(Outcome.IGNORED, "Not read: it comes from Tandem's own address.")
-    person = sender(mail.sender)
+    person = lookups.sender(mail.sender)
     if person is None:
         return Decision(Outcome.IGNORED, f"Not read: no active person has the address {mail.sender}; "
                         "mail from unknown senders is never answered.")
     request_id = replied_request(mail)
     if request_id is not None:
         return reply(person, request_id, mail)
-    service = addressed_service(mail)
+    service = lookups.service(mail)
     if service is not None:
         return new_request(person, service, mail)
     return Decision(
@@ -138,10 +159,10 @@ def new_request(person: Person, service: Service, mail: Mail) -> Decision:
                         "in the subject and the text, and send it again.")
     key = "mail:" + hashlib.sha256(mail.key.encode()).hexdigest()[:64]
     try:
-        done = actions.submit_request(person, service, {}, title=title, idempotency_key=key, files=_files(mail))
+        # One action: the request and its text as its first comment, in one transaction.
+        done = actions.submit_request(person, service, {}, title=title, idempotency_key=key, files=_files(mail),
+                                      comment=mail.text, comment_source_key=mail.key)
         sr: ServiceRequest = done.request
-        if mail.text:
-            actions.add_comment(person, sr.pk, mail.text, source_key=mail.key)
     except Refused as refusal:
         return Decision(Outcome.REFUSED, refusal.message,
                         answer=f"Your mail to {service.name} did not become a request: {refusal.message}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from tandem.engines.textsearch import Query, fts5_match, tsquery_text
@@ -42,7 +42,7 @@ def fts5_any(words: tuple[str, ...], column: str) -> str:
 
 #: PostgreSQL: the newest requests a search looks among first, then a window wide enough for the
 #: matches wanted at the density found, until enough matches are found (``newest_matches``).
-FIRST_WINDOW = 30_000
+FIRST_WINDOW = 10_000
 
 
 def newest_matches(qs: QuerySet[ServiceRequest], limit: int) -> list[tuple[int, float]]:
@@ -72,19 +72,30 @@ def newest_matches(qs: QuerySet[ServiceRequest], limit: int) -> list[tuple[int, 
             window = max(2 * window, window * limit * 3 // (2 * len(found))) if found else top
 
 
+#: PostgreSQL settings for the search's statements, in their transaction only: a search reads a
+#: few thousand rows at most, so starting parallel workers (tens of milliseconds each on a busy
+#: machine) and compiling the plan to machine code (JIT: 30-260 ms, measured at a million
+#: requests) cost more than they save.
+SEARCH_SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": "0", "enable_indexscan": "off"}
+
+
 @contextmanager
 def _planned_with_values() -> Iterator[None]:
     """PostgreSQL plans these queries with their words, keys and window each time. psycopg
     prepares a query run five times (``tandem.settings.prepared_statements``), and after five
     runs of a prepared statement PostgreSQL may keep a generic plan made without the values:
     for a search, one that walks the requests newest first checking every document (measured:
-    60 ms a search planned with its values, 600–900 ms with the generic plan)."""
+    60 ms a search planned with its values, 600-900 ms with the generic plan). The statements
+    run in one read-only transaction with ``SEARCH_SETTINGS``."""
     connection.ensure_connection()
     raw = connection.connection
     before = raw.prepare_threshold
     raw.prepare_threshold = None
     try:
-        yield
+        with transaction.atomic(), connection.cursor() as cursor:
+            for name, value in SEARCH_SETTINGS.items():
+                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+            yield
     finally:
         raw.prepare_threshold = before
 

@@ -18,6 +18,7 @@ search but never show one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ from django.db import connection, transaction
 #: The longest text one column keeps: PostgreSQL's tsvector holds at most 1 MB, and a search
 #: finds a request by its first words as well as by its last.
 COLUMN_LIMIT = 100_000
+_NAME_PARTS = re.compile(r"[\W_]+")
 BATCH = 2_000
 
 
@@ -36,6 +38,12 @@ def _models(apps: Any = None) -> tuple[Any, Any, Any]:
         apps = live
     return (apps.get_model("work", "ServiceRequest"), apps.get_model("work", "Comment"),
             apps.get_model("search", "SearchDocument"))
+
+
+def _live_apps() -> Any:
+    from django.apps import apps as live
+
+    return live
 
 
 def _flatten(value: Any) -> Iterator[str]:
@@ -103,6 +111,19 @@ def _documents(ids: list[int], apps: Any = None) -> list[Any]:
     comments = comment_model.objects.filter(request_id__in=ids).order_by("request_id", "created_at", "id")
     for request_id, body, visibility in comments.values_list("request_id", "body", "visibility"):
         (internal if visibility == "internal" else shared).setdefault(request_id, []).append(body)
+    # The files' names, by who may read them (``attachments_for``): a file of an internal note
+    # is in the internal notes' column, any other in the payload's. The migration that brought
+    # search runs this on historical models that may have no attachments yet.
+    try:
+        attachment_model = (apps or _live_apps()).get_model("work", "Attachment")
+    except LookupError:
+        attachment_model = None
+    if attachment_model is not None:
+        files = attachment_model.objects.filter(request_id__in=ids).order_by("request_id", "id")
+        for request_id, name, visibility in files.values_list("request_id", "name", "comment__visibility"):
+            # As words: PostgreSQL's parser reads "rota-june.pdf" as one host name, not three words.
+            words = _NAME_PARTS.sub(" ", name).strip()
+            (internal if visibility == "internal" else shared).setdefault(request_id, []).append(words)
     # The migration that brought search (0001) runs this on a model without the keys' column.
     keyed = any(f.name == "access" for f in document_model._meta.concrete_fields)
     documents = []

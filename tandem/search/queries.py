@@ -45,8 +45,9 @@ PAGE_SIZE = 25
 MAX_PAGE = 20
 #: The matches ranked: the newest this many a person may see for each group of columns. Ranking
 #: every match of a common word costs seconds at a million requests (every match scored); the
-#: newest thousand are what a person looking for a request nearly always means.
-CANDIDATES = 1_000
+#: newest 500 are as many as the 20 pages of 25 can show, and what a person looking for a
+#: request nearly always means.
+CANDIDATES = MAX_PAGE * PAGE_SIZE
 ALL, PUBLIC, BASIC = COLUMNS, COLUMNS[:3], COLUMNS[:2]
 #: A person owning more cases than this searches their requests without the access keys (one
 #: key per case would make a long query): slower, never wrong.

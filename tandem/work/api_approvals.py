@@ -1,16 +1,41 @@
-"""API: an approver's decision on a request waiting for approval (docs/approvals.md)."""
+"""API: what waits for an approver, and their decision on a request waiting for approval
+(docs/approvals.md)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Field, Router, Schema
 
-from tandem.org.api_shared import PathId, actor
+from tandem.org.api_shared import PathId, UtcTime, actor, auth_user, errors
 from tandem.work import actions
 from tandem.work.api import MOVE_ERRORS, _request_out
-from tandem.work.schemas import ApproveIn, DeclineIn, RequestOut
+from tandem.work.schemas import ApproveIn, DeclineIn, RequestOut, RequestSummaryOut
+from tandem.work.views_approvals import waiting
 
 router = Router(tags=["moves"])
+
+
+class WaitingApprovalOut(Schema):
+    request: RequestSummaryOut
+    why: str = Field(..., description="Why it needs approval, in words (e.g. 'Corrected hours 45 is above 40').")
+    waiting_since: UtcTime = Field(..., description="When it was sent for approval.")
+    hours_waited: float = Field(..., description="Wall-clock hours since then, to one decimal.")
+
+
+@router.get(
+    "/approvals/waiting",
+    response={200: list[WaitingApprovalOut], **errors(401)},
+    tags=["requests"],
+    summary="Requests waiting for my approval",
+)
+def list_waiting_approvals(request: HttpRequest) -> list[dict]:
+    """The requests waiting for your approval, the longest waiting first (at most 200), each with
+    why it needs approval and how long it has waited. Approve or decline each with
+    `POST /api/requests/{id}/approve` or `/decline`."""
+    actor(request)
+    return [{"request": RequestSummaryOut.of(row["request"]), "why": row["why"],
+             "waiting_since": row["waiting_since"], "hours_waited": row["hours"]}
+            for row in waiting(auth_user(request))[:200]]
 
 
 @router.post(

@@ -34,6 +34,16 @@ def requests_visible_to(user: AnyUser | None) -> QuerySet[ServiceRequest]:
     return qs.filter(scope)
 
 
+def approvals_waiting_for(user: AnyUser | None) -> QuerySet[ServiceRequest]:
+    """The requests waiting for this person's approval, the longest waiting first: their approver
+    sees them whatever their confidentiality (``requests_visible_to``)."""
+    person = person_of(user)
+    if person is None:
+        return ServiceRequest.objects.none()
+    return (requests_visible_to(user).filter(approver=person, status=Status.WAITING_APPROVAL)
+            .order_by("status_changed_at", "pk"))
+
+
 def can_work(person: Person | None, sr: ServiceRequest) -> bool:
     """May do back-office work on it: a member of the providing unit, or an admin."""
     return is_admin(person) or sr.unit_id in work_unit_ids(person)

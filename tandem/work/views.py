@@ -37,6 +37,7 @@ from tandem.work.downloads import download
 from tandem.work.models import Event, SavedView, ServiceRequest
 from tandem.work.paging import NEWEST_FIRST, keyset_page, parse_cursor
 from tandem.work.queries import (
+    approvals_waiting_for,
     attachments_for,
     can_see_internal,
     can_see_payload,
@@ -77,7 +78,8 @@ def my_requests(request: HttpRequest, me: Person) -> HttpResponse:
         size=PAGE_SIZE,
     )
     filters = urlencode([*([("whose", "unit")] if ours else []), *([("show", "open")] if show_open else [])])
-    context = {"page": page, "show_open": show_open, "ours": ours, "unit": me.unit, "filters": filters}
+    context = {"page": page, "show_open": show_open, "ours": ours, "unit": me.unit, "filters": filters,
+               "approvals": approvals_waiting_for(request.user).count()}
     return render(request, "work/my_requests.html", context)
 
 

@@ -12,16 +12,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from tandem.org.models import Person
+from tandem.org.pages import staff_page
+from tandem.org.queries import AnyUser
 from tandem.refusal import Forbidden, Invalid, Refused
 from tandem.rows import one_or_none
 from tandem.work import actions
 from tandem.work import forms as f
 from tandem.work.approval_links import read_token
 from tandem.work.models import Event, ServiceRequest, Status
-from tandem.work.queries import requests_visible_to
+from tandem.work.queries import approvals_waiting_for, requests_visible_to
 
 
 def _page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
@@ -79,3 +82,28 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
 def _intake(sr: ServiceRequest) -> list[tuple[str, object]]:
     labels = {field.key: field.label for field in sr.service.fields.all()}
     return [(labels.get(k, k), v) for k, v in sr.intake.items()]
+
+
+#: The longest list of waiting approvals a page shows (an approver with more is told so).
+WAITING_LIMIT = 200
+
+
+def waiting(user: AnyUser | None) -> list[dict]:
+    """The requests waiting for this user's approval, the longest waiting first, each with why
+    it needs approval and the hours it has waited (wall-clock, since it was sent for approval)."""
+    rows = list(approvals_waiting_for(user).select_related("service", "unit", "requester__user")[:WAITING_LIMIT + 1])
+    why = dict(Event.objects.filter(request__in=rows[:WAITING_LIMIT], kind=Event.Kind.APPROVAL_ASKED)
+               .values_list("request_id", "data"))
+    now = timezone.now()
+    return [{"request": sr, "why": (why.get(sr.pk) or {}).get("why", ""),
+             "waiting_since": sr.status_changed_at,
+             "hours": round((now - sr.status_changed_at).total_seconds() / 3600, 1)} for sr in rows]
+
+
+@staff_page
+def my_approvals(request: HttpRequest, me: Person) -> HttpResponse:
+    """"Waiting for my approval": the approver's list, each request linking to its page, where
+    its *Your move* panel approves or declines it."""
+    rows = waiting(request.user)
+    return render(request, "work/my_approvals.html",
+                  {"rows": rows[:WAITING_LIMIT], "more": len(rows) > WAITING_LIMIT, "limit": WAITING_LIMIT})

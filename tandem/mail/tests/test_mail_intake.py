@@ -17,6 +17,7 @@ from tandem.mail.imap import DONE, poll_mailbox
 from tandem.mail.models import InboundMail, Outcome
 from tandem.notifications import mailing
 from tandem.notifications.actions import send_digests
+from tandem.refusal import Invalid
 from tandem.work import actions
 from tandem.work.models import Attachment, Comment, Event, ServiceRequest, Status
 from tests.cast import TIMESHEET_OK as TIMESHEET
@@ -290,3 +291,49 @@ def test_a_mail_another_worker_holds_is_left_to_it_until_its_claim_goes_stale(ma
     InboundMail.objects.filter(pk=held.row.pk).update(claimed_at=held.row.claimed_at - STALE - STALE)
     assert poll_mailbox().read == 1  # the other worker died: its claim is taken over
     assert ServiceRequest.objects.count() == 1 and only_record().outcome == Outcome.CREATED
+
+
+@pytest.mark.django_db
+def test_a_new_request_and_its_text_are_one_action_so_a_refused_text_makes_nothing(
+    mailbox, cast: Cast, intake
+) -> None:
+    mailbox.deliver(message("consultant@example.test", EXPENSES, "Hours", "Ann worked 40 hours.").as_bytes())
+
+    assert poll_mailbox().read == 1
+
+    sr = ServiceRequest.objects.get()
+    assert [e.kind for e in sr.events.order_by("seq")] == [Event.Kind.SUBMITTED, Event.Kind.COMMENTED]
+    (comment,) = sr.comments.all()
+    assert (comment.author, comment.body, comment.source_key) == (cast.consultant, "Ann worked 40 hours.",
+                                                                  read(mailbox_bytes(mailbox, 0)).key)
+    # The text is checked with the request: one over the limit refuses the whole submission.
+    with pytest.raises(Invalid, match="Comment is 20,001 characters long"):
+        actions.submit_request(cast.consultant, intake, {}, title="Too long", comment="x" * 20_001)
+    assert ServiceRequest.objects.count() == 1 and Comment.objects.count() == 1
+
+
+def mailbox_bytes(mailbox, index: int) -> bytes:  # type: ignore[no-untyped-def]
+    imap = mailbox.connect()
+    try:
+        imap.select("INBOX")
+        _, data = imap.fetch(str(index + 1), "(BODY.PEEK[])")
+        return data[0][1]
+    finally:
+        imap.logout()
+
+
+@pytest.mark.django_db
+def test_a_round_fetches_and_flags_in_chunks_and_handles_each_mail_once(
+    mailbox, cast: Cast, intake, monkeypatch
+) -> None:
+    import tandem.mail.imap as imap_duty
+
+    monkeypatch.setattr(imap_duty, "FETCH_CHUNK", 2)
+    for i in range(5):
+        mailbox.deliver(message("consultant@example.test", EXPENSES, f"Hours {i}", f"Week {i}.").as_bytes())
+
+    assert poll_mailbox().read == 5
+
+    assert sorted(ServiceRequest.objects.values_list("title", flat=True)) == [f"Hours {i}" for i in range(5)]
+    assert mailbox.flagged(DONE) == 5 and InboundMail.objects.count() == 5
+    assert poll_mailbox().read == 0

@@ -201,3 +201,19 @@ def test_the_index_command_indexes_what_is_missing(cast: Cast) -> None:
     call_command("search-index", stdout=out)
     assert "Indexed 1 request" in out.getvalue()
     assert found(cast.payroll_agent.user, "narwhal") == [sr.pk]
+
+
+def test_it_finds_a_request_by_its_files_names_following_who_may_read_them(cast: Cast) -> None:
+    from django.core.files.base import ContentFile
+
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    sr = actions.submit_request(cast.consultant, cast.timesheet, dict(TIMESHEET_OK), title="Hours",
+                                files=[ContentFile(pdf, name="zanzibar-timesheet.pdf")]).request
+    actions.add_comment(cast.payroll_agent, sr.pk, "Checked against the payslip.", internal=True,
+                        files=[ContentFile(pdf, name="quixotic-payslip.pdf")])
+    actions.add_comment(cast.consultant, sr.pk, "Here is the rota.", files=[ContentFile(pdf, name="velvet-rota.pdf")])
+    agent, requester = cast.payroll_agent.user, cast.consultant.user
+    assert found(agent, "zanzibar") == [sr.pk] == found(requester, "zanzibar")  # the request's file
+    assert found(requester, "velvet rota") == [sr.pk]  # a comment's file, added later
+    assert found(agent, "quixotic") == [sr.pk]  # an internal note's file: the team only
+    assert found(requester, "quixotic") == []

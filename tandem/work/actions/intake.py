@@ -30,7 +30,7 @@ from tandem.work import clock
 from tandem.work.actions.approvals import ask_approval_locked
 from tandem.work.actions.attachments import check_files, discarded_on_failure, store
 from tandem.work.actions.moves import TITLE_LIMIT, _append_event, _check_text
-from tandem.work.models import Case, Channel, Event, ServiceRequest, Status
+from tandem.work.models import Case, Channel, Comment, Event, ServiceRequest, Status
 from tandem.work.queries import cases_visible_to
 
 
@@ -94,10 +94,14 @@ def submit_request(
     now: datetime | None = None,
     files: Sequence[File] = (),
     field_files: Mapping[str, File] | None = None,
+    comment: str = "",
+    comment_source_key: str | None = None,
 ) -> Submission:
     """``files``: attachments of the request; ``field_files``: the files of its intake fields
     of type file, by key. All are checked against the service's limits before anything is
-    saved; the intake keeps each field file's name."""
+    saved; the intake keeps each field file's name. ``comment``: the requester's first comment
+    (a request by email: its text), written with the request in its transaction, with its own
+    event; ``comment_source_key`` is where it came from (the email), as ``add_comment`` keeps it."""
     if not service.active:
         raise NotFound(f"The service {service.name!r} is not published; choose another from the catalogue.")
     organisation_id = actor.unit.organisation_id
@@ -125,6 +129,8 @@ def submit_request(
             checked += one
             cleaned[key] = one[0].name
     title = _check_text(title, "Title", required=False, limit=TITLE_LIMIT)
+    if comment:
+        comment = _check_text(comment, "Comment")
     case = None
     if case_id is not None:
         case = cases_visible_to(actor.user).filter(pk=case_id).first()
@@ -190,6 +196,11 @@ def submit_request(
             )
             sr.save(update_fields=["last_event_seq"])
             store(sr, checked, actor, stored)
+            if comment:
+                first = Comment.objects.create(request=sr, author=actor, body=comment, created_at=now,
+                                               visibility=Comment.Visibility.SHARED, source_key=comment_source_key)
+                _append_event(sr, Event.Kind.COMMENTED, actor, at=now, data={"comment": first.pk})
+                sr.save(update_fields=["last_event_seq"])
             if approver is not None and needs_approval:
                 ask_approval_locked(sr, approver, needs_approval, now=now)
     except IntegrityError:

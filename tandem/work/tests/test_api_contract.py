@@ -79,6 +79,7 @@ EXPECTED_OPERATIONS = {
     "waitOnTeam",
     "resumeRequest",
     "approveRequest",
+    "listWaitingApprovals",
     "declineRequest",
     "resolveRequest",
     "acceptResolution",

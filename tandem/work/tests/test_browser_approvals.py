@@ -13,6 +13,7 @@ from tandem.catalogue import actions as catalogue
 from tandem.work import actions
 from tandem.work.models import ServiceRequest, Status
 from tests.cast import TIMESHEET_OK, Cast, make_person
+from tests.test_browser_journey import RESULTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,11 +25,16 @@ def sign_in(page: Page, url: str, username: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_the_approver_approves_from_the_request_page(live_server, page: Page, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def waiting_request(cast: Cast) -> ServiceRequest:
+    """A timesheet of 45 hours, waiting for Alice Manager, who approves those above 40."""
     approver = make_person("account_manager", cast.leeds, first="Alice", last="Manager")
     catalogue.set_approval(cast.payroll_lead, cast.timesheet.pk, approver.pk, "hours", Decimal("40"))
     cast.timesheet.refresh_from_db()
-    sr = actions.submit_request(cast.consultant, cast.timesheet, {**TIMESHEET_OK, "hours": "45"}).request
+    return actions.submit_request(cast.consultant, cast.timesheet, {**TIMESHEET_OK, "hours": "45"}).request
+
+
+def test_the_approver_approves_from_the_request_page(live_server, page: Page, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+    sr = waiting_request(cast)
 
     sign_in(page, live_server.url, "account_manager")
     page.goto(f"{live_server.url}/requests/{sr.pk}/")
@@ -48,3 +54,22 @@ def test_the_approver_approves_from_the_request_page(live_server, page: Page, ca
     expect(page.get_by_text("Approved: it goes to the providing unit's queue.")).to_be_visible()
     expect(page.locator(".request-head__status")).to_contain_text("New")
     assert ServiceRequest.objects.get(pk=sr.pk).status == Status.NEW
+
+
+def test_the_approver_finds_what_waits_for_them_and_the_list_empties_as_they_decide(  # type: ignore[no-untyped-def]
+    live_server, page: Page, cast: Cast
+) -> None:
+    sr = waiting_request(cast)
+
+    sign_in(page, live_server.url, "account_manager")
+    page.goto(f"{live_server.url}/requests/")
+    page.get_by_test_id("approvals-waiting").get_by_role("link", name="1 request waiting for your approval").click()
+    table = page.locator("#approvals")
+    expect(table).to_contain_text(sr.reference)
+    expect(table).to_contain_text("Corrected hours 45 is above 40")
+    page.screenshot(path=str(RESULTS / "my-approvals.png"), full_page=True)
+    table.get_by_role("link", name=sr.reference).click()
+    page.get_by_test_id("approval").get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("Approved: it goes to the providing unit's queue.")).to_be_visible()
+    page.goto(f"{live_server.url}/my-approvals/")
+    expect(page.get_by_text("Nothing is waiting for your approval.")).to_be_visible()
