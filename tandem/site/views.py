@@ -28,9 +28,9 @@ from tandem.catalogue.models import Service
 from tandem.catalogue.queries import services_editable_by, services_visible_to
 from tandem.notifications.actions import mark_read
 from tandem.notifications.queries import notifications_visible_to
-from tandem.org.models import Person, Side, Skill, Unit
+from tandem.org.models import Person, Side, Skill
 from tandem.org.pages import staff_page
-from tandem.org.queries import is_admin, people_managed_by
+from tandem.org.queries import is_admin, people_managed_by, units_visible_to
 from tandem.org.views import manage_page, page
 from tandem.promises.queries import earliest_commitment, quote
 from tandem.refusal import Conflict, Invalid, Refused
@@ -146,7 +146,7 @@ def hub(request: HttpRequest, me: Person) -> HttpResponse:
         "manage/hub.html",
         {
             "people_count": people_managed_by(request.user).filter(user__is_active=True).count(),
-            "unit_count": Unit.objects.count(),
+            "unit_count": units_visible_to(me.user).count(),
             "skill_count": Skill.objects.count(),
             "service_count": services.count(),
             "unpublished_count": services.filter(active=False).count(),
