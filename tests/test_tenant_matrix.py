@@ -213,3 +213,40 @@ def _first_difference(a: str, b: str) -> str:
         if x != y:
             return f"...{a[max(0, index - 80): index + 40]!r} vs {b[max(0, index - 80): index + 40]!r}"
     return f"lengths {len(a)} vs {len(b)}"
+
+
+@pytest.mark.parametrize("role", ("member", "executive"))
+def test_another_clients_object_answers_as_one_that_never_existed(world: TwoClients, role: str) -> None:
+    """404, not 403, and the same 404: nothing tells A that B's request or case exists."""
+    client, api = a_client(world, role), ApiClient(world.alpha.people[role])
+    missing = 987654321
+    b_request, b_case = world.bravo.requests[0].pk, world.bravo.cases[0].pk
+    pairs = [(f"/requests/{b_request}/", f"/requests/{missing}/", b_request),
+             (f"/cases/{b_case}/", f"/cases/{missing}/", b_case)]
+    for real_path, fake_path, pk in pairs:
+        real, fake = client.get(real_path), client.get(fake_path)
+        assert real.status_code == fake.status_code == 404, real_path
+        assert (normalised(real.content.decode()).replace(str(pk), "N")
+                == normalised(fake.content.decode()).replace(str(missing), "N")), real_path
+    for path in ("/api/requests/{}", "/api/cases/{}", "/api/requests/{}/comments", "/api/requests/{}/events"):
+        pk = b_case if "cases" in path else b_request
+        real, fake = api.get(path.format(pk)), api.get(path.format(missing))
+        assert real.status_code == fake.status_code == 404, path
+        assert real.content.decode().replace(str(pk), "N") == fake.content.decode().replace(str(missing), "N"), path
+
+
+def test_the_markers_are_real(world: TwoClients, cast: Cast) -> None:
+    """B's markers do show where B's world is visible: to the provider's agent, and to B."""
+    agent = Client()
+    assert agent.login(username="payroll_agent", password=PASSWORD)
+    queue = agent.get("/queue/?status=all").content.decode()
+    assert world.bravo.requests[0].reference in queue and world.alpha.requests[0].reference in queue
+    page = agent.get(f"/requests/{world.bravo.requests[0].pk}/").content.decode()
+    assert "bravo" in page.lower()
+    bravo = Client()
+    assert bravo.login(username="bravo_member", password=PASSWORD)
+    mine = bravo.get("/requests/").content.decode()
+    assert world.bravo.requests[0].reference in mine and world.alpha.requests[0].reference not in mine
+    alpha = a_client(world, "executive")
+    theirs = alpha.get("/requests/?whose=unit").content.decode()
+    assert all(sr.reference in theirs for sr in world.alpha.requests)

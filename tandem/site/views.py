@@ -30,9 +30,9 @@ from tandem.notifications.actions import mark_read
 from tandem.notifications.queries import notifications_visible_to
 from tandem.org.models import Person, Side, Skill
 from tandem.org.pages import staff_page
-from tandem.org.queries import is_admin, people_managed_by, units_visible_to
+from tandem.org.queries import is_admin, is_client, people_managed_by, units_visible_to
 from tandem.org.views import manage_page, page
-from tandem.promises.queries import earliest_commitment, quote
+from tandem.promises.queries import client_words, earliest_commitment, promises_visible_to, quote
 from tandem.refusal import Conflict, Invalid, Refused
 from tandem.voice.queries import service_figures
 from tandem.work.actions import submit_request
@@ -120,6 +120,11 @@ def request_detail(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
     )
     if unread:
         mark_read(me, unread)
+    if is_client(me):  # the promise in a client's words: no hours queued (docs/organisations.md)
+        promise = promises_visible_to(request.user).filter(request=sr).first()
+        if promise is not None:
+            promise.slip_reason = client_words(promise.slip_reason)
+            sr.promise = promise  # shown, never saved
     return request_page(request, me, sr)
 
 
