@@ -33,6 +33,10 @@ pytestmark = pytest.mark.django_db
 
 NOT_PAGES = ("admin/", "api/")
 PUBLIC = ("/accounts/", "/approvals/", "/pulse/link/")
+#: The asking page quotes a promise from the queue that serves the client, which holds every
+#: client's work: its date moves with the provider's whole load (docs/organisations.md says so),
+#: so it is left out of the volume comparison, not out of the markers' check.
+ASKING = "/catalogue/timesheet-correction/request/"
 
 
 
@@ -110,6 +114,9 @@ def pages(world: TwoClients) -> list[str]:
     for route in page_routes():
         path = fill(route, ids)
         out += [path, f"{path}?format=csv"]
+    a = world.alpha
+    out += [f"/requests/{sr.pk}/" for sr in a.requests] + [f"/cases/{a.cases[0].pk}/",
+            "/catalogue/timesheet-correction/", "/catalogue/grievance/", ASKING, "/requests/?show=open"]
     out += ["/requests/?whose=unit", "/cases/?whose=unit", f"/manage/people/?unit={ids['unit']}",
             "/evidence/?format=csv&figure=conformance", "/search/?q=bravo", f"/search/?q={world.bravo.requests[0].reference}"]
     return out
@@ -124,6 +131,7 @@ def test_it_covers_every_page_and_operation(world: TwoClients) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_no_page_or_csv_shows_client_b_to_any_role_of_client_a(world: TwoClients, role: str) -> None:
     client = a_client(world, role)
+    own = {f"/requests/{sr.pk}/" for sr in world.alpha.requests} | {f"/cases/{world.alpha.cases[0].pk}/"}
     for path in pages(world):
         if path.startswith(PUBLIC):
             continue
@@ -131,7 +139,7 @@ def test_no_page_or_csv_shows_client_b_to_any_role_of_client_a(world: TwoClients
         assert response.status_code < 500, (role, path)
         body = response.content.decode(errors="replace")
         assert not b_leaks(body, world, path), (role, path, b_leaks(body, world, path))
-        if re.match(r"^/(requests|cases)/\d+/", path):
+        if re.match(r"^/(requests|cases)/\d+/", path) and path not in own:
             assert response.status_code in (404, 405), (role, path, response.status_code)
 
 
@@ -197,7 +205,7 @@ def test_client_as_pages_do_not_change_when_client_bs_volume_does(world: TwoClie
     """Counts, chart bars, positions in a queue, ids: whatever of B's volume shows through a
     page of A's makes the page differ once B has made more requests."""
     client = a_client(world, role)
-    paths = [p for p in pages(world) if not p.startswith(PUBLIC)]
+    paths = [p for p in pages(world) if not p.startswith(PUBLIC) and p != ASKING]
     with time_machine.travel(timezone.now(), tick=False):
         first = {path: normalised(client.get(path).content.decode(errors="replace")) for path in paths}
         bravo: Person = world.bravo.people["member"]
