@@ -19,7 +19,6 @@ import re
 import pytest
 import time_machine
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from tandem.org.models import Person
@@ -28,10 +27,10 @@ from tandem.work.models import Event, ServiceRequest
 from tests.apiclient import ApiClient
 from tests.cast import PASSWORD, TIMESHEET_OK, Cast
 from tests.tenants import ROLES, TwoClients, build_two_clients
+from tests.test_security import routes
 
 pytestmark = pytest.mark.django_db
 
-NOT_PAGES = ("admin/", "api/")
 PUBLIC = ("/accounts/", "/approvals/", "/pulse/link/")
 #: The asking page quotes a promise from the queue that serves the client, which holds every
 #: client's work: its date moves with the provider's whole load (docs/organisations.md says so),
@@ -47,18 +46,9 @@ def world(cast: Cast, settings, tmp_path) -> TwoClients:  # type: ignore[no-unty
     return build_two_clients(cast)
 
 
-def page_routes(patterns: list | None = None, prefix: str = "") -> list[str]:
-    """Every page route with its converters kept: ``requests/<int:pk>/files/<int:file_id>/``."""
-    found: list[str] = []
-    for entry in get_resolver().url_patterns if patterns is None else patterns:
-        route = prefix + str(entry.pattern)
-        if route.startswith(NOT_PAGES):
-            continue
-        if isinstance(entry, URLResolver):
-            found.extend(page_routes(entry.url_patterns, route))
-        elif isinstance(entry, URLPattern):
-            found.append("/" + route)
-    return sorted(set(found))
+def page_routes() -> list[str]:
+    """Every page route with its converters kept: ``/requests/<int:pk>/files/<int:file_id>/``."""
+    return routes(filled=False)
 
 
 def bravo_ids(world: TwoClients) -> dict[str, str]:
