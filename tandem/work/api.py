@@ -97,7 +97,6 @@ def _request_out(request: HttpRequest, person: Person, request_id: int) -> Reque
 
 
 def _unit_id(person: Person, slug: str, field: str) -> int:
-    # a unit this person may know of: another client's is as unknown as one never made
     unit_id = units_visible_to(person.user).filter(slug=slug).values_list("pk", flat=True).first()
     if unit_id is None:
         raise Invalid(
