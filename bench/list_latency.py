@@ -9,7 +9,14 @@ the lead of the busiest back-office unit, and times sequential requests to
 - ``/api/requests`` (first page, a later page, filters),
 
 printing p50/p95/max in milliseconds per target and overall, plus the number of requests in
-the database. The database is chosen as Tandem chooses it: ``TANDEM_DATABASE_URL`` or SQLite in
+the database and the machine's load average (the machine may be shared).
+
+``--clients N`` first makes the database a provider's serving N client organisations (once: a
+front-office unit and an executive each, and every request made from a front-office unit
+re-pointed to one of the clients' units in turn), then also times the queue filtered by one
+client and, as one client's executive, their organisation's requests (page and API).
+
+The database is chosen as Tandem chooses it: ``TANDEM_DATABASE_URL`` or SQLite in
 ``TANDEM_DATA_DIR``.
 
     TANDEM_DATA_DIR=/tmp/tandem-1m python bench/list_latency.py --samples 200
@@ -73,6 +80,42 @@ def prepare_identity() -> tuple[str, str, str]:
     return person.user.username, "bench-password", raw
 
 
+def make_clients(count: int) -> tuple[int, str, str, str] | None:
+    """N client organisations sharing the front office's requests; returns one client's id and
+    its executive's username, password and API token."""
+    if count <= 0:
+        return None
+    from django.db import transaction
+    from django.db.models import F
+    from django.db.models.functions import Mod
+
+    from tandem.org.models import ApiToken, Organisation, Person, Role, Side, Unit, hash_token
+    from tandem.work.models import ServiceRequest
+
+    user_model = __import__("django.contrib.auth", fromlist=["get_user_model"]).get_user_model()
+    with transaction.atomic():
+        if Organisation.objects.count() < count:
+            fronts = list(Unit.objects.filter(side=Side.FRONT, organisation__isnull=True).values_list("pk", flat=True))
+            units = []
+            for n in range(count):
+                org = Organisation.objects.create(name=f"Bench client {n:02d}", slug=f"bench-client-{n:02d}")
+                unit = Unit.objects.create(name=f"Bench client {n:02d} office", slug=f"bench-client-{n:02d}-office",
+                                           side=Side.FRONT, organisation=org)
+                user = user_model.objects.create_user(username=f"bench_client_{n:02d}", password="bench-password")
+                Person.objects.create(user=user, unit=unit, role=Role.EXECUTIVE)
+                units.append(unit.pk)
+            made = ServiceRequest.objects.filter(requesting_unit_id__in=fronts).annotate(k=Mod(F("id"), count))
+            for k, unit_id in enumerate(units):
+                made.filter(k=k).update(requesting_unit_id=unit_id)
+        person = Person.objects.select_related("user", "unit").get(user__username="bench_client_00")
+        raw = ApiToken.new_raw_key()
+        ApiToken.objects.create(user=person.user, name="latency bench", prefix=raw[:8], key_hash=hash_token(raw))
+    clients = Organisation.objects.count()
+    theirs = ServiceRequest.objects.filter(requesting_unit_id=person.unit_id).count()
+    print(f"clients: {clients}; {person.user.username} is {person.unit.name}'s executive, {theirs:,} requests")
+    return int(person.unit.organisation_id or 0), person.user.username, "bench-password", raw
+
+
 def sign_in(base: str, username: str, password: str) -> urllib.request.OpenerDirector:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -114,9 +157,11 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100, help="timed requests per target (default 100)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON at the end")
+    parser.add_argument("--clients", type=int, default=0, help="serve this many client organisations (default 0)")
     args = parser.parse_args()
 
     username, password, token = prepare_identity()
+    client = make_clients(args.clients)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -164,18 +209,35 @@ def main() -> None:
             "api /api/requests: open=true": (base + "/api/requests?limit=50&open=true", auth),
             "api /api/requests: status=resolved": (base + "/api/requests?limit=50&status=resolved", auth),
         }
+        client_opener = None
+        if client is not None:
+            org_id, client_user, client_password, client_token = client
+            client_opener = sign_in(base, client_user, client_password)
+            targets["queue page: one client"] = (base + f"/queue/?client={org_id}", None)
+            targets["client: /requests/?whose=unit"] = (base + "/requests/?whose=unit", {"as": "client"})
+            targets["client: /api/requests"] = (base + "/api/requests?limit=50",
+                                                {"Authorization": f"Bearer {client_token}"})
+
+        def timed_as(url: str, headers: dict[str, str] | None) -> tuple[float, bytes]:
+            if headers == {"as": "client"}:
+                assert client_opener is not None
+                return timed(client_opener, url)
+            return timed(opener, url, headers)
+
         for url, headers in targets.values():  # warm caches and workers
             for _ in range(5):
-                timed(opener, url, headers)
+                timed_as(url, headers)
         results: dict[str, dict[str, float]] = {}
         all_queue: list[float] = []
         all_api: list[float] = []
         for name, (url, headers) in targets.items():
-            samples = [timed(opener, url, headers)[0] for _ in range(args.samples)]
+            samples = [timed_as(url, headers)[0] for _ in range(args.samples)]
             results[name] = summarise(name, samples)
-            (all_queue if name.startswith("queue") else all_api).extend(samples)
+            (all_queue if name.startswith(("queue", "client: /requests")) else all_api).extend(samples)
         results["queue page: all"] = summarise("queue page: all targets", all_queue)
         results["api list: all"] = summarise("request list API: all targets", all_api)
+        load = os.getloadavg()
+        print(f"load average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
         if args.json:
             print(json.dumps(results, indent=2))
     finally:

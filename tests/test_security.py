@@ -23,17 +23,19 @@ NOT_PAGES = ("admin/", "api/")
 SAMPLE = {"int": "1", "slug": "x", "str": "x", "path": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
 
 
-def routes(patterns: list | None = None, prefix: str = "") -> list[str]:
-    """Every page route of the URL configuration as a concrete path, converters filled in."""
+def routes(patterns: list | None = None, prefix: str = "", *, filled: bool = True) -> list[str]:
+    """Every page route of the URL configuration as a concrete path, converters filled in (or,
+    ``filled=False``, kept as they are: ``/requests/<int:pk>/``)."""
     found: list[str] = []
     for entry in get_resolver().url_patterns if patterns is None else patterns:
         route = prefix + str(entry.pattern)
         if route.startswith(NOT_PAGES):
             continue
         if isinstance(entry, URLResolver):
-            found.extend(routes(entry.url_patterns, route))
+            found.extend(routes(entry.url_patterns, route, filled=filled))
         elif isinstance(entry, URLPattern):
-            found.append("/" + re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE[m.group(1) or "str"], route))
+            found.append("/" + (re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE[m.group(1) or "str"], route)
+                                if filled else route))
     return sorted(set(found))
 
 

@@ -43,6 +43,7 @@ from tandem.org.api_shared import (
     keyset_page,
 )
 from tandem.org.models import Side, Unit
+from tandem.org.queries import units_visible_to
 from tandem.refusal import Invalid, NotFound
 
 router = Router(tags=["agreements"])
@@ -104,10 +105,10 @@ class AgreementIn(InSchema):
     active: bool = True
 
 
-def _unit(slug: str | None, field: str) -> Unit | None:
+def _unit(request: HttpRequest, slug: str | None, field: str) -> Unit | None:
     if slug is None:
         return None
-    unit = Unit.objects.filter(slug=slug).first()
+    unit = units_visible_to(auth_user(request)).filter(slug=slug).first()
     if unit is None:
         raise Invalid(f"There is no unit {slug!r}; GET /api/units lists them.", errors={field: ["Unknown unit."]})
     return unit
@@ -120,10 +121,10 @@ def _service(slug: str) -> Service:
     return service
 
 
-def _terms(payload: AgreementIn) -> dict:
+def _terms(request: HttpRequest, payload: AgreementIn) -> dict:
     return {
         "name": payload.name,
-        "requesting_unit": _unit(payload.requesting_unit, "requesting_unit"),
+        "requesting_unit": _unit(request, payload.requesting_unit, "requesting_unit"),
         "channel": payload.channel,
         "first_response_minutes": payload.first_response_minutes,
         "resolution_minutes": payload.resolution_minutes,
@@ -149,7 +150,7 @@ def list_agreements(request: HttpRequest, query: Query[AgreementQuery]) -> dict:
 def create_agreement(request: HttpRequest, payload: AgreementIn) -> Status:
     """Define targets for a service (the lead of its providing unit, or an administrator).
     Targets are working minutes of the providing unit's calendar."""
-    agreement = actions.define_agreement(actor(request), _service(payload.service), **_terms(payload))
+    agreement = actions.define_agreement(actor(request), _service(payload.service), **_terms(request, payload))
     return Status(201, AgreementOut.of(agreement))
 
 
@@ -178,7 +179,7 @@ def update_agreement(request: HttpRequest, agreement_id: PathId, payload: Agreem
     """Replace an agreement's terms. Requests already submitted keep the targets they were given."""
     me = actor(request)
     agreement = _agreement(request, agreement_id)  # type: ignore[arg-type]
-    updated = actions.update_agreement(me, agreement.pk, _service(payload.service), **_terms(payload))
+    updated = actions.update_agreement(me, agreement.pk, _service(payload.service), **_terms(request, payload))
     return AgreementOut.of(updated)
 
 
@@ -264,8 +265,8 @@ def _calendar_input(payload: CalendarIn, time_zone: str) -> dict:
     }
 
 
-def _unit_at(slug: str) -> Unit:
-    unit = Unit.objects.filter(slug=slug).first()
+def _unit_at(request: HttpRequest, slug: str) -> Unit:
+    unit = units_visible_to(auth_user(request)).filter(slug=slug).first()
     if unit is None:
         raise NotFound(f"There is no unit {slug!r}; GET /api/units lists them.")
     return unit
@@ -277,7 +278,7 @@ def _unit_at(slug: str) -> Unit:
 def get_calendar(request: HttpRequest, unit_slug: UnitSlug) -> CalendarOut:
     """The working calendar a unit's agreement clocks run on, and its next public holidays."""
     actor(request)
-    return CalendarOut.of(_unit_at(unit_slug))
+    return CalendarOut.of(_unit_at(request, unit_slug))
 
 
 @router.post(
@@ -289,7 +290,7 @@ def set_calendar(request: HttpRequest, unit_slug: UnitSlug, payload: CalendarIn)
     """Replace the unit's calendar (its lead or an administrator). Inverted or overlapping
     intervals, unknown countries or regions and a week without working time are refused (422)."""
     me = actor(request)
-    unit = _unit_at(unit_slug)
+    unit = _unit_at(request, unit_slug)
     actions.set_calendar(me, unit, _calendar_input(payload, unit.time_zone))
     return CalendarOut.of(unit)
 
@@ -452,7 +453,7 @@ def create_customer_agreement(request: HttpRequest, payload: CustomerAgreementIn
     """A front-office unit's customer-facing target and the back-office services it needs (its
     lead or an administrator). The answer carries the coverage check."""
     me = actor(request)
-    unit = _unit(payload.unit, "unit")
+    unit = _unit(request, payload.unit, "unit")
     assert unit is not None
     ca = actions.define_customer_agreement(me, unit, **_customer_terms(payload))
     return Status(201, CustomerAgreementOut.of(ca))

@@ -47,6 +47,7 @@ from tandem.org.api_shared import (
     keyset_page,
 )
 from tandem.org.models import AllocationMode, Loan, Side, Unit
+from tandem.org.queries import units_visible_to
 from tandem.refusal import Forbidden, NotFound
 from tandem.rows import one_or_none
 from tandem.work.api import REQUEST_WITH_CLOCK
@@ -168,7 +169,7 @@ def get_productivity(request: HttpRequest, unit_slug: UnitSlug) -> ProductivityO
     and per request, rework, capacity and utilisation; per service, hands-on hours per request.
     For the unit's people, its lead, executives and administrators."""
     person = actor(request)
-    unit = one_or_none(Unit.objects.filter(slug=unit_slug, side=Side.BACK))
+    unit = one_or_none(units_visible_to(auth_user(request)).filter(slug=unit_slug, side=Side.BACK))
     if unit is None:
         raise NotFound(f"There is no back-office unit {unit_slug!r}.")
     if not reads_unit_productivity(person, unit):

@@ -36,7 +36,7 @@ from tandem.allocation.queries import (
 )
 from tandem.org.models import Person, Side, Unit
 from tandem.org.pages import refused, safe_next, staff_page
-from tandem.org.queries import leads_unit
+from tandem.org.queries import leads_unit, people_visible_to, units_visible_to
 from tandem.org.views import manage_page, page, valid
 from tandem.refusal import Forbidden, Invalid, Refused
 from tandem.work.queries import work_held_by_absent
@@ -253,7 +253,7 @@ def productivity(request: HttpRequest, me: Person) -> HttpResponse:
     """A unit's weeks (its people, its lead, executives, administrators) and, for a person, their
     own weeks (only them and their lead)."""
     slug = request.GET.get("unit") or (me.unit.slug if me.unit.side == Side.BACK else "")
-    unit = Unit.objects.filter(slug=slug, side=Side.BACK).first() if slug and "\x00" not in slug else None
+    unit = units_visible_to(me.user).filter(slug=slug, side=Side.BACK).first() if slug and "\x00" not in slug else None
     if unit is None:
         return refused(request, Invalid("Choose a back-office unit (unit=<slug>)."))
     if not reads_unit_productivity(me, unit):
@@ -262,12 +262,12 @@ def productivity(request: HttpRequest, me: Person) -> HttpResponse:
     person = None
     person_id = request.GET.get("person", "")
     if person_id:
-        person = Person.objects.filter(pk=int(person_id) if person_id.isdigit() else 0, unit=unit).first()
+        person = people_visible_to(me.user).filter(pk=int(person_id) if person_id.isdigit() else 0, unit=unit).first()
         if person is None or not reads_person_productivity(me, person):
             return refused(request, Forbidden("A person's own figures are for them and their lead only."))
-    members = [p for p in Person.objects.filter(unit=unit).select_related("user") if reads_person_productivity(me, p)]
+    members = [p for p in people_visible_to(me.user).filter(unit=unit) if reads_person_productivity(me, p)]
     return render(request, "allocation/productivity.html", {
         "data": unit_productivity(unit), "person": person,
         "personal": person_productivity(person) if person else None, "members": members,
-        "units": Unit.objects.filter(side=Side.BACK).order_by("name"),
+        "units": units_visible_to(me.user).filter(side=Side.BACK).order_by("name"),
     })

@@ -27,7 +27,7 @@ from tandem.org.api_shared import (
     errors,
     keyset_page,
 )
-from tandem.org.models import Unit
+from tandem.org.queries import units_visible_to
 from tandem.refusal import Forbidden, Invalid, NotFound
 
 router = Router(tags=["catalogue"])
@@ -214,7 +214,7 @@ def list_services(request: HttpRequest, query: Query[ServiceQuery]) -> dict:
     actor(request)
     services = services_visible_to(auth_user(request))
     if query.unit is not None:
-        unit = Unit.objects.filter(slug=query.unit).first()
+        unit = units_visible_to(auth_user(request)).filter(slug=query.unit).first()
         if unit is None:
             raise Invalid(
                 f"There is no unit {query.unit!r}; GET /api/units lists them.",

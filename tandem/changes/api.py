@@ -14,7 +14,7 @@ from tandem.changes import actions, notices
 from tandem.changes.models import TEXT_LIMIT, Change, ChangeComment, Status
 from tandem.changes.queries import acknowledgements, calendar, changes_visible_to, may_own_changes
 from tandem.org.api_shared import InSchema, PathId, Schema, Slug, actor, auth_user, errors
-from tandem.org.models import Unit
+from tandem.org.queries import units_visible_to
 from tandem.refusal import Forbidden, Invalid, NotFound
 
 router = Router(tags=["changes"])
@@ -240,7 +240,7 @@ def list_changes(request: HttpRequest, status: Status | None = None) -> list[Cha
 def draft_change(request: HttpRequest, payload: ChangeIn) -> HttpStatus:
     """A new draft for a back-office unit whose services you own (administrators: any)."""
     me = actor(request)
-    unit = Unit.objects.filter(slug=payload.unit).first()
+    unit = units_visible_to(me.user).filter(slug=payload.unit).first()
     if unit is None:
         raise Invalid(f"No unit is called {payload.unit!r}.", errors={"unit": ["A back-office unit's slug."]})
     change = actions.draft_change(me, unit.pk, _draft(payload))

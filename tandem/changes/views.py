@@ -33,8 +33,9 @@ from tandem.changes.queries import (
     to_acknowledge,
     units_owned_by,
 )
-from tandem.org.models import Person, Role, Side, Unit
+from tandem.org.models import Person, Role, Side
 from tandem.org.pages import refused, staff_page
+from tandem.org.queries import units_visible_to
 from tandem.refusal import Invalid, NotFound, Refused
 
 #: Audiences (rows) per page of the calendar: the check always covers every audience.
@@ -76,7 +77,7 @@ def _form_context(me: Person, typed: dict[str, Any], refusal: Refused | None, **
     return {
         "typed": typed, "refusal": refusal, "units": owned, "kinds": Kind.choices, "summary_limit": SUMMARY_LIMIT,
         "roles": [(value, ROLE_PLURALS[value]) for value in Role.values],
-        "audiences": Unit.objects.filter(side=Side.FRONT).order_by("name"),
+        "audiences": units_visible_to(me.user).filter(side=Side.FRONT).order_by("name"),
         "services": Service.objects.filter(unit__in=owned, active=True).select_related("unit").order_by("name"),
         **extra,
     }
@@ -91,7 +92,7 @@ def calendar_page(request: HttpRequest, me: Person) -> HttpResponse:
         weeks = int(request.GET.get("weeks", "13")[:4])
     except ValueError:
         weeks = 13
-    front = list(Unit.objects.filter(side=Side.FRONT).order_by("name").values_list("pk", flat=True))
+    front = list(units_visible_to(me.user).filter(side=Side.FRONT).order_by("name").values_list("pk", flat=True))
     pages = max(1, -(-len(front) // AUDIENCES_PER_PAGE))
     try:
         number = min(max(1, int(request.GET.get("page", "1")[:4])), pages)
@@ -322,5 +323,5 @@ def rules_page(request: HttpRequest, me: Person) -> HttpResponse:
         "limits": limits_visible_to(request.user).order_by("unit__name"),
         "blackouts": blackouts_visible_to(request.user).order_by("-starts_on")[:60],
         "periods": periods_visible_to(request.user).order_by("-starts_on")[:30],
-        "audiences": Unit.objects.filter(side=Side.FRONT).order_by("name"), "kinds": Blackout.Kind.choices,
+        "audiences": units_visible_to(me.user).filter(side=Side.FRONT).order_by("name"), "kinds": Blackout.Kind.choices,
     }, status=refusal.status if refusal else 200)

@@ -20,8 +20,9 @@ from tandem.demand.queries import (
     reads_plan,
     weeks_ahead,
 )
-from tandem.org.api_shared import InSchema, Schema, Slug, UnitRef, actor, errors
+from tandem.org.api_shared import InSchema, Schema, Slug, UnitRef, actor, auth_user, errors
 from tandem.org.models import Person, Side, Unit
+from tandem.org.queries import units_visible_to
 from tandem.refusal import Forbidden, Invalid, NotFound
 from tandem.rows import one_or_none
 
@@ -66,8 +67,8 @@ class PlanOut(Schema):
     weeks: list[PlanWeekOut]
 
 
-def _unit_named(slug: str) -> Unit:
-    unit = one_or_none(Unit.objects.filter(slug=slug))
+def _unit_named(request: HttpRequest, slug: str) -> Unit:
+    unit = one_or_none(units_visible_to(auth_user(request)).filter(slug=slug))
     if unit is None:
         raise NotFound(f"There is no unit {slug!r}.")
     return unit
@@ -78,7 +79,7 @@ def _unit_named(slug: str) -> Unit:
 def get_demand_plan(request: HttpRequest, unit_slug: UnitSlug) -> PlanOut:
     """The figures of the four-week plan page. For the unit's lead, executives and administrators."""
     person = actor(request)
-    unit = _unit_named(unit_slug)
+    unit = _unit_named(request, unit_slug)
     if unit.side != Side.BACK:
         raise Invalid(f"{unit.name} is a front-office unit: its demand ahead is at /units/{unit.slug}/declared-demand.")
     if not reads_plan(person, unit):
@@ -155,7 +156,7 @@ class DeclareIn(InSchema):
 
 def _front_unit(request: HttpRequest, slug: str) -> tuple[Unit, Person]:
     person = actor(request)
-    unit = _unit_named(slug)
+    unit = _unit_named(request, slug)
     if not may_declare_for(person, unit):
         raise Forbidden(f"Only a lead of {unit.name}, a front-office unit, (or an admin) declares its demand.")
     return unit, person

@@ -20,6 +20,7 @@ from tandem.demand.queries import (
 )
 from tandem.org.models import Person, Side, Unit
 from tandem.org.pages import refused, staff_page
+from tandem.org.queries import units_visible_to
 from tandem.org.views import page
 from tandem.refusal import Forbidden, Invalid, Refused
 
@@ -33,7 +34,7 @@ def plan(request: HttpRequest, me: Person) -> HttpResponse:
     slug = request.GET.get("unit") or (me.unit.slug if me.unit in units else units[0].slug)
     unit = next((u for u in units if u.slug == slug), None)
     if unit is None:
-        known = Unit.objects.filter(slug=slug[:50], side=Side.BACK).first() if "\x00" not in slug else None
+        known = units_visible_to(me.user).filter(slug=slug[:50], side=Side.BACK).first() if "\x00" not in slug else None
         return refused(request, Forbidden(f"{known.name}'s plan is for its lead, executives and administrators.")
                        if known else Invalid(f"There is no back-office unit {slug[:50]!r}: choose one from the list."))
     weeks = four_week_plan(unit)

@@ -17,6 +17,7 @@ from tandem.insights.flow import flow
 from tandem.insights.queries import PERIODS, Filters, evidence, flow_service
 from tandem.org.api_shared import Schema, ServiceRef, Slug, actor, auth_user, errors
 from tandem.org.models import Side, Unit
+from tandem.org.queries import units_visible_to
 from tandem.refusal import Invalid
 
 router = Router(tags=["evidence"])
@@ -89,10 +90,10 @@ class EvidenceOut(Schema):
     advice: list[AdviceOut] = Field(..., description="Per providing team: how often its advice is followed.")
 
 
-def _unit(slug: str | None, field: str, side: str | None = None) -> Unit | None:
+def _unit(request: HttpRequest, slug: str | None, field: str, side: str | None = None) -> Unit | None:
     if not slug:
         return None
-    units = Unit.objects.filter(slug=slug)
+    units = units_visible_to(auth_user(request)).filter(slug=slug)
     unit = (units.filter(side=side) if side else units).first()
     if unit is None:
         raise Invalid(f"There is no {'back-office ' if side else ''}unit {slug!r}; GET /api/units lists them.",
@@ -112,8 +113,8 @@ def _filters(request: HttpRequest, query: EvidenceQuery) -> Filters:
             raise Invalid(f"There is no service {query.service!r}; GET /api/services lists them.",
                           errors={"service": ["Unknown service."]})
     return Filters(
-        weeks=query.weeks, unit=_unit(query.unit, "unit", Side.BACK),
-        requesting_unit=_unit(query.requesting_unit, "requesting_unit"), service=service,
+        weeks=query.weeks, unit=_unit(request, query.unit, "unit", Side.BACK),
+        requesting_unit=_unit(request, query.requesting_unit, "requesting_unit"), service=service,
         channel=query.channel or "",
     )
 

@@ -18,8 +18,9 @@ from tandem.insights.flow import flow
 from tandem.insights.forms import EvidenceFilterForm
 from tandem.insights.journey import journey
 from tandem.insights.queries import Filters, evidence, flow_service
-from tandem.org.models import Person, Side, Unit
+from tandem.org.models import Person, Side
 from tandem.org.pages import csv_number, refused, staff_page
+from tandem.org.queries import units_visible_to
 from tandem.refusal import Invalid
 from tandem.work.queries import requests_visible_to
 
@@ -154,5 +155,5 @@ def attainment_page(request: HttpRequest, me: Person) -> HttpResponse:
         return response
     return render(request, "insights/attainment.html", {
         "data": data, "unit": unit, "weeks": str(weeks),
-        "units": Unit.objects.filter(side=Side.BACK).order_by("name"),
+        "units": units_visible_to(request.user).filter(side=Side.BACK).order_by("name"),
     })

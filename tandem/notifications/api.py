@@ -7,9 +7,9 @@ from ninja import Field, Query, Router
 
 from tandem.notifications.actions import mark_read, set_email_preference
 from tandem.notifications.models import Notification
-from tandem.notifications.queries import unread_count
+from tandem.notifications.queries import notifications_visible_to, unread_count
 from tandem.org.api import MeOut
-from tandem.org.api_shared import Id, InSchema, PageQuery, Schema, UtcTime, actor, errors, keyset_page
+from tandem.org.api_shared import Id, InSchema, PageQuery, Schema, UtcTime, actor, auth_user, errors, keyset_page
 
 router = Router(tags=["notifications"])
 
@@ -71,8 +71,8 @@ class EmailPreferenceIn(InSchema):
 )
 def list_notifications(request: HttpRequest, query: Query[NotificationQuery]) -> dict:
     """Yours, newest first (descending id). `?unread=true` for what still needs you."""
-    person = actor(request)
-    notes = Notification.objects.filter(recipient=person)
+    actor(request)
+    notes = notifications_visible_to(auth_user(request))
     if query.unread is not None:
         notes = notes.filter(read_at__isnull=query.unread)
     rows, next_after = keyset_page(notes, query)

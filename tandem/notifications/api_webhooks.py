@@ -23,6 +23,7 @@ from tandem.org.api_shared import (
     Schema,
     Text80,
     UtcTime,
+    auth_user,
     errors,
     keyset_page,
 )
@@ -159,7 +160,8 @@ def list_webhook_deliveries(request: HttpRequest, subscriber_id: PathId, query: 
 def replay_webhook_delivery(request: HttpRequest, delivery_id: PathId) -> DeliveryOut:
     """Sent again in the worker's next round, with the same X-Tandem-Delivery."""
     replay_delivery(_admin(request), delivery_id)
-    return DeliveryOut.of(Delivery.objects.prefetch_related("attempt_log").get(pk=delivery_id))
+    visible = deliveries_visible_to(auth_user(request))
+    return DeliveryOut.of(visible.prefetch_related("attempt_log").get(pk=delivery_id))
 
 
 @router.post("/webhooks/subscribers/{subscriber_id}/replay-failed",

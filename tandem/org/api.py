@@ -75,7 +75,7 @@ class MeOut(Schema):
 
     @classmethod
     def of(cls, person: Person, *, unread: int) -> MeOut:
-        work_units = Unit.objects.filter(pk__in=work_unit_ids(person)).order_by("id")
+        work_units = units_visible_to(person.user).filter(pk__in=work_unit_ids(person)).order_by("id")
         return cls(
             id=person.pk,
             username=person.user.get_username(),

@@ -7,10 +7,11 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from tandem.org.client_reach import client_may_open
 from tandem.org.queries import person_of
 from tandem.refusal import Refused
 
@@ -33,6 +34,9 @@ def staff_page(view: PersonView) -> Callable[..., HttpResponse]:
                 ),
                 status=403,
             )
+        if not client_may_open(me, request.path_info):
+            # Outside a client organisation's world: as if the page did not exist (docs/organisations.md).
+            raise Http404("No such page.")
         return view(request, me, *args, **kwargs)
 
     return wrapper

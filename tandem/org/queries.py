@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from tandem.org.models import Loan, Person, Role, Side, Unit
+from tandem.org.models import Loan, Organisation, Person, Role, Side, Unit
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -25,8 +25,66 @@ def is_admin(person: Person | None) -> bool:
 
 
 def sees_everything(person: Person | None) -> bool:
-    """Admins and executives read every request (executives without confidential payloads)."""
+    """Admins and executives read every request (executives without confidential payloads):
+    every request *of their organisation's world*, a client's within the client's units
+    (``requests_visible_to`` scopes before it asks this)."""
     return person is not None and (is_admin(person) or person.role == Role.EXECUTIVE)
+
+
+# --- client organisations: who owns what (docs/organisations.md) --------------------------------
+
+
+def organisation_id_of(person: Person | None) -> int | None:
+    """The client organisation a person belongs to: their unit's; None for the provider's staff
+    (the organisation running Tandem) and for nobody."""
+    return None if person is None else person.unit.organisation_id
+
+
+def is_client(person: Person | None) -> bool:
+    """A client organisation's person: sees only their organisation's world."""
+    return organisation_id_of(person) is not None
+
+
+def provider_admin(person: Person | None) -> bool:
+    """An administrator of the organisation running Tandem: every client's world is theirs."""
+    return is_admin(person) and not is_client(person)
+
+
+def client_unit_ids(organisation_id: int) -> set[int]:
+    """The units of a client organisation: its requests are the requests made from them (a
+    request belongs to its requesting unit's organisation; no column of its own)."""
+    return set(Unit.objects.filter(organisation_id=organisation_id).order_by().values_list("pk", flat=True))
+
+
+def provider_unit_ids() -> set[int]:
+    """The units of the organisation running Tandem (its requests are no client's)."""
+    return set(Unit.objects.filter(organisation__isnull=True).order_by().values_list("pk", flat=True))
+
+
+def organisations_visible_to(user: AnyUser | None) -> QuerySet[Organisation]:
+    """Every client for the provider's staff; their own organisation for a client's person."""
+    person = person_of(user)
+    if person is None:
+        return Organisation.objects.none()
+    organisation_id = organisation_id_of(person)
+    qs = Organisation.objects.order_by("name")
+    return qs if organisation_id is None else qs.filter(pk=organisation_id)
+
+
+def shared_unit_ids() -> set[int]:
+    """The provider's back-office units, which serve the clients: every client sees their names
+    and the people who work them. (Until contracted services say which teams serve which client,
+    every back-office team of the provider counts as serving every client.)"""
+    return set(Unit.objects.filter(organisation__isnull=True, side=Side.BACK).order_by().values_list("pk", flat=True))
+
+
+def units_in_world_of(person: Person | None) -> set[int] | None:
+    """The units a person's world holds: None (no limit) for the provider's staff; for a
+    client's person, their organisation's units and the provider's back-office teams."""
+    organisation_id = organisation_id_of(person)
+    if organisation_id is None:
+        return None
+    return client_unit_ids(organisation_id) | shared_unit_ids()
 
 
 def work_unit_ids(person: Person | None) -> set[int]:
@@ -50,16 +108,25 @@ def leads_unit(person: Person | None, unit_id: int) -> bool:
 
 
 def people_visible_to(user: AnyUser | None) -> QuerySet[Person]:
-    """Staff see each other's names and units: a directory is not a secret."""
-    if person_of(user) is None:
+    """Staff see each other's names and units: a directory is not a secret within an
+    organisation's world. A client's people see their organisation's people and the provider's
+    back-office teams, never another client's."""
+    person = person_of(user)
+    if person is None:
         return Person.objects.none()
-    return Person.objects.select_related("user", "unit")
+    qs = Person.objects.select_related("user", "unit")
+    world = units_in_world_of(person)
+    return qs if world is None else qs.filter(unit_id__in=world)
 
 
 def units_visible_to(user: AnyUser | None) -> QuerySet[Unit]:
-    if person_of(user) is None:
+    """Every unit for the provider's staff; a client's units and the provider's back-office
+    teams for a client's people."""
+    person = person_of(user)
+    if person is None:
         return Unit.objects.none()
-    return Unit.objects.all()
+    world = units_in_world_of(person)
+    return Unit.objects.all() if world is None else Unit.objects.filter(pk__in=world)
 
 
 def unit_members(unit_id: int) -> QuerySet[Person]:
@@ -94,6 +161,9 @@ def people_managed_by(user: AnyUser | None) -> QuerySet[Person]:
     the unit's people for a lead, nobody otherwise."""
     person = person_of(user)
     qs = Person.objects.select_related("user", "unit")
+    organisation_id = organisation_id_of(person)
+    if is_admin(person) and organisation_id is not None:
+        return qs.filter(unit_id__in=client_unit_ids(organisation_id))
     if is_admin(person):
         return qs
     if person is not None and person.role == Role.LEAD:
@@ -104,21 +174,11 @@ def people_managed_by(user: AnyUser | None) -> QuerySet[Person]:
 def units_led_by(user: AnyUser | None) -> QuerySet[Unit]:
     """Units whose catalogue and people this user manages."""
     person = person_of(user)
+    organisation_id = organisation_id_of(person)
+    if is_admin(person) and organisation_id is not None:
+        return Unit.objects.filter(organisation_id=organisation_id)
     if is_admin(person):
         return Unit.objects.all()
     if person is not None and person.role == Role.LEAD:
         return Unit.objects.filter(pk=person.unit_id)
     return Unit.objects.none()
-
-
-# --- client organisations (docs/organisations.md) ----------------------------------------------
-
-
-def organisation_id_of(person: Person | None) -> int | None:
-    """The client organisation a person belongs to; None for the provider's own staff."""
-    return None if person is None else person.unit.organisation_id
-
-
-def client_unit_ids(organisation_id: int) -> set[int]:
-    """The units of a client organisation: its rows are those of requests from these units."""
-    return set(Unit.objects.filter(organisation_id=organisation_id).values_list("pk", flat=True))

@@ -44,6 +44,7 @@ from tandem.org.queries import (
     people_managed_by,
     people_visible_to,
     person_of,
+    units_visible_to,
 )
 from tandem.refusal import Forbidden, Invalid, Refused
 
@@ -154,7 +155,7 @@ ADMINS_ONLY = "Only administrators manage units, skills and people's accounts; a
 @manage_page
 def units(request: HttpRequest, me: Person) -> HttpResponse:
     require(can_manage_organisation(me), ADMINS_ONLY)
-    listed = Unit.objects.annotate(
+    listed = units_visible_to(me.user).annotate(
         people=Count("members", filter=Q(members__user__is_active=True), distinct=True),
         service_count=Count("services", distinct=True),
     ).order_by("side", "name")

@@ -20,6 +20,7 @@ from tandem.promises.models import Promise
 from tandem.promises.queries import (
     LAST_CALL_SECONDS,
     Quote,
+    client_words,
     current_load,
     forecast,
     quote_submitted,
@@ -54,6 +55,8 @@ def promise_for(request_id: int, sr: ServiceRequest | None = None) -> Callable[[
 def record_promise(sr: ServiceRequest, q: Quote) -> None:
     """Keep the promise a request was given (inside the caller's transaction). A request keeps
     the first one: a second (the reaction run again after a crash) is ignored by the database."""
+    # a stored request's quote (``quote_submitted``) has every figure; only a client's view lacks some
+    assert q.queue_hours is not None and q.people_on_shift is not None
     promise = Promise(
         request=sr,
         service_id=sr.service_id,
@@ -179,6 +182,8 @@ def _tell_slip(promise: Promise, sr: ServiceRequest, queue_hours: float, now: da
             recipients.add(sr.case.owner_id)
         zone = clock.calendar(sr).zone
         promised = f"{promise.promised_at.astimezone(zone):%a %d %b %H:%M}"
+        if sr.requesting_unit.organisation_id is not None:  # told to a client's people: no queue hours
+            reason = client_words(reason)
         if not tells_missed(promise, now):
             message = (f"{sr.reference} will probably miss its promised time ({promised}): {reason}. "
                        "Tell the customer early.")

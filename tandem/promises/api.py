@@ -10,8 +10,9 @@ from ninja import Field, Query, Router
 
 from tandem.catalogue.queries import services_visible_to
 from tandem.org.api_shared import InSchema, PathId, Schema, Slug, UtcTime, actor, auth_user, errors
+from tandem.org.queries import is_client
 from tandem.promises.models import Promise
-from tandem.promises.queries import integrity_report, promises_visible_to, quote, reads_integrity_report
+from tandem.promises.queries import client_words, integrity_report, promises_visible_to, quote, reads_integrity_report
 from tandem.refusal import Forbidden, Invalid, NotFound
 from tandem.work.models import Channel
 
@@ -31,8 +32,9 @@ class QuoteOut(Schema):
     basis: Literal["history", "turnaround"] = Field(
         ..., description="history: from the queue and similar requests; turnaround: not enough history yet."
     )
-    queue_hours: float = Field(..., description="Estimated working hours queued in the providing unit.")
-    people_on_shift: int
+    queue_hours: float | None = Field(..., description="Estimated working hours queued in the providing unit "
+                                      "(null for a client organisation's people: it adds up every client's work).")
+    people_on_shift: int | None
     resolve_by: UtcTime | None = Field(..., description="What the agreement that would apply promises.")
     agreement: str
     meets_agreement: bool
@@ -54,7 +56,9 @@ class PromiseOut(Schema):
     slip_reason: str
 
     @classmethod
-    def of(cls, p: Promise) -> PromiseOut:
+    def of(cls, p: Promise, *, client: bool = False) -> PromiseOut:
+        """``client``: as a client organisation's person reads it (``client_words``)."""
+        words = client_words if client else str
         return cls(
             request=p.request_id,
             quoted_at=p.quoted_at,
@@ -62,12 +66,12 @@ class PromiseOut(Schema):
             p50_at=p.p50_at,
             promised_at=p.promised_at,
             basis=p.basis,
-            explanation=p.explanation,
+            explanation=words(p.explanation),
             forecast_p50_at=p.forecast_p50_at,
             forecast_at=p.forecast_at,
             forecast_refreshed_at=p.forecast_refreshed_at,
             slipping=p.slipped_at is not None,
-            slip_reason=p.slip_reason,
+            slip_reason=words(p.slip_reason),
         )
 
 
@@ -119,11 +123,11 @@ def create_quote(request: HttpRequest, payload: QuoteIn) -> dict:
 )
 def get_promise(request: HttpRequest, request_id: PathId) -> PromiseOut:
     """The promise given at submission and the live forecast (P50 and the promise's confidence)."""
-    actor(request)
+    person = actor(request)
     p = promises_visible_to(auth_user(request)).filter(request_id=request_id).first()
     if p is None:
         raise NotFound(f"There is no request {request_id} with a promise that you can see.")
-    return PromiseOut.of(p)
+    return PromiseOut.of(p, client=is_client(person))
 
 
 @router.get(

@@ -3,7 +3,8 @@ and the promise integrity report."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from tandem.engines.agreements.workdays import add_working_days
 from tandem.engines.durations import hours_text
 from tandem.engines.worktime import WorkingCalendar, to_epoch
 from tandem.org.models import Person, Role
-from tandem.org.queries import AnyUser, is_admin, person_of
+from tandem.org.queries import AnyUser, is_admin, is_client, person_of
 from tandem.promises import books
 from tandem.promises.models import Basis, Promise
 from tandem.work import clock
@@ -62,8 +63,8 @@ class Quote:
     promised_at: datetime
     basis: str
     drain_seconds: float
-    queue_hours: float
-    people_on_shift: int
+    queue_hours: float | None  # None for a client's person (``for_client``)
+    people_on_shift: int | None
     resolve_by: datetime | None  # what the agreement promises, for comparison
     agreement: str
     explanation: str
@@ -72,6 +73,12 @@ class Quote:
     def meets_agreement(self) -> bool:
         return self.resolve_by is None or self.promised_at <= self.resolve_by
 
+    def for_client(self) -> Quote:
+        """The quote as a client organisation's person sees it: the dates and the confidence, but
+        not the hours queued nor the people on shift, which add up every client's work (with two
+        clients, one could subtract its own and read the other's volume)."""
+        return replace(self, queue_hours=None, people_on_shift=None, explanation=client_words(self.explanation))
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "quoted_at": self.quoted_at,
@@ -79,7 +86,7 @@ class Quote:
             "p50_at": self.p50_at,
             "promised_at": self.promised_at,
             "basis": self.basis,
-            "queue_hours": round(self.queue_hours, 1),
+            "queue_hours": None if self.queue_hours is None else round(self.queue_hours, 1),
             "people_on_shift": self.people_on_shift,
             "resolve_by": self.resolve_by,
             "agreement": self.agreement,
@@ -125,6 +132,16 @@ def current_load(book: books.UnitBook, now: datetime, *, without: int | None = N
     return drain, queued / 3600.0, people
 
 
+_QUEUE_AHEAD = re.compile(r" ?The queue ahead holds .*? of work for \d+ (?:person|people) on shift\.")
+_QUEUE_GREW = re.compile(r"the queue grew from \d+ to \d+ working hours")
+
+
+def client_words(text: str) -> str:
+    """A promise's explanation or slip reason as a client organisation's person reads it: without
+    the hours queued, which add up every client's work."""
+    return _QUEUE_GREW.sub("the team's queue grew", _QUEUE_AHEAD.sub("", text)).strip()
+
+
 def quote(
     service: Service, requester: Person, *, channel: str = "internal", now: datetime | None = None,
     confidence: int | None = None,
@@ -134,7 +151,8 @@ def quote(
     now = now or timezone.now()
     cal = calendar_for_service(service)
     terms = terms_for(service, requester.unit_id, channel, calendar=cal)
-    return _quote(service, requester.time_zone, now, terms, cal, confidence=confidence)
+    made = _quote(service, requester.time_zone, now, terms, cal, confidence=confidence)
+    return made.for_client() if is_client(requester) else made
 
 
 def quote_submitted(sr: ServiceRequest, *, confidence: int | None = None) -> Quote:

@@ -32,7 +32,15 @@ from django.utils.safestring import SafeString, mark_safe
 
 from tandem.engines.textsearch import Query, QueryError, parse_query, parse_reference, snippet
 from tandem.org.models import Person
-from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything, work_unit_ids
+from tandem.org.queries import (
+    AnyUser,
+    client_unit_ids,
+    organisation_id_of,
+    person_of,
+    provider_admin,
+    sees_everything,
+    work_unit_ids,
+)
 from tandem.refusal import Invalid
 from tandem.search.backends import COLUMNS, matching, newest_matches
 from tandem.search.documents import approver_key, asker_key, case_key, from_key, unit_key
@@ -108,7 +116,7 @@ def _tiers(user: AnyUser | None) -> list[Tier]:
     visible = requests_visible_to(user)
     if person is None:
         return []
-    if is_admin(person):
+    if provider_admin(person):
         return [(ALL, visible, None)]
     tiers: list[Tier] = []
     worked = work_unit_ids(person)
@@ -116,8 +124,18 @@ def _tiers(user: AnyUser | None) -> list[Tier]:
     if worked:
         tiers.append((ALL, visible.filter(unit_id__in=worked), tuple(unit_key(pk) for pk in sorted(worked))))
         payload = payload.exclude(unit_id__in=worked)
-    if sees_everything(person):  # executives: the path of every request, its payload not always
+    organisation_id = organisation_id_of(person)
+    if sees_everything(person) and organisation_id is None:
+        # the provider's executives: the path of every request, its payload not always
         tiers += [(PUBLIC, payload, None), (BASIC, visible, None)]
+    elif sees_everything(person) and organisation_id is not None:
+        # a client's executive: their organisation's requests only. The keys of its units
+        # narrow the index to them (a client's keys never match another client's documents);
+        # a confidential request of theirs carries no unit key, so its path is found through
+        # the scoped list itself, which the words' matches are joined with.
+        own = _own_keys(person)
+        units = tuple(from_key(pk) for pk in sorted(client_unit_ids(organisation_id)))
+        tiers += [(PUBLIC, payload, None if own is None else (*own, *units)), (BASIC, visible, None)]
     else:
         tiers.append((PUBLIC, payload, _own_keys(person)))
     return tiers

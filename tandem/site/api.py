@@ -28,7 +28,9 @@ from ninja.utils import check_csrf
 
 from tandem.isolation import provider_context
 from tandem.org.api_shared import ERROR_DESCRIPTIONS
+from tandem.org.client_reach import client_may_open
 from tandem.org.middleware import enter_context_of
+from tandem.org.queries import person_of
 from tandem.org.tokens import HOW_TO_GET_ONE, TokenRefused, user_for_token
 from tandem.refusal import Refused
 
@@ -48,11 +50,19 @@ class TokenAuth(HttpBearer):
             with provider_context():  # the token says who asks, whatever their organisation
                 user = user_for_token(token)
             enter_context_of(user)
-            return user
         except TokenRefused as refusal:
             # Raised, not returned as None: a client that sent a token wants to hear what is
             # wrong with it, not fall through to "not signed in".
             raise AuthenticationError(401, refusal.message) from refusal
+        return within_reach(request, user)
+
+
+def within_reach(request: HttpRequest, user: Any) -> Any:
+    """A client organisation's person calls only the operations of their world
+    (``tandem.org.client_reach``); any other answers 404, as an address that does not exist."""
+    if not client_may_open(person_of(user), request.path_info):
+        raise HttpError(404, f"There is no API endpoint {request.path} for your organisation.")
+    return user
 
 
 class SessionAuth(APIKeyCookie):
@@ -85,7 +95,7 @@ class SessionAuth(APIKeyCookie):
                 "CSRF check failed: a signed-in browser must send the csrftoken cookie's value in "
                 "an X-CSRFToken header. Scripts should use an API token instead.",
             )
-        return user
+        return within_reach(request, user)
 
 
 # --- request bodies ----------------------------------------------------------------------------

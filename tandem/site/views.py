@@ -28,11 +28,11 @@ from tandem.catalogue.models import Service
 from tandem.catalogue.queries import services_editable_by, services_visible_to
 from tandem.notifications.actions import mark_read
 from tandem.notifications.queries import notifications_visible_to
-from tandem.org.models import Person, Side, Skill, Unit
+from tandem.org.models import Person, Side, Skill
 from tandem.org.pages import staff_page
-from tandem.org.queries import is_admin, people_managed_by
+from tandem.org.queries import is_admin, is_client, people_managed_by, units_visible_to
 from tandem.org.views import manage_page, page
-from tandem.promises.queries import earliest_commitment, quote
+from tandem.promises.queries import client_words, earliest_commitment, promises_visible_to, quote
 from tandem.refusal import Conflict, Invalid, Refused
 from tandem.voice.queries import service_figures
 from tandem.work.actions import submit_request
@@ -121,6 +121,11 @@ def request_detail(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
     )
     if unread:
         mark_read(me, unread)
+    if is_client(me):  # the promise in a client's words: no hours queued (docs/organisations.md)
+        promise = promises_visible_to(request.user).filter(request=sr).first()
+        if promise is not None:
+            promise.slip_reason = client_words(promise.slip_reason)
+            sr.promise = promise  # shown, never saved
     return request_page(request, me, sr)
 
 
@@ -147,7 +152,7 @@ def hub(request: HttpRequest, me: Person) -> HttpResponse:
         "manage/hub.html",
         {
             "people_count": people_managed_by(request.user).filter(user__is_active=True).count(),
-            "unit_count": Unit.objects.count(),
+            "unit_count": units_visible_to(me.user).count(),
             "skill_count": Skill.objects.count(),
             "service_count": services.count(),
             "unpublished_count": services.filter(active=False).count(),

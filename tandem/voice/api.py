@@ -12,6 +12,7 @@ from ninja.responses import Status as HttpStatus
 
 from tandem.org.api_shared import InSchema, PathId, Schema, Slug, actor, auth_user, errors
 from tandem.org.models import Side, Unit
+from tandem.org.queries import units_visible_to
 from tandem.refusal import Invalid
 from tandem.voice import actions
 from tandem.voice.models import Gift, Kudos, RequestRating
@@ -80,10 +81,10 @@ class ResultsQuery(Schema):
     periods: int = Field(6, ge=1, le=24)
 
 
-def _unit(slug: str | None, side: str, field: str) -> Unit | None:
+def _unit(request: HttpRequest, slug: str | None, side: str, field: str) -> Unit | None:
     if not slug:
         return None
-    unit = Unit.objects.filter(slug=slug, side=side).first()
+    unit = units_visible_to(auth_user(request)).filter(slug=slug, side=side).first()
     if unit is None:
         kind = "back-office" if side == Side.BACK else "front-office"
         raise Invalid(f"There is no {kind} unit {slug!r}; GET /api/units lists them.", errors={field: ["Unknown."]})
@@ -107,7 +108,7 @@ def answer_pulse(request: HttpRequest, payload: AnswerIn) -> dict:
     """One answer per person, unit and period: answering again changes it. 409 when the
     period has closed."""
     me = actor(request)
-    unit = _unit(payload.unit, Side.BACK, "unit")
+    unit = _unit(request, payload.unit, Side.BACK, "unit")
     assert unit is not None
     answered = actions.answer_pulse(me, unit.pk, payload.period, payload.answer, comment=payload.comment,
                                     request_ids=payload.requests)
@@ -120,8 +121,9 @@ def get_pulse_results(request: HttpRequest, query: Query[ResultsQuery]) -> dict:
     facts, only where at least the threshold of people answered (after the filters) and where
     no withheld cell could be worked out from the shown ones by subtraction."""
     actor(request)
-    data = results(auth_user(request), unit=_unit(query.unit, Side.BACK, "unit"),
-                   requesting_unit=_unit(query.requesting_unit, Side.FRONT, "requesting_unit"), periods=query.periods)
+    data = results(auth_user(request), unit=_unit(request, query.unit, Side.BACK, "unit"),
+                   requesting_unit=_unit(request, query.requesting_unit, Side.FRONT, "requesting_unit"),
+                   periods=query.periods)
     return {
         "threshold": data["threshold"],
         "units": [
@@ -269,7 +271,7 @@ def _gift_out(g: Gift) -> dict:
 def give_kudos(request: HttpRequest, payload: KudosIn) -> HttpStatus:
     """Thank a back-office person or unit (not yourself), optionally about a request you can see."""
     me = actor(request)
-    unit = _unit(payload.unit, Side.BACK, "unit") if payload.unit else None
+    unit = _unit(request, payload.unit, Side.BACK, "unit") if payload.unit else None
     given = actions.give_kudos(me, message=payload.message, person_id=payload.person,
                                unit_id=unit.pk if unit else None, request_id=payload.request)
     return HttpStatus(201, _kudos_out(given))
@@ -281,7 +283,7 @@ def list_kudos(request: HttpRequest, unit: Slug | None = None) -> list[dict]:
     actor(request)
     qs = kudos_visible_to(auth_user(request))
     if unit:
-        qs = qs.filter(to_unit=_unit(unit, Side.BACK, "unit"))
+        qs = qs.filter(to_unit=_unit(request, unit, Side.BACK, "unit"))
     return [_kudos_out(k) for k in qs[:200]]
 
 
@@ -289,7 +291,7 @@ def list_kudos(request: HttpRequest, unit: Slug | None = None) -> list[dict]:
 def register_gift(request: HttpRequest, payload: GiftIn) -> HttpStatus:
     """A gift or hospitality received from a customer; flagged for compliance at or above the set value."""
     me = actor(request)
-    units = [_unit(slug, Side.BACK, "shared_with") for slug in payload.shared_with]
+    units = [_unit(request, slug, Side.BACK, "shared_with") for slug in payload.shared_with]
     gift = actions.register_gift(me, received_on=payload.received_on, giver=payload.giver, value=payload.value,
                                  description=payload.description, shared_with=[u.pk for u in units if u])
     return HttpStatus(201, _gift_out(gift))

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from tandem.org.models import Person, Side, Unit
+from tandem.org.models import Person, Side
 from tandem.org.pages import csv_number, refused, safe_next, staff_page
-from tandem.org.queries import sees_everything
+from tandem.org.queries import people_visible_to, sees_everything, units_visible_to
 from tandem.refusal import Forbidden, Invalid, NotFound, Refused
 from tandem.voice import actions
 from tandem.voice.executive import figures, spark
@@ -90,8 +90,8 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
 def results_page(request: HttpRequest, me: Person) -> HttpResponse:
     if any("\x00" in v for v in request.GET.values()):
         return refused(request, Invalid("The address contains a NUL character; choose the filters from the lists."))
-    units = Unit.objects.filter(side=Side.BACK).order_by("name")
-    fronts = Unit.objects.filter(side=Side.FRONT).order_by("name")
+    units = units_visible_to(me.user).filter(side=Side.BACK).order_by("name")
+    fronts = units_visible_to(me.user).filter(side=Side.FRONT).order_by("name")
     unit = units.filter(slug=request.GET.get("unit") or "").first()
     front = fronts.filter(slug=request.GET.get("from") or "").first()
     periods_text = request.GET.get("periods", "6")
@@ -254,9 +254,9 @@ def kudos(request: HttpRequest, me: Person) -> HttpResponse:
     shown = kudos_visible_to(request.user)
     if slug and "\x00" not in slug:
         shown = shown.filter(to_unit__slug=slug)
-    back = Unit.objects.filter(side=Side.BACK).order_by("name")
-    people = Person.objects.filter(unit__side=Side.BACK, user__is_active=True).exclude(pk=me.pk).select_related(
-        "user", "unit").order_by("unit__name", "user__first_name")
+    back = units_visible_to(me.user).filter(side=Side.BACK).order_by("name")
+    people = people_visible_to(me.user).filter(unit__side=Side.BACK, user__is_active=True).exclude(
+        pk=me.pk).order_by("unit__name", "user__first_name")
     return render(request, "voice/kudos.html", {
         "kudos": shown[:100], "units": back, "people": people, "typed": typed, "refusal": refusal, "unit": slug,
     }, status=refusal.status if refusal else 200)
@@ -292,5 +292,5 @@ def gifts(request: HttpRequest, me: Person) -> HttpResponse:
         entries = entries.filter(flagged=True)
     return render(request, "voice/gifts.html", {
         "gifts": entries[:200], "typed": typed, "refusal": refusal, "compliance": reviews_gifts(me),
-        "units": Unit.objects.filter(side=Side.BACK).order_by("name"),
+        "units": units_visible_to(me.user).filter(side=Side.BACK).order_by("name"),
     }, status=refusal.status if refusal else 200)

@@ -28,7 +28,8 @@ from tandem.org.api_shared import (
     errors,
     keyset_page,
 )
-from tandem.org.models import Person, Unit
+from tandem.org.models import Person
+from tandem.org.queries import units_visible_to
 from tandem.refusal import Forbidden, Invalid, NotFound
 from tandem.rows import one_or_none
 from tandem.work import actions
@@ -95,8 +96,8 @@ def _request_out(request: HttpRequest, person: Person, request_id: int) -> Reque
     return RequestOut.for_person(person, _visible_request(request, request_id))
 
 
-def _unit_id(slug: str, field: str) -> int:
-    unit_id = Unit.objects.filter(slug=slug).values_list("pk", flat=True).first()
+def _unit_id(person: Person, slug: str, field: str) -> int:
+    unit_id = units_visible_to(person.user).filter(slug=slug).values_list("pk", flat=True).first()
     if unit_id is None:
         raise Invalid(
             f"There is no unit {slug!r}; GET /api/units lists them.",
@@ -111,9 +112,9 @@ def _filtered(
     if query.mine is not None:
         qs = qs.filter(requester=person) if query.mine else qs.exclude(requester=person)
     if query.unit is not None:
-        qs = qs.filter(unit_id=_unit_id(query.unit, "unit"))
+        qs = qs.filter(unit_id=_unit_id(person, query.unit, "unit"))
     if query.requesting_unit is not None:
-        qs = qs.filter(requesting_unit_id=_unit_id(query.requesting_unit, "requesting_unit"))
+        qs = qs.filter(requesting_unit_id=_unit_id(person, query.requesting_unit, "requesting_unit"))
     if query.channel is not None:
         qs = qs.filter(channel=query.channel)
     if query.status is not None:
@@ -371,7 +372,7 @@ def wait_on_team(request: HttpRequest, request_id: PathId, payload: TeamWaitIn) 
     """Status `waiting_team`: another back-office team must do its part first. The agreement
     clock keeps running; the evidence counts the wait against that team."""
     person = actor(request)
-    team = Unit.objects.filter(slug=payload.unit).first()
+    team = units_visible_to(person.user).filter(slug=payload.unit).first()
     if team is None:
         raise Invalid(f"There is no unit {payload.unit!r}; GET /api/units lists them.",
                       errors={"unit": ["Unknown unit."]})

@@ -14,8 +14,8 @@ from django.db import models
 from django.db.models import QuerySet
 
 from tandem.catalogue.models import Service
-from tandem.org.models import Person, Unit
-from tandem.org.queries import is_admin, leads_unit
+from tandem.org.models import Organisation, Person, Unit
+from tandem.org.queries import client_unit_ids, is_admin, leads_unit, provider_unit_ids
 from tandem.refusal import Invalid, Refused
 from tandem.work.models import FINAL_STATUSES, TRANSITIONS, Case, Channel, ServiceRequest, Status
 from tandem.work.paging import NEWEST_FIRST, OLDEST_FIRST, Sort
@@ -327,6 +327,7 @@ class QueueFilterForm(PageForm):
     status = forms.ChoiceField(label="Status", choices=STATUS_FILTERS, required=False)
     service = forms.TypedChoiceField(label="Service", coerce=int, required=False, empty_value=None)
     assignee = forms.ChoiceField(label="Assignee", required=False)
+    client = forms.ChoiceField(label="Client", required=False)
     age = forms.IntegerField(
         label="Older than (days)",
         min_value=0,
@@ -346,6 +347,7 @@ class QueueFilterForm(PageForm):
         unit: Unit,
         services: list[Service],
         members: list[Person],
+        clients: list[Organisation] | None = None,
     ) -> None:
         data = data.copy()
         if not data.get("sort"):
@@ -362,6 +364,10 @@ class QueueFilterForm(PageForm):
             [("", "Anyone"), ("me", "Me"), ("none", "Unassigned")]
             + [(str(p.pk), p.display_name) for p in members],
         )
+        #: The client organisations whose requests the queue may hold (none: the filter is not shown).
+        self.clients = list(clients or [])
+        self._set_choices("client", [("", "Any client"), ("own", "Our own units")]
+                          + [(str(o.pk), o.name) for o in self.clients])
         self.is_valid()  # a wrong filter value is shown as an error and otherwise ignored
 
     def _set_choices(self, name: str, choices: list[tuple[Any, str]]) -> None:
@@ -414,6 +420,13 @@ class QueueFilterForm(PageForm):
             qs = qs.filter(assignee_id=int(assignee))
         if age := self.value_of("age"):
             qs = qs.filter(submitted_at__lt=now - timedelta(days=age))
+        client = self.value_of("client")
+        if client == "own":
+            qs = qs.filter(requesting_unit_id__in=provider_unit_ids())
+        elif client:
+            # by the client's units (a request has no column of its own for its client), so the
+            # (unit, channel, is_open, id) index still leads
+            qs = qs.filter(requesting_unit_id__in=client_unit_ids(int(client)))
         return qs
 
     def query_string(self, **changes: Any) -> str:

@@ -10,7 +10,15 @@ from django.db.models.functions import TruncDate
 
 from tandem.catalogue.models import ProcedureStep
 from tandem.org.models import Absence, Person
-from tandem.org.queries import AnyUser, is_admin, person_of, sees_everything, work_unit_ids
+from tandem.org.queries import (
+    AnyUser,
+    client_unit_ids,
+    organisation_id_of,
+    person_of,
+    provider_admin,
+    sees_everything,
+    work_unit_ids,
+)
 from tandem.work.models import Attachment, Case, Comment, Event, ServiceRequest, Status, TimeEntry
 
 
@@ -21,12 +29,18 @@ def requests_visible_to(user: AnyUser | None) -> QuerySet[ServiceRequest]:
     - colleagues of the requesting unit and the case owner see non-confidential ones, so that
       the front office can cover for each other;
     - its approver sees it, confidential or not: they decide on its details;
-    - anyone else sees nothing, and a confidential request answers 404, not 403.
+    - anyone else sees nothing, and a confidential request answers 404, not 403;
+    - a client organisation's person sees, by the rules above, only requests made from their
+      organisation's units: another client's request does not exist for them, and neither do
+      requests between the provider's own units (docs/organisations.md).
     """
     person = person_of(user)
     qs = ServiceRequest.objects.all()
     if person is None:
         return qs.none()
+    organisation_id = organisation_id_of(person)
+    if organisation_id is not None:
+        qs = qs.filter(requesting_unit_id__in=client_unit_ids(organisation_id))
     if sees_everything(person):
         return qs
     scope = Q(requester=person) | Q(unit_id__in=work_unit_ids(person)) | Q(approver=person)
@@ -45,8 +59,9 @@ def approvals_waiting_for(user: AnyUser | None) -> QuerySet[ServiceRequest]:
 
 
 def can_work(person: Person | None, sr: ServiceRequest) -> bool:
-    """May do back-office work on it: a member of the providing unit, or an admin."""
-    return is_admin(person) or sr.unit_id in work_unit_ids(person)
+    """May do back-office work on it: a member of the providing unit, or an admin of the
+    provider (a client's administrator administers their organisation, not the provider's work)."""
+    return provider_admin(person) or sr.unit_id in work_unit_ids(person)
 
 
 def can_see_payload(person: Person | None, sr: ServiceRequest) -> bool:
@@ -64,7 +79,7 @@ def requests_with_payload_visible_to(user: AnyUser | None) -> QuerySet[ServiceRe
     records of other areas that follow the payload rule (a rating and its answer)."""
     person = person_of(user)
     qs = requests_visible_to(user)
-    if person is None or is_admin(person):
+    if person is None or provider_admin(person):
         return qs
     return qs.filter(
         Q(confidential=False) | Q(requester=person) | Q(approver=person) | Q(unit_id__in=work_unit_ids(person))
@@ -157,6 +172,9 @@ def cases_visible_to(user: AnyUser | None) -> QuerySet[Case]:
     qs = Case.objects.select_related("owner__user", "unit")
     if person is None:
         return qs.none()
+    organisation_id = organisation_id_of(person)
+    if organisation_id is not None:  # a client's person: their organisation's cases only
+        qs = qs.filter(unit_id__in=client_unit_ids(organisation_id))
     if sees_everything(person):
         return qs
     # EXISTS per case rather than IN over every served case: stays fast with 100k cases.

@@ -20,11 +20,13 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from tandem.org.models import Person, Side, Unit
+from tandem.org.models import Person, Side
 from tandem.org.pages import refused, safe_next, staff_page
 from tandem.org.queries import (
     is_admin,
+    is_client,
     leads_unit,
+    organisations_visible_to,
     people_visible_to,
     unit_members,
     units_visible_to,
@@ -53,7 +55,8 @@ from tandem.work.queries import (
 
 PAGE_SIZE = 25
 # What a row of a request list shows: fetched with the rows, never one query per row.
-ROW_RELATED = ("service", "unit", "requesting_unit", "requester__user", "assignee__user", "case", "approver__user")
+ROW_RELATED = ("service", "unit", "requesting_unit__organisation", "requester__user", "assignee__user", "case",
+               "approver__user")
 
 
 @staff_page
@@ -192,7 +195,7 @@ def _move_form(verb: str, me: Person, sr: ServiceRequest, data: Any = None, file
     if form_class is f.AssignForm:
         kwargs["members"] = unit_members(sr.unit_id)
     if form_class is f.TeamWaitForm:
-        kwargs["teams"] = Unit.objects.filter(side=Side.BACK).exclude(pk=sr.unit_id).order_by("name")
+        kwargs["teams"] = units_visible_to(me.user).filter(side=Side.BACK).exclude(pk=sr.unit_id).order_by("name")
     if form_class is f.CommentForm:
         kwargs["back_office"] = can_work(me, sr)
         kwargs["people"] = _addressees(me, sr)
@@ -452,6 +455,7 @@ def queue_page(request: HttpRequest, me: Person, *, due: Any) -> HttpResponse:
         unit=unit,
         members=list(unit_members(unit.pk)),
         services=list(unit.services.order_by("name")),
+        clients=list(organisations_visible_to(request.user)) if not is_client(me) else [],
     )
     qs = form.apply(requests_visible_to(request.user), me, timezone.now()).select_related(
         *ROW_RELATED
