@@ -14,9 +14,11 @@ rating), so a page leaks B when it says "bravo" in any case; B's references are 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tandem.catalogue.models import Contract, Service
 from tandem.org.models import Organisation, Person, Role, Side, Unit
 from tandem.voice import actions as voice
 from tandem.work import actions
@@ -51,6 +53,9 @@ class TwoClients:
 def add_client(name: str) -> Client:
     slug = name.lower()
     organisation = Organisation.objects.create(name=f"{name} Agency", slug=slug)
+    # Both clients contract the whole catalogue: what tells them apart is whose requests are whose.
+    Contract.objects.bulk_create(Contract(organisation=organisation, service=service, starts_on=date(2000, 1, 1))
+                                 for service in Service.objects.all())
     unit = Unit.objects.create(name=f"{name} Front", slug=f"{slug}-front", side=Side.FRONT, organisation=organisation)
     people = {
         role: make_person(f"{slug}_{role}", unit, {"lead": Role.LEAD, "executive": Role.EXECUTIVE,

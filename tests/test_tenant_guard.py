@@ -31,6 +31,8 @@ ALLOWED: dict[tuple[str, str], str] = {
                                      "to scope by yet, and the organisation's own provider is checked there",
     ("tandem/work/views_approvals.py", "Person"): "an approver's signed link: the link names the person, "
                                                   "and nobody is signed in",
+    ("tandem/work/views_approvals.py", "Event"): "why each request waits: read only for the requests "
+                                                 "approvals_waiting_for already scoped to the approver",
 }
 
 

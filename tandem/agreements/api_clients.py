@@ -14,7 +14,7 @@ from tandem.agreements.models import Agreement
 from tandem.catalogue.models import Contract
 from tandem.org.api_shared import InSchema, PathId, Schema, ServiceRef, UnitRef, actor, errors
 from tandem.org.models import Organisation
-from tandem.org.queries import is_admin
+from tandem.org.queries import is_admin, organisations_visible_to
 from tandem.refusal import Forbidden, NotFound
 
 router = Router(tags=["clients"])
@@ -111,7 +111,8 @@ def list_clients(request: HttpRequest) -> list[ClientOut]:
     """The provider's client organisations with their units, contracts and serving teams
     (the provider's administrators)."""
     _admin(request)
-    return [ClientOut.of(o) for o in Organisation.objects.filter(units__isnull=False).distinct().order_by("name")]
+    listed = organisations_visible_to(actor(request).user).filter(units__isnull=False).distinct().order_by("name")
+    return [ClientOut.of(o) for o in listed]
 
 
 @router.post("/clients", response={201: ClientOut, **errors(400, 403, 422)}, summary="Add a client organisation")
@@ -134,7 +135,7 @@ def create_client(request: HttpRequest, payload: ClientIn) -> Status:
 def get_client(request: HttpRequest, client_id: PathId) -> ClientOut:
     """One client organisation."""
     _admin(request)
-    org = Organisation.objects.filter(pk=client_id).first()
+    org = organisations_visible_to(actor(request).user).filter(pk=client_id).first()
     if org is None:
         raise NotFound(f"There is no client {client_id}; GET /api/clients lists them.")
     return ClientOut.of(org)

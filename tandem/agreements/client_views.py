@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404, redirect
 from tandem.agreements.clients import NewClient, NewContract, NewPerson, add_client
 from tandem.agreements.models import Agreement
 from tandem.catalogue.models import Contract, Service
-from tandem.org.models import Organisation, Person
-from tandem.org.queries import is_admin
+from tandem.org.models import Person
+from tandem.org.queries import is_admin, organisations_visible_to
 from tandem.org.views import manage_page, page, require
 from tandem.refusal import Invalid
 
@@ -115,7 +115,7 @@ def _provider_admin(me: Person) -> None:
 @manage_page
 def clients(request: HttpRequest, me: Person) -> HttpResponse:
     _provider_admin(me)
-    listed = Organisation.objects.annotate(
+    listed = organisations_visible_to(request.user).annotate(
         unit_count=Count("units", distinct=True), contract_count=Count("contracts", distinct=True)
     ).filter(unit_count__gt=0).order_by("name")
     return page(request, "manage/clients.html", {"clients": listed})
@@ -148,7 +148,7 @@ def _catalogue() -> list[Service]:
 @manage_page
 def client(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
     _provider_admin(me)
-    org = get_object_or_404(Organisation, pk=pk)
+    org = get_object_or_404(organisations_visible_to(request.user), pk=pk)
     contracts = list(Contract.objects.filter(organisation=org).select_related("service__unit"))
     own = {a.service_id: a for a in Agreement.objects.filter(requesting_organisation=org, active=True)}
     rows = [{"contract": c, "agreement": own.get(c.service_id)} for c in contracts]

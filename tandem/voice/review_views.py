@@ -11,7 +11,7 @@ from django.shortcuts import render
 
 from tandem.org.models import Organisation, Person
 from tandem.org.pages import refused, staff_page
-from tandem.org.queries import organisation_id_of
+from tandem.org.queries import organisation_id_of, organisations_visible_to
 from tandem.refusal import Invalid, NotFound, Refused
 from tandem.voice.models import ServiceReport
 from tandem.voice.service_review import csv_rows, last_complete_month, reads_review, review
@@ -26,12 +26,12 @@ def client_for(me: Person, client: str | None) -> Organisation:
     if client and not SLUG.match(client):
         client = "-"  # not a slug nor an id: no organisation has it
     if mine is not None and client in (None, "", str(mine)):
-        wanted = Organisation.objects.filter(pk=mine).first()
+        wanted = organisations_visible_to(me.user).filter(pk=mine).first()
     elif mine is None and client:
         key = {"pk": int(client)} if client.isdigit() else {"slug": client}
-        wanted = Organisation.objects.filter(units__isnull=False, **key).distinct().first()
+        wanted = organisations_visible_to(me.user).filter(units__isnull=False, **key).distinct().first()
     elif mine is None:
-        wanted = Organisation.objects.filter(contracts__isnull=False).distinct().order_by("name").first()
+        wanted = organisations_visible_to(me.user).filter(contracts__isnull=False).distinct().order_by("name").first()
     else:
         wanted = None
     if wanted is None or not reads_review(me, wanted.pk):
@@ -64,7 +64,7 @@ def service_review(request: HttpRequest, me: Person) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="service-review-{org.slug}-{month:%Y-%m}.csv"'
         csv.writer(response).writerows(csv_rows(figures))
         return response
-    clients = (list(Organisation.objects.filter(contracts__isnull=False).distinct().order_by("name"))
+    clients = (list(organisations_visible_to(me.user).filter(contracts__isnull=False).distinct().order_by("name"))
                if organisation_id_of(me) is None else [])
     reports = ServiceReport.objects.filter(organisation=org, made_at__isnull=False).order_by("-month")[:24]
     return render(request, "voice/service_review.html",

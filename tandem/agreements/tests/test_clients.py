@@ -200,7 +200,8 @@ def test_only_the_providers_administrators_add_clients(cast: Cast) -> None:
     client_admin = make_person("client_admin", Unit.objects.get(organisation=org), Role.ADMIN)
     with pytest.raises(Forbidden):
         add_client(client_admin, scots(cast, name="Another", slug="another", units=[("Another", "another")]))
-    assert ApiClient(client_admin).get("/api/clients").status_code == 403
+    # A client's administrator is no provider's: the operation does not exist for them (404).
+    assert ApiClient(client_admin).get("/api/clients").status_code == 404
 
 
 def test_the_api_adds_lists_and_reads_a_client_and_answers_422_naming_the_field(cast: Cast) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
 from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 
+from tandem.catalogue.models import Contract
 from tandem.catalogue.tests.test_intake_rules import TIMESHEET_OK
 from tandem.isolation import no_context, organisation_context, provider_context
 from tandem.org.models import Organisation, Person, Side, Unit
@@ -125,6 +127,8 @@ def build_scene() -> Scene:
     cast = build_cast()
     a = Organisation.objects.create(name="Agency A", slug="agency-a")
     b = Organisation.objects.create(name="Agency B", slug="agency-b")
+    Contract.objects.bulk_create(Contract(organisation=o, service=cast.timesheet, starts_on=date(2000, 1, 1))
+                                 for o in (a, b))
     Unit.objects.filter(pk=cast.leeds.pk).update(organisation=a)
     Unit.objects.filter(pk=cast.york.pk).update(organisation=b)
     head_office = Unit.objects.create(name="Head office", slug="head-office", side=Side.FRONT)

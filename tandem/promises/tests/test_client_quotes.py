@@ -3,9 +3,12 @@ the hours queued or the people on shift, which add up every client's work (docs/
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.utils import timezone
 
+from tandem.catalogue.models import Contract
 from tandem.org.models import Organisation, Side, Unit
 from tandem.promises.queries import client_words, quote
 from tests.apiclient import ApiClient
@@ -26,6 +29,7 @@ def test_client_words_drop_the_hours_queued() -> None:
 
 def test_a_clients_person_is_quoted_without_the_queue(cast: Cast) -> None:
     client = Organisation.objects.create(name="Alpha Agency", slug="alpha")
+    Contract.objects.create(organisation=client, service=cast.timesheet, starts_on=date(2000, 1, 1))
     office = Unit.objects.create(name="Alpha Front", slug="alpha-front", side=Side.FRONT, organisation=client)
     member = make_person("alpha_member", office)
     now = timezone.now()
