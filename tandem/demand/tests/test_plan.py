@@ -251,8 +251,10 @@ def test_a_short_week_points_to_the_loans_that_would_cover_it(
     # Week 2 needs (10 − 7.5 + 1000) × 0.5 h = 501.25 h against 112.5 h: short; the others are not.
     assert 'data-testid="borrow-2"' in html and 'data-testid="borrow-1"' not in html
     link = html.split('data-testid="borrow-2" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
-    assert link.startswith("/manage/loans/?unit=payroll&days=10&starts_at=2026-11-23T09:00&ends_at=2026-11-28T00:00")
-    assert "+389+h+short" in link  # 501.25 − 112.5 = 388.75, rounded
+    assert link == "/manage/demand/loans/?unit=payroll&week=2026-11-23"
+    # The proposals for that week load into the page (the simulation: tandem/allocation/tests/test_plan_loans.py).
+    assert 'id="loans-2026-11-23" hx-get="/manage/demand/loans/?unit=payroll&amp;week=2026-11-23"' in html
+    assert "389 h short" in html.split('id="loans-2026-11-23"', 1)[1]  # 501.25 − 112.5 = 388.75, rounded
 
 
 def test_the_lending_forecast_places_the_stored_forecast_day_by_day(cast: Cast, history: list[ServiceRequest]) -> None:
