@@ -3,6 +3,7 @@ the four-week plan (loaded into the page by htmx) and asks for one."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -40,7 +41,7 @@ def test_a_lead_asks_for_a_loan_the_plan_proposes(live_server, page: Page) -> No
     page.goto(live_server.url + "/manage/demand/?unit=payroll")
     first = page.locator("[data-testid^='week-loans-']").first
     expect(first.get_by_role("heading", name="Loans proposed for the week of")).to_be_visible(timeout=60_000)
-    expect(first.get_by_text("Colleague")).to_be_visible()
+    expect(first.get_by_role("cell", name=re.compile(r"^Colleague Leeds branch"))).to_be_visible()
     first.get_by_role("button", name="Ask to borrow Colleague").click()
     expect(page.get_by_text("Asked to borrow Colleague for the week of")).to_be_visible()
     loan = Loan.objects.get()
