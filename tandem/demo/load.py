@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from tandem.catalogue.models import CutOff, IntakeField, ProcedureStep, Service, ServiceSkill
 from tandem.demand.actions import backfill_week_forecasts, declare_demand, refresh_arrival_forecasts
+from tandem.demo.approvals import load_approvals
 from tandem.demo.changes import load_changes
 from tandem.demo.organisation import DemoOrganisation, demo_organisation
 from tandem.demo.pay import load_pay
@@ -147,6 +148,9 @@ def build_demo(
     began = time.perf_counter()
     summary.counts.update(load_changes(end.astimezone(timezone.get_default_timezone()).date(), seed))
     summary.seconds["changes"] = time.perf_counter() - began
+    began = time.perf_counter()
+    summary.counts.update(load_approvals(end))
+    summary.seconds["approvals"] = time.perf_counter() - began
     began = time.perf_counter()
     summary.counts["search documents"] = index_missing()
     summary.seconds["search"] = time.perf_counter() - began

@@ -325,3 +325,12 @@ ADVICE = {
     "without it.",
     "it": "You can reset your own password at the self-service page next time.",
 }
+# Why a requester declined a team's advice: the reason stays on the request's record.
+ADVICE_DECLINED = {
+    "payroll": "Most of our workers have no smartphone; the app is not an option for them.",
+    "timesheets": "This client's approver only works Tuesdays; Monday evening is impossible.",
+    "invoicing": "This client issues PO numbers only after the invoice is received.",
+    "compliance": "The candidate is an Irish citizen: there is no share code to ask for.",
+    "hr": "The fit note is posted by the GP; we cannot send it with the first request.",
+    "it": "The self-service page needs the authenticator app, which is on the lost phone.",
+}

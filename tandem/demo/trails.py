@@ -26,6 +26,7 @@ from tandem.demo.organisation import DemoOrganisation
 from tandem.demo.services import DemoService
 from tandem.demo.texts import (
     ADVICE,
+    ADVICE_DECLINED,
     CANCEL_REASONS,
     CHASERS,
     NO_REPLY_CANCEL,
@@ -68,7 +69,8 @@ REQUEST_TIMES = ("submitted_at", "status_changed_at", "due_at", "resolved_at", "
 EVENT_COLUMNS = ("id", "request", "seq", "kind", "actor", "at", "from_status", "to_status",
                  "internal", "data", "prev_hash", "hash")
 COMMENT_COLUMNS = ("id", "request", "author", "body", "visibility", "addressed_to", "is_advice",
-                   "acknowledged_at", "acknowledged_by", "created_at")
+                   "acknowledged_at", "acknowledged_by", "created_at", "advice_outcome", "advice_reason",
+                   "advice_decided_at")
 NOTIFICATION_COLUMNS = ("recipient", "kind", "request", "message", "created_at", "read_at",
                         "emailed_at")
 
@@ -381,10 +383,16 @@ class Writer:
                 data = {"comment": comment[0]}
                 if name == "advice_given":
                     advice[(row, seq)] = comment
-            elif name == "advice_acknowledged":
+            elif name in ("advice_acknowledged", "advice_accepted", "advice_declined"):
+                # The answer's fields on the advice, as the actions set them (deciding is also
+                # acknowledging).
                 given = advice[(row, ref)]
                 given[7], given[8] = when(at), actor_pk  # acknowledged_at, acknowledged_by
                 data = {"comment": given[0]}
+                if name != "advice_acknowledged":
+                    given[10], given[12] = name.removeprefix("advice_"), when(at)
+                if name == "advice_declined":
+                    given[11] = data["reason"] = ADVICE_DECLINED[unit]
             if comment is not None:
                 comments.append(comment)
             if fact.pk != chained:
@@ -423,7 +431,7 @@ class Writer:
     def _comment(self, request: int, author: int | None, body: str, visibility: str,
                  addressed_to: int | None, is_advice: bool, at: int) -> list[Any]:
         row = [self.next_comment, request, author, body, visibility, addressed_to, is_advice,
-               None, None, when(at)]
+               None, None, when(at), "", "", None]
         self.next_comment += 1
         return row
 

@@ -17,8 +17,9 @@ from tandem.work.models import Comment
 def advice_followed(user: AnyUser | None, weeks: list[date], *, unit: Any = None, requesting_unit: Any = None,
                     service: Any = None, channel: str = "") -> list[dict[str, Any]]:
     """Per providing unit: advice given in the weeks shown, accepted, declined, and the share
-    followed (accepted / given; None when none was given). Confidential services count only
-    for their unit, executives and administrators (the evidence's rule)."""
+    followed: accepted of the advice decided either way (None when none was decided yet), so
+    advice still waiting on its requester neither lowers nor raises it. Confidential services
+    count only for their unit, executives and administrators (the evidence's rule)."""
     person = person_of(user)
     if person is None or not weeks:
         return []
@@ -42,4 +43,5 @@ def advice_followed(user: AnyUser | None, weeks: list[date], *, unit: Any = None
             .order_by("request__unit__name"))
     return [{"unit": r["request__unit__name"], "given": r["given"], "accepted": r["accepted"],
              "declined": r["declined"], "undecided": r["given"] - r["accepted"] - r["declined"],
-             "followed": r["accepted"] / r["given"] if r["given"] else None} for r in rows]
+             "followed": r["accepted"] / decided if (decided := r["accepted"] + r["declined"]) else None}
+            for r in rows]

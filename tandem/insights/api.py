@@ -78,7 +78,7 @@ class AdviceOut(Schema):
     accepted: int
     declined: int = Field(..., description="Declined by the requester, with a reason on the request's record.")
     undecided: int
-    followed: float | None = Field(..., description="Accepted of given (0 to 1); null when none was given.")
+    followed: float | None = Field(..., description="Accepted of decided (0 to 1); null when none was decided yet.")
 
 
 class EvidenceOut(Schema):

@@ -78,8 +78,8 @@ KINDS: tuple[str, ...] = (
     "step_done",
     "step_undone",
     "queue_jump",  # never simulated
-    "advice_accepted",  # never simulated
-    "advice_declined",  # never simulated
+    "advice_accepted",
+    "advice_declined",
     "approval_asked",  # never simulated: the demo's services need no approval
     "approved",  # never simulated
     "declined",  # never simulated
@@ -237,7 +237,8 @@ class Events:
     to_status: np.ndarray  # int8 index into STATUSES or NONE
     detail: np.ndarray  # int32: assignee person for "assigned", else a text variant
     ref: np.ndarray  # int32: previous assignee ("assigned"), addressee (comments),
-    #                  the seq of the advice ("advice_acknowledged"), 1 when the lead
+    #                  the seq of the advice (its answers: "advice_acknowledged",
+    #                  "advice_accepted", "advice_declined"), 1 when the lead
     #                  cancelled for want of a reply and 0 when the requester did ("cancelled")
 
     def __len__(self) -> int:

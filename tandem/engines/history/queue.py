@@ -97,6 +97,13 @@ class Draws:
     triage: array  # lead's working minutes before assigning
     cuts: array  # 3 per request: where in the work the waits happen
     variant: array  # 4 per request: question, party, resolution, other text
+    decide: array  # what the requester does with advice they answer: see ADVICE_ANSWERS
+
+
+# A requester who answers advice accepts it (most), declines it with a reason, or only
+# acknowledges it; cumulative shares of the first two.
+ADVICE_ANSWERS = ("advice_accepted", "advice_declined", "advice_acknowledged")
+ADVICE_ANSWER_SHARES = (0.7, 0.85)
 
 
 def _col(values: np.ndarray, code: str) -> array:
@@ -149,6 +156,8 @@ def draw(
         triage=_col(lognormal(20.0, 0.8), "f"),
         cuts=_col(np.sort(rng.uniform(0.1, 0.9, (n, 3)), axis=1).ravel(), "f"),
         variant=_col(rng.integers(0, 1 << 30, (n, 4)).ravel(), "i"),
+        # Drawn last, so the draws before it (and every figure they make) stay as they were.
+        decide=_col(np.searchsorted(ADVICE_ANSWER_SHARES, rng.random(n), side="right"), "b"),
     )
 
 
@@ -341,7 +350,7 @@ def run_unit(
             )
             thanks = answer(person, end, d.accept_after[r] / 2)
             if d.acknowledge[r] and thanks < INF:
-                add(r, thanks, K["advice_acknowledged"], person, ref=given)
+                add(r, thanks, K[ADVICE_ANSWERS[d.decide[r]]], person, ref=given)
         resolved = add(
             r,
             end,

@@ -194,8 +194,8 @@ def _trails(
     keep = at <= now
     starts = np.r_[0, np.flatnonzero(np.diff(request)) + 1]
     seq_all = position - np.repeat(starts, np.diff(np.r_[starts, len(request)])) + 1
-    # Acknowledgements point at their advice by its seq.
-    ack = kind == K["advice_acknowledged"]
+    # Answers to advice (acknowledged, accepted, declined) point at their advice by its seq.
+    ack = np.isin(kind, [K["advice_acknowledged"], K["advice_accepted"], K["advice_declined"]])
     ref[ack] = seq_all[new_index[ref[ack]]]
     request, kind, actor, frm, to, detail, ref, at, seq = (
         x[keep] for x in (request, kind, actor, frm, to, detail, ref, at, seq_all)

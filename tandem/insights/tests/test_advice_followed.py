@@ -102,11 +102,17 @@ def test_the_request_page_declines_advice_and_keeps_what_was_typed_when_refused(
     assert "Declined" in client.get(page).content.decode() and "We already sent it." in client.get(page).content.decode()
 
 
+def share_followed(choices: list[str]) -> float | None:
+    """Accepted of decided, counted by hand; undecided advice is left out."""
+    decided = choices.count("accept") + choices.count("decline")
+    return choices.count("accept") / decided if decided else None
+
+
 def test_the_evidence_shows_per_team_how_often_its_advice_is_followed(cast: Cast) -> None:
     truth = scattered_advice(cast, random.Random(18), 30, timesheet_share=0.7)
     # A plain recount, from what was done above.
     expected: list[dict[str, Any]] = [{"unit": unit, "given": len(c), "accepted": c.count("accept"), "declined": c.count("decline"),
-                 "undecided": c.count("none"), "followed": c.count("accept") / len(c)}
+                 "undecided": c.count("none"), "followed": share_followed(c)}
                 for unit, c in sorted(truth.items())]
     data = evidence(cast.admin.user, Filters(weeks=12))
     assert data["advice"] == expected
@@ -117,13 +123,14 @@ def test_the_evidence_shows_per_team_how_often_its_advice_is_followed(cast: Cast
     assert client.login(username="admin", password=PASSWORD)
     page = client.get("/evidence/").content.decode()
     payroll = expected[[r["unit"] for r in expected].index("Payroll")]
-    assert f"({payroll['accepted']} of {payroll['given']})" in page
-    assert f"{round(100 * payroll['accepted'] / payroll['given'])} %" in page
+    decided = payroll["accepted"] + payroll["declined"]
+    assert f"({payroll['accepted']} of {decided} decided)" in page
+    assert f"{round(100 * payroll['accepted'] / decided)} %" in page
 
 
 def test_the_advice_csv_and_the_api_give_a_plain_recount(cast: Cast) -> None:
     truth = scattered_advice(cast, random.Random(7), 17, timesheet_share=0.6)
-    recount = {unit: (len(c), c.count("accept"), c.count("decline"), c.count("none"), c.count("accept") / len(c))
+    recount = {unit: (len(c), c.count("accept"), c.count("decline"), c.count("none"), share_followed(c))
                for unit, c in truth.items()}
 
     body = ApiClient(cast.admin).get("/api/evidence?weeks=12").json()
@@ -136,8 +143,21 @@ def test_the_advice_csv_and_the_api_give_a_plain_recount(cast: Cast) -> None:
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == ["unit", "given", "accepted", "declined", "undecided", "followed"]
-    assert {r[0]: (int(r[1]), int(r[2]), int(r[3]), int(r[4]), float(r[5])) for r in rows[1:]} == {
-        unit: (g, a, d, u, round(f, 3)) for unit, (g, a, d, u, f) in recount.items()}
+    assert {r[0]: (int(r[1]), int(r[2]), int(r[3]), int(r[4]), float(r[5]) if r[5] else None) for r in rows[1:]} == {
+        unit: (g, a, d, u, None if f is None else round(f, 3)) for unit, (g, a, d, u, f) in recount.items()}
+
+
+def test_advice_nobody_has_decided_is_not_shown_as_ignored(cast: Cast) -> None:
+    """Two pieces of advice still waiting on their requester: the team has given advice, none of
+    it decided, so the share is a dash, not 0 %."""
+    advice(cast, "First"), advice(cast, "Second")
+    client = Client()
+    assert client.login(username="admin", password=PASSWORD)
+    page = client.get("/evidence/").content.decode()
+    row = page[page.index('<tr data-unit="Payroll">'):]
+    row = row[:row.index("</tr>")]
+    assert '<td class="num">2</td>' in row and "— (none decided)" in row and "0 %" not in row
+    assert ApiClient(cast.admin).get("/api/evidence").json()["advice"][0]["followed"] is None
     # Confidential HR advice stays out of an outsider's API answer.
     outsider = ApiClient(cast.payroll_agent).get("/api/evidence?weeks=12").json()
     assert [a["unit"] for a in outsider["advice"]] == ["Payroll"]
