@@ -35,6 +35,7 @@ from tandem.allocation.planning import ANY_SKILL, needed_skill
 from tandem.allocation.queries import (
     COMMITTED_STATUSES,
     DEFAULT_DAYS,
+    Candidate,
     hours_available,
     loan_candidates,
     planned_unit,
@@ -315,6 +316,26 @@ class Scene:
         share = spare / hours if hours else 0.0
         return simulate.SimPerson(f"lent-{person.pk}", levels, self.clock.presence(person, windows, share=share))
 
+    def with_each(self, candidates: list[Candidate],
+                  windows: list[tuple[datetime, datetime]] | None = None) -> list[tuple[Candidate, float, Outcome]]:
+        """The scene run once with each candidate lent for ``windows`` (the whole scene by
+        default) for their spare hours (their hours less the work they hold now), in the
+        candidates' order, skipping those with none to spare: (candidate, spare hours, outcome)
+        for the first ``MAX_SUGGESTIONS``. The lending suggestions and the four-week plan's
+        proposals both ask this."""
+        held = held_hours([c.person for c in candidates], self.now)
+        levels = skills_of([c.person for c in candidates])
+        out: list[tuple[Candidate, float, Outcome]] = []
+        for c in candidates:
+            spare = max(0.0, c.hours - held.get(c.person.pk, 0.0))
+            if spare <= 0:
+                continue
+            lent = self.lent(c.person, levels.get(c.person.pk, {}), spare, c.hours, windows)
+            out.append((c, spare, Outcome.of(self.run([lent]))))
+            if len(out) >= MAX_SUGGESTIONS:
+                break
+        return out
+
 
 def scene(unit: Unit, now: datetime, until: datetime, *, method: str = "dual",
           backlog: list[ServiceRequest] | None = None) -> Scene:
@@ -347,19 +368,10 @@ def forecast(
     )
     if not result.short:
         return result
-    candidates = loan_candidates(unit, now, days)
-    held = held_hours([c.person for c in candidates], now)
-    levels = skills_of([c.person for c in candidates])
-    for c in candidates:
-        spare = max(0.0, c.hours - held.get(c.person.pk, 0.0))
-        if spare <= 0:
-            continue
-        outcome = Outcome.of(world.run([world.lent(c.person, levels.get(c.person.pk, {}), spare, c.hours)]))
+    for c, spare, outcome in world.with_each(loan_candidates(unit, now, days)):
         result.suggestions.append(
             Suggestion(c.person, c.matches, round(c.hours, 1), round(spare, 1), now, until, outcome, without)
         )
-        if len(result.suggestions) >= MAX_SUGGESTIONS:
-            break
     result.suggestions.sort(key=lambda s: (s.outcome.breaches, s.outcome.backlog_hours, s.person.display_name))
     return result
 

@@ -22,8 +22,8 @@ from datetime import date, datetime
 from django.utils import timezone
 
 from tandem.allocation import actions
-from tandem.allocation.forecast import MAX_SUGGESTIONS, Outcome, held_hours, scene
-from tandem.allocation.queries import loan_candidates, planned_unit, skills_of
+from tandem.allocation.forecast import Outcome, scene
+from tandem.allocation.queries import loan_candidates, planned_unit
 from tandem.demand.queries import WeekPlan, four_week_plan
 from tandem.org.models import Loan, Person, Unit
 from tandem.org.queries import AnyUser
@@ -70,18 +70,8 @@ def week_proposals(unit: Unit, week: WeekPlan, now: datetime) -> WeekProposals:
     result = WeekProposals(unit, week, now, starts_at, ends_at, without, [], len(world.expected), len(world.backlog))
     if week.gap_hours <= 0 or ends_at <= now:
         return result
-    candidates = loan_candidates(unit, starts_at, until=ends_at)
-    held = held_hours([c.person for c in candidates], now)
-    levels = skills_of([c.person for c in candidates])
-    for c in candidates:
-        spare = max(0.0, c.hours - held.get(c.person.pk, 0.0))
-        if spare <= 0:
-            continue
-        lent = world.lent(c.person, levels.get(c.person.pk, {}), spare, c.hours, [(starts_at, ends_at)])
-        result.proposals.append(WeekLoan(c.person, c.matches, round(c.hours, 1), round(spare, 1),
-                                         Outcome.of(world.run([lent]))))
-        if len(result.proposals) >= MAX_SUGGESTIONS:
-            break
+    for c, spare, outcome in world.with_each(loan_candidates(unit, starts_at, until=ends_at), [(starts_at, ends_at)]):
+        result.proposals.append(WeekLoan(c.person, c.matches, round(c.hours, 1), round(spare, 1), outcome))
     result.proposals.sort(key=lambda p: (p.outcome.breaches, p.outcome.backlog_hours, p.person.display_name))
     return result
 

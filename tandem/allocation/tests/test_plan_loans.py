@@ -5,8 +5,7 @@ already overdue, so the lent colleague clears it oldest first at two requests an
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -17,35 +16,20 @@ from tandem.catalogue.models import ServiceSkill
 from tandem.demand.actions import refresh_arrival_forecasts
 from tandem.org.models import Absence, Loan, PersonSkill, Role, Skill
 from tandem.refusal import Conflict, Invalid
-from tandem.work import actions
-from tandem.work.actions.time import log_time
 from tandem.work.models import ServiceRequest
-from tests.cast import TIMESHEET_OK, Cast, make_person
+from tests.apiclient import ApiClient
+from tests.cast import Cast, make_person
+from tests.history import DAYS, EFFORT_HOURS, LONDON, PATTERN, TODAY, WORKED
 
-LONDON = ZoneInfo("Europe/London")
-FIRST = date(2026, 9, 7)  # a Monday
-TODAY = date(2026, 11, 16)  # a Monday: ten weeks of history behind it
 NOW = datetime.combine(TODAY, time(10), tzinfo=LONDON)
-PATTERN = [3, 2, 2, 2, 1, 0, 0]  # requests per weekday, Monday first: 10 a week
-EFFORT = 0.5  # hours: the 30 minutes logged on each of the first five
-OPEN = 70 // 7 * 10 - 5  # ten weeks of ten, less the five resolved
+EFFORT = EFFORT_HOURS  # hours: the 30 minutes logged on each of the worked ones
+OPEN = DAYS // 7 * sum(PATTERN) - WORKED  # ten weeks of ten, less the five resolved
 
 
 @pytest.fixture
-def scene(cast: Cast) -> Cast:
-    n = 0
-    made = []
-    for d in range(70):
-        day = FIRST + timedelta(days=d)
-        for k in range(PATTERN[day.weekday()]):
-            at = datetime.combine(day, time(9, 30 + k), tzinfo=LONDON)
-            made.append(actions.submit_request(cast.consultant, cast.timesheet, dict(TIMESHEET_OK), now=at).request)
-            n += 1
-    for sr in made[:5]:
-        at = sr.submitted_at + timedelta(hours=1)
-        actions.start_request(cast.payroll_agent, sr.pk, now=at)
-        log_time(cast.payroll_agent, sr.pk, "30 min", now=at + timedelta(minutes=30))
-        actions.resolve_request(cast.payroll_agent, sr.pk, "Corrected.", now=at + timedelta(minutes=40))
+def scene(cast: Cast, history: list[ServiceRequest]) -> Cast:
+    """The shared history (tests/history.py), with Payroll's people all away for two weeks and a
+    Leeds colleague holding the skill."""
     for person in (cast.payroll_agent, cast.payroll_agent2, cast.payroll_lead):
         Absence.objects.create(person=person, starts_on=TODAY, ends_on=TODAY + timedelta(days=11))
     skill = Skill.objects.create(name="Payroll system", slug="payroll-system")
@@ -155,3 +139,38 @@ def test_only_the_units_leads_are_proposed_loans(client: Client, scene: Cast) ->
                                                           "person": scene.colleague.pk}).status_code == 403
     assert not ServiceRequest.objects.filter(unit=scene.payroll, status="resolved").count() > 5
     assert not Loan.objects.exists()
+
+
+def test_the_plan_api_names_each_short_weeks_proposals_and_asks_through_the_loan_flow(scene: Cast) -> None:
+    api = ApiClient(scene.payroll_lead)
+    with time_machine.travel(NOW, tick=False):
+        plan = api.get("/api/units/payroll/demand-plan")
+        assert plan.status_code == 200
+        # Everyone is away to Friday 27 Nov: the first two weeks are short, the last two are not.
+        paths = [(w["week"], w["loan_proposals"]) for w in plan.json()["weeks"]]
+        base = "/api/units/payroll/demand-plan"
+        assert paths == [("2026-11-16", f"{base}/2026-11-16/loan-proposals"),
+                         ("2026-11-23", f"{base}/2026-11-23/loan-proposals"), ("2026-11-30", None),
+                         ("2026-12-07", None)]
+        body = api.get(paths[0][1]).json()
+        total = OPEN + sum(PATTERN)
+        assert (body["week"], body["backlog_requests"], body["expected_requests"]) == ("2026-11-16", OPEN, 10)
+        assert body["gap_hours"] == pytest.approx(10 * EFFORT)
+        assert (body["without_loan"]["resolved"], body["without_loan"]["backlog_requests"]) == (0, total)
+        [proposal] = body["proposals"]
+        assert proposal["person"]["id"] == scene.colleague.pk and proposal["skills"] == {"Payroll system": 2}
+        assert (proposal["spare_hours"], proposal["with_loan"]["resolved"]) == (10.0, int(10.0 / EFFORT))
+        assert proposal["with_loan"]["backlog_requests"] == total - 20
+        # Bad or stale weeks, and someone who is not the unit's lead: refused, nothing asked.
+        assert api.get(f"{base}/next-week/loan-proposals").status_code == 422
+        assert api.get(f"{base}/2026-11-09/loan-proposals").status_code == 409
+        stale = api.post(f"{base}/2026-11-30/loan-proposals", {"person": scene.colleague.pk})
+        assert stale.status_code == 409 and "no longer short" in stale.json()["detail"]
+        assert api.post(f"{paths[0][1]}", {"person": "her"}).status_code in (400, 422)
+        assert ApiClient(scene.payroll_agent).get(paths[0][1]).status_code == 403
+        assert not Loan.objects.exists()
+        asked = api.post(paths[0][1], {"person": scene.colleague.pk})
+    assert asked.status_code == 201 and asked.json()["state"] == "proposed"
+    loan = Loan.objects.get()
+    assert (loan.person, loan.starts_at, loan.ends_at) == (scene.colleague, NOW, datetime(2026, 11, 21, tzinfo=LONDON))
+    assert loan.note == "Four-week plan: week of 16 Nov is 5 h short"

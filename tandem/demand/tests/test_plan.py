@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -18,14 +17,9 @@ from tandem.engines.durations import hours_text
 from tandem.org.models import Role
 from tandem.refusal import Forbidden, Invalid
 from tandem.work import actions
-from tandem.work.actions.time import log_time
 from tandem.work.models import ServiceRequest
 from tests.cast import TIMESHEET_OK, Cast, make_person
-
-LONDON = ZoneInfo("Europe/London")
-FIRST = date(2026, 9, 7)  # a Monday; no English bank holiday from here to Christmas
-TODAY = date(2026, 11, 16)  # a Monday: ten weeks of history behind it
-PATTERN = [3, 2, 2, 2, 1, 0, 0]  # requests per weekday, Monday first: 10 a week
+from tests.history import FIRST, LONDON, PATTERN, TODAY
 
 
 def poisson_quantile(mean: float, q: float) -> int:
@@ -49,27 +43,6 @@ def erlang_people(rate: float, effort: float, wait: float, share: float) -> int:
         if 1 - waiting * math.exp(-(c - a) * wait / effort) >= share:
             return c
         c += 1
-
-
-@pytest.fixture
-def history(cast: Cast) -> list[ServiceRequest]:
-    """Ten weeks of timesheet corrections at PATTERN, three from Leeds for each one from York;
-    the five oldest worked and resolved with 30 minutes logged each."""
-    made = []
-    n = 0
-    for d in range(70):
-        day = FIRST + timedelta(days=d)
-        for k in range(PATTERN[day.weekday()]):
-            who = cast.other_consultant if n % 4 == 3 else cast.consultant
-            at = datetime.combine(day, time(9, 30 + k), tzinfo=LONDON)
-            made.append(actions.submit_request(who, cast.timesheet, dict(TIMESHEET_OK), now=at).request)
-            n += 1
-    for sr in made[:5]:
-        at = sr.submitted_at + timedelta(hours=1)
-        actions.start_request(cast.payroll_agent, sr.pk, now=at)
-        log_time(cast.payroll_agent, sr.pk, "30 min", now=at + timedelta(minutes=30))
-        actions.resolve_request(cast.payroll_agent, sr.pk, "Corrected.", now=at + timedelta(minutes=40))
-    return made
 
 
 def test_the_worker_forecasts_each_day_at_the_weekly_pattern(cast: Cast, history: list[ServiceRequest]) -> None:
