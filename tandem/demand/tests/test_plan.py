@@ -266,3 +266,30 @@ def test_front_office_leads_are_asked_once_a_month(cast: Cast, history: list[Ser
     assert "in the four weeks from Mon 23 Nov? Tandem expects about 30 requests" in asks[leeds_lead.pk]
     with time_machine.travel(datetime(2026, 12, 1, 10, tzinfo=LONDON), tick=False):
         assert ask_for_demand(date(2026, 12, 1)) == 2  # a new month
+
+
+def test_the_plan_reads_what_the_worker_stored_not_the_units_events(cast: Cast, history: list[ServiceRequest]) -> None:
+    """The learned effort and the requesting units' shares are worked out by the worker with the
+    day's forecast (PlanInputs); a page view reads them. A service the worker has not reached
+    yet has them worked out on the view, the same figures."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tandem.demand.models import PlanInputs
+    from tandem.demand.queries import four_week_plan
+
+    refresh_arrival_forecasts(TODAY)
+    stored = PlanInputs.objects.get(service=cast.timesheet)
+    assert (stored.made_on, stored.effort_seconds, stored.effort_learned) == (TODAY, 30 * 60, True)
+    assert stored.shares == {str(cast.leeds.pk): 0.75, str(cast.york.pk): 0.25}  # three of every four from Leeds
+    now = datetime.combine(TODAY, time(10), tzinfo=LONDON)
+    with time_machine.travel(now, tick=False):
+        with CaptureQueriesContext(connection) as read:
+            weeks = four_week_plan(cast.payroll, TODAY, now=now)
+        assert not [q for q in read.captured_queries if "work_event" in q["sql"] or "work_timeentry" in q["sql"]]
+        assert [w.services[0].effort_hours for w in weeks] == [0.5] * 4
+        PlanInputs.objects.all().delete()
+        with CaptureQueriesContext(connection) as read:
+            again = four_week_plan(cast.payroll, TODAY, now=now)
+        assert [q for q in read.captured_queries if "work_event" in q["sql"]]  # worked out on the view
+    assert [(w.hours, w.planned) for w in again] == [(w.hours, w.planned) for w in weeks]
