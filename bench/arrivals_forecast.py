@@ -111,6 +111,7 @@ def score(series: dict[str, tuple[date, np.ndarray]], country: str | None) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["helpdesk", "bpic", "permits", "demo"])
+    parser.add_argument("--each-unit", action="store_true", help="also score each demo back-office unit alone")
     args = parser.parse_args()
     sets: list[tuple[str, dict[str, tuple[date, np.ndarray]], str | None]] = []
     logs = {"helpdesk": "Helpdesk.xes.gz", "bpic": "BPI_Challenge_2012_W.xes.gz", "permits": "env_permit.xes.gz"}
@@ -125,6 +126,8 @@ def main() -> None:
         demo = demo_series()
         sets.append(("demo units", {k: v for k, v in demo.items() if k.startswith("unit")}, "GB-ENG"))
         sets.append(("demo services", {k: v for k, v in demo.items() if k.startswith("service")}, "GB-ENG"))
+        if args.each_unit:
+            sets.extend((f"  {k[5:]}", {k: v}, "GB-ENG") for k, v in demo.items() if k.startswith("unit"))
     print(f"{'series':<16} {'MASE':>6} {'vs naive':>9} {'8-wk vs naive':>14} {'vs 8-wk':>8} {'p10-p90':>8} {'ms':>6}")
     for name, series, country in sets:
         r = score(series, country)

@@ -1,6 +1,8 @@
 import pytest
 
+from tandem.work.models import ServiceRequest
 from tests.cast import Cast, build_cast
+from tests.history import steady_history
 
 
 @pytest.fixture(autouse=True)
@@ -12,3 +14,9 @@ def _fast_password_hashing(settings) -> None:
 @pytest.fixture
 def cast(db) -> Cast:
     return build_cast()
+
+
+@pytest.fixture
+def history(cast: Cast) -> list[ServiceRequest]:
+    """The four-week plan's scripted history (tests/history.py)."""
+    return steady_history(cast)

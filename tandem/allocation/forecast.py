@@ -35,6 +35,7 @@ from tandem.allocation.planning import ANY_SKILL, needed_skill
 from tandem.allocation.queries import (
     COMMITTED_STATUSES,
     DEFAULT_DAYS,
+    Candidate,
     hours_available,
     loan_candidates,
     planned_unit,
@@ -154,10 +155,15 @@ class Outcome:
     breaches: int  # requests resolved after their due time, or still open and due by the end
     backlog_items: int
     backlog_hours: float
+    resolved: int = 0
+    #: Working hours from arrival (or now, for work already open) to resolution, the mean over the
+    #: requests resolved in the window: how long a promise made now would have to be.
+    mean_hours: float = 0.0
 
     @classmethod
     def of(cls, result: simulate.Result) -> Outcome:
-        return cls(result.breaches, result.backlog_items, round(result.backlog_hours, 1))
+        return cls(result.breaches, result.backlog_items, round(result.backlog_hours, 1), result.resolved,
+                   round(result.mean_hours_to_resolution, 1))
 
 
 @dataclass
@@ -257,7 +263,7 @@ def _arrival_steps(step_days: list[date], by_day: dict[date, float] | None, hour
     return [float(k) + 0.5 for k in np.searchsorted(total, marks, side="right")]
 
 
-def _spare(people: list[Person], now: datetime) -> dict[int, float]:
+def held_hours(people: list[Person], now: datetime) -> dict[int, float]:
     """Person id → effort hours of the work they hold (assigned or in progress), any unit."""
     held: dict[int, float] = defaultdict(float)
     rows = ServiceRequest.objects.filter(assignee__in=people, status__in=COMMITTED_STATUSES).values_list(
@@ -280,53 +286,92 @@ def open_work(unit: Unit) -> list[ServiceRequest]:
     )
 
 
+@dataclass
+class Scene:
+    """The unit's queue from ``now`` to ``until`` in the simulation's terms: its people, its open
+    work and the arrivals its stored forecast expects. Built once; ``run`` simulates it with
+    extra (lent) people, as often as there are candidates to weigh."""
+
+    unit: Unit
+    now: datetime
+    until: datetime
+    clock: Clock
+    workers: list[tuple[Person, list[tuple[datetime, datetime]]]]
+    people: list[simulate.SimPerson]
+    backlog: list[simulate.Arrival]
+    expected: list[simulate.Arrival]
+    method: str = "dual"
+
+    def run(self, extra: list[simulate.SimPerson]) -> simulate.Result:
+        world = simulate.World(self.people + extra, self.backlog + self.expected, self.clock.steps,
+                               plan_hours=PLAN_HOURS, plan_every=PLAN_EVERY, time_limit=2.0, method=self.method)
+        return simulate.replay(world, simulate.TANDEM)
+
+    def lent(self, person: Person, skills: dict[str, int], spare: float, hours: float,
+             windows: list[tuple[datetime, datetime]] | None = None) -> simulate.SimPerson:
+        """``person`` lent for ``windows`` (the whole scene by default), giving ``spare`` of their
+        ``hours`` there."""
+        levels: dict[str, float] = {k: float(v) for k, v in skills.items()}
+        levels[ANY_SKILL] = 1.0
+        share = spare / hours if hours else 0.0
+        return simulate.SimPerson(f"lent-{person.pk}", levels, self.clock.presence(person, windows, share=share))
+
+    def with_each(self, candidates: list[Candidate],
+                  windows: list[tuple[datetime, datetime]] | None = None) -> list[tuple[Candidate, float, Outcome]]:
+        """The scene run once with each candidate lent for ``windows`` (the whole scene by
+        default) for their spare hours (their hours less the work they hold now), in the
+        candidates' order, skipping those with none to spare: (candidate, spare hours, outcome)
+        for the first ``MAX_SUGGESTIONS``. The lending suggestions and the four-week plan's
+        proposals both ask this."""
+        held = held_hours([c.person for c in candidates], self.now)
+        levels = skills_of([c.person for c in candidates])
+        out: list[tuple[Candidate, float, Outcome]] = []
+        for c in candidates:
+            spare = max(0.0, c.hours - held.get(c.person.pk, 0.0))
+            if spare <= 0:
+                continue
+            lent = self.lent(c.person, levels.get(c.person.pk, {}), spare, c.hours, windows)
+            out.append((c, spare, Outcome.of(self.run([lent]))))
+            if len(out) >= MAX_SUGGESTIONS:
+                break
+        return out
+
+
+def scene(unit: Unit, now: datetime, until: datetime, *, method: str = "dual",
+          backlog: list[ServiceRequest] | None = None) -> Scene:
+    """See ``Scene``. ``backlog``: the open work at ``now`` (default: ``open_work``)."""
+    clock = Clock(unit, now, until)
+    efforts = service_efforts(unit, now)
+    workers = workers_of(unit, now, until)
+    open_now = open_work(unit) if backlog is None else backlog
+    order = QueueOrder.of(unit)
+    backlog_items = items_of(open_now, efforts, clock, at=now, holders={p.pk for p, _ in workers}, order=order)
+    expected = expected_arrivals(unit, now, clock, efforts, order)
+    return Scene(unit, now, until, clock, workers, sim_people(workers, clock), backlog_items, expected, method)
+
+
 def forecast(
     unit: Unit, now: datetime, days: int, *, method: str = "dual", backlog: list[ServiceRequest] | None = None
 ) -> Forecast:
     """See the module docstring. ``backlog``: the open work at ``now`` (default: ``open_work``;
     a replay of the past gives the work that was open then)."""
     until = window_end(unit, now, days)
-    clock = Clock(unit, now, until)
-    efforts = service_efforts(unit, now)
-    workers = workers_of(unit, now, until)
-    people = sim_people(workers, clock)
-    open_now = open_work(unit) if backlog is None else backlog
-    order = QueueOrder.of(unit)
-    backlog_items = items_of(open_now, efforts, clock, at=now, holders={p.pk for p, _ in workers}, order=order)
-    expected = expected_arrivals(unit, now, clock, efforts, order)
-    capacity = sum(hours_available(person, windows) or 0.0 for person, windows in workers)
+    world = scene(unit, now, until, method=method, backlog=backlog)
+    capacity = sum(hours_available(person, windows) or 0.0 for person, windows in world.workers)
     local = now.astimezone(calendar_for_unit(unit).zone).date()
     last = (until - timedelta(seconds=1)).astimezone(calendar_for_unit(unit).zone).date()
     daily = [(d, s / HOUR, n) for d, (s, n) in sorted(capacity_by_day(unit, local, last).items())]
-
-    def run(extra: list[simulate.SimPerson]) -> simulate.Result:
-        world = simulate.World(people + extra, backlog_items + expected, clock.steps, plan_hours=PLAN_HOURS,
-                               plan_every=PLAN_EVERY, time_limit=2.0, method=method)
-        return simulate.replay(world, simulate.TANDEM)
-
-    without = Outcome.of(run([]))
+    without = Outcome.of(world.run([]))
     result = Forecast(
-        unit, now, until, days, len(backlog_items), round(sum(a.effort for a in backlog_items), 1), len(expected),
-        round(sum(a.effort for a in expected), 1), round(capacity, 1), daily, without, [],
+        unit, now, until, days, len(world.backlog), round(sum(a.effort for a in world.backlog), 1),
+        len(world.expected), round(sum(a.effort for a in world.expected), 1), round(capacity, 1), daily, without, [],
     )
     if not result.short:
         return result
-    candidates = loan_candidates(unit, now, days)
-    held = _spare([c.person for c in candidates], now)
-    levels = skills_of([c.person for c in candidates])
-    for c in candidates:
-        spare = max(0.0, c.hours - held.get(c.person.pk, 0.0))
-        if spare <= 0:
-            continue
-        skills: dict[str, float] = {k: float(v) for k, v in levels.get(c.person.pk, {}).items()}
-        skills[ANY_SKILL] = 1.0
-        lent = simulate.SimPerson(f"lent-{c.person.pk}", skills, clock.presence(c.person, share=spare / c.hours))
-        outcome = Outcome.of(run([lent]))
+    for c, spare, outcome in world.with_each(loan_candidates(unit, now, days)):
         result.suggestions.append(
             Suggestion(c.person, c.matches, round(c.hours, 1), round(spare, 1), now, until, outcome, without)
         )
-        if len(result.suggestions) >= MAX_SUGGESTIONS:
-            break
     result.suggestions.sort(key=lambda s: (s.outcome.breaches, s.outcome.backlog_hours, s.person.display_name))
     return result
 

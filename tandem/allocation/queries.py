@@ -267,11 +267,14 @@ class Candidate:
     hours: float  # their working hours in the window
 
 
-def loan_candidates(unit: Unit, now: datetime, days: int = DEFAULT_DAYS) -> list[Candidate]:
+def loan_candidates(
+    unit: Unit, now: datetime, days: int = DEFAULT_DAYS, *, until: datetime | None = None
+) -> list[Candidate]:
     """Front-office people who hold a skill the unit's services need at the level they need it,
-    not lent (or asked for) elsewhere in the window, with their working hours in it: most
-    matching skills first, then most hours."""
-    until = window_end(unit, now, days)
+    not lent (or asked for) elsewhere in the window (``now`` to the end of the ``days``-th working
+    day, or to ``until``), with their working hours in it: most matching skills first, then most
+    hours."""
+    until = until or window_end(unit, now, days)
     needs: dict[int, int] = {}
     for skill_id, level in ServiceSkill.objects.filter(service__unit=unit, service__active=True).values_list(
         "skill_id", "min_level"

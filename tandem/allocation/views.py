@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from tandem.allocation import actions, policy
@@ -17,6 +18,7 @@ from tandem.allocation.forms import LoanForm
 from tandem.allocation.jumps import queue_jumps, week_start
 from tandem.allocation.models import LineOutcome
 from tandem.allocation.modes import mode_choices, worked_unit
+from tandem.allocation.plan_loans import ask_for_week_loan, week_proposals_for
 from tandem.allocation.productivity import (
     person_productivity,
     reads_person_productivity,
@@ -246,6 +248,28 @@ def loan_end(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
     loan = actions.end_loan(me, pk)
     messages.success(request, f"The loan of {loan.person.display_name} to {loan.unit.name} is over.")
     return redirect("allocation:loans")
+
+
+@manage_page
+def week_loans(request: HttpRequest, me: Person) -> HttpResponse:
+    """The loans proposed for a short week of the four-week plan, with their simulated effect:
+    a part of the plan page (loaded by htmx), or a page of its own without JavaScript."""
+    proposals = week_proposals_for(request.user, request.GET.get("unit", ""), request.GET.get("week", ""))
+    template = "allocation/_week_loans.html" if getattr(request, "htmx", False) else "allocation/week_loans.html"
+    response = page(request, template, {"p": proposals})
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@manage_page
+@require_POST
+def ask_week_loan(request: HttpRequest, me: Person) -> HttpResponse:
+    person = request.POST.get("person", "")
+    loan = ask_for_week_loan(me, request.POST.get("unit", ""), request.POST.get("week", ""),
+                             int(person) if person.isdigit() and len(person) < 12 else 0)
+    messages.success(request, f"Asked to borrow {loan.person.display_name} for the week of "
+                              f"{timezone.localtime(loan.starts_at):%d %b}; their lead is told.")
+    return redirect(f"{reverse('demand:plan')}?unit={loan.unit.slug}")
 
 
 @staff_page

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -14,12 +14,14 @@ from django.utils import timezone
 
 from tandem.agreements.queries import calendar_for_unit
 from tandem.catalogue.models import Service
-from tandem.demand.models import ArrivalForecast, DeclaredDemand, DemandAsk, WeekForecast
+from tandem.demand.models import ArrivalForecast, DeclaredDemand, DemandAsk, PlanInputs, WeekForecast
 from tandem.demand.queries import (
+    SHARE_WEEKS,
     closed_days,
     daily_arrivals,
     declaration_rows,
     may_declare_for,
+    requesting_shares,
     services_unit_may_ask,
     weeks_ahead,
 )
@@ -29,6 +31,7 @@ from tandem.notifications.models import Notification
 from tandem.org.models import Person, Role, Side, Unit
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Forbidden, Invalid, NotFound
+from tandem.work.effort import effort_of, service_efforts
 
 #: Days forecast from today: four whole weeks from next Monday, whatever today is.
 FORECAST_DAYS = 35
@@ -111,12 +114,31 @@ def refresh_arrival_forecasts(today: date | None = None, *, force: bool = False)
             for f in made for d in f.days
         ]
         weeks = [w for f in made for w in _week_snapshot(f.service, today, f.expected(), f.dispersion)]
+        inputs = plan_inputs(unit, services, today)
         done += len(made)
         with action_transaction():
             ArrivalForecast.objects.filter(service__unit=unit).delete()
             ArrivalForecast.objects.bulk_create(rows)
             WeekForecast.objects.bulk_create(weeks, ignore_conflicts=True)
+            PlanInputs.objects.filter(service__unit=unit).delete()
+            PlanInputs.objects.bulk_create(inputs)
     return done
+
+
+def plan_inputs(unit: Unit, services: list[Service], today: date) -> list[PlanInputs]:
+    """The plan's inputs besides the forecast (``PlanInputs``), as of now (or the end of
+    ``today`` when it is past): each service's learned effort, and the requesting units' shares
+    of its requests over the last ``SHARE_WEEKS`` weeks."""
+    zone = timezone.get_default_timezone()
+    at = min(timezone.now(), datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone))
+    efforts = service_efforts(unit, at)
+    shares = requesting_shares([s.pk for s in services], at - timedelta(weeks=SHARE_WEEKS))
+    out = []
+    for s in services:
+        effort = effort_of(efforts, s.pk)
+        out.append(PlanInputs(service=s, made_on=today, effort_seconds=effort.seconds, effort_learned=effort.learned,
+                              shares={str(u): share for u, share in shares[s.pk].items()}))
+    return out
 
 
 def backfill_week_forecasts(today: date, weeks: int) -> int:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tandem.demand.models import ArrivalForecast, DeclaredDemand, DemandAsk, WeekForecast
+from tandem.demand.models import ArrivalForecast, DeclaredDemand, DemandAsk, PlanInputs, WeekForecast
 
 
 @admin.register(DeclaredDemand)
@@ -29,3 +29,11 @@ class WeekForecastAdmin(admin.ModelAdmin):
 @admin.register(DemandAsk)
 class DemandAskAdmin(admin.ModelAdmin):
     list_display = ("unit", "month", "asked_at")
+
+
+@admin.register(PlanInputs)
+class PlanInputsAdmin(admin.ModelAdmin):
+    list_display = ("service", "made_on", "effort_seconds", "effort_learned")
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # made by the worker

@@ -60,6 +60,10 @@ class PlanWeekOut(Schema):
     target_hours: float
     target_share: float
     services: list[PlanServiceOut]
+    loan_proposals: str | None = Field(
+        ..., description="For a short week (gap_hours > 0): the path of the loans proposed to cover it "
+        "(GET, and POST to ask for one); null otherwise."
+    )
 
 
 class PlanOut(Schema):
@@ -84,14 +88,16 @@ def get_demand_plan(request: HttpRequest, unit_slug: UnitSlug) -> PlanOut:
         raise Invalid(f"{unit.name} is a front-office unit: its demand ahead is at /units/{unit.slug}/declared-demand.")
     if not reads_plan(person, unit):
         raise Forbidden(f"{unit.name}'s plan is for its lead, executives and administrators.")
-    return PlanOut(unit=UnitRef.of(unit), weeks=[_week_out(w) for w in four_week_plan(unit)])
+    return PlanOut(unit=UnitRef.of(unit), weeks=[_week_out(unit, w) for w in four_week_plan(unit)])
 
 
-def _week_out(w: WeekPlan) -> PlanWeekOut:
+def _week_out(unit: Unit, w: WeekPlan) -> PlanWeekOut:
     return PlanWeekOut(
         week=w.monday, planned=w.planned, hours=w.hours, capacity_hours=w.capacity_hours, gap_hours=w.gap_hours,
         working_hours=w.working_hours, required_people=w.required_people, available_people=w.available_people,
         target_hours=w.target_hours, target_share=w.target_share,
+        loan_proposals=f"/api/units/{unit.slug}/demand-plan/{w.monday.isoformat()}/loan-proposals"
+        if w.gap_hours > 0 else None,
         services=[PlanServiceOut(
             service=s.service.slug, name=s.service.name, expected=s.expected, p10=s.p10, p50=s.p50, p90=s.p90,
             declared=s.declared, declarers=s.declarers, planned=s.planned, effort_hours=s.effort_hours,
@@ -126,7 +132,7 @@ def get_demand_overview(request: HttpRequest) -> list[OverviewUnitOut]:
         raise Forbidden("The four weeks of every team are for back-office leads, executives and administrators.")
     return [
         OverviewUnitOut(
-            unit=UnitRef.of(o.unit), weeks=[_week_out(w) for w in o.weeks], error_share=o.error_share,
+            unit=UnitRef.of(o.unit), weeks=[_week_out(o.unit, w) for w in o.weeks], error_share=o.error_share,
             accuracy=[AccuracyOut(week=a.monday, forecast=a.forecast, actual=a.actual, within=a.within,
                                   services=a.services) for a in o.accuracy],
         )

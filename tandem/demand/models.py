@@ -87,3 +87,19 @@ class DemandAsk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} asked for {self.month:%B %Y}"
+
+
+class PlanInputs(models.Model):
+    """What the four-week plan needs of a service besides its forecast, worked out by the worker
+    with the forecast each day so that the plan page reads it instead of computing it: the
+    service's typical hands-on time (learned from the unit's events and time entries) and each
+    requesting unit's share of its requests over the last twelve weeks."""
+
+    service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="plan_inputs")
+    made_on = models.DateField()
+    effort_seconds = models.FloatField()
+    effort_learned = models.BooleanField(help_text="False: no resolved request had logged effort; a default.")
+    shares = models.JSONField(default=dict, help_text="Requesting unit id → its share of the service's requests.")
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.effort_seconds / 60:.0f} min each (made {self.made_on})"

@@ -18,13 +18,13 @@ from tandem.agreements.capacity import capacity_by_day
 from tandem.agreements.models import Agreement
 from tandem.agreements.queries import calendar_for_unit, turnaround_seconds
 from tandem.catalogue.models import Service
-from tandem.demand.models import ArrivalForecast, DeclaredDemand, WeekForecast
+from tandem.demand.models import ArrivalForecast, DeclaredDemand, PlanInputs, WeekForecast
 from tandem.engines.forecast.arrivals import period_range
 from tandem.engines.forecast.staffing import people_needed
 from tandem.engines.worktime import WorkingCalendar
 from tandem.org.models import Person, Role, Side, Unit
 from tandem.org.queries import AnyUser, is_admin, leads_unit, person_of
-from tandem.work.effort import effort_of, service_efforts
+from tandem.work.effort import Effort, effort_of, service_efforts
 from tandem.work.models import ServiceRequest
 
 WEEKS = 4
@@ -179,6 +179,25 @@ def agreement_target(unit: Unit, services: list[Service], calendar: WorkingCalen
     return min(turnaround_seconds(s, calendar) for s in services) / 3600, DEFAULT_SHARE
 
 
+def stored_inputs(unit: Unit, services: list[Service],
+                  now: datetime) -> tuple[dict[int, dict[int, float]], dict[int, Effort]]:
+    """The requesting units' shares and the learned efforts of ``services``, as the worker
+    stored them with the day's forecast (``PlanInputs``): a page view reads them rather than the
+    unit's events. A service the worker has not reached yet (a new one, or before its first
+    round) has them worked out here."""
+    shares: dict[int, dict[int, float]] = defaultdict(dict)
+    efforts: dict[int, Effort] = {}
+    for row in PlanInputs.objects.filter(service__in=services):
+        shares[row.service_id] = {int(u): float(v) for u, v in row.shares.items()}
+        efforts[row.service_id] = Effort(row.effort_seconds, row.effort_learned)
+    missing = [s.pk for s in services if s.pk not in efforts]
+    if missing:
+        shares.update(requesting_shares(missing, now - timedelta(weeks=SHARE_WEEKS)))
+        live = service_efforts(unit, now)
+        efforts.update({sid: effort_of(live, sid) for sid in missing})
+    return shares, efforts
+
+
 def four_week_plan(unit: Unit, today: date | None = None, *, now: datetime | None = None) -> list[WeekPlan]:
     now = now or timezone.now()
     today = today or timezone.localdate()
@@ -193,8 +212,7 @@ def four_week_plan(unit: Unit, today: date | None = None, *, now: datetime | Non
     declared: dict[tuple[int, date], list[DeclaredDemand]] = defaultdict(list)
     for d in DeclaredDemand.objects.filter(service_id__in=ids, week__in=mondays):
         declared[(d.service_id, d.week)].append(d)
-    shares = requesting_shares(ids, now - timedelta(weeks=SHARE_WEEKS))
-    efforts = service_efforts(unit, now)
+    shares, efforts = stored_inputs(unit, services, now)
     capacity = capacity_by_day(unit, mondays[0], last)
     target_hours, target_share = agreement_target(unit, services, calendar)
     working_ahead = open_days(calendar, today, last)  # for each week, the loan simulation's window

@@ -20,7 +20,7 @@ from tandem.demand.queries import (
 )
 from tandem.org.models import Person, Side, Unit
 from tandem.org.pages import refused, staff_page
-from tandem.org.queries import units_visible_to
+from tandem.org.queries import leads_unit, units_visible_to
 from tandem.org.views import page
 from tandem.refusal import Forbidden, Invalid, Refused
 
@@ -39,7 +39,10 @@ def plan(request: HttpRequest, me: Person) -> HttpResponse:
                        if known else Invalid(f"There is no back-office unit {slug[:50]!r}: choose one from the list."))
     weeks = four_week_plan(unit)
     peak = max([max(w.hours, w.capacity_hours) for w in weeks] + [1.0])
-    return page(request, "demand/plan.html", {"unit": unit, "units": units, "weeks": weeks, "peak": peak})
+    return page(request, "demand/plan.html", {
+        "unit": unit, "units": units, "weeks": weeks, "peak": peak,
+        "may_borrow": leads_unit(me, unit.pk),  # loans are asked by the unit's leads (and administrators)
+    })
 
 
 @staff_page

@@ -106,6 +106,8 @@ class DemoOrganisation:
                 third_party_prob=s.sim.third_party,
                 third_party_days=s.sim.third_party_days,
                 month_end=s.sim.month_end,
+                pay_week=s.sim.pay_week,
+                onboarding=s.sim.onboarding,
                 cutoff=_first_cutoff(s),
                 drift=s.sim.drift,
                 hold_days=s.sim.hold,

@@ -215,7 +215,8 @@ PEOPLE: tuple[DemoPerson, ...] = (
     P("Priya", "Sharma", "leeds", "Recruitment consultant", skills={HC: 3}),
     P("Tom", "Brennan", "leeds", "Recruitment consultant", skills={IND: 2}),
     P("Emma", "Lawson", "leeds", "Recruitment consultant", pattern="mon-to-wed", skills={HC: 3}),
-    P("Daniel", "Okafor", "leeds", "Recruitment consultant", skills={HC: 2, IND: 2}),
+    P("Daniel", "Okafor", "leeds", "Recruitment consultant", skills={HC: 2, IND: 2, "payroll-system": 2, "paye": 2},
+      note="worked three years in a bureau payroll team: Payroll can borrow him"),
     P("Hannah", "Booth", "leeds", "Trainee recruitment consultant", skills={HC: 1}),
     P("Mohammed", "Iqbal", "leeds", "Senior recruitment consultant", skills={IND: 3, AM: 2}),
     # Manchester branch
@@ -232,10 +233,14 @@ PEOPLE: tuple[DemoPerson, ...] = (
         skills={HC: 2},
     ),
     P("Jack", "Ashworth", "manchester", "Recruitment consultant", skills={IND: 3}),
-    P("Grace", "Nwosu", "manchester", "Recruitment consultant", skills={HC: 3}),
+    P("Grace", "Nwosu", "manchester", "Recruitment consultant",
+      skills={HC: 3, "timesheet-portal": 2, "client-liaison": 2},
+      note="ran the branch's timesheet desk before the back office took it: Timesheets can borrow her"),
     # Sheffield branch
     P("Mark", "Pearson", "sheffield", "Branch manager", "lead", skills={IND: 4, AM: 3}),
-    P("Rebecca", "Hall", "sheffield", "Senior recruitment consultant", skills={HC: 3}),
+    P("Rebecca", "Hall", "sheffield", "Senior recruitment consultant",
+      skills={HC: 3, "right-to-work": 2, "referencing": 2},
+      note="did her branch's right-to-work checks and references: Compliance can borrow her"),
     P("Imran", "Hussain", "sheffield", "Recruitment consultant", skills={IND: 3}),
     P(
         "Lucy",
@@ -254,7 +259,8 @@ PEOPLE: tuple[DemoPerson, ...] = (
     # Account management
     P("Richard", "Chapman", "accounts", "Head of account management", "lead", skills={AM: 4}),
     P("Nadia", "Rahman", "accounts", "Account manager", skills={AM: 3, HC: 2}),
-    P("Paul", "Fletcher", "accounts", "Account manager", skills={AM: 3, IND: 3}),
+    P("Paul", "Fletcher", "accounts", "Account manager", skills={AM: 3, IND: 3, "sales-ledger": 3, "billing-setup": 3},
+      note="sets up his clients' invoicing and knows the sales ledger: Invoicing can borrow him"),
     P("Zoe", "Middleton", "accounts", "Account manager", pattern="four-days", skills={AM: 2}),
     # Leadership team
     P("Helen", "Ashcroft", "leadership", "Managing director", "executive", skills={AM: 4}),

@@ -44,6 +44,8 @@ class Sim:
     third_party: float = 0.0
     third_party_days: float = 2.0
     month_end: float = 1.0
+    pay_week: float = 1.0  # × in the seven days before each monthly pay date
+    onboarding: float = 0.0  # extra share of the rate while a new client is onboarded
     drift: float = 1.0
     hold: tuple[float, float] = (0.0, 0.0)  # sign-off wait, median working days: first → last day
     reopen: float = 0.04

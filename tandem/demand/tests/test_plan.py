@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -18,14 +17,9 @@ from tandem.engines.durations import hours_text
 from tandem.org.models import Role
 from tandem.refusal import Forbidden, Invalid
 from tandem.work import actions
-from tandem.work.actions.time import log_time
 from tandem.work.models import ServiceRequest
 from tests.cast import TIMESHEET_OK, Cast, make_person
-
-LONDON = ZoneInfo("Europe/London")
-FIRST = date(2026, 9, 7)  # a Monday; no English bank holiday from here to Christmas
-TODAY = date(2026, 11, 16)  # a Monday: ten weeks of history behind it
-PATTERN = [3, 2, 2, 2, 1, 0, 0]  # requests per weekday, Monday first: 10 a week
+from tests.history import FIRST, LONDON, PATTERN, TODAY
 
 
 def poisson_quantile(mean: float, q: float) -> int:
@@ -49,27 +43,6 @@ def erlang_people(rate: float, effort: float, wait: float, share: float) -> int:
         if 1 - waiting * math.exp(-(c - a) * wait / effort) >= share:
             return c
         c += 1
-
-
-@pytest.fixture
-def history(cast: Cast) -> list[ServiceRequest]:
-    """Ten weeks of timesheet corrections at PATTERN, three from Leeds for each one from York;
-    the five oldest worked and resolved with 30 minutes logged each."""
-    made = []
-    n = 0
-    for d in range(70):
-        day = FIRST + timedelta(days=d)
-        for k in range(PATTERN[day.weekday()]):
-            who = cast.other_consultant if n % 4 == 3 else cast.consultant
-            at = datetime.combine(day, time(9, 30 + k), tzinfo=LONDON)
-            made.append(actions.submit_request(who, cast.timesheet, dict(TIMESHEET_OK), now=at).request)
-            n += 1
-    for sr in made[:5]:
-        at = sr.submitted_at + timedelta(hours=1)
-        actions.start_request(cast.payroll_agent, sr.pk, now=at)
-        log_time(cast.payroll_agent, sr.pk, "30 min", now=at + timedelta(minutes=30))
-        actions.resolve_request(cast.payroll_agent, sr.pk, "Corrected.", now=at + timedelta(minutes=40))
-    return made
 
 
 def test_the_worker_forecasts_each_day_at_the_weekly_pattern(cast: Cast, history: list[ServiceRequest]) -> None:
@@ -251,8 +224,10 @@ def test_a_short_week_points_to_the_loans_that_would_cover_it(
     # Week 2 needs (10 − 7.5 + 1000) × 0.5 h = 501.25 h against 112.5 h: short; the others are not.
     assert 'data-testid="borrow-2"' in html and 'data-testid="borrow-1"' not in html
     link = html.split('data-testid="borrow-2" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
-    assert link.startswith("/manage/loans/?unit=payroll&days=10&starts_at=2026-11-23T09:00&ends_at=2026-11-28T00:00")
-    assert "+389+h+short" in link  # 501.25 − 112.5 = 388.75, rounded
+    assert link == "/manage/demand/loans/?unit=payroll&week=2026-11-23"
+    # The proposals for that week load into the page (the simulation: tandem/allocation/tests/test_plan_loans.py).
+    assert 'id="loans-2026-11-23" hx-get="/manage/demand/loans/?unit=payroll&amp;week=2026-11-23"' in html
+    assert "389 h short" in html.split('id="loans-2026-11-23"', 1)[1]  # 501.25 − 112.5 = 388.75, rounded
 
 
 def test_the_lending_forecast_places_the_stored_forecast_day_by_day(cast: Cast, history: list[ServiceRequest]) -> None:
@@ -291,3 +266,30 @@ def test_front_office_leads_are_asked_once_a_month(cast: Cast, history: list[Ser
     assert "in the four weeks from Mon 23 Nov? Tandem expects about 30 requests" in asks[leeds_lead.pk]
     with time_machine.travel(datetime(2026, 12, 1, 10, tzinfo=LONDON), tick=False):
         assert ask_for_demand(date(2026, 12, 1)) == 2  # a new month
+
+
+def test_the_plan_reads_what_the_worker_stored_not_the_units_events(cast: Cast, history: list[ServiceRequest]) -> None:
+    """The learned effort and the requesting units' shares are worked out by the worker with the
+    day's forecast (PlanInputs); a page view reads them. A service the worker has not reached
+    yet has them worked out on the view, the same figures."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tandem.demand.models import PlanInputs
+    from tandem.demand.queries import four_week_plan
+
+    refresh_arrival_forecasts(TODAY)
+    stored = PlanInputs.objects.get(service=cast.timesheet)
+    assert (stored.made_on, stored.effort_seconds, stored.effort_learned) == (TODAY, 30 * 60, True)
+    assert stored.shares == {str(cast.leeds.pk): 0.75, str(cast.york.pk): 0.25}  # three of every four from Leeds
+    now = datetime.combine(TODAY, time(10), tzinfo=LONDON)
+    with time_machine.travel(now, tick=False):
+        with CaptureQueriesContext(connection) as read:
+            weeks = four_week_plan(cast.payroll, TODAY, now=now)
+        assert not [q for q in read.captured_queries if "work_event" in q["sql"] or "work_timeentry" in q["sql"]]
+        assert [w.services[0].effort_hours for w in weeks] == [0.5] * 4
+        PlanInputs.objects.all().delete()
+        with CaptureQueriesContext(connection) as read:
+            again = four_week_plan(cast.payroll, TODAY, now=now)
+        assert [q for q in read.captured_queries if "work_event" in q["sql"]]  # worked out on the view
+    assert [(w.hours, w.planned) for w in again] == [(w.hours, w.planned) for w in weeks]

@@ -83,7 +83,7 @@ TIMESHEETS: tuple[DemoService, ...] = (
         steps=("Check the request comes from the client's contact.",
                "Set up the approver in the portal.", "Send them the portal guide."),
         sim=Sim(rate=2.1, requested_by={**BRANCHES, "accounts": 0.5}, touch=15, ask=0.15,
-                third_party=0.1, third_party_days=1),
+                third_party=0.1, third_party_days=1, onboarding=1.0),
         title="Approver change · {client}",
         questions=(("Is the previous approver to be removed?", "Yes, they have left the client."),),
         resolutions=("New approver set up and sent the guide.",),

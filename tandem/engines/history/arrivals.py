@@ -1,16 +1,16 @@
 """When service requests arrive, who asks, on which channel, and for which customer matter.
 
-Everything here is vectorised: daily expected counts per service (weekday, month end, cut-off,
-growth, day-to-day noise) become Poisson counts, then times of day drawn from hourly profiles,
-requesters drawn among the requesting units' people who are at work that day, and channels.
-Customer matters (cases) arrive as bundles of requests made by one front-office owner within
-minutes of each other.
+Everything here is vectorised: daily expected counts per service (weekday, month end, the
+week before pay day, a new client's onboarding, cut-off, growth, day-to-day noise) become
+Poisson counts, then times of day drawn from hourly profiles, requesters drawn among the
+requesting units' people who are at work that day, and channels. Customer matters (cases)
+arrive as bundles of requests made by one front-office owner within minutes of each other.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -41,6 +41,56 @@ FRIDAY_AFTERNOON = 0.45  # Friday after 14:00 is quieter still
 CUTOFF_BEFORE, CUTOFF_AFTER = 2.5, 0.35  # on the cut-off day, before and after the cut-off time
 CUTOFF_DAY = {0: 1.5, -1: 1.2, 1: 0.75}  # day factor relative to the cut-off weekday
 MONTH_END_LAST, MONTH_START_FIRST = 3, 2  # working days at the end and start of a month
+
+
+def pay_weeks(clock: Clock, working: np.ndarray, pay_day: int) -> np.ndarray:
+    """Per day: within the seven days before a monthly pay date? The pay date is ``pay_day``
+    of each month, moved to the last working day before it when it falls on a closed day
+    (payroll inputs, changes and queries come in the week before the run)."""
+    days = len(working)
+    out = np.zeros(days, dtype=bool)
+    dates = clock.dates[:days]
+    index = {d: k for k, d in enumerate(dates)}
+    for year, month in sorted({(d.year, d.month) for d in dates}):
+        nominal = date(year, month, min(pay_day, 28))
+        k = index.get(nominal)
+        if k is None:
+            continue  # outside the horizon
+        while k > 0 and not working[k]:
+            k -= 1
+        out[max(k - 7, 0):k] = True
+    return out
+
+
+def _rest_of_month(factor: float, pay_week: np.ndarray, working: np.ndarray) -> float:
+    """The factor on working days outside the pay weeks that keeps the service's demand over the
+    history what it was: the surge moves work into the week before pay day (inputs and queries
+    gather before the run), it does not add work."""
+    inside, total = int((pay_week & working).sum()), int(working.sum())
+    if factor == 1.0 or inside == 0 or inside >= total:
+        return 1.0
+    return max((total - inside * factor) / (total - inside), 0.0)
+
+
+def onboarding_days(params: Params, clock: Clock, days: int) -> np.ndarray:
+    """Per day: the strength of a new client's onboarding, 0 outside it. It starts on a Monday
+    the seed picks between a quarter and three quarters of the way through the history, at full
+    strength for the first half of ``onboarding_weeks`` and at half for the rest (the bulk of
+    the new starters comes first). The start is drawn from a generator of its own, so choosing
+    it takes no draw from the history's stream."""
+    out = np.zeros(days)
+    length = 7 * params.onboarding_weeks
+    if days < length or length == 0:
+        return out
+    pick = np.random.default_rng([params.seed, ONBOARDING_STREAM])
+    start = int(pick.integers(days // 4, max(days * 3 // 4 - length, days // 4) + 1))
+    start = max(start - int(clock.weekday[start]), 0)  # back to its Monday
+    out[start:start + length] = 1.0
+    out[start + length // 2:start + length] *= 0.5
+    return out
+
+
+ONBOARDING_STREAM = 0x0B0A
 
 
 @dataclass
@@ -156,6 +206,8 @@ def draw_arrivals(
 ) -> Arrivals:
     working = working_days(clock, org, days)
     month_last, month_first = month_edges(clock, working)
+    pay_week = pay_weeks(clock, working, params.pay_day)
+    onboarding = onboarding_days(params, clock, days)
     weekday = clock.weekday[:days]
     trend = 1.0 + params.growth * np.arange(days) / max(days - 1, 1)
     base = WEEKDAY_FACTOR[weekday] * working * trend * params.scale
@@ -169,6 +221,8 @@ def draw_arrivals(
         lam = spec.daily_rate * base * noise[spec.unit]
         lam = lam * np.where(month_last, spec.month_end, 1.0)
         lam = lam * np.where(month_first, 1.0 + (spec.month_end - 1.0) * 0.4, 1.0)
+        lam = lam * np.where(pay_week, spec.pay_week, _rest_of_month(spec.pay_week, pay_week, working))
+        lam = lam * (1.0 + spec.onboarding * onboarding)
         if spec.cutoff is not None:
             relative = (weekday - spec.cutoff[0] + 3) % 7 - 3
             for rel, factor in CUTOFF_DAY.items():

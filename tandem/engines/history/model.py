@@ -148,6 +148,9 @@ class ServiceSpec:
     third_party_prob: float = 0.0  # waits on a third party at least once
     third_party_days: float = 2.0  # median wait on the third party, working days
     month_end: float = 1.0  # arrival multiplier on the last three working days of a month
+    pay_week: float = 1.0  # arrival multiplier in the seven days before each monthly pay date
+    # A new client's onboarding: extra arrivals, as a share of the daily rate, while it lasts.
+    onboarding: float = 0.0
     cutoff: tuple[int, int] | None = None  # (weekday, minute): requests rush in before it
     drift: float = 1.0  # hands-on time multiplier reached by the end of the history
     # Median working days a finished piece of work waits for sign-off before it is resolved
@@ -189,6 +192,8 @@ class Params:
     reopen_window_days: int = 5
     growth: float = 0.08  # business growth across the history (arrival trend)
     day_noise_shape: float = 25.0  # gamma shape of the day-to-day demand noise per unit
+    pay_day: int = 25  # the monthly pay date (the last working day before it when it is closed)
+    onboarding_weeks: int = 4  # a new client's onboarding, starting on a Monday the seed picks
 
 
 # --- what comes out -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.db.models import F, Q
 
 from tandem.catalogue.models import Service, ServiceReview
 from tandem.catalogue.queries import reviews_due
+from tandem.demo.catalogue import SERVICES
 from tandem.demo.load import build_demo
 from tandem.insights.conformance import service_conformance
 from tandem.insights.queries import Filters, evidence
@@ -27,7 +28,10 @@ END = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 
 def test_the_demo_slide_is_a_real_change_and_promises_are_calibrated() -> None:
     build_demo(end=END)
-    assert Promise.objects.count() == ServiceRequest.objects.count()
+    # Every request has its promise, but those an approver holds or declined: this morning's
+    # emergency payments (tandem/demo/approvals.py) are quoted only once approved.
+    held = ServiceRequest.objects.filter(status__in=[Status.WAITING_APPROVAL, Status.DECLINED])
+    assert Promise.objects.count() == ServiceRequest.objects.count() - held.count()
 
     admin = Person.objects.filter(role=Role.ADMIN).select_related("user").first()
     assert admin is not None
@@ -43,7 +47,12 @@ def test_the_demo_slide_is_a_real_change_and_promises_are_calibrated() -> None:
         # The slide is seeded as a steady climb over the whole half year, steepened by a long
         # sickness absence from week 18: the charts must see it before that absence, not only after.
         assert start is not None and start <= 18
-    false_alarms = [r["service"].name for r in others if r["chart"] and r["chart"].changed]
+    # The charts also see the demand the demo seeds (docs/demo.md): Payroll's week before pay day
+    # and a new client's onboarding load their units' queues. A service of a unit with neither
+    # must not be flagged.
+    seeded = {s.unit for s in SERVICES if s.sim.pay_week != 1.0 or s.sim.onboarding > 0}
+    false_alarms = [r["service"].name for r in others
+                    if r["service"].unit.slug not in seeded and r["chart"] and r["chart"].changed]
     assert len(false_alarms) <= 2, false_alarms
 
     recent = Promise.objects.filter(

@@ -147,6 +147,7 @@ POLICIES: dict[str, str] = {
     "insights_weeklyvariant": "false",
     "demand_arrivalforecast": "false",
     "demand_weekforecast": "false",
+    "demand_planinputs": "false",
 }
 
 POLICY = "tandem_organisation"
@@ -207,7 +208,7 @@ class Migration(migrations.Migration):
         ("notifications", "0011_every_kind"),
         ("insights", "0007_waiting_approval"),
         ("promises", "0001_initial"),
-        ("demand", "0002_demand_ask"),
+        ("demand", "0003_plan_inputs"),
         ("changes", "0004_audience_roles"),
         ("mail", "0001_initial"),
         ("search", "0002_access_keys"),

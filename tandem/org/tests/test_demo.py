@@ -199,3 +199,22 @@ def test_the_demo_history_passes_verify_audit(small_demo: str) -> None:
     result = json.loads(out.getvalue())
     assert result["ok"] and result["problem"] is None
     assert result["events"] == Event.objects.count() and result["requests"] == ServiceRequest.objects.count()
+
+
+def test_the_back_office_has_front_office_people_to_borrow(small_demo: str) -> None:
+    """Four front-office people hold back-office skills at the level the services need, so the
+    four-week plan's short weeks propose someone rather than "no one to lend"."""
+    from datetime import datetime, timedelta
+
+    from tandem.allocation.queries import loan_candidates
+
+    monday = datetime.fromisoformat(END) + timedelta(days=5)  # Monday 30 Nov, a whole week ahead
+    lenders = {}
+    for slug in ("payroll", "timesheets", "invoicing", "compliance"):
+        found = loan_candidates(Unit.objects.get(slug=slug), monday, until=monday + timedelta(days=5))
+        lenders[slug] = {c.person.user.username for c in found}
+        assert all(c.person.unit.side == Side.FRONT and c.hours > 0 for c in found)
+    assert lenders == {
+        "payroll": {"daniel.okafor"}, "timesheets": {"grace.nwosu"},
+        "invoicing": {"paul.fletcher"}, "compliance": {"rebecca.hall"},
+    }
