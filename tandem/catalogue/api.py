@@ -127,7 +127,7 @@ class CutOffOut(Schema):
     run_name: str = Field(..., description="What the run is, e.g. payroll (\"run\" when not named).")
 
 
-class StepOut(Schema):
+class ProcedureStepOut(Schema):
     position: int
     text: str
 
@@ -153,7 +153,7 @@ class ServiceOut(ServiceSummaryOut):
     cutoffs: list[CutOffOut]
     run_field: str = Field(..., description="The key of the date field that names the run a request is for; "
                            "empty: requests go in the next run and are never late.")
-    steps: list[StepOut] = Field(..., description="The documented procedure, in order.")
+    steps: list[ProcedureStepOut] = Field(..., description="The documented procedure, in order.")
     skills: list[SkillNeedOut] = Field(..., description="Skills the work needs.")
     approval: ApprovalRuleOut = Field(..., description="Whether requests wait for an approver (docs/approvals.md).")
 
@@ -183,7 +183,7 @@ class ServiceOut(ServiceSummaryOut):
                 )
                 for c in cutoffs
             ],
-            steps=[StepOut(position=s.position, text=s.text) for s in steps],
+            steps=[ProcedureStepOut(position=s.position, text=s.text) for s in steps],
             approval=approval_rule(service),
             skills=[
                 SkillNeedOut(slug=n.skill.slug, name=n.skill.name, min_level=n.min_level)

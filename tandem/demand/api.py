@@ -66,7 +66,7 @@ class PlanWeekOut(Schema):
     )
 
 
-class PlanOut(Schema):
+class DemandPlanOut(Schema):
     unit: UnitRef
     weeks: list[PlanWeekOut]
 
@@ -78,9 +78,9 @@ def _unit_named(request: HttpRequest, slug: str) -> Unit:
     return unit
 
 
-@router.get("/units/{unit_slug}/demand-plan", response={200: PlanOut, **errors(403, 404, 422)},
+@router.get("/units/{unit_slug}/demand-plan", response={200: DemandPlanOut, **errors(403, 404, 422)},
             summary="Get a back-office unit's four-week plan")
-def get_demand_plan(request: HttpRequest, unit_slug: UnitSlug) -> PlanOut:
+def get_demand_plan(request: HttpRequest, unit_slug: UnitSlug) -> DemandPlanOut:
     """The figures of the four-week plan page. For the unit's lead, executives and administrators."""
     person = actor(request)
     unit = _unit_named(request, unit_slug)
@@ -88,7 +88,7 @@ def get_demand_plan(request: HttpRequest, unit_slug: UnitSlug) -> PlanOut:
         raise Invalid(f"{unit.name} is a front-office unit: its demand ahead is at /units/{unit.slug}/declared-demand.")
     if not reads_plan(person, unit):
         raise Forbidden(f"{unit.name}'s plan is for its lead, executives and administrators.")
-    return PlanOut(unit=UnitRef.of(unit), weeks=[_week_out(unit, w) for w in four_week_plan(unit)])
+    return DemandPlanOut(unit=UnitRef.of(unit), weeks=[_week_out(unit, w) for w in four_week_plan(unit)])
 
 
 def _week_out(unit: Unit, w: WeekPlan) -> PlanWeekOut:

@@ -159,7 +159,7 @@ class FlowQuery(Schema):
     weeks: int = Field(12, description="4, 12 or 26 weeks.")
 
 
-class StepOut(Schema):
+class FlowStepOut(Schema):
     from_: str = Field(..., alias="from")
     to: str
     count: int
@@ -173,8 +173,8 @@ class FlowOut(Schema):
     variants: int
     handovers_per_case: float = Field(..., description="Changes of unit between consecutive events, per request.")
     ping_pong_rate: float = Field(..., description="Share of requests that went back to a unit they had left.")
-    steps: list[StepOut] = Field(..., description="The most frequent directly-follows steps.")
-    bottlenecks: list[StepOut] = Field(..., description="The steps adding up to the most time.")
+    steps: list[FlowStepOut] = Field(..., description="The most frequent directly-follows steps.")
+    bottlenecks: list[FlowStepOut] = Field(..., description="The steps adding up to the most time.")
 
 
 @router.get(

@@ -36,7 +36,7 @@ class QuestionOut(Schema):
     your_answer: int | None = Field(..., description="Your answer (1 Never … 5 Always), if you gave one.")
 
 
-class AnswerIn(InSchema):
+class PulseAnswerIn(InSchema):
     unit: Slug = Field(..., description="The back-office unit's slug.")
     period: date = Field(..., description="The first day of the period, from GET /api/pulse/questions.")
     answer: int = Field(..., description="1 Never, 2 Rarely, 3 Sometimes, 4 Often, 5 Always.")
@@ -104,7 +104,7 @@ def list_pulse_questions(request: HttpRequest) -> list[dict]:
 
 
 @router.post("/pulse/answers", response={200: AnswerOut, **errors(400, 403, 409, 422)}, summary="Answer the pulse")
-def answer_pulse(request: HttpRequest, payload: AnswerIn) -> dict:
+def answer_pulse(request: HttpRequest, payload: PulseAnswerIn) -> dict:
     """One answer per person, unit and period: answering again changes it. 409 when the
     period has closed."""
     me = actor(request)

@@ -44,7 +44,7 @@ class AgreementShareOut(Schema):
     meets_target: bool | None
 
 
-class AttainmentOut(Schema):
+class ReviewAttainmentOut(Schema):
     resolved: int
     met: int
     percent: float | None
@@ -85,7 +85,7 @@ class ServiceReviewOut(Schema):
     client: str
     month: date
     volumes: VolumesOut
-    attainment: AttainmentOut
+    attainment: ReviewAttainmentOut
     promises: PromisesOut
     satisfaction: SatisfactionOut
     pulse: list[PulseOut]
@@ -104,7 +104,7 @@ def get_service_review(request: HttpRequest, query: Query[ReviewQuery]) -> Servi
     reports = ServiceReport.objects.filter(organisation=org, made_at__isnull=False).order_by("-month")[:24]
     return ServiceReviewOut(
         client=org.slug, month=f["month"], volumes=VolumesOut(**f["volumes"]),
-        attainment=AttainmentOut(**f["attainment"]), promises=PromisesOut(**f["promises"]),
+        attainment=ReviewAttainmentOut(**f["attainment"]), promises=PromisesOut(**f["promises"]),
         satisfaction=SatisfactionOut(**f["satisfaction"]), pulse=[PulseOut(**r) for r in f["pulse"]],
         waits=[WaitOut(**r) for r in f["waits"]],
         reports=[ReportRef(month=r.month, markdown_url=f"/service-review/reports/{r.pk}/",

@@ -208,6 +208,27 @@ def test_it_resolves_every_schema_reference() -> None:
         assert name in document["components"]["schemas"], name
 
 
+def test_no_two_schemas_share_a_name() -> None:
+    """The document keys its schemas by class name: two classes of one name (each app has its
+    own ``PlanOut`` or ``StepOut`` in mind) leave one of them described by the other's schema,
+    and clients of the API validate its answers against the wrong one."""
+    from ninja import Schema
+
+    import tandem.site.api  # noqa: F401  (every router's schemas are defined once it is loaded)
+
+    def subclasses(cls: type) -> set[type]:
+        found: set[type] = set(cls.__subclasses__())
+        for sub in list(found):
+            found |= subclasses(sub)
+        return found
+
+    by_name: dict[str, set[str]] = {}
+    for schema in subclasses(Schema):
+        if schema.__module__.startswith("tandem."):
+            by_name.setdefault(schema.__name__, set()).add(schema.__module__)
+    assert {name: sorted(m) for name, m in by_name.items() if len(m) > 1} == {}
+
+
 def test_it_refuses_unknown_fields_in_every_request_body_schema() -> None:
     document = openapi()
     # JSON bodies; the multipart bodies are file uploads (a pay snapshot, a comment's files), their
