@@ -59,7 +59,8 @@ NOT_CLIENT_DATA = {
     "voice_usedpulselink": "hashes of used signed links",
 }
 # Reached from the roots only backwards (a unit names its organisation), covered all the same.
-EXTRA_COVERED = {"org_organisation"}
+# Tables keyed on the organisation itself rather than reached from a request, case, person or unit.
+EXTRA_COVERED = {"org_organisation", "voice_servicereport"}
 
 
 def _label(model: Any) -> str:
