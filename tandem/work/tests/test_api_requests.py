@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from tandem.work import actions
 from tandem.work.models import Case, Comment, Event, ServiceRequest, Status
@@ -36,15 +38,18 @@ def assert_refusal(response, status: int) -> dict:
 
 def test_it_submits_a_request_and_shows_it_back(cast: Cast) -> None:
     api = ApiClient(cast.consultant)
-    response = api.post("/api/requests", submit_body(title="Ann's overtime"))
-    assert response.status_code == 201, response.json()
-    body = response.json()
-    assert body["status"] == "new" and body["title"] == "Ann's overtime"
-    assert body["service"]["slug"] == "timesheet-correction" and body["unit"]["slug"] == "payroll"
-    assert body["intake"] == {**TIMESHEET_OK, "hours": "37.5"}
-    assert body["requester"] == {"id": cast.consultant.pk, "name": cast.consultant.display_name}
-    assert body["submitted_at"].endswith("Z") and body["due_at"].endswith("Z")
-    assert api.get(f"/api/requests/{body['id']}").json() == body
+    # The clock held from the submission to the read-back: the agreement's figures (working time
+    # used so far) move with every minute that passes between the two calls.
+    with time_machine.travel(timezone.now(), tick=False):
+        response = api.post("/api/requests", submit_body(title="Ann's overtime"))
+        assert response.status_code == 201, response.json()
+        body = response.json()
+        assert body["status"] == "new" and body["title"] == "Ann's overtime"
+        assert body["service"]["slug"] == "timesheet-correction" and body["unit"]["slug"] == "payroll"
+        assert body["intake"] == {**TIMESHEET_OK, "hours": "37.5"}
+        assert body["requester"] == {"id": cast.consultant.pk, "name": cast.consultant.display_name}
+        assert body["submitted_at"].endswith("Z") and body["due_at"].endswith("Z")
+        assert api.get(f"/api/requests/{body['id']}").json() == body
 
 
 def test_it_walks_a_request_through_every_move(cast: Cast) -> None:
