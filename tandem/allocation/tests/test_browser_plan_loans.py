@@ -44,6 +44,9 @@ def test_a_lead_asks_for_a_loan_the_plan_proposes(live_server, page: Page) -> No
     expect(first.get_by_role("cell", name=re.compile(r"^Colleague Leeds branch"))).to_be_visible()
     first.get_by_role("button", name="Ask to borrow Colleague").click()
     expect(page.get_by_text("Asked to borrow Colleague for the week of")).to_be_visible()
+    # Every week's simulation must have answered before the test's database is emptied: a
+    # request still reading in the live server holds SQLite's table lock against the flush.
+    expect(page.get_by_text("Simulating")).to_have_count(0, timeout=120_000)
     loan = Loan.objects.get()
     assert (loan.person, loan.unit) == (cast.colleague, cast.payroll)
     assert loan.note.startswith("Four-week plan: week of ")
