@@ -452,7 +452,7 @@ def set_run_field(actor: Person, service_id: int, key: str) -> Service:
 
 def set_approval(
     actor: Person, service_id: int, approver_id: int | None, field: str = "", above: Decimal | None = None,
-    *, by: str = ApprovalBy.NAMED, approver_field: str = "",
+    *, by: str = ApprovalBy.NAMED, approver_field: str = "", remind_days: int | None = None,
 ) -> Service:
     """Who approves the service's requests before work starts: the named approver (None:
     nobody), the requester's lead (``by="lead"``) or the person named in the email field
@@ -481,12 +481,17 @@ def set_approval(
             errors["approver"] = ["Name the approver the amount rule sends requests to."]
         if above is not None and not (Decimal("-1e13") < above < Decimal("1e13")):
             errors["approval_above"] = ["Give an amount of at most 13 digits."]
+        if remind_days is not None and not 0 <= remind_days <= 30:
+            errors["approval_remind_days"] = ["Remind after 0 (never) to 30 working days."]
         if errors:
             said = " ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
             raise Invalid(f"The approval rule of {service.name} cannot be saved. {said}", errors=errors)
         service.approver, service.approval_by, service.approver_field = approver, by, approver_field
         service.approval_field, service.approval_above = field, above
-        service.save(update_fields=["approver", "approval_by", "approver_field", "approval_field", "approval_above"])
+        if remind_days is not None:
+            service.approval_remind_days = remind_days
+        service.save(update_fields=["approver", "approval_by", "approver_field", "approval_field", "approval_above",
+                                    "approval_remind_days"])
         return service
 
 

@@ -146,6 +146,9 @@ class ApprovalRuleOut(Schema):
     )
     approver: PersonRef | None = Field(..., description="The named approver; null: nobody named.")
     approver_field: str = Field(..., description="With `by: field`, the key of the email field naming the approver.")
+    remind_after_days: int = Field(
+        ..., description="Working days before a waiting approver is reminded, then once a working day; 0: never."
+    )
     field: str = Field(..., description="The number field whose value decides; empty: every request.")
     above: str | None = Field(..., description="Approval when that value is above this amount.")
 
@@ -201,7 +204,8 @@ class ServiceOut(ServiceSummaryOut):
 def approval_rule(service: Service) -> ApprovalRuleOut:
     above = service.approval_above
     return ApprovalRuleOut(by=service.approval_by, approver=PersonRef.maybe(service.approver),  # type: ignore[arg-type]
-                           approver_field=service.approver_field, field=service.approval_field,
+                           approver_field=service.approver_field, remind_after_days=service.approval_remind_days,
+                           field=service.approval_field,
                            above=None if above is None else number(above))
 
 
@@ -275,6 +279,10 @@ class ApprovalIn(InSchema):
         None, ge=1, le=2**31 - 1, description="With `by: named`, the approver's person id; null: no approval."
     )
     approver_field: str = Field("", max_length=60, description="With `by: field`, an email field's key.")
+    remind_after_days: int | None = Field(
+        None, ge=0, le=30, description="Working days before a waiting approver is reminded (0: never); "
+        "omitted: as it was (2 for a new service)."
+    )
     field: str = Field("", max_length=60, description="A number field's key: approval only above the amount.")
     above: Decimal | None = Field(
         None, max_digits=17, decimal_places=4, description="The amount above which approval is needed."
@@ -337,7 +345,8 @@ def set_approval(request: HttpRequest, slug: ServiceSlug, payload: ApprovalIn) -
     providing unit's lead or an administrator."""
     me = actor(request)
     service = actions.set_approval(me, service_at(request, slug).pk, payload.approver, payload.field, payload.above,
-                                   by=payload.by, approver_field=payload.approver_field)
+                                   by=payload.by, approver_field=payload.approver_field,
+                                   remind_days=payload.remind_after_days)
     return approval_rule(Service.objects.select_related("approver__user").get(pk=service.pk))
 
 

@@ -108,6 +108,11 @@ class Service(models.Model):
         max_length=60, blank=True, default="", db_default="",
         help_text="With “the person named in a field”: the key of the email field naming the approver.",
     )
+    approval_remind_days = models.PositiveSmallIntegerField(
+        "remind the approver after (working days)", default=2, db_default=2, validators=[MaxValueValidator(30)],
+        help_text="An approver who has not decided after this many working days of the service's calendar "
+        "is reminded, then once each working day; 0: never.",
+    )
     required_skills: models.ManyToManyField[Skill, ServiceSkill] = models.ManyToManyField(
         Skill, through="ServiceSkill", related_name="services"
     )

@@ -147,5 +147,6 @@ def test_an_approval_rule_by_lead_or_field_is_refused_when_it_cannot_work(cast: 
     assert service.approval_by == "named" and service.approver is None and not service.requires_approval
     response = api.post(f"/api/services/{service.slug}/approval", {"by": "lead", "field": "hours", "above": "40"})
     assert response.status_code == 200, response.json()
-    assert response.json() == {"by": "lead", "approver": None, "approver_field": "", "field": "hours", "above": "40"}
+    assert response.json() == {"by": "lead", "approver": None, "approver_field": "", "remind_after_days": 2,
+                               "field": "hours", "above": "40"}
     assert api.get(f"/api/services/{service.slug}").json()["approval"]["by"] == "lead"
