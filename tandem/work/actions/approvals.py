@@ -69,7 +69,7 @@ def remind_waiting_approvers(now: datetime | None = None, *, batch: int = 500) -
             ).update(approval_remind_at=following)
             if claimed != 1:
                 continue  # another worker reminded, or the approver decided meanwhile
-            sr = ServiceRequest.objects.select_for_update().select_related("approver__user").get(pk=pk)
+            sr = ServiceRequest.objects.select_for_update(of=("self",)).select_related("approver__user").get(pk=pk)
             approver = sr.approver
             _append_event(sr, Event.Kind.APPROVAL_REMINDED, None, at=now, data={
                 "approver": sr.approver_id, "approver_name": approver.display_name if approver else "",
