@@ -6,7 +6,6 @@ The times are checked against a plain recount of the working days (Monday to Fri
 from __future__ import annotations
 
 import re
-import threading
 from datetime import datetime, timedelta
 from decimal import Decimal
 from io import StringIO
@@ -16,7 +15,6 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 
 from tandem.catalogue import actions as catalogue
@@ -27,6 +25,7 @@ from tandem.work import actions
 from tandem.work.models import Event, ServiceRequest, Status
 from tests.apiclient import ApiClient
 from tests.cast import PASSWORD, TIMESHEET_OK, Cast, make_person
+from tests.race import twice_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,27 +69,7 @@ def working_days_after(start: datetime, days: int) -> datetime:
 
 
 def race(when: datetime) -> list[int]:
-    """Two workers at once: threads on PostgreSQL, one after the other on SQLite."""
-    if connection.vendor != "postgresql":
-        return [remind(when), remind(when)]
-    results: list[int] = []
-    barrier = threading.Barrier(2)
-
-    def run() -> None:
-        from django.db import connections
-
-        try:
-            barrier.wait()
-            results.append(actions.remind_waiting_approvers(when))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+    return twice_at_once(lambda: actions.remind_waiting_approvers(when))
 
 
 def test_the_approver_is_reminded_after_two_working_days_then_once_a_working_day(cast: Cast, approver: Person) -> None:
