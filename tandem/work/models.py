@@ -156,6 +156,10 @@ class ServiceRequest(models.Model):
         help_text="Who approves it before work starts (blank: its service needs no approval).",
     )
     approved_at = models.DateTimeField(null=True, blank=True, help_text="When its approver approved it.")
+    # When its waiting approver is next reminded (the worker's deadline; docs/approvals.md).
+    approval_remind_at = models.DateTimeField(
+        null=True, blank=True, help_text="While it waits for approval: when the approver is next reminded."
+    )
     submitted_at = models.DateTimeField(default=timezone.now)
     status_changed_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField(help_text="Published turnaround, from submission, in working days.")
@@ -218,6 +222,11 @@ class ServiceRequest(models.Model):
             models.Index(fields=["requesting_unit", "id"], name="sr_requesting_unit"),
             models.Index(fields=["approver", "status"], name="sr_approver"),
             models.Index(fields=["status", "resolved_at"], name="sr_status_resolved"),
+            # The reminder worker's lookup: only requests waiting for approval are in it.
+            models.Index(
+                fields=["approval_remind_at"], condition=models.Q(status="waiting_approval"),
+                name="sr_approval_remind_due",
+            ),
             # The breach worker's lookups: only open, not yet alerted requests are indexed, so
             # "what fell due" never scans the history.
             models.Index(
@@ -327,6 +336,7 @@ class Event(models.Model):
         APPROVAL_ASKED = "approval_asked", "Approval asked"
         APPROVED = "approved", "Approved"
         DECLINED = "declined", "Declined"
+        APPROVAL_REMINDED = "approval_reminded", "Approver reminded"
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()

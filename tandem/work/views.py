@@ -257,6 +257,8 @@ def request_page(
             "procedure": procedure_for(me, sr),
             "time_entries": list(time_entries_for(me, sr)),
             "approval_why": next((e.data.get("why", "") for e in events if e.kind == Event.Kind.APPROVAL_ASKED), ""),
+            "approval_reminded": next(
+                (e.at for e in reversed(events) if e.kind == Event.Kind.APPROVAL_REMINDED), None),
         },
         status=status,
     )
