@@ -9,9 +9,14 @@ every request of the block after it at its submission (k = 1). Scored on the blo
 by the end of the history (the same requests for every method):
 
 - MAE of the P50 at submission, in calendar days, against submission → resolution;
-- P85 kept per back-office unit: the engine's P50 with the per-unit shift recomputed every midnight
-  from the unit's latest requests of the block (``adaptive_upper``; censored while running); today's
-  product quote is its own stored P85;
+- P85 kept per back-office unit, under four per-unit calibrations of the engine's quotes, each fed only
+  the block's own requests (out of sample): ``km150`` (the Kaplan–Meier quantile of the unit's 150
+  latest, censored while running: ``adaptive_upper``), ``reach`` (the same window reaching back until
+  100 have ended), ``track`` (the fit-time calibrated P85 moved by the quantile tracker,
+  ``tracked_upper``, after each known miss or keep; also at three step sizes) and ``reach+track``;
+  today's product quote is its own stored P85;
+- two blends of the engine (product feed only) with today's quote: the mean of both P50s and of both
+  P85s (then calibrated like the engine), and the engine's P50 with today's P85;
 - the engine's part of one quote with the feed alone, from a log of the request's submission only
   (and that it gives the same P50 as the whole log).
 
@@ -168,6 +173,7 @@ def fit_origins(shares: list[float], max_rounds: int, budget_s: float) -> dict[s
             model = fit(log, cases=fit_cases, case_attributes=["unit", "service"], max_rounds=max_rounds,
                         time_budget_s=budget_s, **kwargs)
             got["fit_seconds"][name] = round(time.perf_counter() - began, 1)
+            print(f"origin {share:.0%}: {name} fitted in {got['fit_seconds'][name]} s", file=sys.stderr, flush=True)
             q = model.predict_prefixes(log, extra_features=kwargs.get("extra_features"))
             k1 = q.k == 1
             at_case = {c: i for i, c in enumerate(np.array(q.case_id)[k1])}
