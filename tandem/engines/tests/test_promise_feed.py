@@ -139,10 +139,12 @@ def test_it_counts_running_requests_as_censored_and_recounts_by_hand():
     assert few[0] == pytest.approx(2.5)
 
 
-def test_the_adaptive_quote_reads_nothing_after_its_midnight():
-    rng = np.random.default_rng(3)
+@pytest.mark.parametrize(("seed", "mean_days", "extra"), [(3, 2, {}), (5, 6, {"window": 20, "min_ended": 60})])
+def test_the_adaptive_quote_reads_nothing_after_its_midnight(seed: int, mean_days: float, extra: dict) -> None:
+    # The second case: long requests and a short window that reaches back until 60 have ended.
+    rng = np.random.default_rng(seed)
     start = np.sort(rng.uniform(0, 60 * DAY, 300))
-    end = start + rng.exponential(2 * DAY, 300)
+    end = start + rng.exponential(mean_days * DAY, 300)
     group = rng.integers(0, 3, 300)
     p50 = rng.uniform(0.5, 3, 300)
     at = np.array([30 * DAY + 7, 45 * DAY + 3])
@@ -150,7 +152,7 @@ def test_the_adaptive_quote_reads_nothing_after_its_midnight():
     def quote(hist_start: np.ndarray, hist_end: np.ndarray, hist_group: np.ndarray, hist_p50: np.ndarray) -> np.ndarray:
         return adaptive_upper(at_s=at, group=[0, 2], p50_days=[1.0, 2.0], level=0.85, min_cases=10,
                               hist_start_s=hist_start, hist_end_s=hist_end, hist_group=hist_group,
-                              hist_p50_days=hist_p50)
+                              hist_p50_days=hist_p50, **extra)
 
     full = quote(start, end, group, p50)
     for i, t in enumerate(at):
@@ -174,22 +176,3 @@ def test_the_window_reaches_back_until_enough_requests_have_ended():
     assert adaptive_upper(**kwargs)[0] == pytest.approx(20.0)  # type: ignore[arg-type]
     assert adaptive_upper(**kwargs, min_ended=10)[0] == pytest.approx(2.0)  # type: ignore[arg-type]
     assert adaptive_upper(**kwargs, min_ended=5)[0] == pytest.approx(20.0)  # type: ignore[arg-type]  # 5 of 15
-
-
-def test_the_reach_back_window_reads_nothing_after_its_midnight():
-    rng = np.random.default_rng(5)
-    start = np.sort(rng.uniform(0, 60 * DAY, 300))
-    end = start + rng.exponential(6 * DAY, 300)
-    group = rng.integers(0, 2, 300)
-    p50 = rng.uniform(0.5, 3, 300)
-    at = np.array([30 * DAY + 7, 50 * DAY + 3])
-
-    def quote(s: np.ndarray, e: np.ndarray, g: np.ndarray, p: np.ndarray) -> np.ndarray:
-        return adaptive_upper(at_s=at, group=[0, 1], p50_days=[1.0, 2.0], level=0.85, min_cases=10, window=20,
-                              min_ended=60, hist_start_s=s, hist_end_s=e, hist_group=g, hist_p50_days=p)
-
-    full = quote(start, end, group, p50)
-    for i, t in enumerate(at):
-        m = np.floor(t / DAY) * DAY
-        keep = start < m
-        assert quote(start[keep], np.where(end[keep] <= m, end[keep], INF), group[keep], p50[keep])[i] == full[i]
