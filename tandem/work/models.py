@@ -214,6 +214,10 @@ class ServiceRequest(models.Model):
             models.Index(fields=["unit", "channel", "status", "id"], name="sr_queue_status"),
             models.Index(fields=["unit", "channel", "service", "id"], name="sr_queue_service"),
             models.Index(fields=["assignee", "is_open", "id"], name="sr_assignee_open"),
+            # What people away today still hold of a unit (``work_held_by_absent``): counted per
+            # status and ranked by due time from the index alone, however much they hold.
+            models.Index(fields=["assignee", "unit", "status", "due_at", "id"], condition=models.Q(is_open=True),
+                         name="sr_assignee_unit_open"),
             models.Index(fields=["requester", "id"], name="sr_requester"),
             models.Index(fields=["requesting_unit", "id"], name="sr_requesting_unit"),
             models.Index(fields=["approver", "status"], name="sr_approver"),

@@ -169,8 +169,11 @@ def work_held_by_absent(unit_id: int, today: date) -> list[AwayHolding]:
         return []
     rank = Window(RowNumber(), partition_by=[F("assignee_id")], order_by=[F("due_at").asc(), F("pk").asc()])
     named: dict[int, list[ServiceRequest]] = {}
+    # Ranked on the ids alone (the sr_assignee_unit_open index holds all it reads), then the
+    # few named rows are read whole.
+    ranked = held.exclude(status=Status.ASSIGNED).annotate(rank=rank).filter(rank__lte=AWAY_NAMED)
     started = (
-        held.exclude(status=Status.ASSIGNED).annotate(rank=rank).filter(rank__lte=AWAY_NAMED)
+        ServiceRequest.objects.filter(pk__in=list(ranked.values_list("pk", flat=True)))
         .select_related("service").order_by("assignee_id", "due_at", "pk")
     )
     for sr in started:

@@ -70,7 +70,7 @@ def my_requests(request: HttpRequest, me: Person) -> HttpResponse:
     branch's work. Which of them the person may see is ``requests_visible_to``'s to say."""
     show_open = request.GET.get("show") == "open"
     ours = request.GET.get("whose") == "unit"
-    qs = requests_visible_to(request.user).select_related(*ROW_RELATED)
+    qs = requests_visible_to(request.user)
     qs = qs.filter(requesting_unit_id=me.unit_id) if ours else qs.filter(requester=me)
     qs = qs.filter(is_open=True) if show_open else qs
     page = keyset_page(
@@ -79,6 +79,7 @@ def my_requests(request: HttpRequest, me: Person) -> HttpResponse:
         after=parse_cursor(request.GET.get("after")),
         before=parse_cursor(request.GET.get("before")),
         size=PAGE_SIZE,
+        related=ROW_RELATED,
     )
     filters = urlencode([*([("whose", "unit")] if ours else []), *([("show", "open")] if show_open else [])])
     context = {"page": page, "show_open": show_open, "ours": ours, "unit": me.unit, "filters": filters,
@@ -457,9 +458,7 @@ def queue_page(request: HttpRequest, me: Person, *, due: Any) -> HttpResponse:
         services=list(unit.services.order_by("name")),
         clients=list(organisations_visible_to(request.user)) if not is_client(me) else [],
     )
-    qs = form.apply(requests_visible_to(request.user), me, timezone.now()).select_related(
-        *ROW_RELATED
-    )
+    qs = form.apply(requests_visible_to(request.user), me, timezone.now())
     page = keyset_page(
         qs,
         form.chosen_sort,
@@ -467,6 +466,7 @@ def queue_page(request: HttpRequest, me: Person, *, due: Any) -> HttpResponse:
         before=parse_cursor(request.GET.get("before")),
         size=PAGE_SIZE,
         keys=form.sort_keys(due),
+        related=ROW_RELATED,
     )
     template = "work/_queue_results.html" if getattr(request, "htmx", False) else "work/queue.html"
     lead = leads_unit(me, unit.pk)
