@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
+from tandem.isolation import one_transaction_for_reads
 from tandem.org.models import Person, Side
 from tandem.org.pages import refused, safe_next, staff_page
 from tandem.org.queries import (
@@ -67,7 +68,13 @@ def home(request: HttpRequest, me: Person) -> HttpResponse:
 @staff_page
 def my_requests(request: HttpRequest, me: Person) -> HttpResponse:
     """Mine, or (?whose=unit) those my unit made: a branch's lead and colleagues follow the
-    branch's work. Which of them the person may see is ``requests_visible_to``'s to say."""
+    branch's work. Which of them the person may see is ``requests_visible_to``'s to say. Only
+    reads: in one transaction."""
+    with one_transaction_for_reads():
+        return _my_requests(request, me)
+
+
+def _my_requests(request: HttpRequest, me: Person) -> HttpResponse:
     show_open = request.GET.get("show") == "open"
     ours = request.GET.get("whose") == "unit"
     qs = requests_visible_to(request.user)
@@ -438,7 +445,12 @@ def _queue_units(me: Person) -> list:
 
 def queue_page(request: HttpRequest, me: Person, *, due: Any) -> HttpResponse:
     """The team queue; ``due`` says when a request is due (the site's ``queue`` knows the
-    promise made to its requester as well as its agreement)."""
+    promise made to its requester as well as its agreement). Only reads: in one transaction."""
+    with one_transaction_for_reads():
+        return _queue_page(request, me, due)
+
+
+def _queue_page(request: HttpRequest, me: Person, due: Any) -> HttpResponse:
     units = _queue_units(me)
     if not units:
         return refused(
