@@ -89,8 +89,8 @@ def _read(
     # request of every person (25 ms for Invoicing's 373 in the demo, growing with the history).
     # Ordering the bare ids keeps it on the queue's index; the page's rows come by primary key.
     ids = list(qs.order_by(*order).values_list("pk", flat=True)[:limit])
-    rows = {row.pk: row for row in qs.filter(pk__in=ids)}
-    return [rows[pk] for pk in ids]
+    read = {row.pk: row for row in qs.filter(pk__in=ids)}
+    return [read[pk] for pk in ids]
 
 
 def keyset_page(
