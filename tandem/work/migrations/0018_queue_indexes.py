@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
         ('agreements', '0004_client_contracts'),
         ('catalogue', '0008_client_contracts'),
         ('org', '0009_row_level_security'),
-        ('work', '0016_every_event_kind'),
+        ('work', '0017_approval_reminders'),
     ]
 
     operations = [
