@@ -83,6 +83,7 @@ KINDS: tuple[str, ...] = (
     "approval_asked",  # never simulated: the demo's services need no approval
     "approved",  # never simulated
     "declined",  # never simulated
+    "approval_reminded",  # never simulated
 )
 K = {name: code for code, name in enumerate(KINDS)}
 # Events that change no status (from/to stay empty); note_added is the internal one.
