@@ -30,6 +30,7 @@ from tandem.engines.eventlog.timestamps import ParsedTimes
 from tandem.org.models import Person, Unit
 from tandem.outbox.actions import action_transaction, publish
 from tandem.rows import insert_rows
+from tandem.work import numbering
 from tandem.work.models import Channel, Event, ServiceRequest, Status
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -45,7 +46,7 @@ TITLE_LIMIT = 200
 CLOSE_REASON = "imported history"
 REQUEST_COLUMNS = ("service", "unit", "requesting_unit", "confidential", "requester", "channel", "title", "intake",
                    "status", "is_open", "resolution", "submitted_at", "status_changed_at", "due_at", "resolved_at",
-                   "closed_at", "idempotency_key", "last_event_seq")
+                   "closed_at", "idempotency_key", "last_event_seq", "organisation", "number", "reference")
 EVENT_COLUMNS = ("request", "seq", "kind", "actor", "at", "from_status", "to_status", "internal", "data",
                  "prev_hash", "hash")
 
@@ -333,13 +334,17 @@ def _write_cases(log: EventLog, target: ImportTarget, cases: list[tuple[str, str
     zone, turnaround = service.unit.time_zone, service.turnaround_days
     resolution = f"Imported history ({source})"[:TITLE_LIMIT]
     requests: list[tuple[Any, ...]] = []
-    for case_id, key, start, end in cases:
+    # Numbered in the requesting organisation's numbering, as if each had been submitted there.
+    organisation = target.requesting_unit.organisation
+    first_number, prefix = numbering.reserve(organisation), numbering.prefix_of(organisation)
+    for number, (case_id, key, start, end) in enumerate(cases, start=first_number):
         first, last = _aware(int(log.time[start])), _aware(int(log.time[end - 1]))
         requests.append((
             service.pk, service.unit_id, target.requesting_unit.pk, service.confidential, requester.pk,
             target.channel, f"{service.name} · imported {case_id}"[:TITLE_LIMIT], {}, Status.CLOSED.value, False,
             resolution, first, last, add_working_days(first, turnaround, tz=zone), last, last, key,
             (end - start) + 1 + (end - start == 1),
+            organisation.pk if organisation else None, number, numbering.reference_for(prefix, number),
         ))
     # Plain tuples through executemany (tandem.rows.insert_rows), then the new ids by their keys (the
     # requester's unique key index): bulk_create's per-field compilation was most of the time.

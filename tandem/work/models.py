@@ -198,6 +198,20 @@ class ServiceRequest(models.Model):
     late_for_cutoff = models.CharField(
         max_length=200, blank=True, help_text="The run it asked for and missed, in words; blank when in time."
     )
+    # Its number within its requesting organisation (docs/isolation.md, "References"): each client
+    # organisation numbers its requests 1, 2, 3, ... and the provider's own requests keep one
+    # numbering, so that no reference a client sees counts another client's requests. Given at
+    # submission (tandem.work.numbering), never changed; ``organisation`` is whose numbering
+    # it is (NULL: the provider's own), copied from the requesting unit then.
+    organisation = models.ForeignKey(
+        "org.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="Whose numbering its number is in (blank: the provider's own).",
+    )
+    number = models.PositiveIntegerField(help_text="Its number within its requesting organisation.")
+    # Stored rather than computed from the organisation's slug: one index look-up finds a request
+    # by what people type, a list never joins the organisation to show it, and a reference once
+    # given (in a mail, a spreadsheet) keeps naming the same request.
+    reference = models.CharField(max_length=80, unique=True, help_text="SR-000042, or NORTHERN-000042 for a client's.")
 
     class Meta:
         ordering = ["-id"]
@@ -206,6 +220,15 @@ class ServiceRequest(models.Model):
                 fields=["requester", "idempotency_key"],
                 condition=models.Q(idempotency_key__isnull=False),
                 name="one_request_per_idempotency_key",
+            ),
+            # One numbering per organisation; the provider's own (NULL) has its own constraint
+            # because NULLs never collide in a unique index.
+            models.UniqueConstraint(
+                fields=["organisation", "number"], condition=models.Q(organisation__isnull=False),
+                name="sr_one_number_per_client",
+            ),
+            models.UniqueConstraint(
+                fields=["number"], condition=models.Q(organisation__isnull=True), name="sr_one_number_per_provider",
             ),
         ]
         indexes = [
@@ -245,8 +268,10 @@ class ServiceRequest(models.Model):
         return f"{self.reference} {self.title}"
 
     @property
-    def reference(self) -> str:
-        return f"SR-{self.pk:06d}" if self.pk else "SR-new"
+    def address_key(self) -> str:
+        """What its addresses carry (``/requests/<key>/``): a client's request its reference, so
+        that no address shows the id every client's requests share; the provider's own its id."""
+        return str(self.pk) if self.organisation_id is None else self.reference
 
     @property
     def status_enum(self) -> Status:

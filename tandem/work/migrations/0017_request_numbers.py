@@ -1,0 +1,62 @@
+"""Requests' numbers within their requesting organisation (docs/isolation.md, "References").
+
+The columns are added with placeholders, every existing request is numbered in three set-based
+statements (the provider's own keep their id as their number, so that their references do not
+change; each client's are numbered 1, 2, 3, ... in the order of their ids), then the references
+become unique. ``bench/request_numbers.py`` times it at a million requests.
+"""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+def number_existing(apps, schema_editor):
+    from tandem.isolation import provider_context
+    from tandem.work.numbering import number_unnumbered_sql
+
+    # Row-level security is forced even for the tables' owner: the provider sees every row.
+    with provider_context(), schema_editor.connection.cursor() as cursor:
+        for statement in number_unnumbered_sql(schema_editor.connection.vendor):
+            cursor.execute(statement)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('org', '0009_row_level_security'),
+        ('work', '0016_every_event_kind'),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name='servicerequest',
+            name='organisation',
+            field=models.ForeignKey(blank=True, help_text="Whose numbering its number is in (blank: the provider's own).", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.organisation'),
+        ),
+        migrations.AddField(
+            model_name='servicerequest',
+            name='number',
+            field=models.PositiveIntegerField(default=0, help_text='Its number within its requesting organisation.'),
+            preserve_default=False,
+        ),
+        migrations.AddField(
+            model_name='servicerequest',
+            name='reference',
+            field=models.CharField(default='', max_length=80, help_text='SR-000042, or NORTHERN-000042 for a client\'s.'),
+            preserve_default=False,
+        ),
+        migrations.RunPython(number_existing, migrations.RunPython.noop, elidable=False),
+        migrations.AlterField(
+            model_name='servicerequest',
+            name='reference',
+            field=models.CharField(help_text="SR-000042, or NORTHERN-000042 for a client's.", max_length=80, unique=True),
+        ),
+        migrations.AddConstraint(
+            model_name='servicerequest',
+            constraint=models.UniqueConstraint(condition=models.Q(('organisation__isnull', False)), fields=('organisation', 'number'), name='sr_one_number_per_client'),
+        ),
+        migrations.AddConstraint(
+            model_name='servicerequest',
+            constraint=models.UniqueConstraint(condition=models.Q(('organisation__isnull', True)), fields=('number',), name='sr_one_number_per_provider'),
+        ),
+    ]

@@ -1,0 +1,128 @@
+"""Requests' numbers within their requesting organisation, and the references people read
+(docs/isolation.md, "References").
+
+Each client organisation numbers its requests 1, 2, 3, ... (``NORTHERN-000042``); the provider's
+own requests, between its own units, keep one numbering (``SR-000042``). A client reading two of
+its references learns how many requests *it* made between them, never how many another client
+did: the id every request shares stays in the back office.
+
+A number is taken in the submission's transaction. On PostgreSQL two submissions of the same
+organisation would both read the same highest number under READ COMMITTED, so the first takes a
+transaction-scoped advisory lock on its organisation's numbering and the second waits for its
+commit before reading; different organisations never wait on each other. On SQLite every writing
+transaction begins IMMEDIATE (settings), so writers already run one at a time. The unique
+constraints on (organisation, number) and on the reference are the backstop on both.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+from django.db.models import CharField, Max, Value
+from django.db.models.functions import Cast, Concat
+
+from tandem.org.models import Organisation
+from tandem.work.models import ServiceRequest
+
+#: The provider's own references' prefix; a client's is its organisation's slug, upper case.
+PROVIDER_PREFIX = "SR"
+#: A reference as typed: a prefix (letters, digits, hyphens), a hyphen or none, then the number.
+_REFERENCE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9-]{0,59}?)-?\s*0*(\d{1,9})\s*$")
+# pg_advisory_xact_lock(key1, key2): key1 says "request numbering", key2 the organisation (0: the
+# provider's own), so the lock never meets another use of advisory locks.
+_LOCK_SPACE = 7_401
+
+
+def prefix_of(organisation: Organisation | None) -> str:
+    return PROVIDER_PREFIX if organisation is None else organisation.slug.upper()
+
+
+def reference_for(prefix: str, number: int) -> str:
+    return f"{prefix}-{number:06d}"
+
+
+def reserve(organisation: Organisation | None, count: int = 1) -> int:
+    """The first of ``count`` consecutive numbers, reserved for ``organisation`` (None: the
+    provider's own) until the calling transaction ends. Call it inside that transaction."""
+    organisation_id = organisation.pk if organisation is not None else None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, organisation_id or 0])
+    mine = ServiceRequest.objects.filter(
+        organisation_id=organisation_id) if organisation_id is not None else ServiceRequest.objects.filter(
+        organisation__isnull=True)
+    highest = mine.aggregate(highest=Max("number"))["highest"]
+    return (highest or 0) + 1
+
+
+def give_number(sr: ServiceRequest, organisation: Organisation | None) -> None:
+    """Number a request being submitted (before its first save)."""
+    sr.organisation = organisation
+    sr.number = reserve(organisation)
+    sr.reference = reference_for(prefix_of(organisation), sr.number)
+
+
+def parse(text: str) -> tuple[str, int] | None:
+    """(PREFIX, number) of a reference as typed: ``NORTHERN-000042``, ``sr-42``, ``SR42``; None
+    when the text is not one."""
+    match = _REFERENCE.match(text or "")
+    if match is None or int(match.group(2)) == 0:
+        return None
+    return match.group(1).upper(), int(match.group(2))
+
+
+def canonical(text: str) -> str | None:
+    """The stored form of a reference as typed (``sr-42`` → ``SR-000042``), or None."""
+    parsed = parse(text)
+    return reference_for(*parsed) if parsed else None
+
+
+def number_unnumbered_sql(vendor: str) -> list[str]:
+    """SQL giving every request whose ``number`` is 0 its number and reference: the provider's
+    own keep their id as their number (a reference already written down keeps naming the same
+    request), a client's are numbered 1, 2, 3, ... in the order of their ids, after any number
+    its organisation already gave. ``organisation_id`` is set from the requesting unit first.
+    Used by migration work 0017 and by the demo after it hands units to clients."""
+    pad = "printf('%06d', {n})" if vendor == "sqlite" else (
+        "CASE WHEN {n} < 1000000 THEN lpad(({n})::text, 6, '0') ELSE ({n})::text END")
+    set_org = (
+        "UPDATE work_servicerequest SET organisation_id = "
+        "(SELECT u.organisation_id FROM org_unit u WHERE u.id = work_servicerequest.requesting_unit_id) "
+        "WHERE number = 0"
+    )
+    provider = (
+        f"UPDATE work_servicerequest SET number = id, reference = 'SR-' || {pad.format(n='id')} "  # noqa: S608 (constant SQL)
+        "WHERE number = 0 AND organisation_id IS NULL"
+    )
+    ranked = (
+        "SELECT r.id AS id, COALESCE(b.top, 0)"
+        " + ROW_NUMBER() OVER (PARTITION BY r.organisation_id ORDER BY r.id) AS n, UPPER(o.slug) AS prefix "
+        "FROM work_servicerequest r JOIN org_organisation o ON o.id = r.organisation_id "
+        "LEFT JOIN (SELECT organisation_id, MAX(number) AS top FROM work_servicerequest "
+        "WHERE number > 0 AND organisation_id IS NOT NULL GROUP BY organisation_id) b "
+        "ON b.organisation_id = r.organisation_id "
+        "WHERE r.number = 0"
+    )
+    clients = (
+        f"UPDATE work_servicerequest SET number = ranked.n, "  # noqa: S608 (constant SQL)
+        f"reference = ranked.prefix || '-' || {pad.format(n='ranked.n')} "
+        f"FROM ({ranked}) AS ranked WHERE work_servicerequest.id = ranked.id"
+    )
+    return [set_org, provider, clients]
+
+
+def number_unnumbered() -> None:
+    """Run ``number_unnumbered_sql`` on the default database."""
+    with connection.cursor() as cursor:
+        for statement in number_unnumbered_sql(connection.vendor):
+            cursor.execute(statement)
+
+
+def renumber_clients(organisation_ids: list[int]) -> None:
+    """Give the requests of units just handed to these client organisations (the demo) their
+    clients' numbering, as if they had been asked there."""
+    # A placeholder unique per row while the numbers are given again.
+    (ServiceRequest.objects.filter(requesting_unit__organisation_id__in=organisation_ids)
+     .update(number=0, reference=Concat(Value("~"), Cast("id", CharField()))))
+    number_unnumbered()
