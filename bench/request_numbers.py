@@ -63,7 +63,7 @@ def copy_requests(askers: list[tuple[int, int]], total: int) -> None:
             while done < count:
                 step = min(100_000, count - done)
                 cursor.execute(
-                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %s) "
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %s) "  # noqa: S608 (column names from the schema)
                     f"INSERT INTO work_servicerequest ({listed}, requesting_unit_id, requester_id) "
                     f"SELECT {listed}, %s, %s FROM work_servicerequest, n "
                     "WHERE work_servicerequest.id = (SELECT MIN(id) FROM work_servicerequest)",
