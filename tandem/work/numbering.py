@@ -27,8 +27,9 @@ from tandem.work.models import ServiceRequest
 
 #: The provider's own references' prefix; a client's is its organisation's slug, upper case.
 PROVIDER_PREFIX = "SR"
-#: A reference as typed: a prefix (letters, digits, hyphens), a hyphen or none, then the number.
-_REFERENCE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9-]{0,59}?)-?\s*0*(\d{1,9})\s*$")
+#: A reference as typed: a prefix (letters, digits, hyphens; a slug's), then the number after a
+#: hyphen, or straight after a letter (``SR42``).
+_REFERENCE = re.compile(r"^\s*([A-Za-z](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?)(?:-|(?<=[A-Za-z]))\s*0*(\d{1,9})\s*$")
 # pg_advisory_xact_lock(key1, key2): key1 says "request numbering", key2 the organisation (0: the
 # provider's own), so the lock never meets another use of advisory locks.
 _LOCK_SPACE = 7_401

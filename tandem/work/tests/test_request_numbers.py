@@ -90,13 +90,14 @@ def test_the_api_search_notifications_and_mail_name_a_client_only_by_its_own_num
     assert sorted(row["reference"] for row in listed["items"]) == ["ALPHA-000001", "ALPHA-000002"]
     # Search: its own reference is found exactly; B's is not a reference to A (nor a hit).
     found = a.get("/api/search", {"q": "alpha-000002"}).json()
-    assert found["reference"] is True and [h["reference"] for h in found["hits"]] == ["ALPHA-000002"]
+    assert found["reference"] is True and [h["reference"] for h in found["items"]] == ["ALPHA-000002"]
     other = a.get("/api/search", {"q": theirs[0].reference}).json()
-    assert other["reference"] is False and other["hits"] == []
+    assert other["reference"] is False and other["items"] == []
     page = a.get("/search/", {"q": "ALPHA-2"}).content.decode()
     assert 'href="/requests/ALPHA-000002/"' in page
     # A notification names the reference and links by it.
     actions.assign_request(cast.payroll_agent, ours[1].pk, cast.payroll_agent.pk, reason="test")
+    actions.start_request(cast.payroll_agent, ours[1].pk)
     actions.resolve_request(cast.payroll_agent, ours[1].pk, "Done")
     notes = a.get("/notifications/").content.decode()
     assert "ALPHA-000002 is resolved" in notes and 'href="/requests/ALPHA-000002/"' in notes
@@ -122,6 +123,7 @@ def test_the_provider_opens_a_clients_request_by_reference_or_id(cast: Cast) -> 
 def test_references_as_typed() -> None:
     assert parse("sr-42") == ("SR", 42) and parse("SR42") == ("SR", 42)
     assert parse("harbour-temps-000007") == ("HARBOUR-TEMPS", 7)
+    assert parse("agency-7-000012") == ("AGENCY-7", 12)
     assert canonical("northern-42") == "NORTHERN-000042"
     for text in ("", "SR-", "42", "SR-0", "hello world", "SR-1234567890"):
         assert parse(text) is None, text
