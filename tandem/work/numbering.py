@@ -19,8 +19,7 @@ from __future__ import annotations
 import re
 
 from django.db import connection
-from django.db.models import CharField, Max, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Max
 
 from tandem.org.models import Organisation
 from tandem.work.models import ServiceRequest
@@ -79,38 +78,43 @@ def canonical(text: str) -> str | None:
     return reference_for(*parsed) if parsed else None
 
 
-def number_unnumbered_sql(vendor: str) -> list[str]:
-    """SQL giving every request whose ``number`` is 0 its number and reference: the provider's
-    own keep their id as their number (a reference already written down keeps naming the same
-    request), a client's are numbered 1, 2, 3, ... in the order of their ids, after any number
-    its organisation already gave. ``organisation_id`` is set from the requesting unit first.
-    Used by migration work 0017 and by the demo after it hands units to clients."""
-    pad = "printf('%06d', {n})" if vendor == "sqlite" else (
-        "CASE WHEN {n} < 1000000 THEN lpad(({n})::text, 6, '0') ELSE ({n})::text END")
-    set_org = (
-        "UPDATE work_servicerequest SET organisation_id = "
-        "(SELECT u.organisation_id FROM org_unit u WHERE u.id = work_servicerequest.requesting_unit_id) "
-        "WHERE number = 0"
-    )
-    provider = (
-        f"UPDATE work_servicerequest SET number = id, reference = 'SR-' || {pad.format(n='id')} "  # noqa: S608 (constant SQL)
-        "WHERE number = 0 AND organisation_id IS NULL"
-    )
+def _numbering_sql(vendor: str, which: str) -> str:
+    """One statement giving the client requests ``which`` selects (a condition on ``r``, the
+    request, and ``u``, its requesting unit) their unit's organisation and its next numbers, in
+    the order of their ids."""
     ranked = (
-        "SELECT r.id AS id, COALESCE(b.top, 0)"
-        " + ROW_NUMBER() OVER (PARTITION BY r.organisation_id ORDER BY r.id) AS n, UPPER(o.slug) AS prefix "
-        "FROM work_servicerequest r JOIN org_organisation o ON o.id = r.organisation_id "
+        "SELECT r.id AS id, u.organisation_id AS organisation_id, COALESCE(b.top, 0)"  # noqa: S608 (constant SQL)
+        " + ROW_NUMBER() OVER (PARTITION BY u.organisation_id ORDER BY r.id) AS n, UPPER(o.slug) AS prefix "
+        "FROM work_servicerequest r JOIN org_unit u ON u.id = r.requesting_unit_id "
+        "JOIN org_organisation o ON o.id = u.organisation_id "
         "LEFT JOIN (SELECT organisation_id, MAX(number) AS top FROM work_servicerequest "
-        "WHERE number > 0 AND organisation_id IS NOT NULL GROUP BY organisation_id) b "
-        "ON b.organisation_id = r.organisation_id "
-        "WHERE r.number = 0"
+        "WHERE organisation_id IS NOT NULL GROUP BY organisation_id) b ON b.organisation_id = u.organisation_id "
+        f"WHERE {which}"
     )
-    clients = (
-        f"UPDATE work_servicerequest SET number = ranked.n, "  # noqa: S608 (constant SQL)
-        f"reference = ranked.prefix || '-' || {pad.format(n='ranked.n')} "
+    return (
+        "UPDATE work_servicerequest SET organisation_id = ranked.organisation_id, number = ranked.n, "  # noqa: S608 (constant SQL)
+        f"reference = ranked.prefix || '-' || {_pad(vendor, 'ranked.n')} "
         f"FROM ({ranked}) AS ranked WHERE work_servicerequest.id = ranked.id"
     )
-    return [set_org, provider, clients]
+
+
+def _pad(vendor: str, n: str) -> str:
+    """SQL for ``f"{n:06d}"``."""
+    if vendor == "sqlite":
+        return f"printf('%06d', {n})"
+    return f"CASE WHEN {n} < 1000000 THEN lpad(({n})::text, 6, '0') ELSE ({n})::text END"
+
+
+def number_unnumbered_sql(vendor: str) -> list[str]:
+    """SQL giving every request whose ``number`` is 0 (migration work 0017 adds the column so) its
+    organisation, number and reference: a client's are numbered 1, 2, 3, ... in the order of their
+    ids; the provider's own keep their id as their number, so that a reference already written
+    down (``SR-000123``) keeps naming the same request."""
+    provider = (
+        f"UPDATE work_servicerequest SET number = id, reference = 'SR-' || {_pad(vendor, 'id')} "  # noqa: S608 (constant SQL)
+        "WHERE number = 0"
+    )
+    return [_numbering_sql(vendor, "r.number = 0"), provider]
 
 
 def number_unnumbered() -> None:
@@ -122,8 +126,11 @@ def number_unnumbered() -> None:
 
 def renumber_clients(organisation_ids: list[int]) -> None:
     """Give the requests of units just handed to these client organisations (the demo) their
-    clients' numbering, as if they had been asked there."""
-    # A placeholder unique per row while the numbers are given again.
-    (ServiceRequest.objects.filter(requesting_unit__organisation_id__in=organisation_ids)
-     .update(number=0, reference=Concat(Value("~"), Cast("id", CharField()))))
-    number_unnumbered()
+    clients' numbering, after any number each already gave, as if they had been asked there."""
+    if not organisation_ids:
+        return
+    listed = ", ".join(str(int(pk)) for pk in organisation_ids)
+    moved = (f"u.organisation_id IN ({listed}) "
+             "AND (r.organisation_id IS NULL OR r.organisation_id <> u.organisation_id)")
+    with connection.cursor() as cursor:
+        cursor.execute(_numbering_sql(connection.vendor, moved))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import date
 from collections.abc import Callable
 
 import pytest
@@ -169,3 +170,24 @@ def test_submissions_at_once_get_distinct_consecutive_numbers(transactional_db, 
             call()
     numbers = sorted(ServiceRequest.objects.filter(organisation=alpha.organisation).values_list("number", flat=True))
     assert numbers == list(range(1, 13))
+
+
+def test_requests_of_units_handed_to_a_client_take_its_numbering(cast: Cast) -> None:
+    """``tandem demo --provider`` hands the demo's front-office units to clients after their
+    history is written: their requests are numbered again, in the order they were asked."""
+    from tandem.catalogue.models import Contract
+    from tandem.org.models import Organisation
+    from tandem.work.numbering import renumber_clients
+
+    made = [actions.submit_request(cast.consultant, cast.timesheet, TIMESHEET_OK, title=f"ask {n}").request
+            for n in range(3)]
+    organisation = Organisation.objects.create(name="Northern Recruitment", slug="northern")
+    cast.consultant.unit.organisation = organisation
+    cast.consultant.unit.save(update_fields=["organisation"])
+    renumber_clients([organisation.pk])
+    after = ServiceRequest.objects.filter(pk__in=[sr.pk for sr in made]).order_by("pk")
+    assert [(sr.organisation_id, sr.reference) for sr in after] == [
+        (organisation.pk, f"NORTHERN-{n:06d}") for n in (1, 2, 3)]
+    Contract.objects.create(organisation=organisation, service=cast.timesheet, starts_on=date(2000, 1, 1))
+    following = actions.submit_request(cast.consultant, cast.timesheet, TIMESHEET_OK, title="next").request
+    assert following.reference == "NORTHERN-000004"
