@@ -96,7 +96,7 @@ def database_log(*, since: date | None = None, until: date | None = None,
                  resolved: tuple[datetime, datetime] | None = None) -> EventLog:
     """Tandem's requests (cases) and events as an event log, read in chunks of ``chunk`` rows.
 
-    Case id: the request's reference (SR-000123); case attributes ``service``, ``unit``,
+    Case id: the request's reference (SR-000123, a client's NORTHERN-000042); case attributes ``service``, ``unit``,
     ``requesting_unit`` (slugs), ``channel``, ``status``. Per event: ``concept:name`` is the
     activity an imported event carries (``data.activity``), else the kind's label ("Submitted",
     "Asked the requester"); ``org:resource`` the imported resource, else the actor's username,
@@ -114,17 +114,18 @@ def database_log(*, since: date | None = None, until: date | None = None,
                                                                "status")}
     case_codes = {k: _Codes() for k in case_cols}
     rows = (ServiceRequest.objects.filter(_window(since, until, services, resolved=resolved)).order_by("pk")
-            .values_list("pk", "service_id", "unit_id", "requesting_unit_id", "channel", "status"))
+            .values_list("pk", "service_id", "unit_id", "requesting_unit_id", "channel", "status", "reference"))
+    case_names: list[str] = []
     for part in _chunks(rows.iterator(chunk_size=chunk), chunk):
-        pk, service, unit, requesting, channel, status = zip(*part, strict=True)
+        pk, service, unit, requesting, channel, status, reference = zip(*part, strict=True)
         n = len(pk)
+        case_names += reference
         ids.append(np.array(pk, dtype=np.int64))
         for key, values in (("service", (service_slug[s] for s in service)), ("unit", (unit_slug[u] for u in unit)),
                             ("requesting_unit", (unit_slug[u] for u in requesting)), ("channel", channel),
                             ("status", status)):
             case_cols[key].append(case_codes[key].encode(values, n))
     request_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
-    case_names = [f"SR-{pk:06d}" for pk in request_ids.tolist()]
 
     labels = {str(k): str(label) for k, label in Event.Kind.choices}
     activity, resource, group, lifecycle = _Codes(), _Codes(), _Codes(), _Codes()

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from django.db import connection, connections
