@@ -207,11 +207,18 @@ class ServiceRequest(models.Model):
         "org.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text="Whose numbering its number is in (blank: the provider's own).",
     )
-    number = models.PositiveIntegerField(help_text="Its number within its requesting organisation.")
+    # NULL only for a request the previous release wrote during a rolling upgrade (it knows no
+    # numbers), until the worker's next round numbers it (``numbering.number_unnumbered``); typed
+    # as always present because every request this release writes has one. The release after
+    # makes both NOT NULL (docs/operations.md, "Upgrades without downtime": expand, then contract).
+    number: models.PositiveIntegerField[int, int] = models.PositiveIntegerField(  # type: ignore[misc]
+        null=True, help_text="Its number within its requesting organisation.")
     # Stored rather than computed from the organisation's slug: one index look-up finds a request
     # by what people type, a list never joins the organisation to show it, and a reference once
     # given (in a mail, a spreadsheet) keeps naming the same request.
-    reference = models.CharField(max_length=80, unique=True, help_text="SR-000042, or NORTHERN-000042 for a client's.")
+    # NULL rather than "" for the same unnumbered requests: a unique column holds many NULLs.
+    reference: models.CharField[str, str] = models.CharField(  # type: ignore[misc]  # noqa: DJ001
+        max_length=80, unique=True, null=True, help_text="SR-000042, or NORTHERN-000042 for a client's.")
 
     class Meta:
         ordering = ["-id"]
@@ -232,6 +239,9 @@ class ServiceRequest(models.Model):
             ),
         ]
         indexes = [
+            # The worker's look for requests the previous release wrote without a number: empty
+            # but for a rolling upgrade's minutes, so the look costs one empty index.
+            models.Index(fields=["id"], condition=models.Q(number__isnull=True), name="sr_unnumbered"),
             models.Index(fields=["unit", "channel", "is_open", "id"], name="sr_queue_open"),
             models.Index(fields=["unit", "channel", "is_open", "due_at", "id"], name="sr_queue_due"),
             models.Index(fields=["unit", "channel", "status", "id"], name="sr_queue_status"),

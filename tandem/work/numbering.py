@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max
 
 from tandem.org.models import Organisation
@@ -105,23 +105,50 @@ def _pad(vendor: str, n: str) -> str:
     return f"CASE WHEN {n} < 1000000 THEN lpad(({n})::text, 6, '0') ELSE ({n})::text END"
 
 
-def number_unnumbered_sql(vendor: str) -> list[str]:
-    """SQL giving every request whose ``number`` is 0 (migration work 0017 adds the column so) its
-    organisation, number and reference: a client's are numbered 1, 2, 3, ... in the order of their
-    ids; the provider's own keep their id as their number, so that a reference already written
-    down (``SR-000123``) keeps naming the same request."""
-    provider = (
-        f"UPDATE work_servicerequest SET number = id, reference = 'SR-' || {_pad(vendor, 'id')} "  # noqa: S608 (constant SQL)
-        "WHERE number = 0"
-    )
-    return [_numbering_sql(vendor, "r.number = 0"), provider]
+def number_unnumbered_sql(vendor: str, *, keep_provider_ids: bool = False) -> list[str]:
+    """SQL giving every request without a number its organisation, number and reference: a
+    client's the next numbers of its organisation in the order of their ids; the provider's own
+    the next of the provider's numbering, or (``keep_provider_ids``: the migration that brings
+    numbers) their id, so that a reference already written down (``SR-000123``) keeps naming
+    the same request."""
+    if keep_provider_ids:
+        provider = (
+            f"UPDATE work_servicerequest SET number = id, reference = 'SR-' || {_pad(vendor, 'id')} "  # noqa: S608 (constant SQL)
+            "WHERE number IS NULL"
+        )
+    else:
+        ranked = (
+            "SELECT r.id AS id, (SELECT COALESCE(MAX(number), 0) FROM work_servicerequest "
+            "WHERE organisation_id IS NULL AND number IS NOT NULL) + ROW_NUMBER() OVER (ORDER BY r.id) AS n "
+            "FROM work_servicerequest r JOIN org_unit u ON u.id = r.requesting_unit_id "
+            "WHERE r.number IS NULL AND u.organisation_id IS NULL"
+        )
+        provider = (
+            "UPDATE work_servicerequest SET number = ranked.n, "  # noqa: S608 (constant SQL)
+            f"reference = '{PROVIDER_PREFIX}-' || {_pad(vendor, 'ranked.n')} "
+            f"FROM ({ranked}) AS ranked WHERE work_servicerequest.id = ranked.id"
+        )
+    return [_numbering_sql(vendor, "r.number IS NULL"), provider]
 
 
-def number_unnumbered() -> None:
-    """Run ``number_unnumbered_sql`` on the default database."""
-    with connection.cursor() as cursor:
+def number_unnumbered() -> int:
+    """The worker's duty: number the requests the previous release wrote during a rolling
+    upgrade (it knows no numbers), each after its organisation's last. On PostgreSQL it takes
+    every numbering's lock first, as a submission takes its own, so that no submission reads
+    the same highest number meanwhile. Returns how many were numbered."""
+    waiting = ServiceRequest.objects.filter(number__isnull=True)
+    if not waiting.exists():  # every round but an upgrade's: one look at an empty index
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        count = waiting.count()
+        if connection.vendor == "postgresql":
+            ids = sorted({organisation_id or 0 for organisation_id in
+                          waiting.values_list("requesting_unit__organisation_id", flat=True).distinct()})
+            for organisation_id in ids:  # in one order: a submission holds at most one of them
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, organisation_id])
         for statement in number_unnumbered_sql(connection.vendor):
             cursor.execute(statement)
+    return count
 
 
 def renumber_clients(organisation_ids: list[int]) -> None:

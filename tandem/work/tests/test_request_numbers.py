@@ -191,3 +191,36 @@ def test_requests_of_units_handed_to_a_client_take_its_numbering(cast: Cast) -> 
     Contract.objects.create(organisation=organisation, service=cast.timesheet, starts_on=date(2000, 1, 1))
     following = actions.submit_request(cast.consultant, cast.timesheet, TIMESHEET_OK, title="next").request
     assert following.reference == "NORTHERN-000004"
+
+
+def test_requests_the_previous_release_wrote_are_numbered_by_the_worker(cast: Cast) -> None:
+    """During a rolling upgrade the release before writes requests without numbers (it knows
+    none); the worker's round gives each the next number of its own organisation, after those
+    this release gave meanwhile, and the provider's the next of the provider's numbering."""
+    from tandem.work.numbering import number_unnumbered
+
+    alpha = add_client("Alpha")
+    member = alpha.people["member"]
+
+    def submitted(person, title: str, *, as_previous_release: bool) -> ServiceRequest:  # type: ignore[no-untyped-def]
+        sr = actions.submit_request(person, cast.timesheet, TIMESHEET_OK, title=title).request
+        if as_previous_release:  # what the release before writes: no organisation, number nor reference
+            ServiceRequest.objects.filter(pk=sr.pk).update(organisation=None, number=None, reference=None)
+        return sr
+
+    first = submitted(member, "Alpha one", as_previous_release=False)
+    old_client = submitted(member, "Alpha two", as_previous_release=True)
+    third = submitted(member, "Alpha three", as_previous_release=False)
+    ours = submitted(cast.consultant, "Ours one", as_previous_release=False)
+    old_ours = submitted(cast.consultant, "Ours two", as_previous_release=True)
+    assert number_unnumbered() == 2
+    assert number_unnumbered() == 0  # nothing left: a round's look finds none
+    got = {sr.title: (sr.organisation_id, sr.number, sr.reference)
+           for sr in ServiceRequest.objects.filter(pk__in=[first.pk, old_client.pk, third.pk, ours.pk, old_ours.pk])}
+    org = alpha.organisation
+    assert got["Alpha one"] == (org.pk, 1, "ALPHA-000001")
+    assert got["Alpha three"] == (org.pk, 2, "ALPHA-000002")  # this release numbered it while two waited
+    assert got["Alpha two"] == (org.pk, 3, "ALPHA-000003")  # after the last given, never a duplicate
+    provider_top = ServiceRequest.objects.filter(organisation__isnull=True).exclude(pk=old_ours.pk)
+    top = max(provider_top.values_list("number", flat=True))
+    assert got["Ours two"] == (None, top + 1, f"SR-{top + 1:06d}")

@@ -29,6 +29,7 @@ from tandem.voice.actions import send_kudos_digests, send_pulse_invitations
 from tandem.voice.months import summarise as summarise_pulse_months
 from tandem.voice.service_reports import make_service_reports
 from tandem.work.actions import close_expired_resolutions, fire_due_response_alerts, fire_due_sla_alerts
+from tandem.work.numbering import number_unnumbered
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,9 @@ class Command(BaseCommand):
         for a retry), so that nothing committed waits behind the rest of the round."""
         reacted = deliver_due()
         purge_handled()
+        # Before anything that names a request: the previous release's requests (a rolling
+        # upgrade) get their numbers.
+        numbered = number_unnumbered()
         # Mail first among the rest: an incoming mail becomes a request within this round.
         mailed = self._mail()
         warned, breached = fire_due_sla_alerts()
@@ -126,6 +130,7 @@ class Command(BaseCommand):
                 f"forecast the arrivals of {demand} service(s); "
                 f"sent {invited} pulse question(s); made {reports} client service report(s); "
                 f"placed {placed} request(s) of units in auto mode; "
+                f"numbered {numbered} request(s) the previous release wrote; "
                 f"handled {reacted} owed reaction(s); delivered {hooked} webhook(s) "
                 f"({hook_failures} failed attempt(s)); {mailed}"
             )
