@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -53,29 +52,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--grow-to", type=int, default=0, help="first copy the requests until about this many")
     args = parser.parse_args()
-    os.environ["TANDEM_DATA_DIR"] = str(Path(args.data_dir or tempfile.mkdtemp(prefix="tandem-demand-")))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandem.settings")
-    sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
-    import django
+    from _demo import open_demo
 
-    django.setup()
+    open_demo(args.data_dir, "tandem-demand-")
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.utils import timezone
 
     from tandem.demand.actions import refresh_arrival_forecasts
     from tandem.demand.queries import four_week_plan
-    from tandem.demo.load import build_demo, database_is_empty
     from tandem.org.models import Person, Role, Side, Unit
     from tandem.work.models import ServiceRequest
 
     settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-    if database_is_empty():
-        build_demo()
     if args.grow_to:
         from search import grow  # bench/search.py
 
@@ -85,7 +76,9 @@ def main() -> None:
     services = refresh_arrival_forecasts(timezone.localdate(), force=True)
     print(f"forecast of {services} services and the plan's inputs: {time.perf_counter() - began:.2f} s "
           "(target < 30 s for the demo)")
-    executive = Person.objects.filter(role=Role.EXECUTIVE).select_related("user").first()
+    # The provider's executive (a client's sees no plan: client organisations are served by it).
+    executive = (Person.objects.filter(role=Role.EXECUTIVE, unit__organisation__isnull=True)
+                 .select_related("user").first())
     client = Client()
     client.force_login(executive.user)
     client.get("/")  # the process's first request imports the URLs and the API

@@ -9,14 +9,19 @@ every request of the block after it at its submission (k = 1). Scored on the blo
 by the end of the history (the same requests for every method):
 
 - MAE of the P50 at submission, in calendar days, against submission → resolution;
-- P85 kept per back-office unit: the engine's P50 with the per-unit shift recomputed every midnight
-  from the unit's latest requests of the block (``adaptive_upper``; censored while running); today's
-  product quote is its own stored P85;
+- P85 kept per back-office unit, under four per-unit calibrations of the engine's quotes, each fed only
+  the block's own requests (out of sample): ``km150`` (the Kaplan–Meier quantile of the unit's 150
+  latest, censored while running: ``adaptive_upper``), ``reach`` (the same window reaching back until
+  100 have ended), ``track`` (the fit-time calibrated P85 moved by the quantile tracker,
+  ``tracked_upper``, after each known miss or keep; also at three step sizes) and ``reach+track``;
+  today's product quote is its own stored P85;
+- two blends of the engine (product feed only) with today's quote: the mean of both P50s and of both
+  P85s (then calibrated like the engine), and the engine's P50 with today's P85;
 - the engine's part of one quote with the feed alone, from a log of the request's submission only
   (and that it gives the same P50 as the whole log).
 
-    python bench/promise_feed.py                       # three origins (50 / 65 / 80 %)
-    python bench/promise_feed.py --data-dir /tmp/tandem-demo --shares 0.8 --json
+    python bench/promise_feed.py                       # three origins (60 / 70 / 80 %)
+    python bench/promise_feed.py --data-dir /tmp/tandem-demo --cache /tmp/feed.npz   # score again, no refit
 """
 
 from __future__ import annotations
@@ -45,12 +50,16 @@ DAY_S = 86_400.0
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default="", help="TANDEM_DATA_DIR with a demo (built when empty)")
-    parser.add_argument("--shares", default="0.5,0.65,0.8", help="origins, as shares of requests by submission")
+    parser.add_argument("--shares", default="0.6,0.7,0.8", help="origins, as shares of requests by submission")
+    parser.add_argument("--cache", default="", help="an .npz file: the fitted quotes are read from it when it "
+                        "exists (for the same shares), else written to it (scoring again without fitting)")
+    parser.add_argument("--max-rounds", type=int, default=300, help="boosting rounds at most per tree")
+    parser.add_argument("--budget", type=float, default=20.0, help="each fit's time budget (seconds)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     open_demo(args.data_dir, "tandem-feed-")
     shares = [float(s) for s in args.shares.split(",")]
-    result = run(shares)
+    result = run(shares, args.cache, args.max_rounds, args.budget)
     result["load_average"] = [round(x, 1) for x in os.getloadavg()]
     if args.json:
         print(json.dumps(result, indent=2))
@@ -108,9 +117,27 @@ def cut_at_resolution(log: Any, resolved_us: np.ndarray) -> Any:
                     problems=list(log.problems))
 
 
-def run(shares: list[float]) -> dict[str, Any]:
+ENGINES = ("blind", "log", "feed", "feedonly")
+CALIBRATIONS = ("km150", "reach", "track", "reach+track")
+REACH_ENDED = 100  # the reach-back window: back until this many of the unit's requests had ended
+ETAS = (0.02, 0.05, 0.1)
+ETA = 0.05
+
+
+def run(shares: list[float], cache: str = "", max_rounds: int = 300, budget_s: float = 20.0) -> dict[str, Any]:
+    """Fit (or read from ``cache``) every engine at every origin, then score every calibration."""
+    fitted = load_cache(cache) if cache and Path(cache).exists() else None
+    if fitted is None or fitted["shares"] != shares:
+        fitted = fit_origins(shares, max_rounds, budget_s)
+        if cache:
+            save_cache(cache, fitted)
+    return score(fitted)
+
+
+def fit_origins(shares: list[float], max_rounds: int, budget_s: float) -> dict[str, Any]:
+    """Per origin, every engine's P50 and fit-time calibrated P85 (days) at each case's submission."""
     from tandem.engines.promise import fit
-    from tandem.engines.promise.feed import adaptive_upper, event_feed
+    from tandem.engines.promise.feed import event_feed
     from tandem.insights.logs import database_log
     from tandem.org.models import Unit
     from tandem.promises.backtest import past_promises
@@ -122,13 +149,13 @@ def run(shares: list[float]) -> dict[str, Any]:
     row = np.array([row_of_pk[int(pk)] for pk in pk_of_case])
     resolved_us = np.where(np.isfinite(h["resolved"][row]), h["resolved"][row] * 1e6, np.inf)
     log = cut_at_resolution(log, np.where(np.isfinite(resolved_us), resolved_us, np.iinfo(np.int64).max))
-    names = {u.pk: u.name for u in Unit.objects.all()}
     is_resolved = np.isfinite(h["resolved"][row])
     start_s = h["submitted"][row]
     order = np.argsort(start_s, kind="stable")
-    cut_points = [start_s[order[int(len(order) * s)]] for s in shares] + [np.inf]
-    blocks = []
-    pooled: dict[str, dict[str, list[Any]]] = {}
+    cut_points = [float(start_s[order[int(len(order) * s)]]) for s in shares] + [np.inf]
+    out: dict[str, Any] = {"shares": shares, "cut_points": cut_points, "start_s": start_s,
+                           "unit": h["unit"][row], "resolved": h["resolved"][row], "cancelled": h["cancelled"][row],
+                           "names": {u.pk: u.name for u in Unit.objects.all()}, "blocks": []}
     for b, share in enumerate(shares):
         lo, hi = cut_points[b], cut_points[b + 1]
         origin = datetime.fromtimestamp(lo).astimezone()
@@ -136,54 +163,129 @@ def run(shares: list[float]) -> dict[str, Any]:
         extra = event_feed(log.time, log.case.codes, h["unit"][row], own[row], queues)
         fit_cases = is_resolved & (start_s < lo)
         block = (start_s >= lo) & (start_s < hi)
-        scored = block & is_resolved
-        truth = (h["resolved"][row] - start_s) / DAY_S
-        quotes: dict[str, np.ndarray] = {}
-        p50s: dict[str, np.ndarray] = {}
-        fits = {}
-        for name, kwargs in (("blind", {"queue_features": False}), ("log", {}),
-                             ("feed", {"extra_features": extra}),
-                             ("feedonly", {"queue_features": False, "extra_features": extra})):
+        got: dict[str, Any] = {"origin": origin.date().isoformat(), "share": share, "fit_seconds": {}}
+        options: dict[str, dict[str, Any]] = {"blind": {"queue_features": False}, "log": {},
+                                              "feed": {"extra_features": extra},
+                                              "feedonly": {"queue_features": False, "extra_features": extra}}
+        for name in ENGINES:
+            kwargs = options[name]
             began = time.perf_counter()
-            model = fit(log, cases=fit_cases, case_attributes=["unit", "service"], **kwargs)
-            fits[name] = time.perf_counter() - began
+            model = fit(log, cases=fit_cases, case_attributes=["unit", "service"], max_rounds=max_rounds,
+                        time_budget_s=budget_s, **kwargs)
+            got["fit_seconds"][name] = round(time.perf_counter() - began, 1)
+            print(f"origin {share:.0%}: {name} fitted in {got['fit_seconds'][name]} s", file=sys.stderr, flush=True)
             q = model.predict_prefixes(log, extra_features=kwargs.get("extra_features"))
             k1 = q.k == 1
             at_case = {c: i for i, c in enumerate(np.array(q.case_id)[k1])}
             idx = np.array([at_case.get(c, -1) for c in log.case.names])
-            p50 = np.where(idx >= 0, q.p50[k1][np.maximum(idx, 0)], np.nan)
-            p85_fixed = np.where(idx >= 0, np.sqrt(q.p80[k1] * q.p90[k1])[np.maximum(idx, 0)], np.nan)
-            hist = block & ~h["cancelled"][row] & (idx >= 0)
-            p85 = adaptive_upper(
-                at_s=start_s, group=h["unit"][row], p50_days=np.nan_to_num(p50),
-                hist_start_s=start_s[hist], hist_end_s=h["resolved"][row][hist], hist_group=h["unit"][row][hist],
-                hist_p50_days=p50[hist], level=LEVEL, fallback_days=np.nan_to_num(p85_fixed))
-            p50s[name], quotes[name] = p50, p85
+            got[f"p50_{name}"] = np.where(idx >= 0, q.p50[k1][np.maximum(idx, 0)], np.nan)
+            got[f"p85_{name}"] = np.where(idx >= 0, np.sqrt(q.p80[k1] * q.p90[k1])[np.maximum(idx, 0)], np.nan)
             if name == "feedonly":
-                figures_speed = one_request_quotes(model, log, extra, np.flatnonzero(block & (idx >= 0))[:200], p50)
-        product = product_quotes(past_promises, h, row, lo, hi)
-        p50s["product"], quotes["product"] = product
-        ok = scored & np.isfinite(p50s["feed"]) & np.isfinite(p50s["product"])
-        figures: dict[str, Any] = {"origin": origin.date().isoformat(), "share": share,
-                                   "scored": int(ok.sum()), "fit_seconds": {k: round(v, 1) for k, v in fits.items()},
-                                   **figures_speed}
-        for name in METHODS:
-            figures[f"mae_{name}"] = float(np.mean(np.abs(p50s[name][ok] - truth[ok])))
-            kept = truth[ok] <= quotes[name][ok] + 1e-9
-            figures[f"kept_{name}"] = float(kept.mean())
-            per = {}
-            for unit in np.unique(h["unit"][row][ok]):
-                u = h["unit"][row][ok] == unit
-                per[names[int(unit)]] = [int(kept[u].sum()), int(u.sum())]
-                pooled.setdefault(name, {}).setdefault(names[int(unit)], []).append((int(kept[u].sum()), int(u.sum())))
-            figures[f"units_{name}"] = per
-            figures[f"mean_p85_days_{name}"] = float(np.mean(quotes[name][ok]))
-            pooled.setdefault("_abs", {}).setdefault(name, []).append(np.abs(p50s[name][ok] - truth[ok]))
+                got.update(one_request_quotes(model, log, extra, np.flatnonzero(block & (idx >= 0))[:200],
+                                              got["p50_feedonly"]))
+        got["p50_product"], got["p85_product"] = product_quotes(past_promises, h, row, lo, hi)
+        out["blocks"].append(got)
+    return out
+
+
+def save_cache(path: str, fitted: dict[str, Any]) -> None:
+    arrays = {k: fitted[k] for k in ("start_s", "unit", "resolved", "cancelled")}
+    meta = {k: fitted[k] for k in ("shares", "cut_points")}
+    meta["names"] = {str(k): v for k, v in fitted["names"].items()}
+    meta["blocks"] = []
+    for b, got in enumerate(fitted["blocks"]):
+        meta["blocks"].append({k: v for k, v in got.items() if not isinstance(v, np.ndarray)})
+        arrays.update({f"{b}:{k}": v for k, v in got.items() if isinstance(v, np.ndarray)})
+    np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
+
+
+def load_cache(path: str) -> dict[str, Any]:
+    data = np.load(path)
+    meta = json.loads(str(data["meta"]))
+    fitted = {k: data[k] for k in ("start_s", "unit", "resolved", "cancelled")}
+    fitted.update(shares=meta["shares"], cut_points=meta["cut_points"],
+                  names={int(k): v for k, v in meta["names"].items()}, blocks=[])
+    for b, got in enumerate(meta["blocks"]):
+        got.update({k.split(":", 1)[1]: data[k] for k in data.files if k.startswith(f"{b}:")})
+        fitted["blocks"].append(got)
+    return fitted
+
+
+def calibrate(how: str, *, start_s: np.ndarray, unit: np.ndarray, end: np.ndarray, hist: np.ndarray,
+              p50: np.ndarray, fixed: np.ndarray, eta: float = ETA) -> np.ndarray:
+    """The P85 (days) of every case under calibration ``how``, from the block's own requests (``hist``)."""
+    from tandem.engines.promise.feed import adaptive_upper
+    from tandem.engines.promise.tracking import tracked_upper
+
+    if how in ("km150", "reach", "reach+track"):
+        base = adaptive_upper(at_s=start_s, group=unit, p50_days=np.nan_to_num(p50), hist_start_s=start_s[hist],
+                              hist_end_s=end[hist], hist_group=unit[hist], hist_p50_days=p50[hist], level=LEVEL,
+                              fallback_days=np.nan_to_num(fixed), min_ended=0 if how == "km150" else REACH_ENDED)
+        if how != "reach+track":
+            return base
+    else:
+        base = np.nan_to_num(fixed)
+    ends = np.where(hist, end, np.nan)
+    upper, _theta = tracked_upper(at_s=start_s, group=unit, base_days=base, end_s=ends, level=LEVEL, eta=eta,
+                                  floor_days=np.nan_to_num(p50))
+    return upper
+
+
+def score(fitted: dict[str, Any]) -> dict[str, Any]:
+    """MAE at submission and P85 kept per unit, per origin and over all origins, for every method and
+    calibration; two blends of the engine (product feed only) and today's quote measured the same way."""
+    start_s, unit, resolved, cancelled = (fitted[k] for k in ("start_s", "unit", "resolved", "cancelled"))
+    names = fitted["names"]
+    truth = (resolved - start_s) / DAY_S
+    cuts = fitted["cut_points"]
+    blocks = []
+    pooled: dict[str, list[Any]] = {}
+    for b, got in enumerate(fitted["blocks"]):
+        block = (start_s >= cuts[b]) & (start_s < cuts[b + 1])
+        got = dict(got)
+        got["p50_blend"] = (got["p50_feedonly"] + got["p50_product"]) / 2
+        got["p85_blend"] = (got["p85_feedonly"] + got["p85_product"]) / 2
+        got["p50_median+nr"] = got["p50_feedonly"]
+        ok = block & np.isfinite(resolved) & np.isfinite(got["p50_feed"]) & np.isfinite(got["p50_product"])
+        figures: dict[str, Any] = {k: v for k, v in got.items() if not isinstance(v, np.ndarray)}
+        figures["scored"] = int(ok.sum())
+        for name in (*METHODS, "blend", "median+nr"):
+            p50 = got[f"p50_{name}"]
+            err = np.abs(p50[ok] - truth[ok])
+            figures[f"mae_{name}"] = float(err.mean())
+            pooled.setdefault(f"abs:{name}", []).append(err)
+            hist = block & ~cancelled & np.isfinite(p50)
+            if name in ("product", "median+nr"):
+                uppers = {"own": got["p85_product"]}
+            else:
+                uppers = {c: calibrate(c, start_s=start_s, unit=unit, end=resolved, hist=hist, p50=p50,
+                                       fixed=got[f"p85_{name}"]) for c in CALIBRATIONS}
+                if name == "feedonly":
+                    uppers.update({f"track eta={e}": calibrate("track", start_s=start_s, unit=unit, end=resolved,
+                                                               hist=hist, p50=p50, fixed=got[f"p85_{name}"], eta=e)
+                                   for e in ETAS})
+            for c, upper in uppers.items():
+                kept = truth[ok] <= upper[ok] + 1e-9
+                key = f"{name}|{c}"
+                per = {names[int(u)]: [int(kept[unit[ok] == u].sum()), int((unit[ok] == u).sum())]
+                       for u in np.unique(unit[ok])}
+                figures.setdefault("kept", {})[key] = {"all": float(kept.mean()), "units": per,
+                                                       "mean_p85_days": float(np.mean(upper[ok]))}
+                pooled.setdefault(f"kept:{key}", []).append(per)
         blocks.append(figures)
-    overall: dict[str, Any] = {}
-    for name in METHODS:
-        overall[f"mae_{name}"] = float(np.mean(np.concatenate(pooled["_abs"][name])))
-        overall[f"units_{name}"] = {u: sum(k for k, _ in v) / sum(n for _, n in v) for u, v in pooled[name].items()}
+    overall: dict[str, Any] = {"mae": {}, "kept": {}}
+    for key, parts in pooled.items():
+        kind, name = key.split(":", 1)
+        if kind == "abs":
+            overall["mae"][name] = float(np.mean(np.concatenate(parts)))
+        else:
+            units: dict[str, list[int]] = {}
+            for per in parts:
+                for u, (k, n) in per.items():
+                    units.setdefault(u, [0, 0])
+                    units[u][0] += k
+                    units[u][1] += n
+            overall["kept"][name] = {u: k / n for u, (k, n) in units.items()}
     return {"blocks": blocks, "overall": overall}
 
 
@@ -242,21 +344,32 @@ def product_quotes(past_promises: Any, h: dict[str, Any], row: np.ndarray, lo: f
     return (np.array([p50.get(int(pk), np.nan) for pk in pks]), np.array([p85.get(int(pk), np.nan) for pk in pks]))
 
 
+LABELS = {"product": "today's product quote (neighbour rule)", "blind": "engine, queue-blind",
+          "log": "engine, log queue features", "feed": "engine, log queue + product feed",
+          "feedonly": "engine, product feed only", "blend": "blend: mean of engine (feed only) and today's",
+          "median+nr": "blend: engine median, today's P85"}
+
+
 def print_table(result: dict[str, Any]) -> None:
-    names = {"product": "today's product quote", "blind": "engine, queue-blind", "log": "engine, log queue features",
-             "feed": "engine, log queue + product feed", "feedonly": "engine, product feed only"}
+    def units(per: dict[str, Any]) -> str:
+        return ", ".join(f"{u} {(v[0] / v[1] if isinstance(v, list) else v):.1%}" for u, v in sorted(per.items()))
+
     for b in result["blocks"]:
-        print(f"origin {b['origin']} ({b['share']:.0%}): {b['scored']} requests scored; fit s {b['fit_seconds']}")
-        for key, label in names.items():
-            units = ", ".join(f"{u} {k / n:.1%}" for u, (k, n) in sorted(b[f"units_{key}"].items()))
-            print(f"  {label:<28} MAE {b[f'mae_{key}']:.2f} d  P85 kept {b[f'kept_{key}']:.1%}  "
-                  f"mean P85 {b[f'mean_p85_days_{key}']:.2f} d  [{units}]")
+        print(f"origin {b['origin']} ({b['share']:.0%}): {b['scored']} requests scored; fit s {b['fit_seconds']}; "
+              f"one quote median {b['quote_ms_median']:.1f} ms, p95 {b['quote_ms_p95']:.1f} ms")
+        for name, label in LABELS.items():
+            print(f"  {label:<46} MAE {b[f'mae_{name}']:.3f} d")
+        for key, k in b["kept"].items():
+            print(f"    P85 {key:<26} kept {k['all']:.1%} mean {k['mean_p85_days']:.2f} d [{units(k['units'])}]")
     o = result["overall"]
-    print("overall:")
-    for key, label in names.items():
-        units = ", ".join(f"{u} {v:.1%}" for u, v in sorted(o[f"units_{key}"].items()))
-        print(f"  {label:<28} MAE {o[f'mae_{key}']:.2f} d  [{units}]")
-    print(f"feed / queue-blind MAE: {o['mae_feed'] / o['mae_blind']:.2f}x; load average {result['load_average']}")
+    print("all origins:")
+    for name, label in LABELS.items():
+        print(f"  {label:<46} MAE {o['mae'][name]:.3f} d  ({o['mae'][name] / o['mae']['blind']:.3f} x queue-blind, "
+              f"{o['mae'][name] / o['mae']['product']:.3f} x today's)")
+    for key, per in o["kept"].items():
+        worst = max(abs(v - LEVEL) for v in per.values())
+        print(f"    P85 {key:<26} worst unit off by {worst:.1%} [{units(per)}]")
+    print(f"load average {result['load_average']}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
-"""How long migration work 0017 (requests numbered within their organisation) takes on a big
+"""How long migration work 0019 (requests numbered within their organisation) takes on a big
 database (docs/isolation.md, "References"; figures in docs/benchmarks.md).
 
 Builds a scratch database migrated to the end with the test cast, ``--clients`` client
-organisations (one unit and one person each) and a few real submissions; steps back to work 0016
+organisations (one unit and one person each) and a few real submissions; steps back to work 0018
 (the columns gone); copies a real request ``--requests`` times spread evenly over the clients'
-units and the provider's own; then times ``migrate work 0017`` and checks every client's numbers
+units and the provider's own; then times ``migrate work 0019`` and checks every client's numbers
 are 1..n. It refuses a database that already holds requests.
 
     TANDEM_DATABASE_URL=sqlite:////tmp/numbers.sqlite3 python bench/request_numbers.py --requests 1000000
@@ -92,12 +92,12 @@ def main() -> None:
         if ServiceRequest.objects.exists():
             sys.exit("The database holds requests already: give an empty scratch database.")
         askers = build(args.clients)
-        call_command("migrate", "work", "0016", verbosity=0)
+        call_command("migrate", "work", "0018", verbosity=0)
         began = time.perf_counter()
         copy_requests(askers, args.requests)
         built = time.perf_counter() - began
         began = time.perf_counter()
-        call_command("migrate", "work", "0017", verbosity=0)
+        call_command("migrate", "work", "0019", verbosity=0)
         took = time.perf_counter() - began
         with connection.cursor() as cursor:
             cursor.execute("SELECT organisation_id, COUNT(*), MIN(number), MAX(number) FROM work_servicerequest "
@@ -109,7 +109,7 @@ def main() -> None:
     print(f"database: {connection.vendor}; machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}")
     print(f"requests: {total:,} over {args.clients} clients and the provider (copied in {built:.1f} s)")
-    print(f"migrate work 0017: {took:.1f} s ({total / took:,.0f} requests a second)")
+    print(f"migrate work 0019: {took:.1f} s ({total / took:,.0f} requests a second)")
 
 
 if __name__ == "__main__":

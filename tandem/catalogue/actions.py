@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from tandem.catalogue.models import (
+    ApprovalBy,
     CutOff,
     IntakeField,
     ProcedureStep,
@@ -450,41 +451,64 @@ def set_run_field(actor: Person, service_id: int, key: str) -> Service:
 
 
 def set_approval(
-    actor: Person, service_id: int, approver_id: int | None, field: str = "", above: Decimal | None = None
+    actor: Person, service_id: int, approver_id: int | None, field: str = "", above: Decimal | None = None,
+    *, by: str = ApprovalBy.NAMED, approver_field: str = "", remind_days: int | None = None,
 ) -> Service:
-    """Who approves the service's requests before work starts (None: nobody), and optionally
-    only those whose number ``field`` is above ``above`` (docs/approvals.md)."""
+    """Who approves the service's requests before work starts: the named approver (None:
+    nobody), the requester's lead (``by="lead"``) or the person named in the email field
+    ``approver_field`` (``by="field"``); optionally only the requests whose number ``field`` is
+    above ``above`` (docs/approvals.md)."""
     with action_transaction():
         service = _editable(actor, service_id)
-        field = (field or "").strip()
+        field, approver_field = (field or "").strip(), (approver_field or "").strip()
         errors: Errors = {}
         approver = None
-        if approver_id is not None:
+        if by not in ApprovalBy.values:
+            errors["by"] = [f"Say who approves: one of {', '.join(ApprovalBy.values)}."]
+        elif by != ApprovalBy.NAMED and approver_id is not None:
+            errors["approver"] = [f"Leave the approver empty: {ApprovalBy(by).label.lower()} approves."]
+        elif approver_id is not None:
             approver = Person.objects.filter(pk=approver_id, user__is_active=True).first()
             if approver is None:
                 errors["approver"] = ["Choose an active person."]
-        if field and not service.fields.filter(key=field, kind=IntakeField.Kind.NUMBER).exists():
-            numbers = ", ".join(service.fields.filter(kind=IntakeField.Kind.NUMBER).values_list("key", flat=True))
-            errors["approval_field"] = [
-                f"{service.name} has no number field {field!r}; "
-                + (f"its number fields are: {numbers}." if numbers else "add a number field to its form first.")
-            ]
+        _check_fields(service, by, approver_field, IntakeField.Kind.EMAIL, "approver_field", errors)
+        _check_fields(service, "number", field, IntakeField.Kind.NUMBER, "approval_field", errors)
         if bool(field) != (above is not None):
             errors["approval_above" if field else "approval_field"] = [
                 "Give both the number field and the amount above which approval is needed, or neither."
             ]
-        if (field or above is not None) and approver_id is None:
+        if (field or above is not None) and approver_id is None and by == ApprovalBy.NAMED:
             errors["approver"] = ["Name the approver the amount rule sends requests to."]
         if above is not None and not (Decimal("-1e13") < above < Decimal("1e13")):
             errors["approval_above"] = ["Give an amount of at most 13 digits."]
+        if remind_days is not None and not 0 <= remind_days <= 30:
+            errors["approval_remind_days"] = ["Remind after 0 (never) to 30 working days."]
         if errors:
             said = " ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
             raise Invalid(f"The approval rule of {service.name} cannot be saved. {said}", errors=errors)
-        service.approver = approver
-        service.approval_field = field
-        service.approval_above = above
-        service.save(update_fields=["approver", "approval_field", "approval_above"])
+        service.approver, service.approval_by, service.approver_field = approver, by, approver_field
+        service.approval_field, service.approval_above = field, above
+        if remind_days is not None:
+            service.approval_remind_days = remind_days
+        service.save(update_fields=["approver", "approval_by", "approver_field", "approval_field", "approval_above",
+                                    "approval_remind_days"])
         return service
+
+
+def _check_fields(service: Service, by: str, key: str, kind: str, name: str, errors: Errors) -> None:
+    """The approval rule's ``key`` names a field of ``kind`` of the service (the approver's
+    email field is needed exactly when the person named in a field approves)."""
+    kinds = IntakeField.Kind(kind).label.lower()
+    if by == ApprovalBy.FIELD and not key:
+        errors[name] = [f"Name the {kinds} field of {service.name}'s form that names the approver."]
+    elif key and by not in (ApprovalBy.FIELD, "number"):
+        errors[name] = ["Leave the approver's field empty unless the person named in a field approves."]
+    elif key and not service.fields.filter(key=key, kind=kind).exists():
+        keys = ", ".join(service.fields.filter(kind=kind).values_list("key", flat=True))
+        errors[name] = [
+            f"{service.name} has no {kinds} field {key!r}; "
+            + (f"its {kinds} fields are: {keys}." if keys else f"add a {kinds} field to its form first.")
+        ]
 
 
 def remove_cutoff(actor: Person, service_id: int, cutoff_id: int) -> None:

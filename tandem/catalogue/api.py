@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
@@ -139,7 +140,15 @@ class SkillNeedOut(Schema):
 
 
 class ApprovalRuleOut(Schema):
-    approver: PersonRef | None = Field(..., description="Who approves requests before work starts; null: nobody.")
+    by: Literal["named", "lead", "field"] = Field(
+        ..., description="Who approves: `named` (the approver below; null: no approval), `lead` (the "
+        "requester's unit's lead) or `field` (the person whose address the requester gives in `approver_field`)."
+    )
+    approver: PersonRef | None = Field(..., description="The named approver; null: nobody named.")
+    approver_field: str = Field(..., description="With `by: field`, the key of the email field naming the approver.")
+    remind_after_days: int = Field(
+        ..., description="Working days before a waiting approver is reminded, then once a working day; 0: never."
+    )
     field: str = Field(..., description="The number field whose value decides; empty: every request.")
     above: str | None = Field(..., description="Approval when that value is above this amount.")
 
@@ -194,7 +203,9 @@ class ServiceOut(ServiceSummaryOut):
 
 def approval_rule(service: Service) -> ApprovalRuleOut:
     above = service.approval_above
-    return ApprovalRuleOut(approver=PersonRef.maybe(service.approver), field=service.approval_field,
+    return ApprovalRuleOut(by=service.approval_by, approver=PersonRef.maybe(service.approver),  # type: ignore[arg-type]
+                           approver_field=service.approver_field, remind_after_days=service.approval_remind_days,
+                           field=service.approval_field,
                            above=None if above is None else number(above))
 
 
@@ -260,7 +271,18 @@ def get_service(request: HttpRequest, slug: ServiceSlug) -> ServiceOut:
 
 
 class ApprovalIn(InSchema):
-    approver: int | None = Field(..., ge=1, le=2**31 - 1, description="The approver's person id; null: no approval.")
+    by: Literal["named", "lead", "field"] = Field(
+        "named", description="Who approves: `named` (the `approver`), `lead` (the requester's lead) or `field` "
+        "(the person named in the email field `approver_field`)."
+    )
+    approver: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="With `by: named`, the approver's person id; null: no approval."
+    )
+    approver_field: str = Field("", max_length=60, description="With `by: field`, an email field's key.")
+    remind_after_days: int | None = Field(
+        None, ge=0, le=30, description="Working days before a waiting approver is reminded (0: never); "
+        "omitted: as it was (2 for a new service)."
+    )
     field: str = Field("", max_length=60, description="A number field's key: approval only above the amount.")
     above: Decimal | None = Field(
         None, max_digits=17, decimal_places=4, description="The amount above which approval is needed."
@@ -317,11 +339,14 @@ def service_at(request: HttpRequest, slug: str) -> Service:
 @router.post("/services/{slug}/approval", response={200: ApprovalRuleOut, **errors(400, 403, 404, 422)},
              summary="Set who approves a service's requests")
 def set_approval(request: HttpRequest, slug: ServiceSlug, payload: ApprovalIn) -> ApprovalRuleOut:
-    """Name the approver whose yes a request waits for before work starts, on every request or
-    only when a number field is above an amount; `approver: null` removes approval. Only the
+    """Say whose yes a request waits for before work starts (a named approver, the requester's
+    lead, or the person the requester names in an email field), on every request or only when a
+    number field is above an amount; `by: named` with `approver: null` removes approval. Only the
     providing unit's lead or an administrator."""
     me = actor(request)
-    service = actions.set_approval(me, service_at(request, slug).pk, payload.approver, payload.field, payload.above)
+    service = actions.set_approval(me, service_at(request, slug).pk, payload.approver, payload.field, payload.above,
+                                   by=payload.by, approver_field=payload.approver_field,
+                                   remind_days=payload.remind_after_days)
     return approval_rule(Service.objects.select_related("approver__user").get(pk=service.pk))
 
 

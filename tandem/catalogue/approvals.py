@@ -1,7 +1,9 @@
-"""Which requests of a service wait for its approver before work starts (docs/approvals.md).
+"""Which requests of a service wait for an approver before work starts, and who that is
+(docs/approvals.md).
 
-A service names one approver; it may limit approval to the requests whose number field is
-above an amount. The amount is checked with the intake rules' own number check
+A service requires approval when it names an approver, or says the requester's lead approves,
+or the person the requester names in one of its email fields. It may limit approval to the
+requests whose number field is above an amount, checked with the intake rules' own number check
 (``tandem.engines.intake_rules``): a value the rule "at most the amount" accepts needs no
 approval, any other does.
 """
@@ -11,15 +13,21 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tandem.catalogue.models import Service
+from tandem.catalogue.models import ApprovalBy, Service
 from tandem.engines.intake_rules import Rules, number, number_problems
+from tandem.org.models import Person, Role
+from tandem.org.queries import people_visible_to
+from tandem.refusal import Invalid
 
 
 def approval_reason(service: Service, intake: dict[str, Any], requester_id: int) -> str | None:
     """Why a request with these intake values needs approval, in words; None when it does not.
 
-    Nobody approves their own request: when the requester is the approver, none is asked."""
-    if service.approver_id is None or service.approver_id == requester_id:
+    Nobody approves their own request: when the requester is the named approver, none is asked
+    (who the lead or the named person is, ``approver_for`` decides)."""
+    if not service.requires_approval:
+        return None
+    if service.approval_by == ApprovalBy.NAMED and service.approver_id == requester_id:
         return None
     if not service.approval_field or service.approval_above is None:
         return f"{service.name} needs approval before work starts"
@@ -34,3 +42,54 @@ def approval_reason(service: Service, intake: dict[str, Any], requester_id: int)
     if not number_problems(value, Rules(max_value=service.approval_above)):
         return None
     return f"{label} {number(value)} is above {number(service.approval_above)}"
+
+
+def approver_for(service: Service, intake: dict[str, Any], requester: Person, *, api: bool = False) -> Person | None:
+    """Who approves this request of a service that requires approval; None when that is the
+    requester (nobody approves their own request, so none is asked).
+
+    Refused (422, nothing created) when there is nobody to ask: the requester's unit has no
+    lead, or the email field names nobody who may approve. The field's error is keyed by its
+    key (``intake.<key>`` for the API), where the form shows it beside what was typed."""
+    if service.approval_by == ApprovalBy.NAMED:
+        return service.approver if service.approver_id != requester.pk else None
+    if service.approval_by == ApprovalBy.LEAD:
+        leads = list(
+            Person.objects.filter(unit_id=requester.unit_id, role=Role.LEAD, user__is_active=True)
+            .select_related("user").order_by("user__first_name", "user__last_name", "pk")
+        )
+        if not leads:
+            message = (
+                f"{service.name} is approved by the requester's lead, and {requester.unit.name} has no lead "
+                "in Tandem. Ask an administrator to name your unit's lead, then send it again."
+            )
+            raise Invalid(message, errors={"approver": [message]})
+        # The first by name; a lead asking is their own approver (none is asked), as a named
+        # approver asking is.
+        return None if any(lead.pk == requester.pk for lead in leads) else leads[0]
+    return _named_in_field(service, intake, requester, api=api)
+
+
+def _named_in_field(service: Service, intake: dict[str, Any], requester: Person, *, api: bool) -> Person:
+    key = service.approver_field
+    label = next((f.label for f in service.fields.all() if f.key == key), key)
+    address = str(intake.get(key) or "").strip()
+
+    def refuse(problem: str) -> Invalid:
+        return Invalid(f"{label}: {problem}", errors={f"intake.{key}" if api else key: [problem]})
+
+    if not address:
+        raise refuse("give the email address of the person who approves this request.")
+    found = list(
+        people_visible_to(requester.user).filter(user__email__iexact=address, user__is_active=True)[:2]
+    )
+    if not found:
+        raise refuse(
+            f"nobody active in Tandem has the address {address}; give the work address of a colleague "
+            "who approves this request."
+        )
+    if len(found) > 1:
+        raise refuse(f"more than one person has the address {address}; ask an administrator to correct it.")
+    if found[0].pk == requester.pk:
+        raise refuse("you cannot approve your own request; give the address of the person who approves it.")
+    return found[0]

@@ -68,6 +68,11 @@ def form_field(spec: IntakeField, today: date) -> forms.Field:
     if kind == IntakeField.Kind.CHOICE:
         choices = [("", "— choose —"), *((c, c) for c in spec.choices)]
         return forms.ChoiceField(choices=choices, **common)
+    if kind == IntakeField.Kind.EMAIL:
+        return forms.EmailField(
+            max_length=254, error_messages={"invalid": "Enter an email address, such as ann.lee@example.com."},
+            **common,
+        )
     matches = [_validator(lambda value: text_problems(value, rules))]
     if kind == IntakeField.Kind.LONG_TEXT:
         return forms.CharField(

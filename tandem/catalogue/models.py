@@ -20,6 +20,14 @@ class ServiceQuerySet(models.QuerySet["Service"]):
         return self.filter(active=True)
 
 
+class ApprovalBy(models.TextChoices):
+    """Who approves a service's requests when it requires approval (docs/approvals.md)."""
+
+    NAMED = "named", "The named approver"
+    LEAD = "lead", "The requester's lead"
+    FIELD = "field", "The person named in a field of the form"
+
+
 class Service(models.Model):
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="services", limit_choices_to={"side": Side.BACK}
@@ -88,6 +96,23 @@ class Service(models.Model):
         max_digits=18, decimal_places=4, null=True, blank=True,
         help_text="With the field: approval when the value is above this amount.",
     )
+    # Who approves: the named ``approver`` above, the lead of the requester's unit, or the person
+    # whose address the requester gives in the email field ``approver_field``.
+    approval_by = models.CharField(
+        "approved by", max_length=5, choices=ApprovalBy.choices, default=ApprovalBy.NAMED,
+        db_default=ApprovalBy.NAMED.value,
+        help_text="The named approver (blank approver: no approval), the requester's lead, or the "
+        "person named in an email field of the form.",
+    )
+    approver_field = models.CharField(
+        max_length=60, blank=True, default="", db_default="",
+        help_text="With “the person named in a field”: the key of the email field naming the approver.",
+    )
+    approval_remind_days = models.PositiveSmallIntegerField(
+        "remind the approver after (working days)", default=2, db_default=2, validators=[MaxValueValidator(30)],
+        help_text="An approver who has not decided after this many working days of the service's calendar "
+        "is reminded, then once each working day; 0: never.",
+    )
     required_skills: models.ManyToManyField[Skill, ServiceSkill] = models.ManyToManyField(
         Skill, through="ServiceSkill", related_name="services"
     )
@@ -100,11 +125,24 @@ class Service(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def requires_approval(self) -> bool:
+        """Whether some of its requests wait for an approver (the amount rule may spare some)."""
+        return self.approval_by != ApprovalBy.NAMED or self.approver_id is not None
+
     def clean(self) -> None:
         if self.unit_id and self.unit.side != Side.BACK:
             raise ValidationError({"unit": "Services are provided by back-office units."})
         if not 1 <= (self.review_interval_months or 0) <= 60:
             raise ValidationError({"review_interval_months": "Review at least every 60 months (and at most monthly)."})
+        if self.approval_by != ApprovalBy.NAMED and self.approver_id is not None:
+            raise ValidationError({"approver": "Leave the approver empty: the lead or the person named approves."})
+        if (self.approval_by == ApprovalBy.FIELD) != bool(self.approver_field):
+            raise ValidationError(
+                {"approver_field": "Name an email field exactly when the person named in it approves."}
+            )
+        if self.approver_field and self.pk and not self.fields.filter(key=self.approver_field, kind="email").exists():
+            raise ValidationError({"approver_field": "Name one of the service's email fields (by its key)."})
 
     @property
     def review_due_on(self) -> date:
@@ -136,6 +174,7 @@ class IntakeField(models.Model):
         DATE = "date", "Date"
         CHOICE = "choice", "Choice"
         FILE = "file", "File"
+        EMAIL = "email", "Email address"
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="fields")
     position = models.PositiveSmallIntegerField(default=0)

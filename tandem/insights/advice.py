@@ -15,7 +15,8 @@ from tandem.work.models import Comment
 
 
 def advice_followed(user: AnyUser | None, weeks: list[date], *, unit: Any = None, requesting_unit: Any = None,
-                    service: Any = None, channel: str = "") -> list[dict[str, Any]]:
+                    service: Any = None, channel: str = "",
+                    requesting_units: frozenset[int] | None = None) -> list[dict[str, Any]]:
     """Per providing unit: advice given in the weeks shown, accepted, declined, and the share
     followed: accepted of the advice decided either way (None when none was decided yet), so
     advice still waiting on its requester neither lowers nor raises it. Confidential services
@@ -33,6 +34,8 @@ def advice_followed(user: AnyUser | None, weeks: list[date], *, unit: Any = None
         qs = qs.filter(request__unit=unit)
     if requesting_unit is not None:
         qs = qs.filter(request__requesting_unit=requesting_unit)
+    if requesting_units is not None:
+        qs = qs.filter(request__requesting_unit_id__in=requesting_units)
     if service is not None:
         qs = qs.filter(request__service=service)
     if channel:

@@ -14,10 +14,10 @@ from tandem.engines.evidence.phases import BAND_LABELS, PHASES
 from tandem.insights.attainment import Tally, attainment_scope, weekly_attainment
 from tandem.insights.conformance import service_conformance
 from tandem.insights.flow import flow
-from tandem.insights.queries import PERIODS, Filters, evidence, flow_service
+from tandem.insights.queries import PERIODS, Filters, client_units, evidence, flow_service
 from tandem.org.api_shared import Schema, ServiceRef, Slug, actor, auth_user, errors
 from tandem.org.models import Side, Unit
-from tandem.org.queries import units_visible_to
+from tandem.org.queries import organisations_visible_to, units_visible_to
 from tandem.refusal import Invalid
 
 router = Router(tags=["evidence"])
@@ -29,6 +29,9 @@ class EvidenceQuery(Schema):
     requesting_unit: Slug | None = Field(None, description="A requesting unit's slug.")
     service: Slug | None = Field(None, description="A service's slug.")
     channel: Literal["internal", "external"] | None = None
+    client: Slug | None = Field(None, description=(
+        "A client organisation's slug, or \"own\" for the provider's own units: that organisation's "
+        "requests only. For the provider's staff."))
 
 
 class ChartOut(Schema):
@@ -116,6 +119,7 @@ def _filters(request: HttpRequest, query: EvidenceQuery) -> Filters:
         weeks=query.weeks, unit=_unit(request, query.unit, "unit", Side.BACK),
         requesting_unit=_unit(request, query.requesting_unit, "requesting_unit"), service=service,
         channel=query.channel or "",
+        requesting_units=client_units(query.client or "", list(organisations_visible_to(auth_user(request)))),
     )
 
 
@@ -250,6 +254,9 @@ def get_conformance(request: HttpRequest, query: Query[EvidenceQuery]) -> dict:
 class AttainmentQuery(Schema):
     unit: str = Field("", description="A back-office unit's slug; empty for every unit.")
     weeks: Literal["4", "12", "26"] = Field("12", description="How many weeks back, the current one so far.")
+    client: str = Field("", description=(
+        "A client organisation's slug, or \"own\" for the provider's own units: that organisation's "
+        "requests only; empty for every organisation. For the provider's staff."))
 
 
 class TallyOut(Schema):
@@ -289,7 +296,8 @@ def get_attainment(request: HttpRequest, query: Query[AttainmentQuery]) -> Attai
     its CSV), recomputed from each request's status changes."""
     actor(request)
     _unit_chosen, service_ids, weeks = attainment_scope(auth_user(request), query.unit, query.weeks)
-    data = weekly_attainment(service_ids, weeks, timezone.now())
+    requesting_units = client_units(query.client, list(organisations_visible_to(auth_user(request))))
+    data = weekly_attainment(service_ids, weeks, timezone.now(), requesting_units)
     return AttainmentOut(
         overall=_tally_out(data["overall"]),
         agreements=[_tally_out(t) for t in data["agreements"]],

@@ -259,16 +259,18 @@ def _tally(label: str, rows: list[Outcome], target: float | None = None) -> Tall
     return Tally(label, len(rows), sum(o.met for o in rows), target)
 
 
-def weekly_attainment(service_ids: list[int], weeks: int, now: datetime) -> dict[str, Any]:
+def weekly_attainment(service_ids: list[int], weeks: int, now: datetime,
+                      requesting_units: frozenset[int] | None = None) -> dict[str, Any]:
     """The last ``weeks`` weeks (Monday to Sunday, the current one so far) of requests finally
-    resolved: per agreement (each service's terms), per requesting unit, per week, and one row
-    per week, agreement and requesting unit for the CSV."""
+    resolved (from ``requesting_units`` only when given: one client's): per agreement (each
+    service's terms), per requesting unit, per week, and one row per week, agreement and
+    requesting unit for the CSV."""
     zone = timezone.get_default_timezone()
     today = now.astimezone(zone).date()
     this = today - timedelta(days=today.weekday())
     starts = [this - timedelta(weeks=k) for k in range(weeks - 1, -1, -1)]
     since = datetime.combine(starts[0], time(), zone)
-    results = outcomes(since, now, service_ids)
+    results = outcomes(since, now, service_ids, None if requesting_units is None else set(requesting_units))
     agreements = Agreement.objects.select_related("service").in_bulk(
         {int(o.group.split(":")[1]) for o in results if o.group.startswith("agreement:")})
     services = Service.objects.select_related("unit").in_bulk({o.service_id for o in results})

@@ -59,7 +59,8 @@ def period(f: Filters, now: datetime) -> tuple[list[date], datetime]:
 
 
 def measure(
-    services: list[Service], start: datetime, now: datetime, *, requesting_unit: Any = None, channel: str = ""
+    services: list[Service], start: datetime, now: datetime, *, requesting_unit: Any = None, channel: str = "",
+    requesting_units: frozenset[int] | None = None,
 ) -> dict[int, Conformance]:
     """Each service's conformance over the weeks of resolution from the one holding ``start``
     to the one holding ``now``, summed from the weekly rows the worker keeps
@@ -78,6 +79,8 @@ def measure(
     )
     if requesting_unit is not None:
         rows = rows.filter(requesting_unit=requesting_unit)
+    if requesting_units is not None:
+        rows = rows.filter(requesting_unit_id__in=requesting_units)
     if channel:
         rows = rows.filter(channel=channel)
     # The rows change only when the worker rebuilds weeks, and a rebuild writes new rows (new
@@ -85,7 +88,8 @@ def measure(
     # rows' deviations is most of a dashboard view otherwise.
     newest = WeeklyConformance.objects.aggregate(newest=Max("id"), rows=Count("id"))
     parts = (newest, monday(start.astimezone(zone).date()), now.astimezone(zone).date(),
-             getattr(requesting_unit, "pk", None), channel, sorted(procedures.items()), sorted(names.items()))
+             getattr(requesting_unit, "pk", None), channel, sorted(procedures.items()), sorted(names.items()),
+             None if requesting_units is None else sorted(requesting_units))
     key = "tandem:conformance:" + hashlib.sha256(repr(parts).encode()).hexdigest()
     cached = cache.get(key)
     if cached is not None:
@@ -127,7 +131,8 @@ def service_conformance(user: AnyUser | None, f: Filters, *, now: datetime | Non
     now = now or timezone.now()
     weeks, start = period(f, now)
     services = list(services_checked(user, f))
-    results = measure(services, start, now, requesting_unit=f.requesting_unit, channel=f.channel)
+    results = measure(services, start, now, requesting_unit=f.requesting_unit, channel=f.channel,
+                      requesting_units=f.requesting_units)
     rows = []
     for service in services:
         result = results[service.pk]

@@ -17,8 +17,16 @@ from tandem.engines.evidence.phases import BAND_LABELS
 from tandem.insights.actions import monday
 from tandem.insights.advice import advice_followed
 from tandem.insights.models import WeeklyFlow, WeeklyTeamWait
-from tandem.org.models import Unit
-from tandem.org.queries import AnyUser, person_of, sees_everything, work_unit_ids
+from tandem.org.models import Organisation, Unit
+from tandem.org.queries import (
+    AnyUser,
+    client_unit_ids,
+    person_of,
+    provider_unit_ids,
+    sees_everything,
+    work_unit_ids,
+)
+from tandem.refusal import Invalid
 
 PERIODS = (12, 26, 52)
 #: A week with fewer resolutions than this is left off its service's control chart: the mean
@@ -69,6 +77,23 @@ class Filters:
     requesting_unit: Unit | None = None
     service: Service | None = None
     channel: str = ""
+    #: A client's units (or the provider's own): the requests of one organisation, worked out
+    #: once from ``client_choice`` and passed down (a request has no organisation column).
+    requesting_units: frozenset[int] | None = None
+
+
+def client_units(choice: str, clients: list[Organisation]) -> frozenset[int] | None:
+    """The requesting units a client choice stands for: ``"own"`` the organisation running
+    Tandem, a client's slug its units, ``""`` every organisation (None). Unknown → Invalid."""
+    if not choice:
+        return None
+    if choice == "own":
+        return frozenset(provider_unit_ids())
+    found = next((o for o in clients if o.slug == choice), None)
+    if found is None:
+        raise Invalid(f"There is no client {choice[:50]!r}: choose one from the list, or \"own\" for your own units.",
+                      errors={"client": ["Unknown client."]})
+    return frozenset(client_unit_ids(found.pk))
 
 
 def _filtered(user: AnyUser | None, f: Filters, now: datetime) -> tuple[QuerySet[WeeklyFlow], list[date]]:
@@ -83,6 +108,8 @@ def _narrowed(qs: QuerySet[Summary], f: Filters, weeks: list[date]) -> QuerySet[
         qs = qs.filter(unit=f.unit)
     if f.requesting_unit is not None:
         qs = qs.filter(requesting_unit=f.requesting_unit)
+    if f.requesting_units is not None:
+        qs = qs.filter(requesting_unit_id__in=f.requesting_units)
     if f.service is not None:
         qs = qs.filter(service=f.service)
     if f.channel:
@@ -137,7 +164,7 @@ def evidence(user: AnyUser | None, f: Filters, *, now: datetime | None = None) -
         "weeks": weeks, "services": rows, "waiting": waiting_matrix(qs), "team_waits": team_waits(team_qs),
         "band_labels": BAND_LABELS,
         "advice": advice_followed(user, weeks, unit=f.unit, requesting_unit=f.requesting_unit, service=f.service,
-                                  channel=f.channel),
+                                  channel=f.channel, requesting_units=f.requesting_units),
     }
 
 

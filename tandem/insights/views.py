@@ -17,10 +17,10 @@ from tandem.insights.conformance import conformance_csv, service_conformance
 from tandem.insights.flow import flow
 from tandem.insights.forms import EvidenceFilterForm
 from tandem.insights.journey import journey
-from tandem.insights.queries import Filters, evidence, flow_service
+from tandem.insights.queries import Filters, client_units, evidence, flow_service
 from tandem.org.models import Person, Side
 from tandem.org.pages import csv_number, refused, staff_page
-from tandem.org.queries import units_visible_to
+from tandem.org.queries import organisations_visible_to, units_visible_to
 from tandem.refusal import Invalid
 from tandem.work.queries import requests_visible_to
 
@@ -35,7 +35,8 @@ def csv3(value: float | None) -> str:
 def dashboard(request: HttpRequest, me: Person) -> HttpResponse:
     if any("\x00" in v for v in request.GET.values()):
         return refused(request, Invalid("The address contains a NUL character; choose the filters from the lists."))
-    form = EvidenceFilterForm(request.GET or None, services=services_visible_to(request.user).order_by("name"))
+    form = EvidenceFilterForm(request.GET or None, services=services_visible_to(request.user).order_by("name"),
+                              clients=list(organisations_visible_to(request.user)))
     if request.GET and not form.is_valid():
         problems = "; ".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())
         return refused(request, Invalid(f"Those filters cannot be used ({problems}). Choose from the lists."))
@@ -137,12 +138,16 @@ def attainment_page(request: HttpRequest, me: Person) -> HttpResponse:
     try:
         unit, service_ids, weeks = attainment_scope(request.user, request.GET.get("unit", ""),
                                                     request.GET.get("weeks", "12"))
+        clients = list(organisations_visible_to(request.user))
+        client = request.GET.get("client", "")
+        requesting_units = client_units(client, clients)
     except Invalid as exc:
         return refused(request, exc)
-    data = weekly_attainment(service_ids, weeks, timezone.now())
+    data = weekly_attainment(service_ids, weeks, timezone.now(), requesting_units)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="tandem-attainment-{unit.slug if unit else "all"}.csv"'
+        response["Content-Disposition"] = (f'attachment; filename="tandem-attainment-{unit.slug if unit else "all"}'
+                                           f'{"-" + client if client else ""}.csv"')
         out = csv.writer(response)
         out.writerow(["week", "complete", "agreement", "target_percent", "requesting_unit", "resolved", "met",
                       "breached", "attainment"])
@@ -154,6 +159,6 @@ def attainment_page(request: HttpRequest, me: Person) -> HttpResponse:
                           t.breached, csv3(t.attainment)])
         return response
     return render(request, "insights/attainment.html", {
-        "data": data, "unit": unit, "weeks": str(weeks),
+        "data": data, "unit": unit, "weeks": str(weeks), "clients": clients, "client": client,
         "units": units_visible_to(request.user).filter(side=Side.BACK).order_by("name"),
     })

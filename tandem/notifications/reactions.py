@@ -113,6 +113,15 @@ def _approval_asked(m: Moved) -> Tell | None:
     )
 
 
+def _approval_reminded(m: Moved) -> Tell | None:
+    since = m.sr.status_changed_at.strftime("%-d %b") if m.sr.status_changed_at else ""
+    return (
+        [m.data["approver"]] if m.data.get("approver") else [],
+        Notification.Kind.APPROVAL_NEEDED,
+        f"Reminder: approve or decline {m.sr.reference}: {m.sr.title}" + (f" (waiting since {since})" if since else ""),
+    )
+
+
 def _approved(m: Moved) -> Tell | None:
     return [m.sr.requester_id], Notification.Kind.APPROVED, f"{m.actor_name} approved {m.sr.reference}: {m.sr.title}"
 
@@ -124,6 +133,7 @@ def _declined(m: Moved) -> Tell | None:
 
 RULES: dict[str, Rule] = {
     Event.Kind.APPROVAL_ASKED: _approval_asked,
+    Event.Kind.APPROVAL_REMINDED: _approval_reminded,
     Event.Kind.APPROVED: _approved,
     Event.Kind.DECLINED: _declined,
     Event.Kind.ASSIGNED: _assigned,

@@ -8,7 +8,9 @@ message, and the consumers above that subscribed to the topic react to it, in on
 - **In the transaction** (``in_transaction=True``: reactions that only write rows of this
   database, such as notifications): the reaction runs at the end of the action, inside its
   transaction, so it commits with the change or not at all: exactly once, in order, nothing
-  to lose. One that fails is rolled back alone and handed to the outbox below instead.
+  to lose. One that fails is rolled back alone and handed to the outbox below instead. A
+  consumer ``once_per_action`` reacts once per key however many messages the action published
+  about it (a request's search document, written once for a submission and its first comment).
 - **After the commit** (``in_transaction=False``: reactions that must not hold the database,
   because they compute for a while, call the network or call actions of their own): the message
   is an outbox row written with the change. ``action_transaction`` delivers it as soon as it has
@@ -63,6 +65,9 @@ class _Owed:
 
     now: list[tuple[registry.Consumer, Message]] = field(default_factory=list)
     later: list[Message] = field(default_factory=list)
+    # The (consumer, key) pairs owed once per action, until the reactions start: one published
+    # by a reaction while they run is owed again, as the rows may have changed since.
+    once: set[tuple[str, str]] | None = field(default_factory=set)
 
 
 @contextmanager
@@ -77,6 +82,7 @@ def action_transaction() -> Iterator[None]:
     try:
         with transaction.atomic(durable=True):
             yield
+            owed.once = None
             _react_now(owed.now)
     finally:
         _local.owed = None
@@ -104,6 +110,10 @@ def publish(topic: str, key: str, payload: dict[str, Any] | None = None, *, subj
         message = Message(topic=topic, key=key, consumer=name, payload=payload or {})
         message.subject = subject
         if consumer.in_transaction:
+            if consumer.once_per_action and owed.once is not None:
+                if (name, key) in owed.once:
+                    continue  # already owed: the reaction reads the rows as the action leaves them
+                owed.once.add((name, key))
             owed.now.append((consumer, message))
         else:
             rows.append(message)

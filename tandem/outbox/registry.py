@@ -39,6 +39,10 @@ class Consumer:
     # network, none of which may hold the database); it runs at least once, since a crash between
     # its work and the mark runs it again, so it must be idempotent.
     in_transaction: bool
+    # True (in the transaction only): one reaction per key for all the messages an action
+    # published about it, for a handler that rereads the rows as the action left them (a
+    # request's search document), so a second run would write the same thing again.
+    once_per_action: bool = False
 
     def handler(self, message: Message) -> Callable[[], object] | None:
         return _handler(self.target)(message)
@@ -52,10 +56,15 @@ def _handler(target: Handler | str) -> Handler:
 _consumers: dict[str, Consumer] = {}
 
 
-def subscribe(name: str, topics: Iterable[str], handler: Handler | str, *, in_transaction: bool = True) -> None:
+def subscribe(
+    name: str, topics: Iterable[str], handler: Handler | str, *, in_transaction: bool = True,
+    once_per_action: bool = False,
+) -> None:
     """Register a consumer (from its app's ``ready``): its handler, or the handler's dotted path.
-    Registering the same name again replaces it."""
-    _consumers[name] = Consumer(name, tuple(topics), handler, in_transaction)
+    Registering the same name again replaces it. ``once_per_action``: see ``Consumer``."""
+    if once_per_action and not in_transaction:
+        raise ValueError(f"{name}: only a reaction in the transaction can run once per action.")
+    _consumers[name] = Consumer(name, tuple(topics), handler, in_transaction, once_per_action)
     consumers_of.cache_clear()
 
 

@@ -102,7 +102,7 @@ _KEY_FIELDS = ("unit_id", "requester_id", "approver_id", "requesting_unit_id", "
 
 def _documents(ids: list[int], apps: Any = None) -> list[Any]:
     request_model, comment_model, document_model = _models(apps)
-    # The heading carries the reference people see (work 0017 added it; earlier migrations that
+    # The heading carries the reference people see (work 0019 added it; earlier migrations that
     # build documents see a model without it, and head them by the id as the reference was then).
     referenced = any(f.name == "reference" for f in request_model._meta.concrete_fields)
     rows = request_model.objects.filter(pk__in=ids).values_list(

@@ -182,12 +182,24 @@ def search_requests(user: AnyUser | None, text: str, *, page: int = 1, size: int
     wanted = page * size + 1
     best: dict[int, tuple[float, int]] = {}  # request id -> (score, tier)
     tiers = _tiers(user)
-    for index, (columns, qs, keys) in enumerate(tiers):
-        rows = newest_matches(matching(qs.order_by(), query, columns, keys), CANDIDATES)
-        for pk, score in sorted(rows, key=lambda row: (row[1], -row[0]))[:wanted]:
+    matched = [newest_matches(matching(qs.order_by(), query, columns, keys), CANDIDATES) for columns, qs, keys in tiers]
+    # At equal relevance, open requests before finished ones, then the newest: one look-up of
+    # the candidates' state (a few hundred ids by primary key), not a join in the ranked query.
+    still_open = set(
+        ServiceRequest.objects.filter(pk__in={pk for rows in matched for pk, _ in rows}, is_open=True)
+        .order_by().values_list("pk", flat=True)
+    )
+
+    def rank(pk: int, score: float) -> tuple[float, bool, int]:
+        # Scores equal to six significant digits are equally relevant (floating-point noise
+        # aside; not decimals: a word in most documents scores about a millionth in FTS5).
+        return (float(f"{score:.6g}"), pk not in still_open, -pk)
+
+    for index, rows in enumerate(matched):
+        for pk, score in sorted(rows, key=lambda row: rank(*row))[:wanted]:
             earlier = best.get(pk)  # found already by a wider tier: it keeps that tier's columns
             best[pk] = (min(score, earlier[0]), earlier[1]) if earlier else (score, index)
-    ordered = sorted(best, key=lambda pk: (best[pk][0], -pk))
+    ordered = sorted(best, key=lambda pk: rank(pk, best[pk][0]))
     chosen = ordered[(page - 1) * size: page * size]
     requests = ServiceRequest.objects.select_related(*_ROW_RELATED).in_bulk(chosen)
     documents = SearchDocument.objects.in_bulk(chosen)

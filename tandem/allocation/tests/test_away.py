@@ -72,3 +72,29 @@ def test_handing_back_for_someone_not_away_is_refused(cast: Cast) -> None:
     assert answer.status_code == 409 and "not away today" in answer.content.decode()
     assert missing.status_code == 404
     assert ServiceRequest.objects.get(pk=pk).assignee_id == cast.payroll_agent.pk
+
+
+def test_the_warning_counts_everything_held_and_names_the_most_urgent_started_ones(cast: Cast) -> None:
+    """However much someone away holds, the warning counts it all (a plain recount) and names the
+    most urgent started ones; the rest are one link away, in the queue filtered by that person."""
+    from tandem.work.queries import AWAY_NAMED
+
+    with time_machine.travel(datetime(2026, 11, 16, 10, 0, tzinfo=UTC), tick=True):
+        ids = [actions.submit_request(cast.consultant, cast.timesheet, TIMESHEET_OK).request.pk
+               for _ in range(AWAY_NAMED + 4)]
+        for pk in ids:
+            actions.assign_request(cast.payroll_lead, pk, cast.payroll_agent.pk)
+        for pk in ids[2:]:
+            actions.start_request(cast.payroll_agent, pk)
+    Absence.objects.bulk_create([Absence(person=cast.payroll_agent, kind=Absence.Kind.LEAVE,
+                                         starts_on=date(2026, 11, 17), ends_on=date(2026, 11, 20))])
+    with time_machine.travel(TUESDAY, tick=False):
+        page = client_for(cast.payroll_lead).get("/queue/").content.decode()
+    held = ServiceRequest.objects.filter(assignee=cast.payroll_agent, is_open=True).exclude(status=Status.RESOLVED)
+    started = sorted((sr for sr in held if sr.status != Status.ASSIGNED), key=lambda sr: (sr.due_at, sr.pk))
+    assert f"holds {len(held)} open requests" in page
+    assert f"Hand back the {len(held) - len(started)} not started to the queue" in page
+    named = [sr for sr in started if f">{sr.reference}</a>" in page]
+    assert named == started[:AWAY_NAMED]
+    assert f"and {len(started) - AWAY_NAMED} more" in page
+    assert f"?unit={cast.payroll.pk}&amp;assignee={cast.payroll_agent.pk}" in page

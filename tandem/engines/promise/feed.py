@@ -134,7 +134,7 @@ def event_feed(time_us: npt.ArrayLike, case: npt.ArrayLike, unit_of_case: npt.Ar
 def adaptive_upper(*, at_s: npt.ArrayLike, group: npt.ArrayLike, p50_days: npt.ArrayLike,
                    hist_start_s: npt.ArrayLike, hist_end_s: npt.ArrayLike, hist_group: npt.ArrayLike,
                    hist_p50_days: npt.ArrayLike, level: float, fallback_days: npt.ArrayLike | None = None,
-                   window: int = WINDOW, min_cases: int = MIN_CASES) -> Floats:
+                   window: int = WINDOW, min_cases: int = MIN_CASES, min_ended: int = 0) -> Floats:
     """The upper quote (days) at ``level`` for predictions at ``at_s`` in ``group`` with median ``p50_days``.
 
     The shift, in log1p(days), is the Kaplan–Meier ``level`` quantile of the scores
@@ -143,7 +143,11 @@ def adaptive_upper(*, at_s: npt.ArrayLike, group: npt.ArrayLike, p50_days: npt.A
     (``hist_end_s``; ``inf`` when it never ended) gives its score, one still running a lower bound (its
     duration so far). Fewer than ``min_cases`` such items: ``fallback_days`` (e.g. the model's own
     quote calibrated at fit time; the P50 when not given). Never below the P50. Reads nothing after
-    that midnight, so a quote does not change when later history is removed."""
+    that midnight, so a quote does not change when later history is removed.
+
+    ``min_ended``: the window reaches further back, past ``window`` items, until it holds that many
+    items ended by the midnight (those started in that span and still running stay in it, censored):
+    where most of the latest items are still running, the curve then reaches the level."""
     t = np.asarray(at_s, dtype=np.float64)
     g = np.asarray(group, dtype=np.int64)
     p50 = np.asarray(p50_days, dtype=np.float64)
@@ -161,7 +165,12 @@ def adaptive_upper(*, at_s: npt.ArrayLike, group: npt.ArrayLike, p50_days: npt.A
         rows = np.flatnonzero(g == unit)
         for m in np.unique(midnight[rows]):
             hi = int(np.searchsorted(starts, m, side="left"))  # started before the midnight
-            pick = order[max(0, hi - window):hi]
+            lo = max(0, hi - window)
+            if min_ended:
+                done = np.cumsum((he[order[:hi]] <= m)[::-1])  # ended by m, counted from the latest back
+                reach = int(np.searchsorted(done, min_ended, side="left")) + 1  # items back to the min_ended-th
+                lo = min(lo, max(0, hi - reach))
+            pick = order[lo:hi]
             if len(pick) < min_cases:
                 continue
             ended = he[pick] <= m

@@ -139,10 +139,12 @@ def test_it_counts_running_requests_as_censored_and_recounts_by_hand():
     assert few[0] == pytest.approx(2.5)
 
 
-def test_the_adaptive_quote_reads_nothing_after_its_midnight():
-    rng = np.random.default_rng(3)
+@pytest.mark.parametrize(("seed", "mean_days", "extra"), [(3, 2, {}), (5, 6, {"window": 20, "min_ended": 60})])
+def test_the_adaptive_quote_reads_nothing_after_its_midnight(seed: int, mean_days: float, extra: dict) -> None:
+    # The second case: long requests and a short window that reaches back until 60 have ended.
+    rng = np.random.default_rng(seed)
     start = np.sort(rng.uniform(0, 60 * DAY, 300))
-    end = start + rng.exponential(2 * DAY, 300)
+    end = start + rng.exponential(mean_days * DAY, 300)
     group = rng.integers(0, 3, 300)
     p50 = rng.uniform(0.5, 3, 300)
     at = np.array([30 * DAY + 7, 45 * DAY + 3])
@@ -150,7 +152,7 @@ def test_the_adaptive_quote_reads_nothing_after_its_midnight():
     def quote(hist_start: np.ndarray, hist_end: np.ndarray, hist_group: np.ndarray, hist_p50: np.ndarray) -> np.ndarray:
         return adaptive_upper(at_s=at, group=[0, 2], p50_days=[1.0, 2.0], level=0.85, min_cases=10,
                               hist_start_s=hist_start, hist_end_s=hist_end, hist_group=hist_group,
-                              hist_p50_days=hist_p50)
+                              hist_p50_days=hist_p50, **extra)
 
     full = quote(start, end, group, p50)
     for i, t in enumerate(at):
@@ -158,3 +160,19 @@ def test_the_adaptive_quote_reads_nothing_after_its_midnight():
         keep = start < m
         cut = quote(start[keep], np.where(end[keep] <= m, end[keep], INF), group[keep], p50[keep])
         assert cut[i] == full[i]
+
+
+def test_the_window_reaches_back_until_enough_requests_have_ended():
+    # Twenty requests started on days 0..19 with P50 1 day: the first ten took 2 days, the last ten still
+    # run at day 30's midnight (11 to 20 days so far). The 10 latest are all running: the curve reaches
+    # nothing, so the highest score, the oldest running one's 20 days (a lower bound). Reaching back until
+    # 10 have ended takes all twenty: by hand, ten ends at 2 days among twenty at risk (the censored ones
+    # are all longer), survival 0.5, so the 45 % level (n + 1 corrected: 21 / 20 × 0.45 = 0.4725) is
+    # reached at 2 days.
+    start = np.arange(20) * DAY
+    end = np.where(np.arange(20) < 10, start + 2 * DAY, INF)
+    kwargs = {"at_s": [30 * DAY + 5], "group": [0], "p50_days": [1.0], "hist_start_s": start, "hist_end_s": end,
+              "hist_group": np.zeros(20), "hist_p50_days": np.ones(20), "level": 0.45, "min_cases": 5, "window": 10}
+    assert adaptive_upper(**kwargs)[0] == pytest.approx(20.0)  # type: ignore[arg-type]
+    assert adaptive_upper(**kwargs, min_ended=10)[0] == pytest.approx(2.0)  # type: ignore[arg-type]
+    assert adaptive_upper(**kwargs, min_ended=5)[0] == pytest.approx(20.0)  # type: ignore[arg-type]  # 5 of 15

@@ -337,3 +337,28 @@ def test_a_round_fetches_and_flags_in_chunks_and_handles_each_mail_once(
     assert sorted(ServiceRequest.objects.values_list("title", flat=True)) == [f"Hours {i}" for i in range(5)]
     assert mailbox.flagged(DONE) == 5 and InboundMail.objects.count() == 5
     assert poll_mailbox().read == 0
+
+
+@pytest.mark.django_db
+def test_a_mailed_request_is_indexed_once(mailbox, cast: Cast, intake) -> None:
+    """The request and its text are one submission with two events (submitted, commented):
+    its search document is written once, at the end of the action, not once per event."""
+    from django.test.utils import CaptureQueriesContext
+
+    from tandem.search.models import SearchDocument
+    from tandem.search.queries import search_requests
+
+    msg = message("consultant@example.test", EXPENSES, "Hours for the okapi site", "Ann worked 40 hours.")
+    mailbox.deliver(msg.as_bytes())
+    table = SearchDocument._meta.db_table
+    with CaptureQueriesContext(connection) as seen:
+        assert poll_mailbox().read == 1
+    writes = [q["sql"] for q in seen.captured_queries if q["sql"].startswith(f'INSERT INTO "{table}"')]
+    assert len(writes) == 1, writes
+    sr = ServiceRequest.objects.get()
+    assert list(Event.objects.filter(request=sr).order_by("seq").values_list("kind", flat=True)) == [
+        "submitted", "commented"]
+    # The one document holds both the title and the text, and a comment later still reindexes.
+    assert [h.request.pk for h in search_requests(cast.payroll_agent.user, "okapi worked").hits] == [sr.pk]
+    actions.add_comment(cast.payroll_agent, sr.pk, "The quokka shift is confirmed.")
+    assert [h.request.pk for h in search_requests(cast.payroll_agent.user, "quokka").hits] == [sr.pk]

@@ -90,6 +90,32 @@ def test_a_reaction_in_the_transaction_commits_with_its_action(db: None, inside:
     assert Message.objects.count() == 0  # nothing to deliver later
 
 
+def test_a_reaction_once_per_action_runs_once_per_key_and_again_for_what_reactions_publish(
+    db: None, consumers: None
+) -> None:
+    once, every = Recorder(), Recorder()
+    registry.subscribe("test-once", ["thing.*"], once, once_per_action=True)
+    registry.subscribe("test-every", ["thing.*"], every)
+
+    def republish(message: Message) -> None:  # a reaction that publishes about the same key
+        if message.topic == "thing.made":
+            publish("thing.followed", message.key, {"n": 9})
+
+    registry.subscribe("test-republish", ["thing.made"], republish)
+    with action_transaction():
+        publish("thing.made", "thing:1", {"n": 1})
+        publish("thing.changed", "thing:1", {"n": 2})
+        publish("thing.changed", "thing:2", {"n": 3})
+    assert [(t, k) for t, k, _ in every.seen] == [
+        ("thing.made", "thing:1"), ("thing.changed", "thing:1"), ("thing.changed", "thing:2"),
+        ("thing.followed", "thing:1")]
+    # Once for each key the action published about, plus once for the reaction's later message.
+    assert [(t, k) for t, k, _ in once.seen] == [
+        ("thing.made", "thing:1"), ("thing.changed", "thing:2"), ("thing.followed", "thing:1")]
+    with pytest.raises(ValueError, match="only a reaction in the transaction"):
+        registry.subscribe("test-bad", ["thing.*"], once, in_transaction=False, once_per_action=True)
+
+
 def test_a_failing_reaction_in_the_transaction_is_left_to_the_worker_and_the_action_commits(
     db: None, inside: Recorder
 ) -> None:

@@ -15,7 +15,7 @@ transaction, so "returned" means "committed"), locks the row it changes, checks 
 cycle and the actor's rights, and appends its event.
 """
 
-from tandem.work.actions.approvals import approve_request, decided_words, decline_request
+from tandem.work.actions.approvals import approve_request, decided_words, decline_request, remind_waiting_approvers
 from tandem.work.actions.cases import close_case, create_case
 from tandem.work.actions.conversation import acknowledge_advice, add_comment, decide_advice
 from tandem.work.actions.deadlines import (
@@ -72,6 +72,7 @@ __all__ = [
     "mark_step",
     "parse_duration",
     "provide_information",
+    "remind_waiting_approvers",
     "rename_view",
     "reopen_request",
     "reopen_window_ends",

@@ -12,10 +12,12 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from tandem.engines.agreements import slaclock
 from tandem.org.models import Person
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Conflict, Forbidden
-from tandem.work.actions.moves import _check_text, _locked, _move, _save
+from tandem.work import clock
+from tandem.work.actions.moves import _append_event, _check_text, _locked, _move, _save
 from tandem.work.models import Event, ServiceRequest, Status
 
 #: An approver's note or reason is a few sentences.
@@ -31,8 +33,50 @@ def ask_approval_locked(sr: ServiceRequest, approver: Person, why: str, *, now: 
     )
     sr.approver = approver
     sr.waiting_on = approver.display_name
-    _save(sr, "approver", "waiting_on")
+    days = sr.service.approval_remind_days
+    sr.approval_remind_at = _working_days_after(sr, now, days) if days else None
+    _save(sr, "approver", "waiting_on", "approval_remind_at")
     return event
+
+
+def _working_days_after(sr: ServiceRequest, at: datetime, days: int) -> datetime:
+    """``days`` working days of the request's calendar (the service's) after ``at``."""
+    cal = clock.calendar(sr)
+    return cal.add(at, days * slaclock.day_length(cal.spec))
+
+
+def remind_waiting_approvers(now: datetime | None = None, *, batch: int = 500) -> int:
+    """Remind each approver whose request has waited past its service's working days (the worker
+    calls this): an event *Approver reminded*, which tells the approver again (a notification
+    and the digest with the decision link), then the next reminder one working day later, so
+    at most one a working day.
+
+    Found by the partial index on ``approval_remind_at``; each request claimed with a
+    conditional UPDATE of that deadline and a row-count check, so two workers never remind
+    twice. Returns how many were reminded."""
+    now = now or timezone.now()
+    due = list(
+        ServiceRequest.objects.filter(status=Status.WAITING_APPROVAL, approval_remind_at__lte=now)
+        .order_by("approval_remind_at").values_list("pk", "approval_remind_at")[:batch]
+    )
+    reminded = 0
+    for pk, remind_at in due:
+        with action_transaction():
+            sr = ServiceRequest.objects.select_related("service", "approver__user").get(pk=pk)
+            following = _working_days_after(sr, now, 1)
+            claimed = ServiceRequest.objects.filter(
+                pk=pk, status=Status.WAITING_APPROVAL, approval_remind_at=remind_at
+            ).update(approval_remind_at=following)
+            if claimed != 1:
+                continue  # another worker reminded, or the approver decided meanwhile
+            sr = ServiceRequest.objects.select_for_update(of=("self",)).select_related("approver__user").get(pk=pk)
+            approver = sr.approver
+            _append_event(sr, Event.Kind.APPROVAL_REMINDED, None, at=now, data={
+                "approver": sr.approver_id, "approver_name": approver.display_name if approver else "",
+            })
+            sr.save(update_fields=["last_event_seq"])
+            reminded += 1
+    return reminded
 
 
 def _deciding(actor: Person, request_id: int) -> ServiceRequest:
@@ -75,7 +119,8 @@ def approve_request(actor: Person, request_id: int, note: str = "", *, now: date
         _move(sr, actor, Status.NEW, Event.Kind.APPROVED, now=now, data={"note": note} if note else {})
         sr.approved_at = now
         sr.waiting_on = ""
-        _save(sr, "approved_at", "waiting_on")
+        sr.approval_remind_at = None
+        _save(sr, "approved_at", "waiting_on", "approval_remind_at")
         return sr
 
 
@@ -90,6 +135,7 @@ def decline_request(actor: Person, request_id: int, reason: str, *, now: datetim
         sr.is_open = False
         sr.closed_at = now
         sr.waiting_on = ""
+        sr.approval_remind_at = None
         sr.resolution = f"Declined by {actor.display_name}: {reason}"
-        _save(sr, "closed_at", "waiting_on", "resolution")
+        _save(sr, "closed_at", "waiting_on", "resolution", "approval_remind_at")
         return sr

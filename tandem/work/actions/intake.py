@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from tandem.agreements.queries import calendar_for_request, terms_for, turnaround_due
 from tandem.catalogue import runs
-from tandem.catalogue.approvals import approval_reason
+from tandem.catalogue.approvals import approval_reason, approver_for
 from tandem.catalogue.intake import intake_form_class, server_today, to_json
 from tandem.catalogue.models import IntakeField, Service
 from tandem.catalogue.queries import is_contracted
@@ -161,8 +161,9 @@ def submit_request(
     due = turnaround_due(service, now, calendar)
     run = runs.place(service, now, cleaned, rows=runs.cutoffs_for(service, organisation_id))
     # A service that requires approval: the request waits on its approver from the start.
+    # Who approves is settled before anything is written: nobody to ask refuses the submission.
     needs_approval = approval_reason(service, cleaned, actor.pk)
-    approver = service.approver if needs_approval else None
+    approver = approver_for(service, cleaned, actor, api=strict) if needs_approval else None
     try:
         with discarded_on_failure() as stored, action_transaction():
             sr = ServiceRequest(

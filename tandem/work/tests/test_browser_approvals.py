@@ -73,3 +73,34 @@ def test_the_approver_finds_what_waits_for_them_and_the_list_empties_as_they_dec
     expect(page.get_by_text("Approved: it goes to the providing unit's queue.")).to_be_visible()
     page.goto(f"{live_server.url}/my-approvals/")
     expect(page.get_by_text("Nothing is waiting for your approval.")).to_be_visible()
+
+
+def test_the_requester_names_the_approver_on_the_form_and_a_wrong_address_is_refused_beside_it(  # type: ignore[no-untyped-def]
+    live_server, page: Page, cast: Cast
+) -> None:
+    from tandem.catalogue.models import IntakeField
+
+    manager = make_person("alice", cast.york, first="Alice", last="Manager")
+    IntakeField.objects.create(service=cast.timesheet, position=9, key="approver", label="Who approves",
+                               kind=IntakeField.Kind.EMAIL)
+    catalogue.set_approval(cast.payroll_lead, cast.timesheet.pk, None, by="field", approver_field="approver")
+
+    sign_in(page, live_server.url, "consultant")
+    page.goto(f"{live_server.url}/catalogue/{cast.timesheet.slug}/request/")
+    page.get_by_label("Worker name").fill("Priya Shah")
+    page.get_by_label("Corrected hours").fill("45")
+    page.get_by_label("Week ending").fill("2026-11-20")
+    page.get_by_label("Reason").select_option("Overtime")
+    page.get_by_label("Who approves").fill("nobody@example.test")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.get_by_role("alert")).to_contain_text("nobody active in Tandem has the address nobody@example.test")
+    expect(page.get_by_label("Who approves")).to_have_value("nobody@example.test")
+    expect(page.get_by_label("Worker name")).to_have_value("Priya Shah")
+    page.screenshot(path=str(RESULTS / "approver-named-on-the-form-refused.png"), full_page=True)
+    assert ServiceRequest.objects.count() == 0
+
+    page.get_by_label("Who approves").fill("alice@example.test")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator(".request-head__status")).to_contain_text("Waiting on Alice Manager")
+    sr = ServiceRequest.objects.get()
+    assert sr.approver == manager and sr.status == Status.WAITING_APPROVAL

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection
 
 from tandem.agreements import actions as agreements
 from tandem.agreements.models import Agreement
@@ -20,6 +18,7 @@ from tandem.work import actions
 from tandem.work.models import Event, ServiceRequest
 from tests.apiclient import ApiClient
 from tests.cast import TIMESHEET_OK, Cast
+from tests.race import twice_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -165,28 +164,8 @@ def test_it_refuses_bad_targets_and_calendars_naming_the_field(cast: Cast) -> No
 
 
 def _race(now: datetime) -> list[tuple[int, int]]:
-    """Two callers on the same due alerts: threads on PostgreSQL, one after the other on SQLite
-    (whose IMMEDIATE transactions serialise writers anyway)."""
-    if connection.vendor != "postgresql":
-        return [actions.fire_due_sla_alerts(now), actions.fire_due_sla_alerts(now)]
-    results: list[tuple[int, int]] = []
-    barrier = threading.Barrier(2)
-
-    def run() -> None:
-        from django.db import connections
-
-        try:
-            barrier.wait()
-            results.append(actions.fire_due_sla_alerts(now))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+    """Two callers on the same due alerts (``tests.race``)."""
+    return twice_at_once(lambda: actions.fire_due_sla_alerts(now))
 
 
 def test_the_breach_worker_warns_once_and_reports_a_breach_once(cast: Cast) -> None:

@@ -83,6 +83,27 @@ def test_it_pages_by_values_computed_for_each_row(requests, size: int) -> None:
     assert forward == expected and backward == expected
 
 
+@pytest.mark.parametrize("sort", [NEWEST_FIRST, (("part", False), ("due_at", False), ("id", False))],
+                         ids=["newest", "computed"])
+def test_with_related_it_gives_the_same_rows_with_their_keys_and_relations_loaded(requests, sort) -> None:
+    """Read by id then by primary key with the relations joined (as the queue and the request
+    lists read): the same rows in the same order, carrying the computed keys, and a filter of
+    ``qs`` still holds."""
+    keys = {"part": Case(When(id__in=[sr.pk for sr in requests[::3]], then=Value(0)), default=Value(1))}
+    qs = ServiceRequest.objects.exclude(pk=requests[5].pk)
+    plain, joined = keyset_page(qs, sort, size=7, keys=keys), keyset_page(qs, sort, size=7, keys=keys,
+                                                                           related=("service", "requester__user"))
+    assert [sr.pk for sr in joined.items] == [sr.pk for sr in plain.items]
+    assert (joined.next_after, joined.previous_before) == (plain.next_after, plain.previous_before)
+    assert [sr.part for sr in joined.items] == [sr.part for sr in plain.items]  # type: ignore[attr-defined]
+    with CaptureQueriesContext(connection) as queries:
+        names = [(sr.service.name, sr.requester.user.username) for sr in joined.items]
+    assert len(queries) == 0 and len(names) == 7
+    after = keyset_page(qs, sort, after=joined.next_after, size=50, keys=keys, related=("service",))
+    seen = [sr.pk for sr in joined.items + after.items]
+    assert requests[5].pk not in seen and sorted(seen) == sorted(qs.values_list("pk", flat=True))
+
+
 def test_it_reads_one_page_in_a_fixed_number_of_queries(requests) -> None:
     qs = ServiceRequest.objects.all()
     first = keyset_page(qs, DUE, size=5)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection
 
 from tandem.notifications.models import Notification
 from tandem.work import actions
 from tandem.work.models import Event, ServiceRequest
 from tests.cast import TIMESHEET_OK, Cast
+from tests.race import twice_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,26 +36,7 @@ def fire(when: datetime) -> int:
 
 def race(when: datetime) -> list[int]:
     """Two callers at once: threads on PostgreSQL, one after the other on SQLite."""
-    if connection.vendor != "postgresql":
-        return [fire(when), fire(when)]
-    results: list[int] = []
-    barrier = threading.Barrier(2)
-
-    def run() -> None:
-        from django.db import connections
-
-        try:
-            barrier.wait()
-            results.append(actions.fire_due_response_alerts(when))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+    return twice_at_once(lambda: actions.fire_due_response_alerts(when))
 
 
 def test_a_missed_first_response_is_reported_once_to_the_units_leads(cast: Cast) -> None:

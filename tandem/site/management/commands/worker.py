@@ -28,7 +28,12 @@ from tandem.promises.actions import mark_material_changes, refresh_forecasts
 from tandem.voice.actions import send_kudos_digests, send_pulse_invitations
 from tandem.voice.months import summarise as summarise_pulse_months
 from tandem.voice.service_reports import make_service_reports
-from tandem.work.actions import close_expired_resolutions, fire_due_response_alerts, fire_due_sla_alerts
+from tandem.work.actions import (
+    close_expired_resolutions,
+    fire_due_response_alerts,
+    fire_due_sla_alerts,
+    remind_waiting_approvers,
+)
 from tandem.work.numbering import number_unnumbered
 
 logger = logging.getLogger(__name__)
@@ -40,6 +45,7 @@ class Command(BaseCommand):
         "agreement warnings (80 % of the target used), breaches and missed first responses, "
         "email notification digests (at most one per person per TANDEM_DIGEST_MINUTES) and "
         "closing resolved requests whose reopen window has passed, "
+        "reminding approvers who have not decided (once a working day, docs/approvals.md), "
         "refreshing promise forecasts and telling requesters once when a promise slips, "
         "rebuilding this week's and last week's evidence (at most every 10 minutes), "
         "summarising each month for the pulse results once it can no longer change, "
@@ -104,6 +110,7 @@ class Command(BaseCommand):
         warned, breached = fire_due_sla_alerts()
         unanswered = fire_due_response_alerts()
         closed = close_expired_resolutions()
+        reminded = remind_waiting_approvers()  # before the digests, which carry the reminders
         noticed = send_change_notices()
         apply_due_service_edits()
         emailed = send_digests()
@@ -124,7 +131,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"warned of {warned} and reported {breached} breached agreement(s); "
                 f"reported {unanswered} missed first response(s); "
-                f"closed {closed} resolved request(s); told {noticed} person(s) of changes taking effect; "
+                f"closed {closed} resolved request(s); reminded {reminded} approver(s); "
+                f"told {noticed} person(s) of changes taking effect; "
                 f"sent {emailed} digest(s); "
                 f"refreshed {forecasts} forecast(s) and told of {slips} slipping promise(s); "
                 f"forecast the arrivals of {demand} service(s); "

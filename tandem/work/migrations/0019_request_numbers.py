@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('org', '0009_row_level_security'),
-        ('work', '0016_every_event_kind'),
+        ('work', '0018_queue_indexes'),
     ]
 
     operations = [
