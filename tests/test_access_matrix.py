@@ -205,9 +205,9 @@ def test_a_branch_lead_sees_the_branchs_requests_and_cases_and_nothing_more(
     client = Client()
     assert client.login(username="branch_lead", password=PASSWORD)
     listed = client.get("/requests/?whose=unit").content.decode()
-    assert re.findall(r'<span class="ref">(SR-\d{6})</span>', listed) == [sr.reference for sr in reversed(ours)]
+    assert re.findall(r'<span class="ref">([A-Z][A-Z0-9-]*-\d{6})</span>', listed) == [sr.reference for sr in reversed(ours)]
     assert "Leeds branch: requests" in listed and "Consultant" in listed  # whose they are
-    assert re.findall(r'<span class="ref">(SR-\d{6})</span>', client.get("/requests/").content.decode()) == []
+    assert re.findall(r'<span class="ref">([A-Z][A-Z0-9-]*-\d{6})</span>', client.get("/requests/").content.decode()) == []
     for sr in ours:
         assert client.get(f"/requests/{sr.pk}/").status_code == 200, sr.title
     for pk in [sr.pk for sr in theirs] + [secret_pk]:

@@ -53,7 +53,7 @@ def page_routes() -> list[str]:
 
 def bravo_ids(world: TwoClients) -> dict[str, str]:
     b = world.bravo
-    return {"request": str(b.requests[0].pk), "case": str(b.cases[0].pk), "file": str(b.files[0].pk),
+    return {"request": str(b.requests[0].pk), "reference": b.requests[0].reference, "case": str(b.cases[0].pk), "file": str(b.files[0].pk),
             "comment": str(b.comments[0].pk), "unit": b.unit.slug, "person": str(b.people["member"].pk),
             "unit_id": str(b.unit.pk)}
 
@@ -67,7 +67,7 @@ def fill(route: str, ids: dict[str, str]) -> str:
             return ids["file"]
         if name in ("comment_id",):
             return ids["comment"]
-        if kind == "int" and head.endswith("/requests/"):
+        if kind in ("int", "request") and head.endswith("/requests/"):
             return ids["request"]
         if kind == "int" and head.endswith("/cases/"):
             return ids["case"]
@@ -101,12 +101,14 @@ def a_client(world: TwoClients, role: str) -> Client:
 def pages(world: TwoClients) -> list[str]:
     ids = bravo_ids(world)
     out = []
+    # A request's address takes its id or its reference (tandem.work.addresses): B's under both.
+    by_reference = {**ids, "request": ids["reference"]}
     for route in page_routes():
-        path = fill(route, ids)
-        out += [path, f"{path}?format=csv"]
+        for filled in {fill(route, ids), fill(route, by_reference)}:
+            out += [filled, f"{filled}?format=csv"]
     a = world.alpha
-    out += [f"/requests/{sr.pk}/" for sr in a.requests] + [f"/cases/{a.cases[0].pk}/",
-            "/catalogue/timesheet-correction/", "/catalogue/grievance/", ASKING, "/requests/?show=open"]
+    out += [f"/requests/{sr.address_key}/" for sr in a.requests] + [f"/requests/{sr.pk}/" for sr in a.requests]
+    out += [f"/cases/{a.cases[0].pk}/", "/catalogue/timesheet-correction/", "/catalogue/grievance/", ASKING, "/requests/?show=open"]
     out += ["/requests/?whose=unit", "/cases/?whose=unit", f"/manage/people/?unit={ids['unit']}",
             "/evidence/?format=csv&figure=conformance", "/search/?q=bravo", f"/search/?q={world.bravo.requests[0].reference}"]
     return out
@@ -123,7 +125,7 @@ def test_it_covers_every_page_and_operation(world: TwoClients) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_no_page_or_csv_shows_client_b_to_any_role_of_client_a(world: TwoClients, role: str) -> None:
     client = a_client(world, role)
-    own = {f"/requests/{sr.pk}/" for sr in world.alpha.requests} | {f"/cases/{world.alpha.cases[0].pk}/"}
+    own = {f"/requests/{sr.address_key}/" for sr in world.alpha.requests} | {f"/cases/{world.alpha.cases[0].pk}/"}
     for path in pages(world):
         if path.startswith(PUBLIC):
             continue
@@ -131,7 +133,9 @@ def test_no_page_or_csv_shows_client_b_to_any_role_of_client_a(world: TwoClients
         assert response.status_code < 500, (role, path)
         body = response.content.decode(errors="replace")
         assert not b_leaks(body, world, path), (role, path, b_leaks(body, world, path))
-        if re.match(r"^/(requests|cases)/\d+/", path) and path not in own:
+        # Another client's request by id or reference, and A's own by id (which would show where
+        # A's requests sit in the sequence every client shares): 404.
+        if re.match(r"^/(requests/[^/?]+|cases/\d+)/", path) and path not in own:
             assert response.status_code in (404, 405), (role, path, response.status_code)
 
 
@@ -179,7 +183,9 @@ def test_a_command_on_client_bs_objects_answers_404_and_changes_nothing(world: T
         assert not b_leaks(response.content.decode(errors="replace"), world, url), (role, method, url)
     client = a_client(world, role)
     b_request, b_case = world.bravo.requests[1].pk, world.bravo.cases[0].pk
-    for path in (f"/requests/{b_request}/", f"/cases/{b_case}/close/", f"/requests/{b_request}/rating/"):
+    b_reference = world.bravo.requests[1].reference
+    for path in (f"/requests/{b_request}/", f"/cases/{b_case}/close/", f"/requests/{b_request}/rating/",
+                 f"/requests/{b_reference}/cancel/", f"/requests/{b_reference}/rating/"):
         response = client.post(path, {"move": "cancel", "text": "x", "score": "1", "reason": "x"})
         assert response.status_code == 404, (role, path, response.status_code)
     assert list(Event.objects.order_by("pk").values_list("pk", flat=True)) == before

@@ -117,9 +117,10 @@ def ahead_of(sr: ServiceRequest, person: Person, now: datetime) -> list[str]:
     order = QueueOrder.of(unit)
     due = with_queue_due(ServiceRequest.objects.filter(pk=sr.pk)).values_list(DUE, flat=True).first()
     mine = order.key(due or sr.agreed_due, sr.channel, sr.submitted_at, sr.pk)
-    rows = takeable(person, unit).exclude(pk=sr.pk).values_list("pk", DUE, "channel", "submitted_at")
-    before = sorted(k for k in (order.key(d, c, s, pk) for pk, d, c, s in rows) if k < mine)
-    return [ServiceRequest(pk=pk).reference for _, _, pk in before]
+    rows = takeable(person, unit).exclude(pk=sr.pk).values_list("pk", DUE, "channel", "submitted_at", "reference")
+    references = {pk: reference for pk, _, _, _, reference in rows}
+    before = sorted(k for k in (order.key(d, c, s, pk) for pk, d, c, s, _ in rows) if k < mine)
+    return [references[pk] for _, _, pk in before]
 
 
 def next_for_you(person: Person, unit: Unit, now: datetime, *, limit: int = 5) -> list[Next]:

@@ -175,7 +175,7 @@ def take_next(request: HttpRequest, me: Person) -> HttpResponse:
     except Refused as exc:
         return refused(request, exc, title="Nothing taken")
     messages.success(request, f"{taken.reference} is yours: {taken.title}")
-    return redirect("work:request", taken.pk)
+    return redirect("work:request", taken)
 
 
 # --- loans ----------------------------------------------------------------------------------------

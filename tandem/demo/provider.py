@@ -35,6 +35,7 @@ from tandem.org.models import Organisation, Person, Role, Unit
 from tandem.voice.service_reports import make_service_reports
 from tandem.work.clock_replay import rebuild_clocks
 from tandem.work.models import ServiceRequest
+from tandem.work.numbering import renumber_clients
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ def load_clients(end: datetime, start: datetime) -> dict[str, int]:
                                   job_title=f"Managing director, {client.name}")
             if client.holidays[0]:
                 scottish += unit_ids
+        # Their requests take their clients' numbering, as if they had been asked there.
+        renumber_clients(list(Organisation.objects.values_list("pk", flat=True)))
     # The client's calendar and targets apply to its requests: their clocks are replayed.
     ServiceRequest.objects.filter(requesting_unit_id__in=scottish).update(resolve_seconds=None)
     for client in CLIENTS:

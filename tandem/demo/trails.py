@@ -64,6 +64,9 @@ REQUEST_COLUMNS = (
     "title", "intake", "status", "is_open", "assignee", "waiting_on", "waiting_on_unit", "resolution",
     "idempotency_key", "submission_digest", "last_event_seq",
     "submitted_at", "status_changed_at", "due_at", "resolved_at", "closed_at",
+    # The demo's units are the provider's own when its history is written: a request's number is
+    # its id (``tandem demo --provider`` renumbers the clients' afterwards).
+    "number", "reference",
 )
 REQUEST_TIMES = ("submitted_at", "status_changed_at", "due_at", "resolved_at", "closed_at")
 EVENT_COLUMNS = ("id", "request", "seq", "kind", "actor", "at", "from_status", "to_status",
@@ -303,7 +306,7 @@ class Writer:
                 pk, ids.service[s], ids.service_unit[s], ids.person_unit[who],
                 service.confidential, ids.person[who], case_pk, channel_name, title, intake,
                 status_name, status_name in OPEN_OR_RESOLVED, assignee_pk, waiting, waiting_unit, resolution,
-                None, digest, n_events, *times[offset],
+                None, digest, n_events, *times[offset], pk, f"SR-{pk:06d}",
             ))
             facts.append(Facts(pk, ids.person[who], assignee_pk, channel_name, title, case_pk, ctx))
         return rows, facts

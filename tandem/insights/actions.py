@@ -23,7 +23,7 @@ from tandem.engines.eventlog.analyse import per_case
 from tandem.engines.eventlog.model import GROUP
 from tandem.engines.evidence import conformance, phases
 from tandem.engines.worktime import to_epoch
-from tandem.insights.logs import database_log
+from tandem.insights.logs import _window, database_log
 from tandem.insights.models import WeeklyConformance, WeeklyFlow, WeeklyProcess, WeeklyTeamWait, WeeklyVariant
 from tandem.work.models import Event, ServiceRequest, Status
 
@@ -86,9 +86,12 @@ def _process_rows(requests: list[tuple], lo: datetime, hi: datetime) -> tuple[li
     log = database_log(resolved=(lo, hi))
     parts = per_case(log, group_attribute=GROUP)
     groups: dict[tuple[date, int], int] = {}
-    # Case names are the references (SR-000123); a request resolved after ``requests`` was read is left out.
+    # Case names are the references (SR-000123, a client's NORTHERN-000042), read back to their
+    # requests over the same window; a request resolved after ``requests`` was read is left out.
+    pk_of = dict(ServiceRequest.objects.filter(_window(None, None, None, resolved=(lo, hi)))
+                 .values_list("reference", "pk"))
     gid = np.array([groups.setdefault(key_of[pk], len(groups)) if pk in key_of else -1
-                    for pk in (int(name[3:]) for name in log.case.names)], dtype=np.int64)
+                    for pk in (pk_of.get(name, 0) for name in log.case.names)], dtype=np.int64)
     n, ok = len(groups), gid >= 0
     if not n:
         return [], []

@@ -165,7 +165,9 @@ def late_by_requesting_unit(since: datetime, until: datetime) -> list[dict[str, 
 def build_report(since: datetime, until: datetime) -> dict[str, Any]:
     results = outcomes(since, until)
     finished = ServiceRequest.objects.filter(status__in=FINISHED, resolved_at__gte=since, resolved_at__lt=until)
-    references = dict(finished.values_list("pk", "service__name"))
+    # Each request's reference and its service's name, for the breaches listed.
+    named = {pk: (reference, service) for pk, reference, service in finished.values_list("pk", "reference",
+                                                                                          "service__name")}
     by_group: dict[str, list[Outcome]] = {}
     for o in results:
         by_group.setdefault(o.group, []).append(o)
@@ -210,9 +212,9 @@ def build_report(since: datetime, until: datetime) -> dict[str, Any]:
             meets_target=None if share is None else share >= entry["target_percent"],
             breaches=[
                 {
-                    "reference": f"SR-{o.request_id:06d}",
+                    "reference": named[o.request_id][0],
                     "id": o.request_id,
-                    "service": references[o.request_id],
+                    "service": named[o.request_id][1],
                     "resolve_by": o.resolve_by.isoformat(),
                     "resolved_at": o.resolved_at.isoformat(),
                     "overrun_seconds": o.overrun_seconds,

@@ -30,6 +30,7 @@ from tandem.engines.eventlog.timestamps import ParsedTimes
 from tandem.org.models import Person, Unit
 from tandem.outbox.actions import action_transaction, publish
 from tandem.rows import insert_rows
+from tandem.work import numbering
 from tandem.work.models import Channel, Event, ServiceRequest, Status
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -45,7 +46,7 @@ TITLE_LIMIT = 200
 CLOSE_REASON = "imported history"
 REQUEST_COLUMNS = ("service", "unit", "requesting_unit", "confidential", "requester", "channel", "title", "intake",
                    "status", "is_open", "resolution", "submitted_at", "status_changed_at", "due_at", "resolved_at",
-                   "closed_at", "idempotency_key", "last_event_seq")
+                   "closed_at", "idempotency_key", "last_event_seq", "organisation", "number", "reference")
 EVENT_COLUMNS = ("request", "seq", "kind", "actor", "at", "from_status", "to_status", "internal", "data",
                  "prev_hash", "hash")
 
@@ -95,7 +96,7 @@ def database_log(*, since: date | None = None, until: date | None = None,
                  resolved: tuple[datetime, datetime] | None = None) -> EventLog:
     """Tandem's requests (cases) and events as an event log, read in chunks of ``chunk`` rows.
 
-    Case id: the request's reference (SR-000123); case attributes ``service``, ``unit``,
+    Case id: the request's reference (SR-000123, a client's NORTHERN-000042); case attributes ``service``, ``unit``,
     ``requesting_unit`` (slugs), ``channel``, ``status``. Per event: ``concept:name`` is the
     activity an imported event carries (``data.activity``), else the kind's label ("Submitted",
     "Asked the requester"); ``org:resource`` the imported resource, else the actor's username,
@@ -113,17 +114,18 @@ def database_log(*, since: date | None = None, until: date | None = None,
                                                                "status")}
     case_codes = {k: _Codes() for k in case_cols}
     rows = (ServiceRequest.objects.filter(_window(since, until, services, resolved=resolved)).order_by("pk")
-            .values_list("pk", "service_id", "unit_id", "requesting_unit_id", "channel", "status"))
+            .values_list("pk", "service_id", "unit_id", "requesting_unit_id", "channel", "status", "reference"))
+    case_names: list[str] = []
     for part in _chunks(rows.iterator(chunk_size=chunk), chunk):
-        pk, service, unit, requesting, channel, status = zip(*part, strict=True)
+        pk, service, unit, requesting, channel, status, reference = zip(*part, strict=True)
         n = len(pk)
+        case_names += reference
         ids.append(np.array(pk, dtype=np.int64))
         for key, values in (("service", (service_slug[s] for s in service)), ("unit", (unit_slug[u] for u in unit)),
                             ("requesting_unit", (unit_slug[u] for u in requesting)), ("channel", channel),
                             ("status", status)):
             case_cols[key].append(case_codes[key].encode(values, n))
     request_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
-    case_names = [f"SR-{pk:06d}" for pk in request_ids.tolist()]
 
     labels = {str(k): str(label) for k, label in Event.Kind.choices}
     activity, resource, group, lifecycle = _Codes(), _Codes(), _Codes(), _Codes()
@@ -333,13 +335,17 @@ def _write_cases(log: EventLog, target: ImportTarget, cases: list[tuple[str, str
     zone, turnaround = service.unit.time_zone, service.turnaround_days
     resolution = f"Imported history ({source})"[:TITLE_LIMIT]
     requests: list[tuple[Any, ...]] = []
-    for case_id, key, start, end in cases:
+    # Numbered in the requesting organisation's numbering, as if each had been submitted there.
+    organisation = target.requesting_unit.organisation
+    first_number, prefix = numbering.reserve(organisation), numbering.prefix_of(organisation)
+    for number, (case_id, key, start, end) in enumerate(cases, start=first_number):
         first, last = _aware(int(log.time[start])), _aware(int(log.time[end - 1]))
         requests.append((
             service.pk, service.unit_id, target.requesting_unit.pk, service.confidential, requester.pk,
             target.channel, f"{service.name} · imported {case_id}"[:TITLE_LIMIT], {}, Status.CLOSED.value, False,
             resolution, first, last, add_working_days(first, turnaround, tz=zone), last, last, key,
             (end - start) + 1 + (end - start == 1),
+            organisation.pk if organisation else None, number, numbering.reference_for(prefix, number),
         ))
     # Plain tuples through executemany (tandem.rows.insert_rows), then the new ids by their keys (the
     # requester's unique key index): bulk_create's per-field compilation was most of the time.

@@ -7,5 +7,5 @@ urlpatterns = [
     path("evidence/", views.dashboard, name="dashboard"),
     path("evidence/flow/", views.flow_page, name="flow"),
     path("evidence/attainment/", views.attainment_page, name="attainment"),
-    path("requests/<int:pk>/journey/", views.journey_page, name="journey"),
+    path("requests/<request:pk>/journey/", views.journey_page, name="journey"),
 ]

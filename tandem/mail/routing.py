@@ -168,6 +168,7 @@ def new_request(person: Person, service: Service, mail: Mail) -> Decision:
                         answer=f"Your mail to {service.name} did not become a request: {refusal.message}")
     return Decision(
         Outcome.CREATED, f"Became {sr.reference} of {service.name}.", sr.pk,
-        answer=f"Sent to {service.unit.name} as {sr.reference}: {sr.title}\n{settings.SITE_URL}/requests/{sr.pk}/\n\n"
+        answer=f"Sent to {service.unit.name} as {sr.reference}: {sr.title}\n"
+               f"{settings.SITE_URL}/requests/{sr.address_key}/\n\n"
         "Reply to this email to add to it.",
     )

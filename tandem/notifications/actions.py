@@ -105,8 +105,8 @@ def send_digests(*, now: datetime | None = None) -> int:
 def _line(note: Notification, *, with_reply: bool) -> str:
     if not note.request_id:
         return f"- {note.message}"
-    line = f"- {note.message}\n  {settings.SITE_URL}/requests/{note.request_id}/"
     sr = note.request
+    line = f"- {note.message}\n  {settings.SITE_URL}/requests/{sr.address_key if sr else note.request_id}/"
     if note.kind == Notification.Kind.APPROVAL_NEEDED and sr is not None and sr.approver_id == note.recipient_id \
             and sr.status == Status.WAITING_APPROVAL:
         # Opening it only shows a page with the two decisions; a click there decides.

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from tandem.notifications.actions import replay_delivery, replay_failed
 from tandem.notifications.models import WEBHOOK_KINDS, Delivery, DeliveryAttempt, Notification, Subscriber
 from tandem.notifications.queries import deliveries_visible_to, subscriber_health, subscribers_visible_to
+from tandem.work.admin import request_id_in
 
 
 @admin.register(Notification)
@@ -136,9 +137,9 @@ class DeliveryAdmin(admin.ModelAdmin):
             return queryset.filter(uuid=uuid.UUID(term)), False
         except ValueError:
             pass
-        number = term.upper().removeprefix("SR-")
-        if number.isdigit() and len(number) < 18:
-            return queryset.filter(request_id=int(number)), False
+        request_id = request_id_in(term)
+        if request_id is not None:
+            return queryset.filter(request_id=request_id), False
         return queryset.none(), False
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 
+from tandem.work.models import ServiceRequest
+
 SALT = "tandem.mail.reply"
 SEP = "."  # not in the signature's alphabet (URL-safe base64), and fine in an address's local part
 
@@ -27,7 +29,12 @@ def _signer() -> signing.Signer:
 
 
 def reference(request_id: int) -> str:
-    """``r12.SIGNATURE``: request 12, signed."""
+    """``r12.SIGNATURE``: request 12, signed; a client's request is named by its reference
+    (``rNORTHERN-000042.SIGNATURE``), because a client reads these addresses and must not learn the
+    id every client's requests share (docs/isolation.md, "References")."""
+    found = ServiceRequest.objects.filter(pk=request_id).values_list("organisation_id", "reference").first()
+    if found is not None and found[0] is not None:
+        return _signer().sign(f"r{found[1]}")
     return _signer().sign(f"r{request_id}")
 
 
@@ -37,9 +44,11 @@ def request_of(token: str) -> int | None:
         value = _signer().unsign(token.strip())
     except signing.BadSignature:
         return None
-    if not value.startswith("r") or not value[1:].isdigit():
+    if not value.startswith("r") or len(value) < 2:
         return None
-    return int(value[1:])
+    if value[1:].isdigit():
+        return int(value[1:])
+    return ServiceRequest.objects.filter(reference=value[1:]).values_list("pk", flat=True).first()
 
 
 def mailbox() -> str:

@@ -84,7 +84,8 @@ def request_body(kind: str, request_id: int, at: datetime, extra: dict[str, Any]
     payload (title, intake values, comments): a receiver reads those through the API with its
     own token, where the visibility rules apply."""
     sr = (ServiceRequest.objects.select_related("service", "unit")
-          .only("status", "resolve_by", "respond_by", "service__name", "unit__name").get(pk=request_id))
+          .only("status", "resolve_by", "respond_by", "service__name", "unit__name", "organisation", "reference")
+          .get(pk=request_id))
     return {
         "event": kind,
         "reference": sr.reference,
@@ -95,7 +96,7 @@ def request_body(kind: str, request_id: int, at: datetime, extra: dict[str, Any]
         "resolve_by": sr.resolve_by.isoformat() if sr.resolve_by else None,
         "respond_by": sr.respond_by.isoformat() if sr.respond_by else None,
         "at": at.isoformat(),
-        "url": f"{settings.SITE_URL}/requests/{request_id}/",
+        "url": f"{settings.SITE_URL}/requests/{sr.address_key}/",
         **extra,
     }
 

@@ -23,9 +23,12 @@ from tandem.org.queries import is_client
 #: catalogue of the provider's services, their notifications, search, the pulse they answer,
 #: the approvals waiting for them, and their organisation's service review (computed over its
 #: own requests only; tandem.voice.service_review).
+#: A client's request is addressed by its reference (``/requests/NORTHERN-000042/``,
+#: tandem.work.addresses), never by its id: ids come from one sequence shared by every client, so
+#: a client opening ``/requests/<id>/`` could count the others' requests between two of its own.
 CLIENT_PAGES = re.compile(
     r"^/(?:"
-    r"|requests/(?:\d+/(?!journey/).*)?"
+    r"|requests/(?:[A-Za-z][A-Za-z0-9-]*-\d+/(?!journey/).*)?"
     r"|cases/.*"
     r"|catalogue/.*"
     r"|notifications/.*"

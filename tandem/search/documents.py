@@ -102,8 +102,12 @@ _KEY_FIELDS = ("unit_id", "requester_id", "approver_id", "requesting_unit_id", "
 
 def _documents(ids: list[int], apps: Any = None) -> list[Any]:
     request_model, comment_model, document_model = _models(apps)
+    # The heading carries the reference people see (work 0019 added it; earlier migrations that
+    # build documents see a model without it, and head them by the id as the reference was then).
+    referenced = any(f.name == "reference" for f in request_model._meta.concrete_fields)
     rows = request_model.objects.filter(pk__in=ids).values_list(
-        "pk", "title", "intake", "resolution", "requester__user__first_name", "requester__user__last_name",
+        "pk", "reference" if referenced else "pk", "title", "intake",
+        "resolution", "requester__user__first_name", "requester__user__last_name",
         "requester__user__username", *_KEY_FIELDS,
     )
     shared: dict[int, list[str]] = {}
@@ -127,12 +131,12 @@ def _documents(ids: list[int], apps: Any = None) -> list[Any]:
     # The migration that brought search (0001) runs this on a model without the keys' column.
     keyed = any(f.name == "access" for f in document_model._meta.concrete_fields)
     documents = []
-    for pk, title, intake, resolution, first, last, username, *keys in rows:
+    for pk, reference, title, intake, resolution, first, last, username, *keys in rows:
         name = f"{first} {last}".strip()
         payload = [*_flatten(intake or {}), *shared.get(pk, []), resolution or ""]
         documents.append(document_model(
             request_id=pk,
-            heading=f"SR-{pk:06d} {title}",
+            heading=f"{reference if referenced else f'SR-{pk:06d}'} {title}",
             requester=f"{name} {username}" if name else username,
             payload="\n".join(p for p in payload if p)[:COLUMN_LIMIT],
             internal="\n".join(internal.get(pk, []))[:COLUMN_LIMIT],

@@ -30,8 +30,8 @@ from html import escape
 from django.db.models import QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
-from tandem.engines.textsearch import Query, QueryError, parse_query, parse_reference, snippet
-from tandem.org.models import Person
+from tandem.engines.textsearch import Query, QueryError, parse_query, snippet
+from tandem.org.models import Organisation, Person
 from tandem.org.queries import (
     AnyUser,
     client_unit_ids,
@@ -45,6 +45,7 @@ from tandem.refusal import Invalid
 from tandem.search.backends import COLUMNS, matching, newest_matches
 from tandem.search.documents import approver_key, asker_key, case_key, from_key, unit_key
 from tandem.search.models import SearchDocument
+from tandem.work import numbering
 from tandem.work.models import Case, ServiceRequest
 from tandem.work.queries import requests_visible_to, requests_with_payload_visible_to
 
@@ -147,13 +148,31 @@ def _mark(text: str, query: Query | None = None) -> SafeString:
     return mark_safe(marked or escape(text))  # noqa: S308 (escaped above)
 
 
+def _reference(user: AnyUser | None, text: str) -> str | None:
+    """The reference the text names (``sr-42`` → ``SR-000042``), when its prefix is one this
+    person's requests may carry: a client's person only their organisation's (so that typing
+    another client's name tells them nothing), the provider's people ``SR`` and every client's.
+    Any other text is searched for as words."""
+    parsed = numbering.parse(text)
+    person = person_of(user)
+    if parsed is None or person is None:
+        return None
+    organisation_id = organisation_id_of(person)
+    if organisation_id is None:
+        slugs = Organisation.objects.values_list("slug", flat=True)
+        prefixes = {numbering.PROVIDER_PREFIX, *(s.upper() for s in slugs)}
+    else:
+        prefixes = {s.upper() for s in Organisation.objects.filter(pk=organisation_id).values_list("slug", flat=True)}
+    return numbering.reference_for(*parsed) if parsed[0] in prefixes else None
+
+
 def search_requests(user: AnyUser | None, text: str, *, page: int = 1, size: int = PAGE_SIZE) -> Results:
     """The requests this user may find by ``text``, best first, a page at a time. Refuses
     (``Invalid``, naming ``q``) an empty, over-long or punctuation-only text."""
     page = min(max(page, 1), MAX_PAGE)
-    number = parse_reference(text)
-    if number is not None:
-        found = requests_visible_to(user).filter(pk=number).select_related(*_ROW_RELATED).first()
+    reference = _reference(user, text)
+    if reference is not None:
+        found = requests_visible_to(user).filter(reference=reference).select_related(*_ROW_RELATED).first()
         hits = [Hit(found, _mark(found.title), _mark(found.requester.display_name))] if found else []
         return Results(text=text.strip(), hits=hits if page == 1 else [], reference=True)
     try:

@@ -41,7 +41,7 @@ urlpatterns = [
         include(
             area(
                 work,
-                path("requests/<int:pk>/", views.request_detail, name="request"),
+                path("requests/<request:pk>/", views.request_detail, name="request"),
                 path("queue/", views.queue, name="queue"),
             )
         ),

@@ -108,7 +108,7 @@ def submit(request: HttpRequest, me: Person, slug: str) -> HttpResponse:
         messages.success(request, f"Sent to {service.unit.name} as {sr.reference}.{run}")
     else:
         messages.info(request, f"This form was already sent: here is {done.request.reference}.")
-    return redirect("work:request", pk=done.request.pk)
+    return redirect("work:request", pk=done.request)
 
 
 # --- a request's page ----------------------------------------------------------------------------

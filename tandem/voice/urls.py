@@ -14,7 +14,7 @@ urlpatterns = [
     path("service-review/", review_views.service_review, name="service-review"),
     path("service-review/reports/<int:pk>/", review_views.service_report, name="service-report"),
     path("gifts/", views.gifts, name="gifts"),
-    path("requests/<int:pk>/rating/", views.rate, name="rate"),
-    path("requests/<int:pk>/rating/answer/", views.answer, name="answer"),
-    path("requests/<int:pk>/ask-rating/", views.rate_ask, name="rate-ask"),
+    path("requests/<request:pk>/rating/", views.rate, name="rate"),
+    path("requests/<request:pk>/rating/answer/", views.answer, name="answer"),
+    path("requests/<request:pk>/ask-rating/", views.rate_ask, name="rate-ask"),
 ]

@@ -32,6 +32,7 @@ from tandem.voice.queries import (
     reviews_gifts,
     unanswered_feedback,
 )
+from tandem.work.queries import requests_visible_to
 
 
 def _posted(request: HttpRequest) -> tuple[int, date, int, str]:
@@ -134,7 +135,9 @@ def _back_to_request(request: HttpRequest, pk: int, refusal: Refused | None, don
         }
     else:
         messages.success(request, done)
-    return redirect(f"{reverse('work:request', args=[pk])}#feedback")
+    # Its address (a client's request: its reference, tandem.work.addresses).
+    sr = requests_visible_to(request.user).only("organisation", "reference").filter(pk=pk).first()
+    return redirect(f"{reverse('work:request', args=[sr or pk])}#feedback")
 
 
 @require_POST

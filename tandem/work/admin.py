@@ -8,7 +8,6 @@ table, and related objects are picked by id, never from a drop-down.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib import admin
@@ -16,14 +15,20 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from tandem.work.models import Attachment, Case, Comment, Event, SavedView, ServiceRequest, TimeEntry
-
-REFERENCE = re.compile(r"^\s*(?:SR-?)?0*(\d{1,12})\s*$", re.IGNORECASE)
+from tandem.work.numbering import canonical
 
 
 def request_id_in(search_term: str) -> int | None:
-    """ "SR-000123", "sr123" or "123" → 123: what people copy from a page or an email."""
-    match = REFERENCE.match(search_term)
-    return int(match[1]) if match else None
+    """The request a search names: its reference as people copy it from a page or an email
+    ("SR-000123", "sr123", "NORTHERN-000042"; 0 when no request has it), or its id ("123");
+    None when the text is neither."""
+    text = search_term.strip()
+    if text.isdigit() and len(text) <= 12:
+        return int(text)
+    reference = canonical(text)
+    if reference is None:
+        return None
+    return ServiceRequest.objects.filter(reference=reference).values_list("pk", flat=True).first() or 0
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -8,7 +8,13 @@ class WorkConfig(AppConfig):
     label = "work"
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from tandem.work import objections
+        from tandem.work.addresses import RequestKey
+
+        # Before any URLconf is read: request addresses take an id or a reference.
+        register_converter(RequestKey, "request")
 
         register("person.leaving_unit", objections.person_leaving_unit)
         register("service.moving", objections.service_moving)

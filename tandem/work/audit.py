@@ -8,9 +8,11 @@ committing meanwhile cannot look like a truncated chain.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.db import connection, transaction
 
-from tandem.engines.auditchain import EVENT_FIELDS, Verdict, verify_chains
+from tandem.engines.auditchain import EVENT_FIELDS, Verdict, reference, verify_chains
 from tandem.work.models import Event, ServiceRequest
 
 CHUNK = 20_000
@@ -28,7 +30,15 @@ def verify_audit(*, request_id: int | None = None, chunk_size: int = CHUNK) -> V
         if request_id is not None:
             events = events.filter(request_id=request_id)
             requests = requests.filter(pk=request_id)
-        return verify_chains(
+        verdict = verify_chains(
             events.values_list(*EVENT_FIELDS).iterator(chunk_size=chunk_size),
             requests.values_list("id", "last_event_seq").iterator(chunk_size=chunk_size),
         )
+        problem = verdict.problem
+        if problem is not None:
+            # The engine names a request by its id; people know it by its reference.
+            stored = ServiceRequest.objects.filter(pk=problem.request_id).values_list("reference", flat=True).first()
+            if stored:
+                named = problem.message.replace(reference(problem.request_id), stored)
+                verdict.problem = replace(problem, message=named)
+        return verdict

@@ -202,6 +202,27 @@ class ServiceRequest(models.Model):
     late_for_cutoff = models.CharField(
         max_length=200, blank=True, help_text="The run it asked for and missed, in words; blank when in time."
     )
+    # Its number within its requesting organisation (docs/isolation.md, "References"): each client
+    # organisation numbers its requests 1, 2, 3, ... and the provider's own requests keep one
+    # numbering, so that no reference a client sees counts another client's requests. Given at
+    # submission (tandem.work.numbering), never changed; ``organisation`` is whose numbering
+    # it is (NULL: the provider's own), copied from the requesting unit then.
+    organisation = models.ForeignKey(
+        "org.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="Whose numbering its number is in (blank: the provider's own).",
+    )
+    # NULL only for a request the previous release wrote during a rolling upgrade (it knows no
+    # numbers), until the worker's next round numbers it (``numbering.number_unnumbered``); typed
+    # as always present because every request this release writes has one. The release after
+    # makes both NOT NULL (docs/operations.md, "Upgrades without downtime": expand, then contract).
+    number: models.PositiveIntegerField[int, int] = models.PositiveIntegerField(  # type: ignore[misc]
+        null=True, help_text="Its number within its requesting organisation.")
+    # Stored rather than computed from the organisation's slug: one index look-up finds a request
+    # by what people type, a list never joins the organisation to show it, and a reference once
+    # given (in a mail, a spreadsheet) keeps naming the same request.
+    # NULL rather than "" for the same unnumbered requests: a unique column holds many NULLs.
+    reference: models.CharField[str, str] = models.CharField(  # type: ignore[misc]  # noqa: DJ001
+        max_length=80, unique=True, null=True, help_text="SR-000042, or NORTHERN-000042 for a client's.")
 
     class Meta:
         ordering = ["-id"]
@@ -211,8 +232,20 @@ class ServiceRequest(models.Model):
                 condition=models.Q(idempotency_key__isnull=False),
                 name="one_request_per_idempotency_key",
             ),
+            # One numbering per organisation; the provider's own (NULL) has its own constraint
+            # because NULLs never collide in a unique index.
+            models.UniqueConstraint(
+                fields=["organisation", "number"], condition=models.Q(organisation__isnull=False),
+                name="sr_one_number_per_client",
+            ),
+            models.UniqueConstraint(
+                fields=["number"], condition=models.Q(organisation__isnull=True), name="sr_one_number_per_provider",
+            ),
         ]
         indexes = [
+            # The worker's look for requests the previous release wrote without a number: empty
+            # but for a rolling upgrade's minutes, so the look costs one empty index.
+            models.Index(fields=["id"], condition=models.Q(number__isnull=True), name="sr_unnumbered"),
             models.Index(fields=["unit", "channel", "is_open", "id"], name="sr_queue_open"),
             models.Index(fields=["unit", "channel", "is_open", "due_at", "id"], name="sr_queue_due"),
             # The queue's usual view sorts a unit's open requests by a computed due time, so it
@@ -265,8 +298,10 @@ class ServiceRequest(models.Model):
         return f"{self.reference} {self.title}"
 
     @property
-    def reference(self) -> str:
-        return f"SR-{self.pk:06d}" if self.pk else "SR-new"
+    def address_key(self) -> str:
+        """What its addresses carry (``/requests/<key>/``): a client's request its reference, so
+        that no address shows the id every client's requests share; the provider's own its id."""
+        return str(self.pk) if self.organisation_id is None else self.reference
 
     @property
     def status_enum(self) -> Status:

@@ -6,10 +6,10 @@ from tandem.work import queue_views, views, views_approvals
 app_name = "work"
 urlpatterns = [
     path("requests/", views.my_requests, name="my-requests"),
-    path("requests/<int:pk>/acknowledge/<int:comment_id>/", views.acknowledge, name="acknowledge"),
-    path("requests/<int:pk>/advice/<int:comment_id>/", views.decide_advice, name="decide_advice"),
-    path("requests/<int:pk>/steps/<int:step_id>/", views.mark_step, name="mark-step"),
-    path("requests/<int:pk>/files/<int:file_id>/", views.attachment, name="attachment"),
+    path("requests/<request:pk>/acknowledge/<int:comment_id>/", views.acknowledge, name="acknowledge"),
+    path("requests/<request:pk>/advice/<int:comment_id>/", views.decide_advice, name="decide_advice"),
+    path("requests/<request:pk>/steps/<int:step_id>/", views.mark_step, name="mark-step"),
+    path("requests/<request:pk>/files/<int:file_id>/", views.attachment, name="attachment"),
     path("my-approvals/", views_approvals.my_approvals, name="my-approvals"),
     path("approvals/<str:token>/", before_sign_in(views_approvals.approval_link), name="approval-link"),
     path("cases/", views.my_cases, name="my-cases"),
@@ -23,6 +23,6 @@ urlpatterns = [
 ]
 # Every move on a request posts to its own address, e.g. /requests/42/resolve/ (name "resolve").
 urlpatterns += [
-    path(f"requests/<int:pk>/{verb}/", views.request_move, {"verb": verb}, name=verb)
+    path(f"requests/<request:pk>/{verb}/", views.request_move, {"verb": verb}, name=verb)
     for verb in views.MOVES
 ]

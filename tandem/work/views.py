@@ -306,7 +306,7 @@ def request_move(request: HttpRequest, me: Person, pk: int, verb: str) -> HttpRe
             refusal=exc,
         )
     messages.success(request, MOVES[verb][2])
-    return redirect(safe_next(request, reverse("work:request", args=[sr.pk])))
+    return redirect(safe_next(request, reverse("work:request", args=[sr])))
 
 
 @staff_page
@@ -327,7 +327,7 @@ def acknowledge(request: HttpRequest, me: Person, pk: int, comment_id: int) -> H
     except Refused as exc:
         return request_page(request, me, sr, status=exc.status, refusal=exc)
     messages.success(request, "Advice acknowledged.")
-    return redirect("work:request", pk=sr.pk)
+    return redirect("work:request", pk=sr)
 
 
 @require_POST
@@ -341,7 +341,7 @@ def decide_advice(request: HttpRequest, me: Person, pk: int, comment_id: int) ->
     except Refused as exc:
         return request_page(request, me, sr, status=exc.status, refusal=exc)
     messages.success(request, "Advice accepted." if follow else "Advice declined; your reason is on the record.")
-    return redirect("work:request", pk=sr.pk)
+    return redirect("work:request", pk=sr)
 
 
 @require_POST
@@ -357,7 +357,7 @@ def mark_step(request: HttpRequest, me: Person, pk: int, step_id: int) -> HttpRe
     except Refused as exc:
         return request_page(request, me, visible_request(request, pk), status=exc.status, refusal=exc)
     messages.success(request, "Step marked done." if done == "1" else "Step unmarked.")
-    return redirect(reverse("work:request", args=[sr.pk]) + "#procedure")
+    return redirect(reverse("work:request", args=[sr]) + "#procedure")
 
 
 # --- cases ---------------------------------------------------------------------------------------

@@ -114,7 +114,8 @@ def test_it_exports_xes_with_the_structure_the_standard_describes(cast, tmp_path
     assert classifiers and all(set(c.get("keys", "").split()) <= keys_seen for c in classifiers)
 
     labels = dict(Event.Kind.choices)
-    expected = [(f"SR-{rid:06d}", labels[kind], at, user or "system", unit, "complete")
+    ref = dict(ServiceRequest.objects.values_list("pk", "reference"))
+    expected = [(ref[rid], labels[kind], at, user or "system", unit, "complete")
                 for rid, kind, at, user, unit in db_events]
     assert written == expected
     status = {t.find(f"{XES}string[@key='concept:name']").get("value"):  # type: ignore[union-attr]
@@ -131,7 +132,8 @@ def test_it_round_trips_an_export_through_the_reader(cast, tmp_path) -> None:
         log = read_log(tmp_path / name)
         assert log.problems == []
         events = list(Event.objects.order_by("request_id", "seq").values_list("request_id", "at"))
-        assert log.case.values() == [f"SR-{r:06d}" for r, _ in events]
+        ref = dict(ServiceRequest.objects.values_list("pk", "reference"))
+        assert log.case.values() == [ref[r] for r, _ in events]
         micros = [(at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1) for _, at in events]
         assert log.time.tolist() == micros  # to the microsecond
         assert log.activity.values()[:4] == ["Submitted", "Assigned", "Started", "Resolved"]
@@ -333,8 +335,8 @@ def test_it_imports_helpdesk_and_exports_the_same_history(cast, tmp_path) -> Non
     again = read_log(target)
     assert (again.n_cases, len(again)) == (4_580, Event.objects.count())
     # Without the closing event the import added at the end of each case, every case is the original.
-    case_of = {f"SR-{pk:06d}": str(key).split(":", 2)[2]
-               for pk, key in ServiceRequest.objects.values_list("pk", "idempotency_key")}
+    case_of = {reference: str(key).split(":", 2)[2]
+               for reference, key in ServiceRequest.objects.values_list("reference", "idempotency_key")}
 
     def cases(log, drop_last: bool) -> dict[str, list[tuple]]:
         names, bounds = log.case.names, log.case_bounds().tolist()

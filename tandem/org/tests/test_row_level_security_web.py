@@ -61,8 +61,8 @@ def test_it_answers_404_for_another_clients_request_as_the_app_role(scene: Scene
     assert theirs is not None and ours is not None
     client.force_login(scene.a_person.user)
     with as_app_role():
-        assert client.get(f"/requests/{ours.pk}/").status_code == 200
-        assert client.get(f"/requests/{theirs.pk}/").status_code == 404
+        assert client.get(f"/requests/{ours.address_key}/").status_code == 200
+        assert client.get(f"/requests/{theirs.address_key}/").status_code == 404
         listing = client.get("/requests/").content.decode()
     assert ours.reference in listing and theirs.reference not in listing
 
@@ -127,7 +127,7 @@ def test_a_client_works_as_the_app_role_submitting_commenting_and_reading_its_pa
         service = Service.objects.get(slug="timesheet-correction")
         sr = actions.submit_request(scene.a_person, service, dict(TIMESHEET_OK)).request
         actions.add_comment(scene.a_person, sr.pk, "Thanks")
-        for path in ("/requests/", f"/requests/{sr.pk}/", "/catalogue/", "/cases/", "/notifications/", "/pulse/"):
+        for path in ("/requests/", f"/requests/{sr.address_key}/", "/catalogue/", "/cases/", "/notifications/", "/pulse/"):
             assert client.get(path).status_code == 200, path
     assert ServiceRequest.objects.get(pk=sr.pk).requesting_unit.organisation_id == scene.a.pk
     assert SearchDocument.objects.filter(request_id=sr.pk).exists()

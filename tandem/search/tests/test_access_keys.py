@@ -10,6 +10,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from tandem.org.models import Loan, Person, Role, Unit
@@ -18,6 +19,7 @@ from tandem.search.documents import access_keys, index_missing, index_requests, 
 from tandem.search.models import SearchDocument
 from tandem.search.queries import search_requests
 from tandem.work.models import Case, Comment, ServiceRequest
+from tandem.work.numbering import give_number
 from tandem.work.queries import requests_visible_to, requests_with_payload_visible_to
 from tests.cast import Cast, make_person
 
@@ -33,11 +35,16 @@ def make_request(requester: Person, unit: Unit, *, title: str, case: Case | None
                  approver: Person | None = None) -> ServiceRequest:
     service = unit.services.first()
     assert service is not None
-    return ServiceRequest.objects.create(
-        service=service, unit=unit, requesting_unit=requesting_unit or requester.unit, requester=requester,
+    asking = requesting_unit or requester.unit
+    sr = ServiceRequest(
+        service=service, unit=unit, requesting_unit=asking, requester=requester,
         case=case, confidential=confidential, title=title, intake=intake or {}, approver=approver,
         due_at=timezone.now() + timedelta(days=2),
     )
+    with transaction.atomic():
+        give_number(sr, asking.organisation)
+        sr.save(force_insert=True)
+    return sr
 
 
 def expected(person: Person, ids: list[int]) -> dict[str, set[int]]:

@@ -31,6 +31,7 @@ from tandem.work.actions.approvals import ask_approval_locked
 from tandem.work.actions.attachments import check_files, discarded_on_failure, store
 from tandem.work.actions.moves import TITLE_LIMIT, _append_event, _check_text
 from tandem.work.models import Case, Channel, Comment, Event, ServiceRequest, Status
+from tandem.work.numbering import give_number
 from tandem.work.queries import cases_visible_to
 
 
@@ -186,6 +187,7 @@ def submit_request(
                 late_for_cutoff=run.late_for if run else "",
             )
             clock.start(sr, terms, calendar)
+            give_number(sr, actor.unit.organisation)
             sr.save(force_insert=True)
             _append_event(
                 sr,

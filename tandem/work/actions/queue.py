@@ -22,7 +22,7 @@ from tandem.work.actions.conversation import add_comment
 from tandem.work.actions.lifecycle import assign_request, unassign_request
 from tandem.work.actions.moves import _check_text
 from tandem.work.forms import QueueFilterForm
-from tandem.work.models import SavedView
+from tandem.work.models import SavedView, ServiceRequest
 
 #: At most this many requests in one bulk move: a page of the queue and some.
 BULK_LIMIT = 100
@@ -126,8 +126,9 @@ def bulk_move(actor: Person, verb: str, request_ids: list[int], **values: Any) -
     if verb == "assign" and not values.get("assignee"):
         raise Invalid("Choose whom to assign them to.", errors={"assignee": ["This field is required."]})
     outcomes = []
+    references = dict(ServiceRequest.objects.filter(pk__in=ids).values_list("pk", "reference"))
     for pk in ids:
-        reference = f"SR-{pk:06d}"
+        reference = references.get(pk) or f"#{pk}"  # an id no request has: refused below
         try:
             if verb == "assign":
                 assign_request(actor, pk, int(values["assignee"]), reason=values.get("reason") or "")

@@ -33,7 +33,7 @@ def submit(cast: Cast, who=None, service=None, days_ago: float = 0, **kwargs) ->
 
 
 def refs(html: str) -> list[str]:
-    return re.findall(r'<span class="ref">(SR-\d{6})</span>', html)
+    return re.findall(r'<span class="ref">([A-Z][A-Z0-9-]*-\d{6})</span>', html)
 
 
 def cursor(html: str, rel: str) -> str | None:

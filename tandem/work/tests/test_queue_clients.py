@@ -23,7 +23,7 @@ def world(cast: Cast, settings, tmp_path) -> TwoClients:  # type: ignore[no-unty
 
 
 def refs(body: str) -> list[str]:
-    return re.findall(r'<span class="ref">(SR-\d{6})</span>', body)
+    return re.findall(r'<span class="ref">([A-Z][A-Z0-9-]*-\d{6})</span>', body)
 
 
 def test_one_queue_holds_every_clients_requests_each_with_its_client(cast: Cast, world: TwoClients) -> None:

@@ -50,7 +50,7 @@ def test_a_lead_saves_the_queues_filter_and_agents_of_the_team_use_it(cast: Cast
     assert "Waiting on people" in page and f'href="?{view.query}"'.replace("&", "&amp;") in page
     assert "Rename or delete" not in page and "Save view" not in page  # agents use, leads manage
     shown = signed_in("payroll_agent").get("/queue/?" + view.query).content.decode()
-    assert re.findall(r'<span class="ref">(SR-\d{6})</span>', shown) == [waiting.reference]
+    assert re.findall(r'<span class="ref">([A-Z][A-Z0-9-]*-\d{6})</span>', shown) == [waiting.reference]
     assert "Waiting on people" not in signed_in("hr_agent").get("/queue/").content.decode()  # another team
 
 

@@ -34,6 +34,7 @@ from tandem.work.actions import (
     fire_due_sla_alerts,
     remind_waiting_approvers,
 )
+from tandem.work.numbering import number_unnumbered
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,9 @@ class Command(BaseCommand):
         for a retry), so that nothing committed waits behind the rest of the round."""
         reacted = deliver_due()
         purge_handled()
+        # Before anything that names a request: the previous release's requests (a rolling
+        # upgrade) get their numbers.
+        numbered = number_unnumbered()
         # Mail first among the rest: an incoming mail becomes a request within this round.
         mailed = self._mail()
         warned, breached = fire_due_sla_alerts()
@@ -134,6 +138,7 @@ class Command(BaseCommand):
                 f"forecast the arrivals of {demand} service(s); "
                 f"sent {invited} pulse question(s); made {reports} client service report(s); "
                 f"placed {placed} request(s) of units in auto mode; "
+                f"numbered {numbered} request(s) the previous release wrote; "
                 f"handled {reacted} owed reaction(s); delivered {hooked} webhook(s) "
                 f"({hook_failures} failed attempt(s)); {mailed}"
             )

@@ -15,10 +15,20 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tandem.work.audit import verify_audit
+from tandem.work.models import ServiceRequest
+from tandem.work.numbering import canonical
 
 
 def _request_id(value: str) -> int:
+    """An id (``123``), or a reference (``SR-000042``, ``NORTHERN-000042``): the request it names."""
+    if value.strip().isdigit():
+        return int(value.strip())
+    reference = canonical(value)
+    found = ServiceRequest.objects.filter(reference=reference).values_list("pk", flat=True).first() \
+        if reference else None
     match = re.fullmatch(r"(?:SR-)?0*(\d+)", value.strip(), flags=re.IGNORECASE)
+    if found is not None:
+        return int(found)
     if not match:
         raise CommandError(f"--request takes a request id or reference such as SR-000123, not {value!r}.")
     return int(match.group(1))

@@ -1,0 +1,36 @@
+"""A request's addresses: ``/requests/<key>/`` where the key is its id (the provider's own
+requests) or its reference (a client's: ``/requests/NORTHERN-000042/``), so that no address a
+client reads shows the id every client's requests share (docs/isolation.md, "References").
+
+The path converter ``request`` reads either into the request's id, and the view's own access
+check does the rest: an unknown or malformed reference matches no request and answers 404, like
+another client's. Which form a client's person may open is ``tandem.org.client_reach``'s.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tandem.work.models import ServiceRequest
+from tandem.work.numbering import canonical
+
+
+class RequestKey:
+    """``<request:pk>``: an id, or a reference such as ``NORTHERN-000042`` (case and zeros as typed)."""
+
+    regex = r"[0-9]{1,12}|[A-Za-z][A-Za-z0-9-]{0,59}-[0-9]{1,9}"
+
+    def to_python(self, value: str) -> int:
+        if value.isdigit():
+            return int(value)
+        reference = canonical(value)
+        found = ServiceRequest.objects.filter(reference=reference).values_list("pk", flat=True).first() \
+            if reference else None
+        if found is None:
+            raise ValueError(f"No request {value}.")  # no match: the resolver answers 404
+        return int(found)
+
+    def to_url(self, value: Any) -> str:
+        if isinstance(value, ServiceRequest):
+            return value.address_key
+        return str(value)
