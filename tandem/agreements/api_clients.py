@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Router
 from ninja.responses import Status
 
-from tandem.agreements.clients import NewClient, NewContract, NewPerson, add_client
+from tandem.agreements.clients import NewClient, NewContract, NewPerson, add_client, add_contract, end_contract
 from tandem.agreements.models import Agreement
 from tandem.catalogue.models import Contract
 from tandem.org.api_shared import InSchema, PathId, Schema, ServiceRef, UnitRef, actor, errors
@@ -21,6 +21,7 @@ router = Router(tags=["clients"])
 
 
 class ContractOut(Schema):
+    id: int
     service: ServiceRef
     starts_on: date
     ends_on: date | None = Field(..., description="The last day; null: open-ended.")
@@ -54,7 +55,7 @@ class ClientOut(Schema):
             people=sum(u.members.count() for u in units),
             contracts=[
                 ContractOut(
-                    service=ServiceRef(id=c.service.pk, slug=c.service.slug, name=c.service.name),
+                    id=c.pk, service=ServiceRef(id=c.service.pk, slug=c.service.slug, name=c.service.name),
                     starts_on=c.starts_on, ends_on=c.ends_on,
                     resolution_minutes=own[c.service_id].resolution_minutes if c.service_id in own else None,
                     first_response_minutes=own[c.service_id].first_response_minutes if c.service_id in own else None,
@@ -134,8 +135,45 @@ def create_client(request: HttpRequest, payload: ClientIn) -> Status:
 @router.get("/clients/{client_id}", response={200: ClientOut, **errors(403, 404, 422)}, summary="Get a client")
 def get_client(request: HttpRequest, client_id: PathId) -> ClientOut:
     """One client organisation."""
+    return ClientOut.of(_client_of(request, client_id))
+
+
+class EndContractIn(InSchema):
+    ends_on: date = Field(..., description="The contract's last day: today or later, not before it starts.")
+
+
+def _client_of(request: HttpRequest, client_id: int) -> Organisation:
     _admin(request)
     org = organisations_visible_to(actor(request).user).filter(pk=client_id).first()
     if org is None:
         raise NotFound(f"There is no client {client_id}; GET /api/clients lists them.")
+    return org
+
+
+@router.post("/clients/{client_id}/contracts", response={201: ClientOut, **errors(400, 403, 404, 422)},
+             summary="Contract another service for a client")
+def create_client_contract(request: HttpRequest, client_id: PathId, payload: ContractIn) -> Status:
+    """Contract one more service of the catalogue for a client, from `starts_on` (default today)
+    until `ends_on` or open-ended, optionally with the client's own targets. A service not in the
+    catalogue, a contract overlapping one for the same service, days the wrong way round, or
+    targets where the client has its own already: 422 naming the field, nothing saved. Answers
+    the client with its contracts."""
+    org = _client_of(request, client_id)
+    add_contract(actor(request), org, NewContract(**payload.model_dump()))
+    return Status(201, ClientOut.of(org))
+
+
+@router.post("/clients/{client_id}/contracts/{contract_id}/end",
+             response={200: ClientOut, **errors(400, 403, 404, 422)}, summary="End a client's contract")
+def end_client_contract(
+    request: HttpRequest, client_id: PathId, contract_id: PathId, payload: EndContractIn
+) -> ClientOut:
+    """End a contract on its last day (today or later): from the day after, the client's people
+    no longer see or ask for the service; their requests already made go on. A day in the past,
+    before the contract starts, or reaching into a later contract for the same service: 422."""
+    org = _client_of(request, client_id)
+    contract = Contract.objects.filter(pk=contract_id, organisation=org).first()
+    if contract is None:
+        raise NotFound(f"{org.name} has no contract {contract_id}; GET /api/clients/{client_id} lists them.")
+    end_contract(actor(request), contract, payload.ends_on)
     return ClientOut.of(org)

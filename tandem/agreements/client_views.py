@@ -10,8 +10,10 @@ from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from tandem.agreements.clients import NewClient, NewContract, NewPerson, add_client
+from tandem.agreements.clients import NewClient, NewContract, NewPerson, add_client, add_contract, end_contract
 from tandem.agreements.models import Agreement
 from tandem.catalogue.models import Contract, Service
 from tandem.org.models import Person
@@ -145,13 +147,93 @@ def _catalogue() -> list[Service]:
                                                                                                         "name"))
 
 
-@manage_page
-def client(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
-    _provider_admin(me)
-    org = get_object_or_404(organisations_visible_to(request.user), pk=pk)
-    contracts = list(Contract.objects.filter(organisation=org).select_related("service__unit"))
+class ContractForm(forms.Form):
+    """One more contracted service for a client (the client's page)."""
+
+    service = forms.ChoiceField(choices=())
+    starts_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                help_text="Blank: today.")
+    ends_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                              help_text="The last day; blank: open-ended.")
+    first_response_minutes = forms.IntegerField(required=False, min_value=0, label="First response (working minutes)")
+    resolution_minutes = forms.IntegerField(required=False, min_value=1, label="Resolution (working minutes)",
+                                            help_text="Both targets blank: the service's own.")
+    target_percent = forms.FloatField(initial=90.0, min_value=1, max_value=100, label="Share to meet (%)")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "Choose a service")] + [(s.slug, f"{s.name} ({s.unit.name})") for s in _catalogue()]
+        self.fields["service"].choices = choices  # type: ignore[attr-defined]
+
+    def contract(self) -> NewContract:
+        data = self.cleaned_data
+        return NewContract(service=data["service"], starts_on=data["starts_on"], ends_on=data["ends_on"],
+                           first_response_minutes=data["first_response_minutes"],
+                           resolution_minutes=data["resolution_minutes"], target_percent=data["target_percent"] or 90.0)
+
+
+class EndContractForm(forms.Form):
+    ends_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Last day")
+
+
+def _client_page(request: HttpRequest, org: Any, *, form: ContractForm | None = None,
+                 ending: tuple[int, EndContractForm] | None = None, refusal: Invalid | None = None) -> HttpResponse:
+    if ending is not None and refusal is not None:
+        for name, errors in refusal.errors.items():
+            if name in ending[1].fields and name not in ending[1].errors:
+                ending[1].add_error(name, list(errors))
+    contracts = list(Contract.objects.filter(organisation=org).select_related("service__unit")
+                     .order_by("service__name", "starts_on"))
     own = {a.service_id: a for a in Agreement.objects.filter(requesting_organisation=org, active=True)}
-    rows = [{"contract": c, "agreement": own.get(c.service_id)} for c in contracts]
+    today = timezone.localdate()
+    rows = [{"contract": c, "agreement": own.get(c.service_id),
+             "ended": c.ends_on is not None and c.ends_on < today,
+             "end_form": ending[1] if ending and ending[0] == c.pk else EndContractForm(prefix=f"end-{c.pk}")}
+            for c in contracts]
     teams = sorted({c.service.unit.name for c in contracts})
     units = org.units.annotate(people=Count("members")).order_by("name")
-    return page(request, "manage/client.html", {"org": org, "rows": rows, "teams": teams, "units": units})
+    return page(request, "manage/client.html", {
+        "org": org, "rows": rows, "teams": teams, "units": units, "contract_form": form or ContractForm(),
+    }, refusal)
+
+
+def _client(request: HttpRequest, me: Person, pk: int) -> Any:
+    _provider_admin(me)
+    return get_object_or_404(organisations_visible_to(request.user), pk=pk)
+
+
+@manage_page
+def client(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    return _client_page(request, _client(request, me, pk))
+
+
+@require_POST
+@manage_page
+def client_contract_add(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    org = _client(request, me, pk)
+    form = ContractForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise Invalid("The contract was not added; correct the highlighted fields.",
+                          errors={k: [str(e) for e in v] for k, v in form.errors.items()})
+        added = add_contract(me, org, form.contract())
+    except Invalid as refusal:
+        return _client_page(request, org, form=form, refusal=refusal)
+    messages.success(request, f"{added.service.name} is contracted from {added.starts_on:%-d %b %Y}.")
+    return redirect("agreements:client", pk=org.pk)
+
+
+@require_POST
+@manage_page
+def client_contract_end(request: HttpRequest, me: Person, pk: int, contract_pk: int) -> HttpResponse:
+    org = _client(request, me, pk)
+    contract = get_object_or_404(Contract.objects.select_related("service"), pk=contract_pk, organisation=org)
+    form = EndContractForm(request.POST, prefix=f"end-{contract.pk}")
+    try:
+        if not form.is_valid():
+            raise Invalid("Give the contract's last day.", errors={"ends_on": ["Give a day, e.g. 2027-01-31."]})
+        ended = end_contract(me, contract, form.cleaned_data["ends_on"])
+    except Invalid as refusal:
+        return _client_page(request, org, ending=(contract.pk, form), refusal=refusal)
+    messages.success(request, f"{ended.service.name} ends on {ended.ends_on:%-d %b %Y}.")
+    return redirect("agreements:client", pk=org.pk)

@@ -15,6 +15,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import Q
 from django.utils import timezone
 
 from tandem.agreements.models import DEFAULT_PAUSE_STATUSES, Agreement, check_terms
@@ -104,29 +105,15 @@ def _check(client: NewClient, today: date) -> tuple[dict[str, list[str]], dict[s
             say(f"units[{i}].name", f"A unit called {unit_name.strip()!r} exists already.")
     if not client.contracts:
         say("contracts", "A client needs at least one contracted service: its people could ask for nothing.")
-    wanted = {c.service for c in client.contracts}
-    services = {s.slug: s for s in Service.objects.filter(slug__in=wanted, active=True, unit__side=Side.BACK)}
+    services = _catalogue_services({c.service for c in client.contracts})
     seen: set[str] = set()
     for i, contract in enumerate(client.contracts):
         key = f"contracts[{i}]"
-        if contract.service not in services:
-            say(f"{key}.service", f"{contract.service!r} is not a published service of the catalogue.")
         if contract.service in seen:
             say(f"{key}.service", f"{contract.service!r} is contracted twice.")
         seen.add(contract.service)
-        starts = contract.starts_on or today
-        if contract.ends_on is not None and contract.ends_on < starts:
-            say(f"{key}.ends_on", "A contract ends on or after the day it starts.")
-        if (contract.first_response_minutes is None) != (contract.resolution_minutes is None):
-            say(f"{key}.resolution_minutes", "Give both targets (first response and resolution), or neither.")
-        elif contract.resolution_minutes is not None:
-            try:
-                check_terms(first_response_minutes=contract.first_response_minutes,
-                            resolution_minutes=contract.resolution_minutes, target_percent=contract.target_percent,
-                            pause_statuses=DEFAULT_PAUSE_STATUSES, channel="")
-            except Invalid as refusal:
-                for k, messages in refusal.errors.items():
-                    errors.setdefault(f"{key}.{k}", []).extend(messages)
+        for k, messages in _contract_errors(contract, services, today).items():
+            errors.setdefault(f"{key}.{k}", []).extend(messages)
     users = get_user_model().objects
     usernames = [p.username.strip() for p in client.people]
     known = set(users.filter(username__in=usernames).values_list("username", flat=True))
@@ -150,11 +137,51 @@ def _check(client: NewClient, today: date) -> tuple[dict[str, list[str]], dict[s
     return errors, services
 
 
+def _catalogue_services(slugs: set[str]) -> dict[str, Service]:
+    """The published back-office services among ``slugs``: what a client may contract."""
+    return {s.slug: s for s in Service.objects.filter(slug__in=slugs, active=True, unit__side=Side.BACK)}
+
+
+def _contract_errors(contract: NewContract, services: dict[str, Service], today: date) -> dict[str, list[str]]:
+    """What is wrong with one contract on its own (its service, its days, its targets), by field."""
+    errors: dict[str, list[str]] = {}
+    if contract.service not in services:
+        errors["service"] = [f"{contract.service!r} is not a published service of the catalogue."]
+    starts = contract.starts_on or today
+    if contract.ends_on is not None and contract.ends_on < starts:
+        errors["ends_on"] = ["A contract ends on or after the day it starts."]
+    if (contract.first_response_minutes is None) != (contract.resolution_minutes is None):
+        errors["resolution_minutes"] = ["Give both targets (first response and resolution), or neither."]
+    elif contract.resolution_minutes is not None:
+        try:
+            check_terms(first_response_minutes=contract.first_response_minutes,
+                        resolution_minutes=contract.resolution_minutes, target_percent=contract.target_percent,
+                        pause_statuses=DEFAULT_PAUSE_STATUSES, channel="")
+        except Invalid as refusal:
+            for k, messages in refusal.errors.items():
+                errors.setdefault(k, []).extend(messages)
+    return errors
+
+
+def _own_targets(org: Organisation, service: Service, contract: NewContract) -> Agreement:
+    """The client's own agreement for a service, from a contract that gives its targets."""
+    assert contract.resolution_minutes is not None
+    return Agreement(
+        service=service, requesting_organisation=org, name=f"{org.name}: {service.name}",
+        first_response_minutes=contract.first_response_minutes or 0, resolution_minutes=contract.resolution_minutes,
+        target_percent=contract.target_percent, pause_statuses=list(DEFAULT_PAUSE_STATUSES),
+    )
+
+
+def _require_provider_admin(actor: Person, what: str) -> None:
+    if not is_admin(actor) or actor.unit.organisation_id is not None:
+        raise Forbidden(f"Only the provider's administrators {what}.")
+
+
 def add_client(actor: Person, client: NewClient, *, today: date | None = None) -> Organisation:
     """Add a client organisation with its units, people, holidays and contracts (provider
     administrators only). Refused whole, naming the fields at fault, when anything is wrong."""
-    if not is_admin(actor) or actor.unit.organisation_id is not None:
-        raise Forbidden("Only the provider's administrators add client organisations.")
+    _require_provider_admin(actor, "add client organisations")
     today = today or timezone.localdate()
     errors, services = _check(client, today)
     if errors:
@@ -185,12 +212,69 @@ def add_client(actor: Person, client: NewClient, *, today: date | None = None) -
             for c in client.contracts
         ])
         Agreement.objects.bulk_create([
-            Agreement(
-                service=services[c.service], requesting_organisation=org,
-                name=f"{org.name}: {services[c.service].name}",
-                first_response_minutes=c.first_response_minutes or 0, resolution_minutes=c.resolution_minutes,
-                target_percent=c.target_percent, pause_statuses=list(DEFAULT_PAUSE_STATUSES),
-            )
-            for c in client.contracts if c.resolution_minutes is not None
+            _own_targets(org, services[c.service], c) for c in client.contracts if c.resolution_minutes is not None
         ])
     return org
+
+
+def add_contract(actor: Person, org: Organisation, contract: NewContract, *, today: date | None = None) -> Contract:
+    """Contract one more service for a client, from a day (default today) until a day or
+    open-ended, optionally with the client's own targets. Refused, naming the field, when the
+    service is not in the catalogue, a contract for it overlaps this one, the days are the wrong
+    way round, or it has its own targets already (change them on its agreement); nothing saved."""
+    _require_provider_admin(actor, "change a client's contracts")
+    today = today or timezone.localdate()
+    services = _catalogue_services({contract.service})
+    errors = _contract_errors(contract, services, today)
+    starts = contract.starts_on or today
+    service = services.get(contract.service)
+    if service is not None and not errors:
+        overlapping = Contract.objects.filter(organisation=org, service=service).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=starts))
+        if contract.ends_on is not None:
+            overlapping = overlapping.filter(starts_on__lte=contract.ends_on)
+        clash = overlapping.order_by("starts_on").first()
+        if clash is not None:
+            until = f"until {clash.ends_on:%-d %b %Y}" if clash.ends_on else "open-ended"
+            errors["service"] = [f"{org.name} has {service.name} contracted already from {clash.starts_on:%-d %b %Y} "
+                                 f"({until}): end that contract first, or start this one after it."]
+        elif contract.resolution_minutes is not None and Agreement.objects.filter(
+                service=service, requesting_organisation=org, active=True).exists():
+            errors["resolution_minutes"] = [f"{org.name} has its own targets for {service.name} already: change them "
+                                            "on that agreement, or leave the targets blank."]
+    if errors:
+        first = next(iter(errors.items()))
+        raise Invalid(f"The contract was not added. {first[0]}: {first[1][0]}", errors=errors)
+    assert service is not None
+    with action_transaction():
+        added = Contract.objects.create(organisation=org, service=service, starts_on=starts, ends_on=contract.ends_on)
+        if contract.resolution_minutes is not None:
+            _own_targets(org, service, contract).save()
+    return added
+
+
+def end_contract(actor: Person, contract: Contract, ends_on: date, *, today: date | None = None) -> Contract:
+    """End a client's contract on a day (its last): from the next day its people no longer see
+    or ask for the service; their requests already made go on. Not before today (what was
+    in force stays on the record) and not before the contract starts."""
+    _require_provider_admin(actor, "change a client's contracts")
+    today = today or timezone.localdate()
+    if contract.ends_on is not None and contract.ends_on < today:
+        raise Invalid(f"This contract ended on {contract.ends_on:%-d %b %Y}; add a new one instead.",
+                      errors={"ends_on": ["It has ended already."]})
+    if ends_on < today:
+        raise Invalid(f"A contract ends today or later ({today:%-d %b %Y}), not in the past.",
+                      errors={"ends_on": [f"Choose {today:%-d %b %Y} or later."]})
+    if ends_on < contract.starts_on:
+        raise Invalid(f"A contract ends on or after the day it starts ({contract.starts_on:%-d %b %Y}).",
+                      errors={"ends_on": [f"Choose {contract.starts_on:%-d %b %Y} or later."]})
+    later = Contract.objects.filter(organisation_id=contract.organisation_id, service_id=contract.service_id,
+                                    starts_on__gt=contract.starts_on, starts_on__lte=ends_on).exclude(pk=contract.pk)
+    if (clash := later.order_by("starts_on").first()) is not None:
+        raise Invalid(f"Another contract for this service starts on {clash.starts_on:%-d %b %Y}; end this one before.",
+                      errors={"ends_on": [f"Choose a day before {clash.starts_on:%-d %b %Y}."]})
+    with action_transaction():
+        locked = Contract.objects.select_for_update().get(pk=contract.pk)
+        locked.ends_on = ends_on
+        locked.save(update_fields=["ends_on"])
+    return locked

@@ -256,11 +256,3 @@ def test_the_page_adds_a_client_and_keeps_what_was_typed_when_refused(cast: Cast
     lead.login(username="payroll_lead", password=PASSWORD)
     assert lead.get("/manage/clients/").status_code == 403
 
-
-def test_adding_a_client_takes_under_a_second(cast: Cast) -> None:
-    import time as clock
-
-    started = clock.perf_counter()
-    add_client(cast.admin, scots(cast, people=[
-        NewPerson(f"p{i}", "P", str(i), f"p{i}@highland.test", "highland-glasgow") for i in range(20)]))
-    assert clock.perf_counter() - started < 1.0
