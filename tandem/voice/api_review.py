@@ -67,6 +67,8 @@ class PulseOut(Schema):
     shown: bool = Field(..., description="False: too few answers, withheld.")
     answers: int | None
     frustration_percent: float | None
+    months: int | None = Field(..., description="1: the month's own answers; 3: the calendar quarter ending with the "
+                               "month, pooled because the month alone had too few; null: withheld.")
 
 
 class WaitOut(Schema):

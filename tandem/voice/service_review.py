@@ -149,19 +149,43 @@ def _satisfaction(units: set[int], since: datetime, until: datetime) -> dict[str
 def _pulse(organisation: Organisation, units: set[int], since: datetime, until: datetime) -> list[dict[str, Any]]:
     """The frustration index (share answering Often or Always) of the client's people about each
     provider team that serves it, for the pulse periods starting in the month; a team with fewer
-    answers than the threshold is withheld, so no one person's answer can be read."""
+    answers than the threshold is withheld, so no one person's answer can be read.
+
+    A small client rarely reaches the threshold in one month, so the review of a calendar
+    quarter's last month pools the quarter for a team its month withheld. The quarter is shown
+    only where the months not shown on their own add up to the threshold too: subtracting the
+    months shown alone from it then gives a group no smaller than any shown cell, never one
+    person's answers (docs/organisations.md, "The service review")."""
     teams = Unit.objects.filter(
         pk__in=Contract.objects.filter(organisation=organisation).values("service__unit_id")).order_by("name")
-    answers = PulseAnswer.objects.filter(person__unit_id__in=units, period__gte=since.date(), period__lt=until.date())
-    table = {r["unit_id"]: (r["n"], r["f"]) for r in answers.values("unit_id").annotate(
-        n=Count("pk"), f=Count("pk", filter=Q(answer__in=FRUSTRATED)))}
+    month = since.date()
+    quarter_start = month.replace(month=month.month - (month.month - 1) % 3)
+    quarter_ends = month.month % 3 == 0
+    answers = PulseAnswer.objects.filter(
+        person__unit_id__in=units, period__gte=quarter_start if quarter_ends else month, period__lt=until.date())
+    by_month: dict[tuple[int, date], tuple[int, int]] = {}
+    counted = answers.values("unit_id", "period").annotate(
+        n=Count("pk"), f=Count("pk", filter=Q(answer__in=FRUSTRATED)))
+    for r in counted:
+        key = (r["unit_id"], r["period"].replace(day=1))
+        n, f = by_month.get(key, (0, 0))
+        by_month[key] = (n + r["n"], f + r["f"])
     threshold = min_answers()
     rows = []
     for team in teams:
-        n, frustrated = table.get(team.pk, (0, 0))
+        n, frustrated = by_month.get((team.pk, month), (0, 0))
+        months = 1
+        if n < threshold and quarter_ends:
+            cells = [by_month.get((team.pk, month.replace(month=m)), (0, 0))
+                     for m in range(quarter_start.month, month.month + 1)]
+            pooled = sum(c[0] for c in cells), sum(c[1] for c in cells)
+            not_shown_alone = sum(c[0] for c in cells if c[0] < threshold)
+            if not_shown_alone >= threshold:
+                (n, frustrated), months = pooled, 3
         shown = n >= threshold
         rows.append({"team": team.name, "shown": shown, "answers": n if shown else None,
-                     "frustration_percent": round(100 * frustrated / n, 1) if shown else None})
+                     "frustration_percent": round(100 * frustrated / n, 1) if shown else None,
+                     "months": months if shown else None})
     return rows
 
 
@@ -217,6 +241,7 @@ def csv_rows(figures: dict[str, Any]) -> list[list[str]]:
     for row in figures["pulse"]:
         add("pulse", row["team"], "answers", row["answers"] if row["shown"] else "withheld")
         add("pulse", row["team"], "frustration_percent", row["frustration_percent"] if row["shown"] else "withheld")
+        add("pulse", row["team"], "months", row["months"] if row["shown"] else "withheld")
     for row in figures["waits"]:
         add("waits", row["reason"], "waits", row["waits"])
         add("waits", row["reason"], "hours", row["hours"])
@@ -247,7 +272,8 @@ def markdown(figures: dict[str, Any]) -> str:
               f"Mean rating {s['mean'] if s['mean'] is not None else '—'} out of 5 from {s['ratings']} ratings.", "",
               "## The pulse about the teams that serve you", "",
               "| Team | Answers | Frustrated (often or always) |", "|---|---:|---:|"]
-    lines += [f"| {r['team']} | {r['answers']} | {pct(r['frustration_percent'])} |" if r["shown"]
+    lines += [f"| {r['team']} | {r['answers']}{' (the quarter, pooled)' if r['months'] == 3 else ''} | "
+              f"{pct(r['frustration_percent'])} |" if r["shown"]
               else f"| {r['team']} | withheld (fewer than {min_answers()}) | — |" for r in figures["pulse"]]
     lines += ["", "## Top reasons for waiting", "", "| Waiting on | Waits | Hours |", "|---|---:|---:|"]
     lines += [f"| {r['reason']} | {r['waits']} | {r['hours']:.1f} |" for r in figures["waits"]]

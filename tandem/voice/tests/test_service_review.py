@@ -144,7 +144,7 @@ def test_every_figure_of_the_review_matches_a_recount_and_only_the_clients_reque
     assert (f["promises"]["known"], f["promises"]["kept"]) == (e["known"], e["kept"])
     assert e["known"] >= 3  # every resolved request had a promise
     assert f["satisfaction"] == {"ratings": 2, "mean": 3.0}
-    assert f["pulse"] == [{"team": "Payroll", "shown": True, "answers": 3, "frustration_percent": 66.7}]
+    assert f["pulse"] == [{"team": "Payroll", "shown": True, "answers": 3, "frustration_percent": 66.7, "months": 1}]
     assert f["waits"] == [
         {"reason": "Third party: HMRC", "waits": 1, "hours": 24.0},
         {"reason": "Your people: a question to the requester", "waits": 1, "hours": 24.0},
@@ -158,7 +158,47 @@ def test_every_figure_of_the_review_matches_a_recount_and_only_the_clients_reque
 def test_the_pulse_is_withheld_with_too_few_answers(cast: Cast, history: dict) -> None:
     PulseAnswer.objects.filter(person__unit__organisation=history["highland"]).first().delete()  # type: ignore[union-attr]
     assert review(history["highland"], NOV)["pulse"] == [
-        {"team": "Payroll", "shown": False, "answers": None, "frustration_percent": None}]
+        {"team": "Payroll", "shown": False, "answers": None, "frustration_percent": None, "months": None}]
+
+
+OCT, DEC = date(2026, 10, 1), date(2026, 12, 1)
+
+
+def pooled_by_hand(months: dict[date, list[int]], month: date, threshold: int) -> tuple[int, float, int] | None:
+    """The rule restated: the month alone when it has the threshold; at a quarter's last month
+    (December here), the quarter when the months under the threshold add up to it; else None."""
+    alone = months.get(month, [])
+    if len(alone) >= threshold:
+        chosen, span = alone, 1
+    elif month == DEC and sum(len(a) for a in months.values() if len(a) < threshold) >= threshold:
+        chosen, span = [x for a in months.values() for x in a], 3
+    else:
+        return None
+    return len(chosen), round(100 * sum(1 for x in chosen if x >= 4) / len(chosen), 1), span
+
+
+@pytest.mark.parametrize("answers, december", [
+    ({OCT: [4], NOV: [1], DEC: [5, 2]}, (4, 50.0, 3)),  # every month too small: the quarter together
+    ({OCT: [4, 4, 1], NOV: [2], DEC: [5]}, None),  # October shown alone: the other two (2) would give one away
+    ({OCT: [4, 4, 1], NOV: [2, 5], DEC: [5]}, (6, 66.7, 3)),  # the two small months hold 3: the quarter shown
+    ({OCT: [], NOV: [], DEC: [1, 2, 5]}, (3, 33.3, 1)),  # December has enough on its own
+])
+def test_a_small_clients_pulse_is_pooled_over_the_quarter_where_no_month_can_be_worked_out(
+    cast: Cast, settings, answers: dict[date, list[int]], december: tuple | None  # type: ignore[no-untyped-def]
+) -> None:
+    settings.TANDEM_PULSE_MIN_ANSWERS = 3
+    org = client(cast, "Skye Staff", "skye", ["sam", "exec_sue", "sid"])
+    people = list(Person.objects.filter(unit__organisation=org).order_by("pk"))
+    for month, given in answers.items():
+        for i, answer in enumerate(given):  # one answer a person a period: periods on the 1st and the 15th
+            PulseAnswer.objects.create(person=people[i % 3], unit=cast.payroll, answer=answer,
+                                       period=month.replace(day=1 + 14 * (i // 3)))
+    for month in (OCT, NOV, DEC):
+        [row] = review(org, month)["pulse"]
+        want = pooled_by_hand(answers, month, 3)
+        got = (row["answers"], row["frustration_percent"], row["months"]) if row["shown"] else None
+        assert got == want, (month, row)
+    assert pooled_by_hand(answers, DEC, 3) == december
 
 
 def test_the_clients_executive_reads_the_page_the_csv_and_the_api_and_nobody_else_does(
