@@ -58,3 +58,13 @@ def test_it_changes_nothing_on_a_get(client: Client, cast: Cast) -> None:
     assert client.get("/notifications/read/").status_code == 405
     assert client.get("/notifications/email/").status_code == 405
     assert Notification.objects.filter(read_at__isnull=True).count() == 1
+
+
+def test_a_notification_about_no_request_links_to_where_its_reader_acts(client: Client, cast: Cast) -> None:
+    notify([cast.consultant.pk], Notification.Kind.CHANGE_NOTICE, None, "Changes taking effect today")
+    notify([cast.consultant.pk], Notification.Kind.DEMAND_ASK, None, "Declare your demand")
+    notify([cast.consultant.pk], Notification.Kind.COMMENT, None, "A word with no page")
+    html = signed_in(client, cast.consultant).get("/notifications/").content.decode()
+    assert '<a href="/changes/">Changes taking effect today</a>' in html
+    assert '<a href="/demand/declare/">Declare your demand</a>' in html
+    assert '<p class="notification__message">A word with no page' in html  # no link
