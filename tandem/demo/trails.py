@@ -128,6 +128,7 @@ def load_history(org: DemoOrganisation, history: History, ids: OrgIds, *,
     counts = {"cases": insert_rows(Case, CASE_COLUMNS, writer.cases()),
               "requests": 0, "events": 0, "comments": 0, "notifications": 0}
     n = len(history.requests)
+    recent_notes: list[Row] = []
     for lo in range(0, n, batch):
         hi = min(lo + batch, n)
         requests, facts = writer.requests(lo, hi)
@@ -136,9 +137,14 @@ def load_history(org: DemoOrganisation, history: History, ids: OrgIds, *,
                                           prepared=REQUEST_TIMES)
         counts["comments"] += insert_rows(Comment, COMMENT_COLUMNS, comments)
         counts["events"] += insert_rows(Event, EVENT_COLUMNS, events, prepared=("at",))
-        counts["notifications"] += insert_rows(Notification, NOTIFICATION_COLUMNS, notes)
+        recent_notes.extend(notes)
         if n > batch:
             say(f"  loaded {hi:,} of {n:,} requests")
+    # Written in the order they were sent, as a live system writes them: the notifications page
+    # lists newest first by id.
+    sent_at = NOTIFICATION_COLUMNS.index("created_at")
+    recent_notes.sort(key=lambda row: row[sent_at])
+    counts["notifications"] = insert_rows(Notification, NOTIFICATION_COLUMNS, recent_notes)
     return counts
 
 

@@ -15,6 +15,7 @@ from tandem.demo.catalogue import SERVICES
 from tandem.demo.load import build_demo
 from tandem.insights.conformance import service_conformance
 from tandem.insights.queries import Filters, evidence
+from tandem.notifications.models import Notification
 from tandem.org.models import Person, Role
 from tandem.promises.models import Promise
 from tandem.voice.models import RequestRating
@@ -87,3 +88,8 @@ def test_the_demo_slide_is_a_real_change_and_promises_are_calibrated() -> None:
     assert references["top"][0].label.startswith("skipped: 2.") and 0.5 < references["share"] < 0.75
     assert sum(r["following"] for r in checked.values()) / sum(r["checked"] for r in checked.values()) > 0.85
     assert any(d.kind == "out of order" for r in checked.values() for d in r["deviations"])
+
+    # The notifications page lists newest first by id: the history's notifications are written
+    # in the order they were sent, as a live system writes them.
+    sent = list(Notification.objects.order_by("pk").values_list("created_at", flat=True))
+    assert sent and sent == sorted(sent)
