@@ -4,7 +4,6 @@ and rotates the secret."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,17 +20,11 @@ from tests.test_browser_journey import RESULTS
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver(status=500)
-    yield r
-    r.close()
-
-
 def test_an_administrator_runs_webhooks_from_the_page(  # type: ignore[no-untyped-def]
     live_server, page: Page, cast: Cast, receiver: Receiver, settings: Any
 ) -> None:
     settings.TANDEM_WEBHOOK_ALLOW_PRIVATE = False
+    receiver.status = 500
     sign_in(page, live_server.url, "admin")
     page.goto(f"{live_server.url}/manage/")
     page.get_by_role("navigation", name="Management").get_by_role("link", name="Webhooks").click()
