@@ -276,6 +276,11 @@ TANDEM_WEBHOOK_SECRET = os.environ.get("TANDEM_WEBHOOK_SECRET", "")
 # up to an hour): docs/webhooks.md.
 TANDEM_WEBHOOK_TIMEOUT = float(os.environ.get("TANDEM_WEBHOOK_TIMEOUT", "10"))
 TANDEM_WEBHOOK_RETRY_SECONDS = float(os.environ.get("TANDEM_WEBHOOK_RETRY_SECONDS", "30"))
+# Webhooks go to public addresses only; "1" also lets them go to this machine and private
+# networks (a receiver on the same host or LAN): docs/webhooks.md.
+TANDEM_WEBHOOK_ALLOW_PRIVATE = (
+    os.environ.get("TANDEM_WEBHOOK_ALLOW_PRIVATE", "").strip().lower() in {"1", "true", "yes", "on"}
+)
 # The confidence of the promise quoted to requesters (per cent): 85 means "kept 85 times in 100".
 TANDEM_PROMISE_CONFIDENCE = int(os.environ.get("TANDEM_PROMISE_CONFIDENCE", "85"))
 if not 50 <= TANDEM_PROMISE_CONFIDENCE <= 99:

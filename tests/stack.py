@@ -76,6 +76,8 @@ def base_env(database_url: str, data_dir: Path) -> dict[str, str]:
         # Connections are not kept between requests: a killed server must not leave the next
         # one waiting on a stale connection, and the figures should include connecting.
         TANDEM_CONN_MAX_AGE="0",
+        # The stack's webhook receivers listen on 127.0.0.1, which Tandem refuses by default.
+        TANDEM_WEBHOOK_ALLOW_PRIVATE="1",
         PYTHONPATH=str(REPO_ROOT),
     )
     return env

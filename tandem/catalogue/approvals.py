@@ -93,3 +93,51 @@ def _named_in_field(service: Service, intake: dict[str, Any], requester: Person,
     if found[0].pk == requester.pk:
         raise refuse("you cannot approve your own request; give the address of the person who approves it.")
     return found[0]
+
+
+def _above(service: Service) -> str:
+    """" only above 5,000 in Amount" when the rule has an amount; empty otherwise."""
+    if not service.approval_field or service.approval_above is None:
+        return ""
+    label = next((f.label for f in service.fields.all() if f.key == service.approval_field), service.approval_field)
+    return f" only above {format(service.approval_above.normalize(), ',f')} in {label}"
+
+
+def rule_in_words(service: Service) -> str:
+    """The service's approval rule as its owner reads it on the service editor."""
+    if not service.requires_approval:
+        return "Nobody: requests go straight to the team's queue."
+    if service.approval_by == ApprovalBy.NAMED:
+        who = service.approver.display_name if service.approver else ""
+    elif service.approval_by == ApprovalBy.LEAD:
+        who = "The requester's lead"
+    else:
+        label = next((f.label for f in service.fields.all() if f.key == service.approver_field), service.approver_field)
+        who = f"The person the requester names in {label}"
+    days = service.approval_remind_days
+    reminded = f"reminded after {days} working day{'s' if days != 1 else ''}" if days else "never reminded"
+    return f"{who} approves{_above(service) or ' every request'}; {reminded}."
+
+
+def approval_notice(service: Service, requester: Person) -> tuple[str, bool] | None:
+    """What the submit form says before sending: who will approve this requester's request
+    (``approval_reason`` and ``approver_for`` decide, the same calls the submission makes), and
+    whether that is a refusal the submission would give (True: a unit with no lead).
+
+    None when none is asked of this requester (no rule, or they are the approver). For the
+    person named in a field, the field is empty on a blank form, so only its label is said."""
+    if approval_reason(service, {}, requester.pk) is None:
+        return None
+    above = _above(service)
+    if service.approval_by == ApprovalBy.FIELD:
+        label = next((f.label for f in service.fields.all() if f.key == service.approver_field), service.approver_field)
+        return f"Needs approval by the person you name in {label}{above}.", False
+    try:
+        approver = approver_for(service, {}, requester)
+    except Invalid as exc:
+        return exc.message, True
+    if approver is None:
+        return None
+    if service.approval_by == ApprovalBy.LEAD:
+        return f"Needs approval by your lead, {approver.display_name}{above}.", False
+    return f"Needs approval by {approver.display_name}{above}.", False

@@ -12,7 +12,7 @@ from tandem.catalogue.models import IntakeField, ProcedureStep, Service, Weekday
 from tandem.engines.intake_rules import MAX_DAYS, number
 from tandem.org.forms import DATE_INPUT, ManageForm
 from tandem.org.models import Person, PersonSkill, Side, Skill, Unit
-from tandem.org.queries import units_led_by
+from tandem.org.queries import people_visible_to, units_led_by
 
 SERVICE_FIELDS = (
     "name",
@@ -259,3 +259,84 @@ class ReviewForm(ManageForm):
             if text or owner or due:
                 out.append((text, owner.pk if owner else None, due))
         return out
+
+
+NOBODY = "none"
+
+
+class ApprovalRuleForm(ManageForm):
+    """Who approves the service's requests before work starts (docs/approvals.md). The field
+    names are the keys ``actions.set_approval`` names in its refusals, so its messages land
+    beside what was typed; the rules themselves live in the action, shared with the API."""
+
+    by = forms.ChoiceField(
+        label="Who approves",
+        choices=[
+            (NOBODY, "Nobody: requests go straight to the team's queue"),
+            ("named", "A named person"),
+            ("lead", "The requester's lead"),
+            ("field", "The person the requester names in an email field"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    approver = OwnerChoiceField(
+        queryset=Person.objects.none(), required=False, label="The named person",
+        empty_label="— choose the approver —", help_text="With “a named person”: e.g. the client's account manager.",
+    )
+    approver_field = forms.ChoiceField(
+        required=False, label="The email field naming the approver",
+        help_text="With “the person the requester names”: one of the form's email fields.",
+    )
+    approval_field = forms.ChoiceField(
+        required=False, label="Only when this number field",
+        help_text="Empty: every request needs approval.",
+    )
+    approval_above = forms.DecimalField(
+        required=False, label="is above", help_text="The amount; a value equal to it needs no approval.",
+    )
+    approval_remind_days = forms.IntegerField(
+        label="Remind the approver after (working days)", help_text="0 never reminds; at most 30.",
+    )
+
+    def __init__(self, *args: Any, service: Service, user: AbstractBaseUser | AnonymousUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["approver"].queryset = (  # type: ignore[attr-defined]
+            people_visible_to(user).filter(user__is_active=True)
+            .select_related("user", "unit").order_by("user__first_name", "user__last_name", "pk")
+        )
+        fields = list(service.fields.all())
+        for name, kind, empty in (("approver_field", IntakeField.Kind.EMAIL, "— no email field —"),
+                                  ("approval_field", IntakeField.Kind.NUMBER, "— every request —")):
+            choice = self.fields[name]
+            assert isinstance(choice, forms.ChoiceField)
+            choice.choices = [("", empty), *((f.key, f.label) for f in fields if f.kind == kind)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("by") == "named" and data.get("approver") is None and "approver" not in self.errors:
+            self.add_error("approver", "Choose the person who approves, or choose “Nobody”.")
+        return data
+
+    @staticmethod
+    def initial_for(service: Service) -> dict[str, Any]:
+        above = service.approval_above
+        return {
+            "by": service.approval_by if service.requires_approval else NOBODY,
+            "approver": service.approver_id, "approver_field": service.approver_field,
+            "approval_field": service.approval_field, "approval_above": None if above is None else number(above),
+            "approval_remind_days": service.approval_remind_days,
+        }
+
+    def data_for_action(self) -> dict[str, Any]:
+        """``actions.set_approval``'s arguments: “nobody” is a named rule without an approver."""
+        data = self.cleaned_data
+        by, approver = data["by"], data.get("approver")
+        # What belongs to another choice than the one ticked is not sent (a person left chosen
+        # in the list when switching to "the requester's lead").
+        return {
+            "approver_id": approver.pk if by == "named" and approver is not None else None,
+            "field": data.get("approval_field") or "", "above": data.get("approval_above"),
+            "by": "named" if by == NOBODY else by,
+            "approver_field": (data.get("approver_field") or "") if by == "field" else "",
+            "remind_days": data.get("approval_remind_days"),
+        }

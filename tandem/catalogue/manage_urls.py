@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/fields/<int:field_id>/", views.field_edit, name="field-edit"),
     path("<int:pk>/fields/<int:field_id>/move/", views.field_move, name="field-move"),
     path("<int:pk>/fields/<int:field_id>/remove/", views.field_remove, name="field-remove"),
+    path("<int:pk>/approval/", views.approval_set, name="approval"),
     path("<int:pk>/cutoffs/", views.cutoff_add, name="cutoff-add"),
     path("<int:pk>/cutoffs/<int:cutoff_id>/remove/", views.cutoff_remove, name="cutoff-remove"),
     path("<int:pk>/cutoffs/run-field/", views.run_field_set, name="run-field"),

@@ -19,7 +19,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from tandem.catalogue import actions
+from tandem.catalogue.approvals import rule_in_words
 from tandem.catalogue.forms import (
+    ApprovalRuleForm,
     CutOffForm,
     IntakeFieldForm,
     ProcedureStepForm,
@@ -74,6 +76,9 @@ def editor(
         "run_field_form": RunFieldForm(prefix="run", service=service),
         "need_form": RequiredSkillForm(prefix="need"),
         "step_form": ProcedureStepForm(prefix="step"),
+        "approval_form": ApprovalRuleForm(prefix="approval", service=service, user=request.user,
+                                          initial=ApprovalRuleForm.initial_for(service)),
+        "approval_rule": rule_in_words(service),
         "review_due": service.review_due_on < timezone.localdate(),
         **bound,
     }
@@ -213,6 +218,20 @@ def field_remove(request: HttpRequest, me: Person, pk: int, field_id: int) -> Ht
     actions.remove_intake_field(me, service.pk, field_id)
     messages.success(request, "The field was removed; earlier requests keep what they were given.")
     return back(service, "intake")
+
+
+@manage_page
+@require_POST
+def approval_set(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
+    service = editable_service(me, pk)
+    form = ApprovalRuleForm(request.POST, prefix="approval", service=service, user=request.user)
+    try:
+        valid(form)
+        service = actions.set_approval(me, service.pk, **form.data_for_action())
+    except Refused as exc:
+        return editor(request, me, service, exc, approval_form=form)
+    messages.success(request, f"Saved who approves {service.name}'s requests.")
+    return back(service, "approval")
 
 
 # --- cut-offs, required skills, procedure ------------------------------------------------------

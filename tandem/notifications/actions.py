@@ -12,12 +12,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tandem.notifications import mailing
-from tandem.notifications.models import Delivery, Notification, Subscriber, subscriber_problems
+from tandem.notifications.models import Delivery, Notification, Subscriber, new_secret, subscriber_problems
 from tandem.notifications.queries import may_manage_webhooks
 from tandem.org.models import Person
 from tandem.org.queries import AnyUser
 from tandem.outbox.actions import action_transaction
-from tandem.refusal import Forbidden, Invalid, NotFound
+from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
 from tandem.work.approval_links import approval_url
 from tandem.work.models import Status
 
@@ -140,6 +140,43 @@ def add_subscriber(actor: AnyUser | None, *, name: str, url: str, kinds: list[st
         raise Invalid(" ".join(m for ms in problems.values() for m in ms), errors=problems)
     with action_transaction():
         return Subscriber.objects.create(name=name, url=url, kinds=list(dict.fromkeys(kinds)), active=active)
+
+
+def _subscriber_for_update(subscriber_id: int) -> Subscriber:
+    found = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+    if found is None:
+        raise NotFound(f"There is no webhook subscriber {subscriber_id}.")
+    return found
+
+
+def rotate_secret(actor: AnyUser | None, subscriber_id: int) -> Subscriber:
+    """Give a subscriber a new secret (returned once, to hand to the receiver). Every POST from
+    then on, including those of deliveries queued before, is signed with the new one: a delivery
+    is signed when it is sent, never when it is queued. The settings' subscriber is refused: its
+    secret is ``TANDEM_WEBHOOK_SECRET``."""
+    _require_admin(actor, "rotate webhook secrets")
+    with action_transaction():
+        subscriber = _subscriber_for_update(subscriber_id)
+        if subscriber.from_settings:
+            raise Conflict(f"{subscriber.name}'s secret is the setting TANDEM_WEBHOOK_SECRET: change the setting "
+                           "instead (docs/webhooks.md).")
+        subscriber.secret = new_secret()
+        subscriber.save(update_fields=["secret"])
+        return subscriber
+
+
+def set_subscriber_active(actor: AnyUser | None, subscriber_id: int, active: bool) -> Subscriber:
+    """Deactivate a subscriber (it is owed nothing new; what was queued waits) or make it active
+    again. The settings' subscriber follows ``TANDEM_WEBHOOK_URL`` and is refused."""
+    _require_admin(actor, "change webhook subscribers")
+    with action_transaction():
+        subscriber = _subscriber_for_update(subscriber_id)
+        if subscriber.from_settings:
+            raise Conflict(f"{subscriber.name} is active exactly while the setting TANDEM_WEBHOOK_URL is set: "
+                           "remove the setting to stop it.")
+        subscriber.active = active
+        subscriber.save(update_fields=["active"])
+        return subscriber
 
 
 def replay_delivery(actor: AnyUser | None, delivery_id: int, *, now: datetime | None = None) -> Delivery:

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router
 from ninja.responses import Status
 
-from tandem.notifications.actions import add_subscriber, replay_delivery, replay_failed
+from tandem.notifications.actions import add_subscriber, replay_delivery, replay_failed, rotate_secret
 from tandem.notifications.models import WEBHOOK_KINDS, Delivery, Subscriber
 from tandem.notifications.queries import (
     deliveries_visible_to,
@@ -140,6 +140,20 @@ def add_webhook_subscriber(request: HttpRequest, payload: SubscriberIn) -> Statu
     made = add_subscriber(_admin(request), name=payload.name, url=payload.url, kinds=payload.kinds,
                           active=payload.active)
     return Status(201, SubscriberCreatedOut(**SubscriberOut.of(made).model_dump(), secret=made.secret))
+
+
+@router.post("/webhooks/subscribers/{subscriber_id}/rotate-secret",
+             response={200: SubscriberCreatedOut, **errors(403, 404, 409)}, summary="Rotate a subscriber's secret")
+def rotate_webhook_secret(request: HttpRequest, subscriber_id: PathId) -> SubscriberCreatedOut:
+    """A new signing secret for the subscriber, in the answer and nowhere else afterwards (the
+    admin site aside). Every POST from now on is signed with it, including those of deliveries
+    already queued: a delivery is signed when it is sent. Give it to the receiver at once; one
+    secret is valid at a time. 409 for the subscriber of TANDEM_WEBHOOK_URL (its secret is the
+    setting)."""
+    subscriber = _subscriber(request, subscriber_id)
+    made = rotate_secret(_admin(request), subscriber.pk)
+    shown = subscribers_visible_to(_admin(request)).get(pk=made.pk)
+    return SubscriberCreatedOut(**SubscriberOut.of(shown).model_dump(), secret=made.secret)
 
 
 @router.get("/webhooks/subscribers/{subscriber_id}/deliveries",

@@ -90,6 +90,12 @@ def subscriber_problems(url: str, kinds: object) -> dict[str, list[str]]:
     except ValidationError:
         problems["url"] = [f"{url[:80]!r} is not an http:// or https:// address with a host name "
                            "(for example https://hooks.example.com/tandem)."]
+    if "url" not in problems:
+        from tandem.notifications.destinations import address_refusal
+
+        refusal = address_refusal(url)
+        if refusal:
+            problems["url"] = [refusal]
     if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
         problems["kinds"] = ["Choose at least one event kind: " + ", ".join(WEBHOOK_KINDS) + "."]
     else:

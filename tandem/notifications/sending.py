@@ -19,10 +19,12 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import socket
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -30,6 +32,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from tandem.notifications.destinations import sending_address
 from tandem.notifications.models import Delivery, DeliveryAttempt, Subscriber
 from tandem.notifications.webhooks import sign
 from tandem.outbox.actions import HOST, holder, holder_gone
@@ -142,11 +145,21 @@ def post(subscriber: Subscriber, delivery: Delivery) -> tuple[int | None, int, s
     timeout = settings.TANDEM_WEBHOOK_TIMEOUT
     began = time.monotonic()
     try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:
+        return None, 0, f"ValueError: {error}"[:300]
+    pinned, refusal = sending_address(parts.hostname or "", port)
+    if refusal:
+        return None, _ms(began), refusal[:300]
+    try:
         if parts.scheme == "https":
             conn: http.client.HTTPConnection = http.client.HTTPSConnection(
                 parts.hostname or "", parts.port, timeout=timeout, context=ssl.create_default_context())
         else:
             conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+        if pinned is not None:
+            # Connect to the address that was checked; the name still goes in Host and TLS's SNI.
+            conn._create_connection = _pinned_to(pinned)  # type: ignore[attr-defined]
         try:
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             conn.request("POST", path, body=body, headers=headers)
@@ -159,6 +172,13 @@ def post(subscriber: Subscriber, delivery: Delivery) -> tuple[int | None, int, s
         return None, _ms(began), f"no answer within {timeout:g} s"
     except (OSError, http.client.HTTPException, ValueError) as error:
         return None, _ms(began), f"{type(error).__name__}: {error}"[:300]
+
+
+def _pinned_to(ip: str) -> Callable[..., socket.socket]:
+    def connect(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        return socket.create_connection((ip, address[1]), *args, **kwargs)
+
+    return connect
 
 
 def _ms(began: float) -> int:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from tandem.agreements.queries import calendar_for_request, turnaround_due
 from tandem.catalogue import actions as catalogue_actions
 from tandem.catalogue import runs
+from tandem.catalogue.approvals import approval_notice
 from tandem.catalogue.forms import ReviewForm
 from tandem.catalogue.intake import intake_form_class
 from tandem.catalogue.manage_views import editable_service
@@ -67,6 +68,7 @@ def _submit_page(
             "service": service, "intake": intake, "meta": meta, "refusal": refusal, "quote": promise,
             "turnaround_due": turnaround_due(service, now, calendar_for_request(service, me.unit)),
             "run_now": runs.place(service, now, {}, rows=cutoffs), "run_field": run_field, "cutoffs": cutoffs,
+            "approval": approval_notice(service, me),
         },
         status=refusal.status if refusal else 200,
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.utils import timezone
 
@@ -15,13 +13,6 @@ from tests.apiclient import ApiClient
 from tests.cast import TIMESHEET_OK, Cast
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
 
 
 def test_an_administrator_adds_a_subscriber_and_reads_its_log(cast: Cast, receiver: Receiver) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -31,13 +30,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 LONDON = ZoneInfo("Europe/London")
 SECRET = "s3cret-for-tests"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
 
 
 @pytest.fixture

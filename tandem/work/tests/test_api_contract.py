@@ -100,6 +100,7 @@ EXPECTED_OPERATIONS = {
     "listWebhookDeliveries",
     "replayWebhookDelivery",
     "replayFailedWebhooks",
+    "rotateWebhookSecret",
     "createQuote",
     "getPromise",
     "getIntegrityReport",
