@@ -23,7 +23,6 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from tandem.engines.textsearch import Query, fts5_match, tsquery_text
-from tandem.search.models import SearchDocument
 from tandem.work.models import ServiceRequest
 
 #: The columns of the document, in the order of the FTS5 table and of the weights A–D.
@@ -45,31 +44,33 @@ def fts5_any(words: tuple[str, ...], column: str) -> str:
 FIRST_WINDOW = 10_000
 
 
-def newest_matches(qs: QuerySet[ServiceRequest], limit: int) -> list[tuple[int, float]]:
-    """The newest ``limit`` matches of a ``matching`` queryset, as (request id, score), in the
-    order the index can give without ranking every match.
+def newest_matches(qs: QuerySet[ServiceRequest], limit: int, top: int | None) -> list[tuple[int, float, bool]]:
+    """The newest ``limit`` matches of a ``matching`` queryset, as (request id, score, open),
+    in the order the index can give without ranking every match. Whether each is open comes
+    with its match (the tie-break: open before closed), not from a look-up of its own.
 
     - SQLite: FTS5 walks its matches by rowid, newest first, and stops at the limit.
     - PostgreSQL: a GIN index gives its matches in no order, and asked for the newest few, the
       planner walks the requests newest first checking each document instead, which takes
       seconds when the word is rare among the person's requests. So the matches are asked for
-      without an order among the newest 30,000 requests, then in a window as much wider as the
-      matches found there say is needed (all requests when none were found), until there are
-      enough: each step reads the documents of its window only, and most stop at the first."""
-    rows = qs.values_list("pk", "search_score")  # type: ignore[misc]  # an extra select
+      without an order among the newest ``FIRST_WINDOW`` requests up to ``top`` (the newest
+      document, given by ``search_transaction``), then in a window as much wider as the matches found there
+      say is needed (all requests when none were found), until there are enough: each step
+      reads the documents of its window only, and most stop at the first. Run inside
+      ``search_transaction``."""
+    rows = qs.values_list("pk", "search_score", "is_open")  # type: ignore[misc]  # an extra select
     if connection.vendor == "sqlite":
         return list(rows.extra(order_by=["-search_fts.rowid"])[:limit])
-    top = SearchDocument.objects.order_by("-request_id").values_list("request_id", flat=True).first() or 0
+    top = top or 0
     window = FIRST_WINDOW
-    with _planned_with_values():
-        while True:
-            low = top - window
-            found = list(rows.extra(where=["search_searchdocument.request_id > %s"], params=[low]) if low > 0 else rows)
-            if len(found) >= limit or low <= 0:
-                return sorted(found, key=lambda row: -row[0])[:limit]
-            # Wide enough, at the density of matches seen so far, to hold half as many again as
-            # wanted; everything when there were none.
-            window = max(2 * window, window * limit * 3 // (2 * len(found))) if found else top
+    while True:
+        low = top - window
+        found = list(rows.extra(where=["search_searchdocument.request_id > %s"], params=[low]) if low > 0 else rows)
+        if len(found) >= limit or low <= 0:
+            return sorted(found, key=lambda row: -row[0])[:limit]
+        # Wide enough, at the density of matches seen so far, to hold half as many again as
+        # wanted; everything when there were none.
+        window = max(2 * window, window * limit * 3 // (2 * len(found))) if found else top
 
 
 #: PostgreSQL settings for the search's statements, in their transaction only: a search reads a
@@ -80,22 +81,36 @@ SEARCH_SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": "0", "enable
 
 
 @contextmanager
-def _planned_with_values() -> Iterator[None]:
-    """PostgreSQL plans these queries with their words, keys and window each time. psycopg
-    prepares a query run five times (``tandem.settings.prepared_statements``), and after five
-    runs of a prepared statement PostgreSQL may keep a generic plan made without the values:
-    for a search, one that walks the requests newest first checking every document (measured:
-    60 ms a search planned with its values, 600-900 ms with the generic plan). The statements
-    run in one read-only transaction with ``SEARCH_SETTINGS``."""
+def search_transaction() -> Iterator[int | None]:
+    """A whole search's statements in one transaction on PostgreSQL, planned with their values,
+    with ``SEARCH_SETTINGS`` set by one statement, which also reads the newest document's
+    request id (where ``newest_matches`` starts its windows; None on SQLite). It is read by the
+    statement that sets the settings, because its plan is made before they apply: with plain
+    index scans off, ``ORDER BY request_id DESC LIMIT 1`` sorts every document (0.5 s).
+
+    One transaction: outside one each statement would be its own (four round trips a statement
+    with the organisation's setting, tandem.isolation), and the settings and the newest document
+    were read again for each group of columns (20 statements a search where 8-10 do).
+
+    Planned with their values: psycopg prepares a query run five times
+    (``tandem.settings.prepared_statements``), and after five runs of a prepared statement
+    PostgreSQL may keep a generic plan made without the values: for a search, one that walks
+    the requests newest first checking every document (measured: 60 ms a search planned with
+    its values, 600-900 ms with the generic plan). On SQLite nothing: a transaction there
+    begins IMMEDIATE (tandem/settings.py) and would hold the write lock."""
+    if connection.vendor != "postgresql":
+        yield None
+        return
     connection.ensure_connection()
     raw = connection.connection
     before = raw.prepare_threshold
     raw.prepare_threshold = None
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            for name, value in SEARCH_SETTINGS.items():
-                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-            yield
+            settings = ", ".join("set_config(%s, %s, true)" for _ in SEARCH_SETTINGS)
+            cursor.execute(f"SELECT (SELECT max(request_id) FROM search_searchdocument), {settings}",  # noqa: S608
+                           [part for setting in SEARCH_SETTINGS.items() for part in setting])
+            yield cursor.fetchone()[0] or 0
     finally:
         raw.prepare_threshold = before
 

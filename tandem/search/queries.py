@@ -42,7 +42,7 @@ from tandem.org.queries import (
     work_unit_ids,
 )
 from tandem.refusal import Invalid
-from tandem.search.backends import COLUMNS, matching, newest_matches
+from tandem.search.backends import COLUMNS, matching, newest_matches, search_transaction
 from tandem.search.documents import approver_key, asker_key, case_key, from_key, unit_key
 from tandem.search.models import SearchDocument
 from tandem.work import numbering
@@ -168,27 +168,31 @@ def _reference(user: AnyUser | None, text: str) -> str | None:
 
 def search_requests(user: AnyUser | None, text: str, *, page: int = 1, size: int = PAGE_SIZE) -> Results:
     """The requests this user may find by ``text``, best first, a page at a time. Refuses
-    (``Invalid``, naming ``q``) an empty, over-long or punctuation-only text."""
+    (``Invalid``, naming ``q``) an empty, over-long or punctuation-only text. Its statements run
+    in one transaction (``search_transaction``)."""
     page = min(max(page, 1), MAX_PAGE)
-    reference = _reference(user, text)
-    if reference is not None:
-        found = requests_visible_to(user).filter(reference=reference).select_related(*_ROW_RELATED).first()
-        hits = [Hit(found, _mark(found.title), _mark(found.requester.display_name))] if found else []
-        return Results(text=text.strip(), hits=hits if page == 1 else [], reference=True)
-    try:
-        query = parse_query(text)
-    except QueryError as refusal:
-        raise Invalid(str(refusal), errors={"q": [str(refusal)]}) from refusal
+    with search_transaction() as top:
+        reference = _reference(user, text)
+        if reference is not None:
+            found = requests_visible_to(user).filter(reference=reference).select_related(*_ROW_RELATED).first()
+            hits = [Hit(found, _mark(found.title), _mark(found.requester.display_name))] if found else []
+            return Results(text=text.strip(), hits=hits if page == 1 else [], reference=True)
+        try:
+            query = parse_query(text)
+        except QueryError as refusal:
+            raise Invalid(str(refusal), errors={"q": [str(refusal)]}) from refusal
+        return _ranked(user, query, page, size, top)
+
+
+def _ranked(user: AnyUser | None, query: Query, page: int, size: int, top: int | None) -> Results:
     wanted = page * size + 1
     best: dict[int, tuple[float, int]] = {}  # request id -> (score, tier)
     tiers = _tiers(user)
-    matched = [newest_matches(matching(qs.order_by(), query, columns, keys), CANDIDATES) for columns, qs, keys in tiers]
-    # At equal relevance, open requests before finished ones, then the newest: one look-up of
-    # the candidates' state (a few hundred ids by primary key), not a join in the ranked query.
-    still_open = set(
-        ServiceRequest.objects.filter(pk__in={pk for rows in matched for pk, _ in rows}, is_open=True)
-        .order_by().values_list("pk", flat=True)
-    )
+    matched = [newest_matches(matching(qs.order_by(), query, columns, keys), CANDIDATES, top)
+               for columns, qs, keys in tiers]
+    # At equal relevance, open requests before finished ones, then the newest: whether each is
+    # open comes with its match.
+    still_open = {pk for rows in matched for pk, _, is_open in rows if is_open}
 
     def rank(pk: int, score: float) -> tuple[float, bool, int]:
         # Scores equal to six significant digits are equally relevant (floating-point noise
@@ -196,13 +200,15 @@ def search_requests(user: AnyUser | None, text: str, *, page: int = 1, size: int
         return (float(f"{score:.6g}"), pk not in still_open, -pk)
 
     for index, rows in enumerate(matched):
-        for pk, score in sorted(rows, key=lambda row: rank(*row))[:wanted]:
+        for pk, score, _ in sorted(rows, key=lambda row: rank(row[0], row[1]))[:wanted]:
             earlier = best.get(pk)  # found already by a wider tier: it keeps that tier's columns
             best[pk] = (min(score, earlier[0]), earlier[1]) if earlier else (score, index)
     ordered = sorted(best, key=lambda pk: rank(pk, best[pk][0]))
     chosen = ordered[(page - 1) * size: page * size]
     requests = ServiceRequest.objects.select_related(*_ROW_RELATED).in_bulk(chosen)
-    documents = SearchDocument.objects.in_bulk(chosen)
+    # The passages come from the form, comments and notes of the hits found by them only.
+    passages = [pk for pk in chosen if len(tiers[best[pk][1]][0]) > 2]
+    documents = SearchDocument.objects.only("payload", "internal").in_bulk(passages) if passages else {}
     hits = []
     for pk in chosen:
         sr, document = requests[pk], documents.get(pk)

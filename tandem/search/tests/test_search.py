@@ -217,3 +217,29 @@ def test_it_finds_a_request_by_its_files_names_following_who_may_read_them(cast:
     assert found(requester, "velvet rota") == [sr.pk]  # a comment's file, added later
     assert found(agent, "quixotic") == [sr.pk]  # an internal note's file: the team only
     assert found(requester, "quixotic") == []
+
+
+def test_a_search_reads_in_a_fixed_number_of_statements_however_many_hits(cast: Cast) -> None:
+    """The page's hits, their state and their passages come in a fixed number of statements,
+    and on PostgreSQL all of them in one transaction (no round trips of a transaction a
+    statement): one search used to take 19-20."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements(text: str) -> tuple[int, list[str]]:
+        with CaptureQueriesContext(connection) as ctx:
+            results = search_requests(cast.payroll_agent.user, text)
+        return len(results.hits), [q["sql"] for q in ctx.captured_queries]
+
+    first = ask(cast, "Wombat timesheet")
+    actions.add_comment(cast.payroll_agent, first.pk, "a wombat comment")
+    one, few = statements("wombat")
+    for n in range(6):
+        sr = ask(cast, f"Wombat timesheet {n}")
+        actions.add_comment(cast.payroll_agent, sr.pk, "another wombat comment")
+    seven, more = statements("wombat")
+    assert (one, seven) == (1, 7)
+    assert len(more) == len(few) <= 12
+    if connection.vendor == "postgresql":  # the settings and the newest document: once a search
+        assert sum("set_config" in sql for sql in more) == 1
+        assert not any("ORDER BY" in sql and "search_searchdocument" in sql.split("FROM")[1][:40] for sql in more)
