@@ -276,7 +276,9 @@ def pay_snapshot(cast: Cast) -> int:
 
 
 def pay_leaks(body: str) -> list[str]:
-    return [marker for marker in PAY_MARKERS if marker in body]
+    """The markers found as numbers of their own: ``43.59`` inside a time (``21:13:43.592Z``) is
+    not a pay figure."""
+    return [marker for marker in PAY_MARKERS if re.search(rf"(?<![\d.:]){re.escape(marker)}(?!\d)", body)]
 
 
 def test_no_page_api_read_or_csv_shows_individual_pay_but_to_hr_and_administrators(
