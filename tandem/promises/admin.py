@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tandem.promises.models import Promise
+from tandem.promises.models import EngineFit, Promise
 
 
 @admin.register(Promise)
@@ -11,6 +11,24 @@ class PromiseAdmin(admin.ModelAdmin):
     list_filter = ("basis", "unit")
     search_fields = ("request__id",)
     list_select_related = ("request", "service")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(EngineFit)
+class EngineFitAdmin(admin.ModelAdmin):
+    """Read-only: the worker writes the nightly fits; the admin shows what quotes and why a fit failed."""
+
+    list_display = ("due_on", "state", "fitted_at", "cases", "fit_seconds", "reason")
+    list_filter = ("state",)
+    exclude = ("model_json",)
 
     def has_add_permission(self, request: object) -> bool:
         return False
