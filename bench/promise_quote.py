@@ -76,8 +76,8 @@ def main() -> None:
     books.forget_books()
     for method, times in took.items():
         ms = 1000 * np.array(times)
-        print(f"quote ({method:<9}) {len(ms)} quotes: median {np.median(ms):.1f} ms, p95 {np.quantile(ms, 0.95):.1f} ms, "
-              f"max {ms.max():.1f} ms; bases {sorted(bases[method])}")
+        print(f"quote ({method:<9}) {len(ms)} quotes: median {np.median(ms):.1f} ms, "
+              f"p95 {np.quantile(ms, 0.95):.1f} ms, max {ms.max():.1f} ms; bases {sorted(bases[method])}")
     assert Basis.ENGINE in bases["engine"]
     print(f"stored requests {stored}; load average {[round(x, 1) for x in os.getloadavg()]}")
 

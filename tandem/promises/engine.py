@@ -7,9 +7,12 @@ The engine is the event-log model (``tandem.engines.promise``) queue-blind, fed 
 (docs/benchmarks.md). It reads nothing of other requests but that feed, so a quote is one request's one
 event, and its cost does not grow with the stored history.
 
-The quote the product gives is the mean of this engine's and the neighbour rule's (``tandem.engines.quoting``)
-P50 and upper quote, each in calendar time after the quote: the measured best MAE (docs/promises.md). While no
-fit has succeeded (a new install, too little history, every fit failed) the neighbour rule answers alone.
+With a fitted model the product's P50 is the mean of this engine's and the neighbour rule's
+(``tandem.engines.quoting``), in calendar time after the quote: the measured best MAE. The promise (the upper
+quote) is the engine's, moved by its unit's tracked shift (``unit_shift``: adaptive conformal inference read at
+each promise's due time, capped at one fit-time spread): the calibration measured closest to its level in every
+unit (docs/promises.md). While no fit has succeeded (a new install, too little history, every fit failed) the
+neighbour rule answers alone.
 
 Fitting never runs on a page view: ``fit_due`` is a worker duty; the worker that inserts the night's row
 (``due_on`` is unique) fits, any other skips.
@@ -35,7 +38,7 @@ from tandem.engines.promise import PromiseError, PromiseModel, fit
 from tandem.engines.promise.feed import FEED, event_feed
 from tandem.org.models import Unit
 from tandem.promises.feed import feed_now, unit_queue
-from tandem.promises.models import EngineFit
+from tandem.promises.models import Basis, EngineFit, Promise
 from tandem.work.models import Event, ServiceRequest, Status
 
 logger = logging.getLogger(__name__)
@@ -123,7 +126,9 @@ def fit_engine(log: EventLog, now: datetime, *, max_rounds: int = MAX_ROUNDS, bu
     if int(is_resolved.sum()) < min_cases:
         raise ValueError(f"too little history to fit the promise engine: {int(is_resolved.sum())} resolved "
                          f"requests, {min_cases} needed; the neighbour rule quotes meanwhile")
-    log = cut_at(log, np.where(np.isfinite(resolved_s), resolved_s * 1e6, np.iinfo(np.int64).max).astype(np.int64))
+    until_us = np.full(len(names), np.iinfo(np.int64).max, dtype=np.int64)
+    until_us[is_resolved] = (resolved_s[is_resolved] * 1e6).astype(np.int64)
+    log = cut_at(log, until_us)
     extra = product_feed(log, [rows.get(name) for name in names], now)
     first_us = np.full(len(names), np.inf)
     np.minimum.at(first_us, log.case.codes, log.time.astype(np.float64))
@@ -139,11 +144,21 @@ def fit_engine(log: EventLog, now: datetime, *, max_rounds: int = MAX_ROUNDS, bu
     err = [abs(float(q.p50[q.k == 1][at[names[c]]]) - (resolved_s[c] - start_s[c]) / DAY_S)
            for c in np.flatnonzero(held) if names[c] in at]
     model = fit(log, cases=is_resolved, **options)
+    q = model.predict_prefixes(log, extra_features=extra)
+    first = q.k == 1
+    at = {c: i for i, c in enumerate(np.array(q.case_id)[first])}
+    spread: dict[str, list[float]] = {}
+    for c in np.flatnonzero(is_resolved):
+        if names[c] in at:
+            i = at[names[c]]
+            p50, p85 = float(q.p50[first][i]), upper_at(float(q.p80[first][i]), float(q.p90[first][i]), 85)
+            spread.setdefault(str(rows[names[c]][1]), []).append(float(np.log1p(p85) - np.log1p(p50)))
     figures = {"holdout_share": HOLDOUT_SHARE, "holdout_from": datetime.fromtimestamp(cut).astimezone().isoformat(),
                "holdout_cases": len(err), "holdout_mae_days": round(float(np.mean(err)), 3) if err else None,
-               "fit_cases": int(is_resolved.sum())}
-    first, last = float(start_s[order[0]]), float(start_s[order[-1]])
-    return Fitted(model, datetime.fromtimestamp(first).astimezone(), datetime.fromtimestamp(last).astimezone(),
+               "fit_cases": int(is_resolved.sum()),
+               "unit_spread": {u: round(float(np.median(v)), 4) for u, v in spread.items()}}
+    oldest, newest = float(start_s[order[0]]), float(start_s[order[-1]])
+    return Fitted(model, datetime.fromtimestamp(oldest).astimezone(), datetime.fromtimestamp(newest).astimezone(),
                   int(is_resolved.sum()), figures)
 
 
@@ -200,22 +215,25 @@ def current() -> tuple[EngineFit, PromiseModel] | None:
 
 
 def forget() -> None:
-    """Parse the stored model again on the next quote (tests)."""
+    """Parse the stored model and replay the shifts again on the next quote (tests)."""
     _loaded.update(pk=None, model=None, fit=None)
+    _shifts.clear()
 
 
 @dataclass(frozen=True)
 class EngineQuote:
     p50_days: float
-    upper_days: float  # at the asked confidence
+    upper_days: float  # at the asked confidence, the unit's tracked shift applied
     fitted_at: datetime
+    shift: float  # the unit's tracked shift, log1p(days)
 
 
 def engine_quote(service: Service, now: datetime, confidence: int, *, resource: str = "",
                  without: int | None = None) -> EngineQuote | None:
     """The engine's P50 and upper quote (calendar days after ``now``) for a new request to ``service``, or
     ``None`` when no model is fitted or ``confidence`` is outside its 80-90 % (the neighbour rule then
-    quotes alone). The upper quote between the engine's P80 and P90 is interpolated in log1p(days)."""
+    quotes alone). The upper quote is the engine's, between its P80 and P90 in log1p(days), moved by the
+    unit's tracked shift (``unit_shift``)."""
     if not 80 <= confidence <= 90:
         return None
     got = current()
@@ -231,11 +249,48 @@ def engine_quote(service: Service, now: datetime, confidence: int, *, resource: 
     except PromiseError:
         logger.exception("The stored promise model could not quote; the neighbour rule answers alone")
         return None
-    p50, p80, p90 = float(q.p50[0]), float(q.p80[0]), float(q.p90[0])
-    w = (confidence - 80) / 10
-    upper = float(np.expm1((1 - w) * np.log1p(p80) + w * np.log1p(p90)))
+    p50 = float(q.p50[0])
+    cap = CAP_SPREADS * float(row.figures.get("unit_spread", {}).get(str(unit.pk), 0.0))
+    shift = unit_shift(unit.pk, now, cap)
+    upper = float(np.expm1(np.log1p(upper_at(float(q.p80[0]), float(q.p90[0]), confidence)) + shift))
     assert row.fitted_at is not None
-    return EngineQuote(p50, max(upper, p50), row.fitted_at)
+    return EngineQuote(p50, max(upper, p50), row.fitted_at, shift)
+
+
+def upper_at(p80: float, p90: float, confidence: int) -> float:
+    """The engine's upper quote at ``confidence`` (80-90 %), interpolated in log1p(days)."""
+    w = (confidence - 80) / 10
+    return float(np.expm1((1 - w) * np.log1p(max(p80, 0.0)) + w * np.log1p(max(p90, 0.0))))
+
+
+#: The tracker's step (log1p days per outcome), its cap (in fit-time spreads of the unit: its median
+#: log1p(P85) − log1p(P50)) and how far back it reads: the measured choice (docs/benchmarks.md).
+ETA = 0.05
+CAP_SPREADS = 1.0
+TRACK_DAYS = 90
+_shifts: dict[tuple[int, datetime, float], float] = {}
+
+
+def unit_shift(unit_id: int, now: datetime, cap: float) -> float:
+    """The unit's tracked shift (``tandem.engines.promise.tracking``, read at the promised time, capped at
+    ± ``cap``) as it stood at the last midnight (UTC): replayed over the engine's promises of the unit that
+    fell due in the ``TRACK_DAYS`` before, in the order they fell due. A promise is missed when its request
+    was not resolved by its promised time; a cancelled one gives no outcome. Once a day per unit and process."""
+    midnight = datetime.fromtimestamp(np.floor(now.timestamp() / DAY_S) * DAY_S, tz=now.tzinfo)
+    key = (unit_id, midnight, cap)
+    if key not in _shifts:
+        due = (Promise.objects.filter(unit_id=unit_id, basis=Basis.ENGINE, promised_at__lte=midnight,
+                                      promised_at__gt=midnight - timedelta(days=TRACK_DAYS))
+               .exclude(request__status=Status.CANCELLED).order_by("promised_at", "pk")
+               .values_list("promised_at", "request__resolved_at", "confidence"))
+        theta = 0.0
+        for promised_at, resolved_at, confidence in due:
+            missed = resolved_at is None or resolved_at > promised_at
+            theta = min(max(theta + ETA * (float(missed) - (1 - confidence / 100)), -cap), cap)
+        if len(_shifts) > 10_000:
+            _shifts.clear()
+        _shifts[key] = theta
+    return _shifts[key]
 
 
 def one_submission(service: Service, unit: Unit, now: datetime, resource: str) -> EventLog:

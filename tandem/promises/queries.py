@@ -209,11 +209,13 @@ def _quote(
 
 def blend(now: datetime, p50_at: datetime, promised_at: datetime, made: engine.EngineQuote
           ) -> tuple[datetime, datetime]:
-    """The product's quote: the mean, in calendar time after ``now``, of the neighbour rule's times and the
-    engine's (the blend measured best at submission, docs/promises.md); the promise never before the P50."""
+    """The product's quote with a fitted engine: the P50 is the mean, in calendar time after ``now``, of the
+    neighbour rule's and the engine's (the best MAE measured at submission); the promise is the engine's
+    upper quote with its unit's tracked shift (the only calibration measured within 85 ± 3.5 % in every
+    unit), never before the P50. docs/promises.md gives the numbers. ``promised_at``: the neighbour rule's,
+    not used (kept so the two methods read alike)."""
     p50 = now + ((p50_at - now) + timedelta(days=made.p50_days)) / 2
-    upper = now + ((promised_at - now) + timedelta(days=made.upper_days)) / 2
-    return p50, max(upper, p50)
+    return p50, max(now + timedelta(days=made.upper_days), p50)
 
 
 @dataclass(frozen=True)

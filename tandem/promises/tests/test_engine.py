@@ -18,6 +18,7 @@ from tandem.promises.feed import feed_now
 from tandem.promises.models import Basis, EngineFit, Promise
 from tandem.promises.queries import quote
 from tandem.promises.tests.test_promises import history, submit
+from tandem.work.models import ServiceRequest, Status
 from tests.cast import Cast
 from tests.race import twice_at_once
 
@@ -72,7 +73,7 @@ def test_the_fit_stores_the_model_its_history_and_its_backtest(cast: Cast) -> No
     assert abs(p50 - 2 / 24) < 0.02
 
 
-def test_with_a_fitted_model_the_quote_is_the_mean_of_the_engine_and_the_neighbour_rule(cast: Cast) -> None:
+def test_with_a_fitted_model_the_p50_is_the_mean_of_both_and_the_promise_the_engines(cast: Cast) -> None:
     end, row = fitted(cast)
     now = end + timedelta(hours=1)
     EngineFit.objects.update(state=EngineFit.State.FAILED)  # the model set aside
@@ -84,10 +85,11 @@ def test_with_a_fitted_model_the_quote_is_the_mean_of_the_engine_and_the_neighbo
     q = quote(cast.timesheet, cast.consultant, now=now)
     p50, p80, p90 = engine_days(row, cast, now)
     upper = float(np.expm1((np.log1p(p80) + np.log1p(p90)) / 2))  # 85 %: halfway between P80 and P90
-    n50, nup = (neighbour.p50_at - now).total_seconds(), (neighbour.promised_at - now).total_seconds()
+    n50 = (neighbour.p50_at - now).total_seconds()
     assert q.basis == Basis.ENGINE
+    # The P50: the mean of both; the promise: the engine's own (no promise of the engine has fallen due: no shift).
     assert abs((q.p50_at - now).total_seconds() - (n50 + p50 * 86_400) / 2) < 1
-    assert abs((q.promised_at - now).total_seconds() - max((nup + upper * 86_400) / 2, (n50 + p50 * 86_400) / 2)) < 1
+    assert abs((q.promised_at - now).total_seconds() - max(upper * 86_400, (n50 + p50 * 86_400) / 2)) < 1
     local = timezone.localtime(row.fitted_at)
     assert f"Quoted from the queue model fitted {local.day} {local:%b} and similar past requests." in q.explanation
 
@@ -141,3 +143,31 @@ def test_too_little_history_is_no_fit_and_the_neighbour_rule_answers(cast: Cast)
     assert row is not None and row.state == EngineFit.State.FAILED
     assert row.reason.startswith("too little history to fit the promise engine: 10 resolved requests, 20 needed")
     assert quote(cast.timesheet, cast.consultant, now=end).basis != Basis.ENGINE
+
+
+def test_the_units_shift_follows_the_engines_kept_and_missed_promises_within_its_cap(cast: Cast) -> None:
+    end, row = fitted(cast)
+    now = end + timedelta(hours=1)
+    before = engine.engine_quote(cast.timesheet, now, 85)
+    assert before is not None and before.shift == 0.0
+    # Four of the engine's promises fell due before the next midnight: three missed (one still open, two
+    # resolved late), one kept; a cancelled one and one quoted by the neighbour rule give nothing.
+    promises = list(Promise.objects.filter(unit=cast.timesheet.unit).select_related("request")[:6])
+    due = now - timedelta(days=1)
+    for n, p in enumerate(promises):
+        late = n in (1, 2)
+        Promise.objects.filter(pk=p.pk).update(
+            basis=Basis.HISTORY if n == 5 else Basis.ENGINE, promised_at=due + timedelta(minutes=n),
+            confidence=85)
+        resolved = None if n == 0 else due + timedelta(minutes=n) + timedelta(hours=1 if late else -1)
+        ServiceRequest.objects.filter(pk=p.request_id).update(
+            resolved_at=resolved, status=Status.CANCELLED if n == 4 else p.request.status)
+    engine.forget()
+    cap = float(row.figures["unit_spread"][str(cast.timesheet.unit.pk)])
+    expected = 0.0
+    for missed in (True, True, True, False):  # in the order they fell due
+        expected = min(max(expected + 0.05 * (float(missed) - 0.15), -cap), cap)
+    after = engine.engine_quote(cast.timesheet, now, 85)
+    assert after is not None and cap > 0
+    assert after.shift == pytest.approx(expected)
+    assert after.upper_days == pytest.approx(float(np.expm1(np.log1p(before.upper_days) + expected)))
