@@ -37,6 +37,7 @@ from tandem.engines.eventlog.model import LIFECYCLE, RESOURCE, Categorical
 from tandem.engines.promise import PromiseError, PromiseModel, fit
 from tandem.engines.promise.feed import FEED, event_feed
 from tandem.org.models import Unit
+from tandem.promises import books
 from tandem.promises.feed import feed_now, unit_queue
 from tandem.promises.models import Basis, EngineFit, Promise
 from tandem.work.models import Event, ServiceRequest, Status
@@ -241,7 +242,7 @@ def engine_quote(service: Service, now: datetime, confidence: int, *, resource: 
         return None
     row, model = got
     unit = service.unit
-    feed = feed_now(unit, now, without=without)
+    feed = feed_now(unit, now, without=without, capacity=books.book_for(unit, now).capacity)
     log = one_submission(service, unit, now, resource)
     try:
         q = model.predict_prefixes(log, include_last=True,
