@@ -15,7 +15,8 @@ by the end of the history (the same requests for every method):
   100 have ended), ``track`` (the fit-time calibrated P85 moved by the quantile tracker,
   ``tracked_upper``, after each known miss or keep; also at three step sizes), ``reach+track``, ``fixed``
   (the fit-time calibrated quote as it is) and ``due+cap`` (the tracker reading every outcome at the
-  promised time, its shift capped at one fit-time spread of the unit: what the product's quote is to use);
+  promised time, its shift capped at one fit-time spread of the unit); and the product's quote: the blend's
+  P50 with the feed-only engine's P85 under ``due+cap``, never before that P50 (``blend|product: ...``);
   today's product quote is its own stored P85;
 - two blends of the engine (product feed only) with today's quote: the mean of both P50s and of both
   P85s (then calibrated like the engine), and the engine's P50 with today's P85;
@@ -275,6 +276,11 @@ def score(fitted: dict[str, Any]) -> dict[str, Any]:
             else:
                 uppers = {c: calibrate(c, start_s=start_s, unit=unit, end=resolved, hist=hist, p50=p50,
                                        fixed=got[f"p85_{name}"]) for c in CALIBRATIONS}
+                if name == "blend":  # the product's promise: the feed-only engine's, tracked, never before this P50
+                    own = block & ~cancelled & np.isfinite(got["p50_feedonly"])
+                    engine = calibrate("due+cap", start_s=start_s, unit=unit, end=resolved, hist=own,
+                                       p50=got["p50_feedonly"], fixed=got["p85_feedonly"])
+                    uppers["product: engine due+cap"] = np.maximum(engine, np.nan_to_num(p50))
                 if name == "feedonly":
                     uppers.update({f"track eta={e}": calibrate("track", start_s=start_s, unit=unit, end=resolved,
                                                                hist=hist, p50=p50, fixed=got[f"p85_{name}"], eta=e)
