@@ -13,7 +13,10 @@ by the end of the history (the same requests for every method):
   the block's own requests (out of sample): ``km150`` (the Kaplan–Meier quantile of the unit's 150
   latest, censored while running: ``adaptive_upper``), ``reach`` (the same window reaching back until
   100 have ended), ``track`` (the fit-time calibrated P85 moved by the quantile tracker,
-  ``tracked_upper``, after each known miss or keep; also at three step sizes) and ``reach+track``;
+  ``tracked_upper``, after each known miss or keep; also at three step sizes), ``reach+track``, ``fixed``
+  (the fit-time calibrated quote as it is) and ``due+cap`` (the tracker reading every outcome at the
+  promised time, its shift capped at one fit-time spread of the unit); and the product's quote: the blend's
+  P50 with the feed-only engine's P85 under ``due+cap``, never before that P50 (``blend|product: ...``);
   today's product quote is its own stored P85;
 - two blends of the engine (product feed only) with today's quote: the mean of both P50s and of both
   P85s (then calibrated like the engine), and the engine's P50 with today's P85;
@@ -118,7 +121,8 @@ def cut_at_resolution(log: Any, resolved_us: np.ndarray) -> Any:
 
 
 ENGINES = ("blind", "log", "feed", "feedonly")
-CALIBRATIONS = ("km150", "reach", "track", "reach+track")
+CALIBRATIONS = ("fixed", "km150", "reach", "track", "reach+track", "due+cap")
+CAP_SPREADS = 1.0  # due+cap: the shift within ± this many of the unit's median fit-time log1p(P85) − log1p(P50)
 REACH_ENDED = 100  # the reach-back window: back until this many of the unit's requests had ended
 ETAS = (0.02, 0.05, 0.1)
 ETA = 0.05
@@ -141,10 +145,12 @@ def fit_origins(shares: list[float], max_rounds: int, budget_s: float) -> dict[s
     from tandem.insights.logs import database_log
     from tandem.org.models import Unit
     from tandem.promises.backtest import past_promises
+    from tandem.work.models import ServiceRequest
 
     h = history()
     log = database_log()
-    pk_of_case = np.array([int(name[3:]) for name in log.case.names])
+    pk_of_reference = dict(ServiceRequest.objects.values_list("reference", "pk"))
+    pk_of_case = np.array([pk_of_reference[name] for name in log.case.names])
     row_of_pk = {int(pk): i for i, pk in enumerate(h["pk"])}
     row = np.array([row_of_pk[int(pk)] for pk in pk_of_case])
     resolved_us = np.where(np.isfinite(h["resolved"][row]), h["resolved"][row] * 1e6, np.inf)
@@ -217,6 +223,16 @@ def calibrate(how: str, *, start_s: np.ndarray, unit: np.ndarray, end: np.ndarra
     from tandem.engines.promise.feed import adaptive_upper
     from tandem.engines.promise.tracking import tracked_upper
 
+    if how == "fixed":
+        return np.maximum(np.nan_to_num(fixed), np.nan_to_num(p50))
+    if how == "due+cap":
+        spread = np.log1p(np.nan_to_num(fixed)) - np.log1p(np.nan_to_num(p50))
+        caps = {int(u): CAP_SPREADS * float(np.median(spread[hist & (unit == u)])) if np.any(hist & (unit == u))
+                else 0.0 for u in np.unique(unit)}
+        upper, _theta = tracked_upper(at_s=start_s, group=unit, base_days=np.nan_to_num(fixed),
+                                      end_s=np.where(hist, end, np.nan), level=LEVEL, eta=eta,
+                                      floor_days=np.nan_to_num(p50), reveal_at_due=True, cap=caps)
+        return upper
     if how in ("km150", "reach", "reach+track"):
         base = adaptive_upper(at_s=start_s, group=unit, p50_days=np.nan_to_num(p50), hist_start_s=start_s[hist],
                               hist_end_s=end[hist], hist_group=unit[hist], hist_p50_days=p50[hist], level=LEVEL,
@@ -260,6 +276,11 @@ def score(fitted: dict[str, Any]) -> dict[str, Any]:
             else:
                 uppers = {c: calibrate(c, start_s=start_s, unit=unit, end=resolved, hist=hist, p50=p50,
                                        fixed=got[f"p85_{name}"]) for c in CALIBRATIONS}
+                if name == "blend":  # the product's promise: the feed-only engine's, tracked, never before this P50
+                    own = block & ~cancelled & np.isfinite(got["p50_feedonly"])
+                    engine = calibrate("due+cap", start_s=start_s, unit=unit, end=resolved, hist=own,
+                                       p50=got["p50_feedonly"], fixed=got["p85_feedonly"])
+                    uppers["product: engine due+cap"] = np.maximum(engine, np.nan_to_num(p50))
                 if name == "feedonly":
                     uppers.update({f"track eta={e}": calibrate("track", start_s=start_s, unit=unit, end=resolved,
                                                                hist=hist, p50=p50, fixed=got[f"p85_{name}"], eta=e)

@@ -46,7 +46,7 @@ def promise_for(request_id: int, sr: ServiceRequest | None = None) -> Callable[[
     while it does. ``sr``: the request as the submission held it (else it is read)."""
     if sr is None:
         sr = ServiceRequest.objects.select_related(
-            "service__unit", "service__calendar", "unit__calendar", "requester", "agreement"
+            "service__unit", "service__calendar", "unit__calendar", "requester__user", "agreement"
         ).get(pk=request_id)
     q = quote_submitted(sr)
     return lambda: record_promise(sr, q)
@@ -129,7 +129,8 @@ def refresh_forecasts(*, now: datetime | None = None, batch: int = 200) -> tuple
         claimed = Promise.objects.filter(pk=pk, refresh_due_at=marked_at).update(refresh_due_at=None)
         if not claimed:
             continue  # another worker has it
-        promise = Promise.objects.select_related("request__service__unit", "request__unit", "request__case").get(
+        promise = Promise.objects.select_related(
+            "request__service__unit", "request__unit", "request__case", "request__requester__user").get(
             pk=pk
         )
         sr = promise.request

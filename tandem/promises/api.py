@@ -29,8 +29,10 @@ class QuoteOut(Schema):
     confidence: int = Field(..., description="Per cent: how likely `promised_at` is kept.")
     p50_at: UtcTime = Field(..., description="As likely to be done before as after.")
     promised_at: UtcTime = Field(..., description="Done by then with the stated confidence.")
-    basis: Literal["history", "turnaround"] = Field(
-        ..., description="history: from the queue and similar requests; turnaround: not enough history yet."
+    basis: Literal["engine", "history", "turnaround"] = Field(
+        ..., description="engine: the mean of the queue model fitted nightly (the explanation says when) and "
+        "similar past requests; history: from the queue and similar requests alone (no model fitted yet); "
+        "turnaround: not enough history yet."
     )
     queue_hours: float | None = Field(..., description="Estimated working hours queued in the providing unit "
                                       "(null for a client organisation's people: it adds up every client's work).")

@@ -8,6 +8,7 @@ open now (for a quote; its cost does not grow with the stored history).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -25,11 +26,17 @@ from tandem.work.models import OPEN_STATUSES, ServiceRequest, Status
 EFFORT_WINDOW = timedelta(weeks=12)
 
 
-def _staffing(unit: Unit, first: date, last: date) -> tuple[list[int], list[float], list[int]]:
+def _staffing(unit: Unit, first: date, last: date, known: Mapping[date, tuple[float, int]] | None = None
+              ) -> tuple[list[int], list[float], list[int]]:
     """(midnights in the unit's zone, seconds given to requests, people working) for each day of
-    ``[first, last]``: working patterns, absences out, people lent in (``capacity_by_day``)."""
+    ``[first, last]``: working patterns, absences out, people lent in (``capacity_by_day``, or ``known``
+    when it holds every day: the unit's book has them)."""
     zone = calendar_for_unit(unit).zone
-    capacity = capacity_by_day(unit, first, last)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    if known is not None and all(d in known for d in days):
+        capacity = {d: known[d] for d in days}
+    else:
+        capacity = capacity_by_day(unit, first, last)
     days = sorted(capacity)
     return ([to_epoch(datetime.combine(d, datetime.min.time(), tzinfo=zone)) for d in days],
             [capacity[d][0] for d in days], [capacity[d][1] for d in days])
@@ -60,10 +67,12 @@ def unit_queue(unit: Unit, since: datetime, until: datetime, *, effort_as_of: da
     return queue, np.array([r[0] for r in rows], dtype=np.int64)
 
 
-def feed_now(unit: Unit, now: datetime, *, without: int | None = None) -> dict[str, float]:
+def feed_now(unit: Unit, now: datetime, *, without: int | None = None,
+             capacity: Mapping[date, tuple[float, int]] | None = None) -> dict[str, float]:
     """The feed columns for a request of ``unit`` quoted at ``now``: the requests open in the unit now
     (``without`` the request being quoted), at their services' effort, and the staffing of the next
-    ``HORIZON_DAYS`` days. Reads the open requests only."""
+    ``HORIZON_DAYS`` days (from ``capacity`` by day when it has them: the unit's book, rebuilt whenever an
+    absence or a loan changes it). Reads the open requests only."""
     open_now = ServiceRequest.objects.filter(unit=unit, status__in=OPEN_STATUSES, submitted_at__lte=now)
     if without is not None:
         open_now = open_now.exclude(pk=without)
@@ -71,7 +80,7 @@ def feed_now(unit: Unit, now: datetime, *, without: int | None = None) -> dict[s
     efforts = service_efforts(unit, now)  # cached: learning them reads the unit's spans
     zone = calendar_for_unit(unit).zone
     today = now.astimezone(zone).date()
-    starts, seconds, people = _staffing(unit, today, today + timedelta(days=HORIZON_DAYS))
+    starts, seconds, people = _staffing(unit, today, today + timedelta(days=HORIZON_DAYS), capacity)
     t = float(to_epoch(now))
     queue = UnitQueue.of([t] * len(open_rows), [float("inf")] * len(open_rows),
                          [effort_of(efforts, sid).seconds for sid in open_rows], starts, seconds, people)

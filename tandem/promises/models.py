@@ -10,6 +10,7 @@ from tandem.work.models import ServiceRequest
 
 
 class Basis(models.TextChoices):
+    ENGINE = "engine", "Quoted from the fitted queue model blended with similar past requests"
     HISTORY = "history", "Quoted from the queue and the history of similar requests"
     TURNAROUND = "turnaround", "Published turnaround (not enough history yet)"
 
@@ -51,3 +52,33 @@ class Promise(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.confidence} % by {self.promised_at:%Y-%m-%d %H:%M}"
+
+
+class EngineFit(models.Model):
+    """One nightly fit of the promise engine (``tandem.promises.engine``): claimed by the worker that
+    inserts the day's row (``due_on`` is unique, so two workers never fit the same night), then filled
+    in with the fitted model's JSON or with why the fit failed. Quotes read the latest row that
+    ``FITTED``; a failed fit leaves the previous model answering."""
+
+    class State(models.TextChoices):
+        FITTING = "fitting", "Fitting"
+        FITTED = "fitted", "Fitted"
+        FAILED = "failed", "Failed"
+
+    due_on = models.DateField(unique=True, help_text="The night this fit belongs to (one per night).")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.FITTING)
+    claimed_at = models.DateTimeField()
+    fitted_at = models.DateTimeField(null=True, blank=True)
+    history_from = models.DateTimeField(null=True, blank=True, help_text="First submission of the fitted requests.")
+    history_until = models.DateTimeField(null=True, blank=True, help_text="Last submission of the fitted requests.")
+    cases = models.PositiveIntegerField(default=0, help_text="Resolved requests the model was fitted on.")
+    fit_seconds = models.FloatField(null=True, blank=True)
+    figures = models.JSONField(default=dict, blank=True, help_text="The back-test measured at the fit.")
+    model_json = models.TextField(blank=True, help_text="The fitted model (PromiseModel.to_json).")
+    reason = models.CharField(max_length=300, blank=True, help_text="Why the fit failed.")
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "fitted_at"], name="engine_fit_state")]
+
+    def __str__(self) -> str:
+        return f"{self.due_on}: {self.state}"

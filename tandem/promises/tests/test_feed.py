@@ -92,3 +92,8 @@ def test_an_absence_lowers_the_staffing_and_lengthens_the_drain(cast: Cast) -> N
     assert after["feed:staffed_h_per_day"] == pytest.approx(82.5 / 5)
     assert after["feed:drain_days"] == pytest.approx(before["feed:effort_ahead_h"] / (82.5 / 7))
     assert after["feed:drain_days"] > before["feed:drain_days"]
+    # A quote reads the staffing from the unit's book (rebuilt when an absence is entered): the same figures.
+    from tandem.promises import books
+
+    books.forget_books()
+    assert feed_now(cast.payroll, at(3), capacity=books.book_for(cast.payroll, at(3)).capacity) == after

@@ -20,11 +20,14 @@ from tandem.changes.notices import send_change_notices
 from tandem.changes.service_edits import apply_due_service_edits
 from tandem.demand.actions import ask_for_demand, refresh_arrival_forecasts
 from tandem.insights.actions import refresh_recent_flow
+from tandem.insights.logs import database_log
 from tandem.mail.imap import poll_mailbox
 from tandem.notifications.actions import send_digests
 from tandem.notifications.sending import purge_delivered, send_due
 from tandem.outbox.actions import deliver_due, purge_handled
 from tandem.promises.actions import mark_material_changes, refresh_forecasts
+from tandem.promises.engine import fit_due
+from tandem.promises.models import EngineFit
 from tandem.voice.actions import send_kudos_digests, send_pulse_invitations
 from tandem.voice.months import summarise as summarise_pulse_months
 from tandem.voice.service_reports import make_service_reports
@@ -47,6 +50,7 @@ class Command(BaseCommand):
         "closing resolved requests whose reopen window has passed, "
         "reminding approvers who have not decided (once a working day, docs/approvals.md), "
         "refreshing promise forecasts and telling requesters once when a promise slips, "
+        "fitting the promise engine on the stored history (once a night, docs/promises.md), "
         "rebuilding this week's and last week's evidence (at most every 10 minutes), "
         "summarising each month for the pulse results once it can no longer change, "
         "forecasting every service's arrivals for the next five weeks (once a day) and asking "
@@ -116,6 +120,7 @@ class Command(BaseCommand):
         emailed = send_digests()
         mark_material_changes()
         forecasts, slips = refresh_forecasts()
+        fitted = fit_due(database_log)  # once a night, by the worker that claims it
         refresh_recent_flow(force=options["once"])
         demand = refresh_arrival_forecasts()
         ask_for_demand()
@@ -135,6 +140,7 @@ class Command(BaseCommand):
                 f"told {noticed} person(s) of changes taking effect; "
                 f"sent {emailed} digest(s); "
                 f"refreshed {forecasts} forecast(s) and told of {slips} slipping promise(s); "
+                f"{_fit_words(fitted)}"
                 f"forecast the arrivals of {demand} service(s); "
                 f"sent {invited} pulse question(s); made {reports} client service report(s); "
                 f"placed {placed} request(s) of units in auto mode; "
@@ -157,3 +163,11 @@ class Command(BaseCommand):
             logger.warning("Could not read the mailbox %s: %s; trying again next round.",
                            settings.TANDEM_IMAP_HOST, error)
             return f"could not read the mailbox ({error})"
+
+
+def _fit_words(fitted: EngineFit | None) -> str:
+    if fitted is None:
+        return ""
+    if fitted.state == EngineFit.State.FITTED:
+        return f"fitted the promise engine on {fitted.cases} request(s) in {fitted.fit_seconds} s; "
+    return f"the promise engine's fit failed ({fitted.reason}); the previous model goes on quoting; "
