@@ -57,6 +57,8 @@ NOT_CLIENT_DATA = {
     "outbox_message": "ids of what changed, written by every action in its own context",
     "notifications_subscriber": "the provider's webhook receivers",
     "voice_usedpulselink": "hashes of used signed links",
+    "promises_enginefit": "the promise engine's nightly fits: one model over every team's history, read by the "
+                          "quote, shown to the provider's administrators only",
 }
 # Reached from the roots only backwards (a unit names its organisation), covered all the same.
 # Tables keyed on the organisation itself rather than reached from a request, case, person or unit.
