@@ -39,14 +39,15 @@ CLIENT_PAGES = re.compile(
     r")$"
 )
 
-#: API operations a client's person may call (the same world as the pages).
+#: API operations a client's person may call (the same world as the pages). A request is
+#: addressed by its reference here too: ``/api/requests/<id>/...`` answers them 404.
 CLIENT_API = re.compile(
     r"^/api/(?:"
     r"me(?:/email-notifications)?"
     r"|tokens(?:/\d+)?"
     r"|units"
     r"|services(?:/[^/]+)?"
-    r"|requests(?:/.*)?"
+    r"|requests(?:/[A-Za-z][A-Za-z0-9-]*-\d+(?:/.*)?)?"
     r"|cases(?:/.*)?"
     r"|comments/\d+/(?:acknowledge|decision)"
     r"|notifications(?:/read)?"

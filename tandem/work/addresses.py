@@ -14,11 +14,17 @@ from typing import Any
 from tandem.work.models import ServiceRequest
 from tandem.work.numbering import canonical
 
+#: A reference in an address: a prefix, a hyphen, its number (as typed; ``canonical`` reads it).
+REFERENCE_PATTERN = r"^[A-Za-z][A-Za-z0-9-]{0,59}-[0-9]{1,9}$"
+#: What an unknown request answers, never echoing the key: an id the converter read from another
+#: client's reference would place that client's request in the shared sequence.
+NO_SUCH_REQUEST = "There is no service request with that reference or id that you can see."
+
 
 class RequestKey:
     """``<request:pk>``: an id, or a reference such as ``NORTHERN-000042`` (case and zeros as typed)."""
 
-    regex = r"[0-9]{1,12}|[A-Za-z][A-Za-z0-9-]{0,59}-[0-9]{1,9}"
+    regex = rf"[0-9]{{1,12}}|{REFERENCE_PATTERN[1:-1]}"
 
     def to_python(self, value: str) -> int:
         if value.isdigit():

@@ -8,10 +8,11 @@ from typing import Any, Literal
 
 from django.utils import timezone
 from ninja import Field
-from ninja.params import HeaderEx, P
+from ninja.params import HeaderEx, P, PathEx
 from pydantic import field_validator
 
 from tandem.org.api_shared import (
+    HIDDEN_ID,
     MAX_ID,
     Id,
     InSchema,
@@ -27,11 +28,25 @@ from tandem.org.api_shared import (
     Text200,
     UnitRef,
     UtcTime,
+    shared_id,
+    shared_ids_hidden,
 )
 from tandem.org.models import Person
 from tandem.work import clock
 from tandem.work.models import Case, Channel, Comment, Event, ServiceRequest, Status, TimeEntry
 from tandem.work.queries import can_see_payload
+
+# --- addresses ---------------------------------------------------------------------------------
+
+
+#: ``{request_id}`` in an API address: read by the path converter ``request``
+#: (tandem.work.addresses), the same as the pages', into the request's id.
+RequestPath = PathEx[int, P(
+    ge=1, le=MAX_ID,
+    description="The request's reference (`NORTHERN-000042`; case and leading zeros as you like) or its id. "
+    "A client organisation's people give the reference: an id answers them 404.",
+)]
+
 
 # --- schemas: cases ----------------------------------------------------------------------------
 
@@ -44,7 +59,7 @@ class CaseIn(InSchema):
 
 
 class CaseOut(Schema):
-    id: int
+    id: int | None = Field(..., description=HIDDEN_ID)
     reference: str
     customer_reference: str
     title: str
@@ -57,7 +72,7 @@ class CaseOut(Schema):
     @classmethod
     def of(cls, case: Case) -> CaseOut:
         return cls(
-            id=case.pk,
+            id=shared_id(case.pk),
             reference=case.reference,
             customer_reference=case.customer_reference,
             title=case.title,
@@ -83,8 +98,9 @@ class CaseQuery(PageQuery):
 
 
 class RequestSummaryOut(Schema):
-    id: int
-    reference: str
+    id: int | None = Field(..., description=HIDDEN_ID)
+    reference: str = Field(..., description="`NORTHERN-000042`: numbered within the requesting organisation; "
+                           "the key a client's people address it by (`/api/requests/{reference}`).")
     title: str
     status: Status
     status_label: str
@@ -94,7 +110,7 @@ class RequestSummaryOut(Schema):
     requesting_unit: UnitRef
     requester: PersonRef
     assignee: PersonRef | None
-    case_id: int | None
+    case_id: int | None = Field(..., description="Its case's id; null without a case. " + HIDDEN_ID)
     holder: str = Field(..., description="Whose move it is, in words.")
     waiting_on: str = Field(..., description="What or whom it waits for, when waiting.")
     waiting_on_unit: str | None = Field(None, description="While waiting on another team: that team's slug.")
@@ -115,7 +131,7 @@ class RequestSummaryOut(Schema):
     @staticmethod
     def _fields(sr: ServiceRequest) -> dict[str, Any]:
         return {
-            "id": sr.pk,
+            "id": shared_id(sr.pk),
             "reference": sr.reference,
             "title": sr.title,
             "status": Status(sr.status),
@@ -126,7 +142,7 @@ class RequestSummaryOut(Schema):
             "requesting_unit": UnitRef.of(sr.requesting_unit),
             "requester": PersonRef.of(sr.requester),
             "assignee": PersonRef.maybe(sr.assignee),
-            "case_id": sr.case_id,
+            "case_id": shared_id(sr.case_id),
             "holder": sr.holder,
             "waiting_on": sr.waiting_on,
             "waiting_on_unit": sr.waiting_on_unit.slug if sr.waiting_on_unit else None,
@@ -288,6 +304,17 @@ IdempotencyKey = HeaderEx[
 # --- schemas: timeline and comments ------------------------------------------------------------
 
 
+#: Keys of an event's details that hold ids of a shared sequence (a comment's, a case's, a step's,
+#: a plan's, the requests a queue jump passed): left out of a client's answers.
+SHARED_ID_KEYS = frozenset({"comment", "case", "step", "plan", "first", "ahead"})
+
+
+def _details(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    if data is None or not shared_ids_hidden():
+        return data
+    return {key: value for key, value in data.items() if key not in SHARED_ID_KEYS}
+
+
 class EventOut(Schema):
     seq: int = Field(..., description="1, 2, 3… within the request.")
     # Plain strings with an inline enum: three models call their enumeration `Kind`, and
@@ -302,7 +329,8 @@ class EventOut(Schema):
     to_status: Status | None
     internal: bool
     data: dict[str, Any] | None = Field(
-        ..., description="Details; null when the payload is not yours to see."
+        ..., description="Details; null when the payload is not yours to see. A client's people read "
+        "no ids of comments, cases, steps or other requests here."
     )
 
     @classmethod
@@ -316,7 +344,7 @@ class EventOut(Schema):
             from_status=Status(event.from_status) if event.from_status else None,
             to_status=Status(event.to_status) if event.to_status else None,
             internal=event.internal,
-            data=event.data if payload_visible else None,
+            data=_details(event.data) if payload_visible else None,
         )
 
 
@@ -337,8 +365,8 @@ class CommentIn(InSchema):
 
 
 class CommentOut(Schema):
-    id: int
-    request_id: int
+    id: int | None = Field(..., description=HIDDEN_ID)
+    request_id: int | None = Field(..., description=HIDDEN_ID)
     author: PersonRef
     body: str
     internal: bool
@@ -353,8 +381,8 @@ class CommentOut(Schema):
     @classmethod
     def of(cls, comment: Comment) -> CommentOut:
         return cls(
-            id=comment.pk,
-            request_id=comment.request_id,
+            id=shared_id(comment.pk),
+            request_id=shared_id(comment.request_id),
             author=PersonRef.of(comment.author),
             body=comment.body,
             internal=comment.internal,
@@ -378,8 +406,8 @@ class TimeEntryIn(InSchema):
 
 
 class TimeEntryOut(Schema):
-    id: int
-    request_id: int
+    id: int | None = Field(..., description=HIDDEN_ID)
+    request_id: int | None = Field(..., description=HIDDEN_ID)
     person: PersonRef
     minutes: float
     worked_on: date
@@ -388,7 +416,7 @@ class TimeEntryOut(Schema):
 
     @classmethod
     def of(cls, entry: TimeEntry) -> TimeEntryOut:
-        return cls(id=entry.pk, request_id=entry.request_id, person=PersonRef.of(entry.person),
+        return cls(id=shared_id(entry.pk), request_id=shared_id(entry.request_id), person=PersonRef.of(entry.person),
                    minutes=round(entry.seconds / 60, 1), worked_on=entry.worked_on, note=entry.note,
                    created_at=entry.created_at)
 
