@@ -26,10 +26,11 @@ from tandem.org.queries import is_client
 #: A client's request is addressed by its reference (``/requests/NORTHERN-000042/``,
 #: tandem.work.addresses), never by its id: ids come from one sequence shared by every client, so
 #: a client opening ``/requests/<id>/`` could count the others' requests between two of its own.
+#: A case likewise (``/cases/C-NORTHERN-000007/``).
 CLIENT_PAGES = re.compile(
     r"^/(?:"
     r"|requests/(?:[A-Za-z][A-Za-z0-9-]*-\d+/(?!journey/).*)?"
-    r"|cases/.*"
+    r"|cases/(?:new/|[A-Za-z][A-Za-z0-9-]*-\d+/(?:close/)?)?"
     r"|catalogue/.*"
     r"|notifications/.*"
     r"|search/"
@@ -48,7 +49,7 @@ CLIENT_API = re.compile(
     r"|units"
     r"|services(?:/[^/]+)?"
     r"|requests(?:/[A-Za-z][A-Za-z0-9-]*-\d+(?:/.*)?)?"
-    r"|cases(?:/.*)?"
+    r"|cases(?:/[A-Za-z][A-Za-z0-9-]*-\d+(?:/close)?)?"
     r"|comments/\d+/(?:acknowledge|decision)"
     r"|notifications(?:/read)?"
     r"|search"

@@ -175,20 +175,24 @@ class TandemAPI(NinjaAPI):
         return schema
 
     def _keys_take_references(self, schema: dict[str, Any]) -> None:
-        """``{request:request_id}`` (the path converter of tandem.work.addresses) takes an id or a
-        reference: say both, rather than the integer the view receives."""
-        keyed = {
-            "/api/" + re.sub(r"{[^}:]+:", "{", "/".join(p for p in (bound.prefix, path) if p)).lstrip("/")
-            for bound in self._get_bound_routers() for path in bound.path_operations if "{request:" in path
-        }
-        for path in keyed & set(schema.get("paths", {})):
-            for operation in schema["paths"][path].values():
-                for param in operation.get("parameters", []):
-                    if param["in"] == "path" and param["name"] == "request_id":
-                        param["schema"] = {"anyOf": [
-                            {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                            {"type": "string", "pattern": REFERENCE_PATTERN, "examples": ["NORTHERN-000042"]},
-                        ], "title": "Request"}
+        """``{request:request_id}`` and ``{case:case_id}`` (the path converters of
+        tandem.work.addresses) take an id or a reference: say both, rather than the integer the
+        view receives."""
+        for converter, name, example in (("request", "request_id", "NORTHERN-000042"),
+                                         ("case", "case_id", "C-NORTHERN-000007")):
+            keyed = {
+                "/api/" + re.sub(r"{[^}:]+:", "{", "/".join(p for p in (bound.prefix, path) if p)).lstrip("/")
+                for bound in self._get_bound_routers() for path in bound.path_operations
+                if "{" + converter + ":" in path
+            }
+            for path in keyed & set(schema.get("paths", {})):
+                for operation in schema["paths"][path].values():
+                    for param in operation.get("parameters", []):
+                        if param["in"] == "path" and param["name"] == name:
+                            param["schema"] = {"anyOf": [
+                                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                                {"type": "string", "pattern": REFERENCE_PATTERN, "examples": [example]},
+                            ], "title": converter.title()}
 
 
 api = TandemAPI(

@@ -6,13 +6,14 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.responses import Status as HttpStatus
 
-from tandem.org.api_shared import PathId, actor, auth_user, errors, keyset_page
+from tandem.org.api_shared import actor, auth_user, errors, keyset_page
 from tandem.refusal import NotFound
 from tandem.work import actions
+from tandem.work.addresses import NO_SUCH_CASE
 from tandem.work.api import MOVE_ERRORS
 from tandem.work.models import Case
 from tandem.work.queries import cases_visible_to
-from tandem.work.schemas import CaseIn, CaseOut, CasePage, CaseQuery
+from tandem.work.schemas import CaseIn, CaseOut, CasePage, CasePath, CaseQuery
 
 router = Router()
 
@@ -50,29 +51,29 @@ def create_case(request: HttpRequest, payload: CaseIn) -> HttpStatus:
 def _visible_case(request: HttpRequest, case_id: int) -> Case:
     case = cases_visible_to(auth_user(request)).filter(pk=case_id).first()
     if case is None:
-        raise NotFound(f"There is no case {case_id} that you can see.")
+        raise NotFound(NO_SUCH_CASE)
     return case
 
 
 @router.get(
-    "/cases/{case_id}",
+    "/cases/{case:case_id}",
     response={200: CaseOut, **errors(403, 404, 422)},
     tags=["cases"],
     summary="Get a case",
 )
-def get_case(request: HttpRequest, case_id: PathId) -> CaseOut:
+def get_case(request: HttpRequest, case_id: CasePath) -> CaseOut:
     """One case. Its requests: `GET /api/requests?case=<id>`."""
     actor(request)
     return CaseOut.of(_visible_case(request, case_id))
 
 
 @router.post(
-    "/cases/{case_id}/close",
+    "/cases/{case:case_id}/close",
     response={200: CaseOut, **MOVE_ERRORS},
     tags=["cases"],
     summary="Close a case",
 )
-def close_case(request: HttpRequest, case_id: PathId) -> CaseOut:
+def close_case(request: HttpRequest, case_id: CasePath) -> CaseOut:
     """The owner or their lead closes a case whose requests are all finished (409 otherwise)."""
     actions.close_case(actor(request), case_id)
     return CaseOut.of(_visible_case(request, case_id))

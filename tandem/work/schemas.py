@@ -48,6 +48,14 @@ RequestPath = PathEx[int, P(
 )]
 
 
+#: ``{case_id}``: read by the path converter ``case`` into the case's id, as ``RequestPath``.
+CasePath = PathEx[int, P(
+    ge=1, le=MAX_ID,
+    description="The case's reference (`C-NORTHERN-000007`, `C-000123`; case and leading zeros as you like) or "
+    "its id. A client organisation's people give the reference: an id answers them 404.",
+)]
+
+
 # --- schemas: cases ----------------------------------------------------------------------------
 
 
@@ -60,7 +68,9 @@ class CaseIn(InSchema):
 
 class CaseOut(Schema):
     id: int | None = Field(..., description=HIDDEN_ID)
-    reference: str
+    reference: str | None = Field(..., description="`C-NORTHERN-000007`: numbered within its unit's organisation "
+                                  "(`C-000123` the provider's); null only while a case the release before opened "
+                                  "awaits its number.")
     customer_reference: str
     title: str
     owner: PersonRef
