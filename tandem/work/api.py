@@ -39,8 +39,10 @@ from tandem.work import actions
 from tandem.work.addresses import NO_SUCH_REQUEST
 from tandem.work.api_intake_files import intake_files
 from tandem.work.models import ServiceRequest
+from tandem.work.numbering import canonical
 from tandem.work.queries import (
     can_see_payload,
+    cases_visible_to,
     comments_for,
     procedure_for,
     requests_visible_to,
@@ -136,8 +138,26 @@ def _filtered(
     if query.open is not None:
         qs = qs.filter(is_open=query.open)
     if query.case is not None:
-        qs = qs.filter(case_id=query.case)
+        case_id = _case_id(person, query.case, "case")
+        qs = qs.filter(case_id=case_id) if case_id is not None else qs.none()
     return qs
+
+
+def _case_id(person: Person, key: int | str, field: str) -> int | None:
+    """A case given by reference or id (a body's ``case``, the filter's): its id, or None for a
+    reference to no case the person sees. A client's people give the reference: an id from them
+    is refused without a look, so that it tells nothing."""
+    if isinstance(key, str) and key.isdigit():
+        key = int(key)
+    if isinstance(key, int):
+        if shared_ids_hidden():
+            raise Invalid("Give the case's reference (such as C-NORTHERN-000007), not its id.",
+                          errors={field: ["Give the case's reference."]})
+        return key
+    reference = canonical(key)
+    found = cases_visible_to(person.user).filter(reference=reference).values_list("pk", flat=True).first() \
+        if reference else None
+    return int(found) if found is not None else None
 
 
 @router.get(
@@ -233,6 +253,13 @@ def _intake_values(service: Service, intake: dict[str, Any]) -> dict[str, str]:
     return values
 
 
+def _attached_case(person: Person, key: int | str | None) -> int | None:
+    case_id = None if key is None else _case_id(person, key, "case")
+    if key is not None and case_id is None:
+        raise Invalid(f"There is no case {key} that you can see.", errors={"case": ["Unknown case."]})
+    return case_id
+
+
 @router.post(
     "/requests",
     response={201: RequestOut, 200: RequestOut, **errors(400, 403, 409, 422)},
@@ -271,7 +298,7 @@ def submit_request(
         intake,
         channel=payload.channel,
         title=payload.title,
-        case_id=payload.case,
+        case_id=_attached_case(person, payload.case),
         idempotency_key=idempotency_key,
         strict=True,
         field_files=field_files,

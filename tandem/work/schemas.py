@@ -4,12 +4,12 @@ for answers (see ``tandem.work.api`` for the endpoints)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Field
 from ninja.params import HeaderEx, P, PathEx
-from pydantic import field_validator
+from pydantic import StringConstraints, field_validator
 
 from tandem.org.api_shared import (
     HIDDEN_ID,
@@ -47,6 +47,9 @@ RequestPath = PathEx[int, P(
     "A client organisation's people give the reference: an id answers them 404.",
 )]
 
+
+#: A case's reference in a body (``C-NORTHERN-000007``, as typed).
+CaseReference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,59}-[0-9]{1,9}$")]
 
 #: ``{case_id}``: read by the path converter ``case`` into the case's id, as ``RequestPath``.
 CasePath = PathEx[int, P(
@@ -276,13 +279,17 @@ class RequestQuery(PageQuery):
     open: bool | None = Field(
         None, description="true: open (including resolved, not yet accepted); false: finished."
     )
-    case: int | None = Field(None, ge=1, le=MAX_ID, description="Only the requests of this case.")
+    case: str | None = Field(
+        None, pattern=r"^([0-9]{1,19}|[A-Za-z][A-Za-z0-9-]{0,59}-[0-9]{1,9})$",
+        description="Only the requests of this case: its reference (`C-NORTHERN-000007`) or, for the provider's "
+        "people, its id.",
+    )
 
-    @field_validator("assignee")
+    @field_validator("assignee", "case")
     @classmethod
-    def _assignee_fits(cls, value: str | None) -> str | None:
+    def _id_fits(cls, value: str | None) -> str | None:
         if value is not None and value.isdigit() and not 1 <= int(value) <= MAX_ID:
-            raise ValueError("A person id is a positive 64-bit number.")
+            raise ValueError("An id is a positive 64-bit number.")
         return value
 
 
@@ -297,7 +304,9 @@ class SubmitIn(InSchema):
     title: OptionalText200 = Field(
         "", description="Defaults to the service's name (and the case's reference)."
     )
-    case: Id | None = Field(None, description="The id of an open case to attach it to.")
+    case: Id | CaseReference | None = Field(
+        None, description="An open case to attach it to: its reference (`C-NORTHERN-000007`) or, for the "
+        "provider's people, its id.")
 
 
 IdempotencyKey = HeaderEx[

@@ -143,3 +143,28 @@ def test_the_migration_and_the_worker_number_cases_written_without_numbers(cast:
     assert new.reference == "C-ALPHA-000003"
     assert number_unnumbered() == 1 and number_unnumbered() == 0
     assert Case.objects.get(pk=old.pk).reference == "C-ALPHA-000004"
+
+
+def test_a_client_attaches_and_filters_requests_by_a_cases_reference(cast: Cast) -> None:
+    alpha, _bravo, ours, theirs = _scenario(cast)
+    api = ApiClient(alpha.people["member"])
+    body = {"service": cast.timesheet.slug, "intake": TIMESHEET_OK}
+    made = api.post("/api/requests", {**body, "case": "c-alpha-1"})
+    assert made.status_code == 201, made.content
+    asked = api.get("/api/requests", {"case": "C-ALPHA-000001"}).json()["items"]
+    assert [r["reference"] for r in asked] == [made.json()["reference"]]
+    assert api.get("/api/requests", {"case": "C-ALPHA-000002"}).json()["items"] == []
+    count = Case.objects.get(pk=theirs[0].pk).requests.count()
+    for case, field_says in ((ours[0].pk, "Give the case's reference."), (theirs[0].reference, "Unknown case."),
+                             ("C-ALPHA-000099", "Unknown case.")):
+        refused = api.post("/api/requests", {**body, "case": case})
+        assert refused.status_code == 422, (case, refused.content)
+        assert refused.json()["errors"]["case"] == [field_says]
+        assert str(theirs[0].pk) not in refused.json()["detail"].replace(str(case), "")
+    assert api.get("/api/requests", {"case": str(ours[0].pk)}).status_code == 422
+    assert api.get("/api/requests", {"case": theirs[0].reference}).json()["items"] == []
+    assert Case.objects.get(pk=theirs[0].pk).requests.count() == count
+    # The provider's people may give either.
+    provider = ApiClient(cast.admin)
+    by_id = provider.get("/api/requests", {"case": str(ours[0].pk)}).json()["items"]
+    assert by_id == provider.get("/api/requests", {"case": ours[0].reference}).json()["items"] != []
