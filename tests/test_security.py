@@ -20,7 +20,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "tandem" / "templates"
 # Django admin and the API have their own CSRF handling (and their own tests); everything else
 # under the root URL configuration is a page.
 NOT_PAGES = ("admin/", "api/")
-SAMPLE = {"int": "1", "request": "1", "slug": "x", "str": "x", "path": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
+SAMPLE = {"int": "1", "request": "1", "case": "1", "slug": "x", "str": "x", "path": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
 
 
 def routes(patterns: list | None = None, prefix: str = "", *, filled: bool = True) -> list[str]:

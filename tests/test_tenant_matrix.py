@@ -53,7 +53,8 @@ def page_routes() -> list[str]:
 
 def bravo_ids(world: TwoClients) -> dict[str, str]:
     b = world.bravo
-    return {"request": str(b.requests[0].pk), "reference": b.requests[0].reference, "case": str(b.cases[0].pk), "file": str(b.files[0].pk),
+    return {"request": str(b.requests[0].pk), "reference": b.requests[0].reference, "case": str(b.cases[0].pk),
+            "case_reference": b.cases[0].reference, "file": str(b.files[0].pk),
             "comment": str(b.comments[0].pk), "unit": b.unit.slug, "person": str(b.people["member"].pk),
             "unit_id": str(b.unit.pk)}
 
@@ -69,7 +70,7 @@ def fill(route: str, ids: dict[str, str]) -> str:
             return ids["comment"]
         if kind in ("int", "request") and head.endswith("/requests/"):
             return ids["request"]
-        if kind == "int" and head.endswith("/cases/"):
+        if kind in ("int", "case") and head.endswith("/cases/"):
             return ids["case"]
         if kind == "int" and head.endswith("/people/"):
             return ids["person"]
@@ -101,14 +102,14 @@ def a_client(world: TwoClients, role: str) -> Client:
 def pages(world: TwoClients) -> list[str]:
     ids = bravo_ids(world)
     out = []
-    # A request's address takes its id or its reference (tandem.work.addresses): B's under both.
-    by_reference = {**ids, "request": ids["reference"]}
+    # A request's and a case's address take an id or a reference (tandem.work.addresses): B's under both.
+    by_reference = {**ids, "request": ids["reference"], "case": ids["case_reference"]}
     for route in page_routes():
         for filled in {fill(route, ids), fill(route, by_reference)}:
             out += [filled, f"{filled}?format=csv"]
     a = world.alpha
     out += [f"/requests/{sr.address_key}/" for sr in a.requests] + [f"/requests/{sr.pk}/" for sr in a.requests]
-    out += [f"/cases/{a.cases[0].pk}/", "/catalogue/timesheet-correction/", "/catalogue/grievance/", ASKING, "/requests/?show=open"]
+    out += [f"/cases/{a.cases[0].address_key}/", f"/cases/{a.cases[0].pk}/", "/catalogue/timesheet-correction/", "/catalogue/grievance/", ASKING, "/requests/?show=open"]
     out += ["/requests/?whose=unit", "/cases/?whose=unit", f"/manage/people/?unit={ids['unit']}",
             "/evidence/?format=csv&figure=conformance", "/search/?q=bravo", f"/search/?q={world.bravo.requests[0].reference}"]
     return out
@@ -125,7 +126,7 @@ def test_it_covers_every_page_and_operation(world: TwoClients) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_no_page_or_csv_shows_client_b_to_any_role_of_client_a(world: TwoClients, role: str) -> None:
     client = a_client(world, role)
-    own = {f"/requests/{sr.address_key}/" for sr in world.alpha.requests} | {f"/cases/{world.alpha.cases[0].pk}/"}
+    own = {f"/requests/{sr.address_key}/" for sr in world.alpha.requests} | {f"/cases/{world.alpha.cases[0].address_key}/"}
     for path in pages(world):
         if path.startswith(PUBLIC):
             continue
@@ -135,7 +136,7 @@ def test_no_page_or_csv_shows_client_b_to_any_role_of_client_a(world: TwoClients
         assert not b_leaks(body, world, path), (role, path, b_leaks(body, world, path))
         # Another client's request by id or reference, and A's own by id (which would show where
         # A's requests sit in the sequence every client shares): 404.
-        if re.match(r"^/(requests/[^/?]+|cases/\d+)/", path) and path not in own:
+        if re.match(r"^/(requests/[^/?]+|cases/(?!new/)[^/?]+)/", path) and path not in own:
             assert response.status_code in (404, 405), (role, path, response.status_code)
 
 
@@ -144,9 +145,10 @@ def api_operations() -> list[tuple[str, str]]:
     return [(method.upper(), path) for path, ops in document["paths"].items() for method in ops]
 
 
-def concrete(path: str, world: TwoClients) -> str:
+def concrete(path: str, world: TwoClients, *, by_reference: bool = False) -> str:
     ids = bravo_ids(world)
-    path = path.replace("{request_id}", ids["request"]).replace("{case_id}", ids["case"])
+    request, case = (ids["reference"], ids["case_reference"]) if by_reference else (ids["request"], ids["case"])
+    path = path.replace("{request_id}", request).replace("{case_id}", case)
     path = path.replace("{file_id}", ids["file"]).replace("{comment_id}", ids["comment"])
     path = path.replace("{unit_slug}", ids["unit"])
     path = re.sub(r"\{[a-z_]*slug\}", "timesheet-correction", path)
@@ -160,12 +162,12 @@ def test_no_api_read_shows_client_b_and_bs_objects_answer_404(world: TwoClients,
     extra = [f"/api/requests?requesting_unit={world.bravo.unit.slug}", "/api/search?q=bravo",
              f"/api/search?q={world.bravo.requests[0].reference}", "/api/units", "/api/cases", "/api/requests"]
     for path in [*reads, *extra]:
-        url = concrete(path, world)
-        response = api.get(url)
-        assert response.status_code < 500, (role, url)
-        assert not b_leaks(response.content.decode(errors="replace"), world, url), (role, url)
-        if "{request_id}" in path or "{case_id}" in path:
-            assert response.status_code == 404, (role, url, response.status_code)
+        for url in {concrete(path, world), concrete(path, world, by_reference=True)}:
+            response = api.get(url)
+            assert response.status_code < 500, (role, url)
+            assert not b_leaks(response.content.decode(errors="replace"), world, url), (role, url)
+            if "{request_id}" in path or "{case_id}" in path:
+                assert response.status_code == 404, (role, url, response.status_code)
 
 
 @pytest.mark.parametrize("role", ROLES)

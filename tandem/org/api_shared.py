@@ -7,6 +7,7 @@ import it without an import cycle.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -84,6 +85,28 @@ Text200 = Annotated[str, _text(200)]
 OptionalText200 = Annotated[str, _text(200, required=False)]
 LongText = Annotated[str, _text(settings.TANDEM_MAX_TEXT_LENGTH)]
 OptionalLongText = Annotated[str, _text(settings.TANDEM_MAX_TEXT_LENGTH, required=False)]
+
+# Whether the answer being written is for a client organisation's person: then no id from a
+# sequence every organisation shares goes in it (docs/isolation.md, "References"). The API's
+# authentication sets it on every call (tandem.site.api.within_reach).
+_SHARED_IDS_HIDDEN: ContextVar[bool] = ContextVar("shared_ids_hidden", default=False)
+
+
+def hide_shared_ids(hidden: bool) -> None:
+    _SHARED_IDS_HIDDEN.set(hidden)
+
+
+def shared_ids_hidden() -> bool:
+    return _SHARED_IDS_HIDDEN.get()
+
+
+def shared_id(pk: int | None) -> int | None:
+    """``pk`` in an answer, or None when the answer is a client's."""
+    return None if _SHARED_IDS_HIDDEN.get() else pk
+
+
+#: What an answer says of an id it leaves out for clients.
+HIDDEN_ID = "Null for a client organisation's people (ids come from a sequence every client shares)."
 
 # An id in a URL path, e.g. /api/requests/{request_id}.
 PathId = PathEx[int, P(ge=1, le=MAX_ID)]

@@ -26,10 +26,11 @@ from tandem.org.queries import is_client
 #: A client's request is addressed by its reference (``/requests/NORTHERN-000042/``,
 #: tandem.work.addresses), never by its id: ids come from one sequence shared by every client, so
 #: a client opening ``/requests/<id>/`` could count the others' requests between two of its own.
+#: A case likewise (``/cases/C-NORTHERN-000007/``).
 CLIENT_PAGES = re.compile(
     r"^/(?:"
     r"|requests/(?:[A-Za-z][A-Za-z0-9-]*-\d+/(?!journey/).*)?"
-    r"|cases/.*"
+    r"|cases/(?:new/|[A-Za-z][A-Za-z0-9-]*-\d+/(?:close/)?)?"
     r"|catalogue/.*"
     r"|notifications/.*"
     r"|search/"
@@ -39,15 +40,16 @@ CLIENT_PAGES = re.compile(
     r")$"
 )
 
-#: API operations a client's person may call (the same world as the pages).
+#: API operations a client's person may call (the same world as the pages). A request is
+#: addressed by its reference here too: ``/api/requests/<id>/...`` answers them 404.
 CLIENT_API = re.compile(
     r"^/api/(?:"
     r"me(?:/email-notifications)?"
     r"|tokens(?:/\d+)?"
     r"|units"
     r"|services(?:/[^/]+)?"
-    r"|requests(?:/.*)?"
-    r"|cases(?:/.*)?"
+    r"|requests(?:/[A-Za-z][A-Za-z0-9-]*-\d+(?:/.*)?)?"
+    r"|cases(?:/[A-Za-z][A-Za-z0-9-]*-\d+(?:/close)?)?"
     r"|comments/\d+/(?:acknowledge|decision)"
     r"|notifications(?:/read)?"
     r"|search"

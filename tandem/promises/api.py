@@ -121,14 +121,15 @@ def create_quote(request: HttpRequest, payload: QuoteIn) -> dict:
 
 
 @router.get(
-    "/requests/{request_id}/promise", response={200: PromiseOut, **errors(403, 404)}, summary="A request's promise"
+    "/requests/{request:request_id}/promise", response={200: PromiseOut, **errors(403, 404)},
+    summary="A request's promise"
 )
 def get_promise(request: HttpRequest, request_id: PathId) -> PromiseOut:
     """The promise given at submission and the live forecast (P50 and the promise's confidence)."""
     person = actor(request)
     p = promises_visible_to(auth_user(request)).filter(request_id=request_id).first()
     if p is None:
-        raise NotFound(f"There is no request {request_id} with a promise that you can see.")
+        raise NotFound("There is no request with that reference or id with a promise that you can see.")
     return PromiseOut.of(p, client=is_client(person))
 
 

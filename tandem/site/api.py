@@ -27,12 +27,13 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from tandem.isolation import provider_context
-from tandem.org.api_shared import ERROR_DESCRIPTIONS
+from tandem.org.api_shared import ERROR_DESCRIPTIONS, MAX_ID, hide_shared_ids
 from tandem.org.client_reach import client_may_open
 from tandem.org.middleware import enter_context_of
-from tandem.org.queries import person_of
+from tandem.org.queries import is_client, person_of
 from tandem.org.tokens import HOW_TO_GET_ONE, TokenRefused, user_for_token
 from tandem.refusal import Refused
+from tandem.work.addresses import REFERENCE_PATTERN
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,10 @@ class TokenAuth(HttpBearer):
 def within_reach(request: HttpRequest, user: Any) -> Any:
     """A client organisation's person calls only the operations of their world
     (``tandem.org.client_reach``); any other answers 404, as an address that does not exist."""
-    if not client_may_open(person_of(user), request.path_info):
+    person = person_of(user)
+    if not client_may_open(person, request.path_info):
         raise HttpError(404, f"There is no API endpoint {request.path} for your organisation.")
+    hide_shared_ids(is_client(person))  # set on every call: never left over from the last one
     return user
 
 
@@ -168,7 +171,28 @@ class TandemAPI(NinjaAPI):
                 for code, response in operation.get("responses", {}).items():
                     if int(code) in ERROR_DESCRIPTIONS:
                         response["description"] = ERROR_DESCRIPTIONS[int(code)]
+        self._keys_take_references(schema)
         return schema
+
+    def _keys_take_references(self, schema: dict[str, Any]) -> None:
+        """``{request:request_id}`` and ``{case:case_id}`` (the path converters of
+        tandem.work.addresses) take an id or a reference: say both, rather than the integer the
+        view receives."""
+        for converter, name, example in (("request", "request_id", "NORTHERN-000042"),
+                                         ("case", "case_id", "C-NORTHERN-000007")):
+            keyed = {
+                "/api/" + re.sub(r"{[^}:]+:", "{", "/".join(p for p in (bound.prefix, path) if p)).lstrip("/")
+                for bound in self._get_bound_routers() for path in bound.path_operations
+                if "{" + converter + ":" in path
+            }
+            for path in keyed & set(schema.get("paths", {})):
+                for operation in schema["paths"][path].values():
+                    for param in operation.get("parameters", []):
+                        if param["in"] == "path" and param["name"] == name:
+                            param["schema"] = {"anyOf": [
+                                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                                {"type": "string", "pattern": REFERENCE_PATTERN, "examples": [example]},
+                            ], "title": converter.title()}
 
 
 api = TandemAPI(
@@ -302,6 +326,7 @@ api.add_router("", "tandem.catalogue.api.router")
 api.add_router("", "tandem.agreements.api.router")
 api.add_router("", "tandem.agreements.api_clients.router")
 api.add_router("", "tandem.work.api.router")
+api.add_router("", "tandem.work.api_cases.router")
 api.add_router("", "tandem.work.api_time.router")
 api.add_router("", "tandem.work.api_approvals.router")
 api.add_router("", "tandem.work.api_files.router")

@@ -40,6 +40,7 @@ from tandem.voice.queries import (
     previous_period,
     today,
 )
+from tandem.work.addresses import NO_SUCH_REQUEST
 from tandem.work.models import ServiceRequest, Status
 from tandem.work.queries import requests_visible_to
 
@@ -213,7 +214,7 @@ DONE = (Status.RESOLVED, Status.CLOSED)
 def _request(actor: Person, request_id: int) -> ServiceRequest:
     sr = requests_visible_to(actor.user).select_related("unit", "requesting_unit").filter(pk=request_id).first()
     if sr is None:
-        raise NotFound(f"There is no request {request_id} that you can see.")
+        raise NotFound(NO_SUCH_REQUEST)
     return sr
 
 
@@ -309,7 +310,7 @@ def give_kudos(actor: Person, *, message: str, person_id: int | None = None, uni
     if to_person is None and unit.pk == actor.unit_id:
         raise Invalid("Kudos are for someone else: you cannot thank your own unit.", errors={"to": ["Your unit."]})
     if request_id is not None and not requests_visible_to(actor.user).filter(pk=request_id).exists():
-        raise NotFound(f"There is no request {request_id} that you can see.")
+        raise NotFound(NO_SUCH_REQUEST)
     with action_transaction():
         return Kudos.objects.create(given_by=actor, to_person=to_person, to_unit=unit, request_id=request_id,
                                     message=message, created_at=now)

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router
 from ninja.responses import Status as HttpStatus
 
-from tandem.org.api_shared import InSchema, PathId, Schema, Slug, actor, auth_user, errors
+from tandem.org.api_shared import InSchema, Schema, Slug, actor, auth_user, errors
 from tandem.org.models import Side, Unit
 from tandem.org.queries import units_visible_to
 from tandem.refusal import Invalid
@@ -24,6 +24,7 @@ from tandem.voice.queries import (
     results,
     unanswered_feedback,
 )
+from tandem.work.schemas import RequestPath
 
 router = Router(tags=["pulse"])
 
@@ -182,23 +183,25 @@ def _rating_out(r: RequestRating) -> dict:
             "answered_at": r.answered_at}
 
 
-@router.post("/requests/{request_id}/rating", response={200: RatingOut, **errors(400, 403, 404, 409, 422)},
+@router.post("/requests/{request:request_id}/rating", response={200: RatingOut, **errors(400, 403, 404, 409, 422)},
              summary="Rate a resolved request")
-def rate_request(request: HttpRequest, request_id: PathId, payload: RatingIn) -> dict:
+def rate_request(request: HttpRequest, request_id: RequestPath, payload: RatingIn) -> dict:
     """The requester rates a resolved request; rating again changes it until the team answers."""
     return _rating_out(actions.rate_request(actor(request), request_id, payload.score, payload.comment))
 
 
-@router.post("/requests/{request_id}/rating/answer", response={200: RatingOut, **errors(400, 403, 404, 409, 422)},
+@router.post("/requests/{request:request_id}/rating/answer",
+             response={200: RatingOut, **errors(400, 403, 404, 409, 422)},
              summary="Answer a rating")
-def answer_rating(request: HttpRequest, request_id: PathId, payload: RatingAnswerIn) -> dict:
+def answer_rating(request: HttpRequest, request_id: RequestPath, payload: RatingAnswerIn) -> dict:
     """The providing unit answers the requester's rating, once; the requester sees it on the request."""
     return _rating_out(actions.answer_rating(actor(request), request_id, payload.answer))
 
 
-@router.post("/requests/{request_id}/ask-rating", response={200: AskRatingOut, **errors(400, 403, 404, 409, 422)},
+@router.post("/requests/{request:request_id}/ask-rating",
+             response={200: AskRatingOut, **errors(400, 403, 404, 409, 422)},
              summary="Rate the ask")
-def rate_ask(request: HttpRequest, request_id: PathId, payload: AskRatingIn) -> dict:
+def rate_ask(request: HttpRequest, request_id: RequestPath, payload: AskRatingIn) -> dict:
     """The back office says whether the ask was complete and in time for the cut-off."""
     rated = actions.rate_ask(actor(request), request_id, complete=payload.complete, in_time=payload.in_time)
     return {"request": rated.request_id, "complete": rated.complete, "in_time": rated.in_time}

@@ -17,6 +17,7 @@ from ninja.responses import Status as HttpStatus
 from tandem.catalogue.models import Service
 from tandem.catalogue.queries import services_visible_to
 from tandem.org.api_shared import (
+    HIDDEN_ID,
     InSchema,
     PageQuery,
     PathId,
@@ -27,14 +28,18 @@ from tandem.org.api_shared import (
     auth_user,
     errors,
     keyset_page,
+    shared_id,
+    shared_ids_hidden,
 )
 from tandem.org.models import Person
 from tandem.org.queries import units_visible_to
 from tandem.refusal import Forbidden, Invalid, NotFound
 from tandem.rows import one_or_none
 from tandem.work import actions
+from tandem.work.addresses import NO_SUCH_REQUEST
 from tandem.work.api_intake_files import intake_files
-from tandem.work.models import Case, ServiceRequest
+from tandem.work.models import ServiceRequest
+from tandem.work.numbering import canonical
 from tandem.work.queries import (
     can_see_payload,
     cases_visible_to,
@@ -47,10 +52,6 @@ from tandem.work.schemas import (
     AnswerIn,
     AskIn,
     AssignIn,
-    CaseIn,
-    CaseOut,
-    CasePage,
-    CaseQuery,
     CommentIn,
     CommentOut,
     CommentPage,
@@ -60,6 +61,7 @@ from tandem.work.schemas import (
     ReasonIn,
     RequestOut,
     RequestPage,
+    RequestPath,
     RequestQuery,
     RequestSummaryOut,
     ResolveIn,
@@ -88,7 +90,7 @@ def _visible_request(request: HttpRequest, request_id: int) -> ServiceRequest:
         requests_visible_to(auth_user(request)).select_related(*REQUEST_WITH_CLOCK).filter(pk=request_id)
     )
     if sr is None:
-        raise NotFound(f"There is no service request {request_id} that you can see.")
+        raise NotFound(NO_SUCH_REQUEST)
     return sr
 
 
@@ -136,8 +138,26 @@ def _filtered(
     if query.open is not None:
         qs = qs.filter(is_open=query.open)
     if query.case is not None:
-        qs = qs.filter(case_id=query.case)
+        case_id = _case_id(person, query.case, "case")
+        qs = qs.filter(case_id=case_id) if case_id is not None else qs.none()
     return qs
+
+
+def _case_id(person: Person, key: int | str, field: str) -> int | None:
+    """A case given by reference or id (a body's ``case``, the filter's): its id, or None for a
+    reference to no case the person sees. A client's people give the reference: an id from them
+    is refused without a look, so that it tells nothing."""
+    if isinstance(key, str) and key.isdigit():
+        key = int(key)
+    if isinstance(key, int):
+        if shared_ids_hidden():
+            raise Invalid("Give the case's reference (such as C-NORTHERN-000007), not its id.",
+                          errors={field: ["Give the case's reference."]})
+        return key
+    reference = canonical(key)
+    found = cases_visible_to(person.user).filter(reference=reference).values_list("pk", flat=True).first() \
+        if reference else None
+    return int(found) if found is not None else None
 
 
 @router.get(
@@ -147,34 +167,37 @@ def _filtered(
     summary="List service requests",
 )
 def list_requests(request: HttpRequest, query: Query[RequestQuery]) -> dict:
-    """The service requests you may see, newest first (descending id), with filters. For a
+    """The service requests you may see, newest first (descending id; for a client's people, descending
+    number within their organisation, and `after`/`next_after` are numbers), with filters. For a
     team queue: `?unit=payroll&channel=internal&open=true`; for your own work:
     `?assignee=me&open=true`."""
     person = actor(request)
     qs = _filtered(requests_visible_to(auth_user(request)), person, query)
-    rows, next_after = keyset_page(qs, query, related=REQUEST_RELATED)
+    # A client's requests are all its organisation's: paged by their number there, not the id.
+    key = "number" if shared_ids_hidden() else "id"
+    rows, next_after = keyset_page(qs, query, related=REQUEST_RELATED, key=key)
     return {"items": [RequestSummaryOut.of(sr) for sr in rows], "next_after": next_after}
 
 
 @router.get(
-    "/requests/{request_id}",
+    "/requests/{request:request_id}",
     response={200: RequestOut, **errors(403, 404, 422)},
     tags=["requests"],
     summary="Get a service request",
 )
-def get_request(request: HttpRequest, request_id: PathId) -> RequestOut:
+def get_request(request: HttpRequest, request_id: RequestPath) -> RequestOut:
     """One request with its intake and resolution (both null when confidential and not yours to
     see). 404 when you may not know it exists."""
     return _request_out(request, actor(request), request_id)
 
 
 @router.get(
-    "/requests/{request_id}/events",
+    "/requests/{request:request_id}/events",
     response={200: EventPage, **errors(403, 404, 422)},
     tags=["requests"],
     summary="Get a request's timeline",
 )
-def list_request_events(request: HttpRequest, request_id: PathId, page: Query[PageQuery]) -> dict:
+def list_request_events(request: HttpRequest, request_id: RequestPath, page: Query[PageQuery]) -> dict:
     """Every event of the request in order (ascending `seq`); internal notes only for the
     providing unit. `after` and `next_after` are `seq` numbers."""
     person = actor(request)
@@ -188,12 +211,12 @@ def list_request_events(request: HttpRequest, request_id: PathId, page: Query[Pa
 
 
 @router.get(
-    "/requests/{request_id}/comments",
+    "/requests/{request:request_id}/comments",
     response={200: CommentPage, **errors(403, 404, 422)},
     tags=["comments"],
     summary="List a request's comments",
 )
-def list_comments(request: HttpRequest, request_id: PathId, page: Query[PageQuery]) -> dict:
+def list_comments(request: HttpRequest, request_id: RequestPath, page: Query[PageQuery]) -> dict:
     """Comments oldest first (ascending id). Internal notes only for the providing unit; none at
     all when the request is confidential and not yours to see."""
     person = actor(request)
@@ -228,6 +251,13 @@ def _intake_values(service: Service, intake: dict[str, Any]) -> dict[str, str]:
             errors=wrong,
         )
     return values
+
+
+def _attached_case(person: Person, key: int | str | None) -> int | None:
+    case_id = None if key is None else _case_id(person, key, "case")
+    if key is not None and case_id is None:
+        raise Invalid(f"There is no case {key} that you can see.", errors={"case": ["Unknown case."]})
+    return case_id
 
 
 @router.post(
@@ -268,7 +298,7 @@ def submit_request(
         intake,
         channel=payload.channel,
         title=payload.title,
-        case_id=payload.case,
+        case_id=_attached_case(person, payload.case),
         idempotency_key=idempotency_key,
         strict=True,
         field_files=field_files,
@@ -283,12 +313,12 @@ def submit_request(
 
 
 @router.post(
-    "/requests/{request_id}/assign",
+    "/requests/{request:request_id}/assign",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
     summary="Assign a request",
 )
-def assign_request(request: HttpRequest, request_id: PathId, payload: AssignIn) -> RequestOut:
+def assign_request(request: HttpRequest, request_id: RequestPath, payload: AssignIn) -> RequestOut:
     """Give it to a member of the providing unit (leads), or pick it yourself (`"me"`)."""
     person = actor(request)
     assignee_id = person.pk if payload.assignee == "me" else int(payload.assignee)
@@ -297,12 +327,12 @@ def assign_request(request: HttpRequest, request_id: PathId, payload: AssignIn) 
 
 
 @router.post(
-    "/requests/{request_id}/unassign",
+    "/requests/{request:request_id}/unassign",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
     summary="Return a request to the queue",
 )
-def unassign_request(request: HttpRequest, request_id: PathId) -> RequestOut:
+def unassign_request(request: HttpRequest, request_id: RequestPath) -> RequestOut:
     """The assignee or a lead puts it back in the unit's queue (status `new`)."""
     person = actor(request)
     actions.unassign_request(person, request_id)
@@ -310,12 +340,12 @@ def unassign_request(request: HttpRequest, request_id: PathId) -> RequestOut:
 
 
 @router.post(
-    "/requests/{request_id}/start",
+    "/requests/{request:request_id}/start",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
     summary="Start work on a request",
 )
-def start_request(request: HttpRequest, request_id: PathId, payload: StartIn | None = None) -> RequestOut:
+def start_request(request: HttpRequest, request_id: RequestPath, payload: StartIn | None = None) -> RequestOut:
     """Status `in_progress`; an unassigned request becomes yours (taking it ahead of earlier ones
     you could take needs a `reason` where the unit requires one)."""
     person = actor(request)
@@ -324,12 +354,12 @@ def start_request(request: HttpRequest, request_id: PathId, payload: StartIn | N
 
 
 @router.post(
-    "/requests/{request_id}/ask",
+    "/requests/{request:request_id}/ask",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
     summary="Ask the requester for information",
 )
-def ask_requester(request: HttpRequest, request_id: PathId, payload: AskIn) -> RequestOut:
+def ask_requester(request: HttpRequest, request_id: RequestPath, payload: AskIn) -> RequestOut:
     """Status `waiting_requester` (the agreement clock pauses); the requester is told."""
     person = actor(request)
     actions.ask_requester(person, request_id, payload.question)
@@ -337,12 +367,12 @@ def ask_requester(request: HttpRequest, request_id: PathId, payload: AskIn) -> R
 
 
 @router.post(
-    "/requests/{request_id}/answer",
+    "/requests/{request:request_id}/answer",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
     summary="Answer the back office's question",
 )
-def provide_information(request: HttpRequest, request_id: PathId, payload: AnswerIn) -> RequestOut:
+def provide_information(request: HttpRequest, request_id: RequestPath, payload: AnswerIn) -> RequestOut:
     """The requester answers; status back to `in_progress` and the assignee is told."""
     person = actor(request)
     actions.provide_information(person, request_id, payload.answer)
@@ -350,12 +380,12 @@ def provide_information(request: HttpRequest, request_id: PathId, payload: Answe
 
 
 @router.post(
-    "/requests/{request_id}/wait",
+    "/requests/{request:request_id}/wait",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
     summary="Wait on a third party",
 )
-def wait_third_party(request: HttpRequest, request_id: PathId, payload: WaitIn) -> RequestOut:
+def wait_third_party(request: HttpRequest, request_id: RequestPath, payload: WaitIn) -> RequestOut:
     """Status `waiting_third_party`, saying on whom."""
     person = actor(request)
     actions.wait_third_party(person, request_id, payload.party, payload.note)
@@ -363,12 +393,12 @@ def wait_third_party(request: HttpRequest, request_id: PathId, payload: WaitIn) 
 
 
 @router.post(
-    "/requests/{request_id}/wait-team",
+    "/requests/{request:request_id}/wait-team",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
     summary="Wait on another back-office team",
 )
-def wait_on_team(request: HttpRequest, request_id: PathId, payload: TeamWaitIn) -> RequestOut:
+def wait_on_team(request: HttpRequest, request_id: RequestPath, payload: TeamWaitIn) -> RequestOut:
     """Status `waiting_team`: another back-office team must do its part first. The agreement
     clock keeps running; the evidence counts the wait against that team."""
     person = actor(request)
@@ -381,12 +411,12 @@ def wait_on_team(request: HttpRequest, request_id: PathId, payload: TeamWaitIn) 
 
 
 @router.post(
-    "/requests/{request_id}/resume",
+    "/requests/{request:request_id}/resume",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
     summary="Resume a waiting request",
 )
-def resume_request(request: HttpRequest, request_id: PathId) -> RequestOut:
+def resume_request(request: HttpRequest, request_id: RequestPath) -> RequestOut:
     """From either waiting status back to `in_progress`."""
     person = actor(request)
     actions.resume_request(person, request_id)
@@ -394,12 +424,12 @@ def resume_request(request: HttpRequest, request_id: PathId) -> RequestOut:
 
 
 @router.post(
-    "/requests/{request_id}/resolve",
+    "/requests/{request:request_id}/resolve",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
     summary="Resolve a request",
 )
-def resolve_request(request: HttpRequest, request_id: PathId, payload: ResolveIn) -> RequestOut:
+def resolve_request(request: HttpRequest, request_id: RequestPath, payload: ResolveIn) -> RequestOut:
     """Status `resolved` with a resolution note; the requester is asked to accept or reopen.
     Resolving twice answers 409."""
     person = actor(request)
@@ -408,12 +438,12 @@ def resolve_request(request: HttpRequest, request_id: PathId, payload: ResolveIn
 
 
 @router.post(
-    "/requests/{request_id}/accept",
+    "/requests/{request:request_id}/accept",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
     summary="Accept a resolution",
 )
-def accept_resolution(request: HttpRequest, request_id: PathId) -> RequestOut:
+def accept_resolution(request: HttpRequest, request_id: RequestPath) -> RequestOut:
     """The requester accepts; status `closed`."""
     person = actor(request)
     actions.accept_resolution(person, request_id)
@@ -421,12 +451,12 @@ def accept_resolution(request: HttpRequest, request_id: PathId) -> RequestOut:
 
 
 @router.post(
-    "/requests/{request_id}/reopen",
+    "/requests/{request:request_id}/reopen",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
     summary="Reopen a resolved request",
 )
-def reopen_request(request: HttpRequest, request_id: PathId, payload: ReasonIn) -> RequestOut:
+def reopen_request(request: HttpRequest, request_id: RequestPath, payload: ReasonIn) -> RequestOut:
     """The requester reopens within the reopen window, saying why."""
     person = actor(request)
     actions.reopen_request(person, request_id, payload.reason)
@@ -434,12 +464,12 @@ def reopen_request(request: HttpRequest, request_id: PathId, payload: ReasonIn) 
 
 
 @router.post(
-    "/requests/{request_id}/cancel",
+    "/requests/{request:request_id}/cancel",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
     summary="Cancel a request",
 )
-def cancel_request(request: HttpRequest, request_id: PathId, payload: ReasonIn) -> RequestOut:
+def cancel_request(request: HttpRequest, request_id: RequestPath, payload: ReasonIn) -> RequestOut:
     """The requester, or a lead of the providing unit, cancels an unfinished request."""
     person = actor(request)
     actions.cancel_request(person, request_id, payload.reason)
@@ -450,12 +480,12 @@ def cancel_request(request: HttpRequest, request_id: PathId, payload: ReasonIn) 
 
 
 @router.post(
-    "/requests/{request_id}/comments",
+    "/requests/{request:request_id}/comments",
     response={201: CommentOut, **MOVE_ERRORS},
     tags=["comments"],
     summary="Comment on a request",
 )
-def add_comment(request: HttpRequest, request_id: PathId, payload: CommentIn) -> HttpStatus:
+def add_comment(request: HttpRequest, request_id: RequestPath, payload: CommentIn) -> HttpStatus:
     """A comment both sides see; an internal note (`internal`) or advice (`advice`) from the
     providing unit. `addressed_to` tells that person it is their move."""
     comment = actions.add_comment(
@@ -488,7 +518,7 @@ class StepMarkIn(InSchema):
 
 
 class StepOut(Schema):
-    id: int
+    id: int | None = Field(..., description=HIDDEN_ID)
     position: int
     text: str
     done: bool
@@ -503,98 +533,34 @@ def _steps_out(request: HttpRequest, person: Person, request_id: int) -> list[St
             "The procedure checklist of a confidential request is for the requester and the providing unit."
         )
     return [
-        StepOut(id=step.pk, position=step.position, text=step.text, done=mark is not None,
+        StepOut(id=shared_id(step.pk), position=step.position, text=step.text, done=mark is not None,
                 done_by=PersonRef.maybe(mark.actor) if mark else None, done_at=mark.at if mark else None)
         for step, mark in steps
     ]
 
 
 @router.get(
-    "/requests/{request_id}/steps",
+    "/requests/{request:request_id}/steps",
     response={200: list[StepOut], **errors(403, 404, 422)},
     tags=["requests"],
     summary="Get a request's procedure checklist",
 )
-def list_request_steps(request: HttpRequest, request_id: PathId) -> list[StepOut]:
+def list_request_steps(request: HttpRequest, request_id: RequestPath) -> list[StepOut]:
     """The steps of the service's documented procedure, in order, each with whether it is done on
     this request, by whom and when. Empty when the service documents no procedure."""
     return _steps_out(request, actor(request), request_id)
 
 
 @router.post(
-    "/requests/{request_id}/steps/{step_id}",
+    "/requests/{request:request_id}/steps/{step_id}",
     response={200: list[StepOut], **MOVE_ERRORS},
     tags=["moves"],
     summary="Mark a procedure step done or not done",
 )
-def mark_step(request: HttpRequest, request_id: PathId, step_id: PathId, payload: StepMarkIn) -> list[StepOut]:
+def mark_step(request: HttpRequest, request_id: RequestPath, step_id: PathId, payload: StepMarkIn) -> list[StepOut]:
     """The providing unit ticks (`done: true`) or unticks (`done: false`) a step of the request's
     checklist; the status does not change. 404 for a step of another service; 409 when the step
     is already in that state or the request is closed or cancelled. Answers the checklist."""
     person = actor(request)
     actions.mark_step(person, request_id, step_id, payload.done)
     return _steps_out(request, person, request_id)
-
-
-# --- cases -------------------------------------------------------------------------------------
-
-
-@router.get(
-    "/cases", response={200: CasePage, **errors(403, 422)}, tags=["cases"], summary="List cases"
-)
-def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> dict:
-    """Cases you may see, newest first (descending id). A case's requests:
-    `GET /api/requests?case=<id>`."""
-    person = actor(request)
-    cases = cases_visible_to(auth_user(request))
-    if query.mine is not None:
-        cases = cases.filter(owner=person) if query.mine else cases.exclude(owner=person)
-    if query.open is not None:
-        cases = cases.filter(status=Case.CaseStatus.OPEN if query.open else Case.CaseStatus.CLOSED)
-    rows, next_after = keyset_page(cases, query)
-    return {"items": [CaseOut.of(c) for c in rows], "next_after": next_after}
-
-
-@router.post(
-    "/cases",
-    response={201: CaseOut, **errors(400, 403, 422)},
-    tags=["cases"],
-    summary="Open a case",
-)
-def create_case(request: HttpRequest, payload: CaseIn) -> HttpStatus:
-    """A customer's matter, owned by you; attach requests to it with `case` when submitting."""
-    case = actions.create_case(
-        actor(request), customer_reference=payload.customer_reference, title=payload.title
-    )
-    return HttpStatus(201, CaseOut.of(case))
-
-
-def _visible_case(request: HttpRequest, case_id: int) -> Case:
-    case = cases_visible_to(auth_user(request)).filter(pk=case_id).first()
-    if case is None:
-        raise NotFound(f"There is no case {case_id} that you can see.")
-    return case
-
-
-@router.get(
-    "/cases/{case_id}",
-    response={200: CaseOut, **errors(403, 404, 422)},
-    tags=["cases"],
-    summary="Get a case",
-)
-def get_case(request: HttpRequest, case_id: PathId) -> CaseOut:
-    """One case. Its requests: `GET /api/requests?case=<id>`."""
-    actor(request)
-    return CaseOut.of(_visible_case(request, case_id))
-
-
-@router.post(
-    "/cases/{case_id}/close",
-    response={200: CaseOut, **MOVE_ERRORS},
-    tags=["cases"],
-    summary="Close a case",
-)
-def close_case(request: HttpRequest, case_id: PathId) -> CaseOut:
-    """The owner or their lead closes a case whose requests are all finished (409 otherwise)."""
-    actions.close_case(actor(request), case_id)
-    return CaseOut.of(_visible_case(request, case_id))

@@ -6,10 +6,10 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from tandem.org.api_shared import PathId, UtcTime, actor, auth_user, errors
+from tandem.org.api_shared import UtcTime, actor, auth_user, errors
 from tandem.work import actions
 from tandem.work.api import MOVE_ERRORS, _request_out
-from tandem.work.schemas import ApproveIn, DeclineIn, RequestOut, RequestSummaryOut
+from tandem.work.schemas import ApproveIn, DeclineIn, RequestOut, RequestPath, RequestSummaryOut
 from tandem.work.views_approvals import waiting
 
 router = Router(tags=["moves"])
@@ -39,12 +39,12 @@ def list_waiting_approvals(request: HttpRequest) -> list[dict]:
 
 
 @router.post(
-    "/requests/{request_id}/approve",
+    "/requests/{request:request_id}/approve",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
     summary="Approve a request before work starts",
 )
-def approve_request(request: HttpRequest, request_id: PathId, payload: ApproveIn) -> RequestOut:
+def approve_request(request: HttpRequest, request_id: RequestPath, payload: ApproveIn) -> RequestOut:
     """Its approver says yes: status `new`, in the providing unit's queue; the agreement clock
     runs again and the promise is quoted from now. Anyone but the approver: 403; a request not
     waiting for approval (already decided, or never needing it): 409."""
@@ -54,12 +54,12 @@ def approve_request(request: HttpRequest, request_id: PathId, payload: ApproveIn
 
 
 @router.post(
-    "/requests/{request_id}/decline",
+    "/requests/{request:request_id}/decline",
     response={200: RequestOut, **MOVE_ERRORS},
     tags=["moves"],
     summary="Decline a request, with the reason",
 )
-def decline_request(request: HttpRequest, request_id: PathId, payload: DeclineIn) -> RequestOut:
+def decline_request(request: HttpRequest, request_id: RequestPath, payload: DeclineIn) -> RequestOut:
     """Its approver says no: status `declined` (finished), the reason kept and the requester
     told. Without a reason: 422; anyone but the approver: 403; not waiting for approval: 409."""
     person = actor(request)

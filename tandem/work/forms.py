@@ -117,6 +117,7 @@ class SubmitForm(PageForm):
     case = CaseChoiceField(
         label="Case",
         queryset=Case.objects.none(),
+        to_field_name="reference",  # the options' values: no case id on a client's page
         required=False,
         empty_label="— no case —",
         help_text="Attach it to one of your open customer cases.",

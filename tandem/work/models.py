@@ -110,16 +110,40 @@ class Case(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    # Its number within its unit's organisation, as a request's (docs/isolation.md, "References"):
+    # C-000123 the provider's own (those older than numbering keep their id), C-NORTHERN-000007 a
+    # client's, whatever other clients open. Given when opened (tandem.work.numbering); NULL only
+    # for a case the release before wrote during an upgrade, until the worker numbers it.
+    organisation = models.ForeignKey(
+        "org.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="Whose numbering its number is in (blank: the provider's own).",
+    )
+    number: models.PositiveIntegerField[int, int] = models.PositiveIntegerField(  # type: ignore[misc]
+        null=True, help_text="Its number within its unit's organisation.")
+    reference: models.CharField[str, str] = models.CharField(  # type: ignore[misc]  # noqa: DJ001
+        max_length=80, unique=True, null=True, help_text="C-000042, or C-NORTHERN-000042 for a client's.")
+
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["owner", "-id"], name="case_owner_recent")]
+        indexes = [
+            models.Index(fields=["owner", "-id"], name="case_owner_recent"),
+            models.Index(fields=["id"], condition=models.Q(number__isnull=True), name="case_unnumbered"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "number"], condition=models.Q(organisation__isnull=False),
+                                    name="case_one_number_per_client"),
+            models.UniqueConstraint(fields=["number"], condition=models.Q(organisation__isnull=True),
+                                    name="case_one_number_per_provider"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_reference}: {self.title}"
 
     @property
-    def reference(self) -> str:
-        return f"C-{self.pk:06d}"
+    def address_key(self) -> str:
+        """What its addresses carry (``/cases/<key>/``): a client's case its reference, so that no
+        address a client reads shows the id every client's cases share; the provider's its id."""
+        return str(self.pk) if self.organisation_id is None else self.reference
 
 
 class ServiceRequest(models.Model):

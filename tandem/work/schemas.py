@@ -4,14 +4,15 @@ for answers (see ``tandem.work.api`` for the endpoints)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Field
-from ninja.params import HeaderEx, P
-from pydantic import field_validator
+from ninja.params import HeaderEx, P, PathEx
+from pydantic import StringConstraints, field_validator
 
 from tandem.org.api_shared import (
+    HIDDEN_ID,
     MAX_ID,
     Id,
     InSchema,
@@ -27,11 +28,36 @@ from tandem.org.api_shared import (
     Text200,
     UnitRef,
     UtcTime,
+    shared_id,
+    shared_ids_hidden,
 )
 from tandem.org.models import Person
 from tandem.work import clock
 from tandem.work.models import Case, Channel, Comment, Event, ServiceRequest, Status, TimeEntry
 from tandem.work.queries import can_see_payload
+
+# --- addresses ---------------------------------------------------------------------------------
+
+
+#: ``{request_id}`` in an API address: read by the path converter ``request``
+#: (tandem.work.addresses), the same as the pages', into the request's id.
+RequestPath = PathEx[int, P(
+    ge=1, le=MAX_ID,
+    description="The request's reference (`NORTHERN-000042`; case and leading zeros as you like) or its id. "
+    "A client organisation's people give the reference: an id answers them 404.",
+)]
+
+
+#: A case's reference in a body (``C-NORTHERN-000007``, as typed).
+CaseReference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,59}-[0-9]{1,9}$")]
+
+#: ``{case_id}``: read by the path converter ``case`` into the case's id, as ``RequestPath``.
+CasePath = PathEx[int, P(
+    ge=1, le=MAX_ID,
+    description="The case's reference (`C-NORTHERN-000007`, `C-000123`; case and leading zeros as you like) or "
+    "its id. A client organisation's people give the reference: an id answers them 404.",
+)]
+
 
 # --- schemas: cases ----------------------------------------------------------------------------
 
@@ -44,8 +70,10 @@ class CaseIn(InSchema):
 
 
 class CaseOut(Schema):
-    id: int
-    reference: str
+    id: int | None = Field(..., description=HIDDEN_ID)
+    reference: str | None = Field(..., description="`C-NORTHERN-000007`: numbered within its unit's organisation "
+                                  "(`C-000123` the provider's); null only while a case the release before opened "
+                                  "awaits its number.")
     customer_reference: str
     title: str
     owner: PersonRef
@@ -57,7 +85,7 @@ class CaseOut(Schema):
     @classmethod
     def of(cls, case: Case) -> CaseOut:
         return cls(
-            id=case.pk,
+            id=shared_id(case.pk),
             reference=case.reference,
             customer_reference=case.customer_reference,
             title=case.title,
@@ -83,8 +111,9 @@ class CaseQuery(PageQuery):
 
 
 class RequestSummaryOut(Schema):
-    id: int
-    reference: str
+    id: int | None = Field(..., description=HIDDEN_ID)
+    reference: str = Field(..., description="`NORTHERN-000042`: numbered within the requesting organisation; "
+                           "the key a client's people address it by (`/api/requests/{reference}`).")
     title: str
     status: Status
     status_label: str
@@ -94,7 +123,7 @@ class RequestSummaryOut(Schema):
     requesting_unit: UnitRef
     requester: PersonRef
     assignee: PersonRef | None
-    case_id: int | None
+    case_id: int | None = Field(..., description="Its case's id; null without a case. " + HIDDEN_ID)
     holder: str = Field(..., description="Whose move it is, in words.")
     waiting_on: str = Field(..., description="What or whom it waits for, when waiting.")
     waiting_on_unit: str | None = Field(None, description="While waiting on another team: that team's slug.")
@@ -115,7 +144,7 @@ class RequestSummaryOut(Schema):
     @staticmethod
     def _fields(sr: ServiceRequest) -> dict[str, Any]:
         return {
-            "id": sr.pk,
+            "id": shared_id(sr.pk),
             "reference": sr.reference,
             "title": sr.title,
             "status": Status(sr.status),
@@ -126,7 +155,7 @@ class RequestSummaryOut(Schema):
             "requesting_unit": UnitRef.of(sr.requesting_unit),
             "requester": PersonRef.of(sr.requester),
             "assignee": PersonRef.maybe(sr.assignee),
-            "case_id": sr.case_id,
+            "case_id": shared_id(sr.case_id),
             "holder": sr.holder,
             "waiting_on": sr.waiting_on,
             "waiting_on_unit": sr.waiting_on_unit.slug if sr.waiting_on_unit else None,
@@ -250,13 +279,17 @@ class RequestQuery(PageQuery):
     open: bool | None = Field(
         None, description="true: open (including resolved, not yet accepted); false: finished."
     )
-    case: int | None = Field(None, ge=1, le=MAX_ID, description="Only the requests of this case.")
+    case: str | None = Field(
+        None, pattern=r"^([0-9]{1,19}|[A-Za-z][A-Za-z0-9-]{0,59}-[0-9]{1,9})$",
+        description="Only the requests of this case: its reference (`C-NORTHERN-000007`) or, for the provider's "
+        "people, its id.",
+    )
 
-    @field_validator("assignee")
+    @field_validator("assignee", "case")
     @classmethod
-    def _assignee_fits(cls, value: str | None) -> str | None:
+    def _id_fits(cls, value: str | None) -> str | None:
         if value is not None and value.isdigit() and not 1 <= int(value) <= MAX_ID:
-            raise ValueError("A person id is a positive 64-bit number.")
+            raise ValueError("An id is a positive 64-bit number.")
         return value
 
 
@@ -271,7 +304,9 @@ class SubmitIn(InSchema):
     title: OptionalText200 = Field(
         "", description="Defaults to the service's name (and the case's reference)."
     )
-    case: Id | None = Field(None, description="The id of an open case to attach it to.")
+    case: Id | CaseReference | None = Field(
+        None, description="An open case to attach it to: its reference (`C-NORTHERN-000007`) or, for the "
+        "provider's people, its id.")
 
 
 IdempotencyKey = HeaderEx[
@@ -288,6 +323,17 @@ IdempotencyKey = HeaderEx[
 # --- schemas: timeline and comments ------------------------------------------------------------
 
 
+#: Keys of an event's details that hold ids of a shared sequence (a comment's, a case's, a step's,
+#: a plan's, the requests a queue jump passed): left out of a client's answers.
+SHARED_ID_KEYS = frozenset({"comment", "case", "step", "plan", "first", "ahead"})
+
+
+def _details(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    if data is None or not shared_ids_hidden():
+        return data
+    return {key: value for key, value in data.items() if key not in SHARED_ID_KEYS}
+
+
 class EventOut(Schema):
     seq: int = Field(..., description="1, 2, 3… within the request.")
     # Plain strings with an inline enum: three models call their enumeration `Kind`, and
@@ -302,7 +348,8 @@ class EventOut(Schema):
     to_status: Status | None
     internal: bool
     data: dict[str, Any] | None = Field(
-        ..., description="Details; null when the payload is not yours to see."
+        ..., description="Details; null when the payload is not yours to see. A client's people read "
+        "no ids of comments, cases, steps or other requests here."
     )
 
     @classmethod
@@ -316,7 +363,7 @@ class EventOut(Schema):
             from_status=Status(event.from_status) if event.from_status else None,
             to_status=Status(event.to_status) if event.to_status else None,
             internal=event.internal,
-            data=event.data if payload_visible else None,
+            data=_details(event.data) if payload_visible else None,
         )
 
 
@@ -337,8 +384,8 @@ class CommentIn(InSchema):
 
 
 class CommentOut(Schema):
-    id: int
-    request_id: int
+    id: int | None = Field(..., description=HIDDEN_ID)
+    request_id: int | None = Field(..., description=HIDDEN_ID)
     author: PersonRef
     body: str
     internal: bool
@@ -353,8 +400,8 @@ class CommentOut(Schema):
     @classmethod
     def of(cls, comment: Comment) -> CommentOut:
         return cls(
-            id=comment.pk,
-            request_id=comment.request_id,
+            id=shared_id(comment.pk),
+            request_id=shared_id(comment.request_id),
             author=PersonRef.of(comment.author),
             body=comment.body,
             internal=comment.internal,
@@ -378,8 +425,8 @@ class TimeEntryIn(InSchema):
 
 
 class TimeEntryOut(Schema):
-    id: int
-    request_id: int
+    id: int | None = Field(..., description=HIDDEN_ID)
+    request_id: int | None = Field(..., description=HIDDEN_ID)
     person: PersonRef
     minutes: float
     worked_on: date
@@ -388,7 +435,7 @@ class TimeEntryOut(Schema):
 
     @classmethod
     def of(cls, entry: TimeEntry) -> TimeEntryOut:
-        return cls(id=entry.pk, request_id=entry.request_id, person=PersonRef.of(entry.person),
+        return cls(id=shared_id(entry.pk), request_id=shared_id(entry.request_id), person=PersonRef.of(entry.person),
                    minutes=round(entry.seconds / 60, 1), worked_on=entry.worked_on, note=entry.note,
                    created_at=entry.created_at)
 

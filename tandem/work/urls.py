@@ -18,8 +18,8 @@ urlpatterns = [
     path("queue/views/<int:pk>/rename/", queue_views.rename_view, name="view-rename"),
     path("queue/views/<int:pk>/delete/", queue_views.delete_view, name="view-delete"),
     path("cases/new/", views.case_new, name="case-new"),
-    path("cases/<int:pk>/", views.case_detail, name="case"),
-    path("cases/<int:pk>/close/", views.case_close, name="case-close"),
+    path("cases/<case:pk>/", views.case_detail, name="case"),
+    path("cases/<case:pk>/close/", views.case_close, name="case-close"),
 ]
 # Every move on a request posts to its own address, e.g. /requests/42/resolve/ (name "resolve").
 urlpatterns += [

@@ -398,7 +398,7 @@ def case_new(request: HttpRequest, me: Person) -> HttpResponse:
                 request, "work/case_new.html", {"form": form, "refusal": exc}, status=exc.status
             )
         messages.success(request, f"Case {case.reference} opened. Add the requests it needs.")
-        return redirect("work:case", pk=case.pk)
+        return redirect("work:case", pk=case.address_key)
     return render(request, "work/case_new.html", {"form": form})
 
 
@@ -430,11 +430,11 @@ def case_detail(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
 @staff_page
 def case_close(request: HttpRequest, me: Person, pk: int) -> HttpResponse:
     try:
-        actions.close_case(me, pk)
+        case = actions.close_case(me, pk)
     except Refused as exc:
         return case_page(request, me, pk, status=exc.status, refusal=exc)
     messages.success(request, "Case closed.")
-    return redirect("work:case", pk=pk)
+    return redirect("work:case", pk=case.address_key)
 
 
 # --- the team queue ------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from tandem.org.queries import leads_unit
 from tandem.outbox.actions import action_transaction
 from tandem.refusal import Conflict, Forbidden, NotFound
 from tandem.work.actions.moves import TITLE_LIMIT, _check_text
+from tandem.work.addresses import NO_SUCH_CASE
 from tandem.work.models import Case
+from tandem.work.numbering import give_number
 from tandem.work.queries import cases_visible_to
 
 
@@ -18,16 +20,18 @@ def create_case(actor: Person, *, customer_reference: str, title: str) -> Case:
     customer_reference = _check_text(customer_reference, "Customer reference", limit=80)
     title = _check_text(title, "Title", limit=TITLE_LIMIT)
     with action_transaction():
-        return Case.objects.create(
-            customer_reference=customer_reference, title=title, owner=actor, unit_id=actor.unit_id
-        )
+        case = Case(customer_reference=customer_reference, title=title, owner=actor, unit_id=actor.unit_id)
+        # Numbered within the owner's organisation (C-NORTHERN-000007), under its numbering's lock.
+        give_number(case, actor.unit.organisation)
+        case.save()
+        return case
 
 
 def close_case(actor: Person, case_id: int) -> Case:
     with action_transaction():
         case = cases_visible_to(actor.user).select_for_update().filter(pk=case_id).first()
         if case is None:
-            raise NotFound(f"There is no case {case_id} that you can see.")
+            raise NotFound(NO_SUCH_CASE)
         if case.owner_id != actor.pk and not leads_unit(actor, case.unit_id):
             raise Forbidden(f"Only the case owner ({case.owner.display_name}) or their lead can close it.")
         if case.status == Case.CaseStatus.CLOSED:

@@ -15,6 +15,7 @@ from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
 from tandem.rows import one_or_none
 from tandem.work.actions.attachments import check_files, discarded_on_failure, store
 from tandem.work.actions.moves import _append_event, _check_text, _locked, _note_first_response
+from tandem.work.addresses import NO_SUCH_REQUEST
 from tandem.work.models import FINAL_STATUSES, Comment, Event, ServiceRequest, Status
 from tandem.work.queries import can_see_payload, can_work, requests_visible_to
 
@@ -43,7 +44,7 @@ def add_comment(
     with discarded_on_failure() as stored, action_transaction():
         sr = _locked(actor, request_id)
         if not can_see_payload(actor, sr):
-            raise NotFound(f"There is no service request {request_id} that you can see.")
+            raise NotFound(NO_SUCH_REQUEST)
         if (internal or advice) and not can_work(actor, sr):
             what = "Internal notes" if internal else "Advice"
             raise Forbidden(f"{what} come from {sr.unit.name}; write a normal comment instead.")

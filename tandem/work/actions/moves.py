@@ -22,6 +22,7 @@ from tandem.outbox.actions import publish
 from tandem.refusal import Conflict, Forbidden, Invalid, NotFound
 from tandem.rows import one_or_none
 from tandem.work import clock
+from tandem.work.addresses import NO_SUCH_REQUEST
 from tandem.work.models import OPEN_STATUSES, TRANSITIONS, Event, ServiceRequest, Status
 from tandem.work.queries import can_work, requests_visible_to
 
@@ -103,7 +104,7 @@ def _locked(actor: Person, request_id: int) -> ServiceRequest:
     # request's row needs the lock.
     sr = one_or_none(requests_visible_to(actor.user).select_for_update(of=("self",)).filter(pk=request_id))
     if sr is None:
-        raise NotFound(f"There is no service request {request_id} that you can see.")
+        raise NotFound(NO_SUCH_REQUEST)
     return sr
 
 

@@ -144,7 +144,7 @@ class Command(BaseCommand):
                 f"forecast the arrivals of {demand} service(s); "
                 f"sent {invited} pulse question(s); made {reports} client service report(s); "
                 f"placed {placed} request(s) of units in auto mode; "
-                f"numbered {numbered} request(s) the previous release wrote; "
+                f"numbered {numbered} request(s) and case(s) the previous release wrote; "
                 f"handled {reacted} owed reaction(s); delivered {hooked} webhook(s) "
                 f"({hook_failures} failed attempt(s)); {mailed}"
             )
