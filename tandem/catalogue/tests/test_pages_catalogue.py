@@ -189,10 +189,11 @@ def test_it_attaches_a_request_to_one_of_my_open_cases_only(client: Client, cast
     )
     theirs = actions.create_case(cast.colleague, customer_reference="BETA-1", title="Beta")
     signed_in(client, cast.consultant)
-    html = client.get(SUBMIT + f"?case={mine.pk}").content.decode()
-    assert f'<option value="{mine.pk}" selected>' in html and "BETA-1" not in html
-    assert client.post(SUBMIT, form_post(case=str(theirs.pk))).status_code == 422
-    assert client.post(SUBMIT, form_post(case=str(mine.pk), token="t-2")).status_code == 302
+    # The picker's values are the cases' references (no case id on a client's page).
+    html = client.get(SUBMIT + f"?case={mine.reference}").content.decode()
+    assert f'<option value="{mine.reference}" selected>' in html and "BETA-1" not in html
+    assert client.post(SUBMIT, form_post(case=theirs.reference)).status_code == 422
+    assert client.post(SUBMIT, form_post(case=mine.reference, token="t-2")).status_code == 302
     assert ServiceRequest.objects.get().case == mine
 
 
