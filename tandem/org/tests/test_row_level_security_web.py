@@ -73,8 +73,10 @@ def test_it_runs_an_api_token_in_its_persons_organisation(scene: Scene) -> None:
     with as_app_role():
         answer = Client().get("/api/requests?scope=mine", headers={"authorization": f"Bearer {raw}"})
     assert answer.status_code == 200, answer.content
-    ids = {item["id"] for item in answer.json()["items"]}
-    assert ids == set(ServiceRequest.objects.filter(requester=scene.b_person).values_list("id", flat=True))
+    # A client's people read references, never the ids every client's requests share.
+    references = {item["reference"] for item in answer.json()["items"]}
+    assert references == set(ServiceRequest.objects.filter(requester=scene.b_person).values_list("reference", flat=True))
+    assert {item["id"] for item in answer.json()["items"]} == {None}
 
 
 @on_postgres
