@@ -33,6 +33,7 @@ from tandem.org.api_shared import (
 )
 from tandem.org.models import Person
 from tandem.work import clock
+from tandem.work.addresses import REFERENCE_PATTERN
 from tandem.work.models import Case, Channel, Comment, Event, ServiceRequest, Status, TimeEntry
 from tandem.work.queries import can_see_payload
 
@@ -49,7 +50,7 @@ RequestPath = PathEx[int, P(
 
 
 #: A case's reference in a body (``C-NORTHERN-000007``, as typed).
-CaseReference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,59}-[0-9]{1,9}$")]
+CaseReference = Annotated[str, StringConstraints(pattern=REFERENCE_PATTERN)]
 
 #: ``{case_id}``: read by the path converter ``case`` into the case's id, as ``RequestPath``.
 CasePath = PathEx[int, P(
